@@ -1,0 +1,139 @@
+"""The ``migrator`` command line: argument parsing and the top-level flow of each command.
+
+Exit codes: 0 success; 1 the command ran and found problems (validation errors, failed objects,
+verify differences); 2 it could not run (bad arguments, unreadable mapping or export); 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from migrator import __version__
+from migrator.errors import MigratorError
+from migrator.target import DEFAULT_SANDBOX_DATA, DEFAULT_WORKDIR
+
+log = logging.getLogger("migrator")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="migrator",
+        description="Move issue history (issues, comments, files, links, worklogs) into Yandex Tracker.",
+    )
+    parser.add_argument("--version", action="version", version=f"migrator {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log HTTP calls and decisions to stderr")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_run(sub)
+    _add_validate(sub)
+    _add_verify(sub)
+    _add_status(sub)
+    _add_snapshot(sub)
+    _add_sandbox(sub)
+    return parser
+
+
+def _add_source_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("sources", nargs="+", type=Path, metavar="SOURCE", help="export file(s): CSV, XLSX, JSON, NDJSON")
+    p.add_argument("--mapping", required=True, type=Path, help="mapping file (see mappings/)")
+    p.add_argument("--queue", help="target queue key (overrides the mapping)")
+    p.add_argument("--namespace", help="idempotency namespace (overrides the mapping); a new one makes a fresh copy")
+    p.add_argument(
+        "--sandbox-data",
+        type=Path,
+        default=DEFAULT_SANDBOX_DATA,
+        help=f"data file of the embedded sandbox used when no TRACKER_* credentials are set (default {DEFAULT_SANDBOX_DATA})",
+    )
+
+
+def _add_run(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("run", help="validate, then import into Tracker exactly once (resumable)")
+    _add_source_args(p)
+    p.add_argument("--state", type=Path, help="checkpoint file (default .migrator/<namespace>.state.sqlite)")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation before writing")
+    p.add_argument("--workers", type=int, default=4, help="parallel workers (default 4)")
+    p.add_argument("--max-rps", type=float, default=10.0, help="shared request-rate limit, requests/s (default 10)")
+    p.add_argument("--retry-failed", action="store_true", help="retry objects that failed or were blocked before")
+    p.add_argument("--force", action="store_true", help="start even though validation found errors (they are skipped)")
+    p.add_argument("--strict", action="store_true", help="treat validation warnings as errors")
+    p.add_argument("--report", type=Path, help="also write the validation report (HTML, XLSX, JSON) to this folder")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+
+def _add_validate(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("validate", help="dry run: report every problem, write nothing to the target")
+    _add_source_args(p)
+    p.add_argument("--report", type=Path, default=Path("migrator-report"), help="report folder (default ./migrator-report)")
+    p.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    p.add_argument("--target-snapshot", type=Path, help="validate offline against a `migrator snapshot` file")
+    p.add_argument("--max-rps", type=float, default=10.0, help="rate used for the duration estimate (default 10)")
+
+
+def _add_verify(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("verify", help="read the target back and compare it with the export")
+    _add_source_args(p)
+    p.add_argument("--state", type=Path, help="checkpoint file of the run (default .migrator/<namespace>.state.sqlite)")
+    p.add_argument("--output", type=Path, help="JSON diff file (default .migrator/<namespace>.verify.json)")
+
+
+def _add_status(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("status", help="done / pending / failed per kind of object, with reasons")
+    p.add_argument("--state", type=Path, help="checkpoint file (default: the only one in .migrator/)")
+
+
+def _add_snapshot(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("snapshot", help="save the target org's metadata for offline validation")
+    p.add_argument("-o", "--output", type=Path, required=True, help="snapshot file to write (JSON)")
+    p.add_argument("--queue", required=True, help="queue whose workflows, fields, components and versions to capture")
+    p.add_argument("--sandbox-data", type=Path, default=DEFAULT_SANDBOX_DATA, help=argparse.SUPPRESS)
+
+
+def _add_sandbox(sub: argparse._SubParsersAction) -> None:
+    from migrator.sandbox.cli import add_serve_arguments
+
+    p = sub.add_parser("sandbox", help="the local Tracker-compatible sandbox server")
+    sandbox_sub = p.add_subparsers(dest="sandbox_command", required=True, metavar="SUBCOMMAND")
+    serve = sandbox_sub.add_parser("serve", help="serve the sandbox over HTTP until Ctrl-C")
+    add_serve_arguments(serve)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    from migrator import commands
+
+    handlers = {
+        "run": commands.cmd_run,
+        "validate": commands.cmd_validate,
+        "verify": commands.cmd_verify,
+        "status": commands.cmd_status,
+        "snapshot": commands.cmd_snapshot,
+        "sandbox": commands.cmd_sandbox,
+    }
+    from migrator.tracker.errors import TrackerError
+
+    try:
+        return handlers[args.command](args, os.environ)
+    except TrackerError as exc:
+        # Already redacted by the client: status, method, URL path and Tracker's own messages.
+        print(f"migrator: the target refused or failed a request: {exc}", file=sys.stderr)
+        return 1
+    except MigratorError as exc:
+        print(f"migrator: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("\nmigrator: interrupted. Re-run the same command to resume where it stopped.", file=sys.stderr)
+        return 130
+
+
+def default_state_path(namespace: str) -> Path:
+    return DEFAULT_WORKDIR / f"{namespace}.state.sqlite"

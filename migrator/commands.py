@@ -1,0 +1,205 @@
+"""What each CLI command does, end to end, in terms of the pipeline's modules."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+from migrator.errors import MigratorError
+from migrator.findings import Findings
+from migrator.mapping.config import MappingConfig, load_mapping
+from migrator.target import DEFAULT_WORKDIR, Target, open_target
+
+
+def _out(text: str = "") -> None:
+    print(text, flush=True)
+
+
+def _load_config(args: argparse.Namespace) -> MappingConfig:
+    return load_mapping(args.mapping, queue=args.queue, namespace=args.namespace)
+
+
+def _check_sources(paths: list[Path]) -> None:
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise MigratorError(f"source file(s) not found: {', '.join(missing)}", hint="pass the export file(s) as SOURCE")
+
+
+def _state_path(args: argparse.Namespace, config: MappingConfig) -> Path:
+    return args.state or DEFAULT_WORKDIR / f"{config.target.namespace}.state.sqlite"
+
+
+def _target_info(target: Target, queue: str):  # noqa: ANN202 - TargetInfo protocol lives in mapping
+    from migrator.snapshot import load_target_info
+
+    return load_target_info(target.client, queue)
+
+
+# ------------------------------------------------------------------------------------------ run
+
+
+def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    from migrator.executor import Executor
+    from migrator.pipeline import prepare
+    from migrator.report.json_report import format_console_summary
+    from migrator.state import CheckpointStore
+
+    config = _load_config(args)
+    _check_sources(args.sources)
+    state_path = _state_path(args, config)
+    state_path.parent.mkdir(parents=True, exist_ok=True)
+    with open_target(env, max_rps=args.max_rps, sandbox_data=args.sandbox_data, announce=_out) as target:
+        info = _target_info(target, config.target.queue)
+        findings = Findings()
+        with CheckpointStore(state_path) as store:
+            store.bind_target(target.identity, config.target.namespace, config.target.queue)
+            prepared = prepare(config, list(args.sources), info, findings, strict=args.strict,
+                               source_label=", ".join(map(str, args.sources)), target_label=target.label)
+            store.load_plan(prepared.planned(), config.target.namespace, config.target.queue)
+            result = prepared.finish()
+            _out(format_console_summary(result))
+            if args.report:
+                _write_reports(result, args.report)
+            if result.blocking and not args.force:
+                _out(f"Nothing was written: fix the {result.blocking} blocking problem(s) above "
+                     "(or see the report), then run the same command again.")
+                return 1
+            if not _confirm(args, target, config):
+                _out("Nothing was written.")
+                return 1
+            executor = Executor(target.client, store, workers=args.workers, progress=not args.no_progress)
+            summary = executor.run(retry_failed=args.retry_failed)
+            _out(summary.render())
+            return 0 if summary.complete else 1
+
+
+def _confirm(args: argparse.Namespace, target: Target, config: MappingConfig) -> bool:
+    if args.yes:
+        return True
+    question = (f"Import into queue {config.target.queue} of {target.label} "
+                f"(namespace {config.target.namespace})? [y/N] ")
+    if not sys.stdin.isatty():
+        _out("Not a terminal and --yes not given: refusing to write. Add --yes to proceed.")
+        return False
+    return input(question).strip().lower() in ("y", "yes")
+
+
+def _write_reports(result, folder: Path) -> None:  # noqa: ANN001 - ValidationResult
+    from migrator.report.html import write_html_report
+    from migrator.report.json_report import write_json_report
+    from migrator.report.xlsx import write_xlsx_report
+
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [
+        write_html_report(result, folder / "report.html"),
+        write_xlsx_report(result, folder / "report.xlsx"),
+        write_json_report(result, folder / "report.json"),
+    ]
+    for path in paths:
+        _out(f"  report: {path}")
+
+
+# ------------------------------------------------------------------------------------- validate
+
+
+def cmd_validate(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    from migrator.report.json_report import format_console_summary
+    from migrator.snapshot import load_target_info
+    from migrator.validate import validate
+
+    config = _load_config(args)
+    _check_sources(args.sources)
+    label = ", ".join(map(str, args.sources))
+    if args.target_snapshot:
+        info = load_target_info(args.target_snapshot, config.target.queue)
+        result = validate(config, list(args.sources), info, strict=args.strict, source_label=label,
+                          target_label=f"snapshot {args.target_snapshot}", max_rps=args.max_rps)
+    else:
+        with open_target(env, max_rps=None, sandbox_data=args.sandbox_data, announce=_out) as target:
+            info = _target_info(target, config.target.queue)
+            result = validate(config, list(args.sources), info, strict=args.strict, source_label=label,
+                              target_label=target.label, max_rps=args.max_rps)
+    _out(format_console_summary(result))
+    _write_reports(result, args.report)
+    return result.exit_code
+
+
+# --------------------------------------------------------------------------------------- verify
+
+
+def cmd_verify(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    import json
+
+    from migrator.pipeline import prepare
+    from migrator.state import CheckpointStore
+    from migrator.verify import verify
+
+    config = _load_config(args)
+    _check_sources(args.sources)
+    state_path = _state_path(args, config)
+    output = args.output or DEFAULT_WORKDIR / f"{config.target.namespace}.verify.json"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with open_target(env, max_rps=None, sandbox_data=args.sandbox_data, announce=_out) as target:
+        info = _target_info(target, config.target.queue)
+        prepared = prepare(config, list(args.sources), info, Findings(), strict=False,
+                           source_label=", ".join(map(str, args.sources)), target_label=target.label)
+        store = CheckpointStore(state_path) if state_path.exists() else None
+        try:
+            report = verify(target.client, prepared.planned(), store)
+        finally:
+            if store is not None:
+                store.close()
+    output.write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
+    for line in report.summary_lines():
+        _out(line)
+    _out(f"  diff: {output}")
+    return 0 if report.clean else 1
+
+
+# --------------------------------------------------------------------------------------- status
+
+
+def cmd_status(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    from migrator.state import CheckpointStore
+
+    state_path = args.state or _only_state_file()
+    if not state_path.exists():
+        raise MigratorError(f"no checkpoint file {state_path}", hint="run `migrator run ...` first, or pass --state")
+    with CheckpointStore(state_path) as store:
+        summary = store.status_summary()
+    _out(f"checkpoints: {state_path}")
+    _out(summary.render())
+    return 1 if summary.has_failures else 0
+
+
+def _only_state_file() -> Path:
+    candidates = sorted(DEFAULT_WORKDIR.glob("*.state.sqlite"))
+    if len(candidates) == 1:
+        return candidates[0]
+    if not candidates:
+        raise MigratorError(f"no checkpoint file in {DEFAULT_WORKDIR}/", hint="run `migrator run ...` first, or pass --state")
+    names = ", ".join(str(c) for c in candidates)
+    raise MigratorError(f"several checkpoint files: {names}", hint="pick one with --state")
+
+
+# ------------------------------------------------------------------------------------- snapshot
+
+
+def cmd_snapshot(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    from migrator.snapshot import take_snapshot
+
+    with open_target(env, max_rps=None, sandbox_data=args.sandbox_data, announce=_out) as target:
+        take_snapshot(target.client, args.queue, args.output)
+    _out(f"snapshot of queue {args.queue} written to {args.output}")
+    return 0
+
+
+# -------------------------------------------------------------------------------------- sandbox
+
+
+def cmd_sandbox(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    from migrator.sandbox.cli import serve
+
+    return serve(args)

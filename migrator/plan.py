@@ -1,0 +1,112 @@
+"""Target-shaped, API-ready objects produced by the mapping stage and consumed by the executor.
+
+A ``PlannedIssue`` body is exactly the JSON the ``_import`` endpoint takes: dates formatted for
+Tracker (UTC, ms), users as logins, reference values as Tracker keys, the deterministic ``unique``
+set. Only values that depend on *other* target objects are resolved at run time by the executor:
+the target key of a linked issue and the target id of a comment that owns a file.
+
+Every planned object has a ``source_id`` that is stable across runs of the same export: it is the
+key of its row in the checkpoint ledger, which is what makes re-runs exactly-once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from migrator.model import SourceRef
+
+# Tracker link relationships (import endpoint vocabulary) and their inverses, as seen from the
+# other issue. Used to de-duplicate links that an export lists on both ends.
+INVERSE_RELATIONSHIP: dict[str, str] = {
+    "relates": "relates",
+    "depends on": "is dependent by",
+    "is dependent by": "depends on",
+    "is subtask for": "is parent task for",
+    "is parent task for": "is subtask for",
+    "duplicates": "is duplicated by",
+    "is duplicated by": "duplicates",
+    "is epic of": "has epic",
+    "has epic": "is epic of",
+    "clone": "original",
+    "original": "clone",
+}
+
+
+@dataclass
+class PlannedAttachment:
+    source_id: str
+    filename: str
+    path: str  # resolved local file path (or URL when the mapping allows fetching)
+    created_at: str  # Tracker wire format
+    created_by: str  # Tracker login
+    size: int | None = None  # bytes; known after resolution
+    sha256: str | None = None  # hex digest of the file, for verify
+
+
+@dataclass
+class PlannedComment:
+    source_id: str
+    body: dict[str, Any]  # {"text", "createdAt", "createdBy", ["updatedAt", "updatedBy"], ["markupType"]}
+    attachments: list[PlannedAttachment] = field(default_factory=list)
+
+
+@dataclass
+class PlannedLink:
+    source_id: str
+    to_source_key: str  # the *source* key of the other issue; executor resolves its target key
+    relationship: str  # Tracker relationship, e.g. "depends on" (see INVERSE_RELATIONSHIP)
+    created_at: str
+    created_by: str
+
+
+@dataclass
+class PlannedWorklog:
+    source_id: str
+    body: dict[str, Any]  # {"start", "duration" (ISO 8601), "createdAt", "createdBy", ["comment"]}
+
+
+@dataclass
+class PlannedIssue:
+    source: SourceRef
+    source_key: str
+    body: dict[str, Any]  # the /issues/_import body, incl. "queue" and "unique"
+    local_fields: dict[str, Any] = field(default_factory=dict)  # local field id -> value, PATCHed after import
+    comments: list[PlannedComment] = field(default_factory=list)  # in createdAt order
+    attachments: list[PlannedAttachment] = field(default_factory=list)  # issue-level files
+    worklogs: list[PlannedWorklog] = field(default_factory=list)
+    links: list[PlannedLink] = field(default_factory=list)  # outgoing links (parent link included)
+    parent_key: str | None = None  # source key of the parent, for parents-before-children ordering
+
+    @property
+    def unique(self) -> str:
+        return str(self.body["unique"])
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PlannedIssue:
+        return cls(
+            source=SourceRef(**data["source"]),
+            source_key=data["source_key"],
+            body=data["body"],
+            local_fields=data.get("local_fields", {}),
+            comments=[
+                PlannedComment(
+                    source_id=c["source_id"],
+                    body=c["body"],
+                    attachments=[PlannedAttachment(**a) for a in c.get("attachments", [])],
+                )
+                for c in data.get("comments", [])
+            ],
+            attachments=[PlannedAttachment(**a) for a in data.get("attachments", [])],
+            worklogs=[PlannedWorklog(**w) for w in data.get("worklogs", [])],
+            links=[PlannedLink(**link) for link in data.get("links", [])],
+            parent_key=data.get("parent_key"),
+        )
+
+
+def make_unique(namespace: str, source: SourceRef) -> str:
+    """The deterministic Tracker ``unique`` for an issue: same namespace + source identity → same value."""
+    return f"{namespace}:{source.system}:{source.id}"

@@ -1,0 +1,3 @@
+from migrator.sandbox.cli import main
+
+raise SystemExit(main())

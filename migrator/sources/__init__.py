@@ -1,0 +1,247 @@
+"""Source adapters: export files (CSV / Excel / JSON / NDJSON) → canonical ``Issue`` stream.
+
+    from migrator.sources import read_issues
+    for issue in read_issues(config, paths, findings): ...
+
+Memory: issues are streamed one at a time. CSV, NDJSON and Excel (openpyxl read-only) are read
+row by row; a plain JSON document is loaded whole (JSON has no record boundaries). Children in
+separate files/sheets are first indexed into a temporary SQLite file (deleted afterwards) and
+looked up per issue. What is kept for the whole run: the set of issue ids/keys seen (duplicate and
+orphan checks) and, only when ``parent_ref``/``link_ref`` is ``id`` and a ``key`` column exists, an
+id→key dict built by a cheap pre-pass over the issues (so parents/link targets are keys even when
+the other issue comes later in the file).
+
+Errors: problems with the setup raise ``MigratorError`` (one message, never a traceback). Missing
+files, unknown formats, undecodable CSV files and missing sheets/columns are found when
+``read_issues`` is called — every CSV/Excel table's header is checked up front and all problems are
+listed together. Broken JSON documents and missing JSON ``records`` paths surface on the first
+``next()`` (a JSON document is only loaded once). Problems with individual values go to
+``findings``; ``child.orphan`` findings come once the stream is exhausted.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from migrator.findings import Findings
+from migrator.mapping.config import MappingConfig, SourceSpec, TableSpec
+from migrator.model import Issue
+from migrator.sources.builder import IssueBuilder, RefResolver
+from migrator.sources.children import ChildIndex, EmbeddedChildren, table_child
+from migrator.sources.records import Record
+from migrator.sources.tables import (
+    CHILD_KINDS,
+    TABULAR,
+    TableSource,
+    check_paths,
+    child_sources,
+    issue_sources,
+    open_table,
+    preflight,
+)
+from migrator.sources.values import ValueReader, Where
+
+__all__ = ["read_issues"]
+
+
+def read_issues(config: MappingConfig, paths: Sequence[Path], findings: Findings) -> Iterator[Issue]:
+    """Yield the export's issues with their comments, attachments, links and worklogs attached."""
+    source = config.source
+    files = check_paths([Path(p) for p in paths])
+    issues = issue_sources(source, files)
+    separate = {
+        kind: child_sources(kind, table, source, files, issues)
+        for kind, table in _child_tables(source)
+        if not table.embedded
+    }
+    tables = [(src, _issue_columns(source)) for src in issues]
+    tables += [(src, _child_columns(source, kind)) for kind, srcs in separate.items() for src in srcs]
+    preflight(tables, source)
+    return _stream(source, issues, separate, findings)
+
+
+@dataclass(frozen=True)
+class _Children:
+    """How one kind of child is read: embedded in the issue record, or looked up in the index."""
+
+    kind: str
+    table: TableSpec
+    embedded: EmbeddedChildren | None
+
+
+@dataclass
+class _Seen:
+    ids: set[str] = field(default_factory=set)
+    keys: set[str] = field(default_factory=set)
+
+
+def _child_tables(source: SourceSpec) -> list[tuple[str, TableSpec]]:
+    return [(kind, table) for kind in CHILD_KINDS if (table := getattr(source, kind)) is not None]
+
+
+def _stream(
+    source: SourceSpec, issues: list[TableSource], separate: dict[str, list[TableSource]], findings: Findings
+) -> Iterator[Issue]:
+    values = ValueReader(source, findings)
+    with ExitStack() as cleanup:
+        index = _open_index(cleanup) if separate else None
+        if index is not None:
+            _index_children(source, separate, index, values, findings)
+        refs = RefResolver(source, _id_to_key(source, issues), findings)
+        builder = IssueBuilder(source, findings, values, refs)
+        children = [
+            _Children(kind, table, EmbeddedChildren(kind, table) if table.embedded else None)
+            for kind, table in _child_tables(source)
+        ]
+        seen = _Seen()
+        wanted = _issue_columns(source)
+        for src in issues:
+            for record in open_table(src, source, wanted if src.format in TABULAR else {}):
+                issue = _issue(record, builder, children, index, seen, findings)
+                if issue is not None:
+                    yield issue
+        if index is not None:
+            _report_orphans(index, seen, findings)
+
+
+def _open_index(cleanup: ExitStack) -> ChildIndex:
+    """A child index in a temporary directory; both go away when ``cleanup`` closes."""
+    directory = cleanup.enter_context(tempfile.TemporaryDirectory(prefix="migrator-sources-"))
+    index = ChildIndex(Path(directory))
+    cleanup.callback(index.close)
+    return index
+
+
+def _issue(
+    record: Record,
+    builder: IssueBuilder,
+    children: list[_Children],
+    index: ChildIndex | None,
+    seen: _Seen,
+    findings: Findings,
+) -> Issue | None:
+    ident, key = builder.identity(record)
+    record.report_notes(findings, key)
+    if not record.usable:
+        return None
+    if ident is not None and key is not None:
+        if ident in seen.ids or key in seen.keys:
+            _duplicate(record, ident, key, seen, findings)
+            return None
+        seen.ids.add(ident)
+        seen.keys.add(key)
+    issue = builder.build_issue(record, ident, key)
+    if issue is None:
+        return None
+    for child in children:
+        if child.embedded is not None:
+            builder.attach(issue, child.kind, child.table, child.embedded.read(record))
+        elif index is not None:
+            builder.attach(
+                issue, child.kind, child.table, index.lookup(child.kind, {issue.source.id, issue.key})
+            )
+    builder.bind_attachments_to_comments(issue)
+    return issue
+
+
+def _duplicate(record: Record, ident: str, key: str, seen: _Seen, findings: Findings) -> None:
+    what = f"id {ident!r}" if ident in seen.ids else f"key {key!r}"
+    findings.error(
+        "source.duplicate_key",
+        f"another issue earlier in the export has the same {what}; this one is skipped (the first wins)",
+        file=record.file, row=record.row, key=key, field="id" if ident in seen.ids else "key",
+        value=ident if ident in seen.ids else key, hint="remove the duplicate row from the export",
+    )  # fmt: skip
+
+
+def _issue_columns(source: SourceSpec) -> dict[str, str]:
+    """Every column the issue table must have (column → the mapping key that names it)."""
+    wanted: dict[str, str] = {}
+    for name, spec in source.issues.fields.items():
+        wanted.setdefault(spec.column, f"source.issues.fields.{name}")
+    for name, spec in source.issues.custom.items():
+        wanted.setdefault(spec.column, f"source.issues.custom.{name}")
+    for kind, table in _child_tables(source):
+        if table.column is not None:
+            wanted.setdefault(table.column, f"source.{kind}.column")
+        for column in table.columns:
+            wanted.setdefault(column, f"source.{kind}.columns")
+    return wanted
+
+
+def _child_columns(source: SourceSpec, kind: str) -> dict[str, str]:
+    table: TableSpec = getattr(source, kind)
+    return {spec.column: f"source.{kind}.fields.{name}" for name, spec in table.fields.items()}
+
+
+def _ref_field(kind: str) -> str:
+    return "from" if kind == "links" else "issue"
+
+
+def _index_children(
+    source: SourceSpec,
+    separate: Mapping[str, list[TableSource]],
+    index: ChildIndex,
+    values: ValueReader,
+    findings: Findings,
+) -> None:
+    for kind, sources in separate.items():
+        table: TableSpec = getattr(source, kind)
+        name = _ref_field(kind)
+        spec = table.fields[name]
+        wanted = _child_columns(source, kind)
+        for src in sources:
+            for record in open_table(src, source, wanted if src.format in TABULAR else {}):
+                where = Where(record.file, record.row, None, record.nested)
+                ref = values.read("string", record.get(spec.column), spec, where, f"{kind}.{name}")
+                record.report_notes(findings, ref)
+                if not record.usable:
+                    continue
+                if ref is None:
+                    findings.error(
+                        "field.required_missing",
+                        f"the {kind[:-1]} does not say which issue it belongs to; it is skipped",
+                        file=record.file, row=record.row, field=f"{kind}.{name}",
+                        hint=f"fill column {spec.column!r} with the issue's id or key",
+                    )  # fmt: skip
+                    continue
+                index.add(kind, ref, table_child(table, record))
+    index.finish_indexing()
+
+
+def _id_to_key(source: SourceSpec, issues: list[TableSource]) -> dict[str, str] | None:
+    """id → key of every issue, when references are ids and keys are a separate column; else None
+    (references are used as they are)."""
+    fields = source.issues.fields
+    needs = ("parent" in fields and source.parent_ref == "id") or (
+        source.links is not None and source.link_ref == "id"
+    )
+    if not needs or "key" not in fields:
+        return None
+    silent = ValueReader(source, Findings())
+    mapping: dict[str, str] = {}
+    wanted = _issue_columns(source)
+    for src in issues:
+        for record in open_table(src, source, wanted if src.format in TABULAR else {}):
+            where = Where(record.file, record.row, None, record.nested)
+            ident = silent.read("string", record.get(fields["id"].column), fields["id"], where, "id")
+            key = silent.read("string", record.get(fields["key"].column), fields["key"], where, "key")
+            if record.usable and ident and key:
+                mapping.setdefault(ident, key)
+    return mapping
+
+
+def _report_orphans(index: ChildIndex, seen: _Seen, findings: Findings) -> None:
+    for kind, ref, file, row in index.references():
+        if ref in seen.ids or ref in seen.keys:
+            continue
+        findings.error(
+            "child.orphan",
+            f"the {kind[:-1]} belongs to issue {ref!r}, which is not in the export; it is skipped",
+            file=file, row=row, key=ref, field=f"{kind}.{_ref_field(kind)}", value=ref,
+            hint="export that issue too, or check which column holds the issue's id or key",
+        )  # fmt: skip

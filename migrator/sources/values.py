@@ -1,0 +1,279 @@
+"""Typed reading of one raw value (a cell, a JSON value) into its canonical Python type.
+
+Every problem becomes a finding (never an exception): ``date.*``, ``number.unparsable``,
+``duration.unparsable``, ``value.unparsable``; the value is then None (DST warnings keep the value).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from migrator.findings import Findings
+from migrator.mapping.config import FieldSpec, SourceSpec
+from migrator.model import UserRef
+from migrator.sources.records import is_empty
+from migrator.timeutil import ParsedTime, SourceTimeParser, parse_duration
+
+_NAME_KEYS = ("login", "name", "username", "key", "accountId")
+_EMAIL_KEYS = ("email", "emailAddress")
+_DISPLAY_KEYS = ("displayName", "display", "name")
+_TEXT_KEYS = ("name", "value", "key", "displayName", "title", "id")
+_TRUE = {"true", "yes", "y", "1", "on", "да"}
+_FALSE = {"false", "no", "n", "0", "off", "нет"}
+_EPOCH_MS_THRESHOLD = 1e11  # larger JSON numbers are epoch milliseconds, smaller ones seconds
+_PREVIEW = 200
+
+_DATE_HINT = "add its format to source.date_formats (or the field's date_formats)"
+_DST = {
+    "dst_gap": ("date.dst_gap", "the pre-transition offset was used; check source.timezone"),
+    "dst_overlap": ("date.dst_overlap", "the earlier of the two instants was used; check source.timezone"),
+}
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where a value came from, for findings."""
+
+    file: str
+    row: int
+    key: str | None
+    nested: bool = False  # JSON record: numbers in date fields are epoch times
+
+
+class ValueReader:
+    """Converts raw values by canonical type. Kinds: ``text`` (kept verbatim), ``string``
+    (stripped), ``datetime``, ``date``, ``duration``, ``float``, ``int``, ``bool``, ``user``,
+    ``users``, ``list``, ``raw``."""
+
+    def __init__(self, source: SourceSpec, findings: Findings) -> None:
+        self._source = source
+        self._findings = findings
+        self._parsers: dict[tuple[tuple[str, ...], str], SourceTimeParser] = {}
+
+    def read(self, kind: str, raw: Any, spec: FieldSpec | None, where: Where, field: str) -> Any:
+        if spec is not None and spec.default is not None and is_empty(raw):
+            raw = spec.default
+        if kind in ("list", "users"):
+            items = self._items(raw, spec)
+            if kind == "list":
+                return [t for t in (as_text(i, strip=True) for i in items) if t]
+            return [u for u in (as_user(i) for i in items) if u is not None]
+        if kind == "raw":
+            return None if is_empty(raw) else raw
+        value = first(raw)
+        if is_empty(value):
+            return None
+        if kind in ("text", "string"):
+            return as_text(value, strip=kind == "string")
+        if kind == "user":
+            return as_user(value)
+        if kind == "datetime":
+            return self._datetime(value, spec, where, field)
+        if kind == "date":
+            return self._date(value, spec, where, field)
+        if kind == "duration":
+            return self._duration(value, where, field)
+        if kind in ("float", "int"):
+            return self._number(value, kind, where, field)
+        if kind == "bool":
+            return self._bool(value, where, field)
+        raise ValueError(f"unknown value kind {kind!r}")
+
+    # -- pieces ---------------------------------------------------------------------------------
+
+    def _items(self, raw: Any, spec: FieldSpec | None) -> list[Any]:
+        items = raw if isinstance(raw, list | tuple) else ([] if is_empty(raw) else [raw])
+        sep = spec.split if spec is not None else None
+        if not sep:
+            return [i for i in items if not is_empty(i)]
+        out: list[Any] = []
+        for item in items:
+            if isinstance(item, str):
+                out.extend(part for part in item.split(sep) if part.strip())
+            elif not is_empty(item):
+                out.append(item)
+        return out
+
+    def parser(self, spec: FieldSpec | None) -> SourceTimeParser:
+        formats = tuple(
+            (spec.date_formats if spec and spec.date_formats else None) or self._source.date_formats
+        )
+        zone = (spec.timezone if spec and spec.timezone else None) or self._source.timezone
+        cache_key = (formats, zone)
+        if cache_key not in self._parsers:
+            self._parsers[cache_key] = SourceTimeParser(list(formats), zone)
+        return self._parsers[cache_key]
+
+    def _datetime(self, value: Any, spec: FieldSpec | None, where: Where, field: str) -> datetime | None:
+        """An aware datetime, normalised to UTC: a zone-local value in a DST gap/fold would compare
+        unequal to every other instant (PEP 495), which would confuse every later comparison."""
+        moment = self._local_datetime(value, spec, where, field)
+        return moment.astimezone(UTC) if moment is not None else None
+
+    def _local_datetime(
+        self, value: Any, spec: FieldSpec | None, where: Where, field: str
+    ) -> datetime | None:
+        parser = self.parser(spec)
+        if isinstance(value, datetime):
+            if value.tzinfo is not None:
+                return value
+            return self._outcome(parser.localize(value), value, where, field)
+        if isinstance(value, date):
+            return self._outcome(parser.localize(datetime.combine(value, time())), value, where, field)
+        if where.nested and isinstance(value, int | float) and not isinstance(value, bool):
+            seconds = value / 1000 if abs(value) > _EPOCH_MS_THRESHOLD else value
+            return datetime.fromtimestamp(seconds, UTC)
+        return self._outcome(parser.parse(as_text(value, strip=True)), value, where, field)
+
+    def _date(self, value: Any, spec: FieldSpec | None, where: Where, field: str) -> date | None:
+        if isinstance(value, datetime):
+            return value.date()
+        if isinstance(value, date):
+            return value
+        if where.nested and isinstance(value, int | float) and not isinstance(value, bool):
+            moment = self._local_datetime(value, spec, where, field)
+            return moment.date() if moment else None
+        parser = self.parser(spec)
+        parsed = parser.parse(as_text(value, strip=True))
+        if parsed.problem in _DST:  # a wall-clock time that is odd in the zone: the date is still right
+            parsed = ParsedTime(parsed.value)
+        moment = self._outcome(parsed, value, where, field)
+        # the parser answers in UTC; a plain date is the wall-clock date in the source zone
+        return moment.astimezone(parser.zone).date() if moment else None
+
+    def _outcome(self, parsed: ParsedTime, value: Any, where: Where, field: str) -> datetime | None:
+        if parsed.problem is None:
+            return parsed.value
+        shown = str(value)[:_PREVIEW]
+        if parsed.problem in _DST:
+            kind, hint = _DST[parsed.problem]
+            self._findings.warning(kind, f"{parsed.detail}", **_at(where, field, shown, hint))
+            return parsed.value
+        if parsed.problem == "ambiguous_format":
+            hint = "keep only the date format that is right for this export in source.date_formats"
+            self._findings.error(
+                "date.ambiguous", f"ambiguous date: {parsed.detail}", **_at(where, field, shown, hint)
+            )
+            return None
+        self._findings.error(
+            "date.unparsable",
+            f"cannot read the date: {parsed.detail}",
+            **_at(where, field, shown, _DATE_HINT),
+        )
+        return None
+
+    def _duration(self, value: Any, where: Where, field: str) -> timedelta | None:
+        if isinstance(value, timedelta):
+            return value
+        if isinstance(value, time):
+            return timedelta(hours=value.hour, minutes=value.minute, seconds=value.second)
+        try:
+            return parse_duration(as_text(value, strip=True), self._source.hours_per_day)
+        except ValueError as exc:
+            hint = "use seconds, ISO 8601 (PT1H30M) or '1d 2h 30m'"
+            self._findings.error(
+                "duration.unparsable", str(exc), **_at(where, field, str(value)[:_PREVIEW], hint)
+            )
+            return None
+
+    def _number(self, value: Any, kind: str, where: Where, field: str) -> float | int | None:
+        number = to_number(value)
+        if number is not None and kind == "int":
+            if number == int(number):
+                return int(number)
+            number = None
+        if number is None:
+            self._findings.error(
+                "number.unparsable",
+                f"not a{'n integer' if kind == 'int' else ' number'}",
+                **_at(where, field, str(value)[:_PREVIEW], "fix the value, or map another column"),
+            )
+        return number
+
+    def _bool(self, value: Any, where: Where, field: str) -> bool | None:
+        if isinstance(value, bool):
+            return value
+        text = as_text(value, strip=True).casefold()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        hint = "use true/false, yes/no or 1/0"
+        self._findings.error(
+            "value.unparsable", "not a yes/no value", **_at(where, field, str(value)[:_PREVIEW], hint)
+        )
+        return None
+
+
+def _at(where: Where, field: str, value: str, hint: str) -> dict[str, Any]:
+    return {
+        "file": where.file,
+        "row": where.row,
+        "key": where.key,
+        "field": field,
+        "value": value,
+        "hint": hint,
+    }
+
+
+def first(raw: Any) -> Any:
+    """A scalar field bound to a repeated header or an array takes its first non-empty item."""
+    if isinstance(raw, list | tuple):
+        return next((i for i in raw if not is_empty(i)), None)
+    return raw
+
+
+def as_text(value: Any, *, strip: bool) -> str:
+    if isinstance(value, str):
+        return value.strip() if strip else value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        for key in _TEXT_KEYS:
+            if not is_empty(value.get(key)):
+                return as_text(value[key], strip=strip)
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return str(value)
+
+
+def to_number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    text = as_text(value, strip=True).replace("\u00a0", "").replace(" ", "")
+    if text.count(",") == 1 and "." not in text:
+        text = text.replace(",", ".")
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def as_user(value: Any) -> UserRef | None:
+    """A user from a plain name/login/e-mail, or from a JSON object (login/name/… , email, display)."""
+    if is_empty(value):
+        return None
+    if not isinstance(value, Mapping):
+        return UserRef(name=as_text(value, strip=True))
+    email = _pick(value, _EMAIL_KEYS)
+    display = _pick(value, _DISPLAY_KEYS)
+    name = _pick(value, _NAME_KEYS) or email or display
+    if name is None:
+        return None
+    return UserRef(name=name, email=email, display=display)
+
+
+def _pick(data: Mapping[str, Any], keys: tuple[str, ...]) -> str | None:
+    for key in keys:
+        if not is_empty(data.get(key)):
+            return as_text(data[key], strip=True)
+    return None

@@ -1,0 +1,830 @@
+"""The checkpoint ledger: the plan and the fate of every planned object, in one SQLite file.
+
+One row per planned object — issue, comment, issue file, comment file, worklog, link, local-field
+patch — keyed by ``(namespace, kind, scope, source_id)``:
+
+* ``scope`` is the owning issue's source key for objects whose source id is only meaningful inside
+  that issue (comments, files, worklogs, local fields) and ``''`` for issues (keyed by their source
+  key) and links (``PlannedLink.source_id`` is canonical: a link listed on both of its issues has one
+  id, so it gets one row and is imported once, from the side that listed it first).
+* ``status``: ``pending`` → ``in_flight`` (written *before* the call) → ``done`` | ``failed`` |
+  ``blocked`` (confirmed *after* it). A 429 or a refused connection puts the row back to ``pending``.
+* ``unsure`` = 1 while a write was sent and its outcome is not known (set with ``in_flight``; kept
+  on ``OutcomeUnknown``, and on a row found ``in_flight`` at start-up because the previous run was
+  killed between the write and its checkpoint). The executor reconciles such a row against the
+  target before it may send it again, whatever its status — also after ``reset_failed()``.
+
+The full planned issue (``PlannedIssue.to_dict()``) lives in the ``issues`` table, so the executor
+reads work from the database in batches and memory does not grow with the plan. Every
+``load_plan`` call bumps the namespace's *generation*; only rows seen in the latest load are
+executed and counted (objects dropped from the export stay in the file but are left alone).
+
+Nothing secret is ever stored: rows hold source ids, target ids/keys, counters and the client's
+error messages (which the client already redacts).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from migrator.errors import MigratorError
+from migrator.plan import PlannedAttachment, PlannedIssue, make_unique
+from migrator.timeutil import parse_tracker_datetime
+
+SCHEMA_VERSION = 1
+
+# Ledger kinds, in the order a summary lists them.
+ISSUE = "issue"
+COMMENT = "comment"
+ATTACHMENT = "attachment"  # an issue-level file
+COMMENT_ATTACHMENT = "comment_attachment"  # a file that belongs to a comment
+WORKLOG = "worklog"
+LINK = "link"
+LOCAL_FIELDS = "local_fields"  # the PATCH of queue-local fields after everything else
+KINDS: tuple[str, ...] = (ISSUE, COMMENT, ATTACHMENT, COMMENT_ATTACHMENT, WORKLOG, LINK, LOCAL_FIELDS)
+
+# Statuses.
+PENDING = "pending"
+IN_FLIGHT = "in_flight"
+DONE = "done"
+FAILED = "failed"
+BLOCKED = "blocked"
+STATUSES: tuple[str, ...] = (PENDING, IN_FLIGHT, DONE, FAILED, BLOCKED)
+UNFINISHED: tuple[str, ...] = (PENDING, IN_FLIGHT)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS namespaces (
+    namespace  TEXT PRIMARY KEY,
+    queue      TEXT NOT NULL,
+    generation INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    loaded_at  TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS issues (
+    namespace     TEXT NOT NULL,
+    issue_key     TEXT NOT NULL,
+    source_system TEXT NOT NULL,
+    source_id     TEXT NOT NULL,
+    unique_value  TEXT NOT NULL,
+    parent_key    TEXT,
+    seq           INTEGER NOT NULL,
+    depth         INTEGER NOT NULL DEFAULT 0,
+    generation    INTEGER NOT NULL,
+    plan_json     TEXT NOT NULL,
+    PRIMARY KEY (namespace, issue_key)
+);
+CREATE INDEX IF NOT EXISTS issues_order ON issues (namespace, generation, depth, seq);
+CREATE INDEX IF NOT EXISTS issues_seq ON issues (namespace, generation, seq);
+CREATE TABLE IF NOT EXISTS ledger (
+    id               INTEGER PRIMARY KEY,
+    namespace        TEXT NOT NULL,
+    kind             TEXT NOT NULL,
+    scope            TEXT NOT NULL,
+    source_id        TEXT NOT NULL,
+    issue_key        TEXT NOT NULL,
+    parent_source_id TEXT,
+    seq              INTEGER NOT NULL,
+    status           TEXT NOT NULL,
+    unsure           INTEGER NOT NULL DEFAULT 0,
+    target_id        TEXT,
+    target_key       TEXT,
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    last_error       TEXT,
+    reconciled       INTEGER NOT NULL DEFAULT 0,
+    generation       INTEGER NOT NULL,
+    payload_hash     TEXT NOT NULL,
+    created_at       TEXT NOT NULL,
+    updated_at       TEXT NOT NULL,
+    done_at          TEXT,
+    UNIQUE (namespace, kind, scope, source_id)
+);
+CREATE INDEX IF NOT EXISTS ledger_issue ON ledger (namespace, issue_key, seq);
+CREATE INDEX IF NOT EXISTS ledger_status ON ledger (namespace, kind, status);
+CREATE INDEX IF NOT EXISTS ledger_target ON ledger (namespace, kind, target_id);
+"""
+
+_ROW_COLUMNS = (
+    "id, kind, source_id, issue_key, parent_source_id, seq, status, unsure, target_id, target_key, "
+    "attempts, last_error"
+)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def _hash(data: Any) -> str:
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    """One planned object's checkpoint."""
+
+    id: int
+    kind: str
+    source_id: str
+    issue_key: str  # the issue it belongs to (issues: their own source key)
+    parent_source_id: str | None  # comment files: the comment's source id
+    seq: int  # position in its issue's chain
+    status: str
+    unsure: bool
+    target_id: str | None
+    target_key: str | None
+    attempts: int
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class IssueTarget:
+    """Where an issue of the plan stands in the target."""
+
+    status: str
+    target_key: str | None
+    target_id: str | None
+    last_error: str | None
+
+
+@dataclass
+class KindLoadStats:
+    planned: int = 0  # objects of this kind in the plan just loaded
+    new: int = 0  # rows created by this load (pending)
+    already_done: int = 0
+    changed_after_done: int = 0  # done rows whose planned payload differs now (not re-applied)
+
+
+@dataclass
+class PlanLoadStats:
+    namespace: str
+    queue: str
+    generation: int
+    issues: int = 0
+    kinds: dict[str, KindLoadStats] = field(default_factory=lambda: {k: KindLoadStats() for k in KINDS})
+    stale: int = 0  # unfinished rows from earlier loads that the current plan no longer has
+    duplicate_keys: list[str] = field(default_factory=list)  # issue keys planned twice (the first one is kept)
+    cycles_broken: list[str] = field(default_factory=list)  # issue keys whose parent was ignored for ordering
+
+    @property
+    def new(self) -> int:
+        return sum(k.new for k in self.kinds.values())
+
+
+@dataclass(frozen=True)
+class Failure:
+    kind: str
+    source_id: str
+    issue_key: str
+    status: str  # failed | blocked | pending (a pending row with a reason: e.g. a link waiting for its other end)
+    attempts: int
+    reason: str
+
+
+@dataclass
+class StatusSummary:
+    namespace: str | None
+    queue: str | None
+    counts: dict[str, dict[str, int]]  # kind -> status -> count (current generation)
+    failures: list[Failure]
+    failures_total: int  # may exceed len(failures) when the list was capped
+    unsure: int  # rows whose last write has an unknown outcome (reconciled before any re-send)
+
+    def total(self, status: str) -> int:
+        return sum(by_status.get(status, 0) for by_status in self.counts.values())
+
+    @property
+    def complete(self) -> bool:
+        return all(by_status.get(DONE, 0) == sum(by_status.values()) for by_status in self.counts.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "namespace": self.namespace,
+            "queue": self.queue,
+            "counts": self.counts,
+            "unsure": self.unsure,
+            "failures_total": self.failures_total,
+            "failures": [f.__dict__ for f in self.failures],
+        }
+
+
+@dataclass
+class _PlannedRow:
+    kind: str
+    scope: str
+    source_id: str
+    issue_key: str
+    parent_source_id: str | None
+    seq: int
+    payload_hash: str
+
+
+class CheckpointStore:
+    """SQLite ledger + stored plan. Safe to share between worker threads (one connection, one lock)."""
+
+    def __init__(self, path: Path | str, *, durable: bool = True) -> None:
+        self.path = Path(path)
+        if self.path.parent and not self.path.parent.exists():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._conn = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None, timeout=30.0)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        # NORMAL in WAL mode survives any process crash. With ``durable`` the write-ahead ``in_flight``
+        # mark is also fsynced (FULL) before its HTTP call, which survives a power loss too; a
+        # confirmation lost that way only leaves a row that gets reconciled, so those stay NORMAL.
+        self._durable = durable
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.execute("PRAGMA foreign_keys=ON")
+        with self._transaction():
+            self._create_schema()
+        self._namespace: str | None = self._meta("active_namespace")
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def _create_schema(self) -> None:
+        for statement in _SCHEMA.split(";"):
+            if statement.strip():
+                self._conn.execute(statement)
+        version = self._meta("schema_version")
+        if version is None:
+            self._set_meta("schema_version", str(SCHEMA_VERSION))
+        elif int(version) != SCHEMA_VERSION:
+            raise MigratorError(
+                f"{self.path}: state file has schema version {version}, this migrator reads {SCHEMA_VERSION}",
+                hint="use a new --state file or the migrator version that wrote it",
+            )
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> CheckpointStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _transaction(self, *, sync: bool = False) -> Iterator[sqlite3.Connection]:
+        """One write transaction; ``sync`` fsyncs it (and everything before it) when the store is durable."""
+        full = sync and self._durable
+        with self._lock:
+            if full:
+                self._conn.execute("PRAGMA synchronous=FULL")  # cannot change inside a transaction
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._conn
+                except BaseException:
+                    self._conn.execute("ROLLBACK")
+                    raise
+                self._conn.execute("COMMIT")
+            finally:
+                if full:
+                    self._conn.execute("PRAGMA synchronous=NORMAL")
+
+    def _meta(self, key: str) -> str | None:
+        with self._lock:
+            row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def _set_meta(self, key: str, value: str) -> None:
+        self._conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    # ------------------------------------------------------------------ namespace
+
+    @property
+    def namespace(self) -> str:
+        """The namespace the executor works on: the last one loaded (or chosen with ``use_namespace``)."""
+        if self._namespace is None:
+            raise MigratorError(f"{self.path}: no plan has been loaded into this state file yet")
+        return self._namespace
+
+    @property
+    def has_plan(self) -> bool:
+        return self._namespace is not None
+
+    def namespaces(self) -> list[str]:
+        with self._lock:
+            return [r[0] for r in self._conn.execute("SELECT namespace FROM namespaces ORDER BY created_at")]
+
+    def use_namespace(self, namespace: str) -> None:
+        if namespace not in self.namespaces():
+            raise MigratorError(f"{self.path}: namespace {namespace!r} has no plan in this state file")
+        with self._transaction():
+            self._set_meta("active_namespace", namespace)
+        self._namespace = namespace
+
+    def queue(self, namespace: str | None = None) -> str | None:
+        ns = namespace or self._namespace
+        with self._lock:
+            row = self._conn.execute("SELECT queue FROM namespaces WHERE namespace = ?", (ns,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def generation(self, namespace: str | None = None) -> int:
+        ns = namespace or self.namespace
+        with self._lock:
+            row = self._conn.execute("SELECT generation FROM namespaces WHERE namespace = ?", (ns,)).fetchone()
+        return 0 if row is None else int(row[0])
+
+    # ------------------------------------------------------------------ loading the plan
+
+    def load_plan(self, planned: Iterable[PlannedIssue], namespace: str, queue: str) -> PlanLoadStats:
+        """Merge a plan into the ledger (idempotent): new objects become ``pending``; rows already
+        ``done`` stay done; payloads of unfinished objects are replaced by the new plan's."""
+        if not namespace or not queue:
+            raise MigratorError("a plan needs a namespace and a target queue")
+        with self._transaction():
+            generation = self._bump_generation(namespace, queue)
+            stats = PlanLoadStats(namespace=namespace, queue=queue, generation=generation)
+            seen_links: set[str] = set()
+            seen_keys: set[str] = set()
+            for seq, issue in enumerate(planned):
+                if issue.source_key in seen_keys:
+                    stats.duplicate_keys.append(issue.source_key)
+                    continue
+                seen_keys.add(issue.source_key)
+                self._load_issue(issue, seq, namespace, queue, generation, stats, seen_links)
+            stats.cycles_broken = self._assign_depths(namespace, generation)
+            stats.stale = self._count_stale(namespace, generation)
+            self._set_meta("active_namespace", namespace)
+        self._namespace = namespace
+        return stats
+
+    def _bump_generation(self, namespace: str, queue: str) -> int:
+        row = self._conn.execute(
+            "SELECT queue, generation FROM namespaces WHERE namespace = ?", (namespace,)
+        ).fetchone()
+        now = _now()
+        if row is None:
+            self._conn.execute(
+                "INSERT INTO namespaces (namespace, queue, generation, created_at, loaded_at) VALUES (?, ?, 1, ?, ?)",
+                (namespace, queue, now, now),
+            )
+            return 1
+        if row[0] != queue:
+            raise MigratorError(
+                f"namespace {namespace!r} was imported into queue {row[0]} with this state file, not {queue}",
+                hint="use another --namespace for another queue (each namespace is one copy of the data)",
+            )
+        generation = int(row[1]) + 1
+        self._conn.execute(
+            "UPDATE namespaces SET generation = ?, loaded_at = ? WHERE namespace = ?", (generation, now, namespace)
+        )
+        return generation
+
+    def _load_issue(
+        self,
+        issue: PlannedIssue,
+        seq: int,
+        namespace: str,
+        queue: str,
+        generation: int,
+        stats: PlanLoadStats,
+        seen_links: set[str],
+    ) -> None:
+        if "unique" not in issue.body:
+            issue.body["unique"] = make_unique(namespace, issue.source)
+        issue.body.setdefault("queue", queue)
+        data = issue.to_dict()
+        self._conn.execute(
+            """INSERT INTO issues (namespace, issue_key, source_system, source_id, unique_value, parent_key,
+                                   seq, generation, plan_json)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT(namespace, issue_key) DO UPDATE SET
+                   source_system = excluded.source_system, source_id = excluded.source_id,
+                   unique_value = excluded.unique_value, parent_key = excluded.parent_key,
+                   seq = excluded.seq, generation = excluded.generation, plan_json = excluded.plan_json""",
+            (namespace, issue.source_key, issue.source.system, issue.source.id, issue.unique, issue.parent_key,
+             seq, generation, json.dumps(data, ensure_ascii=False)),
+        )
+        stats.issues += 1
+        rows = planned_rows(issue)
+        links = [r for r in rows if r.kind == LINK and r.source_id not in seen_links]
+        seen_links.update(r.source_id for r in links)
+        self._merge_rows(namespace, generation, [r for r in rows if r.kind != LINK] + links, stats)
+
+    def _merge_rows(self, namespace: str, generation: int, rows: list[_PlannedRow], stats: PlanLoadStats) -> None:
+        now = _now()
+        for row in rows:
+            existing = self._conn.execute(
+                "SELECT status, payload_hash, generation FROM ledger"
+                " WHERE namespace = ? AND kind = ? AND scope = ? AND source_id = ?",
+                (namespace, row.kind, row.scope, row.source_id),
+            ).fetchone()
+            kind_stats = stats.kinds[row.kind]
+            if existing is not None and int(existing[2]) == generation:
+                continue  # a link listed by two issues of this plan: the first listing owns it
+            kind_stats.planned += 1
+            if existing is None:
+                kind_stats.new += 1
+                self._conn.execute(
+                    """INSERT INTO ledger (namespace, kind, scope, source_id, issue_key, parent_source_id, seq,
+                                           status, generation, payload_hash, created_at, updated_at)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                    (namespace, row.kind, row.scope, row.source_id, row.issue_key, row.parent_source_id, row.seq,
+                     PENDING, generation, row.payload_hash, now, now),
+                )
+                continue
+            status, old_hash = existing[0], existing[1]
+            if status == DONE:
+                kind_stats.already_done += 1
+                if old_hash != row.payload_hash:
+                    kind_stats.changed_after_done += 1
+            self._conn.execute(
+                """UPDATE ledger SET issue_key = ?, parent_source_id = ?, seq = ?, generation = ?,
+                          payload_hash = CASE WHEN status = 'done' THEN payload_hash ELSE ? END
+                   WHERE namespace = ? AND kind = ? AND scope = ? AND source_id = ?""",
+                (row.issue_key, row.parent_source_id, row.seq, generation, row.payload_hash,
+                 namespace, row.kind, row.scope, row.source_id),
+            )
+
+    def _assign_depths(self, namespace: str, generation: int) -> list[str]:
+        """Topological level of every issue by ``parent_key`` (parents first). A cycle is broken at
+        its member that comes first in the plan; returns those members."""
+        rows = self._conn.execute(
+            "SELECT issue_key, parent_key, seq FROM issues WHERE namespace = ? AND generation = ? ORDER BY seq",
+            (namespace, generation),
+        ).fetchall()
+        depths, broken = compute_depths([(str(k), p, int(s)) for k, p, s in rows])
+        self._conn.executemany(
+            "UPDATE issues SET depth = ? WHERE namespace = ? AND issue_key = ?",
+            [(depth, namespace, key) for key, depth in depths.items()],
+        )
+        return broken
+
+    def _count_stale(self, namespace: str, generation: int) -> int:
+        row = self._conn.execute(
+            "SELECT COUNT(*) FROM ledger WHERE namespace = ? AND generation < ? AND status != 'done'",
+            (namespace, generation),
+        ).fetchone()
+        return int(row[0])
+
+    # ------------------------------------------------------------------ reading work
+
+    def issue_depths(self) -> list[int]:
+        """Distinct topological levels of the current plan, lowest first."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT DISTINCT depth FROM issues WHERE namespace = ? AND generation = ? ORDER BY depth",
+                (self.namespace, self.generation()),
+            ).fetchall()
+        return [int(r[0]) for r in rows]
+
+    def issues_with_work(
+        self, kinds: Sequence[str], *, depth: int | None = None, after_seq: int = -1, limit: int = 500
+    ) -> list[tuple[int, str]]:
+        """``(seq, issue_key)`` of issues (plan order, after ``after_seq``) that own unfinished rows of ``kinds``."""
+        kind_marks = ",".join("?" * len(kinds))
+        depth_clause = "AND i.depth = ?" if depth is not None else ""
+        params: list[Any] = [self.namespace, self.generation(), after_seq]
+        if depth is not None:
+            params.append(depth)
+        params += [*kinds, limit]
+        query = f"""
+            SELECT i.seq, i.issue_key FROM issues i
+            WHERE i.namespace = ? AND i.generation = ? AND i.seq > ? {depth_clause}
+              AND EXISTS (SELECT 1 FROM ledger l
+                          WHERE l.namespace = i.namespace AND l.issue_key = i.issue_key
+                            AND l.generation = i.generation AND l.kind IN ({kind_marks})
+                            AND l.status IN ('pending', 'in_flight'))
+            ORDER BY i.seq LIMIT ?"""
+        with self._lock:
+            rows = self._conn.execute(query, params).fetchall()
+        return [(int(s), str(k)) for s, k in rows]
+
+    def load_issue(self, issue_key: str) -> PlannedIssue:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT plan_json FROM issues WHERE namespace = ? AND issue_key = ?", (self.namespace, issue_key)
+            ).fetchone()
+        if row is None:
+            raise KeyError(issue_key)
+        return PlannedIssue.from_dict(json.loads(row[0]))
+
+    def iter_planned(self, namespace: str | None = None, batch: int = 500) -> Iterator[PlannedIssue]:
+        """The stored plan, in plan order, read in batches (for ``verify``)."""
+        ns = namespace or self.namespace
+        generation = self.generation(ns)
+        last = -1
+        while True:
+            with self._lock:
+                rows = self._conn.execute(
+                    "SELECT seq, plan_json FROM issues WHERE namespace = ? AND generation = ? AND seq > ?"
+                    " ORDER BY seq LIMIT ?",
+                    (ns, generation, last, batch),
+                ).fetchall()
+            if not rows:
+                return
+            for seq, text in rows:
+                last = int(seq)
+                yield PlannedIssue.from_dict(json.loads(text))
+
+    def rows_for_issue(self, issue_key: str, kinds: Sequence[str]) -> list[LedgerRow]:
+        """Every current row of ``kinds`` that belongs to the issue, in chain order (done ones too)."""
+        marks = ",".join("?" * len(kinds))
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT {_ROW_COLUMNS} FROM ledger WHERE namespace = ? AND issue_key = ? AND generation = ?"
+                f" AND kind IN ({marks}) ORDER BY seq, id",
+                (self.namespace, issue_key, self.generation(), *kinds),
+            ).fetchall()
+        return [_row(r) for r in rows]
+
+    def get_row(self, row_id: int) -> LedgerRow:
+        with self._lock:
+            row = self._conn.execute(f"SELECT {_ROW_COLUMNS} FROM ledger WHERE id = ?", (row_id,)).fetchone()
+        if row is None:
+            raise KeyError(row_id)
+        return _row(row)
+
+    def issue_target(self, issue_key: str, namespace: str | None = None) -> IssueTarget | None:
+        """The issue row of ``issue_key`` (None if the plan has no such issue)."""
+        ns = namespace or self.namespace
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT status, target_key, target_id, last_error FROM ledger"
+                " WHERE namespace = ? AND kind = 'issue' AND scope = '' AND source_id = ?"
+                " AND generation = (SELECT generation FROM namespaces WHERE namespace = ?)",
+                (ns, issue_key, ns),
+            ).fetchone()
+        if row is None:
+            return None
+        return IssueTarget(status=row[0], target_key=row[1], target_id=row[2], last_error=row[3])
+
+    def unfinished_count(self, kinds: Sequence[str] = KINDS) -> int:
+        marks = ",".join("?" * len(kinds))
+        with self._lock:
+            row = self._conn.execute(
+                f"SELECT COUNT(*) FROM ledger WHERE namespace = ? AND generation = ? AND kind IN ({marks})"
+                " AND status IN ('pending', 'in_flight')",
+                (self.namespace, self.generation(), *kinds),
+            ).fetchone()
+        return int(row[0])
+
+    def counts(self, namespace: str | None = None) -> dict[str, dict[str, int]]:
+        """kind -> status -> rows (current generation); every kind and status present."""
+        ns = namespace or self.namespace
+        result = {kind: dict.fromkeys(STATUSES, 0) for kind in KINDS}
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT kind, status, COUNT(*) FROM ledger WHERE namespace = ? AND generation = ?"
+                " GROUP BY kind, status",
+                (ns, self.generation(ns)),
+            ).fetchall()
+        for kind, status, count in rows:
+            result.setdefault(kind, dict.fromkeys(STATUSES, 0))[status] = int(count)
+        return result
+
+    # ------------------------------------------------------------------ transitions
+
+    def mark_in_flight(self, row_id: int) -> None:
+        """Write-ahead: the call is about to be sent (its outcome is unknown until confirmed)."""
+        with self._transaction(sync=True):
+            self._conn.execute(
+                "UPDATE ledger SET status = 'in_flight', unsure = 1, attempts = attempts + 1, updated_at = ?"
+                " WHERE id = ?",
+                (_now(), row_id),
+            )
+
+    def mark_done(
+        self, row_id: int, target_id: str | None, target_key: str | None = None, *, reconciled: bool = False
+    ) -> None:
+        now = _now()
+        with self._transaction():
+            self._conn.execute(
+                "UPDATE ledger SET status = 'done', unsure = 0, target_id = ?, target_key = ?, last_error = NULL,"
+                " reconciled = ?, updated_at = ?, done_at = ? WHERE id = ?",
+                (target_id, target_key, int(reconciled), now, now, row_id),
+            )
+
+    def claim(
+        self, row_id: int, kinds: Sequence[str], candidates: Sequence[str], *, issue_key: str | None,
+        target_key: str | None = None,
+    ) -> str | None:
+        """Atomically mark the row done with the first candidate target id that no other row of
+        ``kinds`` (within ``issue_key`` when given) has claimed; None when every candidate is taken."""
+        if not candidates:
+            return None
+        marks = ",".join("?" * len(kinds))
+        cand_marks = ",".join("?" * len(candidates))
+        scope_clause = "AND issue_key = ?" if issue_key is not None else ""
+        params: list[Any] = [self._namespace, *kinds, row_id, *candidates]
+        if issue_key is not None:
+            params.append(issue_key)
+        with self._transaction():
+            taken = {
+                str(r[0])
+                for r in self._conn.execute(
+                    f"SELECT target_id FROM ledger WHERE namespace = ? AND kind IN ({marks}) AND id != ?"
+                    f" AND target_id IN ({cand_marks}) {scope_clause}",
+                    params,
+                )
+            }
+            for candidate in candidates:
+                if candidate not in taken:
+                    now = _now()
+                    self._conn.execute(
+                        "UPDATE ledger SET status = 'done', unsure = 0, target_id = ?, target_key = ?,"
+                        " last_error = NULL, reconciled = 1, updated_at = ?, done_at = ? WHERE id = ?",
+                        (candidate, target_key, now, now, row_id),
+                    )
+                    return candidate
+        return None
+
+    def mark_absent(self, row_id: int) -> None:
+        """Reconciliation proved the object is not in the target: the next send is a first send."""
+        with self._transaction():
+            self._conn.execute("UPDATE ledger SET unsure = 0, updated_at = ? WHERE id = ?", (_now(), row_id))
+
+    def mark_not_applied(self, row_id: int, reason: str) -> None:
+        """The call certainly had no effect (429, connection refused): back to pending."""
+        with self._transaction():
+            self._conn.execute(
+                "UPDATE ledger SET status = 'pending', unsure = 0, last_error = ?, updated_at = ? WHERE id = ?",
+                (reason, _now(), row_id),
+            )
+
+    def mark_unsure(self, row_id: int, reason: str) -> None:
+        """The write may or may not have landed: stays in flight until reconciled."""
+        with self._transaction():
+            self._conn.execute(
+                "UPDATE ledger SET status = 'in_flight', unsure = 1, last_error = ?, updated_at = ? WHERE id = ?",
+                (reason, _now(), row_id),
+            )
+
+    def mark_children_unsure(self, issue_key: str, kinds: Sequence[str]) -> int:
+        """The issue was found already in the target (not created by this ledger's last call): its
+        unfinished children may be there too, so each is looked up before it is sent."""
+        marks = ",".join("?" * len(kinds))
+        with self._transaction():
+            cursor = self._conn.execute(
+                f"UPDATE ledger SET unsure = 1 WHERE namespace = ? AND issue_key = ? AND generation = ?"
+                f" AND kind IN ({marks}) AND status IN ('pending', 'in_flight') AND unsure = 0",
+                (self.namespace, issue_key, self.generation(), *kinds),
+            )
+        return int(cursor.rowcount)
+
+    def mark_failed(self, row_id: int, reason: str, *, unsure: bool = False) -> None:
+        with self._transaction():
+            self._conn.execute(
+                "UPDATE ledger SET status = 'failed', unsure = ?, last_error = ?, updated_at = ? WHERE id = ?",
+                (int(unsure), reason, _now(), row_id),
+            )
+
+    def mark_pending(self, row_id: int, reason: str | None) -> None:
+        """Leave the row pending with a reason (e.g. a link whose other end does not exist yet)."""
+        with self._transaction():
+            self._conn.execute(
+                "UPDATE ledger SET last_error = ?, updated_at = ? WHERE id = ? AND status = 'pending'",
+                (reason, _now(), row_id),
+            )
+
+    def mark_blocked(self, row_ids: Sequence[int], reason: str) -> int:
+        """Block unfinished rows (their parent object failed). In-flight rows keep ``unsure``."""
+        if not row_ids:
+            return 0
+        with self._transaction():
+            cursor = self._conn.executemany(
+                "UPDATE ledger SET status = 'blocked', last_error = ?, updated_at = ?"
+                " WHERE id = ? AND status IN ('pending', 'in_flight')",
+                [(reason, _now(), row_id) for row_id in row_ids],
+            )
+        return int(cursor.rowcount)
+
+    def reset_failed(self, namespace: str | None = None) -> int:
+        """``failed`` and ``blocked`` rows back to ``pending`` (``--retry-failed``); ``unsure`` is kept,
+        so a row whose last write may have landed is still reconciled before it is sent again."""
+        ns = namespace or self.namespace
+        with self._transaction():
+            cursor = self._conn.execute(
+                "UPDATE ledger SET status = 'pending', updated_at = ? WHERE namespace = ? AND generation = ?"
+                " AND status IN ('failed', 'blocked')",
+                (_now(), ns, self.generation(ns)),
+            )
+        return int(cursor.rowcount)
+
+    # ------------------------------------------------------------------ reporting
+
+    def status_summary(self, namespace: str | None = None, *, max_failures: int = 1000) -> StatusSummary:
+        """Counts per kind and status, plus every failed/blocked row and pending rows with a reason."""
+        ns = namespace or self._namespace
+        if ns is None:
+            return StatusSummary(None, None, {k: dict.fromkeys(STATUSES, 0) for k in KINDS}, [], 0, 0)
+        generation = self.generation(ns)
+        where = ("WHERE namespace = ? AND generation = ? AND (status IN ('failed', 'blocked')"
+                 " OR (status = 'pending' AND last_error IS NOT NULL))")
+        with self._lock:
+            failures = [
+                Failure(kind=r[0], source_id=r[1], issue_key=r[2], status=r[3], attempts=int(r[4]), reason=r[5] or "")
+                for r in self._conn.execute(
+                    "SELECT kind, source_id, issue_key, status, attempts, last_error FROM ledger "
+                    f"{where} ORDER BY issue_key, seq LIMIT ?",
+                    (ns, generation, max_failures),
+                )
+            ]
+            total = int(self._conn.execute(f"SELECT COUNT(*) FROM ledger {where}", (ns, generation)).fetchone()[0])
+            unsure = int(self._conn.execute(
+                "SELECT COUNT(*) FROM ledger WHERE namespace = ? AND generation = ? AND unsure = 1",
+                (ns, generation),
+            ).fetchone()[0])
+        return StatusSummary(ns, self.queue(ns), self.counts(ns), failures, total, unsure)
+
+
+def _row(r: Sequence[Any]) -> LedgerRow:
+    return LedgerRow(
+        id=int(r[0]), kind=str(r[1]), source_id=str(r[2]), issue_key=str(r[3]), parent_source_id=r[4],
+        seq=int(r[5]), status=str(r[6]), unsure=bool(r[7]), target_id=r[8], target_key=r[9],
+        attempts=int(r[10]), last_error=r[11],
+    )
+
+
+# ---------------------------------------------------------------------- plan → rows
+
+
+def _sort_time(value: Any) -> tuple[int, str]:
+    """A key that orders Tracker timestamps by instant (unparsable values last, by text)."""
+    try:
+        return 0, parse_tracker_datetime(str(value)).astimezone(UTC).isoformat()
+    except ValueError:
+        return 1, str(value)
+
+
+def planned_rows(issue: PlannedIssue) -> list[_PlannedRow]:
+    """The ledger rows of one planned issue, in chain order: the issue; its comments and files by
+    time (a comment's own files right after it); worklogs; links; the local-field patch."""
+    key = issue.source_key
+    rows = [_PlannedRow(ISSUE, "", key, key, None, 0, _hash(issue.body))]
+    timeline: list[tuple[tuple[int, str], int, int, list[_PlannedRow]]] = []
+    for index, comment in enumerate(issue.comments):
+        group = [_PlannedRow(COMMENT, key, comment.source_id, key, None, 0, _hash(comment.body))]
+        group += [_file_row(COMMENT_ATTACHMENT, key, a, comment.source_id) for a in comment.attachments]
+        timeline.append((_sort_time(comment.body.get("createdAt")), 0, index, group))
+    for index, attachment in enumerate(issue.attachments):
+        timeline.append((_sort_time(attachment.created_at), 1, index, [_file_row(ATTACHMENT, key, attachment, None)]))
+    timeline.sort(key=lambda item: item[:3])
+    for _time, _rank, _index, group in timeline:
+        rows += group
+    rows += [_PlannedRow(WORKLOG, key, w.source_id, key, None, 0, _hash(w.body)) for w in issue.worklogs]
+    rows += [_PlannedRow(LINK, "", link.source_id, key, None, 0, _hash(link.__dict__)) for link in issue.links]
+    if issue.local_fields:
+        rows.append(_PlannedRow(LOCAL_FIELDS, key, key, key, None, 0, _hash(issue.local_fields)))
+    for seq, row in enumerate(rows):
+        row.seq = seq
+    return rows
+
+
+def _file_row(kind: str, key: str, attachment: PlannedAttachment, parent: str | None) -> _PlannedRow:
+    return _PlannedRow(kind, key, attachment.source_id, key, parent, 0, _hash(attachment.__dict__))
+
+
+def compute_depths(issues: Sequence[tuple[str, str | None, int]]) -> tuple[dict[str, int], list[str]]:
+    """Depth of each issue in the parent forest (roots 0). ``issues`` = (key, parent_key, seq) in plan
+    order. A parent outside the plan makes a root. A cycle is broken deterministically: its member
+    with the lowest seq is treated as a root. Returns (depths, members where a cycle was broken)."""
+    parent = {key: p for key, p, _ in issues}
+    seq = {key: s for key, _, s in issues}
+    depth: dict[str, int] = {}
+    broken: list[str] = []
+    for key, _p, _s in issues:
+        path: list[str] = []
+        on_path: set[str] = set()
+        node: str | None = key
+        while node is not None and node not in depth:
+            if node in on_path:
+                broken.append(_break_cycle(path[path.index(node):], seq, depth))
+                break
+            path.append(node)
+            on_path.add(node)
+            p = parent.get(node)
+            node = p if p in parent else None
+        for member in reversed(path):
+            if member in depth:
+                continue
+            p = parent.get(member)
+            depth[member] = depth[p] + 1 if p in parent and p in depth else 0
+    return depth, broken
+
+
+def _break_cycle(cycle: list[str], seq: dict[str, int], depth: dict[str, int]) -> str:
+    """``cycle[i]``'s parent is ``cycle[i + 1]`` (wrapping). The member first in the plan becomes a
+    root; the others follow it downwards. Returns the root."""
+    root_index = min(range(len(cycle)), key=lambda i: seq[cycle[i]])
+    for step in range(len(cycle)):
+        depth[cycle[(root_index - step) % len(cycle)]] = step
+    return cycle[root_index]

@@ -1,0 +1,61 @@
+"""Which Tracker a command talks to: the one named by ``TRACKER_*`` variables, or the embedded sandbox.
+
+With no credentials in the environment every command targets the embedded sandbox (persisted under
+``.migrator/`` so a later ``verify``, ``status`` or ``sandbox serve`` sees the same data) and says
+so in a banner: rehearsal is the default, a real org needs an explicit token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from migrator.sandbox import SandboxConfig, SandboxServer
+from migrator.tracker.client import TrackerClient
+from migrator.tracker.ratelimit import RateLimiter
+from migrator.tracker.settings import TrackerSettings
+
+DEFAULT_WORKDIR = Path(".migrator")
+DEFAULT_SANDBOX_DATA = DEFAULT_WORKDIR / "sandbox.sqlite"
+
+
+@dataclass
+class Target:
+    client: TrackerClient
+    label: str  # what to print: the API URL, or "embedded sandbox (...)"
+    identity: str  # stable identity stored in the state file: URL + org
+    is_sandbox: bool
+
+
+@contextmanager
+def open_target(
+    env: Mapping[str, str],
+    *,
+    max_rps: float | None,
+    sandbox_data: Path = DEFAULT_SANDBOX_DATA,
+    announce: Callable[[str], None] = print,
+) -> Iterator[Target]:
+    settings = TrackerSettings.from_env(env)
+    limiter = RateLimiter(max_rps) if max_rps else None
+    if settings is not None:
+        org = settings.org_id or settings.cloud_org_id or "-"
+        client = TrackerClient(settings, rate_limiter=limiter)
+        try:
+            yield Target(client, settings.base_url, f"{settings.base_url.rstrip('/')}#org={org}", is_sandbox=False)
+        finally:
+            client.close()
+        return
+    sandbox_data.parent.mkdir(parents=True, exist_ok=True)
+    with SandboxServer(SandboxConfig(data=str(sandbox_data)), host="127.0.0.1", port=0) as server:
+        announce(
+            "No TRACKER_TOKEN / TRACKER_IAM_TOKEN in the environment: using the EMBEDDED SANDBOX "
+            f"(data in {sandbox_data}; browse it with `migrator sandbox serve --data {sandbox_data}`)."
+        )
+        settings = TrackerSettings(base_url=server.url, token=server.admin_token, org_id=server.org_id)
+        client = TrackerClient(settings, rate_limiter=limiter)
+        try:
+            yield Target(client, f"embedded sandbox ({sandbox_data})", f"sandbox:{sandbox_data.resolve()}", is_sandbox=True)
+        finally:
+            client.close()

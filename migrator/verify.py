@@ -1,0 +1,416 @@
+"""Read the target back and compare it with the plan: every issue, field, comment, file, link, worklog.
+
+``verify(client, planned, store)`` finds each planned issue (the ledger's target key, else
+``_findByUnique``), compares the fields of the import body with what Tracker returns, and matches
+children one to one (so a duplicate shows up as an *extra* object). Files are downloaded and
+compared by SHA-256. Links are checked after all issues, once every target key is known.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from migrator.executor import (
+    TrackerApi,
+    UserDirectory,
+    as_list,
+    attachment_matches,
+    comment_matches,
+    lists_match,
+    normalize_text,
+    planned_size,
+    ref_matches,
+    relationship_matches,
+    same_instant,
+    value_matches,
+    worklog_matches,
+)
+from migrator.plan import PlannedAttachment, PlannedIssue
+from migrator.state import (
+    ATTACHMENT,
+    COMMENT,
+    COMMENT_ATTACHMENT,
+    DONE,
+    ISSUE,
+    KINDS,
+    LINK,
+    LOCAL_FIELDS,
+    WORKLOG,
+    CheckpointStore,
+)
+from migrator.timeutil import parse_duration
+from migrator.tracker.errors import TrackerError
+
+log = logging.getLogger(__name__)
+
+_DATES = ("createdAt", "updatedAt", "resolvedAt")
+_USERS = ("createdBy", "updatedBy", "resolvedBy", "assignee")
+_USER_LISTS = ("followers", "access", "votedBy")
+_REFS = ("type", "status", "priority", "resolution", "queue")
+_REF_LISTS = ("components", "fixVersions", "affectedVersions", "followingMaillists", "sprint")
+_MILLIS = ("originalEstimation", "estimation", "spent")
+_TEXTS = ("summary", "description")
+_SETS = ("tags",)
+# Import-only inputs the API does not read back (or only for its own viewer).
+_NOT_READ_BACK = frozenset({"favoritedBy", "markupType", "descriptionRenderType", "textRenderType"})
+# Fields a local-field PATCH legitimately changes after the import.
+_TOUCHED_BY_PATCH = frozenset({"updatedAt", "updatedBy"})
+
+
+@dataclass
+class Problem:
+    issue: str  # source key
+    kind: str  # ledger kind
+    problem: str  # missing | extra | duplicate | mismatch | error
+    message: str
+    source_id: str | None = None
+    field: str | None = None
+    expected: Any = None
+    actual: Any = None
+    target: str | None = None  # target key / id
+
+    def to_dict(self) -> dict[str, Any]:
+        return {name: value for name, value in self.__dict__.items() if value is not None}
+
+
+@dataclass
+class KindCounts:
+    planned: int = 0
+    found: int = 0
+    missing: int = 0
+    extra: int = 0
+    mismatched: int = 0
+
+
+@dataclass
+class VerifyReport:
+    counts: dict[str, KindCounts] = field(default_factory=lambda: {k: KindCounts() for k in KINDS})
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[Problem] = field(default_factory=list)  # expected differences (not counted against clean)
+
+    @property
+    def clean(self) -> bool:
+        return not self.problems
+
+    def add(self, problem: Problem) -> None:
+        self.problems.append(problem)
+        counts = self.counts[problem.kind]
+        if problem.problem == "missing":
+            counts.missing += 1
+        elif problem.problem in ("extra", "duplicate"):
+            counts.extra += 1
+        elif problem.problem == "mismatch":
+            counts.mismatched += 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "clean": self.clean,
+            "counts": {kind: c.__dict__.copy() for kind, c in self.counts.items() if c.planned or c.extra},
+            "problems": [p.to_dict() for p in self.problems],
+            "notes": [p.to_dict() for p in self.notes],
+        }
+
+    def summary_lines(self, max_problems: int = 20) -> list[str]:
+        lines = []
+        for kind, c in self.counts.items():
+            if c.planned or c.extra:
+                lines.append(f"{kind:<20} planned {c.planned:>7}  found {c.found:>7}  missing {c.missing:>5}  "
+                             f"extra {c.extra:>5}  mismatched {c.mismatched:>5}")
+        verdict = "target matches the plan" if self.clean else f"{len(self.problems)} difference(s)"
+        lines.append(f"verify: {verdict}" + (f" ({len(self.notes)} expected difference(s) noted)" if self.notes else ""))
+        for p in self.problems[:max_problems]:
+            where = f"{p.issue}" + (f" {p.kind} {p.source_id}" if p.source_id and p.kind != ISSUE else "")
+            lines.append(f"  {p.problem:<9} {where}: {p.message}")
+        if len(self.problems) > max_problems:
+            lines.append(f"  ... and {len(self.problems) - max_problems} more (see the JSON report)")
+        return lines
+
+
+@dataclass
+class _PendingLink:
+    owner: str  # source key of the issue that lists it
+    source_id: str
+    relationship: str
+    to_source_key: str
+
+
+class _Verifier:
+    def __init__(self, client: TrackerApi, store: CheckpointStore | None, check_content: bool) -> None:
+        self.client = client
+        self.store = store
+        self.check_content = check_content
+        self.users = UserDirectory(client)
+        self.report = VerifyReport()
+        self.target_keys: dict[str, str] = {}  # source key -> target key (found issues)
+        self.links: dict[str, list[_PendingLink]] = {}  # owner -> its links (first listing owns a link)
+        self.seen_links: set[str] = set()
+
+    # ------------------------------------------------------------------ issues
+
+    def issue(self, planned: PlannedIssue) -> None:
+        self._plan_counts(planned)
+        self._collect_links(planned)
+        try:
+            found = self._find(planned)
+        except TrackerError as exc:
+            self.report.add(Problem(planned.source_key, ISSUE, "error", f"cannot read the issue: {exc}"))
+            return
+        if found is None:
+            self.report.add(Problem(planned.source_key, ISSUE, "missing",
+                                    f"not in the target (unique {planned.unique!r})"))
+            return
+        key = str(found["key"])
+        self.target_keys[planned.source_key] = key
+        self.report.counts[ISSUE].found += 1
+        self._fields(planned, found, key)
+        for name, check in (("comments", self._comments), ("files", self._files), ("worklogs", self._worklogs)):
+            try:
+                check(planned, key)
+            except TrackerError as exc:
+                self.report.add(Problem(planned.source_key, ISSUE, "error", f"cannot read {name} of {key}: {exc}",
+                                        target=key))
+
+    def _plan_counts(self, planned: PlannedIssue) -> None:
+        counts = self.report.counts
+        counts[ISSUE].planned += 1
+        counts[COMMENT].planned += len(planned.comments)
+        counts[COMMENT_ATTACHMENT].planned += sum(len(c.attachments) for c in planned.comments)
+        counts[ATTACHMENT].planned += len(planned.attachments)
+        counts[WORKLOG].planned += len(planned.worklogs)
+        counts[LOCAL_FIELDS].planned += 1 if planned.local_fields else 0
+
+    def _collect_links(self, planned: PlannedIssue) -> None:
+        for link in planned.links:
+            if link.source_id in self.seen_links:
+                continue
+            self.seen_links.add(link.source_id)
+            self.report.counts[LINK].planned += 1
+            self.links.setdefault(planned.source_key, []).append(
+                _PendingLink(planned.source_key, link.source_id, link.relationship, link.to_source_key))
+
+    def _find(self, planned: PlannedIssue) -> dict[str, Any] | None:
+        if self.store is not None:
+            target = self.store.issue_target(planned.source_key)
+            if target is not None and target.status == DONE and target.target_key:
+                try:
+                    return dict(self.client.get_issue(target.target_key))
+                except TrackerError as exc:
+                    if exc.status != 404:
+                        raise
+        found = self.client.find_by_unique(planned.unique)
+        return dict(found) if found else None
+
+    # ------------------------------------------------------------------ fields
+
+    def _fields(self, planned: PlannedIssue, actual: Mapping[str, Any], key: str) -> None:
+        patched = bool(planned.local_fields)
+        for name, expected in planned.body.items():
+            if name in _NOT_READ_BACK:
+                continue
+            if self._field_equal(name, expected, actual.get(name)):
+                continue
+            problem = Problem(planned.source_key, ISSUE, "mismatch", f"{name}: planned {expected!r}, "
+                              f"target has {_display(actual.get(name))!r}", field=name, expected=expected,
+                              actual=actual.get(name), target=key)
+            if patched and name in _TOUCHED_BY_PATCH:
+                problem.message += " (the local-field PATCH after the import updates it)"
+                self.report.notes.append(problem)
+                continue
+            self.report.add(problem)
+        self._local_fields(planned, actual, key)
+
+    def _local_fields(self, planned: PlannedIssue, actual: Mapping[str, Any], key: str) -> None:
+        if not planned.local_fields:
+            return
+        ok = True
+        for field_id, expected in planned.local_fields.items():
+            got = actual.get(field_id)
+            if not value_matches(self.users, expected, got):
+                ok = False
+                self.report.add(Problem(planned.source_key, LOCAL_FIELDS, "mismatch",
+                                        f"local field {field_id}: planned {expected!r}, target has {_display(got)!r}",
+                                        source_id=planned.source_key, field=field_id, expected=expected, actual=got,
+                                        target=key))
+        if ok:
+            self.report.counts[LOCAL_FIELDS].found += 1
+
+    def _field_equal(self, name: str, expected: Any, actual: Any) -> bool:
+        if name in _DATES:
+            return same_instant(expected, actual)
+        if name in _USERS:
+            return _user_equal(self.users, actual, expected)
+        if name in _USER_LISTS:
+            return lists_match(as_list(expected), as_list(actual), lambda e, a: _user_equal(self.users, a, e))
+        if name in _REFS:
+            return ref_matches(expected, actual)
+        if name in _REF_LISTS:
+            return lists_match(as_list(expected), as_list(actual), lambda e, a: ref_matches(e, a))
+        if name in _MILLIS:
+            return _millis_equal(expected, actual)
+        if name in _TEXTS:
+            return normalize_text(expected) == normalize_text(actual)
+        if name in _SETS:
+            return sorted(map(str, as_list(expected))) == sorted(map(str, as_list(actual)))
+        return value_matches(self.users, expected, actual)
+
+    # ------------------------------------------------------------------ children
+
+    def _comments(self, planned: PlannedIssue, key: str) -> None:
+        actual = self.client.list_comments(key) or []
+        self._match(planned.source_key, COMMENT, key, [(c.source_id, c.body) for c in planned.comments], actual,
+                    lambda body, item: comment_matches(self.users, item, body), "comment")
+
+    def _worklogs(self, planned: PlannedIssue, key: str) -> None:
+        if not planned.worklogs:
+            return  # listing worklogs costs a request per issue; nothing planned, nothing to compare
+        actual = self.client.list_worklogs(key) or []
+        self._match(planned.source_key, WORKLOG, key, [(w.source_id, w.body) for w in planned.worklogs], actual,
+                    lambda body, item: worklog_matches(self.users, item, body), "worklog")
+
+    def _files(self, planned: PlannedIssue, key: str) -> None:
+        actual = self.client.list_attachments(key) or []
+        expected: list[tuple[str, PlannedAttachment, str]] = [(a.source_id, a, ATTACHMENT) for a in planned.attachments]
+        expected += [(a.source_id, a, COMMENT_ATTACHMENT) for c in planned.comments for a in c.attachments]
+        unmatched = [item for item in actual if isinstance(item, Mapping)]
+        for source_id, attachment, kind in expected:
+            hit = next((item for item in unmatched if attachment_matches(self.users, item, attachment)), None)
+            if hit is None:
+                self.report.add(Problem(planned.source_key, kind, "missing",
+                                        f"file {attachment.filename!r} ({planned_size(attachment)} bytes) not found",
+                                        source_id=source_id, target=key))
+                continue
+            unmatched.remove(hit)
+            if self._content_ok(planned.source_key, kind, source_id, attachment, hit, key):
+                self.report.counts[kind].found += 1
+        for item in unmatched:
+            self.report.add(Problem(planned.source_key, ATTACHMENT, "extra",
+                                    f"file {item.get('name')!r} (id {item.get('id')}) is not in the plan",
+                                    target=f"{key}/{item.get('id')}"))
+
+    def _content_ok(self, issue: str, kind: str, source_id: str, attachment: PlannedAttachment,
+                    actual: Mapping[str, Any], key: str) -> bool:
+        if not self.check_content or not actual.get("content"):
+            return True
+        expected = attachment.sha256 or _file_sha256(attachment.path)
+        if expected is None:
+            return True
+        got = hashlib.sha256(self.client.download(str(actual["content"]))).hexdigest()
+        if got == expected:
+            return True
+        self.report.add(Problem(issue, kind, "mismatch", f"file {attachment.filename!r}: content differs",
+                                source_id=source_id, field="sha256", expected=expected, actual=got,
+                                target=f"{key}/{actual.get('id')}"))
+        return False
+
+    def _match(self, issue: str, kind: str, key: str, expected: Sequence[tuple[str, Any]], actual: Sequence[Any],
+               same: Callable[[Any, Mapping[str, Any]], bool], what: str) -> None:
+        unmatched = [item for item in actual if isinstance(item, Mapping)]
+        for source_id, body in expected:
+            hit = next((item for item in unmatched if same(body, item)), None)
+            if hit is None:
+                self.report.add(Problem(issue, kind, "missing", f"{what} created {body.get('createdAt')} by "
+                                        f"{body.get('createdBy')} not found", source_id=source_id, target=key))
+                continue
+            unmatched.remove(hit)
+            self.report.counts[kind].found += 1
+        for item in unmatched:
+            self.report.add(Problem(issue, kind, "extra", f"{what} id {item.get('id')} created "
+                                    f"{item.get('createdAt')} is not in the plan", target=f"{key}/{item.get('id')}"))
+
+    # ------------------------------------------------------------------ links
+
+    def finish_links(self) -> None:
+        for owner, links in self.links.items():
+            key = self.target_keys.get(owner)
+            if key is None:
+                for link in links:
+                    self.report.add(Problem(owner, LINK, "missing", "its issue is not in the target",
+                                            source_id=link.source_id))
+                continue
+            try:
+                actual = [item for item in self.client.list_links(key) or [] if isinstance(item, Mapping)]
+            except TrackerError as exc:
+                self.report.add(Problem(owner, LINK, "error", f"cannot read links of {key}: {exc}", target=key))
+                continue
+            for link in links:
+                self._link(owner, key, link, actual)
+
+    def _link(self, owner: str, key: str, link: _PendingLink, actual: Sequence[Mapping[str, Any]]) -> None:
+        other = self.target_keys.get(link.to_source_key) or self._other_from_store(link.to_source_key)
+        if other is None:
+            self.report.add(Problem(owner, LINK, "missing", f"{link.relationship} {link.to_source_key}: the other "
+                                    "issue is not in the target", source_id=link.source_id, target=key))
+            return
+        hits = [item for item in actual if relationship_matches(item, link.relationship, other)]
+        if not hits:
+            self.report.add(Problem(owner, LINK, "missing", f"{key} {link.relationship} {other} not found",
+                                    source_id=link.source_id, target=key))
+        elif len(hits) > 1:
+            self.report.add(Problem(owner, LINK, "duplicate", f"{key} {link.relationship} {other} exists "
+                                    f"{len(hits)} times", source_id=link.source_id, target=key))
+        else:
+            self.report.counts[LINK].found += 1
+
+    def _other_from_store(self, source_key: str) -> str | None:
+        if self.store is None:
+            return None
+        target = self.store.issue_target(source_key)
+        return target.target_key if target is not None and target.status == DONE else None
+
+
+def verify(
+    client: TrackerApi,
+    planned: Iterable[PlannedIssue],
+    store: CheckpointStore | None = None,
+    *,
+    check_content: bool = True,
+) -> VerifyReport:
+    """Compare the target with the plan. ``check_content`` downloads every file to compare SHA-256."""
+    verifier = _Verifier(client, store, check_content)
+    for issue in planned:
+        verifier.issue(issue)
+    verifier.finish_links()
+    return verifier.report
+
+
+# ---------------------------------------------------------------------- comparisons
+
+
+def _user_equal(users: UserDirectory, actual: Any, expected: Any) -> bool:
+    if expected is None or actual is None:
+        return expected is None and actual is None
+    return users.same_user(actual, expected) is not False
+
+
+def _millis_equal(expected: Any, actual: Any) -> bool:
+    if expected is None or actual is None:
+        return expected is None and actual is None
+    try:
+        got = parse_duration(str(actual)).total_seconds() * 1000 if isinstance(actual, str) else float(actual)
+        return abs(float(expected) - got) < 1000
+    except (TypeError, ValueError):
+        return str(expected) == str(actual)
+
+
+def _display(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return value.get("key") or value.get("display") or value.get("id")
+    if isinstance(value, list):
+        return [_display(v) for v in value]
+    return value
+
+
+def _file_sha256(path: str) -> str | None:
+    file = Path(path)
+    if not file.is_file():
+        return None
+    digest = hashlib.sha256()
+    with file.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 16), b""):
+            digest.update(block)
+    return digest.hexdigest()

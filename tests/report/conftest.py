@@ -1,0 +1,13 @@
+"""Fixtures for the report writer tests; the sample data lives in report_samples.py."""
+
+from __future__ import annotations
+
+import pytest
+from report_samples import make_result
+
+from migrator.report.model import ValidationResult
+
+
+@pytest.fixture
+def result() -> ValidationResult:
+    return make_result()

@@ -1,0 +1,100 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from migrator.timeutil import (
+    SourceTimeParser,
+    format_iso_duration,
+    format_tracker_datetime,
+    parse_duration,
+    parse_tracker_datetime,
+)
+
+
+def test_tracker_format_is_utc_with_millis_and_no_colon_offset() -> None:
+    moscow = SourceTimeParser(["%Y-%m-%d %H:%M:%S"], "Europe/Moscow").parse("2017-06-11 08:16:01").value
+    assert moscow is not None
+    assert format_tracker_datetime(moscow) == "2017-06-11T05:16:01.000+0000"
+    assert format_tracker_datetime(datetime(2017, 6, 11, 5, 16, 1, 339999, tzinfo=UTC)) == "2017-06-11T05:16:01.339+0000"
+
+
+def test_naive_datetime_is_refused() -> None:
+    with pytest.raises(ValueError, match="naive"):
+        format_tracker_datetime(datetime(2020, 1, 1))
+
+
+def test_parse_tracker_datetime_round_trip_and_strictness() -> None:
+    value = parse_tracker_datetime("2017-08-29T12:34:41.740+0000")
+    assert value == datetime(2017, 8, 29, 12, 34, 41, 740000, tzinfo=UTC)
+    for bad in ("2017-08-29T12:34:41+0000", "2017-08-29T12:34:41.740+00:00", "2017-08-29 12:34:41.740+0000"):
+        with pytest.raises(ValueError):
+            parse_tracker_datetime(bad)
+
+
+def test_naive_source_time_uses_the_explicit_zone() -> None:
+    parsed = SourceTimeParser(["%Y-%m-%d %H:%M"], "Europe/Moscow").parse("2021-06-01 12:00")
+    assert parsed.problem is None
+    assert parsed.value == datetime(2021, 6, 1, 9, 0, tzinfo=UTC)
+
+
+def test_value_with_offset_keeps_its_offset() -> None:
+    parsed = SourceTimeParser(["iso"], "Europe/Moscow").parse("2021-06-01T12:00:00Z")
+    assert parsed.value == datetime(2021, 6, 1, 12, 0, tzinfo=UTC)
+
+
+def test_jira_style_format() -> None:
+    parsed = SourceTimeParser(["%d/%b/%y %I:%M %p"], "UTC").parse("23/Nov/21 10:36 PM")
+    assert parsed.value == datetime(2021, 11, 23, 22, 36, tzinfo=UTC)
+
+
+def test_ambiguous_between_formats_is_reported_not_guessed() -> None:
+    parser = SourceTimeParser(["%d/%m/%Y", "%m/%d/%Y"], "UTC")
+    parsed = parser.parse("03/04/2021")
+    assert parsed.problem == "ambiguous_format" and parsed.value is None
+    assert parser.parse("25/04/2021").problem is None  # only one format can read it
+
+
+def test_dst_gap_and_overlap_are_reported() -> None:
+    parser = SourceTimeParser(["%Y-%m-%d %H:%M"], "Europe/Berlin")
+    gap = parser.parse("2021-03-28 02:30")
+    assert gap.problem == "dst_gap" and gap.value is not None
+    overlap = parser.parse("2021-10-31 02:30")
+    assert overlap.problem == "dst_overlap"
+    # the earlier of the two instants: 02:30 CEST = 00:30 UTC
+    assert overlap.value == datetime(2021, 10, 31, 0, 30, tzinfo=UTC)
+
+
+def test_unparsable() -> None:
+    parsed = SourceTimeParser(["%Y-%m-%d"], "UTC").parse("yesterday")
+    assert parsed.problem == "unparsable" and parsed.value is None
+
+
+def test_unknown_zone_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="unknown time zone 'Mars/Olympus'"):
+        SourceTimeParser(["iso"], "Mars/Olympus")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("5400", timedelta(hours=1, minutes=30)),
+        ("PT1H30M", timedelta(hours=1, minutes=30)),
+        ("P1D", timedelta(hours=8)),
+        ("P1W", timedelta(hours=40)),
+        ("1d 2h 30m", timedelta(hours=10, minutes=30)),
+        ("2w", timedelta(hours=80)),
+    ],
+)
+def test_parse_duration(text: str, expected: timedelta) -> None:
+    assert parse_duration(text) == expected
+
+
+def test_parse_duration_rejects_garbage() -> None:
+    with pytest.raises(ValueError, match="cannot read duration"):
+        parse_duration("about an hour")
+
+
+def test_format_iso_duration() -> None:
+    assert format_iso_duration(timedelta(hours=1, minutes=30)) == "PT1H30M"
+    assert format_iso_duration(timedelta(seconds=45)) == "PT45S"
+    assert format_iso_duration(timedelta(0)) == "PT0S"
