@@ -35,7 +35,7 @@ from typing import Any, ClassVar, Protocol
 
 from tqdm import tqdm
 
-from migrator.plan import PlannedAttachment, PlannedIssue, PlannedLink
+from migrator.plan import PlannedAttachment, PlannedIssue, PlannedLink, fit_link_time, link_window
 from migrator.state import (
     ATTACHMENT,
     BLOCKED,
@@ -106,6 +106,7 @@ class TrackerApi(Protocol):
     def import_issue(self, body: Mapping[str, Any]) -> Any: ...
     def import_comment(self, key: str, body: Mapping[str, Any]) -> Any: ...
     def import_link(self, key: str, body: Mapping[str, Any]) -> Any: ...
+    def create_link(self, key: str, relationship: str, other_key: str) -> Any: ...
     def import_worklog(self, key: str, body: Mapping[str, Any]) -> Any: ...
     def import_attachment(self, key: str, path: str, filename: str, created_at: str, created_by: str | int,
                           comment_id: str | int | None = None) -> Any: ...
@@ -341,7 +342,6 @@ class RunSummary:
     conflicts: int = 0  # 409s resolved (issue found by unique, link already there)
     rate_limited: int = 0
     unavailable: int = 0
-    clamped: int = 0  # dates clamped by the mapping; the executor cannot see them (the pipeline may set it)
 
     def total(self, name: str) -> int:
         return sum(getattr(k, name) for k in self.kinds.values())
@@ -370,9 +370,13 @@ class RunSummary:
         lines.insert(1, "  ".join("-" * w for w in widths))
         lines.append(
             f"{self.writes} writes, {self.reconciliations} reconciliations, {self.conflicts} conflicts resolved, "
-            f"{self.rate_limited} rate-limited, {self.clamped} dates clamped, {self.duration_s:.1f}s"
+            f"{self.rate_limited} rate-limited, {self.duration_s:.1f}s"
         )
         return "\n".join(lines)
+
+    def render(self) -> str:
+        """The console table (what ``migrator run`` prints at the end)."""
+        return self.format_table()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -383,7 +387,6 @@ class RunSummary:
             "conflicts": self.conflicts,
             "rate_limited": self.rate_limited,
             "unavailable": self.unavailable,
-            "clamped": self.clamped,
             "complete": self.complete,
         }
 
@@ -538,8 +541,11 @@ class Executor:
 
     # ------------------------------------------------------------------ run
 
-    def run(self) -> RunSummary:
+    def run(self, retry_failed: bool = False) -> RunSummary:
+        """Run everything pending or in flight; ``retry_failed`` first puts failed/blocked rows back to pending."""
         started = time.monotonic()
+        if retry_failed:
+            self.store.reset_failed()
         self._counters = _Counters()
         self._stop.clear()
         before = self.store.counts()
@@ -820,7 +826,9 @@ class Executor:
         if row.kind == WORKLOG:
             return lambda: client.import_worklog(key, payload.body)
         if row.kind == LINK:
-            body = self._link_body(row, payload)
+            body = self._link_body(payload, chain)
+            if "createdAt" not in body:
+                return lambda: client.create_link(key, body["relationship"], body["issue"])
             return lambda: client.import_link(key, body)
         return lambda: client.patch_issue(key, payload)
 
@@ -847,10 +855,16 @@ class Executor:
         return lambda: client.import_attachment(key, attachment.path, attachment.filename, attachment.created_at,
                                                 attachment.created_by, comment_id=comment_id)
 
-    def _link_body(self, row: LedgerRow, link: PlannedLink) -> dict[str, Any]:
+    def _link_body(self, link: PlannedLink, chain: _Chain) -> dict[str, Any]:
+        """The import body, its date moved into the window both issues share (the API's rule; the
+        validator reports the move). Issues whose lifetimes do not overlap cannot carry a dated
+        link: then the body has no date and the link is created as an ordinary, undated one."""
         other = self._other_key(link)
-        return {"relationship": link.relationship, "issue": other, "createdAt": link.created_at,
-                "createdBy": link.created_by}
+        window = link_window(chain.planned.body, self.store.load_issue(link.to_source_key).body)
+        if window is None:
+            return {"relationship": link.relationship, "issue": other}
+        return {"relationship": link.relationship, "issue": other,
+                "createdAt": fit_link_time(link.created_at, window), "createdBy": link.created_by}
 
     def _other_key(self, link: PlannedLink) -> str:
         target = self.store.issue_target(link.to_source_key)

@@ -39,6 +39,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from migrator.errors import MigratorError
 from migrator.findings import Findings, Severity
 from migrator.mapping.config import MappingConfig
 from migrator.model import Issue, SourceRef
@@ -319,6 +320,8 @@ class GlobalIndex:
             return
         existing = self.existing_keys(list(self._target_keys))
         for key, unique in existing.items():
+            if key not in self._target_keys:
+                continue  # the lookup may answer with more than was asked
             source_key, our_unique, where = self._target_keys[key]
             if unique == our_unique:
                 continue  # imported by an earlier run of this very migration: resumed, not a collision
@@ -361,6 +364,10 @@ class ResultLabels:
     source_label: str | Sequence[str] | None = None
     target_label: str = "embedded sandbox"
     max_rps: float = DEFAULT_MAX_RPS
+
+    def __post_init__(self) -> None:
+        if not self.max_rps > 0:
+            raise MigratorError(f"the request rate must be positive, got {self.max_rps}", hint="e.g. --max-rps 10")
 
 
 class PreparedRun:

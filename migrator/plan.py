@@ -12,9 +12,11 @@ key of its row in the checkpoint ledger, which is what makes re-runs exactly-onc
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import Any
 
 from migrator.model import SourceRef
+from migrator.timeutil import format_tracker_datetime, parse_tracker_datetime
 
 # Tracker link relationships (import endpoint vocabulary) and their inverses, as seen from the
 # other issue. Used to de-duplicate links that an export lists on both ends.
@@ -110,3 +112,27 @@ class PlannedIssue:
 def make_unique(namespace: str, source: SourceRef) -> str:
     """The deterministic Tracker ``unique`` for an issue: same namespace + source identity → same value."""
     return f"{namespace}:{source.system}:{source.id}"
+
+
+def link_window(a_body: dict[str, Any], b_body: dict[str, Any]) -> tuple[str, str] | None:
+    """The interval in which Tracker accepts a link between two imported issues: inside *both*
+    issues' [createdAt, updatedAt] (import-links rule). None when their lifetimes do not overlap."""
+    lo = max(_instant(a_body["createdAt"]), _instant(b_body["createdAt"]))
+    hi = min(
+        _instant(a_body.get("updatedAt") or a_body["createdAt"]),
+        _instant(b_body.get("updatedAt") or b_body["createdAt"]),
+    )
+    if lo > hi:
+        return None
+    return format_tracker_datetime(lo), format_tracker_datetime(hi)
+
+
+def fit_link_time(created_at: str, window: tuple[str, str]) -> str:
+    """``created_at`` moved into ``window`` (unchanged when already inside)."""
+    lo, hi = (_instant(w) for w in window)
+    value = _instant(created_at)
+    return format_tracker_datetime(min(max(value, lo), hi))
+
+
+def _instant(text: str) -> datetime:
+    return parse_tracker_datetime(text)

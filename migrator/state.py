@@ -112,6 +112,7 @@ CREATE TABLE IF NOT EXISTS ledger (
     UNIQUE (namespace, kind, scope, source_id)
 );
 CREATE INDEX IF NOT EXISTS ledger_issue ON ledger (namespace, issue_key, seq);
+CREATE INDEX IF NOT EXISTS ledger_work ON ledger (namespace, issue_key, kind, status);
 CREATE INDEX IF NOT EXISTS ledger_status ON ledger (namespace, kind, status);
 CREATE INDEX IF NOT EXISTS ledger_target ON ledger (namespace, kind, target_id);
 """
@@ -208,6 +209,35 @@ class StatusSummary:
     @property
     def complete(self) -> bool:
         return all(by_status.get(DONE, 0) == sum(by_status.values()) for by_status in self.counts.values())
+
+    @property
+    def has_failures(self) -> bool:
+        """Anything failed, blocked, or pending with a reason (e.g. a link whose other end is missing)."""
+        return self.failures_total > 0
+
+    def render(self, max_failures: int = 50) -> str:
+        """The ``migrator status`` table: counts per kind and status, then failures with reasons."""
+        if self.namespace is None:
+            return "no plan loaded yet"
+        headers = ["kind", *STATUSES, "total"]
+        rows = [headers] + [
+            [kind, *(str(by.get(s, 0)) for s in STATUSES), str(sum(by.values()))]
+            for kind, by in self.counts.items() if sum(by.values())
+        ]
+        widths = [max(len(r[i]) for r in rows) for i in range(len(headers))]
+        lines = [f"namespace {self.namespace} → queue {self.queue}"]
+        lines += ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
+                  for r in rows]
+        lines.insert(2, "  ".join("-" * w for w in widths))
+        if self.unsure:
+            lines.append(f"{self.unsure} object(s) with an unconfirmed write: they are looked up before any re-send")
+        if self.failures_total:
+            lines.append(f"{self.failures_total} object(s) not done:")
+            lines += [f"  {f.status:<8} {f.kind} {f.source_id} (issue {f.issue_key}, {f.attempts} attempt(s)): "
+                      f"{f.reason}" for f in self.failures[:max_failures]]
+            if self.failures_total > max_failures:
+                lines.append(f"  ... and {self.failures_total - max_failures} more")
+        return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -329,6 +359,29 @@ class CheckpointStore:
         with self._transaction():
             self._set_meta("active_namespace", namespace)
         self._namespace = namespace
+
+    def bind_target(self, identity: str, namespace: str, queue: str) -> None:
+        """Tie ``namespace`` in this state file to one target (API URL + org, no secrets) and queue;
+        raises when the same state file and namespace are pointed at another target or queue (the
+        ledger's done rows would be wrong there)."""
+        key = f"target:{namespace}"
+        with self._transaction():
+            bound = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+            if bound is not None and bound[0] != identity:
+                raise MigratorError(
+                    f"{self.path}: namespace {namespace!r} was imported into {bound[0]}, not {identity}",
+                    hint="use another --state file (or another --namespace) for another Tracker organization",
+                )
+            row = self._conn.execute("SELECT queue FROM namespaces WHERE namespace = ?", (namespace,)).fetchone()
+            if row is not None and row[0] != queue:
+                raise MigratorError(
+                    f"namespace {namespace!r} was imported into queue {row[0]} with this state file, not {queue}",
+                    hint="use another --namespace for another queue (each namespace is one copy of the data)",
+                )
+            self._set_meta(key, identity)
+
+    def target_identity(self, namespace: str | None = None) -> str | None:
+        return self._meta(f"target:{namespace or self.namespace}")
 
     def queue(self, namespace: str | None = None) -> str | None:
         ns = namespace or self._namespace
@@ -499,7 +552,7 @@ class CheckpointStore:
         query = f"""
             SELECT i.seq, i.issue_key FROM issues i
             WHERE i.namespace = ? AND i.generation = ? AND i.seq > ? {depth_clause}
-              AND EXISTS (SELECT 1 FROM ledger l
+              AND EXISTS (SELECT 1 FROM ledger l INDEXED BY ledger_work
                           WHERE l.namespace = i.namespace AND l.issue_key = i.issue_key
                             AND l.generation = i.generation AND l.kind IN ({kind_marks})
                             AND l.status IN ('pending', 'in_flight'))
@@ -540,7 +593,8 @@ class CheckpointStore:
         marks = ",".join("?" * len(kinds))
         with self._lock:
             rows = self._conn.execute(
-                f"SELECT {_ROW_COLUMNS} FROM ledger WHERE namespace = ? AND issue_key = ? AND generation = ?"
+                f"SELECT {_ROW_COLUMNS} FROM ledger INDEXED BY ledger_issue"
+                f" WHERE namespace = ? AND issue_key = ? AND generation = ?"
                 f" AND kind IN ({marks}) ORDER BY seq, id",
                 (self.namespace, issue_key, self.generation(), *kinds),
             ).fetchall()
@@ -674,7 +728,8 @@ class CheckpointStore:
         marks = ",".join("?" * len(kinds))
         with self._transaction():
             cursor = self._conn.execute(
-                f"UPDATE ledger SET unsure = 1 WHERE namespace = ? AND issue_key = ? AND generation = ?"
+                f"UPDATE ledger INDEXED BY ledger_work SET unsure = 1"
+                f" WHERE namespace = ? AND issue_key = ? AND generation = ?"
                 f" AND kind IN ({marks}) AND status IN ('pending', 'in_flight') AND unsure = 0",
                 (self.namespace, issue_key, self.generation(), *kinds),
             )

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from migrator.errors import MigratorError
 from migrator.findings import Findings, Severity
 from migrator.mapping.config import MappingConfig, SourceSpec, TargetSpec, UsersSpec
 from migrator.model import Comment, Issue, Link, SourceRef, UserRef
@@ -379,6 +380,11 @@ def test_estimate_counts_one_call_per_object_plus_reads() -> None:
     assert result.seconds == pytest.approx(result.api_calls / 10)
     with pytest.raises(ValueError):
         estimate(tally, max_rps=0)
+
+
+def test_a_non_positive_rate_is_a_user_error() -> None:
+    with pytest.raises(MigratorError, match="rate must be positive"):
+        prepare(make_config(), ["issues.csv"], object(), Findings(), max_rps=0)
 
 
 def test_estimate_text() -> None:

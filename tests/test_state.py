@@ -252,3 +252,27 @@ def test_an_issue_key_planned_twice_keeps_the_first(store: CheckpointStore) -> N
     stats = store.load_plan([make_issue(1), make_issue(1, summary="again"), make_issue(2)], "ns", "DEMO")
     assert stats.duplicate_keys == ["S-1"] and stats.issues == 2
     assert store.load_issue("S-1").body["summary"] == "Issue number 1"
+
+
+def test_bind_target_refuses_another_org_or_queue(store: CheckpointStore) -> None:
+    store.bind_target("http://tracker-a/ org 1", "ns", "DEMO")
+    store.load_plan([make_issue(1)], "ns", "DEMO")
+    store.bind_target("http://tracker-a/ org 1", "ns", "DEMO")  # the same command again
+    with pytest.raises(MigratorError, match="another --state"):
+        store.bind_target("http://tracker-b/ org 2", "ns", "DEMO")
+    with pytest.raises(MigratorError, match="another --namespace"):
+        store.bind_target("http://tracker-a/ org 1", "ns", "OTHER")
+    store.bind_target("http://tracker-b/ org 2", "other-ns", "DEMO")
+    assert store.target_identity("ns") == "http://tracker-a/ org 1"
+
+
+def test_status_render_lists_counts_and_reasons(store: CheckpointStore) -> None:
+    assert store.status_summary().render() == "no plan loaded yet"
+    store.load_plan([make_issue(1, comments=1, worklogs=0)], "ns", "DEMO")
+    issue, _comment = _rows(store, "S-1")
+    store.mark_failed(issue.id, "HTTP 422: bad status")
+    summary = store.status_summary()
+    text = summary.render()
+    assert summary.has_failures
+    assert "namespace ns → queue DEMO" in text and "HTTP 422: bad status" in text
+    assert text.splitlines()[1].split() == ["kind", "pending", "in_flight", "done", "failed", "blocked", "total"]

@@ -23,10 +23,14 @@ from validate_helpers import (
 )
 
 from migrator.errors import ConfigError
+from migrator.findings import Findings
+from migrator.mapping.config import load_mapping
+from migrator.pipeline import prepare
 from migrator.report.json_report import format_console_summary
 from migrator.sandbox import SandboxConfig, SandboxServer
 from migrator.sandbox.faults import WRITE_KINDS
 from migrator.snapshot import QueueKeyLookup, load_target_info, take_snapshot
+from migrator.state import CheckpointStore
 from migrator.tracker import TrackerClient, TrackerSettings
 
 ATTACHMENT = "2021-06-02 10:00;alice@example.com;{name};{name}"
@@ -231,6 +235,48 @@ def test_attachment_too_large_unreadable_and_duplicate(tmp_path: Path) -> None:
     assert counts["attachment_bytes"] == 4  # sizes are known for resolved (planned) files only
 
 
+def with_key(number: int, key: str, **cells: str) -> list[str]:
+    values = row(number, **cells)
+    values[HEADER.index("Issue key")] = key
+    return values
+
+
+ISSUE_FIELDS = base_mapping()["source"]["issues"]["fields"]
+KEEP_KEYS = {"target": {"queue": "DEMO", "namespace": "e2e", "keep_keys": True}}
+
+
+@pytest.mark.parametrize(
+    ("kind", "rows", "changes", "expected"),
+    [
+        ("key.not_numbered", [with_key(1, "ABC")], KEEP_KEYS, (2, "ABC", "key")),
+        ("cell.pattern_mismatch", [row(1, Attachment="just-a-name")], {}, (2, "P-1", "Attachment")),
+        ("value.unknown_in_target", [row(1)],
+         {"values__type": {"map": {"Bug": "defect"}, "unmapped": "error"}}, (2, "P-1", "type")),
+        ("value.unmapped", [row(1), row(2, **{"Link (Relates)": "P-1"})],
+         {"values__link": {"map": {}, "unmapped": "error"}}, (3, "P-2", "links[0].relationship")),
+        ("duration.unparsable", [row(1, Points="abc")],
+         {"source__issues__fields": {**ISSUE_FIELDS, "original_estimation": "Points"}, "fields": []},
+         (2, "P-1", "original_estimation")),
+        ("number.unparsable", [row(1, Points="abc")],
+         {"source__issues__fields": {**ISSUE_FIELDS, "story_points": "Points"}, "fields": []},
+         (2, "P-1", "story_points")),
+        ("field.unknown", [row(1, Severity="S1")],
+         {"fields": [{"target": "noSuchField", "from": "custom.severity", "type": "string"}]},
+         (2, "P-1", "noSuchField")),
+        ("date.unparsable", [row(1, Comment="garbage;bob@example.com;hi")], {}, (2, "P-1", "comments.created_at")),
+        ("field.required_missing", [row(1, Summary="")], {}, (2, "P-1", "summary")),
+        ("parent.multiple", [row(1), row(2), row(3, Parent="P-1", **{"Link (Relates)": "P-2"})],
+         {"values__link": {"map": {"relates to": "is subtask for"}, "unmapped": "error"}}, (4, "P-3", "parent")),
+    ],
+)
+def test_more_error_kinds(tmp_path: Path, kind: str, rows: list[list[str]], changes: dict[str, Any],
+                          expected: tuple[Any, ...]) -> None:
+    outcome = run_validate(tmp_path, rows, mapping=mapping_with(**changes), existing_keys=lambda keys: {})
+    finding = outcome.one(kind)
+    assert finding["severity"] == "error" and where(finding) == expected
+    assert outcome.result.exit_code == 1 and outcome.report["summary"]["by_kind"][kind]["blocking"] == 1
+
+
 # ---------------------------------------------------------------------- global checks
 
 
@@ -265,6 +311,26 @@ def test_keep_keys_offline_says_collisions_were_not_checked(tmp_path: Path) -> N
     outcome = run_validate(tmp_path, [row(1)], mapping=mapping)
     assert outcome.one("key.collision_unchecked")["severity"] == "info"
     assert outcome.result.exit_code == 0
+
+
+# ---------------------------------------------------------------------- run: one pass into the ledger
+
+
+def test_run_streams_the_plan_into_the_ledger_and_gets_the_same_result(tmp_path: Path) -> None:
+    rows = [row(1, Comment="2021-06-02 10:00;bob@example.com;hi"), row(2, Parent="P-1"),
+            row(3, **{"Link (Relates)": "X-1"})]
+    reference = run_validate(tmp_path / "validate", rows)
+    config = load_mapping(tmp_path / "validate" / "mapping.yaml")
+    findings = Findings()
+    prepared = prepare(config, [tmp_path / "validate" / "issues.csv"], default_target(), findings,
+                       source_label="issues.csv", target_label="sandbox default fixture")
+    with CheckpointStore(tmp_path / "state.sqlite") as store:
+        stats = store.load_plan(prepared.planned(), config.target.namespace, config.target.queue)
+    result = prepared.finish()
+    assert stats.issues == 3  # a global check (the dangling link) cannot un-plan a streamed issue: it blocks the run
+    assert [(f.kind, f.row) for f in result.findings] == [(f["kind"], f["row"]) for f in reference.findings]
+    assert result.counts == reference.result.counts and result.exit_code == 1
+    assert format_console_summary(result).splitlines()[3:] == format_console_summary(reference.result).splitlines()[3:]
 
 
 # ---------------------------------------------------------------------- against a live sandbox

@@ -109,7 +109,7 @@ class _Context:
 
 class MarkupConverter:
     """Converts texts of one source markup to YFM; reuse one instance for many texts (the Jira
-    grammar is built once — building it costs ~0.2 s). Not thread-safe: one per worker."""
+    grammar is built once). Not thread-safe: one per worker."""
 
     def __init__(self, source_markup: str, *, user_login: UserLogin) -> None:
         factory = _CONVERTERS.get(source_markup)
@@ -378,7 +378,8 @@ class _JiraColor(Color, _JiraMarkup):
         if not text.strip():
             return text
         if name in PALETTE and "\n" not in text:
-            return f"{{{name}}}({text.replace(')', chr(92) + ')')})"
+            escaped = text.replace(")", "\\)")
+            return f"{{{name}}}({escaped})"
         self.ctx.lossy.append("color")
         return text
 
@@ -393,8 +394,8 @@ class _JiraRuler(Ruler):
 
 
 class _JiraList(_JiraMarkup):
-    """Mixin: a list that follows a text line gets a blank line before it (else YFM keeps the
-    paragraph and the list apart only by luck)."""
+    """Mixin: a list right after a line of text gets a blank line before it (an ordered list not
+    starting at 1 cannot interrupt a paragraph in CommonMark; the blank line is always safe)."""
 
     def located(self, string: str, loc: int, tokens: ParseResults) -> str:
         out = self.action(tokens)  # type: ignore[attr-defined]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Mapping
+from itertools import groupby
 from pathlib import Path
 from typing import IO, Any
 
@@ -266,17 +267,9 @@ def _findings_lines(result: ValidationResult, examples_per_kind: int) -> list[st
 
 
 def _groups(findings: list[Finding]) -> Iterator[tuple[tuple[Severity, str], list[Finding]]]:
-    current: tuple[Severity, str] | None = None
-    bucket: list[Finding] = []
-    for finding in findings:
-        group = (finding.severity, finding.kind)
-        if group != current and bucket:
-            yield current, bucket  # type: ignore[misc]
-            bucket = []
-        current = group
-        bucket.append(finding)
-    if bucket and current is not None:
-        yield current, bucket
+    """Consecutive findings of one (severity, kind); ``findings`` is already grouped."""
+    for group, items in groupby(findings, key=lambda f: (f.severity, f.kind)):
+        yield group, list(items)
 
 
 def _short(finding: Finding) -> str:

@@ -17,7 +17,7 @@ class ValueCoverageRow:
     field: str  # type | status | priority | resolution | link | components | versions | tags
     source_value: str
     target_value: str | None
-    how: str  # mapped | default | kept | ignored | unmapped
+    how: str  # mapped | identity (no value map: passed through) | default | kept | ignored | unmapped
     count: int
 
 
@@ -27,7 +27,7 @@ class UserRow:
 
     source_name: str
     login: str | None
-    method: str  # explicit | email | login | name | fallback | unresolved
+    method: str  # explicit | email | login | name | fallback | unresolved | unknown_login
     evidence: str  # e.g. "e-mail alice@example.com matches Tracker user alice"
     count: int  # how many times the user occurs (authors, assignees, followers, ...)
     email: str | None = None

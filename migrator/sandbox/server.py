@@ -8,6 +8,7 @@ no HTTP response at all.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import sys
 import threading
@@ -97,10 +98,9 @@ class SandboxServer:
         stopper = threading.Thread(target=self._server.shutdown, daemon=True)
         stopper.start()
         while stopper.is_alive():
-            try:
+            # the listener may already be gone; then the poll interval still ends the loop
+            with contextlib.suppress(OSError):
                 socket.create_connection((self.host, self.port), timeout=0.5).close()
-            except OSError:
-                pass  # the listener may already be gone; the poll interval still ends the loop
             stopper.join(POLL_INTERVAL / 4)
 
     def __enter__(self) -> SandboxServer:

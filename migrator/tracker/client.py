@@ -142,6 +142,11 @@ class TrackerClient:
     def import_link(self, key: str, body: Mapping[str, Any]) -> JSON:
         return self._json("POST", _path("issues", key, "links", "_import"), safe=False, json=body)
 
+    def create_link(self, key: str, relationship: str, other_key: str) -> JSON:
+        """An ordinary (non-import) link: dated now, authored by the token's user."""
+        body = {"relationship": relationship, "issue": other_key}
+        return self._json("POST", _path("issues", key, "links"), safe=False, json=body)
+
     def import_worklog(self, key: str, body: Mapping[str, Any]) -> JSON:
         """Tracker answers with a JSON *array* of created worklog records (or one object)."""
         return self._json("POST", _path("issues", key, "worklogs", "_import"), safe=False, json=body)
