@@ -126,6 +126,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TrackerError as exc:
         # Already redacted by the client: status, method, URL path and Tracker's own messages.
         print(f"migrator: the target refused or failed a request: {exc}", file=sys.stderr)
+        if exc.status in (401, 403):
+            print(
+                "  hint: check TRACKER_TOKEN (or TRACKER_IAM_TOKEN) and TRACKER_ORG_ID / TRACKER_CLOUD_ORG_ID; "
+                "imports need an organization administrator's token",
+                file=sys.stderr,
+            )
         return 1
     except MigratorError as exc:
         print(f"migrator: {exc}", file=sys.stderr)

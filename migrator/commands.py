@@ -37,6 +37,13 @@ def _target_info(target: Target, queue: str):  # noqa: ANN202 - TargetInfo proto
     return load_target_info(target.client, queue)
 
 
+def _existing_keys(target: Target, config: MappingConfig):  # noqa: ANN202 - a KeyLookup
+    """Read-only lookup of keys already in the queue (only matters when the mapping keeps source keys)."""
+    from migrator.snapshot import QueueKeyLookup
+
+    return QueueKeyLookup(target.client, config.target.queue)
+
+
 # ------------------------------------------------------------------------------------------ run
 
 
@@ -56,7 +63,8 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         with CheckpointStore(state_path) as store:
             store.bind_target(target.identity, config.target.namespace, config.target.queue)
             prepared = prepare(config, list(args.sources), info, findings, strict=args.strict,
-                               source_label=", ".join(map(str, args.sources)), target_label=target.label)
+                               source_label=", ".join(map(str, args.sources)), target_label=target.label,
+                               max_rps=args.max_rps, existing_keys=_existing_keys(target, config))
             store.load_plan(prepared.planned(), config.target.namespace, config.target.queue)
             result = prepared.finish()
             _out(format_console_summary(result))
@@ -120,7 +128,8 @@ def cmd_validate(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         with open_target(env, max_rps=None, sandbox_data=args.sandbox_data, announce=_out) as target:
             info = _target_info(target, config.target.queue)
             result = validate(config, list(args.sources), info, strict=args.strict, source_label=label,
-                              target_label=target.label, max_rps=args.max_rps)
+                              target_label=target.label, max_rps=args.max_rps,
+                              existing_keys=_existing_keys(target, config))
     _out(format_console_summary(result))
     _write_reports(result, args.report)
     return result.exit_code

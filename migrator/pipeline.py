@@ -37,18 +37,18 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from migrator.errors import MigratorError
 from migrator.findings import Findings, Severity
 from migrator.mapping.config import MappingConfig
+from migrator.mapping.target_info import TargetInfo
+from migrator.mapping.transform import IssueTransformer
 from migrator.model import Issue, SourceRef
 from migrator.plan import PlannedIssue
 from migrator.report.model import Estimate, UserRow, ValidationResult, ValueCoverageRow
+from migrator.sources import read_issues
 from migrator.timeutil import format_tracker_datetime, now_utc
-
-if TYPE_CHECKING:
-    from migrator.mapping.target_info import TargetInfo
 
 # Tracker relationships (import vocabulary) that make a parent/child edge.
 CHILD_OF = "is subtask for"  # this issue is a sub-issue of the linked one
@@ -590,12 +590,8 @@ def lossy_summary(findings: Findings, lossy: Any = None) -> dict[str, int]:
 
 
 def _default_reader() -> IssueReader:
-    from migrator.sources import read_issues
-
-    return read_issues  # type: ignore[no-any-return]
+    return read_issues
 
 
 def _default_transformer_factory() -> TransformerFactory:
-    from migrator.mapping.transform import IssueTransformer
-
-    return IssueTransformer  # type: ignore[no-any-return]
+    return IssueTransformer

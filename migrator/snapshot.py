@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from migrator.errors import ConfigError
+from migrator.mapping.target_info import TargetInfo
 from migrator.tracker.metadata import TargetMetadata
 
 if TYPE_CHECKING:
-    from migrator.mapping.target_info import TargetInfo
     from migrator.tracker.client import TrackerClient
 
 SEARCH_BATCH = 100  # keys per search request (Tracker's page size)
@@ -45,8 +45,6 @@ def load_metadata(source: str | Path | TrackerClient | TargetMetadata, queue: st
 
 def load_target_info(source: str | Path | TrackerClient | TargetMetadata, queue: str) -> TargetInfo:
     """The transform's view of the target; raises ``ConfigError`` when the queue is not in it."""
-    from migrator.mapping.target_info import TargetInfo
-
     metadata = load_metadata(source, queue)
     if queue not in metadata.queue_keys:
         where = str(source) if isinstance(source, str | Path) else "the target"

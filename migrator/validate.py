@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from migrator.findings import Finding, Findings, Severity
 from migrator.mapping.config import MappingConfig
+from migrator.mapping.target_info import TargetInfo
 from migrator.pipeline import (
     DEFAULT_MAX_RPS,
     ExistingKeys,
@@ -30,9 +30,6 @@ from migrator.pipeline import (
     estimate,
 )
 from migrator.report.model import ValidationResult
-
-if TYPE_CHECKING:
-    from migrator.mapping.target_info import TargetInfo
 
 __all__ = ["DEFAULT_MAX_RPS", "blocking_findings", "estimate", "validate"]
 

@@ -96,3 +96,52 @@ def test_sigkill_anywhere_then_resume_gives_exactly_one_of_everything(tmp_path: 
         assert again.returncode == 0
         assert json.loads(again.stdout)["writes"] == 0
         assert writes(server.stats()) == before
+
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ["samples/jira/issues.csv", "--mapping", "mappings/jira-csv.yaml"]
+
+
+def _cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "migrator", *args]
+
+
+def test_cli_run_killed_anywhere_resumes_with_the_same_command(tmp_path: Path) -> None:
+    """The issue's own words: SIGKILL `migrator run` (a real subprocess) at many points, re-run the
+    same command, and the target holds exactly one of every object and `migrator verify` is clean."""
+    run = _cli("run", *SAMPLE, "--state", str(tmp_path / "state.sqlite"), "--yes", "--no-progress",
+               "--workers", "3", "--max-rps", "1000")
+    rng = random.Random(7)
+    with sandbox_server(latency_ms=25) as server:
+        env = _env(server)
+        kills = 0
+        for target in (1, 2, 5, 9, 17, 30, 46, 63, 80, 97):
+            proc = subprocess.Popen(run, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            if not _kill_at(proc, server, target, rng):
+                break
+            kills += 1
+        assert kills >= 8, "the run finished before most kill points: raise latency or lower the targets"
+        done = subprocess.run(run, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+        verify_run = subprocess.run(
+            _cli("verify", *SAMPLE, "--state", str(tmp_path / "state.sqlite"), "--output", str(tmp_path / "v.json")),
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        )
+        assert verify_run.returncode == 0, verify_run.stdout[-3000:]
+        diff = json.loads((tmp_path / "v.json").read_text(encoding="utf-8"))
+        assert diff["clean"] is True
+
+        # exactly one of every object: the sandbox holds what the sample has, no more
+        objects = server.stats()["objects"]
+        assert objects["issues"] == 26 and objects["comments"] == 51 and objects["worklogs"] == 10
+        assert objects["attachments"] == 9
+        conn = sqlite3.connect(tmp_path / "state.sqlite")
+        reconciled = conn.execute("SELECT COUNT(*) FROM ledger WHERE reconciled = 1").fetchone()[0]
+        conn.close()
+        assert reconciled > 0  # some kills landed between a write and its checkpoint
+
+        before = writes(server.stats())
+        again = subprocess.run(run, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+        assert again.returncode == 0
+        assert writes(server.stats()) == before  # a finished run re-run writes nothing
