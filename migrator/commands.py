@@ -10,6 +10,9 @@ from pathlib import Path
 from migrator.errors import MigratorError
 from migrator.findings import Findings
 from migrator.mapping.config import MappingConfig, load_mapping
+from migrator.mapping.target_info import TargetInfo
+from migrator.report.model import ValidationResult
+from migrator.snapshot import QueueKeyLookup
 from migrator.target import DEFAULT_WORKDIR, Target, open_target
 
 
@@ -31,16 +34,14 @@ def _state_path(args: argparse.Namespace, config: MappingConfig) -> Path:
     return args.state or DEFAULT_WORKDIR / f"{config.target.namespace}.state.sqlite"
 
 
-def _target_info(target: Target, queue: str):  # noqa: ANN202 - TargetInfo protocol lives in mapping
+def _target_info(target: Target, queue: str) -> TargetInfo:
     from migrator.snapshot import load_target_info
 
     return load_target_info(target.client, queue)
 
 
-def _existing_keys(target: Target, config: MappingConfig):  # noqa: ANN202 - a KeyLookup
-    """Read-only lookup of keys already in the queue (only matters when the mapping keeps source keys)."""
-    from migrator.snapshot import QueueKeyLookup
-
+def _existing_keys(target: Target, config: MappingConfig) -> QueueKeyLookup:
+    """Read-only lookup of keys already in the queue (only used when the mapping keeps source keys)."""
     return QueueKeyLookup(target.client, config.target.queue)
 
 
@@ -94,7 +95,7 @@ def _confirm(args: argparse.Namespace, target: Target, config: MappingConfig) ->
     return input(question).strip().lower() in ("y", "yes")
 
 
-def _write_reports(result, folder: Path) -> None:  # noqa: ANN001 - ValidationResult
+def _write_reports(result: ValidationResult, folder: Path) -> None:
     from migrator.report.html import write_html_report
     from migrator.report.json_report import write_json_report
     from migrator.report.xlsx import write_xlsx_report

@@ -53,7 +53,7 @@ from migrator.state import (
     CheckpointStore,
     LedgerRow,
 )
-from migrator.timeutil import parse_duration, parse_tracker_datetime
+from migrator.timeutil import parse_duration
 from migrator.tracker.errors import (
     Conflict,
     OutcomeUnknown,
@@ -133,11 +133,8 @@ def same_instant(a: Any, b: Any) -> bool:
 
 
 def _instant(value: Any) -> datetime | None:
+    """Tracker's wire format, or any ISO 8601 form with an offset (as some responses carry)."""
     text = str(value)
-    try:
-        return parse_tracker_datetime(text)
-    except ValueError:
-        pass
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:

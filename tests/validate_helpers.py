@@ -8,18 +8,22 @@ import copy
 import csv
 import io
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import yaml
 
 from migrator.mapping.config import load_mapping
 from migrator.mapping.target_info import TargetInfo
 from migrator.pipeline import ExistingKeys
+from migrator.report.html import decode_findings_payload, write_html_report
 from migrator.report.json_report import write_json_report
 from migrator.report.model import ValidationResult
+from migrator.report.xlsx import write_xlsx_report
 from migrator.sandbox.fixture import read_fixture
 from migrator.validate import validate
 
@@ -110,6 +114,8 @@ class Outcome:
     result: ValidationResult
     report: dict[str, Any]
     report_path: Path
+    html_path: Path
+    xlsx_path: Path
 
     @property
     def findings(self) -> list[dict[str, Any]]:
@@ -119,9 +125,27 @@ class Outcome:
         return [f for f in self.report["findings"] if f["kind"] == kind]
 
     def one(self, kind: str) -> dict[str, Any]:
+        """The single JSON finding of ``kind`` — asserted to be in the HTML and XLSX reports too."""
         found = self.of_kind(kind)
         assert len(found) == 1, f"expected one {kind}, got {found or self.kinds()}"
+        self.assert_in_html_and_xlsx(found[0])
         return found[0]
+
+    def assert_in_html_and_xlsx(self, finding: Mapping[str, Any]) -> None:
+        identity = (finding["kind"], finding["file"], finding["row"], finding["key"], finding["field"])
+        html = self.html_path.read_text(encoding="utf-8")
+        data = re.search(r'<script type="application/json" id="findings-data">(.*?)</script>', html, re.S)
+        assert data is not None, "the HTML report embeds no findings"
+        in_html = {(f["kind"], f["file"], f["row"], f["key"], f["field"])
+                   for f in decode_findings_payload(json.loads(data.group(1)))}
+        assert identity in in_html, f"{identity} missing from the HTML report"
+        workbook = openpyxl.load_workbook(self.xlsx_path, read_only=True)
+        try:
+            rows = {tuple(r) for ws in workbook.worksheets for r in ws.iter_rows(values_only=True)}
+        finally:
+            workbook.close()
+        wanted = {v for v in identity if v is not None}
+        assert any(wanted <= set(r) for r in rows), f"{identity} missing from the XLSX report"
 
     def kinds(self) -> list[str]:
         return sorted({f["kind"] for f in self.report["findings"]})
@@ -158,7 +182,9 @@ def run_validate(
     result = validate(config, sources, target or default_target(), strict=strict, source_label=export.name,
                       target_label="sandbox default fixture", existing_keys=existing_keys)
     report_path = write_json_report(result, tmp_path / "report" / "report.json")
-    return Outcome(result, json.loads(report_path.read_text(encoding="utf-8")), report_path)
+    html_path = write_html_report(result, tmp_path / "report" / "report.html")
+    xlsx_path = write_xlsx_report(result, tmp_path / "report" / "report.xlsx")
+    return Outcome(result, json.loads(report_path.read_text(encoding="utf-8")), report_path, html_path, xlsx_path)
 
 
 def where(finding: Mapping[str, Any]) -> tuple[Any, Any, Any]:

@@ -7,6 +7,7 @@ The top-level CLI (migrator/cli.py) calls :func:`add_serve_arguments` on its sub
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import signal
 import sys
@@ -91,9 +92,8 @@ def serve(args: argparse.Namespace) -> int:
     print_banner(server)
     restore = _stop_on_signals()
     try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is the normal way to stop it
+            server.serve_forever()
     finally:
         restore()
     print("Tracker sandbox stopped.", file=sys.stderr, flush=True)
