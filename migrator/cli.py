@@ -77,7 +77,13 @@ def _add_verify(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("verify", help="read the target back and compare it with the export")
     _add_source_args(p)
     p.add_argument("--state", type=Path, help="checkpoint file of the run (default .migrator/<namespace>.state.sqlite)")
+    p.add_argument("--max-rps", type=float, default=10.0, help="shared request-rate limit, requests/s (default 10)")
     p.add_argument("--output", type=Path, help="JSON diff file (default .migrator/<namespace>.verify.json)")
+    p.add_argument("--workers", type=int, default=4,
+                   help="parallel readers sharing the connection (default 4); the report is the same for any number")
+    p.add_argument("--no-content", action="store_true",
+                   help="do not download files to compare SHA-256 (name and size are still compared)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def _add_status(sub: argparse._SubParsersAction) -> None:

@@ -144,20 +144,24 @@ def cmd_verify(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
     from migrator.pipeline import prepare
     from migrator.state import CheckpointStore
-    from migrator.verify import verify
+    from migrator.verify import stored_issue_count, verify
 
+    if args.workers < 1:
+        raise MigratorError(f"--workers must be at least 1 (got {args.workers})")
     config = _load_config(args)
     _check_sources(args.sources)
     state_path = _state_path(args, config)
     output = args.output or DEFAULT_WORKDIR / f"{config.target.namespace}.verify.json"
     output.parent.mkdir(parents=True, exist_ok=True)
-    with open_target(env, max_rps=None, sandbox_data=args.sandbox_data, announce=_out) as target:
+    with open_target(env, max_rps=args.max_rps, sandbox_data=args.sandbox_data, announce=_out) as target:
         info = _target_info(target, config.target.queue)
         prepared = prepare(config, list(args.sources), info, Findings(), strict=False,
                            source_label=", ".join(map(str, args.sources)), target_label=target.label)
         store = CheckpointStore(state_path) if state_path.exists() else None
         try:
-            report = verify(target.client, prepared.planned(), store)
+            report = verify(target.client, prepared.planned(), store, check_content=not args.no_content,
+                            workers=args.workers, progress=not args.no_progress,
+                            total=stored_issue_count(store, config.target.namespace))
         finally:
             if store is not None:
                 store.close()

@@ -4,16 +4,27 @@
 ``_findByUnique``), compares the fields of the import body with what Tracker returns, and matches
 children one to one (so a duplicate shows up as an *extra* object). Files are downloaded and
 compared by SHA-256. Links are checked after all issues, once every target key is known.
+
+Issues are checked on a thread pool sharing the one client. The planned issues are pulled from the
+stream only as fast as results come back (at most ``_IN_FLIGHT_PER_WORKER * workers`` in flight),
+and each check writes to its own small report that is merged in plan order, so the report is the
+same for any number of workers.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+import sys
+from collections import deque
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence, Sized
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from contextlib import closing
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from tqdm import tqdm
 
 from migrator.executor import (
     TrackerApi,
@@ -60,6 +71,11 @@ _SETS = ("tags",)
 _NOT_READ_BACK = frozenset({"favoritedBy", "markupType", "descriptionRenderType", "textRenderType"})
 # Fields a local-field PATCH legitimately changes after the import.
 _TOUCHED_BY_PATCH = frozenset({"updatedAt", "updatedBy"})
+# Issues pulled from the plan but not yet merged into the report, per worker (bounds memory).
+_IN_FLIGHT_PER_WORKER = 4
+
+_T = TypeVar("_T")
+_R = TypeVar("_R")
 
 
 @dataclass
@@ -107,6 +123,15 @@ class VerifyReport:
         elif problem.problem == "mismatch":
             counts.mismatched += 1
 
+    def merge(self, other: VerifyReport) -> None:
+        """Append ``other``'s problems and notes after this report's, and add up the counts."""
+        for kind, theirs in other.counts.items():
+            mine = self.counts.setdefault(kind, KindCounts())
+            for item in fields(KindCounts):
+                setattr(mine, item.name, getattr(mine, item.name) + getattr(theirs, item.name))
+        self.problems.extend(other.problems)
+        self.notes.extend(other.notes)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "clean": self.clean,
@@ -131,7 +156,7 @@ class VerifyReport:
         return lines
 
 
-@dataclass
+@dataclass(slots=True)
 class _PendingLink:
     owner: str  # source key of the issue that lists it
     source_id: str
@@ -139,50 +164,68 @@ class _PendingLink:
     to_source_key: str
 
 
+@dataclass(frozen=True)
+class _Context:
+    """What every check shares: all of it is thread-safe (the client's session is pooled, the user
+    directory locks its one lazy read, the store locks its connection)."""
+
+    client: TrackerApi
+    store: CheckpointStore | None
+    check_content: bool
+    users: UserDirectory
+
+
+@dataclass
+class _IssueOutcome:
+    source_key: str
+    target_key: str | None  # None when the issue was not found
+    report: VerifyReport  # this issue's counts, problems and notes only
+
+
 class _Verifier:
-    def __init__(self, client: TrackerApi, store: CheckpointStore | None, check_content: bool) -> None:
-        self.client = client
-        self.store = store
-        self.check_content = check_content
-        self.users = UserDirectory(client)
+    """Runs the checks on a pool and merges their reports in plan order (main thread only)."""
+
+    def __init__(self, ctx: _Context, workers: int, progress: bool) -> None:
+        self.ctx = ctx
+        self.workers = workers
+        self.progress = progress
         self.report = VerifyReport()
         self.target_keys: dict[str, str] = {}  # source key -> target key (found issues)
         self.links: dict[str, list[_PendingLink]] = {}  # owner -> its links (first listing owns a link)
         self.seen_links: set[str] = set()
 
-    # ------------------------------------------------------------------ issues
+    def run(self, planned: Iterable[PlannedIssue], total: int | None) -> VerifyReport:
+        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="verify") as pool:
+            self._issues(pool, planned, total)
+            self._links(pool)
+        return self.report
 
-    def issue(self, planned: PlannedIssue) -> None:
-        self._plan_counts(planned)
-        self._collect_links(planned)
+    @property
+    def _window(self) -> int:
+        return _IN_FLIGHT_PER_WORKER * self.workers
+
+    def _issues(self, pool: Executor, planned: Iterable[PlannedIssue], total: int | None) -> None:
+        bar = _progress_bar(total, "verify issues", "issue", self.progress)
+        admitted = (self._admit(issue) for issue in planned)
         try:
-            found = self._find(planned)
-        except TrackerError as exc:
-            self.report.add(Problem(planned.source_key, ISSUE, "error", f"cannot read the issue: {exc}"))
-            return
-        if found is None:
-            self.report.add(Problem(planned.source_key, ISSUE, "missing",
-                                    f"not in the target (unique {planned.unique!r})"))
-            return
-        key = str(found["key"])
-        self.target_keys[planned.source_key] = key
-        self.report.counts[ISSUE].found += 1
-        self._fields(planned, found, key)
-        for name, check in (("comments", self._comments), ("files", self._files), ("worklogs", self._worklogs)):
-            try:
-                check(planned, key)
-            except TrackerError as exc:
-                self.report.add(Problem(planned.source_key, ISSUE, "error", f"cannot read {name} of {key}: {exc}",
-                                        target=key))
+            with closing(_ordered_map(pool, self._check_issue, admitted, self._window)) as outcomes:
+                for outcome in outcomes:
+                    self.report.merge(outcome.report)
+                    if outcome.target_key is not None:
+                        self.target_keys[outcome.source_key] = outcome.target_key
+                    bar.update()
+        finally:
+            bar.close()
 
-    def _plan_counts(self, planned: PlannedIssue) -> None:
-        counts = self.report.counts
-        counts[ISSUE].planned += 1
-        counts[COMMENT].planned += len(planned.comments)
-        counts[COMMENT_ATTACHMENT].planned += sum(len(c.attachments) for c in planned.comments)
-        counts[ATTACHMENT].planned += len(planned.attachments)
-        counts[WORKLOG].planned += len(planned.worklogs)
-        counts[LOCAL_FIELDS].planned += 1 if planned.local_fields else 0
+    def _admit(self, planned: PlannedIssue) -> PlannedIssue:
+        """Main thread, plan order: the first issue to list a link owns it (as the sequential run did)."""
+        self._collect_links(planned)
+        return planned
+
+    def _check_issue(self, planned: PlannedIssue) -> _IssueOutcome:
+        check = _IssueCheck(self.ctx)
+        key = check.issue(planned)
+        return _IssueOutcome(planned.source_key, key, check.report)
 
     def _collect_links(self, planned: PlannedIssue) -> None:
         for link in planned.links:
@@ -192,6 +235,65 @@ class _Verifier:
             self.report.counts[LINK].planned += 1
             self.links.setdefault(planned.source_key, []).append(
                 _PendingLink(planned.source_key, link.source_id, link.relationship, link.to_source_key))
+
+    def _links(self, pool: Executor) -> None:
+        """After all issues, once every target key is known: one links read per owner, in plan order."""
+        bar = _progress_bar(len(self.links), "verify links", "issue", self.progress)
+        try:
+            with closing(_ordered_map(pool, self._check_links, self.links.items(), self._window)) as reports:
+                for report in reports:
+                    self.report.merge(report)
+                    bar.update()
+        finally:
+            bar.close()
+
+    def _check_links(self, owned: tuple[str, list[_PendingLink]]) -> VerifyReport:
+        check = _LinkCheck(self.ctx, self.target_keys)
+        check.owner(*owned)
+        return check.report
+
+
+class _IssueCheck:
+    """One planned issue against the target (a worker thread); writes only to its own ``report``."""
+
+    def __init__(self, ctx: _Context) -> None:
+        self.client = ctx.client
+        self.store = ctx.store
+        self.check_content = ctx.check_content
+        self.users = ctx.users
+        self.report = VerifyReport()
+
+    def issue(self, planned: PlannedIssue) -> str | None:
+        """Check ``planned``; returns its target key when it was found."""
+        self._plan_counts(planned)
+        try:
+            found = self._find(planned)
+        except TrackerError as exc:
+            self.report.add(Problem(planned.source_key, ISSUE, "error", f"cannot read the issue: {exc}"))
+            return None
+        if found is None:
+            self.report.add(Problem(planned.source_key, ISSUE, "missing",
+                                    f"not in the target (unique {planned.unique!r})"))
+            return None
+        key = str(found["key"])
+        self.report.counts[ISSUE].found += 1
+        self._fields(planned, found, key)
+        for name, check in (("comments", self._comments), ("files", self._files), ("worklogs", self._worklogs)):
+            try:
+                check(planned, key)
+            except TrackerError as exc:
+                self.report.add(Problem(planned.source_key, ISSUE, "error", f"cannot read {name} of {key}: {exc}",
+                                        target=key))
+        return key
+
+    def _plan_counts(self, planned: PlannedIssue) -> None:
+        counts = self.report.counts
+        counts[ISSUE].planned += 1
+        counts[COMMENT].planned += len(planned.comments)
+        counts[COMMENT_ATTACHMENT].planned += sum(len(c.attachments) for c in planned.comments)
+        counts[ATTACHMENT].planned += len(planned.attachments)
+        counts[WORKLOG].planned += len(planned.worklogs)
+        counts[LOCAL_FIELDS].planned += 1 if planned.local_fields else 0
 
     def _find(self, planned: PlannedIssue) -> dict[str, Any] | None:
         if self.store is not None:
@@ -322,23 +424,31 @@ class _Verifier:
             self.report.add(Problem(issue, kind, "extra", f"{what} id {item.get('id')} created "
                                     f"{item.get('createdAt')} is not in the plan", target=f"{key}/{item.get('id')}"))
 
-    # ------------------------------------------------------------------ links
 
-    def finish_links(self) -> None:
-        for owner, links in self.links.items():
-            key = self.target_keys.get(owner)
-            if key is None:
-                for link in links:
-                    self.report.add(Problem(owner, LINK, "missing", "its issue is not in the target",
-                                            source_id=link.source_id))
-                continue
-            try:
-                actual = [item for item in self.client.list_links(key) or [] if isinstance(item, Mapping)]
-            except TrackerError as exc:
-                self.report.add(Problem(owner, LINK, "error", f"cannot read links of {key}: {exc}", target=key))
-                continue
+
+class _LinkCheck:
+    """The links one issue owns (a worker thread); ``target_keys`` is complete and only read here."""
+
+    def __init__(self, ctx: _Context, target_keys: Mapping[str, str]) -> None:
+        self.client = ctx.client
+        self.store = ctx.store
+        self.target_keys = target_keys
+        self.report = VerifyReport()
+
+    def owner(self, owner: str, links: Sequence[_PendingLink]) -> None:
+        key = self.target_keys.get(owner)
+        if key is None:
             for link in links:
-                self._link(owner, key, link, actual)
+                self.report.add(Problem(owner, LINK, "missing", "its issue is not in the target",
+                                        source_id=link.source_id))
+            return
+        try:
+            actual = [item for item in self.client.list_links(key) or [] if isinstance(item, Mapping)]
+        except TrackerError as exc:
+            self.report.add(Problem(owner, LINK, "error", f"cannot read links of {key}: {exc}", target=key))
+            return
+        for link in links:
+            self._link(owner, key, link, actual)
 
     def _link(self, owner: str, key: str, link: _PendingLink, actual: Sequence[Mapping[str, Any]]) -> None:
         other = self.target_keys.get(link.to_source_key) or self._other_from_store(link.to_source_key)
@@ -369,13 +479,53 @@ def verify(
     store: CheckpointStore | None = None,
     *,
     check_content: bool = True,
+    workers: int = 4,
+    progress: bool = True,
+    total: int | None = None,
 ) -> VerifyReport:
-    """Compare the target with the plan. ``check_content`` downloads every file to compare SHA-256."""
-    verifier = _Verifier(client, store, check_content)
-    for issue in planned:
-        verifier.issue(issue)
-    verifier.finish_links()
-    return verifier.report
+    """Compare the target with the plan.
+
+    ``check_content`` downloads every file to compare SHA-256 (else only name, size and dates).
+    ``workers`` threads share ``client`` (and its rate limiter); ``planned`` is consumed lazily, a
+    few issues per worker ahead of the results. The report lists issues in plan order whatever the
+    number of workers. ``progress`` shows a bar on stderr when it is a terminal; ``total`` (default
+    ``len(planned)`` when it has one) gives the bar its ETA.
+    """
+    if workers < 1:
+        raise ValueError("workers must be at least 1")
+    if total is None and isinstance(planned, Sized):
+        total = len(planned)
+    ctx = _Context(client, store, check_content, UserDirectory(client))
+    return _Verifier(ctx, workers, progress).run(planned, total)
+
+
+def stored_issue_count(store: CheckpointStore | None, namespace: str) -> int | None:
+    """Issues in the ledger's plan of ``namespace``: the progress total when the export is streamed."""
+    if store is None or namespace not in store.namespaces():
+        return None
+    return sum(store.counts(namespace)[ISSUE].values())
+
+
+def _ordered_map(pool: Executor, fn: Callable[[_T], _R], items: Iterable[_T], window: int) -> Generator[_R, None, None]:
+    """``fn`` over ``items`` on ``pool``, yielded in input order. ``items`` is pulled lazily: at most
+    ``window`` items are ever pulled and not yet yielded. Work not started when the caller stops
+    (or ``fn`` raises) is cancelled."""
+    pending: deque[Future[_R]] = deque()
+    try:
+        for item in items:
+            pending.append(pool.submit(fn, item))
+            while pending and (len(pending) >= window or pending[0].done()):
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        for future in pending:
+            future.cancel()
+
+
+def _progress_bar(total: int | None, desc: str, unit: str, enabled: bool) -> tqdm[Any]:
+    return tqdm(total=total, desc=desc, unit=unit, dynamic_ncols=True,
+                disable=not (enabled and sys.stderr.isatty()))
 
 
 # ---------------------------------------------------------------------- comparisons

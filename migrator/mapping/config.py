@@ -16,9 +16,12 @@ user: ``load_mapping`` collects every problem and raises one ``ConfigError`` lis
 from __future__ import annotations
 
 import difflib
+import ipaddress
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -96,10 +99,20 @@ class TableSpec:
         return self.column is not None or self.path is not None or bool(self.columns)
 
 
+DEFAULT_FILES_CACHE = ".migrator/files"
+
+
 @dataclass
 class AttachmentFilesSpec:
+    """Where attachment files come from: a local ``directory`` (always tried first) and, with
+    ``download``, the source system itself for ``http``/``https`` locations not found locally."""
+
     directory: str | None = None  # where the files are; relative to the issues file's folder
     max_size_mb: float = 1024.0  # Tracker's documented limit
+    download: bool = False  # fetch URL locations that have no local copy
+    cache: str = DEFAULT_FILES_CACHE  # downloaded files; relative to the current directory
+    auth_env: str | None = None  # NAME of the env variable holding the Authorization header value
+    allowed_hosts: list[str] | None = None  # None = any http/https host
 
 
 @dataclass
@@ -454,16 +467,99 @@ def _parse_field_spec(path: str, spec: Any, problems: _Problems) -> FieldSpec | 
     )
 
 
+FILES_KEYS = {"directory", "max_size_mb", "download", "cache", "auth_env", "allowed_hosts"}
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
 def _parse_files(raw: Any, problems: _Problems) -> AttachmentFilesSpec:
     if not isinstance(raw, dict):
         problems.add("source.files", "must be a mapping with 'directory'")
         return AttachmentFilesSpec()
-    _check_keys("source.files", raw, {"directory", "max_size_mb"}, problems)
+    _check_keys("source.files", raw, FILES_KEYS, problems)
     size = raw.get("max_size_mb", 1024.0)
-    if not isinstance(size, int | float) or size <= 0:
+    if isinstance(size, bool) or not isinstance(size, int | float) or size <= 0:
         problems.add("source.files.max_size_mb", "must be a positive number")
         size = 1024.0
-    return AttachmentFilesSpec(directory=raw.get("directory"), max_size_mb=float(size))
+    download = raw.get("download", False)
+    if not isinstance(download, bool):
+        problems.add("source.files.download", "must be true or false", "true fetches URL locations that have no local copy")
+        download = False
+    return AttachmentFilesSpec(
+        directory=_opt_str("source.files.directory", raw.get("directory"), problems),
+        max_size_mb=float(size),
+        download=download,
+        cache=_parse_cache(raw.get("cache", DEFAULT_FILES_CACHE), problems),
+        auth_env=_parse_auth_env(raw.get("auth_env"), problems),
+        allowed_hosts=_parse_allowed_hosts(raw.get("allowed_hosts"), problems),
+    )
+
+
+def _parse_cache(raw: Any, problems: _Problems) -> str:
+    if not isinstance(raw, str) or not raw.strip():
+        problems.add(
+            "source.files.cache", "must be a folder name", f"downloads are kept in {DEFAULT_FILES_CACHE!r} by default"
+        )
+        return DEFAULT_FILES_CACHE
+    return raw.strip()
+
+
+def _parse_auth_env(raw: Any, problems: _Problems) -> str | None:
+    """The *name* of an environment variable. The value is never echoed: a user who pasted the
+    header itself here must not see it repeated in the error output."""
+    if raw is None:
+        return None
+    if not isinstance(raw, str) or not _ENV_NAME.fullmatch(raw):
+        problems.add(
+            "source.files.auth_env",
+            "must be the name of an environment variable (letters, digits, '_'), not its value",
+            "e.g. auth_env: JIRA_AUTH, with JIRA_AUTH='Bearer <token>' set in the environment; "
+            "never put the token in the mapping",
+        )
+        return None
+    return raw
+
+
+def _parse_allowed_hosts(raw: Any, problems: _Problems) -> list[str] | None:
+    if raw is None:
+        return None
+    items = [raw] if isinstance(raw, str) else raw
+    if not isinstance(items, list) or not items:
+        problems.add("source.files.allowed_hosts", "must be a non-empty list of host names", "e.g. [jira.example.com]")
+        return None
+    hosts = []
+    for index, item in enumerate(items):
+        host = _parse_host(f"source.files.allowed_hosts[{index}]", item, problems)
+        if host is not None:
+            hosts.append(host)
+    return hosts
+
+
+def _parse_host(path: str, item: Any, problems: _Problems) -> str | None:
+    if not isinstance(item, str) or not item.strip():
+        problems.add(path, "must be a host name", "e.g. jira.example.com")
+        return None
+    text = item.strip().lower()
+    if "://" in text:
+        parts = urlsplit(text)
+        if parts.scheme not in ("http", "https"):
+            problems.add(path, f"scheme {parts.scheme!r} is not downloaded", "only http and https locations are downloaded")
+            return None
+        problems.add(path, "must be a host name, not a URL", f"write {parts.hostname or 'the host name'!r}")
+        return None
+    if _is_ip_address(text.strip("[]")):
+        return text.strip("[]")
+    if any(c in text for c in "/?#@ :"):
+        problems.add(path, f"{item!r} is not a host name", "a bare name like jira.example.com (any port matches)")
+        return None
+    return text
+
+
+def _is_ip_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _opt_str(path: str, value: Any, problems: _Problems) -> str | None:

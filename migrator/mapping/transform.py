@@ -11,9 +11,10 @@ The full rule list, and every finding kind, is in ``docs/mapping.md``.
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -98,7 +99,9 @@ class IssueTransformer:
         *,
         source_dir: Path | None,
         now: datetime | None = None,
+        env: Mapping[str, str] | None = None,
     ) -> None:
+        """``env`` (default: the process environment) holds ``source.files.auth_env``."""
         self.config = config
         self.target = target
         self.findings = findings
@@ -106,8 +109,9 @@ class IssueTransformer:
         self.values = ValueMapper(config.values)
         self.users = UserResolver(config.users, target.users())
         self.markup = MarkupConverter(config.source.markup, user_login=self.users.mention_login)
-        files_dir = Path(source_dir or ".") / (config.source.files.directory or "")
-        self.files = AttachmentFiles(files_dir, config.source.files.max_size_mb)
+        self.files = AttachmentFiles.from_spec(
+            config.source.files, Path(source_dir or "."), os.environ if env is None else env
+        )
         self.lossy: Counter[str] = Counter()
         self.component_ids = _Catalogue(target.components())
         self.version_ids = _Catalogue(target.versions())
