@@ -71,6 +71,7 @@ def _add_validate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
     p.add_argument("--target-snapshot", type=Path, help="validate offline against a `migrator snapshot` file")
     p.add_argument("--max-rps", type=float, default=10.0, help="rate used for the duration estimate (default 10)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def _add_verify(sub: argparse._SubParsersAction) -> None:

@@ -65,7 +65,8 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             store.bind_target(target.identity, config.target.namespace, config.target.queue)
             prepared = prepare(config, list(args.sources), info, findings, strict=args.strict,
                                source_label=", ".join(map(str, args.sources)), target_label=target.label,
-                               max_rps=args.max_rps, existing_keys=_existing_keys(target, config))
+                               max_rps=args.max_rps, existing_keys=_existing_keys(target, config),
+                               progress=not args.no_progress)
             store.load_plan(prepared.planned(), config.target.namespace, config.target.queue)
             result = prepared.finish()
             _out(format_console_summary(result))
@@ -124,13 +125,14 @@ def cmd_validate(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     if args.target_snapshot:
         info = load_target_info(args.target_snapshot, config.target.queue)
         result = validate(config, list(args.sources), info, strict=args.strict, source_label=label,
-                          target_label=f"snapshot {args.target_snapshot}", max_rps=args.max_rps)
+                          target_label=f"snapshot {args.target_snapshot}", max_rps=args.max_rps,
+                          progress=not args.no_progress)
     else:
         with open_target(env, max_rps=None, sandbox_data=args.sandbox_data, announce=_out) as target:
             info = _target_info(target, config.target.queue)
             result = validate(config, list(args.sources), info, strict=args.strict, source_label=label,
                               target_label=target.label, max_rps=args.max_rps,
-                              existing_keys=_existing_keys(target, config))
+                              existing_keys=_existing_keys(target, config), progress=not args.no_progress)
     _out(format_console_summary(result))
     _write_reports(result, args.report)
     return result.exit_code

@@ -35,7 +35,15 @@ from typing import Any, ClassVar, Protocol
 
 from tqdm import tqdm
 
-from migrator.plan import PlannedAttachment, PlannedIssue, PlannedLink, fit_link_time, link_window
+from migrator.plan import (
+    RELATIONSHIP_TYPES,
+    SYMMETRIC_LINK_TYPES,
+    PlannedAttachment,
+    PlannedIssue,
+    PlannedLink,
+    fit_link_time,
+    link_window,
+)
 from migrator.state import (
     ATTACHMENT,
     BLOCKED,
@@ -78,21 +86,6 @@ CLAIM_FAMILY: dict[str, tuple[str, ...]] = {
     LINK: (LINK,),
 }
 
-# relationship (import vocabulary) -> (link type id, direction as listed on the issue it was imported on)
-RELATIONSHIP_TYPES: dict[str, tuple[str, str]] = {
-    "relates": ("relates", "outward"),
-    "depends on": ("depends", "outward"),
-    "is dependent by": ("depends", "inward"),
-    "is parent task for": ("subtask", "outward"),
-    "is subtask for": ("subtask", "inward"),
-    "is duplicated by": ("duplicates", "outward"),
-    "duplicates": ("duplicates", "inward"),
-    "has epic": ("epic", "outward"),
-    "is epic of": ("epic", "inward"),
-    "clone": ("clone", "outward"),
-    "original": ("clone", "inward"),
-}
-SYMMETRIC_LINK_TYPES = frozenset({"relates"})
 
 
 class TrackerApi(Protocol):

@@ -32,12 +32,15 @@ lookup.
 from __future__ import annotations
 
 import math
+import sys
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
+
+from tqdm import tqdm
 
 from migrator.errors import MigratorError
 from migrator.findings import Findings, Severity
@@ -390,7 +393,9 @@ class PreparedRun:
         existing_keys: ExistingKeys | None = None,
         reader: IssueReader | None = None,
         transformer_factory: TransformerFactory | None = None,
+        progress: bool = False,
     ) -> None:
+        self.progress = progress
         self.config = config
         self.paths = [Path(p) for p in paths]
         self.target_info = target_info
@@ -420,7 +425,10 @@ class PreparedRun:
         return self.planned()
 
     def _stream(self) -> Iterator[PlannedIssue]:
-        for issue in self._reader(self.config, self.paths, self.findings):
+        issues = self._reader(self.config, self.paths, self.findings)
+        # The export is streamed, so its size in issues is unknown up front: counts and rate only.
+        bar = tqdm(issues, desc="reading and checking", unit=" issues", disable=not self.progress or not sys.stderr.isatty())
+        for issue in bar:
             self.tally.issues += 1
             planned = self.transformer.transform(issue)
             self.index.add(issue, planned)
@@ -490,6 +498,7 @@ def prepare(
     target_label: str = "embedded sandbox",
     max_rps: float = DEFAULT_MAX_RPS,
     existing_keys: ExistingKeys | None = None,
+    progress: bool = False,
 ) -> PreparedRun:
     """The export's planned issues, ready to stream: ``.planned()`` (once), then ``.finish()``.
 
@@ -497,7 +506,9 @@ def prepare(
     ``key.collision`` check when the mapping has ``target.keep_keys``.
     """
     labels = ResultLabels(strict=strict, source_label=source_label, target_label=target_label, max_rps=max_rps)
-    return PreparedRun(config, paths, target_info, findings, now=now, labels=labels, existing_keys=existing_keys)
+    return PreparedRun(
+        config, paths, target_info, findings, now=now, labels=labels, existing_keys=existing_keys, progress=progress
+    )
 
 
 # ---------------------------------------------------------------------- estimate

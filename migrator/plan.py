@@ -34,6 +34,23 @@ INVERSE_RELATIONSHIP: dict[str, str] = {
     "original": "clone",
 }
 
+# Relationship -> (link type id, direction as the API lists the link on the issue it was imported on);
+# used to recognise an imported link when reading an issue's links back.
+RELATIONSHIP_TYPES: dict[str, tuple[str, str]] = {
+    "relates": ("relates", "outward"),
+    "depends on": ("depends", "outward"),
+    "is dependent by": ("depends", "inward"),
+    "is parent task for": ("subtask", "outward"),
+    "is subtask for": ("subtask", "inward"),
+    "is duplicated by": ("duplicates", "outward"),
+    "duplicates": ("duplicates", "inward"),
+    "has epic": ("epic", "outward"),
+    "is epic of": ("epic", "inward"),
+    "clone": ("clone", "outward"),
+    "original": ("clone", "inward"),
+}
+SYMMETRIC_LINK_TYPES = frozenset({"relates"})
+
 
 @dataclass
 class PlannedAttachment:

@@ -48,6 +48,7 @@ def validate(
     findings: Findings | None = None,
     reader: IssueReader | None = None,
     transformer_factory: TransformerFactory | None = None,
+    progress: bool = False,
 ) -> ValidationResult:
     """Run every check over the export; writes nothing anywhere.
 
@@ -59,6 +60,7 @@ def validate(
     prepared = PreparedRun(
         config, paths, target_info, findings if findings is not None else Findings(),
         now=now, labels=labels, existing_keys=existing_keys, reader=reader, transformer_factory=transformer_factory,
+        progress=progress,
     )
     prepared.drain()
     return prepared.finish()
