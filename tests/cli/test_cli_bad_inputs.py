@@ -56,11 +56,8 @@ def _write(tmp_path: Path, rows: list[list[str]]) -> Path:
     return path
 
 
-def _run(tmp_path: Path, source: Path, sandbox, monkeypatch: pytest.MonkeyPatch, capsys) -> tuple[int, str]:  # noqa: ANN001
-    monkeypatch.setenv("TRACKER_API_URL", sandbox.url)
-    monkeypatch.setenv("TRACKER_TOKEN", sandbox.admin_token)
-    monkeypatch.setenv("TRACKER_ORG_ID", str(sandbox.org_id))
-    monkeypatch.chdir(tmp_path)
+def _run(tmp_path: Path, source: Path, sandbox, point_at, capsys) -> tuple[int, str]:  # noqa: ANN001
+    point_at(sandbox)
     code = main(["run", str(source), "--mapping", str(tmp_path / "mapping.yaml"), "--yes", "--no-progress"])
     captured = capsys.readouterr()
     return code, captured.out + captured.err
@@ -71,8 +68,8 @@ def _assert_nothing_written(sandbox) -> None:  # noqa: ANN001
     assert objects["issues"] == 0 and objects["comments"] == 0 and objects["attachments"] == 0
 
 
-def test_clean_input_lands(tmp_path: Path, sandbox, monkeypatch, capsys) -> None:  # noqa: ANN001
-    code, out = _run(tmp_path, _write(tmp_path, GOOD), sandbox, monkeypatch, capsys)
+def test_clean_input_lands(tmp_path: Path, sandbox, point_at, capsys) -> None:  # noqa: ANN001
+    code, out = _run(tmp_path, _write(tmp_path, GOOD), sandbox, point_at, capsys)
     assert code == 0, out
     assert sandbox.stats()["objects"]["issues"] == 2
 
@@ -98,9 +95,9 @@ def test_clean_input_lands(tmp_path: Path, sandbox, monkeypatch, capsys) -> None
     ],
 )
 def test_bad_input_is_named_and_nothing_is_written(
-    tmp_path: Path, sandbox, monkeypatch, capsys, rows: list[list[str]], kind: str, expected: list[str]  # noqa: ANN001
+    tmp_path: Path, sandbox, point_at, capsys, rows: list[list[str]], kind: str, expected: list[str]  # noqa: ANN001
 ) -> None:
-    code, out = _run(tmp_path, _write(tmp_path, rows), sandbox, monkeypatch, capsys)
+    code, out = _run(tmp_path, _write(tmp_path, rows), sandbox, point_at, capsys)
     assert code == 1, out
     assert kind in out
     for part in expected:
@@ -110,23 +107,23 @@ def test_bad_input_is_named_and_nothing_is_written(
     _assert_nothing_written(sandbox)
 
 
-def test_unreadable_encoding_is_a_clear_error(tmp_path: Path, sandbox, monkeypatch, capsys) -> None:  # noqa: ANN001
+def test_unreadable_encoding_is_a_clear_error(tmp_path: Path, sandbox, point_at, capsys) -> None:  # noqa: ANN001
     _write(tmp_path, GOOD)
     source = tmp_path / "issues.csv"
     source.write_bytes(bytes(range(256)) * 64)  # not text in any encoding
-    code, out = _run(tmp_path, source, sandbox, monkeypatch, capsys)
+    code, out = _run(tmp_path, source, sandbox, point_at, capsys)
     assert code == 2, out
     assert "issues.csv" in out and "Traceback" not in out
     _assert_nothing_written(sandbox)
 
 
-def test_broken_mapping_lists_every_problem_with_its_key_path(tmp_path: Path, sandbox, monkeypatch, capsys) -> None:  # noqa: ANN001
+def test_broken_mapping_lists_every_problem_with_its_key_path(tmp_path: Path, sandbox, point_at, capsys) -> None:  # noqa: ANN001
     source = _write(tmp_path, GOOD)
     (tmp_path / "mapping.yaml").write_text(
         MAPPING.replace("timezone: Europe/Moscow", "timezone: Mars/Base").replace("summary: Summary", "sumary: Summary"),
         encoding="utf-8",
     )
-    code, out = _run(tmp_path, source, sandbox, monkeypatch, capsys)
+    code, out = _run(tmp_path, source, sandbox, point_at, capsys)
     assert code == 2
     assert "source.timezone" in out and "Mars/Base" in out
     assert "source.issues.fields.sumary" in out and "did you mean 'summary'" in out

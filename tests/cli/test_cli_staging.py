@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from migrator.cli import main
 from migrator.tracker import TrackerClient, TrackerSettings
 
@@ -24,11 +22,8 @@ def _summaries(sandbox, queue: str) -> list[str]:  # noqa: ANN001
         return sorted(issue["summary"] for issue in client.search_issues(queue=queue))
 
 
-def test_staging_copies(tmp_path: Path, sandbox, monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # noqa: ANN001
-    monkeypatch.setenv("TRACKER_API_URL", sandbox.url)
-    monkeypatch.setenv("TRACKER_TOKEN", sandbox.admin_token)
-    monkeypatch.setenv("TRACKER_ORG_ID", str(sandbox.org_id))
-    monkeypatch.chdir(tmp_path)
+def test_staging_copies(sandbox, point_at, capsys) -> None:  # noqa: ANN001
+    point_at(sandbox)
     run = ["run", *SAMPLE, "--yes", "--no-progress", "--max-rps", "1000"]
 
     assert main(run) == 0

@@ -13,15 +13,10 @@ ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = [str(ROOT / "samples/jira/issues.csv"), "--mapping", str(ROOT / "mappings/jira-csv.yaml")]
 
 
-def test_status_lists_failures_and_retry_failed_lands_them(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_status_lists_failures_and_retry_failed_lands_them(point_at, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: ANN001
     # A target stricter than the validator knows: summaries over 40 characters are refused (400).
     with SandboxServer(SandboxConfig(max_summary=40), port=0) as server:
-        monkeypatch.setenv("TRACKER_API_URL", server.url)
-        monkeypatch.setenv("TRACKER_TOKEN", server.admin_token)
-        monkeypatch.setenv("TRACKER_ORG_ID", str(server.org_id))
-        monkeypatch.chdir(tmp_path)
+        point_at(server)
         run = ["run", *SAMPLE, "--yes", "--no-progress", "--max-rps", "1000"]
         assert main(run) == 1
         capsys.readouterr()
