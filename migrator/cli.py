@@ -60,7 +60,8 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--retry-failed", action="store_true", help="retry objects that failed or were blocked before")
     p.add_argument("--force", action="store_true", help="start even though validation found errors (they are skipped)")
     p.add_argument("--strict", action="store_true", help="treat validation warnings as errors")
-    p.add_argument("--report", type=Path, help="also write the validation report (HTML, XLSX, JSON) to this folder")
+    p.add_argument("--report", type=Path,
+                   help="folder for the validation report (HTML, XLSX, JSON; default .migrator/<namespace>.report)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 

@@ -70,8 +70,8 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             store.load_plan(prepared.planned(), config.target.namespace, config.target.queue)
             result = prepared.finish()
             _out(format_console_summary(result))
-            if args.report:
-                _write_reports(result, args.report)
+            # Always written: the console shows a few examples per kind and points here for the rest.
+            _write_reports(result, args.report or DEFAULT_WORKDIR / f"{config.target.namespace}.report")
             if result.blocking and not args.force:
                 _out(f"Nothing was written: fix the {result.blocking} blocking problem(s) above "
                      "(or see the report), then run the same command again.")

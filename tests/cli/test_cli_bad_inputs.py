@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import pytest
@@ -105,6 +106,8 @@ def test_bad_input_is_named_and_nothing_is_written(
     assert "Traceback" not in out
     assert "Nothing was written" in out
     _assert_nothing_written(sandbox)
+    report = json.loads((tmp_path / ".migrator" / "bad-inputs.report" / "report.json").read_text(encoding="utf-8"))
+    assert kind in {f["kind"] for f in report["findings"]}  # the full list the console points to
 
 
 def test_unreadable_encoding_is_a_clear_error(tmp_path: Path, sandbox, point_at, capsys) -> None:  # noqa: ANN001
