@@ -48,6 +48,12 @@ def _add_source_args(p: argparse.ArgumentParser) -> None:
         default=DEFAULT_SANDBOX_DATA,
         help=f"data file of the embedded sandbox used when no TRACKER_* credentials are set (default {DEFAULT_SANDBOX_DATA})",
     )
+    p.add_argument(
+        "--sandbox-fixture",
+        type=Path,
+        help="seed a new embedded sandbox with this org (a `migrator snapshot` file), so the rehearsal uses the "
+        "real org's rules; use a new --sandbox-data file with it",
+    )
 
 
 def _add_run(sub: argparse._SubParsersAction) -> None:
@@ -98,6 +104,7 @@ def _add_snapshot(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", type=Path, required=True, help="snapshot file to write (JSON)")
     p.add_argument("--queue", required=True, help="queue whose workflows, fields, components and versions to capture")
     p.add_argument("--sandbox-data", type=Path, default=DEFAULT_SANDBOX_DATA, help=argparse.SUPPRESS)
+    p.add_argument("--sandbox-fixture", type=Path, help=argparse.SUPPRESS)
 
 
 def _add_sandbox(sub: argparse._SubParsersAction) -> None:

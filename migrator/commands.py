@@ -58,7 +58,8 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     _check_sources(args.sources)
     state_path = _state_path(args, config)
     state_path.parent.mkdir(parents=True, exist_ok=True)
-    with open_target(env, max_rps=args.max_rps, sandbox_data=args.sandbox_data, announce=_out) as target:
+    with open_target(env, max_rps=args.max_rps, sandbox_data=args.sandbox_data,
+                     sandbox_fixture=args.sandbox_fixture, announce=_out) as target:
         info = _target_info(target, config.target.queue)
         findings = Findings()
         with CheckpointStore(state_path) as store:
@@ -128,7 +129,8 @@ def cmd_validate(args: argparse.Namespace, env: Mapping[str, str]) -> int:
                           target_label=f"snapshot {args.target_snapshot}", max_rps=args.max_rps,
                           progress=not args.no_progress)
     else:
-        with open_target(env, max_rps=None, sandbox_data=args.sandbox_data, announce=_out) as target:
+        with open_target(env, max_rps=None, sandbox_data=args.sandbox_data,
+                     sandbox_fixture=args.sandbox_fixture, announce=_out) as target:
             info = _target_info(target, config.target.queue)
             result = validate(config, list(args.sources), info, strict=args.strict, source_label=label,
                               target_label=target.label, max_rps=args.max_rps,
@@ -155,7 +157,8 @@ def cmd_verify(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     state_path = _state_path(args, config)
     output = args.output or DEFAULT_WORKDIR / f"{config.target.namespace}.verify.json"
     output.parent.mkdir(parents=True, exist_ok=True)
-    with open_target(env, max_rps=args.max_rps, sandbox_data=args.sandbox_data, announce=_out) as target:
+    with open_target(env, max_rps=args.max_rps, sandbox_data=args.sandbox_data,
+                     sandbox_fixture=args.sandbox_fixture, announce=_out) as target:
         info = _target_info(target, config.target.queue)
         prepared = prepare(config, list(args.sources), info, Findings(), strict=False,
                            source_label=", ".join(map(str, args.sources)), target_label=target.label)
@@ -206,7 +209,8 @@ def _only_state_file() -> Path:
 def cmd_snapshot(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     from migrator.snapshot import take_snapshot
 
-    with open_target(env, max_rps=None, sandbox_data=args.sandbox_data, announce=_out) as target:
+    with open_target(env, max_rps=None, sandbox_data=args.sandbox_data,
+                     sandbox_fixture=args.sandbox_fixture, announce=_out) as target:
         take_snapshot(target.client, args.queue, args.output)
     _out(f"snapshot of queue {args.queue} written to {args.output}")
     return 0

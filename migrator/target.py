@@ -35,6 +35,7 @@ def open_target(
     *,
     max_rps: float | None,
     sandbox_data: Path = DEFAULT_SANDBOX_DATA,
+    sandbox_fixture: Path | None = None,
     announce: Callable[[str], None] = print,
 ) -> Iterator[Target]:
     settings = TrackerSettings.from_env(env)
@@ -48,7 +49,8 @@ def open_target(
             client.close()
         return
     sandbox_data.parent.mkdir(parents=True, exist_ok=True)
-    with SandboxServer(SandboxConfig(data=str(sandbox_data)), host="127.0.0.1", port=0) as server:
+    fixture = str(sandbox_fixture) if sandbox_fixture else None
+    with SandboxServer(SandboxConfig(data=str(sandbox_data), fixture=fixture), host="127.0.0.1", port=0) as server:
         announce(
             "No TRACKER_TOKEN / TRACKER_IAM_TOKEN in the environment: using the EMBEDDED SANDBOX "
             f"(data in {sandbox_data}; browse it with `migrator sandbox serve --data {sandbox_data}`)."
