@@ -401,7 +401,7 @@ class _IssueCheck:
         expected = attachment.sha256 or _file_sha256(attachment.path)
         if expected is None:
             return True
-        got = hashlib.sha256(self.client.download(str(actual["content"]))).hexdigest()
+        got = self.client.download_sha256(str(actual["content"]))
         if got == expected:
             return True
         self.report.add(Problem(issue, kind, "mismatch", f"file {attachment.filename!r}: content differs",

@@ -12,6 +12,7 @@ duration, never headers.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import random
 import re
@@ -20,7 +21,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, urljoin, urlsplit
 
 import requests
@@ -43,6 +44,8 @@ from migrator.tracker.errors import (
 from migrator.tracker.multipart import MultipartFile
 from migrator.tracker.ratelimit import RateLimiter
 from migrator.tracker.settings import TrackerSettings
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -191,12 +194,19 @@ class TrackerClient:
 
     def download_to(self, url: str, destination: str | Path, *, chunk_size: int = 1 << 16) -> int:
         """Stream an attachment's ``content`` URL into ``destination``; returns the bytes written."""
+        return self._stream_download(url, lambda response: _save(response, Path(destination), chunk_size))
+
+    def download_sha256(self, url: str, *, chunk_size: int = 1 << 16) -> str:
+        """Hex SHA-256 of the bytes behind a ``content`` URL, hashed as they stream (never held whole)."""
+        return self._stream_download(url, lambda response: _sha256(response, chunk_size))
+
+    def _stream_download(self, url: str, consume: Callable[[requests.Response], T]) -> T:
         call = self._download_call(url, stream=True)
         attempt = 1
         while True:
             response = self._execute(call)
             try:
-                return _save(response, Path(destination), chunk_size)
+                return consume(response)
             except requests.RequestException as exc:  # the body broke off mid-stream: start over
                 if attempt >= self.settings.retry.max_attempts:
                     raise TrackerUnavailable(None, method="GET", url=call.url,
@@ -432,6 +442,14 @@ def build_session(settings: TrackerSettings) -> requests.Session:
     session.auth = _TokenAuth(settings.authorization)
     session.headers.update({"Accept": "application/json", "User-Agent": settings.user_agent, **settings.org_headers})
     return session
+
+
+def _sha256(response: requests.Response, chunk_size: int) -> str:
+    digest = hashlib.sha256()
+    with response:
+        for chunk in response.iter_content(chunk_size):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _save(response: requests.Response, destination: Path, chunk_size: int) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import socket
 from concurrent.futures import ThreadPoolExecutor
@@ -71,6 +72,7 @@ def test_import_children_and_read_them_back(api: TrackerClient, tmp_path: Path) 
     target = tmp_path / "copy.log"
     assert api.download_to(attachment["content"], target) == payload.stat().st_size
     assert target.read_bytes() == payload.read_bytes()
+    assert api.download_sha256(attachment["content"]) == hashlib.sha256(payload.read_bytes()).hexdigest()
     assert api.get_issue(key)["summary"] == "issue 1"
 
 
