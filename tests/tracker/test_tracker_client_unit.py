@@ -233,26 +233,22 @@ def test_keys_are_quoted_into_paths(scripted: ScriptedClient) -> None:
     assert adapter.sent[0].url == "https://tracker.test/v2/issues/A%2F..%2FB/comments"
 
 
-def test_download_to_restarts_a_broken_stream(scripted: ScriptedClient, tmp_path: Path) -> None:
-    def broken(request: requests.PreparedRequest) -> requests.Response:
-        resp = response(200, raw=b"partial")(request)
-        resp.iter_content = lambda chunk_size=1: (_ for _ in ()).throw(  # type: ignore[method-assign]
-            requests.exceptions.ChunkedEncodingError("cut"))
-        return resp
+def broken_stream(request: requests.PreparedRequest) -> requests.Response:
+    """A 200 whose body breaks off mid-stream."""
+    resp = response(200, raw=b"partial")(request)
+    resp.iter_content = lambda chunk_size=1: (_ for _ in ()).throw(  # type: ignore[method-assign]
+        requests.exceptions.ChunkedEncodingError("cut"))
+    return resp
 
-    client, adapter = scripted(broken, response(200, raw=b"complete"))
+
+def test_download_to_restarts_a_broken_stream(scripted: ScriptedClient, tmp_path: Path) -> None:
+    client, adapter = scripted(broken_stream, response(200, raw=b"complete"))
     target = tmp_path / "out.bin"
     assert client.download_to("/v2/issues/A-1/attachments/1/f", target) == len(b"complete")
     assert target.read_bytes() == b"complete" and len(adapter.sent) == 2
 
 
 def test_download_sha256_hashes_the_stream_and_restarts_a_broken_one(scripted: ScriptedClient) -> None:
-    def broken(request: requests.PreparedRequest) -> requests.Response:
-        resp = response(200, raw=b"partial")(request)
-        resp.iter_content = lambda chunk_size=1: (_ for _ in ()).throw(  # type: ignore[method-assign]
-            requests.exceptions.ChunkedEncodingError("cut"))
-        return resp
-
-    client, adapter = scripted(broken, response(200, raw=b"complete"))
+    client, adapter = scripted(broken_stream, response(200, raw=b"complete"))
     assert client.download_sha256("/v2/issues/A-1/attachments/1/f") == hashlib.sha256(b"complete").hexdigest()
     assert len(adapter.sent) == 2
