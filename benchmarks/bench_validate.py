@@ -88,7 +88,9 @@ def queue_vocabulary(snapshot: dict[str, Any]) -> dict[str, Any]:
         "priorities": priorities,
         "resolution": snapshot["resolutions"][0]["key"],
         "users": users,
-        "types_ok": all(t in sum((w["types"] for w in queue["workflows"]), []) for t in set(SOURCE_TYPES.values())),
+        "types_ok": all(
+            t in sum((w["types"] for w in queue["workflows"]), []) for t in set(SOURCE_TYPES.values())
+        ),
     }
 
 
@@ -97,7 +99,9 @@ def queue_vocabulary(snapshot: dict[str, Any]) -> dict[str, Any]:
 
 def write_mapping(directory: Path, vocab: dict[str, Any], markup: str = "jira") -> Path:
     statuses = {f"S-{s}": s for s in vocab["statuses"]}
-    priorities = dict(zip(SOURCE_PRIORITIES, (vocab["priorities"] * 5)[: len(SOURCE_PRIORITIES)], strict=True))
+    priorities = dict(
+        zip(SOURCE_PRIORITIES, (vocab["priorities"] * 5)[: len(SOURCE_PRIORITIES)], strict=True)
+    )
     mapping = {
         "version": 1,
         "name": "benchmark: generated Jira-style CSV",
@@ -113,10 +117,20 @@ def write_mapping(directory: Path, vocab: dict[str, Any], markup: str = "jira") 
             "link_ref": "key",
             "issues": {
                 "fields": {
-                    "id": "Issue id", "key": "Issue key", "summary": "Summary", "description": "Description",
-                    "type": "Issue Type", "status": "Status", "priority": "Priority", "resolution": "Resolution",
-                    "created_at": "Created", "created_by": "Reporter", "updated_at": "Updated",
-                    "resolved_at": "Resolved", "assignee": "Assignee", "parent": "Parent id",
+                    "id": "Issue id",
+                    "key": "Issue key",
+                    "summary": "Summary",
+                    "description": "Description",
+                    "type": "Issue Type",
+                    "status": "Status",
+                    "priority": "Priority",
+                    "resolution": "Resolution",
+                    "created_at": "Created",
+                    "created_by": "Reporter",
+                    "updated_at": "Updated",
+                    "resolved_at": "Resolved",
+                    "assignee": "Assignee",
+                    "parent": "Parent id",
                     "tags": {"column": "Labels", "split": " "},
                 },
             },
@@ -138,7 +152,9 @@ def write_mapping(directory: Path, vocab: dict[str, Any], markup: str = "jira") 
     return path
 
 
-def export_rows(count: int, vocab: dict[str, Any], defect_rate: float = 0.0, seed: int = 7) -> Iterator[list[str]]:
+def export_rows(
+    count: int, vocab: dict[str, Any], defect_rate: float = 0.0, seed: int = 7
+) -> Iterator[list[str]]:
     """Rows of the export, streamed; deterministic for a seed. ``defect_rate`` of the rows get one
     defect each (see ``DEFECTS``) so that findings, not just clean issues, are exercised."""
     rng = random.Random(seed)
@@ -152,13 +168,21 @@ def export_rows(count: int, vocab: dict[str, Any], defect_rate: float = 0.0, see
         status = rng.choice(vocab["statuses"])
         resolved = status in ("resolved", "closed")
         row = [
-            str(10_000 + n), f"PROJ-{n}", f"Issue {n}: {rng.choice(['crash', 'typo', 'slow page', 'feature'])}",
+            str(10_000 + n),
+            f"PROJ-{n}",
+            f"Issue {n}: {rng.choice(['crash', 'typo', 'slow page', 'feature'])}",
             f"h2. Steps\n* open page {n}\n* click *Save*\n{{code}}print({n}){{code}}",
             "Sub-task" if is_child else rng.choice(["Bug", "Task", "Story"]),
-            f"S-{status}", rng.choice(SOURCE_PRIORITIES), "Fixed" if resolved else "",
-            created.strftime(DATE_FORMAT), rng.choice(emails), updated.strftime(DATE_FORMAT),
-            updated.strftime(DATE_FORMAT) if resolved else "", rng.choice(emails),
-            str(10_000 + rng.choice(parents)) if is_child else "", "bench generated",
+            f"S-{status}",
+            rng.choice(SOURCE_PRIORITIES),
+            "Fixed" if resolved else "",
+            created.strftime(DATE_FORMAT),
+            rng.choice(emails),
+            updated.strftime(DATE_FORMAT),
+            updated.strftime(DATE_FORMAT) if resolved else "",
+            rng.choice(emails),
+            str(10_000 + rng.choice(parents)) if is_child else "",
+            "bench generated",
         ]
         row += comment_cells(rng, created, updated, emails)
         row += link_cells(rng, n, count)
@@ -191,11 +215,17 @@ def _unparsable_date(row: list[str], rng: random.Random) -> None:
 
 
 def _early_comment(row: list[str], rng: random.Random) -> None:
-    row[FIRST_COMMENT] = "2018-12-31 23:00;" + row[FIRST_COMMENT].split(";", 1)[1] if row[FIRST_COMMENT] else ""
+    row[FIRST_COMMENT] = (
+        "2018-12-31 23:00;" + row[FIRST_COMMENT].split(";", 1)[1] if row[FIRST_COMMENT] else ""
+    )
 
 
 DEFECTS: tuple[Callable[[list[str], random.Random], None], ...] = (
-    _unmapped_priority, _unknown_reporter, _dangling_link, _unparsable_date, _early_comment,
+    _unmapped_priority,
+    _unknown_reporter,
+    _dangling_link,
+    _unparsable_date,
+    _early_comment,
 )
 
 
@@ -208,7 +238,9 @@ def comment_cells(rng: random.Random, created: datetime, updated: datetime, emai
             cells.append("")
             continue
         when = created + timedelta(minutes=rng.randint(0, span))
-        cells.append(f"{when.strftime(DATE_FORMAT)};{rng.choice(emails)};comment {index} with *bold*; and a semicolon")
+        cells.append(
+            f"{when.strftime(DATE_FORMAT)};{rng.choice(emails)};comment {index} with *bold*; and a semicolon"
+        )
     return cells
 
 
@@ -223,8 +255,23 @@ def link_cells(rng: random.Random, n: int, count: int) -> list[str]:
 
 
 def write_export(directory: Path, count: int, vocab: dict[str, Any], defect_rate: float = 0.0) -> Path:
-    header = ["Issue id", "Issue key", "Summary", "Description", "Issue Type", "Status", "Priority", "Resolution",
-              "Created", "Reporter", "Updated", "Resolved", "Assignee", "Parent id", "Labels"]
+    header = [
+        "Issue id",
+        "Issue key",
+        "Summary",
+        "Description",
+        "Issue Type",
+        "Status",
+        "Priority",
+        "Resolution",
+        "Created",
+        "Reporter",
+        "Updated",
+        "Resolved",
+        "Assignee",
+        "Parent id",
+        "Labels",
+    ]
     header += ["Comment"] * COMMENT_COLUMNS + list(LINK_COLUMNS)
     path = directory / "issues.csv"
     with path.open("w", encoding="utf-8", newline="") as out:
@@ -263,19 +310,29 @@ def run(count: int, directory: Path, *, trace: bool, markup: str = "jira", defec
     if trace:
         tracemalloc.start()
     with stages.stage("validate (read + transform + checks)"):
-        result = validate(config, [export], target_info, strict=False, source_label=export.name,
-                          target_label=f"snapshot {snapshot_path.name}")
+        result = validate(
+            config,
+            [export],
+            target_info,
+            strict=False,
+            source_label=export.name,
+            target_label=f"snapshot {snapshot_path.name}",
+        )
     heap_peak = tracemalloc.get_traced_memory()[1] / 2**20 if trace else None
     if trace:
         tracemalloc.stop()
     reports = write_reports(result, directory / "report", stages)
     print(format_console_summary(result, reports, examples_per_kind=1))
     print()
-    print(f"export: {export.stat().st_size / 2**20:,.1f} MB, {count:,} issues, "
-          f"{result.counts['comments']:,} comments, {result.counts['links']:,} links")
+    print(
+        f"export: {export.stat().st_size / 2**20:,.1f} MB, {count:,} issues, "
+        f"{result.counts['comments']:,} comments, {result.counts['links']:,} links"
+    )
     for name, seconds in stages.times.items():
         print(f"  {name:<40} {seconds:8.2f} s")
-    print(f"  {'total (without generation)':<40} {sum(stages.times.values()) - stages.times['generate export']:8.2f} s")
+    print(
+        f"  {'total (without generation)':<40} {sum(stages.times.values()) - stages.times['generate export']:8.2f} s"
+    )
     print(f"peak RSS: {peak_rss_mb():,.0f} MB (after generating the export: {rss_before:,.0f} MB)")
     if heap_peak is not None:
         print(f"validate Python heap peak (tracemalloc): {heap_peak:,.0f} MB")
@@ -300,14 +357,26 @@ def write_reports(result: Any, directory: Path, stages: Stages) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--issues", type=int, default=100_000)
     parser.add_argument("--keep", type=Path, help="generate into this directory and keep it")
-    parser.add_argument("--tracemalloc", action="store_true", help="also measure the Python heap peak (slower)")
-    parser.add_argument("--markup", default="jira", choices=["jira", "plain"],
-                        help="source markup of the generated texts (jira exercises the converter)")
-    parser.add_argument("--defect-rate", type=float, default=0.02,
-                        help="fraction of issues given one defect (unmapped value, unknown user, dangling link, ...)")
+    parser.add_argument(
+        "--tracemalloc", action="store_true", help="also measure the Python heap peak (slower)"
+    )
+    parser.add_argument(
+        "--markup",
+        default="jira",
+        choices=["jira", "plain"],
+        help="source markup of the generated texts (jira exercises the converter)",
+    )
+    parser.add_argument(
+        "--defect-rate",
+        type=float,
+        default=0.02,
+        help="fraction of issues given one defect (unmapped value, unknown user, dangling link, ...)",
+    )
     args = parser.parse_args(argv)
     options = {"trace": args.tracemalloc, "markup": args.markup, "defect_rate": args.defect_rate}
     if args.keep:

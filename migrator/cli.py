@@ -38,10 +38,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_source_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("sources", nargs="+", type=Path, metavar="SOURCE", help="export file(s): CSV, XLSX, JSON, NDJSON")
+    p.add_argument(
+        "sources", nargs="+", type=Path, metavar="SOURCE", help="export file(s): CSV, XLSX, JSON, NDJSON"
+    )
     p.add_argument("--mapping", required=True, type=Path, help="mapping file (see mappings/)")
     p.add_argument("--queue", help="target queue key (overrides the mapping)")
-    p.add_argument("--namespace", help="idempotency namespace (overrides the mapping); a new one makes a fresh copy")
+    p.add_argument(
+        "--namespace", help="idempotency namespace (overrides the mapping); a new one makes a fresh copy"
+    )
     p.add_argument(
         "--sandbox-data",
         type=Path,
@@ -56,58 +60,87 @@ def _add_source_args(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_run(sub: argparse._SubParsersAction) -> None:
+def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("run", help="validate, then import into Tracker exactly once (resumable)")
     _add_source_args(p)
     p.add_argument("--state", type=Path, help="checkpoint file (default .migrator/<namespace>.state.sqlite)")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation before writing")
     p.add_argument("--workers", type=int, default=4, help="parallel workers (default 4)")
-    p.add_argument("--max-rps", type=float, default=10.0, help="shared request-rate limit, requests/s (default 10)")
-    p.add_argument("--retry-failed", action="store_true", help="retry objects that failed or were blocked before")
-    p.add_argument("--force", action="store_true", help="start even though validation found errors (they are skipped)")
+    p.add_argument(
+        "--max-rps", type=float, default=10.0, help="shared request-rate limit, requests/s (default 10)"
+    )
+    p.add_argument(
+        "--retry-failed", action="store_true", help="retry objects that failed or were blocked before"
+    )
+    p.add_argument(
+        "--force", action="store_true", help="start even though validation found errors (they are skipped)"
+    )
     p.add_argument("--strict", action="store_true", help="treat validation warnings as errors")
-    p.add_argument("--report", type=Path,
-                   help="folder for the validation report (HTML, XLSX, JSON; default .migrator/<namespace>.report)")
+    p.add_argument(
+        "--report",
+        type=Path,
+        help="folder for the validation report (HTML, XLSX, JSON; default .migrator/<namespace>.report)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
-def _add_validate(sub: argparse._SubParsersAction) -> None:
+def _add_validate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("validate", help="dry run: report every problem, write nothing to the target")
     _add_source_args(p)
-    p.add_argument("--report", type=Path, default=Path("migrator-report"), help="report folder (default ./migrator-report)")
+    p.add_argument(
+        "--report",
+        type=Path,
+        default=Path("migrator-report"),
+        help="report folder (default ./migrator-report)",
+    )
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
     p.add_argument("--target-snapshot", type=Path, help="validate offline against a `migrator snapshot` file")
-    p.add_argument("--max-rps", type=float, default=10.0, help="rate used for the duration estimate (default 10)")
+    p.add_argument(
+        "--max-rps", type=float, default=10.0, help="rate used for the duration estimate (default 10)"
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
-def _add_verify(sub: argparse._SubParsersAction) -> None:
+def _add_verify(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("verify", help="read the target back and compare it with the export")
     _add_source_args(p)
-    p.add_argument("--state", type=Path, help="checkpoint file of the run (default .migrator/<namespace>.state.sqlite)")
-    p.add_argument("--max-rps", type=float, default=10.0, help="shared request-rate limit, requests/s (default 10)")
+    p.add_argument(
+        "--state", type=Path, help="checkpoint file of the run (default .migrator/<namespace>.state.sqlite)"
+    )
+    p.add_argument(
+        "--max-rps", type=float, default=10.0, help="shared request-rate limit, requests/s (default 10)"
+    )
     p.add_argument("--output", type=Path, help="JSON diff file (default .migrator/<namespace>.verify.json)")
-    p.add_argument("--workers", type=int, default=4,
-                   help="parallel readers sharing the connection (default 4); the report is the same for any number")
-    p.add_argument("--no-content", action="store_true",
-                   help="do not download files to compare SHA-256 (name and size are still compared)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=4,
+        help="parallel readers sharing the connection (default 4); the report is the same for any number",
+    )
+    p.add_argument(
+        "--no-content",
+        action="store_true",
+        help="do not download files to compare SHA-256 (name and size are still compared)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
-def _add_status(sub: argparse._SubParsersAction) -> None:
+def _add_status(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("status", help="done / pending / failed per kind of object, with reasons")
     p.add_argument("--state", type=Path, help="checkpoint file (default: the only one in .migrator/)")
 
 
-def _add_snapshot(sub: argparse._SubParsersAction) -> None:
+def _add_snapshot(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("snapshot", help="save the target org's metadata for offline validation")
     p.add_argument("-o", "--output", type=Path, required=True, help="snapshot file to write (JSON)")
-    p.add_argument("--queue", required=True, help="queue whose workflows, fields, components and versions to capture")
+    p.add_argument(
+        "--queue", required=True, help="queue whose workflows, fields, components and versions to capture"
+    )
     p.add_argument("--sandbox-data", type=Path, default=DEFAULT_SANDBOX_DATA, help=argparse.SUPPRESS)
     p.add_argument("--sandbox-fixture", type=Path, help=argparse.SUPPRESS)
 
 
-def _add_sandbox(sub: argparse._SubParsersAction) -> None:
+def _add_sandbox(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from migrator.sandbox.cli import add_serve_arguments
 
     p = sub.add_parser("sandbox", help="the local Tracker-compatible sandbox server")

@@ -27,7 +27,9 @@ def _load_config(args: argparse.Namespace) -> MappingConfig:
 def _check_sources(paths: list[Path]) -> None:
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
-        raise MigratorError(f"source file(s) not found: {', '.join(missing)}", hint="pass the export file(s) as SOURCE")
+        raise MigratorError(
+            f"source file(s) not found: {', '.join(missing)}", hint="pass the export file(s) as SOURCE"
+        )
 
 
 def _state_path(args: argparse.Namespace, config: MappingConfig) -> Path:
@@ -58,24 +60,39 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     _check_sources(args.sources)
     state_path = _state_path(args, config)
     state_path.parent.mkdir(parents=True, exist_ok=True)
-    with open_target(env, max_rps=args.max_rps, sandbox_data=args.sandbox_data,
-                     sandbox_fixture=args.sandbox_fixture, announce=_out) as target:
+    with open_target(
+        env,
+        max_rps=args.max_rps,
+        sandbox_data=args.sandbox_data,
+        sandbox_fixture=args.sandbox_fixture,
+        announce=_out,
+    ) as target:
         info = _target_info(target, config.target.queue)
         findings = Findings()
         with CheckpointStore(state_path) as store:
             store.bind_target(target.identity, config.target.namespace, config.target.queue)
-            prepared = prepare(config, list(args.sources), info, findings, strict=args.strict,
-                               source_label=", ".join(map(str, args.sources)), target_label=target.label,
-                               max_rps=args.max_rps, existing_keys=_existing_keys(target, config),
-                               progress=not args.no_progress)
+            prepared = prepare(
+                config,
+                list(args.sources),
+                info,
+                findings,
+                strict=args.strict,
+                source_label=", ".join(map(str, args.sources)),
+                target_label=target.label,
+                max_rps=args.max_rps,
+                existing_keys=_existing_keys(target, config),
+                progress=not args.no_progress,
+            )
             store.load_plan(prepared.planned(), config.target.namespace, config.target.queue)
             result = prepared.finish()
             _out(format_console_summary(result))
             # Always written: the console shows a few examples per kind and points here for the rest.
             _write_reports(result, args.report or DEFAULT_WORKDIR / f"{config.target.namespace}.report")
             if result.blocking and not args.force:
-                _out(f"Nothing was written: fix the {result.blocking} blocking problem(s) above "
-                     "(or see the report), then run the same command again.")
+                _out(
+                    f"Nothing was written: fix the {result.blocking} blocking problem(s) above "
+                    "(or see the report), then run the same command again."
+                )
                 return 1
             if not _confirm(args, target, config):
                 _out("Nothing was written.")
@@ -89,8 +106,10 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 def _confirm(args: argparse.Namespace, target: Target, config: MappingConfig) -> bool:
     if args.yes:
         return True
-    question = (f"Import into queue {config.target.queue} of {target.label} "
-                f"(namespace {config.target.namespace})? [y/N] ")
+    question = (
+        f"Import into queue {config.target.queue} of {target.label} "
+        f"(namespace {config.target.namespace})? [y/N] "
+    )
     if not sys.stdin.isatty():
         _out("Not a terminal and --yes not given: refusing to write. Add --yes to proceed.")
         return False
@@ -125,16 +144,36 @@ def cmd_validate(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     label = ", ".join(map(str, args.sources))
     if args.target_snapshot:
         info = load_target_info(args.target_snapshot, config.target.queue)
-        result = validate(config, list(args.sources), info, strict=args.strict, source_label=label,
-                          target_label=f"snapshot {args.target_snapshot}", max_rps=args.max_rps,
-                          progress=not args.no_progress)
+        result = validate(
+            config,
+            list(args.sources),
+            info,
+            strict=args.strict,
+            source_label=label,
+            target_label=f"snapshot {args.target_snapshot}",
+            max_rps=args.max_rps,
+            progress=not args.no_progress,
+        )
     else:
-        with open_target(env, max_rps=None, sandbox_data=args.sandbox_data,
-                     sandbox_fixture=args.sandbox_fixture, announce=_out) as target:
+        with open_target(
+            env,
+            max_rps=None,
+            sandbox_data=args.sandbox_data,
+            sandbox_fixture=args.sandbox_fixture,
+            announce=_out,
+        ) as target:
             info = _target_info(target, config.target.queue)
-            result = validate(config, list(args.sources), info, strict=args.strict, source_label=label,
-                              target_label=target.label, max_rps=args.max_rps,
-                              existing_keys=_existing_keys(target, config), progress=not args.no_progress)
+            result = validate(
+                config,
+                list(args.sources),
+                info,
+                strict=args.strict,
+                source_label=label,
+                target_label=target.label,
+                max_rps=args.max_rps,
+                existing_keys=_existing_keys(target, config),
+                progress=not args.no_progress,
+            )
     _out(format_console_summary(result))
     _write_reports(result, args.report)
     return result.exit_code
@@ -157,16 +196,34 @@ def cmd_verify(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     state_path = _state_path(args, config)
     output = args.output or DEFAULT_WORKDIR / f"{config.target.namespace}.verify.json"
     output.parent.mkdir(parents=True, exist_ok=True)
-    with open_target(env, max_rps=args.max_rps, sandbox_data=args.sandbox_data,
-                     sandbox_fixture=args.sandbox_fixture, announce=_out) as target:
+    with open_target(
+        env,
+        max_rps=args.max_rps,
+        sandbox_data=args.sandbox_data,
+        sandbox_fixture=args.sandbox_fixture,
+        announce=_out,
+    ) as target:
         info = _target_info(target, config.target.queue)
-        prepared = prepare(config, list(args.sources), info, Findings(), strict=False,
-                           source_label=", ".join(map(str, args.sources)), target_label=target.label)
+        prepared = prepare(
+            config,
+            list(args.sources),
+            info,
+            Findings(),
+            strict=False,
+            source_label=", ".join(map(str, args.sources)),
+            target_label=target.label,
+        )
         store = CheckpointStore(state_path) if state_path.exists() else None
         try:
-            report = verify(target.client, prepared.planned(), store, check_content=not args.no_content,
-                            workers=args.workers, progress=not args.no_progress,
-                            total=stored_issue_count(store, config.target.namespace))
+            report = verify(
+                target.client,
+                prepared.planned(),
+                store,
+                check_content=not args.no_content,
+                workers=args.workers,
+                progress=not args.no_progress,
+                total=stored_issue_count(store, config.target.namespace),
+            )
         finally:
             if store is not None:
                 store.close()
@@ -185,7 +242,9 @@ def cmd_status(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
     state_path = args.state or _only_state_file()
     if not state_path.exists():
-        raise MigratorError(f"no checkpoint file {state_path}", hint="run `migrator run ...` first, or pass --state")
+        raise MigratorError(
+            f"no checkpoint file {state_path}", hint="run `migrator run ...` first, or pass --state"
+        )
     with CheckpointStore(state_path) as store:
         summary = store.status_summary()
     _out(f"checkpoints: {state_path}")
@@ -198,7 +257,9 @@ def _only_state_file() -> Path:
     if len(candidates) == 1:
         return candidates[0]
     if not candidates:
-        raise MigratorError(f"no checkpoint file in {DEFAULT_WORKDIR}/", hint="run `migrator run ...` first, or pass --state")
+        raise MigratorError(
+            f"no checkpoint file in {DEFAULT_WORKDIR}/", hint="run `migrator run ...` first, or pass --state"
+        )
     names = ", ".join(str(c) for c in candidates)
     raise MigratorError(f"several checkpoint files: {names}", hint="pick one with --state")
 
@@ -209,8 +270,9 @@ def _only_state_file() -> Path:
 def cmd_snapshot(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     from migrator.snapshot import take_snapshot
 
-    with open_target(env, max_rps=None, sandbox_data=args.sandbox_data,
-                     sandbox_fixture=args.sandbox_fixture, announce=_out) as target:
+    with open_target(
+        env, max_rps=None, sandbox_data=args.sandbox_data, sandbox_fixture=args.sandbox_fixture, announce=_out
+    ) as target:
         take_snapshot(target.client, args.queue, args.output)
     _out(f"snapshot of queue {args.queue} written to {args.output}")
     return 0

@@ -87,7 +87,6 @@ CLAIM_FAMILY: dict[str, tuple[str, ...]] = {
 }
 
 
-
 class TrackerApi(Protocol):
     """The part of :class:`~migrator.tracker.client.TrackerClient` the executor and verify use."""
 
@@ -101,8 +100,15 @@ class TrackerApi(Protocol):
     def import_link(self, key: str, body: Mapping[str, Any]) -> Any: ...
     def create_link(self, key: str, relationship: str, other_key: str) -> Any: ...
     def import_worklog(self, key: str, body: Mapping[str, Any]) -> Any: ...
-    def import_attachment(self, key: str, path: str, filename: str, created_at: str, created_by: str | int,
-                          comment_id: str | int | None = None) -> Any: ...
+    def import_attachment(
+        self,
+        key: str,
+        path: str,
+        filename: str,
+        created_at: str,
+        created_by: str | int,
+        comment_id: str | int | None = None,
+    ) -> Any: ...
     def patch_issue(self, key: str, body: Mapping[str, Any], version: int | None = None) -> Any: ...
     def list_comments(self, key: str) -> list[Any]: ...
     def list_links(self, key: str) -> list[Any]: ...
@@ -139,7 +145,9 @@ def _instant(value: Any) -> datetime | None:
 def normalize_text(value: Any) -> str:
     """Text as compared: line endings unified, trailing whitespace of lines and of the text ignored."""
     text = "" if value is None else str(value)
-    return "\n".join(line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")).strip()
+    return "\n".join(
+        line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    ).strip()
 
 
 def same_duration(a: Any, b: Any) -> bool:
@@ -197,8 +205,11 @@ class UserDirectory:
         for user in users or []:
             if not isinstance(user, Mapping) or not user.get("login"):
                 continue
-            ids = {str(user[name]) for name in ("uid", "trackerUid", "passportUid", "cloudUid", "id")
-                   if user.get(name) not in (None, "")}
+            ids = {
+                str(user[name])
+                for name in ("uid", "trackerUid", "passportUid", "cloudUid", "id")
+                if user.get(name) not in (None, "")
+            }
             directory[str(user["login"])] = ids | {str(user["login"])}
         return directory
 
@@ -218,8 +229,11 @@ class UserDirectory:
 
 def _ref_ids(ref: Any) -> set[str]:
     if isinstance(ref, Mapping):
-        return {str(ref[name]) for name in ("id", "uid", "login", "passportUid", "trackerUid", "cloudUid")
-                if ref.get(name) not in (None, "")}
+        return {
+            str(ref[name])
+            for name in ("id", "uid", "login", "passportUid", "trackerUid", "cloudUid")
+            if ref.get(name) not in (None, "")
+        }
     return {str(ref)}
 
 
@@ -245,7 +259,9 @@ def planned_size(attachment: PlannedAttachment) -> int | None:
         return None
 
 
-def attachment_matches(users: UserDirectory, target: Mapping[str, Any], attachment: PlannedAttachment) -> bool:
+def attachment_matches(
+    users: UserDirectory, target: Mapping[str, Any], attachment: PlannedAttachment
+) -> bool:
     if target.get("name") != attachment.filename:
         return False
     size = planned_size(attachment)
@@ -302,7 +318,7 @@ def value_matches(users: UserDirectory, expected: Any, actual: Any) -> bool:
     if isinstance(expected, list) or isinstance(actual, list):
         return lists_match(as_list(expected), as_list(actual), lambda e, a: value_matches(users, e, a))
     if isinstance(expected, bool) or isinstance(actual, bool):
-        return expected == actual
+        return bool(expected == actual)
     if isinstance(expected, int | float) and isinstance(actual, int | float):
         return math.isclose(float(expected), float(actual), rel_tol=1e-9, abs_tol=1e-9)
     if isinstance(expected, str) and isinstance(actual, str):
@@ -341,23 +357,50 @@ class RunSummary:
     def complete(self) -> bool:
         return all(k.failed == k.blocked == k.pending == 0 for k in self.kinds.values())
 
-    HEADERS: ClassVar[tuple[str, ...]] = ("kind", "planned", "done now", "already done", "reconciled", "failed",
-                                "blocked", "pending")
+    HEADERS: ClassVar[tuple[str, ...]] = (
+        "kind",
+        "planned",
+        "done now",
+        "already done",
+        "reconciled",
+        "failed",
+        "blocked",
+        "pending",
+    )
 
     def table_rows(self) -> list[list[str]]:
         rows = []
         for kind, k in self.kinds.items():
             if k.planned:
-                rows.append([kind, *(str(v) for v in (k.planned, k.done_now, k.already_done, k.reconciled,
-                                                         k.failed, k.blocked, k.pending))])
+                rows.append(
+                    [
+                        kind,
+                        *(
+                            str(v)
+                            for v in (
+                                k.planned,
+                                k.done_now,
+                                k.already_done,
+                                k.reconciled,
+                                k.failed,
+                                k.blocked,
+                                k.pending,
+                            )
+                        ),
+                    ]
+                )
         return rows
 
     def format_table(self) -> str:
         rows = [list(self.HEADERS), *self.table_rows()]
         widths = [max(len(r[i]) for r in rows) for i in range(len(self.HEADERS))]
-        lines = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(r, widths,
-                                                                                                         strict=True)))
-                 for r in rows]
+        lines = [
+            "  ".join(
+                cell.ljust(w) if i == 0 else cell.rjust(w)
+                for i, (cell, w) in enumerate(zip(r, widths, strict=True))
+            )
+            for r in rows
+        ]
         lines.insert(1, "  ".join("-" * w for w in widths))
         lines.append(
             f"{self.writes} writes, {self.reconciliations} reconciliations, {self.conflicts} conflicts resolved, "
@@ -421,7 +464,9 @@ class _Throttle:
     """One shared :class:`RateLimiter` for all workers. When the client was built with it, the
     client already acquires before and penalizes on 429; otherwise the executor does."""
 
-    def __init__(self, client: TrackerApi, limiter: RateLimiter | None, sleep: Callable[[float], None]) -> None:
+    def __init__(
+        self, client: TrackerApi, limiter: RateLimiter | None, sleep: Callable[[float], None]
+    ) -> None:
         client_limiter = getattr(client, "rate_limiter", None)
         self.limiter = limiter or client_limiter
         self.client_managed = self.limiter is not None and self.limiter is client_limiter
@@ -541,12 +586,19 @@ class Executor:
         self._stop.clear()
         before = self.store.counts()
         total = self.store.unfinished_count()
-        self._bar = tqdm(total=total, unit="obj", desc="import", dynamic_ncols=True,
-                         disable=not (self.progress and sys.stderr.isatty()))
+        self._bar = tqdm(
+            total=total,
+            unit="obj",
+            desc="import",
+            dynamic_ncols=True,
+            disable=not (self.progress and sys.stderr.isatty()),
+        )
         try:
             with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="migrator") as pool:
                 for depth in self.store.issue_depths():
-                    self._phase(pool, ISSUE_PHASE_KINDS, self._issue_chain, depth=depth, label=f"issues L{depth}")
+                    self._phase(
+                        pool, ISSUE_PHASE_KINDS, self._issue_chain, depth=depth, label=f"issues L{depth}"
+                    )
                 self._phase(pool, (LINK,), self._link_chain, label="links")
                 self._phase(pool, (LOCAL_FIELDS,), self._local_fields_chain, label="local fields")
         finally:
@@ -557,16 +609,24 @@ class Executor:
         """Ask the run to stop after the objects being written now (a resume continues later)."""
         self._stop.set()
 
-    def _phase(self, pool: ThreadPoolExecutor, kinds: Sequence[str], chain: Callable[[str], None], *,
-               depth: int | None = None, label: str) -> None:
+    def _phase(
+        self,
+        pool: ThreadPoolExecutor,
+        kinds: Sequence[str],
+        chain: Callable[[str], None],
+        *,
+        depth: int | None = None,
+        label: str,
+    ) -> None:
         if self._bar is not None:
             self._bar.set_description(label)
         running: set[Future[None]] = set()
         after = -1
         try:
             while not self._stop.is_set():
-                batch = self.store.issues_with_work(kinds, depth=depth, after_seq=after,
-                                                    limit=self.policy.batch_size)
+                batch = self.store.issues_with_work(
+                    kinds, depth=depth, after_seq=after, limit=self.policy.batch_size
+                )
                 if not batch:
                     break
                 for seq, key in batch:
@@ -618,7 +678,9 @@ class Executor:
             raise _Stop()
 
     def _issue_chain(self, issue_key: str) -> None:
-        chain = _Chain(self.store.load_issue(issue_key), self.store.rows_for_issue(issue_key, ISSUE_PHASE_KINDS))
+        chain = _Chain(
+            self.store.load_issue(issue_key), self.store.rows_for_issue(issue_key, ISSUE_PHASE_KINDS)
+        )
         issue_row = next(r for r in chain.rows if r.kind == ISSUE)
         if issue_row.status in (FAILED, BLOCKED):
             self._block_issue_children(issue_key, issue_row.last_error)
@@ -631,7 +693,9 @@ class Executor:
                     self._block_issue_children(issue_key, current.last_error)
                 return
             issue_row = self.store.get_row(issue_row.id)
-            chain.rows = self.store.rows_for_issue(issue_key, ISSUE_PHASE_KINDS)  # ``unsure`` may have changed
+            chain.rows = self.store.rows_for_issue(
+                issue_key, ISSUE_PHASE_KINDS
+            )  # ``unsure`` may have changed
         chain.target_key = issue_row.target_key
         for row in chain.rows:
             if row.kind == COMMENT and row.status == DONE and row.target_id is not None:
@@ -669,7 +733,9 @@ class Executor:
                 self._process(row, chain)
 
     def _local_fields_chain(self, issue_key: str) -> None:
-        chain = _Chain(self.store.load_issue(issue_key), self.store.rows_for_issue(issue_key, (LOCAL_FIELDS,)))
+        chain = _Chain(
+            self.store.load_issue(issue_key), self.store.rows_for_issue(issue_key, (LOCAL_FIELDS,))
+        )
         for row in chain.rows:
             if row.status in (PENDING, IN_FLIGHT):
                 self._check_stop()
@@ -754,7 +820,9 @@ class Executor:
         except TrackerError as exc:
             return self._fail(row, str(exc), unsure=False)
         except OSError as exc:  # the local file could not be read: nothing was sent
-            return self._fail(row, f"cannot read {exc.filename or 'the file'}: {exc.strerror or exc}", unsure=False)
+            return self._fail(
+                row, f"cannot read {exc.filename or 'the file'}: {exc.strerror or exc}", unsure=False
+            )
         target_id, target_key = _target_of(row, result, chain)
         self.store.mark_done(row.id, target_id, target_key)
         self._after_done(row, reconciled=False)
@@ -799,7 +867,7 @@ class Executor:
 
     def _backoff(self, n: int) -> float:
         base = min(self.policy.backoff_max, self.policy.backoff_base * 2 ** max(0, n - 1))
-        return base * (1 + self._rng.uniform(0, 0.25))
+        return float(base * (1 + self._rng.uniform(0, 0.25)))
 
     # ------------------------------------------------------------------ per kind: the call
 
@@ -832,19 +900,27 @@ class Executor:
             chain.target_key = target.target_key
         return chain.target_key
 
-    def _attachment_call(self, row: LedgerRow, chain: _Chain, key: str,
-                         attachment: PlannedAttachment) -> Callable[[], Any]:
+    def _attachment_call(
+        self, row: LedgerRow, chain: _Chain, key: str, attachment: PlannedAttachment
+    ) -> Callable[[], Any]:
         if not os.path.isfile(attachment.path):
-            raise _Unresolved(f"file {attachment.path!r} ({attachment.filename}) is not a readable local file",
-                              final=True)
+            raise _Unresolved(
+                f"file {attachment.path!r} ({attachment.filename}) is not a readable local file", final=True
+            )
         comment_id = None
         if row.kind == COMMENT_ATTACHMENT:
             comment_id = chain.comment_targets.get(row.parent_source_id or "")
             if comment_id is None:
                 raise _Unresolved(f"comment {row.parent_source_id} is not in the target", final=True)
         client = self.client
-        return lambda: client.import_attachment(key, attachment.path, attachment.filename, attachment.created_at,
-                                                attachment.created_by, comment_id=comment_id)
+        return lambda: client.import_attachment(
+            key,
+            attachment.path,
+            attachment.filename,
+            attachment.created_at,
+            attachment.created_by,
+            comment_id=comment_id,
+        )
 
     def _link_body(self, link: PlannedLink, chain: _Chain) -> dict[str, Any]:
         """The import body, its date moved into the window both issues share (the API's rule; the
@@ -854,8 +930,12 @@ class Executor:
         window = link_window(chain.planned.body, self.store.load_issue(link.to_source_key).body)
         if window is None:
             return {"relationship": link.relationship, "issue": other}
-        return {"relationship": link.relationship, "issue": other,
-                "createdAt": fit_link_time(link.created_at, window), "createdBy": link.created_by}
+        return {
+            "relationship": link.relationship,
+            "issue": other,
+            "createdAt": fit_link_time(link.created_at, window),
+            "createdBy": link.created_by,
+        }
 
     def _other_key(self, link: PlannedLink) -> str:
         target = self.store.issue_target(link.to_source_key)
@@ -879,8 +959,9 @@ class Executor:
             return self._reconcile_local_fields(row, key, payload)
         candidates = self._candidates(row, chain, key, payload)
         issue_scope = None if row.kind == LINK else row.issue_key
-        claimed = self.store.claim(row.id, CLAIM_FAMILY[row.kind], candidates, issue_key=issue_scope,
-                                   target_key=key)
+        claimed = self.store.claim(
+            row.id, CLAIM_FAMILY[row.kind], candidates, issue_key=issue_scope, target_key=key
+        )
         return claimed is not None
 
     def _reconcile_issue(self, row: LedgerRow, chain: _Chain) -> bool:

@@ -121,7 +121,9 @@ class Findings:
         return [f for f in self._items if f.severity is Severity.WARNING]
 
     def has_errors(self, strict: bool = False) -> bool:
-        return any(f.severity is Severity.ERROR or (strict and f.severity is Severity.WARNING) for f in self._items)
+        return any(
+            f.severity is Severity.ERROR or (strict and f.severity is Severity.WARNING) for f in self._items
+        )
 
     def counts_by_kind(self) -> Counter[tuple[str, str]]:
         return Counter((f.severity.value, f.kind) for f in self._items)

@@ -23,7 +23,9 @@ class SourceRef:
     system: str
     id: str
     file: str | None = None
-    row: int | None = None  # 1-based data row (CSV/Excel: spreadsheet row number incl. header; JSON: record index)
+    row: int | None = (
+        None  # 1-based data row (CSV/Excel: spreadsheet row number incl. header; JSON: record index)
+    )
 
     def where(self) -> str:
         """Human-readable location, e.g. ``issues.csv row 12`` or ``issue PROJ-3``."""

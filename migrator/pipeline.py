@@ -66,7 +66,9 @@ USERS_PER_PAGE = 100
 
 
 class IssueReader(Protocol):
-    def __call__(self, config: MappingConfig, paths: Sequence[Path], findings: Findings) -> Iterator[Issue]: ...
+    def __call__(
+        self, config: MappingConfig, paths: Sequence[Path], findings: Findings
+    ) -> Iterator[Issue]: ...
 
 
 class Transformer(Protocol):
@@ -123,7 +125,9 @@ class Tally:
         files = list(issue.attachments) + [a for c in issue.comments for a in c.attachments]
         self.attachments += len(files)
         self.attachment_bytes += sum(a.size or 0 for a in files)
-        self._link_ids.update(f"source:{link.from_key}|{link.relationship}|{link.to_key}" for link in issue.links)
+        self._link_ids.update(
+            f"source:{link.from_key}|{link.relationship}|{link.to_key}" for link in issue.links
+        )
         if issue.parent_key:
             self._link_ids.add(f"source:{issue.key}|parent|{issue.parent_key}")
 
@@ -168,7 +172,9 @@ class GlobalIndex:
     _duplicate_ids: dict[str, list[SourceRef]] = field(default_factory=dict)
     _pending: list[_PendingRef] = field(default_factory=list)
     _parents: dict[str, tuple[str, SourceRef]] = field(default_factory=dict)  # child -> (parent ref, where)
-    _target_keys: dict[str, tuple[str, str, SourceRef]] = field(default_factory=dict)  # key -> (source key, unique, where)
+    _target_keys: dict[str, tuple[str, str, SourceRef]] = field(
+        default_factory=dict
+    )  # key -> (source key, unique, where)
 
     def add(self, issue: Issue, planned: PlannedIssue | None) -> None:
         self._index_identity(issue)
@@ -219,11 +225,16 @@ class GlobalIndex:
         if known is None:
             self._parents[child] = (parent_ref, where)
             return
-        if known[0] != parent_ref and self._resolve(known[0], "parent") != self._resolve(parent_ref, "parent"):
+        if known[0] != parent_ref and self._resolve(known[0], "parent") != self._resolve(
+            parent_ref, "parent"
+        ):
             self.findings.error(
                 "parent.multiple",
                 f"issue {child} is given two parents: {known[0]} and {parent_ref}",
-                where=where, key=child, field="parent", value=parent_ref,
+                where=where,
+                key=child,
+                field="parent",
+                value=parent_ref,
                 hint="a Tracker issue has one parent; drop one of the parent/sub-task relations",
             )
 
@@ -236,7 +247,10 @@ class GlobalIndex:
             self.findings.error(
                 "key.duplicate_target",
                 f"issues {known[0]} and {planned.source_key} would both get the Tracker key {key}",
-                where=planned.source, key=planned.source_key, field="key", value=key,
+                where=planned.source,
+                key=planned.source_key,
+                field="key",
+                value=key,
                 hint="with keep_keys the source key numbers must be unique; import one of them without keep_keys",
             )
             return
@@ -259,7 +273,10 @@ class GlobalIndex:
                 self.findings.error(
                     "source.duplicate_key",
                     f"source key {key} occurs {len(places)} times (first at {places[0].where()})",
-                    where=where, key=key, field="key", value=key,
+                    where=where,
+                    key=key,
+                    field="key",
+                    value=key,
                     hint="every issue needs its own key; remove the duplicate rows or fix the keys",
                 )
         for source_id, places in self._duplicate_ids.items():
@@ -267,7 +284,10 @@ class GlobalIndex:
                 self.findings.error(
                     "source.duplicate_id",
                     f"source id {source_id} occurs {len(places)} times; both would get one Tracker 'unique'",
-                    where=where, key=self._ids.get(source_id), field="id", value=source_id,
+                    where=where,
+                    key=self._ids.get(source_id),
+                    field="id",
+                    value=source_id,
                     hint="every issue needs its own id (it makes re-runs exactly-once)",
                 )
 
@@ -276,7 +296,9 @@ class GlobalIndex:
         if not dangling:
             return
         # Keys the export has but the sources could not read (skipped rows name them in findings).
-        unreadable = {f.key for f in self.findings if f.key and f.severity is Severity.ERROR} - set(self._keys)
+        unreadable = {f.key for f in self.findings if f.key and f.severity is Severity.ERROR} - set(
+            self._keys
+        )
         for pending in dangling:
             kind = "parent.dangling" if pending.field == "parent" else "link.dangling"
             what = "parent" if pending.field == "parent" else f"link '{pending.detail}' points to"
@@ -285,10 +307,19 @@ class GlobalIndex:
                 hint = f"fix the problems reported for {pending.ref}; this relation is then resolved"
             else:
                 message = f"{what} {pending.ref}, which is not in this export"
-                hint = ("add the other issue to the export, or remove the relation from the source; "
-                        "relations to issues of earlier runs are not resolved automatically")
-            self.findings.error(kind, message, where=pending.where, key=pending.owner, field=pending.field,
-                                value=pending.ref, hint=hint)
+                hint = (
+                    "add the other issue to the export, or remove the relation from the source; "
+                    "relations to issues of earlier runs are not resolved automatically"
+                )
+            self.findings.error(
+                kind,
+                message,
+                where=pending.where,
+                key=pending.owner,
+                field=pending.field,
+                value=pending.ref,
+                hint=hint,
+            )
 
     def _report_cycles(self) -> None:
         edges = self._resolved_parent_edges()
@@ -297,7 +328,10 @@ class GlobalIndex:
             self.findings.error(
                 "parent.cycle",
                 "parent cycle: " + " → ".join([*cycle, cycle[0]]),
-                where=where, key=cycle[0], field="parent", value=", ".join(cycle),
+                where=where,
+                key=cycle[0],
+                field="parent",
+                value=", ".join(cycle),
                 hint="an issue cannot be its own (grand)parent; break the cycle in the source",
             )
 
@@ -331,7 +365,10 @@ class GlobalIndex:
             self.findings.error(
                 "key.collision",
                 f"Tracker key {key} is already used in the queue by another issue",
-                where=where, key=source_key, field="key", value=key,
+                where=where,
+                key=source_key,
+                field="key",
+                value=key,
                 hint="import into an empty queue, turn off target.keep_keys, or move the existing issue",
             )
 
@@ -348,7 +385,7 @@ def find_cycles(parent_of: Mapping[str, str]) -> list[list[str]]:
             walk.append(node)
             node = parent_of.get(node)
         if node is not None and state.get(node) == 1:
-            cycle = walk[walk.index(node):]
+            cycle = walk[walk.index(node) :]
             pivot = cycle.index(min(cycle))
             cycles.append(cycle[pivot:] + cycle[:pivot])
         for visited in walk:
@@ -370,7 +407,9 @@ class ResultLabels:
 
     def __post_init__(self) -> None:
         if not self.max_rps > 0:
-            raise MigratorError(f"the request rate must be positive, got {self.max_rps}", hint="e.g. --max-rps 10")
+            raise MigratorError(
+                f"the request rate must be positive, got {self.max_rps}", hint="e.g. --max-rps 10"
+            )
 
 
 class PreparedRun:
@@ -427,7 +466,12 @@ class PreparedRun:
     def _stream(self) -> Iterator[PlannedIssue]:
         issues = self._reader(self.config, self.paths, self.findings)
         # The export is streamed, so its size in issues is unknown up front: counts and rate only.
-        bar = tqdm(issues, desc="reading and checking", unit=" issues", disable=not self.progress or not sys.stderr.isatty())
+        bar = tqdm(
+            issues,
+            desc="reading and checking",
+            unit=" issues",
+            disable=not self.progress or not sys.stderr.isatty(),
+        )
         for issue in bar:
             self.tally.issues += 1
             planned = self.transformer.transform(issue)
@@ -475,8 +519,12 @@ class PreparedRun:
             value_coverage=coverage_rows(self.transformer_attr("coverage", [])),
             users=user_rows(self.transformer_attr("user_rows", [])),
             findings=list(self.findings),
-            estimate=estimate(self.tally, max_rps=labels.max_rps, users=target_user_count(self.target_info),
-                              key_checks=self._key_check_reads()),
+            estimate=estimate(
+                self.tally,
+                max_rps=labels.max_rps,
+                users=target_user_count(self.target_info),
+                key_checks=self._key_check_reads(),
+            ),
             extra={"lossy_markup": lossy_summary(self.findings, self.transformer_attr("lossy", None))},
         )
 
@@ -505,16 +553,27 @@ def prepare(
     ``existing_keys`` (a :class:`migrator.snapshot.QueueKeyLookup` on a live target) enables the
     ``key.collision`` check when the mapping has ``target.keep_keys``.
     """
-    labels = ResultLabels(strict=strict, source_label=source_label, target_label=target_label, max_rps=max_rps)
+    labels = ResultLabels(
+        strict=strict, source_label=source_label, target_label=target_label, max_rps=max_rps
+    )
     return PreparedRun(
-        config, paths, target_info, findings, now=now, labels=labels, existing_keys=existing_keys, progress=progress
+        config,
+        paths,
+        target_info,
+        findings,
+        now=now,
+        labels=labels,
+        existing_keys=existing_keys,
+        progress=progress,
     )
 
 
 # ---------------------------------------------------------------------- estimate
 
 
-def estimate(tally: Tally, *, max_rps: float = DEFAULT_MAX_RPS, users: int = 0, key_checks: int = 0) -> Estimate:
+def estimate(
+    tally: Tally, *, max_rps: float = DEFAULT_MAX_RPS, users: int = 0, key_checks: int = 0
+) -> Estimate:
     """API calls the run makes, by kind, and the time they take at ``max_rps``.
 
     One call per issue import, comment, file, link, worklog and local-field PATCH, plus the reads
@@ -548,7 +607,9 @@ def target_user_count(target_info: Any) -> int:
 
 def coverage_rows(raw: Any) -> list[ValueCoverageRow]:
     """The transform's value coverage as report rows (accepts rows, or dicts with the same names)."""
-    return [row if isinstance(row, ValueCoverageRow) else ValueCoverageRow(**dict(row)) for row in _items(raw)]
+    return [
+        row if isinstance(row, ValueCoverageRow) else ValueCoverageRow(**dict(row)) for row in _items(raw)
+    ]
 
 
 def user_rows(raw: Any) -> list[UserRow]:
@@ -594,9 +655,7 @@ def lossy_summary(findings: Findings, lossy: Any = None) -> dict[str, int]:
     keeps one (a mapping or a Counter), else counted from ``markup.*`` findings by value."""
     if isinstance(lossy, Mapping) and lossy:
         return {str(k): int(v) for k, v in sorted(lossy.items(), key=lambda kv: (-int(kv[1]), str(kv[0])))}
-    counter: Counter[str] = Counter(
-        f.value or f.kind for f in findings if f.kind.startswith("markup.")
-    )
+    counter: Counter[str] = Counter(f.value or f.kind for f in findings if f.kind.startswith("markup."))
     return dict(counter.most_common())
 
 

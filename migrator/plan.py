@@ -90,7 +90,9 @@ class PlannedIssue:
     source: SourceRef
     source_key: str
     body: dict[str, Any]  # the /issues/_import body, incl. "queue" and "unique"
-    local_fields: dict[str, Any] = field(default_factory=dict)  # local field id -> value, PATCHed after import
+    local_fields: dict[str, Any] = field(
+        default_factory=dict
+    )  # local field id -> value, PATCHed after import
     comments: list[PlannedComment] = field(default_factory=list)  # in createdAt order
     attachments: list[PlannedAttachment] = field(default_factory=list)  # issue-level files
     worklogs: list[PlannedWorklog] = field(default_factory=list)

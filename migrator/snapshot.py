@@ -48,7 +48,9 @@ def load_target_info(source: str | Path | TrackerClient | TargetMetadata, queue:
     metadata = load_metadata(source, queue)
     if queue not in metadata.queue_keys:
         where = str(source) if isinstance(source, str | Path) else "the target"
-        raise ConfigError(where, [f"queue {queue!r} is not in {where} (queues: {', '.join(metadata.queue_keys) or 'none'})"])
+        raise ConfigError(
+            where, [f"queue {queue!r} is not in {where} (queues: {', '.join(metadata.queue_keys) or 'none'})"]
+        )
     return TargetInfo.from_fixture_dict(metadata.to_dict(), queue)
 
 
@@ -79,7 +81,9 @@ class QueueKeyLookup:
         ordered = sorted(wanted)
         for start in range(0, len(ordered), SEARCH_BATCH):
             self.requests += 1
-            found.update(_matching(self.client.search_issues(keys=ordered[start:start + SEARCH_BATCH]), wanted))
+            found.update(
+                _matching(self.client.search_issues(keys=ordered[start : start + SEARCH_BATCH]), wanted)
+            )
         return found
 
 

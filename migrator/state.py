@@ -176,7 +176,9 @@ class PlanLoadStats:
     issues: int = 0
     kinds: dict[str, KindLoadStats] = field(default_factory=lambda: {k: KindLoadStats() for k in KINDS})
     stale: int = 0  # unfinished rows from earlier loads that the current plan no longer has
-    duplicate_keys: list[str] = field(default_factory=list)  # issue keys planned twice (the first one is kept)
+    duplicate_keys: list[str] = field(
+        default_factory=list
+    )  # issue keys planned twice (the first one is kept)
     cycles_broken: list[str] = field(default_factory=list)  # issue keys whose parent was ignored for ordering
 
     @property
@@ -189,7 +191,9 @@ class Failure:
     kind: str
     source_id: str
     issue_key: str
-    status: str  # failed | blocked | pending (a pending row with a reason: e.g. a link waiting for its other end)
+    status: (
+        str  # failed | blocked | pending (a pending row with a reason: e.g. a link waiting for its other end)
+    )
     attempts: int
     reason: str
 
@@ -222,19 +226,29 @@ class StatusSummary:
         headers = ["kind", *STATUSES, "total"]
         rows = [headers] + [
             [kind, *(str(by.get(s, 0)) for s in STATUSES), str(sum(by.values()))]
-            for kind, by in self.counts.items() if sum(by.values())
+            for kind, by in self.counts.items()
+            if sum(by.values())
         ]
         widths = [max(len(r[i]) for r in rows) for i in range(len(headers))]
         lines = [f"namespace {self.namespace} → queue {self.queue}"]
-        lines += ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
-                  for r in rows]
+        lines += [
+            "  ".join(
+                c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))
+            )
+            for r in rows
+        ]
         lines.insert(2, "  ".join("-" * w for w in widths))
         if self.unsure:
-            lines.append(f"{self.unsure} object(s) with an unconfirmed write: they are looked up before any re-send")
+            lines.append(
+                f"{self.unsure} object(s) with an unconfirmed write: they are looked up before any re-send"
+            )
         if self.failures_total:
             lines.append(f"{self.failures_total} object(s) not done:")
-            lines += [f"  {f.status:<8} {f.kind} {f.source_id} (issue {f.issue_key}, {f.attempts} attempt(s)): "
-                      f"{f.reason}" for f in self.failures[:max_failures]]
+            lines += [
+                f"  {f.status:<8} {f.kind} {f.source_id} (issue {f.issue_key}, {f.attempts} attempt(s)): "
+                f"{f.reason}"
+                for f in self.failures[:max_failures]
+            ]
             if self.failures_total > max_failures:
                 lines.append(f"  ... and {self.failures_total - max_failures} more")
         return "\n".join(lines)
@@ -269,7 +283,9 @@ class CheckpointStore:
         if self.path.parent and not self.path.parent.exists():
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
-        self._conn = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None, timeout=30.0)
+        self._conn = sqlite3.connect(
+            str(self.path), check_same_thread=False, isolation_level=None, timeout=30.0
+        )
         self._conn.execute("PRAGMA journal_mode=WAL")
         # NORMAL in WAL mode survives any process crash. With ``durable`` the write-ahead ``in_flight``
         # mark is also fsynced (FULL) before its HTTP call, which survives a power loss too; a
@@ -372,7 +388,9 @@ class CheckpointStore:
                     f"{self.path}: namespace {namespace!r} was imported into {bound[0]}, not {identity}",
                     hint="use another --state file (or another --namespace) for another Tracker organization",
                 )
-            row = self._conn.execute("SELECT queue FROM namespaces WHERE namespace = ?", (namespace,)).fetchone()
+            row = self._conn.execute(
+                "SELECT queue FROM namespaces WHERE namespace = ?", (namespace,)
+            ).fetchone()
             if row is not None and row[0] != queue:
                 raise MigratorError(
                     f"namespace {namespace!r} was imported into queue {row[0]} with this state file, not {queue}",
@@ -392,7 +410,9 @@ class CheckpointStore:
     def generation(self, namespace: str | None = None) -> int:
         ns = namespace or self.namespace
         with self._lock:
-            row = self._conn.execute("SELECT generation FROM namespaces WHERE namespace = ?", (ns,)).fetchone()
+            row = self._conn.execute(
+                "SELECT generation FROM namespaces WHERE namespace = ?", (ns,)
+            ).fetchone()
         return 0 if row is None else int(row[0])
 
     # ------------------------------------------------------------------ loading the plan
@@ -437,7 +457,8 @@ class CheckpointStore:
             )
         generation = int(row[1]) + 1
         self._conn.execute(
-            "UPDATE namespaces SET generation = ?, loaded_at = ? WHERE namespace = ?", (generation, now, namespace)
+            "UPDATE namespaces SET generation = ?, loaded_at = ? WHERE namespace = ?",
+            (generation, now, namespace),
         )
         return generation
 
@@ -463,8 +484,17 @@ class CheckpointStore:
                    source_system = excluded.source_system, source_id = excluded.source_id,
                    unique_value = excluded.unique_value, parent_key = excluded.parent_key,
                    seq = excluded.seq, generation = excluded.generation, plan_json = excluded.plan_json""",
-            (namespace, issue.source_key, issue.source.system, issue.source.id, issue.unique, issue.parent_key,
-             seq, generation, json.dumps(data, ensure_ascii=False)),
+            (
+                namespace,
+                issue.source_key,
+                issue.source.system,
+                issue.source.id,
+                issue.unique,
+                issue.parent_key,
+                seq,
+                generation,
+                json.dumps(data, ensure_ascii=False),
+            ),
         )
         stats.issues += 1
         rows = planned_rows(issue)
@@ -472,7 +502,9 @@ class CheckpointStore:
         seen_links.update(r.source_id for r in links)
         self._merge_rows(namespace, generation, [r for r in rows if r.kind != LINK] + links, stats)
 
-    def _merge_rows(self, namespace: str, generation: int, rows: list[_PlannedRow], stats: PlanLoadStats) -> None:
+    def _merge_rows(
+        self, namespace: str, generation: int, rows: list[_PlannedRow], stats: PlanLoadStats
+    ) -> None:
         now = _now()
         for row in rows:
             existing = self._conn.execute(
@@ -490,8 +522,20 @@ class CheckpointStore:
                     """INSERT INTO ledger (namespace, kind, scope, source_id, issue_key, parent_source_id, seq,
                                            status, generation, payload_hash, created_at, updated_at)
                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                    (namespace, row.kind, row.scope, row.source_id, row.issue_key, row.parent_source_id, row.seq,
-                     PENDING, generation, row.payload_hash, now, now),
+                    (
+                        namespace,
+                        row.kind,
+                        row.scope,
+                        row.source_id,
+                        row.issue_key,
+                        row.parent_source_id,
+                        row.seq,
+                        PENDING,
+                        generation,
+                        row.payload_hash,
+                        now,
+                        now,
+                    ),
                 )
                 continue
             status, old_hash = existing[0], existing[1]
@@ -503,8 +547,17 @@ class CheckpointStore:
                 """UPDATE ledger SET issue_key = ?, parent_source_id = ?, seq = ?, generation = ?,
                           payload_hash = CASE WHEN status = 'done' THEN payload_hash ELSE ? END
                    WHERE namespace = ? AND kind = ? AND scope = ? AND source_id = ?""",
-                (row.issue_key, row.parent_source_id, row.seq, generation, row.payload_hash,
-                 namespace, row.kind, row.scope, row.source_id),
+                (
+                    row.issue_key,
+                    row.parent_source_id,
+                    row.seq,
+                    generation,
+                    row.payload_hash,
+                    namespace,
+                    row.kind,
+                    row.scope,
+                    row.source_id,
+                ),
             )
 
     def _assign_depths(self, namespace: str, generation: int) -> list[str]:
@@ -564,7 +617,8 @@ class CheckpointStore:
     def load_issue(self, issue_key: str) -> PlannedIssue:
         with self._lock:
             row = self._conn.execute(
-                "SELECT plan_json FROM issues WHERE namespace = ? AND issue_key = ?", (self.namespace, issue_key)
+                "SELECT plan_json FROM issues WHERE namespace = ? AND issue_key = ?",
+                (self.namespace, issue_key),
             ).fetchone()
         if row is None:
             raise KeyError(issue_key)
@@ -668,7 +722,12 @@ class CheckpointStore:
             )
 
     def claim(
-        self, row_id: int, kinds: Sequence[str], candidates: Sequence[str], *, issue_key: str | None,
+        self,
+        row_id: int,
+        kinds: Sequence[str],
+        candidates: Sequence[str],
+        *,
+        issue_key: str | None,
         target_key: str | None = None,
     ) -> str | None:
         """Atomically mark the row done with the first candidate target id that no other row of
@@ -782,30 +841,52 @@ class CheckpointStore:
         if ns is None:
             return StatusSummary(None, None, {k: dict.fromkeys(STATUSES, 0) for k in KINDS}, [], 0, 0)
         generation = self.generation(ns)
-        where = ("WHERE namespace = ? AND generation = ? AND (status IN ('failed', 'blocked')"
-                 " OR (status = 'pending' AND last_error IS NOT NULL))")
+        where = (
+            "WHERE namespace = ? AND generation = ? AND (status IN ('failed', 'blocked')"
+            " OR (status = 'pending' AND last_error IS NOT NULL))"
+        )
         with self._lock:
             failures = [
-                Failure(kind=r[0], source_id=r[1], issue_key=r[2], status=r[3], attempts=int(r[4]), reason=r[5] or "")
+                Failure(
+                    kind=r[0],
+                    source_id=r[1],
+                    issue_key=r[2],
+                    status=r[3],
+                    attempts=int(r[4]),
+                    reason=r[5] or "",
+                )
                 for r in self._conn.execute(
                     "SELECT kind, source_id, issue_key, status, attempts, last_error FROM ledger "
                     f"{where} ORDER BY issue_key, seq LIMIT ?",
                     (ns, generation, max_failures),
                 )
             ]
-            total = int(self._conn.execute(f"SELECT COUNT(*) FROM ledger {where}", (ns, generation)).fetchone()[0])
-            unsure = int(self._conn.execute(
-                "SELECT COUNT(*) FROM ledger WHERE namespace = ? AND generation = ? AND unsure = 1",
-                (ns, generation),
-            ).fetchone()[0])
+            total = int(
+                self._conn.execute(f"SELECT COUNT(*) FROM ledger {where}", (ns, generation)).fetchone()[0]
+            )
+            unsure = int(
+                self._conn.execute(
+                    "SELECT COUNT(*) FROM ledger WHERE namespace = ? AND generation = ? AND unsure = 1",
+                    (ns, generation),
+                ).fetchone()[0]
+            )
         return StatusSummary(ns, self.queue(ns), self.counts(ns), failures, total, unsure)
 
 
 def _row(r: Sequence[Any]) -> LedgerRow:
     return LedgerRow(
-        id=int(r[0]), kind=str(r[1]), source_id=str(r[2]), issue_key=str(r[3]), parent_source_id=r[4],
-        seq=int(r[5]), status=str(r[6]), unsure=bool(r[7]), target_id=r[8], target_key=r[9],
-        attempts=int(r[10]), last_error=r[11],
+        id=int(r[0]),
+        kind=str(r[1]),
+        source_id=str(r[2]),
+        issue_key=str(r[3]),
+        parent_source_id=r[4],
+        seq=int(r[5]),
+        status=str(r[6]),
+        unsure=bool(r[7]),
+        target_id=r[8],
+        target_key=r[9],
+        attempts=int(r[10]),
+        last_error=r[11],
     )
 
 
@@ -831,12 +912,16 @@ def planned_rows(issue: PlannedIssue) -> list[_PlannedRow]:
         group += [_file_row(COMMENT_ATTACHMENT, key, a, comment.source_id) for a in comment.attachments]
         timeline.append((_sort_time(comment.body.get("createdAt")), 0, index, group))
     for index, attachment in enumerate(issue.attachments):
-        timeline.append((_sort_time(attachment.created_at), 1, index, [_file_row(ATTACHMENT, key, attachment, None)]))
+        timeline.append(
+            (_sort_time(attachment.created_at), 1, index, [_file_row(ATTACHMENT, key, attachment, None)])
+        )
     timeline.sort(key=lambda item: item[:3])
     for _time, _rank, _index, group in timeline:
         rows += group
     rows += [_PlannedRow(WORKLOG, key, w.source_id, key, None, 0, _hash(w.body)) for w in issue.worklogs]
-    rows += [_PlannedRow(LINK, "", link.source_id, key, None, 0, _hash(link.__dict__)) for link in issue.links]
+    rows += [
+        _PlannedRow(LINK, "", link.source_id, key, None, 0, _hash(link.__dict__)) for link in issue.links
+    ]
     if issue.local_fields:
         rows.append(_PlannedRow(LOCAL_FIELDS, key, key, key, None, 0, _hash(issue.local_fields)))
     for seq, row in enumerate(rows):
@@ -862,7 +947,7 @@ def compute_depths(issues: Sequence[tuple[str, str | None, int]]) -> tuple[dict[
         node: str | None = key
         while node is not None and node not in depth:
             if node in on_path:
-                broken.append(_break_cycle(path[path.index(node):], seq, depth))
+                broken.append(_break_cycle(path[path.index(node) :], seq, depth))
                 break
             path.append(node)
             on_path.add(node)

@@ -44,13 +44,17 @@ def open_target(
         org = settings.org_id or settings.cloud_org_id or "-"
         client = TrackerClient(settings, rate_limiter=limiter)
         try:
-            yield Target(client, settings.base_url, f"{settings.base_url.rstrip('/')}#org={org}", is_sandbox=False)
+            yield Target(
+                client, settings.base_url, f"{settings.base_url.rstrip('/')}#org={org}", is_sandbox=False
+            )
         finally:
             client.close()
         return
     sandbox_data.parent.mkdir(parents=True, exist_ok=True)
     fixture = str(sandbox_fixture) if sandbox_fixture else None
-    with SandboxServer(SandboxConfig(data=str(sandbox_data), fixture=fixture), host="127.0.0.1", port=0) as server:
+    with SandboxServer(
+        SandboxConfig(data=str(sandbox_data), fixture=fixture), host="127.0.0.1", port=0
+    ) as server:
         announce(
             "No TRACKER_TOKEN / TRACKER_IAM_TOKEN in the environment: using the EMBEDDED SANDBOX "
             f"(data in {sandbox_data}; browse it with `migrator sandbox serve --data {sandbox_data}`)."
@@ -58,6 +62,11 @@ def open_target(
         settings = TrackerSettings(base_url=server.url, token=server.admin_token, org_id=server.org_id)
         client = TrackerClient(settings, rate_limiter=limiter)
         try:
-            yield Target(client, f"embedded sandbox ({sandbox_data})", f"sandbox:{sandbox_data.resolve()}", is_sandbox=True)
+            yield Target(
+                client,
+                f"embedded sandbox ({sandbox_data})",
+                f"sandbox:{sandbox_data.resolve()}",
+                is_sandbox=True,
+            )
         finally:
             client.close()

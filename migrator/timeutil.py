@@ -23,7 +23,9 @@ def now_utc() -> datetime:
 def format_tracker_datetime(value: datetime) -> str:
     """``2017-06-11T05:16:01.339+0000`` — always UTC, milliseconds, no colon in the offset."""
     if value.tzinfo is None:
-        raise ValueError(f"naive datetime {value!r} cannot be sent to Tracker; attach the source time zone first")
+        raise ValueError(
+            f"naive datetime {value!r} cannot be sent to Tracker; attach the source time zone first"
+        )
     utc = value.astimezone(UTC)
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}+0000"
 
@@ -51,7 +53,9 @@ def load_zone(name: str) -> tzinfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown time zone {name!r}: use an IANA name such as 'Europe/Moscow' or 'UTC'") from exc
+        raise ValueError(
+            f"unknown time zone {name!r}: use an IANA name such as 'Europe/Moscow' or 'UTC'"
+        ) from exc
 
 
 @dataclass(frozen=True)
@@ -121,7 +125,9 @@ class SourceTimeParser:
                 # A wall time skipped by a DST jump: keep the pre-transition offset (what a clock
                 # that was not yet moved forward meant) and say so.
                 return ParsedTime(
-                    first.astimezone(UTC), "dst_gap", f"{naive.isoformat()} does not exist in {self.zone_name}"
+                    first.astimezone(UTC),
+                    "dst_gap",
+                    f"{naive.isoformat()} does not exist in {self.zone_name}",
                 )
             return ParsedTime(
                 first.astimezone(UTC),

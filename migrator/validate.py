@@ -56,10 +56,19 @@ def validate(
     ``reader``/``transformer_factory`` replace the sources/transform stages (tests, benchmarks).
     Raises ``MigratorError`` when the export cannot be read at all (the CLI's exit code 2).
     """
-    labels = ResultLabels(strict=strict, source_label=source_label, target_label=target_label, max_rps=max_rps)
+    labels = ResultLabels(
+        strict=strict, source_label=source_label, target_label=target_label, max_rps=max_rps
+    )
     prepared = PreparedRun(
-        config, paths, target_info, findings if findings is not None else Findings(),
-        now=now, labels=labels, existing_keys=existing_keys, reader=reader, transformer_factory=transformer_factory,
+        config,
+        paths,
+        target_info,
+        findings if findings is not None else Findings(),
+        now=now,
+        labels=labels,
+        existing_keys=existing_keys,
+        reader=reader,
+        transformer_factory=transformer_factory,
         progress=progress,
     )
     prepared.drain()
@@ -68,4 +77,6 @@ def validate(
 
 def blocking_findings(findings: Iterable[Finding], *, strict: bool) -> list[Finding]:
     """What stops ``run`` (unless told to go ahead anyway): errors, and warnings under ``strict``."""
-    return [f for f in findings if f.severity is Severity.ERROR or (strict and f.severity is Severity.WARNING)]
+    return [
+        f for f in findings if f.severity is Severity.ERROR or (strict and f.severity is Severity.WARNING)
+    ]

@@ -144,10 +144,15 @@ class VerifyReport:
         lines = []
         for kind, c in self.counts.items():
             if c.planned or c.extra:
-                lines.append(f"{kind:<20} planned {c.planned:>7}  found {c.found:>7}  missing {c.missing:>5}  "
-                             f"extra {c.extra:>5}  mismatched {c.mismatched:>5}")
+                lines.append(
+                    f"{kind:<20} planned {c.planned:>7}  found {c.found:>7}  missing {c.missing:>5}  "
+                    f"extra {c.extra:>5}  mismatched {c.mismatched:>5}"
+                )
         verdict = "target matches the plan" if self.clean else f"{len(self.problems)} difference(s)"
-        lines.append(f"verify: {verdict}" + (f" ({len(self.notes)} expected difference(s) noted)" if self.notes else ""))
+        lines.append(
+            f"verify: {verdict}"
+            + (f" ({len(self.notes)} expected difference(s) noted)" if self.notes else "")
+        )
         for p in self.problems[:max_problems]:
             where = f"{p.issue}" + (f" {p.kind} {p.source_id}" if p.source_id and p.kind != ISSUE else "")
             lines.append(f"  {p.problem:<9} {where}: {p.message}")
@@ -234,7 +239,8 @@ class _Verifier:
             self.seen_links.add(link.source_id)
             self.report.counts[LINK].planned += 1
             self.links.setdefault(planned.source_key, []).append(
-                _PendingLink(planned.source_key, link.source_id, link.relationship, link.to_source_key))
+                _PendingLink(planned.source_key, link.source_id, link.relationship, link.to_source_key)
+            )
 
     def _links(self, pool: Executor) -> None:
         """After all issues, once every target key is known: one links read per owner, in plan order."""
@@ -272,18 +278,28 @@ class _IssueCheck:
             self.report.add(Problem(planned.source_key, ISSUE, "error", f"cannot read the issue: {exc}"))
             return None
         if found is None:
-            self.report.add(Problem(planned.source_key, ISSUE, "missing",
-                                    f"not in the target (unique {planned.unique!r})"))
+            self.report.add(
+                Problem(
+                    planned.source_key, ISSUE, "missing", f"not in the target (unique {planned.unique!r})"
+                )
+            )
             return None
         key = str(found["key"])
         self.report.counts[ISSUE].found += 1
         self._fields(planned, found, key)
-        for name, check in (("comments", self._comments), ("files", self._files), ("worklogs", self._worklogs)):
+        for name, check in (
+            ("comments", self._comments),
+            ("files", self._files),
+            ("worklogs", self._worklogs),
+        ):
             try:
                 check(planned, key)
             except TrackerError as exc:
-                self.report.add(Problem(planned.source_key, ISSUE, "error", f"cannot read {name} of {key}: {exc}",
-                                        target=key))
+                self.report.add(
+                    Problem(
+                        planned.source_key, ISSUE, "error", f"cannot read {name} of {key}: {exc}", target=key
+                    )
+                )
         return key
 
     def _plan_counts(self, planned: PlannedIssue) -> None:
@@ -316,9 +332,16 @@ class _IssueCheck:
                 continue
             if self._field_equal(name, expected, actual.get(name)):
                 continue
-            problem = Problem(planned.source_key, ISSUE, "mismatch", f"{name}: planned {expected!r}, "
-                              f"target has {_display(actual.get(name))!r}", field=name, expected=expected,
-                              actual=actual.get(name), target=key)
+            problem = Problem(
+                planned.source_key,
+                ISSUE,
+                "mismatch",
+                f"{name}: planned {expected!r}, target has {_display(actual.get(name))!r}",
+                field=name,
+                expected=expected,
+                actual=actual.get(name),
+                target=key,
+            )
             if patched and name in _TOUCHED_BY_PATCH:
                 problem.message += " (the local-field PATCH after the import updates it)"
                 self.report.notes.append(problem)
@@ -334,10 +357,19 @@ class _IssueCheck:
             got = actual.get(field_id)
             if not value_matches(self.users, expected, got):
                 ok = False
-                self.report.add(Problem(planned.source_key, LOCAL_FIELDS, "mismatch",
-                                        f"local field {field_id}: planned {expected!r}, target has {_display(got)!r}",
-                                        source_id=planned.source_key, field=field_id, expected=expected, actual=got,
-                                        target=key))
+                self.report.add(
+                    Problem(
+                        planned.source_key,
+                        LOCAL_FIELDS,
+                        "mismatch",
+                        f"local field {field_id}: planned {expected!r}, target has {_display(got)!r}",
+                        source_id=planned.source_key,
+                        field=field_id,
+                        expected=expected,
+                        actual=got,
+                        target=key,
+                    )
+                )
         if ok:
             self.report.counts[LOCAL_FIELDS].found += 1
 
@@ -364,38 +396,74 @@ class _IssueCheck:
 
     def _comments(self, planned: PlannedIssue, key: str) -> None:
         actual = self.client.list_comments(key) or []
-        self._match(planned.source_key, COMMENT, key, [(c.source_id, c.body) for c in planned.comments], actual,
-                    lambda body, item: comment_matches(self.users, item, body), "comment")
+        self._match(
+            planned.source_key,
+            COMMENT,
+            key,
+            [(c.source_id, c.body) for c in planned.comments],
+            actual,
+            lambda body, item: comment_matches(self.users, item, body),
+            "comment",
+        )
 
     def _worklogs(self, planned: PlannedIssue, key: str) -> None:
         if not planned.worklogs:
             return  # listing worklogs costs a request per issue; nothing planned, nothing to compare
         actual = self.client.list_worklogs(key) or []
-        self._match(planned.source_key, WORKLOG, key, [(w.source_id, w.body) for w in planned.worklogs], actual,
-                    lambda body, item: worklog_matches(self.users, item, body), "worklog")
+        self._match(
+            planned.source_key,
+            WORKLOG,
+            key,
+            [(w.source_id, w.body) for w in planned.worklogs],
+            actual,
+            lambda body, item: worklog_matches(self.users, item, body),
+            "worklog",
+        )
 
     def _files(self, planned: PlannedIssue, key: str) -> None:
         actual = self.client.list_attachments(key) or []
-        expected: list[tuple[str, PlannedAttachment, str]] = [(a.source_id, a, ATTACHMENT) for a in planned.attachments]
+        expected: list[tuple[str, PlannedAttachment, str]] = [
+            (a.source_id, a, ATTACHMENT) for a in planned.attachments
+        ]
         expected += [(a.source_id, a, COMMENT_ATTACHMENT) for c in planned.comments for a in c.attachments]
         unmatched = [item for item in actual if isinstance(item, Mapping)]
         for source_id, attachment, kind in expected:
             hit = next((item for item in unmatched if attachment_matches(self.users, item, attachment)), None)
             if hit is None:
-                self.report.add(Problem(planned.source_key, kind, "missing",
-                                        f"file {attachment.filename!r} ({planned_size(attachment)} bytes) not found",
-                                        source_id=source_id, target=key))
+                self.report.add(
+                    Problem(
+                        planned.source_key,
+                        kind,
+                        "missing",
+                        f"file {attachment.filename!r} ({planned_size(attachment)} bytes) not found",
+                        source_id=source_id,
+                        target=key,
+                    )
+                )
                 continue
             unmatched.remove(hit)
             if self._content_ok(planned.source_key, kind, source_id, attachment, hit, key):
                 self.report.counts[kind].found += 1
         for item in unmatched:
-            self.report.add(Problem(planned.source_key, ATTACHMENT, "extra",
-                                    f"file {item.get('name')!r} (id {item.get('id')}) is not in the plan",
-                                    target=f"{key}/{item.get('id')}"))
+            self.report.add(
+                Problem(
+                    planned.source_key,
+                    ATTACHMENT,
+                    "extra",
+                    f"file {item.get('name')!r} (id {item.get('id')}) is not in the plan",
+                    target=f"{key}/{item.get('id')}",
+                )
+            )
 
-    def _content_ok(self, issue: str, kind: str, source_id: str, attachment: PlannedAttachment,
-                    actual: Mapping[str, Any], key: str) -> bool:
+    def _content_ok(
+        self,
+        issue: str,
+        kind: str,
+        source_id: str,
+        attachment: PlannedAttachment,
+        actual: Mapping[str, Any],
+        key: str,
+    ) -> bool:
         if not self.check_content or not actual.get("content"):
             return True
         expected = attachment.sha256 or _file_sha256(attachment.path)
@@ -404,26 +472,58 @@ class _IssueCheck:
         got = self.client.download_sha256(str(actual["content"]))
         if got == expected:
             return True
-        self.report.add(Problem(issue, kind, "mismatch", f"file {attachment.filename!r}: content differs",
-                                source_id=source_id, field="sha256", expected=expected, actual=got,
-                                target=f"{key}/{actual.get('id')}"))
+        self.report.add(
+            Problem(
+                issue,
+                kind,
+                "mismatch",
+                f"file {attachment.filename!r}: content differs",
+                source_id=source_id,
+                field="sha256",
+                expected=expected,
+                actual=got,
+                target=f"{key}/{actual.get('id')}",
+            )
+        )
         return False
 
-    def _match(self, issue: str, kind: str, key: str, expected: Sequence[tuple[str, Any]], actual: Sequence[Any],
-               same: Callable[[Any, Mapping[str, Any]], bool], what: str) -> None:
+    def _match(
+        self,
+        issue: str,
+        kind: str,
+        key: str,
+        expected: Sequence[tuple[str, Any]],
+        actual: Sequence[Any],
+        same: Callable[[Any, Mapping[str, Any]], bool],
+        what: str,
+    ) -> None:
         unmatched = [item for item in actual if isinstance(item, Mapping)]
         for source_id, body in expected:
             hit = next((item for item in unmatched if same(body, item)), None)
             if hit is None:
-                self.report.add(Problem(issue, kind, "missing", f"{what} created {body.get('createdAt')} by "
-                                        f"{body.get('createdBy')} not found", source_id=source_id, target=key))
+                self.report.add(
+                    Problem(
+                        issue,
+                        kind,
+                        "missing",
+                        f"{what} created {body.get('createdAt')} by {body.get('createdBy')} not found",
+                        source_id=source_id,
+                        target=key,
+                    )
+                )
                 continue
             unmatched.remove(hit)
             self.report.counts[kind].found += 1
         for item in unmatched:
-            self.report.add(Problem(issue, kind, "extra", f"{what} id {item.get('id')} created "
-                                    f"{item.get('createdAt')} is not in the plan", target=f"{key}/{item.get('id')}"))
-
+            self.report.add(
+                Problem(
+                    issue,
+                    kind,
+                    "extra",
+                    f"{what} id {item.get('id')} created {item.get('createdAt')} is not in the plan",
+                    target=f"{key}/{item.get('id')}",
+                )
+            )
 
 
 class _LinkCheck:
@@ -439,8 +539,11 @@ class _LinkCheck:
         key = self.target_keys.get(owner)
         if key is None:
             for link in links:
-                self.report.add(Problem(owner, LINK, "missing", "its issue is not in the target",
-                                        source_id=link.source_id))
+                self.report.add(
+                    Problem(
+                        owner, LINK, "missing", "its issue is not in the target", source_id=link.source_id
+                    )
+                )
             return
         try:
             actual = [item for item in self.client.list_links(key) or [] if isinstance(item, Mapping)]
@@ -453,16 +556,40 @@ class _LinkCheck:
     def _link(self, owner: str, key: str, link: _PendingLink, actual: Sequence[Mapping[str, Any]]) -> None:
         other = self.target_keys.get(link.to_source_key) or self._other_from_store(link.to_source_key)
         if other is None:
-            self.report.add(Problem(owner, LINK, "missing", f"{link.relationship} {link.to_source_key}: the other "
-                                    "issue is not in the target", source_id=link.source_id, target=key))
+            self.report.add(
+                Problem(
+                    owner,
+                    LINK,
+                    "missing",
+                    f"{link.relationship} {link.to_source_key}: the other issue is not in the target",
+                    source_id=link.source_id,
+                    target=key,
+                )
+            )
             return
         hits = [item for item in actual if relationship_matches(item, link.relationship, other)]
         if not hits:
-            self.report.add(Problem(owner, LINK, "missing", f"{key} {link.relationship} {other} not found",
-                                    source_id=link.source_id, target=key))
+            self.report.add(
+                Problem(
+                    owner,
+                    LINK,
+                    "missing",
+                    f"{key} {link.relationship} {other} not found",
+                    source_id=link.source_id,
+                    target=key,
+                )
+            )
         elif len(hits) > 1:
-            self.report.add(Problem(owner, LINK, "duplicate", f"{key} {link.relationship} {other} exists "
-                                    f"{len(hits)} times", source_id=link.source_id, target=key))
+            self.report.add(
+                Problem(
+                    owner,
+                    LINK,
+                    "duplicate",
+                    f"{key} {link.relationship} {other} exists {len(hits)} times",
+                    source_id=link.source_id,
+                    target=key,
+                )
+            )
         else:
             self.report.counts[LINK].found += 1
 
@@ -506,7 +633,9 @@ def stored_issue_count(store: CheckpointStore | None, namespace: str) -> int | N
     return sum(store.counts(namespace)[ISSUE].values())
 
 
-def _ordered_map(pool: Executor, fn: Callable[[_T], _R], items: Iterable[_T], window: int) -> Generator[_R, None, None]:
+def _ordered_map(
+    pool: Executor, fn: Callable[[_T], _R], items: Iterable[_T], window: int
+) -> Generator[_R, None, None]:
     """``fn`` over ``items`` on ``pool``, yielded in input order. ``items`` is pulled lazily: at most
     ``window`` items are ever pulled and not yet yielded. Work not started when the caller stops
     (or ``fn`` raises) is cancelled."""
@@ -524,8 +653,9 @@ def _ordered_map(pool: Executor, fn: Callable[[_T], _R], items: Iterable[_T], wi
 
 
 def _progress_bar(total: int | None, desc: str, unit: str, enabled: bool) -> tqdm[Any]:
-    return tqdm(total=total, desc=desc, unit=unit, dynamic_ncols=True,
-                disable=not (enabled and sys.stderr.isatty()))
+    return tqdm(
+        total=total, desc=desc, unit=unit, dynamic_ncols=True, disable=not (enabled and sys.stderr.isatty())
+    )
 
 
 # ---------------------------------------------------------------------- comparisons

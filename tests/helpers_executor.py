@@ -43,8 +43,15 @@ def write_file(directory: Path, name: str, content: bytes) -> PlannedAttachment:
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / name
     path.write_bytes(content)
-    return PlannedAttachment(source_id="", filename=name, path=str(path), created_at="", created_by="",
-                             size=len(content), sha256=hashlib.sha256(content).hexdigest())
+    return PlannedAttachment(
+        source_id="",
+        filename=name,
+        path=str(path),
+        created_at="",
+        created_by="",
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+    )
 
 
 def make_issue(
@@ -82,15 +89,28 @@ def make_issue(
         "tags": ["migrated", f"t{n % 3}"],
         "unique": make_unique(namespace, source),
     }
-    issue = PlannedIssue(source=source, source_key=key, body=body, local_fields=dict(local_fields or {}),
-                         parent_key=f"S-{parent}" if parent is not None else None)
+    issue = PlannedIssue(
+        source=source,
+        source_key=key,
+        body=body,
+        local_fields=dict(local_fields or {}),
+        parent_key=f"S-{parent}" if parent is not None else None,
+    )
     for c in range(comments):
         when = created + timedelta(hours=1 + c)
-        comment = PlannedComment(source_id=f"{key}-c{c}", body={
-            "text": f"Comment {c} on {key}", "createdAt": ts(when), "createdBy": USERS[(n + c) % len(USERS)]})
+        comment = PlannedComment(
+            source_id=f"{key}-c{c}",
+            body={
+                "text": f"Comment {c} on {key}",
+                "createdAt": ts(when),
+                "createdBy": USERS[(n + c) % len(USERS)],
+            },
+        )
         if c == 0 and files_dir is not None:
             for f in range(comment_files):
-                comment.attachments.append(_attachment(files_dir, f"{key}-c{c}-f{f}", f"shot{f}.png", when, author))
+                comment.attachments.append(
+                    _attachment(files_dir, f"{key}-c{c}-f{f}", f"shot{f}.png", when, author)
+                )
         issue.comments.append(comment)
     if files_dir is not None:
         for f in range(files):
@@ -98,13 +118,28 @@ def make_issue(
             issue.attachments.append(_attachment(files_dir, f"{key}-f{f}", f"doc{f}.txt", when, author))
     for w in range(worklogs):
         start = created + timedelta(days=1, hours=w)
-        issue.worklogs.append(PlannedWorklog(source_id=f"{key}-w{w}", body={
-            "start": ts(start), "duration": "PT1H30M", "createdAt": ts(start + timedelta(hours=2)),
-            "createdBy": author, "comment": f"work {w}"}))
+        issue.worklogs.append(
+            PlannedWorklog(
+                source_id=f"{key}-w{w}",
+                body={
+                    "start": ts(start),
+                    "duration": "PT1H30M",
+                    "createdAt": ts(start + timedelta(hours=2)),
+                    "createdBy": author,
+                    "comment": f"work {w}",
+                },
+            )
+        )
     for relationship, other in links or []:
-        issue.links.append(PlannedLink(source_id=link_id(key, relationship, other), to_source_key=other,
-                                       relationship=relationship, created_at=ts(BASE + timedelta(days=5)),
-                                       created_by="admin"))
+        issue.links.append(
+            PlannedLink(
+                source_id=link_id(key, relationship, other),
+                to_source_key=other,
+                relationship=relationship,
+                created_at=ts(BASE + timedelta(days=5)),
+                created_by="admin",
+            )
+        )
     return issue
 
 
@@ -121,7 +156,9 @@ def _attachment(directory: Path, source_id: str, name: str, when: datetime, auth
     return attachment
 
 
-def make_plan(count: int, files_dir: Path | None = None, *, namespace: str = "test", **kwargs: object) -> list[PlannedIssue]:
+def make_plan(
+    count: int, files_dir: Path | None = None, *, namespace: str = "test", **kwargs: object
+) -> list[PlannedIssue]:
     """``count`` issues; every third one is a subtask of the previous, every issue relates to the next."""
     plan = []
     for n in range(1, count + 1):
@@ -137,7 +174,11 @@ def object_count(plan: list[PlannedIssue]) -> int:
     """Ledger rows the plan makes (links counted once)."""
     links = {link.source_id for issue in plan for link in issue.links}
     return sum(
-        1 + len(i.comments) + sum(len(c.attachments) for c in i.comments) + len(i.attachments) + len(i.worklogs)
+        1
+        + len(i.comments)
+        + sum(len(c.attachments) for c in i.comments)
+        + len(i.attachments)
+        + len(i.worklogs)
         + (1 if i.local_fields else 0)
         for i in plan
     ) + len(links)
@@ -145,8 +186,15 @@ def object_count(plan: list[PlannedIssue]) -> int:
 
 # ---------------------------------------------------------------------- sandbox plumbing
 
-WRITE_KINDS = ("issue_import", "comment_import", "attachment_import", "comment_attachment_import",
-               "worklog_import", "link_import", "patch")
+WRITE_KINDS = (
+    "issue_import",
+    "comment_import",
+    "attachment_import",
+    "comment_attachment_import",
+    "worklog_import",
+    "link_import",
+    "patch",
+)
 FAST = ExecutorPolicy(backoff_base=0.01, backoff_max=0.05)
 
 
@@ -157,11 +205,16 @@ def sandbox_server(**config: Any) -> Iterator[SandboxServer]:
         yield server
 
 
-def client_for(server: SandboxServer, rate_limiter: RateLimiter | None = None,
-               read_timeout: float = 10.0) -> TrackerClient:
-    settings = TrackerSettings(token=server.admin_token, org_id=str(server.org_id), base_url=server.url,
-                               read_timeout=read_timeout,
-                               retry=RetryPolicy(max_attempts=8, backoff_base=0.01, backoff_max=0.2))
+def client_for(
+    server: SandboxServer, rate_limiter: RateLimiter | None = None, read_timeout: float = 10.0
+) -> TrackerClient:
+    settings = TrackerSettings(
+        token=server.admin_token,
+        org_id=str(server.org_id),
+        base_url=server.url,
+        read_timeout=read_timeout,
+        retry=RetryPolicy(max_attempts=8, backoff_base=0.01, backoff_max=0.2),
+    )
     return TrackerClient(settings, rate_limiter=rate_limiter)
 
 
@@ -193,12 +246,16 @@ def target_snapshot(client: TrackerClient, plan: list[PlannedIssue]) -> dict[str
             "summary": data["summary"],
             "status": data["status"]["key"],
             "createdAt": data["createdAt"],
-            "comments": sorted((c["createdAt"], c["createdBy"]["id"], c["text"], len(c.get("attachments", [])))
-                               for c in client.list_comments(key)),
+            "comments": sorted(
+                (c["createdAt"], c["createdBy"]["id"], c["text"], len(c.get("attachments", [])))
+                for c in client.list_comments(key)
+            ),
             "files": sorted((a["name"], a["size"], a["createdAt"]) for a in client.list_attachments(key)),
             "worklogs": sorted((w["start"], w["duration"]) for w in client.list_worklogs(key)),
-            "links": sorted((link["type"]["id"], link["direction"], by_target.get(link["object"]["key"]))
-                            for link in client.list_links(key)),
+            "links": sorted(
+                (link["type"]["id"], link["direction"], by_target.get(link["object"]["key"]))
+                for link in client.list_links(key)
+            ),
         }
     return out
 

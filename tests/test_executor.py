@@ -80,8 +80,10 @@ def test_full_import_lands_every_object_once(tmp_path: Path, store: CheckpointSt
         _assert_exact(client, plan, store)
         parent = store.issue_target("S-2").target_key
         child = client.get_issue(store.issue_target("S-3").target_key)
-        assert any(link["object"]["key"] == parent and link["type"]["id"] == "subtask"
-                   for link in client.list_links(child["key"]))
+        assert any(
+            link["object"]["key"] == parent and link["type"]["id"] == "subtask"
+            for link in client.list_links(child["key"])
+        )
         comments = client.list_comments(store.issue_target("S-1").target_key)
         assert [c["text"] for c in comments] == ["Comment 0 on S-1", "Comment 1 on S-1"]
         assert comments[0]["createdBy"]["id"] != comments[1]["createdBy"]["id"]  # authors kept
@@ -108,13 +110,18 @@ def test_appended_comment_is_the_only_write(tmp_path: Path, store: CheckpointSto
         _run(client, store)
         before = writes_by_kind(server.stats())
         plan = make_plan(4, tmp_path / "files")
-        plan[2].comments.append(PlannedComment("S-3-late", {"text": "a late reply", "createdBy": "alice",
-                                                            "createdAt": ts_days(3)}))
+        plan[2].comments.append(
+            PlannedComment(
+                "S-3-late", {"text": "a late reply", "createdBy": "alice", "createdAt": ts_days(3)}
+            )
+        )
         stats = store.load_plan(plan, "test", "DEMO")
         assert stats.new == 1
         summary = _run(client, store)
         after = writes_by_kind(server.stats())
-        assert {k: after[k] - before[k] for k in WRITE_KINDS if after[k] != before[k]} == {"comment_import": 1}
+        assert {k: after[k] - before[k] for k in WRITE_KINDS if after[k] != before[k]} == {
+            "comment_import": 1
+        }
         assert summary.kinds[COMMENT].done_now == 1
         _assert_exact(client, plan, store)
 
@@ -124,8 +131,18 @@ def ts_days(days: int) -> str:
 
 
 @pytest.mark.parametrize("mode", ["drop", "fail"])
-@pytest.mark.parametrize("kind", ["issue_import", "comment_import", "attachment_import", "comment_attachment_import",
-                                  "link_import", "worklog_import", "patch"])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "issue_import",
+        "comment_import",
+        "attachment_import",
+        "comment_attachment_import",
+        "link_import",
+        "worklog_import",
+        "patch",
+    ],
+)
 def test_write_committed_then_answer_lost_is_not_duplicated(
     tmp_path: Path, store: CheckpointStore, local_field: str, kind: str, mode: str
 ) -> None:
@@ -139,12 +156,15 @@ def test_write_committed_then_answer_lost_is_not_duplicated(
         _assert_exact(client, plan, store)
 
 
-def test_random_ambiguous_failures_on_every_write_kind(tmp_path: Path, store: CheckpointStore,
-                                                       local_field: str) -> None:
+def test_random_ambiguous_failures_on_every_write_kind(
+    tmp_path: Path, store: CheckpointStore, local_field: str
+) -> None:
     plan = make_plan(10, tmp_path / "files", local_fields={local_field: "Globex"})
     store.load_plan(plan, "test", "DEMO")
     with sandbox_server() as server, client_for(server) as client:
-        server.set_faults(commit_then_drop_rate=0.25, commit_then_fail_rate=0.15, kinds=set(WRITE_KINDS), seed=7)
+        server.set_faults(
+            commit_then_drop_rate=0.25, commit_then_fail_rate=0.15, kinds=set(WRITE_KINDS), seed=7
+        )
         summary = _run(client, store, workers=4)
         server.set_faults(commit_then_drop_rate=0.0, commit_then_fail_rate=0.0)
         assert summary.complete, summary.format_table()
@@ -222,8 +242,11 @@ def test_workers_one_and_four_give_identical_targets(tmp_path: Path) -> None:
     snapshots = []
     for workers in (1, 4):
         plan = make_plan(12, tmp_path / "files")
-        with CheckpointStore(tmp_path / f"state{workers}.sqlite") as store, sandbox_server() as server, \
-                client_for(server) as client:
+        with (
+            CheckpointStore(tmp_path / f"state{workers}.sqlite") as store,
+            sandbox_server() as server,
+            client_for(server) as client,
+        ):
             store.load_plan(plan, "test", "DEMO")
             assert _run(client, store, workers=workers).complete
             snapshots.append(target_snapshot(client, plan))
@@ -272,8 +295,10 @@ def test_failed_rows_stay_failed_without_retry(tmp_path: Path, store: Checkpoint
 
 
 def test_link_to_an_issue_outside_the_plan_stays_pending(tmp_path: Path, store: CheckpointStore) -> None:
-    plan = [make_issue(1, links=[("relates", "S-404")], comments=0, files=0, worklogs=0), make_issue(2, comments=0,
-                                                                                                      worklogs=0)]
+    plan = [
+        make_issue(1, links=[("relates", "S-404")], comments=0, files=0, worklogs=0),
+        make_issue(2, comments=0, worklogs=0),
+    ]
     store.load_plan(plan, "test", "DEMO")
     with sandbox_server() as server, client_for(server) as client:
         summary = _run(client, store)
@@ -294,8 +319,11 @@ def test_parent_cycle_does_not_hang(tmp_path: Path, store: CheckpointStore) -> N
 
 
 def test_parents_are_imported_before_children(tmp_path: Path, store: CheckpointStore) -> None:
-    plan = [make_issue(3, parent=2, comments=0, worklogs=0), make_issue(2, parent=1, comments=0, worklogs=0),
-            make_issue(1, comments=0, worklogs=0)]
+    plan = [
+        make_issue(3, parent=2, comments=0, worklogs=0),
+        make_issue(2, parent=1, comments=0, worklogs=0),
+        make_issue(1, comments=0, worklogs=0),
+    ]
     store.load_plan(plan, "test", "DEMO")
     with sandbox_server() as server, client_for(server) as client:
         _run(client, store, workers=4)
@@ -326,8 +354,11 @@ def test_missing_file_fails_only_that_file(tmp_path: Path, store: CheckpointStor
 
 
 def test_staging_namespaces_make_fresh_copies(tmp_path: Path) -> None:
-    with CheckpointStore(tmp_path / "state.sqlite") as store, sandbox_server() as server, \
-            client_for(server) as client:
+    with (
+        CheckpointStore(tmp_path / "state.sqlite") as store,
+        sandbox_server() as server,
+        client_for(server) as client,
+    ):
         for namespace in ("stage1", "stage2", "stage1"):
             plan = make_plan(3, tmp_path / "files", namespace=namespace)
             store.load_plan(plan, namespace, "DEMO")
@@ -347,7 +378,9 @@ def test_progress_bar_and_summary_table(tmp_path: Path, store: CheckpointStore) 
     assert FAILED not in [row[0] for row in summary.table_rows()]
 
 
-def test_second_ledger_with_the_same_namespace_duplicates_nothing(tmp_path: Path, store: CheckpointStore) -> None:
+def test_second_ledger_with_the_same_namespace_duplicates_nothing(
+    tmp_path: Path, store: CheckpointStore
+) -> None:
     plan = make_plan(3, tmp_path / "files")
     store.load_plan(plan, "test", "DEMO")
     with sandbox_server() as server, client_for(server) as client:

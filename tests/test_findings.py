@@ -15,7 +15,15 @@ def test_finding_takes_location_from_source_ref_and_renders_everything() -> None
     )
     assert (finding.file, finding.row) == ("issues.csv", 7)
     text = finding.render()
-    for part in ("ERROR", "date.unparsable", "issues.csv row 7", "PROJ-1", "created_at", "'yesterday'", "source.date_formats"):
+    for part in (
+        "ERROR",
+        "date.unparsable",
+        "issues.csv row 7",
+        "PROJ-1",
+        "created_at",
+        "'yesterday'",
+        "source.date_formats",
+    ):
         assert part in text
 
 

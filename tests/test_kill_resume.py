@@ -26,13 +26,19 @@ DEADLINE_S = 60.0  # a hang guard, not a performance assertion
 
 def _env(server) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")}
-    env.update(TRACKER_API_URL=server.url, TRACKER_TOKEN=server.admin_token, TRACKER_ORG_ID=str(server.org_id))
+    env.update(
+        TRACKER_API_URL=server.url, TRACKER_TOKEN=server.admin_token, TRACKER_ORG_ID=str(server.org_id)
+    )
     return env
 
 
 def _start(state: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, str(RUNNER), str(state), "3"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, str(RUNNER), str(state), "3"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
 
 
 def _kill_at(proc: subprocess.Popen[bytes], server, target: int, rng: random.Random) -> bool:
@@ -71,8 +77,12 @@ def test_sigkill_anywhere_then_resume_gives_exactly_one_of_everything(tmp_path: 
                 break
             kills += 1
         for _ in range(3):  # re-run the same command until it completes
-            done = subprocess.run([sys.executable, str(RUNNER), str(state), "3"], env=env, capture_output=True,
-                                  timeout=DEADLINE_S)
+            done = subprocess.run(
+                [sys.executable, str(RUNNER), str(state), "3"],
+                env=env,
+                capture_output=True,
+                timeout=DEADLINE_S,
+            )
             if done.returncode == 0:
                 break
         assert done.returncode == 0, done.stderr.decode()[-2000:]
@@ -91,8 +101,9 @@ def test_sigkill_anywhere_then_resume_gives_exactly_one_of_everything(tmp_path: 
         assert reconciled > 0  # some kills did land between a write and its checkpoint
 
         before = writes(server.stats())
-        again = subprocess.run([sys.executable, str(RUNNER), str(state), "3"], env=env, capture_output=True,
-                               timeout=DEADLINE_S)
+        again = subprocess.run(
+            [sys.executable, str(RUNNER), str(state), "3"], env=env, capture_output=True, timeout=DEADLINE_S
+        )
         assert again.returncode == 0
         assert json.loads(again.stdout)["writes"] == 0
         assert writes(server.stats()) == before
@@ -109,8 +120,18 @@ def _cli(*args: str) -> list[str]:
 def test_cli_run_killed_anywhere_resumes_with_the_same_command(tmp_path: Path) -> None:
     """The issue's own words: SIGKILL `migrator run` (a real subprocess) at many points, re-run the
     same command, and the target holds exactly one of every object and `migrator verify` is clean."""
-    run = _cli("run", *SAMPLE, "--state", str(tmp_path / "state.sqlite"), "--yes", "--no-progress",
-               "--workers", "3", "--max-rps", "1000")
+    run = _cli(
+        "run",
+        *SAMPLE,
+        "--state",
+        str(tmp_path / "state.sqlite"),
+        "--yes",
+        "--no-progress",
+        "--workers",
+        "3",
+        "--max-rps",
+        "1000",
+    )
     rng = random.Random(7)
     with sandbox_server(latency_ms=25) as server:
         env = _env(server)
@@ -125,8 +146,19 @@ def test_cli_run_killed_anywhere_resumes_with_the_same_command(tmp_path: Path) -
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
         verify_run = subprocess.run(
-            _cli("verify", *SAMPLE, "--state", str(tmp_path / "state.sqlite"), "--output", str(tmp_path / "v.json")),
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+            _cli(
+                "verify",
+                *SAMPLE,
+                "--state",
+                str(tmp_path / "state.sqlite"),
+                "--output",
+                str(tmp_path / "v.json"),
+            ),
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         assert verify_run.returncode == 0, verify_run.stdout[-3000:]
         diff = json.loads((tmp_path / "v.json").read_text(encoding="utf-8"))

@@ -40,7 +40,9 @@ ALICE = UserRef("alice")
 def make_config(*, keep_keys: bool = False, link_ref: str = "key", parent_ref: str = "key") -> MappingConfig:
     return MappingConfig(
         path=Path("mapping.yaml"),
-        source=SourceSpec(system="jira", timezone="UTC", date_formats=["iso"], link_ref=link_ref, parent_ref=parent_ref),
+        source=SourceSpec(
+            system="jira", timezone="UTC", date_formats=["iso"], link_ref=link_ref, parent_ref=parent_ref
+        ),
         target=TargetSpec(queue="DEMO", namespace="ns", keep_keys=keep_keys),
         values={},
         users=UsersSpec(),
@@ -48,8 +50,15 @@ def make_config(*, keep_keys: bool = False, link_ref: str = "key", parent_ref: s
     )
 
 
-def issue(key: str, row: int, *, id_: str | None = None, parent: str | None = None,
-          links: Sequence[tuple[str, str]] = (), comments: int = 0) -> Issue:
+def issue(
+    key: str,
+    row: int,
+    *,
+    id_: str | None = None,
+    parent: str | None = None,
+    links: Sequence[tuple[str, str]] = (),
+    comments: int = 0,
+) -> Issue:
     source = SourceRef("jira", id_ or key.split("-")[-1], "issues.csv", row)
     return Issue(
         source=source,
@@ -58,16 +67,29 @@ def issue(key: str, row: int, *, id_: str | None = None, parent: str | None = No
         created_at=T0,
         created_by=ALICE,
         parent_key=parent,
-        links=[Link(SourceRef("jira", f"{key}:{n}", "issues.csv", row), key, to, rel) for n, (to, rel) in enumerate(links)],
-        comments=[Comment(SourceRef("jira", f"{key}/c{n}", "issues.csv", row), ALICE, T0, "text") for n in range(comments)],
+        links=[
+            Link(SourceRef("jira", f"{key}:{n}", "issues.csv", row), key, to, rel)
+            for n, (to, rel) in enumerate(links)
+        ],
+        comments=[
+            Comment(SourceRef("jira", f"{key}/c{n}", "issues.csv", row), ALICE, T0, "text")
+            for n in range(comments)
+        ],
     )
 
 
 class FakeTransformer:
     """Plans every issue; relationships pass through; keep_keys → DEMO-<number>."""
 
-    def __init__(self, config: MappingConfig, target_info: Any, findings: Findings, *,
-                 source_dir: Path | None = None, now: datetime | None = None) -> None:
+    def __init__(
+        self,
+        config: MappingConfig,
+        target_info: Any,
+        findings: Findings,
+        *,
+        source_dir: Path | None = None,
+        now: datetime | None = None,
+    ) -> None:
         self.config = config
         self.findings = findings
         self.source_dir = source_dir
@@ -80,15 +102,26 @@ class FakeTransformer:
     def transform(self, item: Issue) -> PlannedIssue | None:
         if item.key in self.drop:
             return None
-        body: dict[str, Any] = {"queue": "DEMO", "summary": item.summary,
-                                "unique": make_unique(self.config.target.namespace, item.source)}
+        body: dict[str, Any] = {
+            "queue": "DEMO",
+            "summary": item.summary,
+            "unique": make_unique(self.config.target.namespace, item.source),
+        }
         if self.config.target.keep_keys:
             body["key"] = f"DEMO-{item.key.split('-')[-1]}"
-        links = [PlannedLink(link.source.id, link.to_key, link.relationship, "t", "alice") for link in item.links]
+        links = [
+            PlannedLink(link.source.id, link.to_key, link.relationship, "t", "alice") for link in item.links
+        ]
         if item.parent_key:
-            links.append(PlannedLink(f"{item.source.id}:parent", item.parent_key, "is subtask for", "t", "alice"))
+            links.append(
+                PlannedLink(f"{item.source.id}:parent", item.parent_key, "is subtask for", "t", "alice")
+            )
         return PlannedIssue(
-            source=item.source, source_key=item.key, body=body, links=links, parent_key=item.parent_key,
+            source=item.source,
+            source_key=item.key,
+            body=body,
+            links=links,
+            parent_key=item.parent_key,
             comments=[PlannedComment(c.source.id, {"text": c.text}) for c in item.comments],
         )
 
@@ -102,11 +135,23 @@ def reader_of(issues: list[Issue], extra: Findings | None = None) -> Any:
     return read
 
 
-def run_checks(issues: list[Issue], *, config: MappingConfig | None = None, existing: Any = None,
-               pre: Findings | None = None) -> Findings:
+def run_checks(
+    issues: list[Issue],
+    *,
+    config: MappingConfig | None = None,
+    existing: Any = None,
+    pre: Findings | None = None,
+) -> Findings:
     findings = Findings()
-    prepared = PreparedRun(config or make_config(), [Path("issues.csv")], object(), findings,
-                           existing_keys=existing, reader=reader_of(issues, pre), transformer_factory=FakeTransformer)
+    prepared = PreparedRun(
+        config or make_config(),
+        [Path("issues.csv")],
+        object(),
+        findings,
+        existing_keys=existing,
+        reader=reader_of(issues, pre),
+        transformer_factory=FakeTransformer,
+    )
     prepared.drain()
     return findings
 
@@ -127,7 +172,9 @@ def test_duplicate_source_key_is_reported_once_per_extra_row() -> None:
     findings = run_checks([issue("P-1", 2, id_="1"), issue("P-1", 3, id_="2"), issue("P-1", 4, id_="3")])
     dupes = of_kind(findings, "source.duplicate_key")
     assert [(f.key, f.row, f.field, f.severity) for f in dupes] == [
-        ("P-1", 3, "key", Severity.ERROR), ("P-1", 4, "key", Severity.ERROR)]
+        ("P-1", 3, "key", Severity.ERROR),
+        ("P-1", 4, "key", Severity.ERROR),
+    ]
 
 
 def test_duplicate_key_already_reported_by_sources_is_not_repeated() -> None:
@@ -147,7 +194,12 @@ def test_link_to_issue_outside_export_is_dangling() -> None:
     findings = run_checks([issue("P-1", 2, links=[("X-9", "blocks")]), issue("P-2", 3)])
     (dangling,) = of_kind(findings, "link.dangling")
     assert (dangling.severity, dangling.key, dangling.field, dangling.value, dangling.row) == (
-        Severity.ERROR, "P-1", "links", "X-9", 2)
+        Severity.ERROR,
+        "P-1",
+        "links",
+        "X-9",
+        2,
+    )
     assert "blocks" in dangling.message
 
 
@@ -164,7 +216,9 @@ def test_link_by_id_resolves_when_mapping_says_links_hold_ids() -> None:
 
 def test_reference_to_an_issue_the_sources_could_not_read_says_so() -> None:
     pre = Findings()
-    pre.error("date.unparsable", "cannot read the date", file="issues.csv", row=2, key="P-1", field="created_at")
+    pre.error(
+        "date.unparsable", "cannot read the date", file="issues.csv", row=2, key="P-1", field="created_at"
+    )
     findings = run_checks([issue("P-2", 3, parent="P-1"), issue("P-3", 4, parent="P-9")], pre=pre)
     unreadable, missing = of_kind(findings, "parent.dangling")
     assert (unreadable.key, unreadable.value) == ("P-2", "P-1") and "could not be read" in unreadable.message
@@ -178,8 +232,12 @@ def test_parent_outside_export_is_dangling() -> None:
 
 
 def test_parent_cycle_names_every_key_once() -> None:
-    issues = [issue("P-1", 2, parent="P-3"), issue("P-2", 3, parent="P-1"), issue("P-3", 4, parent="P-2"),
-              issue("P-4", 5, parent="P-1")]
+    issues = [
+        issue("P-1", 2, parent="P-3"),
+        issue("P-2", 3, parent="P-1"),
+        issue("P-3", 4, parent="P-2"),
+        issue("P-4", 5, parent="P-1"),
+    ]
     (cycle,) = of_kind(run_checks(issues), "parent.cycle")
     assert cycle.severity is Severity.ERROR
     assert cycle.key == "P-1" and cycle.field == "parent" and cycle.row == 2
@@ -193,13 +251,20 @@ def test_self_parent_is_a_cycle() -> None:
 
 
 def test_cycle_through_subtask_links() -> None:
-    issues = [issue("P-1", 2, links=[("P-2", "is subtask for")]), issue("P-2", 3, links=[("P-1", "is subtask for")])]
+    issues = [
+        issue("P-1", 2, links=[("P-2", "is subtask for")]),
+        issue("P-2", 3, links=[("P-1", "is subtask for")]),
+    ]
     (cycle,) = of_kind(run_checks(issues), "parent.cycle")
     assert cycle.value == "P-1, P-2"
 
 
 def test_two_different_parents() -> None:
-    issues = [issue("P-1", 2), issue("P-2", 3), issue("P-3", 4, parent="P-1", links=[("P-2", "is subtask for")])]
+    issues = [
+        issue("P-1", 2),
+        issue("P-2", 3),
+        issue("P-3", 4, parent="P-1", links=[("P-2", "is subtask for")]),
+    ]
     (multiple,) = of_kind(run_checks(issues), "parent.multiple")
     assert (multiple.key, multiple.field) == ("P-3", "parent")
 
@@ -214,8 +279,11 @@ def test_find_cycles_is_linear_and_deterministic() -> None:
 
 
 def test_keep_keys_two_sources_one_target_key() -> None:
-    findings = run_checks([issue("A-5", 2, id_="1"), issue("B-5", 3, id_="2")], config=make_config(keep_keys=True),
-                          existing=lambda keys: {})
+    findings = run_checks(
+        [issue("A-5", 2, id_="1"), issue("B-5", 3, id_="2")],
+        config=make_config(keep_keys=True),
+        existing=lambda keys: {},
+    )
     (dupe,) = of_kind(findings, "key.duplicate_target")
     assert (dupe.key, dupe.value, dupe.row) == ("B-5", "DEMO-5", 3)
 
@@ -232,7 +300,12 @@ def test_keep_keys_collision_with_existing_issue() -> None:
     assert asked == [["DEMO-1", "DEMO-2", "DEMO-3"]]
     (collision,) = of_kind(findings, "key.collision")
     assert (collision.severity, collision.key, collision.field, collision.value, collision.row) == (
-        Severity.ERROR, "P-2", "key", "DEMO-2", 3)
+        Severity.ERROR,
+        "P-2",
+        "key",
+        "DEMO-2",
+        3,
+    )
 
 
 def test_keep_keys_without_read_access_says_so() -> None:
@@ -253,9 +326,14 @@ def test_no_key_lookup_without_keep_keys() -> None:
 
 def test_planned_streams_once_and_findings_are_complete_at_the_end() -> None:
     findings = Findings()
-    prepared = PreparedRun(make_config(), ["data/issues.csv"], object(), findings,
-                           reader=reader_of([issue("P-1", 2, parent="P-9"), issue("P-2", 3)]),
-                           transformer_factory=FakeTransformer)
+    prepared = PreparedRun(
+        make_config(),
+        ["data/issues.csv"],
+        object(),
+        findings,
+        reader=reader_of([issue("P-1", 2, parent="P-9"), issue("P-2", 3)]),
+        transformer_factory=FakeTransformer,
+    )
     assert prepared.source_dir == Path("data")
     stream = prepared.planned()
     first = next(stream)
@@ -268,9 +346,14 @@ def test_planned_streams_once_and_findings_are_complete_at_the_end() -> None:
 
 def test_finish_is_idempotent_and_works_after_stopping_early() -> None:
     findings = Findings()
-    prepared = PreparedRun(make_config(), ["issues.csv"], object(), findings,
-                           reader=reader_of([issue("P-1", 2, links=[("Q-1", "relates")]), issue("P-2", 3)]),
-                           transformer_factory=FakeTransformer)
+    prepared = PreparedRun(
+        make_config(),
+        ["issues.csv"],
+        object(),
+        findings,
+        reader=reader_of([issue("P-1", 2, links=[("Q-1", "relates")]), issue("P-2", 3)]),
+        transformer_factory=FakeTransformer,
+    )
     next(prepared.planned())
     first = prepared.finish()
     second = prepared.finish()
@@ -281,17 +364,33 @@ def test_finish_is_idempotent_and_works_after_stopping_early() -> None:
 def test_prepare_streams_into_a_store_then_finishes_with_the_result(monkeypatch: pytest.MonkeyPatch) -> None:
     import migrator.pipeline as pipeline
 
-    monkeypatch.setattr(pipeline, "_default_reader",
-                        lambda: reader_of([issue("P-1", 2, comments=2), issue("P-2", 3, parent="P-1")]))
+    monkeypatch.setattr(
+        pipeline,
+        "_default_reader",
+        lambda: reader_of([issue("P-1", 2, comments=2), issue("P-2", 3, parent="P-1")]),
+    )
     monkeypatch.setattr(pipeline, "_default_transformer_factory", lambda: FakeTransformer)
     findings = Findings()
-    prepared = prepare(make_config(), ["issues.csv"], object(), findings, strict=True,
-                       source_label="issues.csv", target_label="https://tracker", max_rps=5)
+    prepared = prepare(
+        make_config(),
+        ["issues.csv"],
+        object(),
+        findings,
+        strict=True,
+        source_label="issues.csv",
+        target_label="https://tracker",
+        max_rps=5,
+    )
     stored = [p.source_key for p in prepared.planned()]  # what CheckpointStore.load_plan would consume
     result = prepared.finish(generated_at=T0)
     assert stored == ["P-1", "P-2"]
     assert (result.strict, result.sources, result.target, result.queue, result.namespace) == (
-        True, ["issues.csv"], "https://tracker", "DEMO", "ns")
+        True,
+        ["issues.csv"],
+        "https://tracker",
+        "DEMO",
+        "ns",
+    )
     assert result.generated_at == "2024-01-10T09:00:00.000+0000"
     assert result.counts["comments"] == 2 and result.counts["links"] == 1
     assert result.estimate is not None and result.estimate.rate_rps == 5
@@ -299,8 +398,14 @@ def test_prepare_streams_into_a_store_then_finishes_with_the_result(monkeypatch:
 
 
 def test_prepared_run_is_iterable_once() -> None:
-    prepared = PreparedRun(make_config(), ["issues.csv"], object(), Findings(),
-                           reader=reader_of([issue("P-1", 2)]), transformer_factory=FakeTransformer)
+    prepared = PreparedRun(
+        make_config(),
+        ["issues.csv"],
+        object(),
+        Findings(),
+        reader=reader_of([issue("P-1", 2)]),
+        transformer_factory=FakeTransformer,
+    )
     assert [p.source_key for p in prepared] == ["P-1"]
     with pytest.raises(RuntimeError):
         iter(prepared)
@@ -309,24 +414,43 @@ def test_prepared_run_is_iterable_once() -> None:
 def test_tally_counts_children_files_and_patches() -> None:
     tally = Tally()
     planned = PlannedIssue(
-        source=SourceRef("jira", "1"), source_key="P-1", body={"unique": "u"}, local_fields={"x--customer": "Acme"},
+        source=SourceRef("jira", "1"),
+        source_key="P-1",
+        body={"unique": "u"},
+        local_fields={"x--customer": "Acme"},
         comments=[PlannedComment("c1", {}, [PlannedAttachment("a2", "b.txt", "b", "t", "alice", size=5)])],
         attachments=[PlannedAttachment("a1", "a.txt", "a", "t", "alice", size=10)],
-        worklogs=[PlannedWorklog("w1", {})], links=[PlannedLink("l1", "P-2", "relates", "t", "alice")],
+        worklogs=[PlannedWorklog("w1", {})],
+        links=[PlannedLink("l1", "P-2", "relates", "t", "alice")],
     )
     tally.issues = 2
     tally.add(planned)
     counts = tally.as_counts()
-    assert counts == {"issues": 2, "comments": 1, "attachments": 2, "attachment_bytes": 15, "links": 1,
-                      "worklogs": 1, "issues_planned": 1, "issues_not_planned": 1, "local_field_patches": 1}
+    assert counts == {
+        "issues": 2,
+        "comments": 1,
+        "attachments": 2,
+        "attachment_bytes": 15,
+        "links": 1,
+        "worklogs": 1,
+        "issues_planned": 1,
+        "issues_not_planned": 1,
+        "local_field_patches": 1,
+    }
 
 
 def test_a_link_listed_on_both_ends_counts_once() -> None:
     tally = Tally()
     link = PlannedLink("link:P-1|relates|P-2", "P-2", "relates", "t", "alice")
     tally.add(PlannedIssue(SourceRef("jira", "1"), "P-1", {"unique": "u1"}, links=[link]))
-    tally.add(PlannedIssue(SourceRef("jira", "2"), "P-2", {"unique": "u2"},
-                           links=[PlannedLink("link:P-1|relates|P-2", "P-1", "relates", "t", "alice")]))
+    tally.add(
+        PlannedIssue(
+            SourceRef("jira", "2"),
+            "P-2",
+            {"unique": "u2"},
+            links=[PlannedLink("link:P-1|relates|P-2", "P-1", "relates", "t", "alice")],
+        )
+    )
     assert tally.links == 1
 
 
@@ -338,9 +462,14 @@ def test_dropped_issue_still_counts_as_in_the_export() -> None:
 
     findings = Findings()
     unplanned = issue("P-2", 3, comments=2, parent="P-1", links=[("P-1", "relates")])
-    prepared = PreparedRun(make_config(), ["issues.csv"], object(), findings,
-                           reader=reader_of([issue("P-1", 2, comments=1), unplanned]),
-                           transformer_factory=Dropping)
+    prepared = PreparedRun(
+        make_config(),
+        ["issues.csv"],
+        object(),
+        findings,
+        reader=reader_of([issue("P-1", 2, comments=1), unplanned]),
+        transformer_factory=Dropping,
+    )
     assert [p.source_key for p in prepared.planned()] == ["P-1"]
     assert list(findings) == []  # P-2 exists in the export; its own findings explain why it was not planned
     result = prepared.finish()
@@ -370,8 +499,14 @@ def test_lossy_summary_prefers_the_transform_tally() -> None:
 
 def test_estimate_counts_one_call_per_object_plus_reads() -> None:
     tally = Tally(issues=100, planned=100, comments=300, attachments=20, worklogs=5, local_field_patches=10)
-    tally.add(PlannedIssue(SourceRef("jira", "1"), "P-1", {"unique": "u"},
-                           links=[PlannedLink(f"l{n}", "P-2", "relates", "t", "a") for n in range(30)]))
+    tally.add(
+        PlannedIssue(
+            SourceRef("jira", "1"),
+            "P-1",
+            {"unique": "u"},
+            links=[PlannedLink(f"l{n}", "P-2", "relates", "t", "a") for n in range(30)],
+        )
+    )
     tally.planned, tally.comments = 100, 300
     result = estimate(tally, max_rps=10, users=250)
     assert result.calls_by_kind["issue_import"] == 100
@@ -393,9 +528,17 @@ def test_estimate_text() -> None:
 
 
 def fake_validate(issues: list[Issue], *, strict: bool = False, pre: Findings | None = None) -> Any:
-    return validate(make_config(), [Path("issues.csv")], object(), strict=strict, source_label="issues.csv",
-                    target_label="snapshot target.json", reader=reader_of(issues, pre),
-                    transformer_factory=FakeTransformer, now=T0)
+    return validate(
+        make_config(),
+        [Path("issues.csv")],
+        object(),
+        strict=strict,
+        source_label="issues.csv",
+        target_label="snapshot target.json",
+        reader=reader_of(issues, pre),
+        transformer_factory=FakeTransformer,
+        now=T0,
+    )
 
 
 def test_validate_assembles_result_with_counts_estimate_and_extra() -> None:
@@ -420,25 +563,62 @@ def test_strict_makes_warnings_block() -> None:
 def test_json_report_schema_grouping_and_no_truncation(tmp_path: Path) -> None:
     pre = Findings()
     for n in range(500):
-        pre.warning("value.defaulted", "defaulted", file="issues.csv", row=n + 2, key=f"P-{n}", field="priority")
+        pre.warning(
+            "value.defaulted", "defaulted", file="issues.csv", row=n + 2, key=f"P-{n}", field="priority"
+        )
     result = fake_validate([issue("P-1", 2, links=[("X-1", "relates")])], pre=pre)
     path = write_json_report(result, tmp_path / "out" / "report.json")
     data = json.loads(path.read_text(encoding="utf-8"))
     assert data == report_to_dict(result)
-    assert list(data) == ["schema_version", "generated_at", "status", "exit_code", "strict", "mapping", "sources",
-                          "target", "queue", "namespace", "summary", "findings", "value_coverage", "users",
-                          "distributions", "estimate", "extra"]
+    assert list(data) == [
+        "schema_version",
+        "generated_at",
+        "status",
+        "exit_code",
+        "strict",
+        "mapping",
+        "sources",
+        "target",
+        "queue",
+        "namespace",
+        "summary",
+        "findings",
+        "value_coverage",
+        "users",
+        "distributions",
+        "estimate",
+        "extra",
+    ]
     assert data["schema_version"] == 1 and data["status"] == "blocked" and data["exit_code"] == 1
     assert data["summary"]["errors"] == 1 and data["summary"]["warnings"] == 500
-    assert data["summary"]["by_kind"]["value.defaulted"] == {"error": 0, "warning": 500, "info": 0,
-                                                             "total": 500, "blocking": 0}
+    assert data["summary"]["by_kind"]["value.defaulted"] == {
+        "error": 0,
+        "warning": 500,
+        "info": 0,
+        "total": 500,
+        "blocking": 0,
+    }
     assert len(data["findings"]) == 501
     assert data["findings"][0]["kind"] == "link.dangling"  # errors first
     assert [f["row"] for f in data["findings"][1:4]] == [2, 3, 4]  # found-order within a kind
-    assert set(data["findings"][0]) == {"severity", "kind", "message", "file", "row", "key", "field", "value",
-                                        "hint", "blocking"}
+    assert set(data["findings"][0]) == {
+        "severity",
+        "kind",
+        "message",
+        "file",
+        "row",
+        "key",
+        "field",
+        "value",
+        "hint",
+        "blocking",
+    }
     assert data["estimate"]["text"].endswith("at 10 rps")
-    assert data["distributions"]["status"][0] == {"source_value": "Done", "target_value": "closed", "count": 5}
+    assert data["distributions"]["status"][0] == {
+        "source_value": "Done",
+        "target_value": "closed",
+        "count": 5,
+    }
     assert not (tmp_path / "out" / "report.json.tmp").exists()
 
 
@@ -451,7 +631,9 @@ def test_empty_findings_list_is_valid_json(tmp_path: Path) -> None:
 def test_console_summary_groups_and_says_how_many_are_not_shown() -> None:
     pre = Findings()
     for n in range(5):
-        pre.warning("value.defaulted", "defaulted", file="issues.csv", row=n + 2, key=f"P-{n}", field="priority")
+        pre.warning(
+            "value.defaulted", "defaulted", file="issues.csv", row=n + 2, key=f"P-{n}", field="priority"
+        )
     result = fake_validate([issue("P-1", 2, links=[("X-1", "relates")])], pre=pre)
     text = format_console_summary(result, ["out/report.json", "out/report.html"])
     assert "1 error(s), 5 warning(s)" in text
@@ -473,7 +655,9 @@ class FakeSearchClient:
         self.calls.append(("count", queue))
         return len(self.issues)
 
-    def search_issues(self, queue: str | None = None, keys: list[str] | None = None, **_: Any) -> Iterator[dict[str, Any]]:
+    def search_issues(
+        self, queue: str | None = None, keys: list[str] | None = None, **_: Any
+    ) -> Iterator[dict[str, Any]]:
         self.calls.append(("search", queue or len(keys or [])))
         return iter([i for i in self.issues if keys is None or i["key"] in keys])
 

@@ -45,7 +45,11 @@ def test_quickstart_main_job_lands_the_sample_and_verifies_clean(tmp_path: Path)
     # Re-running the main job is a no-op: nothing new is written.
     rerun = subprocess.run(
         [sys.executable, "-m", "migrator", *shlex.split(commands[0])[1:]],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     assert re.search(r"\bwrites?\b.*\b0\b|\b0\b.*\bwrites?\b", rerun.stdout, flags=re.I), rerun.stdout

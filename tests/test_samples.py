@@ -39,7 +39,12 @@ GITHUB_JSON = SAMPLES / "github" / "issues.json"
 WORKBOOK = SAMPLES / "generic" / "tracker.xlsx"
 
 EXPECTED_MAPPINGS = {
-    "jira-csv.yaml", "github-json.yaml", "generic-excel.yaml", "youtrack-csv.yaml", "redmine-csv.yaml", "gitlab-json.yaml",
+    "jira-csv.yaml",
+    "github-json.yaml",
+    "generic-excel.yaml",
+    "youtrack-csv.yaml",
+    "redmine-csv.yaml",
+    "gitlab-json.yaml",
 }
 # People who left before the move and have no Tracker account: the only users a sample may send
 # to users.fallback. Anyone else falling back would be a mapping mistake in the sample.
@@ -134,8 +139,12 @@ def check_users(system: str, config: MappingConfig, names: set[str]) -> None:
     assert config.users.fallback in logins
     resolved = resolve_users(config, org, names)
     fell_back = {n for n, how in resolved.items() if how == "fallback"}
-    assert fell_back == FORMER_EMPLOYEES[system], f"unexpected fallback users: {sorted(fell_back ^ FORMER_EMPLOYEES[system])}"
-    assert set(config.users.map) <= names, f"users.map lists people the sample does not have: {set(config.users.map) - names}"
+    assert fell_back == FORMER_EMPLOYEES[system], (
+        f"unexpected fallback users: {sorted(fell_back ^ FORMER_EMPLOYEES[system])}"
+    )
+    assert set(config.users.map) <= names, (
+        f"users.map lists people the sample does not have: {set(config.users.map) - names}"
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -159,12 +168,19 @@ def test_mapping_targets_exist_in_the_default_org(path: Path) -> None:
     config = load_mapping(path)
     org = default_org()
     target_queue = queue(org, config.target.queue)
-    sections = {"type": "issue_types", "status": "statuses", "priority": "priorities", "resolution": "resolutions"}
+    sections = {
+        "type": "issue_types",
+        "status": "statuses",
+        "priority": "priorities",
+        "resolution": "resolutions",
+    }
     for name, section in sections.items():
         vmap = config.values.get(name)
         if vmap is None:
             continue
-        targets = {v for v in vmap.map.values() if v is not None} | ({vmap.default} if vmap.default else set())
+        targets = {v for v in vmap.map.values() if v is not None} | (
+            {vmap.default} if vmap.default else set()
+        )
         assert targets <= keys(org, section), f"values.{name}: {targets - keys(org, section)} not in the org"
     if "link" in config.values:
         assert set(config.values["link"].map.values()) <= set(INVERSE_RELATIONSHIP)
@@ -240,16 +256,21 @@ def test_jira_sample_is_a_real_shaped_all_fields_export() -> None:
     assert {"Epic", "Story", "Sub-task", "Bug"} <= types
     assert sum(1 for r in rows if len(cells(r, "Comment")) >= 5) >= 3, "a few issues need a long discussion"
     assert any(re.search("[а-яА-Я]", r["Summary"]) for r in rows), "some Russian text"
-    assert [int(r["Issue id"]) for r in rows] == sorted((int(r["Issue id"]) for r in rows), reverse=True), \
+    assert [int(r["Issue id"]) for r in rows] == sorted((int(r["Issue id"]) for r in rows), reverse=True), (
         "Jira exports newest first (sub-tasks before their parents)"
+    )
 
 
 def test_jira_columns_named_by_the_mapping_exist() -> None:
     config = mapping("jira-csv.yaml")
     header, _ = jira_rows()
     source = config.source
-    named = set().union(*(columns_of(t) for t in (source.issues, source.comments, source.attachments,
-                                                  source.worklogs, source.links)))
+    named = set().union(
+        *(
+            columns_of(t)
+            for t in (source.issues, source.comments, source.attachments, source.worklogs, source.links)
+        )
+    )
     assert named - set(header) == set()
 
 
@@ -275,7 +296,11 @@ def test_jira_attachments_are_real_files() -> None:
     assert sum(p.stat().st_size for p in on_disk) < ATTACHMENTS_BUDGET
     assert (JIRA_FILES / "10200" / "qr-mockup.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     assert (JIRA_FILES / "10206" / "load-test-report.pdf").read_bytes().startswith(b"%PDF-")
-    inline = {m for r in rows for m in re.findall(r"!([^!|\s]+\.png)(?:\|[^!]*)?!", r["Description"] + "".join(cells(r, "Comment")))}
+    inline = {
+        m
+        for r in rows
+        for m in re.findall(r"!([^!|\s]+\.png)(?:\|[^!]*)?!", r["Description"] + "".join(cells(r, "Comment")))
+    }
     assert inline and inline <= {p.name for p in referenced}, "!image.png! references name attached files"
 
 
@@ -295,7 +320,9 @@ def test_jira_values_are_covered_by_the_mapping() -> None:
     assert used == set(config.source.links.columns.values()), "every link column in the mapping is used"
     assert all(covered(config.values["link"], rel) for rel in used)
     components = {c for r in rows for c in cells(r, fields["components"].column)}
-    versions = {v for r in rows for col in ("fix_versions", "affected_versions") for v in cells(r, fields[col].column)}
+    versions = {
+        v for r in rows for col in ("fix_versions", "affected_versions") for v in cells(r, fields[col].column)
+    }
     assert components <= {c["name"] for c in demo["components"]}
     assert versions <= {v["name"] for v in demo["versions"]}
     customers = {r[config.source.issues.custom["customer"].column] for r in rows} - {""}
@@ -313,10 +340,18 @@ def test_jira_users_are_covered() -> None:
     for row in rows:
         names |= {row[c] for c in ("Assignee", "Reporter", "Creator") if row[c].strip()}
         names |= set(cells(row, "Watchers"))
-        names |= {split_cell(config.source.comments.pattern or "", c)["author"] for c in cells(row, "Comment")}
-        names |= {split_cell(config.source.attachments.pattern or "", c)["author"] for c in cells(row, "Attachment")}
-        names |= {split_cell(config.source.worklogs.pattern or "", c)["author"] for c in cells(row, "Log Work")}
-    mentions = {m for r in rows for m in re.findall(r"\[~([^\]]+)\]", r["Description"] + "".join(cells(r, "Comment")))}
+        names |= {
+            split_cell(config.source.comments.pattern or "", c)["author"] for c in cells(row, "Comment")
+        }
+        names |= {
+            split_cell(config.source.attachments.pattern or "", c)["author"] for c in cells(row, "Attachment")
+        }
+        names |= {
+            split_cell(config.source.worklogs.pattern or "", c)["author"] for c in cells(row, "Log Work")
+        }
+    mentions = {
+        m for r in rows for m in re.findall(r"\[~([^\]]+)\]", r["Description"] + "".join(cells(r, "Comment")))
+    }
     assert mentions <= names, "mentions name people of the project"
     check_users("jira", config, names)
     methods = resolve_users(config, default_org(), names)
@@ -340,15 +375,22 @@ def test_jira_dates_parse_and_fit_together() -> None:
         assert created <= updated < now, key
         window[key] = (created, updated)
         resolved = row[fields["resolved_at"].column]
-        assert bool(resolved) == bool(row[fields["resolution"].column]), f"{key}: Resolved date iff Resolution"
+        assert bool(resolved) == bool(row[fields["resolution"].column]), (
+            f"{key}: Resolved date iff Resolution"
+        )
         if resolved:
             assert created <= parse(parser, resolved) <= updated, key
         if row["Due Date"]:
             parse(due, row["Due Date"])
-        stamps = [split_cell(config.source.comments.pattern or "", c)["created_at"] for c in cells(row, "Comment")]
+        stamps = [
+            split_cell(config.source.comments.pattern or "", c)["created_at"] for c in cells(row, "Comment")
+        ]
         comment_times = [parse(parser, s) for s in stamps]
         assert comment_times == sorted(comment_times), f"{key}: comments in time order"
-        stamps += [split_cell(config.source.attachments.pattern or "", c)["created_at"] for c in cells(row, "Attachment")]
+        stamps += [
+            split_cell(config.source.attachments.pattern or "", c)["created_at"]
+            for c in cells(row, "Attachment")
+        ]
         for cell in cells(row, "Log Work"):
             log = split_cell(config.source.worklogs.pattern or "", cell)
             stamps.append(log["start"])
@@ -406,8 +448,12 @@ def test_github_paths_named_by_the_mapping_exist() -> None:
     elements = [c for i in issues for c in resolve(i, comments.path) or []]
     assert elements
     for name, spec in comments.fields.items():
-        assert all(present(resolve(c, spec.column)) for c in elements), f"comments.fields.{name}: {spec.column}"
-    assert not any("pull_request" in i for i in issues), "the issues API also returns PRs; the sample has none"
+        assert all(present(resolve(c, spec.column)) for c in elements), (
+            f"comments.fields.{name}: {spec.column}"
+        )
+    assert not any("pull_request" in i for i in issues), (
+        "the issues API also returns PRs; the sample has none"
+    )
 
 
 def test_github_values_users_and_dates() -> None:
@@ -420,7 +466,9 @@ def test_github_values_users_and_dates() -> None:
     assert config.source.comments is not None
     names = {resolve(i, fields["created_by"].column) for i in issues}
     names |= {resolve(i, fields["assignee"].column) for i in issues} - {None}
-    names |= {resolve(c, config.source.comments.fields["author"].column) for i in issues for c in i["comments_data"]}
+    names |= {
+        resolve(c, config.source.comments.fields["author"].column) for i in issues for c in i["comments_data"]
+    }
     check_users("github", config, names)
     assert resolve_users(config, default_org(), ["carol"])["carol"] == "login"
     parser = SourceTimeParser(config.source.date_formats, config.source.timezone)
@@ -501,7 +549,9 @@ def test_generic_columns_values_users_and_dates() -> None:
         start, end = window[c[source.comments.fields["issue"].column]]
         assert start <= c[source.comments.fields["created_at"].column] <= end
     pairs = [(r[link_fields["from"].column], r[link_fields["to"].column]) for r in data["links"]]
-    pairs += [(r[fields["id"].column], r[fields["parent"].column]) for r in issues if r[fields["parent"].column]]
+    pairs += [
+        (r[fields["id"].column], r[fields["parent"].column]) for r in issues if r[fields["parent"].column]
+    ]
     for a, b in pairs:
         assert max(window[a][0], window[b][0]) <= min(window[a][1], window[b][1]), (a, b)
 
@@ -529,4 +579,8 @@ def test_samples_readme_commands_name_existing_files() -> None:
                 mentioned.add(arg)
             if arg == "--mapping":
                 load_mapping(ROOT / argv[i + 1])
-    assert {"samples/jira/issues.csv", "samples/github/issues.json", "samples/generic/tracker.xlsx"} <= mentioned
+    assert {
+        "samples/jira/issues.csv",
+        "samples/github/issues.json",
+        "samples/generic/tracker.xlsx",
+    } <= mentioned

@@ -36,8 +36,11 @@ def store(tmp_path: Path) -> CheckpointStore:
         yield s
 
 
-def _rows(store: CheckpointStore, key: str, kinds: tuple[str, ...] = (ISSUE, COMMENT, ATTACHMENT,
-                                                                      COMMENT_ATTACHMENT, WORKLOG, LOCAL_FIELDS)):
+def _rows(
+    store: CheckpointStore,
+    key: str,
+    kinds: tuple[str, ...] = (ISSUE, COMMENT, ATTACHMENT, COMMENT_ATTACHMENT, WORKLOG, LOCAL_FIELDS),
+):
     return store.rows_for_issue(key, kinds)
 
 
@@ -67,8 +70,13 @@ def test_chain_order_comment_files_follow_their_comment(store: CheckpointStore, 
     kinds = [(r.kind, r.source_id) for r in _rows(store, "S-1")]
     # file f0 at +30min comes before comment c0 (+1h) whose files follow it, then c1 (+2h), then worklogs
     assert kinds == [
-        (ISSUE, "S-1"), (ATTACHMENT, "S-1-f0"), (COMMENT, "S-1-c0"), (COMMENT_ATTACHMENT, "S-1-c0-f0"),
-        (COMMENT_ATTACHMENT, "S-1-c0-f1"), (COMMENT, "S-1-c1"), (WORKLOG, "S-1-w0"),
+        (ISSUE, "S-1"),
+        (ATTACHMENT, "S-1-f0"),
+        (COMMENT, "S-1-c0"),
+        (COMMENT_ATTACHMENT, "S-1-c0-f0"),
+        (COMMENT_ATTACHMENT, "S-1-c0-f1"),
+        (COMMENT, "S-1-c1"),
+        (WORKLOG, "S-1-w0"),
     ]
     assert _rows(store, "S-1")[3].parent_source_id == "S-1-c0"
 
@@ -93,7 +101,9 @@ def test_reload_keeps_done_rows_and_adds_new_objects(store: CheckpointStore, tmp
         store.mark_done(row.id, f"t{row.id}", "DEMO-1")
     plan = make_plan(3, tmp_path / "files")
     late = ts(BASE + timedelta(days=3))
-    plan[0].comments.append(PlannedComment("S-1-new", {"text": "late", "createdAt": late, "createdBy": "bob"}))
+    plan[0].comments.append(
+        PlannedComment("S-1-new", {"text": "late", "createdAt": late, "createdBy": "bob"})
+    )
     plan[0].body["summary"] = "edited after import"
     stats = store.load_plan(plan, "ns", "DEMO")
     assert stats.kinds[COMMENT].new == 1
@@ -211,9 +221,17 @@ def test_fresh_store_has_no_plan(tmp_path: Path) -> None:
 
 
 def test_depths_parents_first_and_cycles_broken_deterministically() -> None:
-    depths, broken = compute_depths([
-        ("x", "a", 0), ("a", "b", 3), ("b", "c", 1), ("c", "a", 2), ("y", None, 4), ("z", "y", 5), ("w", "gone", 6),
-    ])
+    depths, broken = compute_depths(
+        [
+            ("x", "a", 0),
+            ("a", "b", 3),
+            ("b", "c", 1),
+            ("c", "a", 2),
+            ("y", None, 4),
+            ("z", "y", 5),
+            ("w", "gone", 6),
+        ]
+    )
     assert broken == ["b"]  # the cycle a→b→c→a is broken at its member first in the plan
     assert depths == {"b": 0, "a": 1, "c": 2, "x": 2, "y": 0, "z": 1, "w": 0}
     assert compute_depths([("s", "s", 0)]) == ({"s": 0}, ["s"])
@@ -275,4 +293,12 @@ def test_status_render_lists_counts_and_reasons(store: CheckpointStore) -> None:
     text = summary.render()
     assert summary.has_failures
     assert "namespace ns → queue DEMO" in text and "HTTP 422: bad status" in text
-    assert text.splitlines()[1].split() == ["kind", "pending", "in_flight", "done", "failed", "blocked", "total"]
+    assert text.splitlines()[1].split() == [
+        "kind",
+        "pending",
+        "in_flight",
+        "done",
+        "failed",
+        "blocked",
+        "total",
+    ]

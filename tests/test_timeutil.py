@@ -15,7 +15,10 @@ def test_tracker_format_is_utc_with_millis_and_no_colon_offset() -> None:
     moscow = SourceTimeParser(["%Y-%m-%d %H:%M:%S"], "Europe/Moscow").parse("2017-06-11 08:16:01").value
     assert moscow is not None
     assert format_tracker_datetime(moscow) == "2017-06-11T05:16:01.000+0000"
-    assert format_tracker_datetime(datetime(2017, 6, 11, 5, 16, 1, 339999, tzinfo=UTC)) == "2017-06-11T05:16:01.339+0000"
+    assert (
+        format_tracker_datetime(datetime(2017, 6, 11, 5, 16, 1, 339999, tzinfo=UTC))
+        == "2017-06-11T05:16:01.339+0000"
+    )
 
 
 def test_naive_datetime_is_refused() -> None:

@@ -49,7 +49,11 @@ def mapping_with(**changes: Any) -> dict[str, Any]:
 
 
 def client_for(server: SandboxServer) -> TrackerClient:
-    env = {"TRACKER_TOKEN": server.admin_token, "TRACKER_ORG_ID": server.org_id, "TRACKER_API_URL": server.url}
+    env = {
+        "TRACKER_TOKEN": server.admin_token,
+        "TRACKER_ORG_ID": server.org_id,
+        "TRACKER_API_URL": server.url,
+    }
     settings = TrackerSettings.from_env(env)
     assert settings is not None
     return TrackerClient(settings)
@@ -59,8 +63,11 @@ def client_for(server: SandboxServer) -> TrackerClient:
 
 
 def test_clean_export_exits_zero(tmp_path: Path) -> None:
-    rows = [row(1), row(2, Parent="P-1", Comment="2021-06-02 10:00;bob@example.com;looks good"),
-            row(3, **{"Link (Relates)": "P-1"}, Status="Done", Resolution="Fixed", Resolved="2021-06-04 10:00")]
+    rows = [
+        row(1),
+        row(2, Parent="P-1", Comment="2021-06-02 10:00;bob@example.com;looks good"),
+        row(3, **{"Link (Relates)": "P-1"}, Status="Done", Resolution="Fixed", Resolved="2021-06-04 10:00"),
+    ]
     outcome = run_validate(tmp_path, rows)
     assert outcome.findings == [], outcome.findings
     assert outcome.result.exit_code == 0 and outcome.report["status"] == "ok"
@@ -68,8 +75,13 @@ def test_clean_export_exits_zero(tmp_path: Path) -> None:
     assert (counts["issues"], counts["comments"], counts["links"]) == (3, 1, 2)  # parent link + relates
     assert outcome.report["estimate"]["calls_by_kind"]["issue_import"] == 3
     assert {u["login"] for u in outcome.report["users"]} == {"alice", "bob"}
-    assert {r["source_value"] for r in outcome.report["value_coverage"] if r["field"] == "status"} == {"Open", "Done"}
-    assert outcome.report["distributions"]["type"] == [{"source_value": "Bug", "target_value": "bug", "count": 3}]
+    assert {r["source_value"] for r in outcome.report["value_coverage"] if r["field"] == "status"} == {
+        "Open",
+        "Done",
+    }
+    assert outcome.report["distributions"]["type"] == [
+        {"source_value": "Bug", "target_value": "bug", "count": 3}
+    ]
 
 
 def test_strict_turns_a_warning_into_a_blocking_finding(tmp_path: Path) -> None:
@@ -132,12 +144,16 @@ def test_duplicate_source_key(tmp_path: Path) -> None:
 
 
 def test_child_in_separate_file_for_an_issue_outside_the_export(tmp_path: Path) -> None:
-    mapping = mapping_with(source__comments={
-        "file": "comments*.csv",
-        "fields": {"issue": "Issue key", "author": "Author", "created_at": "Created", "text": "Body"},
-    })
-    comments = "Issue key,Author,Created,Body\r\nP-1,bob@example.com,2021-06-02 10:00,fine\r\n" \
-               "P-404,bob@example.com,2021-06-02 10:00,lost\r\n"
+    mapping = mapping_with(
+        source__comments={
+            "file": "comments*.csv",
+            "fields": {"issue": "Issue key", "author": "Author", "created_at": "Created", "text": "Body"},
+        }
+    )
+    comments = (
+        "Issue key,Author,Created,Body\r\nP-1,bob@example.com,2021-06-02 10:00,fine\r\n"
+        "P-404,bob@example.com,2021-06-02 10:00,lost\r\n"
+    )
     outcome = run_validate(tmp_path, [row(1)], mapping=mapping, extra_files={"comments.csv": comments})
     finding = outcome.one("child.orphan")
     assert finding["severity"] == "error" and finding["file"] == "comments.csv"
@@ -158,10 +174,16 @@ def test_child_in_separate_file_for_an_issue_outside_the_export(tmp_path: Path) 
         ("field.bad_value", {"Points": "many"}, (2, "P-1", "storyPoints")),
         ("field.bad_option", {"Customer": "Umbrella"}, (2, "P-1", "customer")),
         ("time.future", {"Created": "2099-01-01 10:00", "Updated": ""}, (2, "P-1", "created_at")),
-        ("attachment.missing", {"Attachment": ATTACHMENT.format(name="gone.txt")}, (2, "P-1", "attachments[0].location")),
+        (
+            "attachment.missing",
+            {"Attachment": ATTACHMENT.format(name="gone.txt")},
+            (2, "P-1", "attachments[0].location"),
+        ),
     ],
 )
-def test_transform_errors(tmp_path: Path, kind: str, cells: dict[str, str], expected: tuple[Any, ...]) -> None:
+def test_transform_errors(
+    tmp_path: Path, kind: str, cells: dict[str, str], expected: tuple[Any, ...]
+) -> None:
     outcome = run_validate(tmp_path, [row(1, **cells), row(2)])
     finding = outcome.one(kind)
     assert finding["severity"] == "error" and where(finding) == expected
@@ -176,8 +198,15 @@ def test_global_field_option_outside_the_allowed_list(tmp_path: Path) -> None:
 
 def test_unmapped_value_defaulted_is_a_counted_warning(tmp_path: Path) -> None:
     outcome = run_validate(tmp_path, [row(1, Priority="Unknown"), row(2, Priority="Unknown"), row(3)])
-    assert [where(f) for f in outcome.of_kind("value.defaulted")] == [(2, "P-1", "priority"), (3, "P-2", "priority")]
-    coverage = {(r["source_value"], r["how"]): r["count"] for r in outcome.report["value_coverage"] if r["field"] == "priority"}
+    assert [where(f) for f in outcome.of_kind("value.defaulted")] == [
+        (2, "P-1", "priority"),
+        (3, "P-2", "priority"),
+    ]
+    coverage = {
+        (r["source_value"], r["how"]): r["count"]
+        for r in outcome.report["value_coverage"]
+        if r["field"] == "priority"
+    }
     assert coverage == {("Unknown", "default"): 2, ("High", "mapped"): 1}
 
 
@@ -231,7 +260,10 @@ def test_attachment_too_large_unreadable_and_duplicate(tmp_path: Path) -> None:
     duplicate = outcome.one("attachment.duplicate")
     assert duplicate["severity"] == "warning" and (duplicate["row"], duplicate["key"]) == (4, "P-3")
     counts = outcome.report["summary"]["counts"]
-    assert (counts["attachments"], counts["issues_not_planned"]) == (3, 2)  # the export's files, planned or not
+    assert (counts["attachments"], counts["issues_not_planned"]) == (
+        3,
+        2,
+    )  # the export's files, planned or not
     assert counts["attachment_bytes"] == 4  # sizes are known for resolved (planned) files only
 
 
@@ -250,27 +282,54 @@ KEEP_KEYS = {"target": {"queue": "DEMO", "namespace": "e2e", "keep_keys": True}}
     [
         ("key.not_numbered", [with_key(1, "ABC")], KEEP_KEYS, (2, "ABC", "key")),
         ("cell.pattern_mismatch", [row(1, Attachment="just-a-name")], {}, (2, "P-1", "Attachment")),
-        ("value.unknown_in_target", [row(1)],
-         {"values__type": {"map": {"Bug": "defect"}, "unmapped": "error"}}, (2, "P-1", "type")),
-        ("value.unmapped", [row(1), row(2, **{"Link (Relates)": "P-1"})],
-         {"values__link": {"map": {}, "unmapped": "error"}}, (3, "P-2", "links[0].relationship")),
-        ("duration.unparsable", [row(1, Points="abc")],
-         {"source__issues__fields": {**ISSUE_FIELDS, "original_estimation": "Points"}, "fields": []},
-         (2, "P-1", "original_estimation")),
-        ("number.unparsable", [row(1, Points="abc")],
-         {"source__issues__fields": {**ISSUE_FIELDS, "story_points": "Points"}, "fields": []},
-         (2, "P-1", "story_points")),
-        ("field.unknown", [row(1, Severity="S1")],
-         {"fields": [{"target": "noSuchField", "from": "custom.severity", "type": "string"}]},
-         (2, "P-1", "noSuchField")),
-        ("date.unparsable", [row(1, Comment="garbage;bob@example.com;hi")], {}, (2, "P-1", "comments.created_at")),
+        (
+            "value.unknown_in_target",
+            [row(1)],
+            {"values__type": {"map": {"Bug": "defect"}, "unmapped": "error"}},
+            (2, "P-1", "type"),
+        ),
+        (
+            "value.unmapped",
+            [row(1), row(2, **{"Link (Relates)": "P-1"})],
+            {"values__link": {"map": {}, "unmapped": "error"}},
+            (3, "P-2", "links[0].relationship"),
+        ),
+        (
+            "duration.unparsable",
+            [row(1, Points="abc")],
+            {"source__issues__fields": {**ISSUE_FIELDS, "original_estimation": "Points"}, "fields": []},
+            (2, "P-1", "original_estimation"),
+        ),
+        (
+            "number.unparsable",
+            [row(1, Points="abc")],
+            {"source__issues__fields": {**ISSUE_FIELDS, "story_points": "Points"}, "fields": []},
+            (2, "P-1", "story_points"),
+        ),
+        (
+            "field.unknown",
+            [row(1, Severity="S1")],
+            {"fields": [{"target": "noSuchField", "from": "custom.severity", "type": "string"}]},
+            (2, "P-1", "noSuchField"),
+        ),
+        (
+            "date.unparsable",
+            [row(1, Comment="garbage;bob@example.com;hi")],
+            {},
+            (2, "P-1", "comments.created_at"),
+        ),
         ("field.required_missing", [row(1, Summary="")], {}, (2, "P-1", "summary")),
-        ("parent.multiple", [row(1), row(2), row(3, Parent="P-1", **{"Link (Relates)": "P-2"})],
-         {"values__link": {"map": {"relates to": "is subtask for"}, "unmapped": "error"}}, (4, "P-3", "parent")),
+        (
+            "parent.multiple",
+            [row(1), row(2), row(3, Parent="P-1", **{"Link (Relates)": "P-2"})],
+            {"values__link": {"map": {"relates to": "is subtask for"}, "unmapped": "error"}},
+            (4, "P-3", "parent"),
+        ),
     ],
 )
-def test_more_error_kinds(tmp_path: Path, kind: str, rows: list[list[str]], changes: dict[str, Any],
-                          expected: tuple[Any, ...]) -> None:
+def test_more_error_kinds(
+    tmp_path: Path, kind: str, rows: list[list[str]], changes: dict[str, Any], expected: tuple[Any, ...]
+) -> None:
     outcome = run_validate(tmp_path, rows, mapping=mapping_with(**changes), existing_keys=lambda keys: {})
     finding = outcome.one(kind)
     assert finding["severity"] == "error" and where(finding) == expected
@@ -283,12 +342,18 @@ def test_more_error_kinds(tmp_path: Path, kind: str, rows: list[list[str]], chan
 def test_link_to_an_issue_outside_the_export(tmp_path: Path) -> None:
     outcome = run_validate(tmp_path, [row(1), row(2, **{"Link (Relates)": "X-9"})])
     finding = outcome.one("link.dangling")
-    assert finding["severity"] == "error" and where(finding) == (3, "P-2", "links") and finding["value"] == "X-9"
+    assert (
+        finding["severity"] == "error" and where(finding) == (3, "P-2", "links") and finding["value"] == "X-9"
+    )
 
 
 def test_parent_outside_the_export(tmp_path: Path) -> None:
     finding = run_validate(tmp_path, [row(1, Parent="P-77")]).one("parent.dangling")
-    assert finding["severity"] == "error" and where(finding) == (2, "P-1", "parent") and finding["value"] == "P-77"
+    assert (
+        finding["severity"] == "error"
+        and where(finding) == (2, "P-1", "parent")
+        and finding["value"] == "P-77"
+    )
 
 
 def test_parent_cycle_names_every_key(tmp_path: Path) -> None:
@@ -317,28 +382,50 @@ def test_keep_keys_offline_says_collisions_were_not_checked(tmp_path: Path) -> N
 
 
 def test_run_streams_the_plan_into_the_ledger_and_gets_the_same_result(tmp_path: Path) -> None:
-    rows = [row(1, Comment="2021-06-02 10:00;bob@example.com;hi"), row(2, Parent="P-1"),
-            row(3, **{"Link (Relates)": "X-1"})]
+    rows = [
+        row(1, Comment="2021-06-02 10:00;bob@example.com;hi"),
+        row(2, Parent="P-1"),
+        row(3, **{"Link (Relates)": "X-1"}),
+    ]
     reference = run_validate(tmp_path / "validate", rows)
     config = load_mapping(tmp_path / "validate" / "mapping.yaml")
     findings = Findings()
-    prepared = prepare(config, [tmp_path / "validate" / "issues.csv"], default_target(), findings,
-                       source_label="issues.csv", target_label="sandbox default fixture")
+    prepared = prepare(
+        config,
+        [tmp_path / "validate" / "issues.csv"],
+        default_target(),
+        findings,
+        source_label="issues.csv",
+        target_label="sandbox default fixture",
+    )
     with CheckpointStore(tmp_path / "state.sqlite") as store:
         stats = store.load_plan(prepared.planned(), config.target.namespace, config.target.queue)
     result = prepared.finish()
-    assert stats.issues == 3  # a global check (the dangling link) cannot un-plan a streamed issue: it blocks the run
+    assert (
+        stats.issues == 3
+    )  # a global check (the dangling link) cannot un-plan a streamed issue: it blocks the run
     assert [(f.kind, f.row) for f in result.findings] == [(f["kind"], f["row"]) for f in reference.findings]
     assert result.counts == reference.result.counts and result.exit_code == 1
-    assert format_console_summary(result).splitlines()[3:] == format_console_summary(reference.result).splitlines()[3:]
+    assert (
+        format_console_summary(result).splitlines()[3:]
+        == format_console_summary(reference.result).splitlines()[3:]
+    )
 
 
 # ---------------------------------------------------------------------- against a live sandbox
 
 
 def import_existing_issue(client: TrackerClient, key: str, unique: str) -> None:
-    client.import_issue({"queue": "DEMO", "key": key, "summary": "already here", "unique": unique,
-                         "createdAt": "2020-01-01T00:00:00.000+0000", "createdBy": "admin"})
+    client.import_issue(
+        {
+            "queue": "DEMO",
+            "key": key,
+            "summary": "already here",
+            "unique": unique,
+            "createdAt": "2020-01-01T00:00:00.000+0000",
+            "createdBy": "admin",
+        }
+    )
 
 
 def test_key_collision_with_an_issue_already_in_the_queue(tmp_path: Path, sandbox: SandboxServer) -> None:
@@ -347,10 +434,19 @@ def test_key_collision_with_an_issue_already_in_the_queue(tmp_path: Path, sandbo
     import_existing_issue(client, "DEMO-3", "e2e:jira:3")  # ours, from an earlier run: not a collision
     mapping = mapping_with(target={"queue": "DEMO", "namespace": "e2e", "keep_keys": True})
     lookup = QueueKeyLookup(client, "DEMO")
-    outcome = run_validate(tmp_path, [row(1), row(2), row(3)], mapping=mapping,
-                           target=load_target_info(client, "DEMO"), existing_keys=lookup)
+    outcome = run_validate(
+        tmp_path,
+        [row(1), row(2), row(3)],
+        mapping=mapping,
+        target=load_target_info(client, "DEMO"),
+        existing_keys=lookup,
+    )
     finding = outcome.one("key.collision")
-    assert finding["severity"] == "error" and where(finding) == (3, "P-2", "key") and finding["value"] == "DEMO-2"
+    assert (
+        finding["severity"] == "error"
+        and where(finding) == (3, "P-2", "key")
+        and finding["value"] == "DEMO-2"
+    )
 
 
 def test_validate_sends_no_write_request(tmp_path: Path, sandbox: SandboxServer) -> None:
@@ -358,9 +454,17 @@ def test_validate_sends_no_write_request(tmp_path: Path, sandbox: SandboxServer)
     import_existing_issue(client, "DEMO-9", "other:9")
     sandbox.reset_stats()
     mapping = mapping_with(target={"queue": "DEMO", "namespace": "e2e", "keep_keys": True})
-    rows = [row(1, Comment="2021-06-02 10:00;bob@example.com;hi", **{"Link (Relates)": "P-2"}), row(2, Parent="P-1")]
-    outcome = run_validate(tmp_path, rows, mapping=mapping, target=load_target_info(client, "DEMO"),
-                           existing_keys=QueueKeyLookup(client, "DEMO"))
+    rows = [
+        row(1, Comment="2021-06-02 10:00;bob@example.com;hi", **{"Link (Relates)": "P-2"}),
+        row(2, Parent="P-1"),
+    ]
+    outcome = run_validate(
+        tmp_path,
+        rows,
+        mapping=mapping,
+        target=load_target_info(client, "DEMO"),
+        existing_keys=QueueKeyLookup(client, "DEMO"),
+    )
     assert outcome.result.exit_code == 0, outcome.findings
     stats = sandbox.stats()
     assert stats["requests"] > 0
@@ -379,8 +483,12 @@ def test_snapshot_offline_validation_and_seeding_a_sandbox(tmp_path: Path, sandb
     data = json.loads(snapshot.read_text(encoding="utf-8"))
     assert "token" not in json.dumps(data["users"])
     assert {q["key"] for q in data["queues"]} == {"DEMO"}
-    offline = run_validate(tmp_path / "offline", [row(1, Status="Weird"), row(2)], target=load_target_info(snapshot, "DEMO"))
-    live = run_validate(tmp_path / "live", [row(1, Status="Weird"), row(2)], target=load_target_info(client, "DEMO"))
+    offline = run_validate(
+        tmp_path / "offline", [row(1, Status="Weird"), row(2)], target=load_target_info(snapshot, "DEMO")
+    )
+    live = run_validate(
+        tmp_path / "live", [row(1, Status="Weird"), row(2)], target=load_target_info(client, "DEMO")
+    )
     assert [(f["kind"], f["row"]) for f in offline.findings] == [(f["kind"], f["row"]) for f in live.findings]
     with SandboxServer(SandboxConfig(fixture=snapshot, data=tmp_path / "seeded.sqlite")) as seeded:
         seeded_target = load_target_info(client_for(seeded), "DEMO")

@@ -32,15 +32,22 @@ def local_field() -> str:
 def imported(tmp_path: Path, local_field: str):
     """A sandbox holding an imported 4-issue plan: (client, plan, store)."""
     plan = make_plan(4, tmp_path / "files", local_fields={local_field: "Acme"})
-    with CheckpointStore(tmp_path / "state.sqlite") as store, sandbox_server() as server, \
-            client_for(server) as client:
+    with (
+        CheckpointStore(tmp_path / "state.sqlite") as store,
+        sandbox_server() as server,
+        client_for(server) as client,
+    ):
         store.load_plan(plan, "test", "DEMO")
         assert Executor(client, store, workers=2, progress=False, policy=FAST).run().complete
         yield client, plan, store
 
 
 def _problems(report, kind: str | None = None, problem: str | None = None) -> list:
-    return [p for p in report.problems if (kind is None or p.kind == kind) and (problem is None or p.problem == problem)]
+    return [
+        p
+        for p in report.problems
+        if (kind is None or p.kind == kind) and (problem is None or p.problem == problem)
+    ]
 
 
 def test_clean_after_import_with_and_without_the_ledger(imported) -> None:
@@ -93,15 +100,27 @@ def test_issue_not_in_the_target_is_missing(imported) -> None:
     report = verify(client, [*plan, extra], None)
     assert [p.issue for p in _problems(report, ISSUE, "missing")] == ["S-99"]
     assert [p.source_id for p in _problems(report, LINK, "missing")] == ["S-99|relates|S-1"]
-    assert report.to_dict()["counts"][ISSUE] == {"planned": 5, "found": 4, "missing": 1, "extra": 0,
-                                                 "mismatched": 0}
+    assert report.to_dict()["counts"][ISSUE] == {
+        "planned": 5,
+        "found": 4,
+        "missing": 1,
+        "extra": 0,
+        "mismatched": 0,
+    }
 
 
 def test_links_are_matched_by_relationship_and_other_key(imported) -> None:
     client, plan, store = imported
     key, other = store.issue_target("S-1").target_key, store.issue_target("S-3").target_key
-    client.import_link(key, {"relationship": "depends on", "issue": other, "createdAt": plan[0].links[0].created_at,
-                             "createdBy": "admin"})
+    client.import_link(
+        key,
+        {
+            "relationship": "depends on",
+            "issue": other,
+            "createdAt": plan[0].links[0].created_at,
+            "createdBy": "admin",
+        },
+    )
     plan[0].links[0].relationship = "is dependent by"  # the plan now wants S-1 is dependent by S-2: not there
     plan[0].links.append(make_issue(1, links=[("depends on", "S-3")]).links[0])
     report = verify(client, plan, store)
@@ -111,14 +130,23 @@ def test_links_are_matched_by_relationship_and_other_key(imported) -> None:
 
 def test_duplicate_link_is_reported(tmp_path: Path) -> None:
     plan = make_plan(2)
-    with CheckpointStore(tmp_path / "state.sqlite") as store, sandbox_server(duplicate_link="allow") as server, \
-            client_for(server) as client:
+    with (
+        CheckpointStore(tmp_path / "state.sqlite") as store,
+        sandbox_server(duplicate_link="allow") as server,
+        client_for(server) as client,
+    ):
         store.load_plan(plan, "test", "DEMO")
         assert Executor(client, store, workers=1, progress=False, policy=FAST).run().complete
         link = plan[0].links[0]
-        client.import_link(store.issue_target("S-1").target_key, {
-            "relationship": link.relationship, "issue": store.issue_target("S-2").target_key,
-            "createdAt": link.created_at, "createdBy": link.created_by})
+        client.import_link(
+            store.issue_target("S-1").target_key,
+            {
+                "relationship": link.relationship,
+                "issue": store.issue_target("S-2").target_key,
+                "createdAt": link.created_at,
+                "createdBy": link.created_by,
+            },
+        )
         report = verify(client, plan, store)
         (dup,) = report.problems
         assert (dup.kind, dup.problem, dup.source_id) == (LINK, "duplicate", link.source_id)
@@ -173,7 +201,11 @@ def imported30(tmp_path_factory: pytest.TempPathFactory, local_field: str):
     (server, client, plan, store). Tests must not change the target."""
     root = tmp_path_factory.mktemp("verify30")
     plan = make_plan(30, root / "files", local_fields={local_field: "Acme"})
-    with CheckpointStore(root / "state.sqlite") as store, sandbox_server() as server, client_for(server) as client:
+    with (
+        CheckpointStore(root / "state.sqlite") as store,
+        sandbox_server() as server,
+        client_for(server) as client,
+    ):
         store.load_plan(plan, "test", "DEMO")
         assert Executor(client, store, workers=4, progress=False, policy=FAST).run().complete
         yield server, client, plan, store
@@ -204,7 +236,9 @@ def test_a_difference_is_reported_at_the_same_place_for_any_number_of_workers(im
     one = verify(client, changed, store, workers=1, progress=False)
     four = verify(_SlowStart(client, held=20), iter(changed), store, workers=4, progress=False)
     assert [(p.issue, p.kind, p.problem, p.field) for p in one.problems] == [
-        ("S-17", ISSUE, "mismatch", "summary"), ("S-17", ATTACHMENT, "mismatch", "sha256")]
+        ("S-17", ISSUE, "mismatch", "summary"),
+        ("S-17", ATTACHMENT, "mismatch", "sha256"),
+    ]
     assert four.to_dict() == one.to_dict()
     assert four.summary_lines() == one.summary_lines()
     assert four.summary_lines()[-2].startswith("  mismatch  S-17")
@@ -296,10 +330,25 @@ def test_cli_verify_with_workers_and_no_content(tmp_path: Path, monkeypatch) -> 
         monkeypatch.setenv("TRACKER_ORG_ID", str(server.org_id))
         assert main(["run", *SAMPLE, "--yes", "--no-progress", "--max-rps", "1000"]) == 0
         before = _downloads(server)
-        assert main(["verify", *SAMPLE, "--workers", "3", "--no-content", "--no-progress",
-                     "--output", "fast.json"]) == 0
+        assert (
+            main(
+                [
+                    "verify",
+                    *SAMPLE,
+                    "--workers",
+                    "3",
+                    "--no-content",
+                    "--no-progress",
+                    "--output",
+                    "fast.json",
+                ]
+            )
+            == 0
+        )
         assert _downloads(server) == before
         assert main(["verify", *SAMPLE, "--workers", "1", "--no-progress", "--output", "full.json"]) == 0
         assert _downloads(server) > before
-    fast, full = (json.loads((tmp_path / f"{name}.json").read_text(encoding="utf-8")) for name in ("fast", "full"))
+    fast, full = (
+        json.loads((tmp_path / f"{name}.json").read_text(encoding="utf-8")) for name in ("fast", "full")
+    )
     assert fast == full and fast["clean"] is True

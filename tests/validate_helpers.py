@@ -28,14 +28,38 @@ from migrator.sandbox.fixture import read_fixture
 from migrator.validate import validate
 
 HEADER = [
-    "Issue id", "Issue key", "Summary", "Description", "Issue Type", "Status", "Priority", "Resolution",
-    "Created", "Reporter", "Updated", "Resolved", "Assignee", "Parent", "Labels", "Customer", "Severity",
-    "Points", "Comment", "Link (Relates)", "Attachment",
+    "Issue id",
+    "Issue key",
+    "Summary",
+    "Description",
+    "Issue Type",
+    "Status",
+    "Priority",
+    "Resolution",
+    "Created",
+    "Reporter",
+    "Updated",
+    "Resolved",
+    "Assignee",
+    "Parent",
+    "Labels",
+    "Customer",
+    "Severity",
+    "Points",
+    "Comment",
+    "Link (Relates)",
+    "Attachment",
 ]
 DEFAULTS = {
-    "Summary": "A fine issue", "Description": "Some *text*.", "Issue Type": "Bug", "Status": "Open",
-    "Priority": "High", "Created": "2021-06-01 12:00", "Reporter": "alice@example.com",
-    "Updated": "2021-06-05 12:00", "Assignee": "bob@example.com",
+    "Summary": "A fine issue",
+    "Description": "Some *text*.",
+    "Issue Type": "Bug",
+    "Status": "Open",
+    "Priority": "High",
+    "Created": "2021-06-01 12:00",
+    "Reporter": "alice@example.com",
+    "Updated": "2021-06-05 12:00",
+    "Assignee": "bob@example.com",
 }
 
 
@@ -70,10 +94,20 @@ def base_mapping() -> dict[str, Any]:
             "files": {"directory": "files"},
             "issues": {
                 "fields": {
-                    "id": "Issue id", "key": "Issue key", "summary": "Summary", "description": "Description",
-                    "type": "Issue Type", "status": "Status", "priority": "Priority", "resolution": "Resolution",
-                    "created_at": "Created", "created_by": "Reporter", "updated_at": "Updated",
-                    "resolved_at": "Resolved", "assignee": "Assignee", "parent": "Parent",
+                    "id": "Issue id",
+                    "key": "Issue key",
+                    "summary": "Summary",
+                    "description": "Description",
+                    "type": "Issue Type",
+                    "status": "Status",
+                    "priority": "Priority",
+                    "resolution": "Resolution",
+                    "created_at": "Created",
+                    "created_by": "Reporter",
+                    "updated_at": "Updated",
+                    "resolved_at": "Resolved",
+                    "assignee": "Assignee",
+                    "parent": "Parent",
                     "tags": {"column": "Labels", "split": ","},
                 },
                 "custom": {"customer": "Customer", "severity": "Severity", "points": "Points"},
@@ -85,9 +119,20 @@ def base_mapping() -> dict[str, Any]:
         "target": {"queue": "DEMO", "namespace": "e2e"},
         "values": {
             "type": {"map": {"Bug": "bug", "Task": "task"}, "unmapped": "default", "default": "task"},
-            "status": {"map": {"Open": "open", "In Progress": "inProgress", "Need Info": "needInfo",
-                               "Done": "closed"}, "unmapped": "error"},
-            "priority": {"map": {"High": "critical", "Medium": "normal"}, "unmapped": "default", "default": "normal"},
+            "status": {
+                "map": {
+                    "Open": "open",
+                    "In Progress": "inProgress",
+                    "Need Info": "needInfo",
+                    "Done": "closed",
+                },
+                "unmapped": "error",
+            },
+            "priority": {
+                "map": {"High": "critical", "Medium": "normal"},
+                "unmapped": "default",
+                "default": "normal",
+            },
             "resolution": {"map": {"Fixed": "fixed"}, "unmapped": "error"},
             "link": {"map": {"relates to": "relates"}, "unmapped": "error"},
         },
@@ -136,8 +181,10 @@ class Outcome:
         html = self.html_path.read_text(encoding="utf-8")
         data = re.search(r'<script type="application/json" id="findings-data">(.*?)</script>', html, re.S)
         assert data is not None, "the HTML report embeds no findings"
-        in_html = {(f["kind"], f["file"], f["row"], f["key"], f["field"])
-                   for f in decode_findings_payload(json.loads(data.group(1)))}
+        in_html = {
+            (f["kind"], f["file"], f["row"], f["key"], f["field"])
+            for f in decode_findings_payload(json.loads(data.group(1)))
+        }
         assert identity in in_html, f"{identity} missing from the HTML report"
         workbook = openpyxl.load_workbook(self.xlsx_path, read_only=True)
         try:
@@ -177,14 +224,25 @@ def run_validate(
         if path.suffix == ".csv":
             sources.append(path)
     mapping_path = tmp_path / "mapping.yaml"
-    mapping_path.write_text(yaml.safe_dump(dict(mapping or base_mapping()), sort_keys=False), encoding="utf-8")
+    mapping_path.write_text(
+        yaml.safe_dump(dict(mapping or base_mapping()), sort_keys=False), encoding="utf-8"
+    )
     config = load_mapping(mapping_path)
-    result = validate(config, sources, target or default_target(), strict=strict, source_label=export.name,
-                      target_label="sandbox default fixture", existing_keys=existing_keys)
+    result = validate(
+        config,
+        sources,
+        target or default_target(),
+        strict=strict,
+        source_label=export.name,
+        target_label="sandbox default fixture",
+        existing_keys=existing_keys,
+    )
     report_path = write_json_report(result, tmp_path / "report" / "report.json")
     html_path = write_html_report(result, tmp_path / "report" / "report.html")
     xlsx_path = write_xlsx_report(result, tmp_path / "report" / "report.xlsx")
-    return Outcome(result, json.loads(report_path.read_text(encoding="utf-8")), report_path, html_path, xlsx_path)
+    return Outcome(
+        result, json.loads(report_path.read_text(encoding="utf-8")), report_path, html_path, xlsx_path
+    )
 
 
 def where(finding: Mapping[str, Any]) -> tuple[Any, Any, Any]:

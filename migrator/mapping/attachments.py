@@ -51,7 +51,9 @@ class AttachmentFiles:
         self._cache: dict[Path, FileInfo | FileProblem] = {}
 
     @classmethod
-    def from_spec(cls, spec: AttachmentFilesSpec, source_dir: Path, env: Mapping[str, str]) -> AttachmentFiles:
+    def from_spec(
+        cls, spec: AttachmentFilesSpec, source_dir: Path, env: Mapping[str, str]
+    ) -> AttachmentFiles:
         """``directory`` is relative to ``source_dir``; the download cache to the current directory;
         ``env`` holds the variable named by ``auth_env``."""
         downloader = None
@@ -60,7 +62,9 @@ class AttachmentFiles:
             policy = DownloadPolicy(
                 cache_dir=cache if cache.is_absolute() else Path.cwd() / cache,
                 max_bytes=int(spec.max_size_mb * 1024 * 1024),
-                allowed_hosts=frozenset(h.lower() for h in spec.allowed_hosts) if spec.allowed_hosts is not None else None,
+                allowed_hosts=frozenset(h.lower() for h in spec.allowed_hosts)
+                if spec.allowed_hosts is not None
+                else None,
             )
             downloader = Downloader(policy, Credentials(spec.auth_env, env))
         return cls(source_dir / (spec.directory or ""), spec.max_size_mb, downloader)
@@ -111,7 +115,9 @@ class AttachmentFiles:
     def _fingerprint(self, path: Path) -> FileInfo | FileProblem:
         try:
             if not path.is_file():
-                return FileProblem("attachment.unreadable", f"{path} is not a regular file", "point the location at a file")
+                return FileProblem(
+                    "attachment.unreadable", f"{path} is not a regular file", "point the location at a file"
+                )
             size = path.stat().st_size
             if size > self.max_bytes:
                 return FileProblem(
@@ -126,7 +132,11 @@ class AttachmentFiles:
                     digest.update(chunk)
                     size += len(chunk)
         except OSError as exc:
-            return FileProblem("attachment.unreadable", f"cannot read {path}: {exc.strerror or exc}", "check the file's permissions")
+            return FileProblem(
+                "attachment.unreadable",
+                f"cannot read {path}: {exc.strerror or exc}",
+                "check the file's permissions",
+            )
         return FileInfo(path, size, digest.hexdigest())
 
 

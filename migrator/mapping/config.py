@@ -29,10 +29,33 @@ from migrator.errors import ConfigError
 from migrator.timeutil import ISO_FORMAT, load_zone
 
 ISSUE_FIELDS = {
-    "id", "key", "summary", "description", "type", "status", "priority", "resolution",
-    "created_at", "created_by", "updated_at", "updated_by", "resolved_at", "resolved_by",
-    "assignee", "parent", "tags", "components", "affected_versions", "fix_versions", "followers",
-    "deadline", "start", "end", "original_estimation", "spent", "story_points",
+    "id",
+    "key",
+    "summary",
+    "description",
+    "type",
+    "status",
+    "priority",
+    "resolution",
+    "created_at",
+    "created_by",
+    "updated_at",
+    "updated_by",
+    "resolved_at",
+    "resolved_by",
+    "assignee",
+    "parent",
+    "tags",
+    "components",
+    "affected_versions",
+    "fix_versions",
+    "followers",
+    "deadline",
+    "start",
+    "end",
+    "original_estimation",
+    "spent",
+    "story_points",
 }
 REQUIRED_ISSUE_FIELDS = ("id", "summary", "created_at", "created_by")
 COMMENT_FIELDS = {"id", "issue", "author", "created_at", "text", "updated_at", "updated_by"}
@@ -211,13 +234,17 @@ class _Problems:
         self.items.append(f"{path}: {message}" + (f" (hint: {hint})" if hint else ""))
 
 
-def load_mapping(path: str | Path, *, queue: str | None = None, namespace: str | None = None) -> MappingConfig:
+def load_mapping(
+    path: str | Path, *, queue: str | None = None, namespace: str | None = None
+) -> MappingConfig:
     """Read and validate a mapping file. Raises ``ConfigError`` listing every problem found."""
     file = Path(path)
     try:
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(str(file), ["file not found; pass an existing mapping with --mapping (see mappings/)"]) from None
+        raise ConfigError(
+            str(file), ["file not found; pass an existing mapping with --mapping (see mappings/)"]
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(str(file), [f"cannot read the file: {exc}"]) from None
     try:
@@ -240,7 +267,9 @@ def _parse_root(
     if not isinstance(data, dict):
         problems.add("(top level)", "must be a mapping with keys source, target, values, users, fields")
         return None
-    _check_keys("(top level)", data, {"version", "name", "source", "target", "values", "users", "fields"}, problems)
+    _check_keys(
+        "(top level)", data, {"version", "name", "source", "target", "values", "users", "fields"}, problems
+    )
     version = data.get("version", 1)
     if version != 1:
         problems.add("version", f"unsupported version {version!r}", "this migrator reads version: 1")
@@ -252,7 +281,13 @@ def _parse_root(
     if source is None or target is None:
         return None
     return MappingConfig(
-        path=file, source=source, target=target, values=values, users=users, fields=fields_, name=data.get("name")
+        path=file,
+        source=source,
+        target=target,
+        values=values,
+        users=users,
+        fields=fields_,
+        name=data.get("name"),
     )
 
 
@@ -279,8 +314,22 @@ def _parse_source(raw: Any, problems: _Problems) -> SourceSpec | None:
     if data is None:
         return None
     allowed = {
-        "system", "timezone", "date_formats", "format", "encoding", "delimiter", "markup", "parent_ref",
-        "link_ref", "hours_per_day", "issues", "comments", "attachments", "links", "worklogs", "files",
+        "system",
+        "timezone",
+        "date_formats",
+        "format",
+        "encoding",
+        "delimiter",
+        "markup",
+        "parent_ref",
+        "link_ref",
+        "hours_per_day",
+        "issues",
+        "comments",
+        "attachments",
+        "links",
+        "worklogs",
+        "files",
     }
     _check_keys("source", data, allowed, problems)
     system = data.get("system")
@@ -310,7 +359,9 @@ def _parse_source(raw: Any, problems: _Problems) -> SourceSpec | None:
     issues = _parse_table("source.issues", data.get("issues"), "issues", problems)
     children: dict[str, TableSpec | None] = {}
     for kind in ("comments", "attachments", "links", "worklogs"):
-        children[kind] = _parse_table(f"source.{kind}", data[kind], kind, problems) if data.get(kind) else None
+        children[kind] = (
+            _parse_table(f"source.{kind}", data[kind], kind, problems) if data.get(kind) else None
+        )
     files = _parse_files(data.get("files") or {}, problems)
     return SourceSpec(
         system=system.strip(),
@@ -347,7 +398,9 @@ def _parse_formats(path: str, raw: Any, problems: _Problems) -> list[str]:
         return [ISO_FORMAT]
     for i, fmt in enumerate(raw):
         if fmt != ISO_FORMAT and "%" not in fmt:
-            problems.add(f"{path}[{i}]", f"{fmt!r} is not a strptime format", "e.g. '%Y-%m-%d %H:%M' or 'iso'")
+            problems.add(
+                f"{path}[{i}]", f"{fmt!r} is not a strptime format", "e.g. '%Y-%m-%d %H:%M' or 'iso'"
+            )
     return list(raw)
 
 
@@ -389,16 +442,24 @@ def _check_table_shape(path: str, kind: str, table: TableSpec, problems: _Proble
     if kind == "issues":
         for name in REQUIRED_ISSUE_FIELDS:
             if name not in table.fields:
-                problems.add(f"{path}.fields.{name}", "is required", "name the column (or JSON path) that holds it")
+                problems.add(
+                    f"{path}.fields.{name}", "is required", "name the column (or JSON path) that holds it"
+                )
         return
     if table.column is not None:
         if not table.pattern:
-            problems.add(f"{path}.pattern", "is required with 'column'", "e.g. '{created_at};{author};{text}'")
+            problems.add(
+                f"{path}.pattern", "is required with 'column'", "e.g. '{created_at};{author};{text}'"
+            )
         else:
             names = _pattern_fields(table.pattern)
             unknown = [n for n in names if n not in CHILD_FIELDS[kind]]
             for n in unknown:
-                problems.add(f"{path}.pattern", f"unknown field {{{n}}}", f"known: {', '.join(sorted(CHILD_FIELDS[kind]))}")
+                problems.add(
+                    f"{path}.pattern",
+                    f"unknown field {{{n}}}",
+                    f"known: {', '.join(sorted(CHILD_FIELDS[kind]))}",
+                )
             for n in REQUIRED_CHILD_FIELDS[kind]:
                 if n not in names and not (kind == "links" and n == "from"):
                     problems.add(f"{path}.pattern", f"must contain {{{n}}}")
@@ -410,7 +471,11 @@ def _check_table_shape(path: str, kind: str, table: TableSpec, problems: _Proble
     else:
         required = list(REQUIRED_CHILD_FIELDS[kind])
         if kind != "links" and "issue" not in table.fields:
-            problems.add(f"{path}.fields.issue", "is required for a separate table", "the column holding the issue's id (or key)")
+            problems.add(
+                f"{path}.fields.issue",
+                "is required for a separate table",
+                "the column holding the issue's id (or key)",
+            )
     for name in required:
         if name not in table.fields:
             problems.add(f"{path}.fields.{name}", "is required")
@@ -422,7 +487,9 @@ def _pattern_fields(pattern: str) -> list[str]:
     return [name for _, name, _, _ in string.Formatter().parse(pattern) if name]
 
 
-def _parse_field_specs(path: str, raw: Any, known: set[str] | None, problems: _Problems) -> dict[str, FieldSpec]:
+def _parse_field_specs(
+    path: str, raw: Any, known: set[str] | None, problems: _Problems
+) -> dict[str, FieldSpec]:
     if not isinstance(raw, dict):
         problems.add(path, "must map field names to columns")
         return {}
@@ -431,7 +498,11 @@ def _parse_field_specs(path: str, raw: Any, known: set[str] | None, problems: _P
         key = f"{path}.{name}"
         if known is not None and name not in known:
             close = difflib.get_close_matches(str(name), sorted(known), n=1)
-            problems.add(key, "unknown field", f"did you mean {close[0]!r}?" if close else f"known: {', '.join(sorted(known))}")
+            problems.add(
+                key,
+                "unknown field",
+                f"did you mean {close[0]!r}?" if close else f"known: {', '.join(sorted(known))}",
+            )
             continue
         parsed = _parse_field_spec(key, spec, problems)
         if parsed is not None:
@@ -450,7 +521,11 @@ def _parse_field_spec(path: str, spec: Any, problems: _Problems) -> FieldSpec | 
     if not isinstance(column, str) or not column:
         problems.add(f"{path}.column", "is required")
         return None
-    formats = _parse_formats(f"{path}.date_formats", spec["date_formats"], problems) if "date_formats" in spec else None
+    formats = (
+        _parse_formats(f"{path}.date_formats", spec["date_formats"], problems)
+        if "date_formats" in spec
+        else None
+    )
     zone = spec.get("timezone")
     if zone is not None:
         _check_zone(f"{path}.timezone", str(zone), problems)
@@ -482,7 +557,11 @@ def _parse_files(raw: Any, problems: _Problems) -> AttachmentFilesSpec:
         size = 1024.0
     download = raw.get("download", False)
     if not isinstance(download, bool):
-        problems.add("source.files.download", "must be true or false", "true fetches URL locations that have no local copy")
+        problems.add(
+            "source.files.download",
+            "must be true or false",
+            "true fetches URL locations that have no local copy",
+        )
         download = False
     return AttachmentFilesSpec(
         directory=_opt_str("source.files.directory", raw.get("directory"), problems),
@@ -497,7 +576,9 @@ def _parse_files(raw: Any, problems: _Problems) -> AttachmentFilesSpec:
 def _parse_cache(raw: Any, problems: _Problems) -> str:
     if not isinstance(raw, str) or not raw.strip():
         problems.add(
-            "source.files.cache", "must be a folder name", f"downloads are kept in {DEFAULT_FILES_CACHE!r} by default"
+            "source.files.cache",
+            "must be a folder name",
+            f"downloads are kept in {DEFAULT_FILES_CACHE!r} by default",
         )
         return DEFAULT_FILES_CACHE
     return raw.strip()
@@ -524,7 +605,9 @@ def _parse_allowed_hosts(raw: Any, problems: _Problems) -> list[str] | None:
         return None
     items = [raw] if isinstance(raw, str) else raw
     if not isinstance(items, list) or not items:
-        problems.add("source.files.allowed_hosts", "must be a non-empty list of host names", "e.g. [jira.example.com]")
+        problems.add(
+            "source.files.allowed_hosts", "must be a non-empty list of host names", "e.g. [jira.example.com]"
+        )
         return None
     hosts = []
     for index, item in enumerate(items):
@@ -542,14 +625,20 @@ def _parse_host(path: str, item: Any, problems: _Problems) -> str | None:
     if "://" in text:
         parts = urlsplit(text)
         if parts.scheme not in ("http", "https"):
-            problems.add(path, f"scheme {parts.scheme!r} is not downloaded", "only http and https locations are downloaded")
+            problems.add(
+                path,
+                f"scheme {parts.scheme!r} is not downloaded",
+                "only http and https locations are downloaded",
+            )
             return None
         problems.add(path, "must be a host name, not a URL", f"write {parts.hostname or 'the host name'!r}")
         return None
     if _is_ip_address(text.strip("[]")):
         return text.strip("[]")
     if any(c in text for c in "/?#@ :"):
-        problems.add(path, f"{item!r} is not a host name", "a bare name like jira.example.com (any port matches)")
+        problems.add(
+            path, f"{item!r} is not a host name", "a bare name like jira.example.com (any port matches)"
+        )
         return None
     return text
 
@@ -571,7 +660,9 @@ def _opt_str(path: str, value: Any, problems: _Problems) -> str | None:
     return value
 
 
-def _parse_target(raw: Any, problems: _Problems, *, queue: str | None, namespace: str | None) -> TargetSpec | None:
+def _parse_target(
+    raw: Any, problems: _Problems, *, queue: str | None, namespace: str | None
+) -> TargetSpec | None:
     data = _require_dict("target", raw, problems) if raw is not None or not (queue and namespace) else {}
     if data is None:
         return None
@@ -619,7 +710,9 @@ def _parse_values(raw: Any, problems: _Problems) -> dict[str, ValueMap]:
             mapping = {}
         policy = spec.get("unmapped", "error")
         if policy not in UNMAPPED_POLICIES:
-            problems.add(f"{path}.unmapped", f"unknown policy {policy!r}", f"one of {', '.join(UNMAPPED_POLICIES)}")
+            problems.add(
+                f"{path}.unmapped", f"unknown policy {policy!r}", f"one of {', '.join(UNMAPPED_POLICIES)}"
+            )
         default = spec.get("default")
         if policy == "default" and default is None:
             problems.add(f"{path}.default", "is required when unmapped: default")
@@ -679,6 +772,12 @@ def _parse_extra_fields(raw: Any, problems: _Problems) -> list[ExtraField]:
         if ftype not in FIELD_TYPES:
             problems.add(f"{path}.type", f"unknown type {ftype!r}", f"one of {', '.join(FIELD_TYPES)}")
         out.append(
-            ExtraField(target=target, source=source, type=ftype, local=bool(spec.get("local", False)), map=spec.get("map") or {})
+            ExtraField(
+                target=target,
+                source=source,
+                type=ftype,
+                local=bool(spec.get("local", False)),
+                map=spec.get("map") or {},
+            )
         )
     return out

@@ -220,7 +220,8 @@ class Downloader:
                 self.index.put(url, IndexEntry(result.sha256, result.size, filename))
         except sqlite3.Error as exc:
             return self._problem(
-                FAILED, f"the download cache index {self.index.path} cannot be used: {exc}",
+                FAILED,
+                f"the download cache index {self.index.path} cannot be used: {exc}",
                 "delete the cache folder or point source.files.cache elsewhere",
             )
         return result
@@ -246,16 +247,25 @@ class Downloader:
     def _download(self, url: str) -> Fetched | FetchProblem:
         host = _origin(url)[1]
         if host in self._unreachable:
-            return self._problem(FAILED, f"download failed: {host} could not be reached earlier in this run",
-                                 NOT_REACHABLE_HINT)
+            return self._problem(
+                FAILED,
+                f"download failed: {host} could not be reached earlier in this run",
+                NOT_REACHABLE_HINT,
+            )
         attempts = self.policy.retries + 1
         for attempt in range(1, attempts + 1):
             outcome = self._attempt(url)
             if not outcome.retry or attempt == attempts:
                 break
             delay = self.policy.backoff * 2 ** (attempt - 1)
-            LOG.warning("downloading %s failed (%s); retry %d of %d in %g s", url, _message(outcome.result),
-                        attempt, self.policy.retries, delay)
+            LOG.warning(
+                "downloading %s failed (%s); retry %d of %d in %g s",
+                url,
+                _message(outcome.result),
+                attempt,
+                self.policy.retries,
+                delay,
+            )
             self._sleep(delay)
         if outcome.network:
             self._unreachable.add(host)
@@ -272,9 +282,13 @@ class Downloader:
                 with response:
                     return self._receive(url, response)
             except requests.exceptions.InvalidHeader:
-                return _Attempt(self._problem(
-                    FAILED, "download failed: the Authorization value is not a valid header", self._auth_hint()
-                ))
+                return _Attempt(
+                    self._problem(
+                        FAILED,
+                        "download failed: the Authorization value is not a valid header",
+                        self._auth_hint(),
+                    )
+                )
             except requests.RequestException as exc:
                 problem = self._problem(FAILED, f"download failed: {_describe(exc)}", NOT_REACHABLE_HINT)
                 return _Attempt(problem, retry=True, network=True)
@@ -288,14 +302,18 @@ class Downloader:
             if refused is not None:
                 return refused
             headers = self.credentials.header() if _origin(current) == origin else {}
-            response = session.get(current, headers=headers, stream=True, timeout=self.policy.timeout,
-                                   allow_redirects=False)
+            response = session.get(
+                current, headers=headers, stream=True, timeout=self.policy.timeout, allow_redirects=False
+            )
             if not response.is_redirect:
                 return response
             current = urljoin(current, response.headers["location"])
             response.close()
-        return self._problem(FAILED, f"download failed: more than {MAX_REDIRECTS} redirects",
-                             "open the URL in a browser to see where it leads")
+        return self._problem(
+            FAILED,
+            f"download failed: more than {MAX_REDIRECTS} redirects",
+            "open the URL in a browser to see where it leads",
+        )
 
     def _receive(self, url: str, response: requests.Response) -> _Attempt:
         status = response.status_code
@@ -309,8 +327,13 @@ class Downloader:
         except _TooLarge as exc:
             return _Attempt(self._too_large(f"stopped after {exc.received} bytes"))
         except OSError as exc:
-            return _Attempt(self._problem(FAILED, f"cannot write the download cache: {exc.strerror or exc}",
-                                          f"check that {self.policy.cache_dir} is writable (source.files.cache)"))
+            return _Attempt(
+                self._problem(
+                    FAILED,
+                    f"cannot write the download cache: {exc.strerror or exc}",
+                    f"check that {self.policy.cache_dir} is writable (source.files.cache)",
+                )
+            )
         LOG.info("downloaded %s: %d bytes, sha256 %s", url, fetched.size, fetched.sha256)
         return _Attempt(fetched)
 
@@ -350,12 +373,16 @@ class Downloader:
         host = (parts.hostname or "").lower()
         via = "the server redirected the download to " if redirected else ""
         if parts.scheme.lower() not in SCHEMES or not host:
-            return self._problem(FAILED, f"download failed: {via}a {parts.scheme or 'host-less'} URL",
-                                 "only http and https locations are downloaded")
+            return self._problem(
+                FAILED,
+                f"download failed: {via}a {parts.scheme or 'host-less'} URL",
+                "only http and https locations are downloaded",
+            )
         allowed = self.policy.allowed_hosts
         if allowed is not None and host not in allowed:
             return self._problem(
-                NOT_ALLOWED, f"{via}host {host!r} is not in source.files.allowed_hosts",
+                NOT_ALLOWED,
+                f"{via}host {host!r} is not in source.files.allowed_hosts",
                 f"allowed: {', '.join(sorted(allowed))}; add the host if it belongs to the source system, "
                 "or copy the file under source.files.directory",
             )
@@ -377,8 +404,10 @@ class Downloader:
     def _auth_hint(self) -> str:
         name = self.credentials.env_name
         if name is None:
-            return ("the source system wants credentials: set source.files.auth_env to the name of an environment "
-                    "variable holding the whole Authorization header value, e.g. JIRA_AUTH='Bearer <token>'")
+            return (
+                "the source system wants credentials: set source.files.auth_env to the name of an environment "
+                "variable holding the whole Authorization header value, e.g. JIRA_AUTH='Bearer <token>'"
+            )
         if self.credentials.missing:
             return f"source.files.auth_env names {name}, which is not set: set it to the whole Authorization header value"
         if not self.credentials.usable:

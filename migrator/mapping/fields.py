@@ -122,7 +122,9 @@ def _to_datetime(value: Any) -> str:
     if not isinstance(value, datetime):
         raise FieldValueError(f"{value!r} is not a date-time")
     if value.tzinfo is None:
-        raise FieldValueError(f"{value.isoformat()} has no time zone; give the column a timezone in the mapping")
+        raise FieldValueError(
+            f"{value.isoformat()} has no time zone; give the column a timezone in the mapping"
+        )
     return format_tracker_datetime(value)
 
 
@@ -172,4 +174,6 @@ def option_problem(value: Any, info: FieldInfo) -> str | None:
     bad = [str(v) for v in values if str(v) not in allowed]
     if not bad:
         return None
-    return f"{', '.join(repr(b) for b in bad)} not among the options of {info.id} ({', '.join(sorted(allowed))})"
+    return (
+        f"{', '.join(repr(b) for b in bad)} not among the options of {info.id} ({', '.join(sorted(allowed))})"
+    )

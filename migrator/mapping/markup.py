@@ -79,10 +79,29 @@ PALETTE = {"red", "green", "blue", "grey", "gray", "yellow", "orange", "violet"}
 COLOR_ALIASES = {"purple": "violet", "magenta": "violet"}
 NOTE_TYPES = {"info": "info", "tip": "tip", "note": "warning", "warning": "warning"}
 EMOTICONS = {
-    "(/)": "✅", "(x)": "❌", "(!)": "⚠️", "(i)": "ℹ️", "(y)": "👍", "(n)": "👎", "(?)": "❓",
-    "(+)": "➕", "(-)": "➖", "(on)": "💡", "(off)": "💡", "(*)": "⭐", "(*r)": "⭐", "(*g)": "⭐",
-    "(*b)": "⭐", "(*y)": "⭐", "(flag)": "🚩", "(flagoff)": "🏳️",
-    ":)": "🙂", ":(": "🙁", ":P": "😛", ":D": "😀", ";)": "😉",
+    "(/)": "✅",
+    "(x)": "❌",
+    "(!)": "⚠️",
+    "(i)": "ℹ️",
+    "(y)": "👍",
+    "(n)": "👎",
+    "(?)": "❓",
+    "(+)": "➕",
+    "(-)": "➖",
+    "(on)": "💡",
+    "(off)": "💡",
+    "(*)": "⭐",
+    "(*r)": "⭐",
+    "(*g)": "⭐",
+    "(*b)": "⭐",
+    "(*y)": "⭐",
+    "(flag)": "🚩",
+    "(flagoff)": "🏳️",
+    ":)": "🙂",
+    ":(": "🙁",
+    ":P": "😛",
+    ":D": "😀",
+    ";)": "😉",
 }
 _FENCE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _BACKTICKS_RE = re.compile(r"`+")
@@ -125,8 +144,12 @@ class MarkupConverter:
         try:
             out = self._converter(text, ctx)
         except Exception as exc:  # a converter bug must never lose text: fall back to escaped plain text
-            log.warning("%s markup conversion failed (%s: %s); the text is kept as plain text",
-                        self.source_markup, type(exc).__name__, exc)
+            log.warning(
+                "%s markup conversion failed (%s: %s); the text is kept as plain text",
+                self.source_markup,
+                type(exc).__name__,
+                exc,
+            )
             log.debug("markup conversion failure", exc_info=True)
             return ConvertedText(escape_plain(text), ["converter_failed"])
         return ConvertedText(_tidy(out), ctx.lossy)
@@ -193,12 +216,19 @@ def _fence_state(line: str, fence: str | None) -> str | None:
     match = _FENCE_RE.match(line)
     if fence is None:
         return match.group(1) if match else None
-    if match and match.group(1)[0] == fence[0] and len(match.group(1)) >= len(fence) and not line.strip(" `~"):
+    if (
+        match
+        and match.group(1)[0] == fence[0]
+        and len(match.group(1)) >= len(fence)
+        and not line.strip(" `~")
+    ):
         return None
     return fence
 
 
-_YFM_TEXT_RE = re.compile(r"\{%|\{\{|@\[|\^|(?<=[^\s#])##|##(?=[^\s#])|\{(?=(?:red|green|blue|grey|gray|yellow|orange|violet)\}\()")
+_YFM_TEXT_RE = re.compile(
+    r"\{%|\{\{|@\[|\^|(?<=[^\s#])##|##(?=[^\s#])|\{(?=(?:red|green|blue|grey|gray|yellow|orange|violet)\}\()"
+)
 
 
 def escape_yfm_extras(text: str) -> str:
@@ -277,7 +307,9 @@ class _JiraNoformat(Noformat):
 class _JiraPanel(Panel, _JiraMarkup):
     def action(self, tokens: ParseResults) -> str:
         title = next((v for p, v in tokens.get("params", []) if p.lower() == "title"), "")
-        body = self.markup.transform_string("\n".join(line.lstrip() for line in tokens.text.strip().splitlines()))
+        body = self.markup.transform_string(
+            "\n".join(line.lstrip() for line in tokens.text.strip().splitlines())
+        )
         return _note("info", title, body)
 
 
@@ -309,7 +341,9 @@ class _JiraNoteMacro(_JiraMarkup):
     def _convert(self, name: str, tokens: ParseResults) -> str:
         params = str(tokens.get("params") or "").lstrip(":")
         title = next((p.split("=", 1)[1] for p in params.split("|") if p.lower().startswith("title=")), "")
-        body = self.markup.transform_string("\n".join(line.lstrip() for line in tokens.text.strip().splitlines()))
+        body = self.markup.transform_string(
+            "\n".join(line.lstrip() for line in tokens.text.strip().splitlines())
+        )
         return _note(NOTE_TYPES[name], title, body)
 
 
@@ -321,7 +355,7 @@ class _JiraMention(Mention, _JiraMarkup):
 
     def action(self, tokens: ParseResults) -> str:
         raw = tokens[0]
-        alias = raw[1:raw.index("~")].strip() if "~" in raw else ""
+        alias = raw[1 : raw.index("~")].strip() if "~" in raw else ""
         return self.ctx.mention(tokens.accountid, alias or None)
 
     @property
@@ -337,7 +371,10 @@ class _JiraMention(Mention, _JiraMarkup):
         return (
             (StringStart() | Optional(PrecededBy(White(), retreat=1), default=" "))
             + mention.set_parse_action(self.action)
-            + (StringEnd() | Optional(FollowedBy(White() | Char(punctuation, exclude_chars="[") | mention), default=" "))
+            + (
+                StringEnd()
+                | Optional(FollowedBy(White() | Char(punctuation, exclude_chars="[") | mention), default=" ")
+            )
         )
 
 
@@ -398,7 +435,7 @@ class _JiraList(_JiraMarkup):
     starting at 1 cannot interrupt a paragraph in CommonMark; the blank line is always safe)."""
 
     def located(self, string: str, loc: int, tokens: ParseResults) -> str:
-        out = self.action(tokens)  # type: ignore[attr-defined]
+        out = self.action(tokens)
         line_start = string.rfind("\n", 0, loc) + 1
         before = string[:line_start].rstrip(" \t")
         if before and not before.endswith("\n\n") and before.strip():
@@ -422,7 +459,9 @@ class _JiraTable(Table, _JiraMarkup):
     """GFM table when every cell is one line; YFM ``#|`` table (first row bold) otherwise."""
 
     def action(self, tokens: ParseResults) -> str:
-        rows = [[self.markup.transform_string(cell).strip() for cell in row] for row in tokens if len(row) > 0]
+        rows = [
+            [self.markup.transform_string(cell).strip() for cell in row] for row in tokens if len(row) > 0
+        ]
         if not rows:
             return ""
         width = max(len(r) for r in rows)
@@ -509,10 +548,20 @@ class _JiraYfmEscapes(AbstractMarkup):
 def _jira_elements() -> MarkupElements:
     elements = MarkupElements()
     for old, new in (
-        (Code, _JiraCode), (Noformat, _JiraNoformat), (Panel, _JiraPanel), (Mention, _JiraMention),
-        (Underline, _JiraUnderline), (InlineQuote, _JiraCite), (Superscript, _JiraSuperscript),
-        (Subscript, _JiraSubscript), (Color, _JiraColor), (Ruler, _JiraRuler), (Table, _JiraTable),
-        (UnorderedList, _JiraUnorderedList), (OrderedList, _JiraOrderedList), (Image, _JiraImage),
+        (Code, _JiraCode),
+        (Noformat, _JiraNoformat),
+        (Panel, _JiraPanel),
+        (Mention, _JiraMention),
+        (Underline, _JiraUnderline),
+        (InlineQuote, _JiraCite),
+        (Superscript, _JiraSuperscript),
+        (Subscript, _JiraSubscript),
+        (Color, _JiraColor),
+        (Ruler, _JiraRuler),
+        (Table, _JiraTable),
+        (UnorderedList, _JiraUnorderedList),
+        (OrderedList, _JiraOrderedList),
+        (Image, _JiraImage),
         (Attachment, _JiraAttachmentLink),
     ):
         elements.replace(old, new)
@@ -528,12 +577,31 @@ def _jira_elements() -> MarkupElements:
 # same order (tests/mapping/test_mapping_markup.py checks it against the stock scan).
 _LINE_ELEMENTS: tuple[type[AbstractMarkup], ...] = (UnorderedList, OrderedList, Table, Headings, Quote, Ruler)
 _FIRST_CHARS: tuple[tuple[type[AbstractMarkup], str], ...] = (
-    (Code, "{"), (Noformat, "{"), (Panel, "{"), (BlockQuote, "{"), (Monospaced, "{"), (Color, "{"),
-    (Mention, "["), (MailTo, "["), (Attachment, "["), (Link, "["), (Image, "!"), (Url, "hHfF"),
-    (Bold, "*"), (EscSpecialChars, "*"), (Strikethrough, "-"), (Ndash, "-"), (Mdash, "-"), (Underline, "+"),
-    (InlineQuote, "?"), (Superscript, "^"), (LineBreak, "\\"),
+    (Code, "{"),
+    (Noformat, "{"),
+    (Panel, "{"),
+    (BlockQuote, "{"),
+    (Monospaced, "{"),
+    (Color, "{"),
+    (Mention, "["),
+    (MailTo, "["),
+    (Attachment, "["),
+    (Link, "["),
+    (Image, "!"),
+    (Url, "hHfF"),
+    (Bold, "*"),
+    (EscSpecialChars, "*"),
+    (Strikethrough, "-"),
+    (Ndash, "-"),
+    (Mdash, "-"),
+    (Underline, "+"),
+    (InlineQuote, "?"),
+    (Superscript, "^"),
+    (LineBreak, "\\"),
 )
-_JIRA_CANDIDATE_RE = re.compile(r"^|[{\[!*\-+?^~\\(:;@#=_<]|(?=(?:https?|ftp)://)", re.MULTILINE | re.IGNORECASE)
+_JIRA_CANDIDATE_RE = re.compile(
+    r"^|[{\[!*\-+?^~\\(:;@#=_<]|(?=(?:https?|ftp)://)", re.MULTILINE | re.IGNORECASE
+)
 
 
 def _first_chars(element: type[AbstractMarkup]) -> tuple[str, bool]:
@@ -564,7 +632,11 @@ class _Scanner:
     def _expr(self, line_start: bool, char: str) -> ParserElement | None:
         key = (line_start, char)
         if key not in self._by_start:
-            chosen = [expr for chars, at_line, expr in self._entries if (at_line and line_start) or (char and char in chars)]
+            chosen = [
+                expr
+                for chars, at_line, expr in self._entries
+                if (at_line and line_start) or (char and char in chars)
+            ]
             self._by_start[key] = MatchFirst(chosen).streamline() if chosen else None
         return self._by_start[key]
 
@@ -577,7 +649,7 @@ class _Scanner:
             if match is None:
                 break
             loc = match.start()
-            expr = self._expr(loc == 0 or instring[loc - 1] == "\n", instring[loc:loc + 1])
+            expr = self._expr(loc == 0 or instring[loc - 1] == "\n", instring[loc : loc + 1])
             try:
                 if expr is None:
                     raise ParseException(instring, loc)
@@ -635,7 +707,9 @@ _MD_TEXT_RE = re.compile(
     r"|(?P<br><br\s*/?>)",
     re.IGNORECASE,
 )
-_DETAILS_RE = re.compile(r"<details[^>]*>\s*(?:<summary[^>]*>(?P<title>.*?)</summary>)?", re.IGNORECASE | re.DOTALL)
+_DETAILS_RE = re.compile(
+    r"<details[^>]*>\s*(?:<summary[^>]*>(?P<title>.*?)</summary>)?", re.IGNORECASE | re.DOTALL
+)
 _END_DETAILS_RE = re.compile(r"</details\s*>", re.IGNORECASE)
 _MARKER_RE = re.compile("\ue000(\\d+)\ue001")
 
@@ -683,8 +757,11 @@ class _CodeLines:
             code = True
             self.indented = False
         else:
-            self.indented = indented and (self.indented or (self.previous_blank and not self.in_list)) or (
-                self.indented and blank)
+            self.indented = (
+                indented
+                and (self.indented or (self.previous_blank and not self.in_list))
+                or (self.indented and blank)
+            )
             code = self.indented
             if not blank and not code:
                 self.in_list = bool(_LIST_ITEM_RE.match(line)) or (self.in_list and indented)
@@ -724,7 +801,7 @@ def _outside(text: str, pattern: re.Pattern[str], transform: Callable[[str], str
     parts: list[str] = []
     last = 0
     for match in pattern.finditer(text):
-        parts.append(transform(text[last:match.start()]))
+        parts.append(transform(text[last : match.start()]))
         parts.append(match.group(0))
         last = match.end()
     parts.append(transform(text[last:]))

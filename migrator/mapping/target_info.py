@@ -173,7 +173,9 @@ class FixtureTarget:
         record = self._fields.get(field_id)
         if record is None:
             return None
-        return FieldInfo(str(record.get("id") or field_id), dict(record.get("schema") or {}), record.get("options"))
+        return FieldInfo(
+            str(record.get("id") or field_id), dict(record.get("schema") or {}), record.get("options")
+        )
 
     def local_field(self, key: str) -> FieldInfo | None:
         for record in self._queue.get("local_fields") or []:
@@ -185,7 +187,9 @@ class FixtureTarget:
     def _queue_hex_id(self) -> str:
         """A hand-written fixture may omit local field ids; the sandbox then derives them from the
         queue's ``hex_id`` or this stable hash of the key (same rule, so the ids agree)."""
-        return str(self._queue.get("hex_id") or hashlib.sha1(f"queue:{self._queue_key}".encode()).hexdigest()[:24])
+        return str(
+            self._queue.get("hex_id") or hashlib.sha1(f"queue:{self._queue_key}".encode()).hexdigest()[:24]
+        )
 
     def link_relationships(self) -> set[str]:
         if not self._link_types:

@@ -51,10 +51,34 @@ SUMMARY_LIMIT = 255
 TEXT_LIMIT = 512_000
 PARENT_RELATIONSHIP = "is subtask for"
 BODY_ORDER = (
-    "queue", "unique", "key", "summary", "description", "markupType", "type", "status", "priority",
-    "createdAt", "createdBy", "updatedAt", "updatedBy", "resolution", "resolvedAt", "resolvedBy",
-    "assignee", "followers", "tags", "components", "affectedVersions", "fixVersions",
-    "deadline", "start", "end", "originalEstimation", "spent", "storyPoints",
+    "queue",
+    "unique",
+    "key",
+    "summary",
+    "description",
+    "markupType",
+    "type",
+    "status",
+    "priority",
+    "createdAt",
+    "createdBy",
+    "updatedAt",
+    "updatedBy",
+    "resolution",
+    "resolvedAt",
+    "resolvedBy",
+    "assignee",
+    "followers",
+    "tags",
+    "components",
+    "affectedVersions",
+    "fixVersions",
+    "deadline",
+    "start",
+    "end",
+    "originalEstimation",
+    "spent",
+    "storyPoints",
 )
 
 
@@ -142,8 +166,12 @@ class IssueTransformer:
             kinds = ", ".join(sorted(set(result.lossy)))
             severity = Severity.WARNING if "converter_failed" in result.lossy else Severity.INFO
             scope.report(
-                severity, "markup.lossy", f"{self.config.source.markup} markup converted with losses: {kinds}",
-                field=field_name, value=kinds, where=where,
+                severity,
+                "markup.lossy",
+                f"{self.config.source.markup} markup converted with losses: {kinds}",
+                field=field_name,
+                value=kinds,
+                where=where,
                 hint="see docs/mapping.md (Markup) for what each kind means",
             )
         return result.text
@@ -182,7 +210,9 @@ class _Scope:
         where: SourceRef | None = None,
     ) -> None:
         ref = where if where is not None and where.file else self.issue.source
-        self.findings.add(severity, kind, message, where=ref, key=self.issue.key, field=field, value=value, hint=hint)
+        self.findings.add(
+            severity, kind, message, where=ref, key=self.issue.key, field=field, value=value, hint=hint
+        )
         if severity is Severity.ERROR:
             self.errors += 1
 
@@ -282,14 +312,20 @@ class _IssueBuilder:
         resolution = self.t.users.resolve(ref)
         if resolution.method == FALLBACK:
             self.scope.warning(
-                "user.fallback", f"user {ref.label()!r} has no Tracker account; written as {resolution.login}",
-                field=field_name, value=ref.name, where=where,
+                "user.fallback",
+                f"user {ref.label()!r} has no Tracker account; written as {resolution.login}",
+                field=field_name,
+                value=ref.name,
+                where=where,
                 hint=f"{resolution.evidence}; add the user to users.map to keep the author",
             )
         elif not resolution.ok:
             self.scope.error(
-                "user.unresolved", f"user {ref.label()!r} cannot be matched to a Tracker user: {resolution.evidence}",
-                field=field_name, value=ref.name, where=where,
+                "user.unresolved",
+                f"user {ref.label()!r} cannot be matched to a Tracker user: {resolution.evidence}",
+                field=field_name,
+                value=ref.name,
+                where=where,
                 hint="add the user to users.map, invite them to Tracker, or set users.fallback",
             )
         return resolution
@@ -297,26 +333,39 @@ class _IssueBuilder:
     def _check_future(self, value: datetime, field_name: str, where: SourceRef | None = None) -> None:
         if value > self.t.now:
             self.scope.error(
-                "time.future", f"{field_name} {_wire(value)} is in the future (now {_wire(self.t.now)})",
-                field=field_name, value=_wire(value), where=where,
+                "time.future",
+                f"{field_name} {_wire(value)} is in the future (now {_wire(self.t.now)})",
+                field=field_name,
+                value=_wire(value),
+                where=where,
                 hint="Tracker rejects future dates; check source.timezone and the column's date format",
             )
 
     def _not_before(
-        self, value: datetime, floor: datetime, field_name: str, floor_label: str, where: SourceRef | None = None
+        self,
+        value: datetime,
+        floor: datetime,
+        field_name: str,
+        floor_label: str,
+        where: SourceRef | None = None,
     ) -> datetime:
         value = _ms(value)
         self._check_future(value, field_name, where)
         if value >= floor:
             return value
         self.scope.warning(
-            "time.clamped", f"{field_name} {_wire(value)} is before {floor_label} {_wire(floor)}; moved to {_wire(floor)}",
-            field=field_name, value=_wire(value), where=where,
+            "time.clamped",
+            f"{field_name} {_wire(value)} is before {floor_label} {_wire(floor)}; moved to {_wire(floor)}",
+            field=field_name,
+            value=_wire(value),
+            where=where,
             hint="Tracker only accepts times inside the issue's [createdAt, updatedAt] window",
         )
         return floor
 
-    def _reference(self, field_name: str, value: str | None, exists: Callable[[str], bool], map_name: str | None = None) -> str | None:
+    def _reference(
+        self, field_name: str, value: str | None, exists: Callable[[str], bool], map_name: str | None = None
+    ) -> str | None:
         """A value-mapped Tracker key (type/status/priority/resolution/components/...), checked against the target."""
         if value is None or not str(value).strip():
             return None
@@ -327,12 +376,16 @@ class _IssueBuilder:
         if exists(mapped.target):
             return mapped.target
         how = (
-            f"add {value!r} to values.{name}.map" if mapped.how == IDENTITY
+            f"add {value!r} to values.{name}.map"
+            if mapped.how == IDENTITY
             else f"values.{name} turns {value!r} into {mapped.target!r}; use a key/name Tracker has"
         )
         self.scope.error(
-            "value.unknown_in_target", f"{field_name} {mapped.target!r} does not exist in the target",
-            field=field_name, value=value, hint=how,
+            "value.unknown_in_target",
+            f"{field_name} {mapped.target!r} does not exist in the target",
+            field=field_name,
+            value=value,
+            hint=how,
         )
         return None
 
@@ -341,11 +394,16 @@ class _IssueBuilder:
     def _summary(self) -> None:
         summary = self.issue.summary or ""
         if not summary.strip():
-            self.scope.error("summary.empty", "the summary is empty", field="summary", hint="Tracker requires a summary")
+            self.scope.error(
+                "summary.empty", "the summary is empty", field="summary", hint="Tracker requires a summary"
+            )
         elif len(summary) > SUMMARY_LIMIT:
             self.scope.error(
-                "summary.too_long", f"the summary has {len(summary)} characters (Tracker allows {SUMMARY_LIMIT})",
-                field="summary", value=summary[:60] + "…", hint="shorten it in the export; the full text can go in the description",
+                "summary.too_long",
+                f"the summary has {len(summary)} characters (Tracker allows {SUMMARY_LIMIT})",
+                field="summary",
+                value=summary[:60] + "…",
+                hint="shorten it in the export; the full text can go in the description",
             )
         self.parts.body["summary"] = summary
 
@@ -366,8 +424,11 @@ class _IssueBuilder:
             body["type"] = type_key
             if target.statuses_for_type(type_key) is None:
                 self.scope.error(
-                    "type.not_in_queue", f"issue type {type_key!r} is not used in queue {self.cfg.target.queue}",
-                    field="type", value=issue.type, hint="add the type to the queue, or map it to one the queue has",
+                    "type.not_in_queue",
+                    f"issue type {type_key!r} is not used in queue {self.cfg.target.queue}",
+                    field="type",
+                    value=issue.type,
+                    hint="add the type to the queue, or map it to one the queue has",
                 )
         status = self._reference("status", issue.status, target.has_status)
         if status:
@@ -383,8 +444,10 @@ class _IssueBuilder:
         if allowed is None or status in allowed:
             return
         self.scope.error(
-            "status.not_in_workflow", f"status {status!r} is not in the workflow of type {type_key!r}",
-            field="status", value=self.issue.status,
+            "status.not_in_workflow",
+            f"status {status!r} is not in the workflow of type {type_key!r}",
+            field="status",
+            value=self.issue.status,
             hint=f"the workflow allows {', '.join(sorted(allowed))}; change values.status.map or the queue's workflow",
         )
 
@@ -427,7 +490,9 @@ class _IssueBuilder:
             return tag.strip()
         return self.t.values.apply("tags", tag.strip(), self.scope.value_reporter("tags")).target
 
-    def _catalogue_ids(self, key: str, map_name: str, names: Iterable[str], catalogue: _Catalogue) -> list[Any]:
+    def _catalogue_ids(
+        self, key: str, map_name: str, names: Iterable[str], catalogue: _Catalogue
+    ) -> list[Any]:
         ids: list[Any] = []
         for name in names:
             found = self._reference(key, name, lambda v: catalogue.find(v) is not None, map_name)
@@ -460,7 +525,10 @@ class _IssueBuilder:
         kind = "local" if spec.local else "global"
         if info is None:
             self.scope.error(
-                "field.unknown", f"the target has no {kind} field {spec.target!r}", field=spec.target, value=spec.target,
+                "field.unknown",
+                f"the target has no {kind} field {spec.target!r}",
+                field=spec.target,
+                value=spec.target,
                 hint=f"fields[{index}].target must be a Tracker {'local field key of the queue' if spec.local else 'field id'}"
                 + ("" if spec.local else " (a queue-local field needs local: true)"),
             )
@@ -470,12 +538,17 @@ class _IssueBuilder:
             return
         problem = extra.schema_problem(spec.type, info)
         if problem:
-            self.scope.error("field.bad_value", problem, field=spec.target, value=raw, hint=f"fix fields[{index}].type")
+            self.scope.error(
+                "field.bad_value", problem, field=spec.target, value=raw, hint=f"fix fields[{index}].type"
+            )
             return
         problem = extra.option_problem(value, info)
         if problem:
             self.scope.error(
-                "field.bad_option", problem, field=spec.target, value=raw,
+                "field.bad_option",
+                problem,
+                field=spec.target,
+                value=raw,
                 hint=f"add a map to fields[{index}] translating source values to the field's options",
             )
             return
@@ -492,7 +565,10 @@ class _IssueBuilder:
             return extra.convert(value, spec.type)
         except extra.FieldValueError as exc:
             self.scope.error(
-                "field.bad_value", f"{spec.target}: {exc}", field=spec.target, value=value,
+                "field.bad_value",
+                f"{spec.target}: {exc}",
+                field=spec.target,
+                value=value,
                 hint=f"the mapping declares type: {spec.type} for it",
             )
             return None
@@ -503,8 +579,11 @@ class _IssueBuilder:
         match = re.search(r"(\d+)\s*$", self.issue.key or "")
         if match is None:
             self.scope.error(
-                "key.not_numbered", f"source key {self.issue.key!r} has no number to keep",
-                field="key", value=self.issue.key, hint="set target.keep_keys: false to let Tracker number the issues",
+                "key.not_numbered",
+                f"source key {self.issue.key!r} has no number to keep",
+                field="key",
+                value=self.issue.key,
+                hint="set target.keep_keys: false to let Tracker number the issues",
             )
             return
         self.parts.body["key"] = f"{self.cfg.target.queue}-{int(match.group(1))}"
@@ -528,8 +607,12 @@ class _IssueBuilder:
     def _check_length(self, text: str, field_name: str, where: SourceRef | None = None) -> None:
         if len(text) > TEXT_LIMIT:
             self.scope.error(
-                "text.too_long", f"{field_name} has {len(text)} characters after conversion (Tracker allows {TEXT_LIMIT})",
-                field=field_name, value=len(text), where=where, hint="shorten the text in the export or attach it as a file",
+                "text.too_long",
+                f"{field_name} has {len(text)} characters after conversion (Tracker allows {TEXT_LIMIT})",
+                field=field_name,
+                value=len(text),
+                where=where,
+                hint="shorten the text in the export or attach it as a file",
             )
 
     # ------------------------------------------------------------------ window
@@ -544,19 +627,25 @@ class _IssueBuilder:
         if issue.resolved_at is not None:
             if resolution is None:
                 self.scope.warning(
-                    "resolution.missing", "resolved_at is set but the issue has no resolution; resolvedAt/resolvedBy dropped",
-                    field="resolved_at", value=_wire(_ms(issue.resolved_at)),
+                    "resolution.missing",
+                    "resolved_at is set but the issue has no resolution; resolvedAt/resolvedBy dropped",
+                    field="resolved_at",
+                    value=_wire(_ms(issue.resolved_at)),
                     hint="Tracker takes resolvedAt only with a resolution; map the resolution (values.resolution)",
                 )
             else:
-                resolved_at = self._not_before(issue.resolved_at, self.created_at, "resolved_at", "created_at")
+                resolved_at = self._not_before(
+                    issue.resolved_at, self.created_at, "resolved_at", "created_at"
+                )
         candidates = [self.created_at] + [a.at for a in self.parts.activities]
         candidates += [t for t in (source_updated, resolved_at) if t is not None]
         updated_at = max(candidates)
         if source_updated is not None and updated_at > source_updated:
             self.scope.info(
-                "time.updated_extended", f"updatedAt moved from {_wire(source_updated)} to {_wire(updated_at)}",
-                field="updated_at", value=_wire(source_updated),
+                "time.updated_extended",
+                f"updatedAt moved from {_wire(source_updated)} to {_wire(updated_at)}",
+                field="updated_at",
+                value=_wire(source_updated),
                 hint="a comment, file, worklog, link or the resolution is later than the issue's last update",
             )
         updated_by = self._updated_by()
@@ -573,12 +662,17 @@ class _IssueBuilder:
             return latest.by
         return self.created_by
 
-    def _resolution(self, resolution: str, resolved_at: datetime | None, updated_at: datetime, updated_by: str | None) -> None:
+    def _resolution(
+        self, resolution: str, resolved_at: datetime | None, updated_at: datetime, updated_by: str | None
+    ) -> None:
         body = self.parts.body
         if resolved_at is None:
             self.scope.warning(
-                "resolution.no_date", f"resolution {resolution!r} has no resolved_at; the issue's updatedAt is used",
-                field="resolved_at", value=None, hint="map the source's resolution date column to resolved_at",
+                "resolution.no_date",
+                f"resolution {resolution!r} has no resolved_at; the issue's updatedAt is used",
+                field="resolved_at",
+                value=None,
+                hint="map the source's resolution date column to resolved_at",
             )
             resolved_at = updated_at
         resolved_by = updated_by
@@ -608,13 +702,18 @@ class _IssueBuilder:
             if draft is None:
                 loose.extend(files)
                 continue
-            draft.planned.attachments = self._attachments(files, draft.created_at, "the comment's createdAt", draft.author)
+            draft.planned.attachments = self._attachments(
+                files, draft.created_at, "the comment's createdAt", draft.author
+            )
             drafts.append(draft)
         for comment_id, files in by_comment.items():
             for att, path in files:
                 self.scope.warning(
-                    "attachment.comment_missing", f"file {att.filename!r} belongs to comment {comment_id!r}, which the issue does not have",
-                    field=f"{path}.comment_id", value=comment_id, where=att.source,
+                    "attachment.comment_missing",
+                    f"file {att.filename!r} belongs to comment {comment_id!r}, which the issue does not have",
+                    field=f"{path}.comment_id",
+                    value=comment_id,
+                    where=att.source,
                     hint="the file is attached to the issue instead",
                 )
                 loose.append((att, path))
@@ -623,13 +722,18 @@ class _IssueBuilder:
     def _comment(self, index: int, comment: Comment) -> _CommentDraft | None:
         prefix, where = f"comments[{index}]", comment.source
         author = self._user(comment.author, f"{prefix}.author", where)
-        created = self._not_before(comment.created_at, self.created_at, f"{prefix}.created_at", "the issue's createdAt", where)
+        created = self._not_before(
+            comment.created_at, self.created_at, f"{prefix}.created_at", "the issue's createdAt", where
+        )
         text = self.t.convert_text(comment.text or "", self.scope, f"{prefix}.text", where)
         if not text.strip():
             files = len(comment.attachments)
             self.scope.warning(
-                "comment.empty", "the comment has no text and is skipped" + (" (its files go to the issue)" if files else ""),
-                field=f"{prefix}.text", where=where, hint="Tracker does not accept comments without text",
+                "comment.empty",
+                "the comment has no text and is skipped" + (" (its files go to the issue)" if files else ""),
+                field=f"{prefix}.text",
+                where=where,
+                hint="Tracker does not accept comments without text",
             )
             return None
         text = self._attributed(text, author, comment.author)
@@ -637,8 +741,14 @@ class _IssueBuilder:
         body: dict[str, Any] = {"text": text, "createdAt": _wire(created), "createdBy": author.login}
         self.parts.activities.append(_Activity(created, author.login))
         if comment.updated_at is not None:
-            updated = self._not_before(comment.updated_at, created, f"{prefix}.updated_at", "the comment's createdAt", where)
-            editor = self._user(comment.updated_by, f"{prefix}.updated_by", where).login if comment.updated_by else author.login
+            updated = self._not_before(
+                comment.updated_at, created, f"{prefix}.updated_at", "the comment's createdAt", where
+            )
+            editor = (
+                self._user(comment.updated_by, f"{prefix}.updated_by", where).login
+                if comment.updated_by
+                else author.login
+            )
             body["updatedAt"] = _wire(updated)
             body["updatedBy"] = editor
             self.parts.activities.append(_Activity(updated, editor))
@@ -650,7 +760,9 @@ class _IssueBuilder:
     # ------------------------------------------------------------------ attachments
 
     def _issue_attachments(self, loose: list[tuple[Attachment, str]]) -> list[PlannedAttachment]:
-        files = [(a, f"attachments[{i}]") for i, a in enumerate(self.issue.attachments) if a.comment_id is None]
+        files = [
+            (a, f"attachments[{i}]") for i, a in enumerate(self.issue.attachments) if a.comment_id is None
+        ]
         return self._attachments(files + loose, self.created_at, "the issue's createdAt", self.created_by)
 
     def _attachments(
@@ -670,19 +782,34 @@ class _IssueBuilder:
         filename = (att.filename or "").strip() or Path(att.location or "").name
         if len(filename) > MAX_FILENAME:
             self.scope.error(
-                "attachment.name_too_long", f"the file name has {len(filename)} characters (Tracker allows {MAX_FILENAME})",
-                field=f"{path}.filename", value=filename[:60] + "…", where=where, hint="rename the file in the export",
+                "attachment.name_too_long",
+                f"the file name has {len(filename)} characters (Tracker allows {MAX_FILENAME})",
+                field=f"{path}.filename",
+                value=filename[:60] + "…",
+                where=where,
+                hint="rename the file in the export",
             )
         found = self.t.files.resolve(att)
         if isinstance(found, FileProblem):
-            self.scope.error(found.kind, found.message, field=f"{path}.location", value=att.location, where=where, hint=found.hint)
+            self.scope.error(
+                found.kind,
+                found.message,
+                field=f"{path}.location",
+                value=att.location,
+                where=where,
+                hint=found.hint,
+            )
             return None
         self._check_size(att, found.size, path)
         fingerprint = (filename, found.size, found.sha256)
         if fingerprint in self._files_seen:
             self.scope.warning(
-                "attachment.duplicate", f"{filename!r} ({found.size} bytes) is attached twice; imported once",
-                field=path, value=filename, where=where, hint="same name, size and SHA-256 as an earlier file of the issue",
+                "attachment.duplicate",
+                f"{filename!r} ({found.size} bytes) is attached twice; imported once",
+                field=path,
+                value=filename,
+                where=where,
+                hint="same name, size and SHA-256 as an earlier file of the issue",
             )
             return None
         self._files_seen.add(fingerprint)
@@ -702,8 +829,12 @@ class _IssueBuilder:
     def _check_size(self, att: Attachment, actual: int, path: str) -> None:
         if att.size is not None and att.size != actual:
             self.scope.warning(
-                "attachment.size_mismatch", f"the export says {att.size} bytes, the file has {actual}",
-                field=f"{path}.size", value=att.size, where=att.source, hint="the file may be truncated or a different version",
+                "attachment.size_mismatch",
+                f"the export says {att.size} bytes, the file has {actual}",
+                field=f"{path}.size",
+                value=att.size,
+                where=att.source,
+                hint="the file may be truncated or a different version",
             )
 
     # ------------------------------------------------------------------ worklogs
@@ -720,14 +851,24 @@ class _IssueBuilder:
         prefix, where = f"worklogs[{index}]", worklog.source
         if worklog.duration.total_seconds() <= 0:
             self.scope.warning(
-                "worklog.empty", f"the worklog's duration is {worklog.duration}; skipped",
-                field=f"{prefix}.duration", value=str(worklog.duration), where=where, hint="Tracker needs a positive duration",
+                "worklog.empty",
+                f"the worklog's duration is {worklog.duration}; skipped",
+                field=f"{prefix}.duration",
+                value=str(worklog.duration),
+                where=where,
+                hint="Tracker needs a positive duration",
             )
             return None
         author = self._user(worklog.author, f"{prefix}.author", where).login
         start = _ms(worklog.start)
         self._check_future(start, f"{prefix}.start", where)
-        created = self._not_before(worklog.created_at or start, self.created_at, f"{prefix}.created_at", "the issue's createdAt", where)
+        created = self._not_before(
+            worklog.created_at or start,
+            self.created_at,
+            f"{prefix}.created_at",
+            "the issue's createdAt",
+            where,
+        )
         self.parts.activities.append(_Activity(created, author))
         body: dict[str, Any] = {
             "start": _wire(start),
@@ -746,7 +887,14 @@ class _IssueBuilder:
         for index, link in enumerate(self.issue.links):
             self._link(index, link, planned)
         if self.issue.parent_key:
-            self._add_link(planned, self.issue.parent_key, PARENT_RELATIONSHIP, self.created_at, self.created_by, "parent")
+            self._add_link(
+                planned,
+                self.issue.parent_key,
+                PARENT_RELATIONSHIP,
+                self.created_at,
+                self.created_by,
+                "parent",
+            )
         return list(planned.values())
 
     def _link(self, index: int, link: Link, planned: dict[str, PlannedLink]) -> None:
@@ -760,15 +908,26 @@ class _IssueBuilder:
             other, seen_here = link.from_key, INVERSE_RELATIONSHIP[relationship]
         else:
             self.scope.error(
-                "link.not_on_issue", f"link {link.from_key} -> {link.to_key} does not involve this issue",
-                field=prefix, value=f"{link.from_key} {link.relationship} {link.to_key}", where=where,
+                "link.not_on_issue",
+                f"link {link.from_key} -> {link.to_key} does not involve this issue",
+                field=prefix,
+                value=f"{link.from_key} {link.relationship} {link.to_key}",
+                where=where,
                 hint="the source adapter attached the link to the wrong issue",
             )
             return
         if other == key:
-            self.scope.warning("link.self", "the issue links to itself; skipped", field=prefix, value=other, where=where)
+            self.scope.warning(
+                "link.self", "the issue links to itself; skipped", field=prefix, value=other, where=where
+            )
             return
-        created = self._not_before(link.created_at or self.created_at, self.created_at, f"{prefix}.created_at", "the issue's createdAt", where)
+        created = self._not_before(
+            link.created_at or self.created_at,
+            self.created_at,
+            f"{prefix}.created_at",
+            "the issue's createdAt",
+            where,
+        )
         by = self._user(link.author, f"{prefix}.author", where).login if link.author else self.created_by
         self._add_link(planned, other, seen_here, created, by, prefix)
 
@@ -781,19 +940,31 @@ class _IssueBuilder:
         if mapped.target in INVERSE_RELATIONSHIP and mapped.target in self.target.link_relationships():
             return mapped.target
         self.scope.error(
-            "value.unknown_in_target", f"link relationship {mapped.target!r} is not one Tracker can import",
-            field=field_name, value=value, where=where,
+            "value.unknown_in_target",
+            f"link relationship {mapped.target!r} is not one Tracker can import",
+            field=field_name,
+            value=value,
+            where=where,
             hint=f"map it in values.link.map to one of: {', '.join(sorted(self.target.link_relationships()))}",
         )
         return None
 
     def _add_link(
-        self, planned: dict[str, PlannedLink], other: str, relationship: str, created: datetime, by: str | None, label: str
+        self,
+        planned: dict[str, PlannedLink],
+        other: str,
+        relationship: str,
+        created: datetime,
+        by: str | None,
+        label: str,
     ) -> None:
         if relationship not in self.target.link_relationships():
             self.scope.error(
-                "value.unknown_in_target", f"the target has no link type for {relationship!r}",
-                field=label, value=relationship, hint="add the link type in Tracker",
+                "value.unknown_in_target",
+                f"the target has no link type for {relationship!r}",
+                field=label,
+                value=relationship,
+                hint="add the link type in Tracker",
             )
             return
         source_id = canonical_link_id(self.issue.key, relationship, other)
@@ -801,5 +972,9 @@ class _IssueBuilder:
             return
         self.parts.activities.append(_Activity(created, by))
         planned[source_id] = PlannedLink(
-            source_id=source_id, to_source_key=other, relationship=relationship, created_at=_wire(created), created_by=by or ""
+            source_id=source_id,
+            to_source_key=other,
+            relationship=relationship,
+            created_at=_wire(created),
+            created_by=by or "",
         )

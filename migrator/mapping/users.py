@@ -124,15 +124,21 @@ class UserResolver:
             user = self._login_user(self.spec.fallback)
             if user is None:
                 return Resolution(
-                    None, UNKNOWN_LOGIN,
-                    f"users.fallback {self.spec.fallback!r} is not a Tracker user", tried,
+                    None,
+                    UNKNOWN_LOGIN,
+                    f"users.fallback {self.spec.fallback!r} is not a Tracker user",
+                    tried,
                 )
             return Resolution(
-                user.login, FALLBACK,
+                user.login,
+                FALLBACK,
                 f"no match ({'; '.join(tried) or 'no auto-match configured'}); users.fallback {user.login}",
-                tried, _dismissed(user),
+                tried,
+                _dismissed(user),
             )
-        return Resolution(None, UNRESOLVED, "; ".join(tried) or "no explicit map entry and no auto-match", tried)
+        return Resolution(
+            None, UNRESOLVED, "; ".join(tried) or "no explicit map entry and no auto-match", tried
+        )
 
     def _match(self, ref: UserRef, tried: list[str]) -> Resolution | None:
         explicit = self._explicit_match(ref, tried)
@@ -152,12 +158,17 @@ class UserResolver:
             user = self._login_user(login)
             if user is None:
                 return Resolution(
-                    None, UNKNOWN_LOGIN,
-                    f"users.map sends {label} {value!r} to {login!r}, which is not a Tracker user", tried,
+                    None,
+                    UNKNOWN_LOGIN,
+                    f"users.map sends {label} {value!r} to {login!r}, which is not a Tracker user",
+                    tried,
                 )
             return Resolution(
-                user.login, EXPLICIT,
-                f"users.map: {label} {value!r} -> {user.login}" + _dismissed_note(user), tried, _dismissed(user),
+                user.login,
+                EXPLICIT,
+                f"users.map: {label} {value!r} -> {user.login}" + _dismissed_note(user),
+                tried,
+                _dismissed(user),
             )
         tried.append("not in users.map")
         return None
@@ -177,8 +188,11 @@ class UserResolver:
         if len(candidates) == 1:
             user = candidates[0]
             return Resolution(
-                user.login, method,
-                f"{label} {value} matches Tracker user {user.login}" + _dismissed_note(user), tried, _dismissed(user),
+                user.login,
+                method,
+                f"{label} {value} matches Tracker user {user.login}" + _dismissed_note(user),
+                tried,
+                _dismissed(user),
             )
         if candidates:
             logins = ", ".join(sorted(u.login for u in candidates))

@@ -67,30 +67,38 @@ class ValueMapper:
         where = f"values.{field}"
         if vmap.unmapped == "default":
             report(
-                Severity.WARNING, "value.defaulted",
+                Severity.WARNING,
+                "value.defaulted",
                 f"{field} {value!r} is not in {where}.map; the default {vmap.default!r} is used",
-                value, f"add {value!r} to {where}.map to choose its Tracker value",
+                value,
+                f"add {value!r} to {where}.map to choose its Tracker value",
             )
             return MappedValue(vmap.default, DEFAULT)
         if vmap.unmapped == "keep":
             report(
-                Severity.WARNING, "value.kept",
+                Severity.WARNING,
+                "value.kept",
                 f"{field} {value!r} is not in {where}.map and is sent unchanged",
-                value, f"add {value!r} to {where}.map if Tracker calls it differently",
+                value,
+                f"add {value!r} to {where}.map if Tracker calls it differently",
             )
             return MappedValue(value, KEPT)
         if vmap.unmapped == "ignore":
             report(
-                Severity.WARNING, "value.ignored",
+                Severity.WARNING,
+                "value.ignored",
                 f"{field} {value!r} is not in {where}.map and is left out",
-                value, f"add {value!r} to {where}.map to migrate it",
+                value,
+                f"add {value!r} to {where}.map to migrate it",
             )
             return MappedValue(None, IGNORED)
         known = ", ".join(repr(k) for k in list(vmap.map)[:10]) or "none"
         report(
-            Severity.ERROR, "value.unmapped",
+            Severity.ERROR,
+            "value.unmapped",
             f"{field} {value!r} is not in {where}.map (unmapped: error)",
-            value, f"add it to {where}.map, or set {where}.unmapped to default/keep/ignore (mapped so far: {known})",
+            value,
+            f"add it to {where}.map, or set {where}.unmapped to default/keep/ignore (mapped so far: {known})",
         )
         return MappedValue(None, UNMAPPED)
 

@@ -69,7 +69,7 @@ def report_path(path: Path, default_name: str) -> Path:
     return path / default_name if path.is_dir() else path
 
 
-def write_atomically(target: Path, write: Callable[[Path], None]) -> Path:
+def write_atomically(target: Path, write: Callable[[Path], object]) -> Path:
     """Let ``write`` fill a sibling temporary file, then move it over ``target`` in one step.
 
     A reader never sees half a report, and a failed write leaves no partial file behind.

@@ -100,7 +100,9 @@ class SandboxApp:
                 return self._fault(request, fault, committed=True)
         return response
 
-    def _handle(self, request: Request, kind: str, handler: Callable[..., Response], args: dict[str, Any]) -> Response:
+    def _handle(
+        self, request: Request, kind: str, handler: Callable[..., Response], args: dict[str, Any]
+    ) -> Response:
         api = args.pop("api")
         try:
             user = self.state.credentials.authenticate(request.headers)
@@ -120,14 +122,18 @@ class SandboxApp:
         headers = {}
         if fault.retry_after is not None and self.config.retry_after_header:
             headers["Retry-After"] = retry_after_header(fault.retry_after)
-        messages = {429: "Too many requests: the rate limit is exceeded, try again later",
-                    503: "The API service is temporarily unavailable"}
-        message = messages.get(fault.status, "Internal service error. Try resending your request in a few minutes")
+        messages = {
+            429: "Too many requests: the rate limit is exceeded, try again later",
+            503: "The API service is temporarily unavailable",
+        }
+        message = messages.get(
+            fault.status, "Internal service error. Try resending your request in a few minutes"
+        )
         return _error(ApiError(fault.status, message, headers=headers))
 
     # --- control ---
     def _control(self, request: Request, path: str) -> Response:
-        action = path[len(CONTROL_PREFIX):].strip("/")
+        action = path[len(CONTROL_PREFIX) :].strip("/")
         try:
             if action == "health":
                 return self._json({"status": "ok", "org_id": self.state.org.id})
@@ -187,4 +193,6 @@ class SandboxApp:
         pending = settings.pop("fail_next", None) or []
         faults.update(**settings)
         for item in pending if isinstance(pending, list) else [pending]:
-            faults.fail_next(str(item["kind"]), int(item.get("n", 1)), item.get("mode", "drop"), item.get("status"))
+            faults.fail_next(
+                str(item["kind"]), int(item.get("n", 1)), item.get("mode", "drop"), item.get("status")
+            )

@@ -47,9 +47,13 @@ class Credentials:
         return user
 
     def _check_org(self, org_header: str | None, cloud_header: str | None) -> None:
-        given = [v.strip() for v in (org_header, cloud_header) if v and v.strip() and v.strip() != PLACEHOLDER_ORG]
+        given = [
+            v.strip() for v in (org_header, cloud_header) if v and v.strip() and v.strip() != PLACEHOLDER_ORG
+        ]
         if not given:
-            raise ApiError(self.missing_org_status, "Organization is not specified: send X-Org-ID or X-Cloud-Org-ID")
+            raise ApiError(
+                self.missing_org_status, "Organization is not specified: send X-Org-ID or X-Cloud-Org-ID"
+            )
         if given[0] not in self.org_ids:
             raise ApiError(self.wrong_org_status, f"Organization {given[0]!r} is not this organization")
 
@@ -72,8 +76,9 @@ def setup_credentials(org: Org, cfg: SandboxConfig) -> tuple[Org, Credentials]:
     if not admin.admin:
         org = _with_admin(org, admin.login)
         tokens = {t: org.user_index.by_login[u.login] for t, u in tokens.items()}
-    return org, Credentials(tokens, admin_token, frozenset(org.org_ids()), cfg.missing_org_status,
-                            cfg.wrong_org_status)
+    return org, Credentials(
+        tokens, admin_token, frozenset(org.org_ids()), cfg.missing_org_status, cfg.wrong_org_status
+    )
 
 
 def _existing_admin_token(org: Org, token_logins: dict[str, str]) -> str | None:
@@ -90,5 +95,8 @@ def _with_admin(org: Org, login: str) -> Org:
         users = [dataclasses.replace(u, admin=True) if u.login == login else u for u in org.users]
     else:
         uid = max((u.uid for u in org.users), default=1_100_000_000_000_000) + 1
-        users = [*org.users, User(uid, login, f"{login}@example.com", "Sandbox Admin", "Sandbox", "Admin", admin=True)]
+        users = [
+            *org.users,
+            User(uid, login, f"{login}@example.com", "Sandbox Admin", "Sandbox", "Admin", admin=True),
+        ]
     return dataclasses.replace(org, users=users)

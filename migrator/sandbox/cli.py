@@ -24,40 +24,85 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 = any free port)")
     parser.add_argument("--data", metavar="FILE", help="SQLite file keeping everything (default: in memory)")
-    parser.add_argument("--fixture", metavar="FILE", help="org fixture / target snapshot, YAML or JSON "
-                                                          "(default: the bundled demo org)")
-    parser.add_argument("--admin-token", metavar="TOKEN", help="make TOKEN an administrator's token "
-                                                               "(needed for a snapshot, which has no tokens)")
-    parser.add_argument("--admin-login", metavar="LOGIN", default="admin",
-                        help="who --admin-token belongs to (created if missing; default admin)")
+    parser.add_argument(
+        "--fixture",
+        metavar="FILE",
+        help="org fixture / target snapshot, YAML or JSON (default: the bundled demo org)",
+    )
+    parser.add_argument(
+        "--admin-token",
+        metavar="TOKEN",
+        help="make TOKEN an administrator's token (needed for a snapshot, which has no tokens)",
+    )
+    parser.add_argument(
+        "--admin-login",
+        metavar="LOGIN",
+        default="admin",
+        help="who --admin-token belongs to (created if missing; default admin)",
+    )
     knobs = parser.add_argument_group("load and fault knobs")
     knobs.add_argument("--latency-ms", type=float, default=0.0, help="added latency per request")
-    knobs.add_argument("--rate-limit", type=float, metavar="RPS", help="token-bucket limit; excess -> 429 + Retry-After")
+    knobs.add_argument(
+        "--rate-limit", type=float, metavar="RPS", help="token-bucket limit; excess -> 429 + Retry-After"
+    )
     knobs.add_argument("--rate-limit-burst", type=int, metavar="N", help="bucket size (default max(1, RPS))")
-    knobs.add_argument("--fault-rate", type=float, default=0.0, help="share of requests answered 500/503 unprocessed")
-    knobs.add_argument("--drop-rate", type=float, default=0.0, help="share of requests whose connection is dropped "
-                                                                     "unprocessed")
-    knobs.add_argument("--commit-then-fail-rate", type=float, default=0.0,
-                       help="share of writes committed and then answered 500")
-    knobs.add_argument("--commit-then-drop-rate", type=float, default=0.0,
-                       help="share of writes committed and then dropped without any response")
-    knobs.add_argument("--fault-kinds", metavar="K1,K2", help="restrict faults to these request kinds "
-                                                              "(e.g. issue_import,comment_import; groups: write, import)")
+    knobs.add_argument(
+        "--fault-rate", type=float, default=0.0, help="share of requests answered 500/503 unprocessed"
+    )
+    knobs.add_argument(
+        "--drop-rate",
+        type=float,
+        default=0.0,
+        help="share of requests whose connection is dropped unprocessed",
+    )
+    knobs.add_argument(
+        "--commit-then-fail-rate",
+        type=float,
+        default=0.0,
+        help="share of writes committed and then answered 500",
+    )
+    knobs.add_argument(
+        "--commit-then-drop-rate",
+        type=float,
+        default=0.0,
+        help="share of writes committed and then dropped without any response",
+    )
+    knobs.add_argument(
+        "--fault-kinds",
+        metavar="K1,K2",
+        help="restrict faults to these request kinds "
+        "(e.g. issue_import,comment_import; groups: write, import)",
+    )
     knobs.add_argument("--fault-seed", type=int, help="seed for deterministic faults")
     knobs.add_argument("--max-file-size", type=int, metavar="BYTES", help="413 above this (default 1 GiB)")
-    parser.add_argument("--set", dest="settings", action="append", default=[], metavar="NAME=VALUE",
-                        help="any other sandbox setting, e.g. --set date_window_status=400 (see docs/sandbox.md)")
+    parser.add_argument(
+        "--set",
+        dest="settings",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="any other sandbox setting, e.g. --set date_window_status=400 (see docs/sandbox.md)",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request")
 
 
 def config_from_args(args: argparse.Namespace) -> SandboxConfig:
     values: dict[str, Any] = {
-        "fixture": args.fixture, "data": args.data, "admin_token": args.admin_token, "admin_login": args.admin_login,
-        "latency_ms": args.latency_ms, "rate_limit": args.rate_limit, "rate_limit_burst": args.rate_limit_burst,
-        "fault_rate": args.fault_rate, "drop_rate": args.drop_rate,
-        "commit_then_fail_rate": args.commit_then_fail_rate, "commit_then_drop_rate": args.commit_then_drop_rate,
-        "fault_seed": args.fault_seed, "verbose": args.verbose,
-        "fault_kinds": frozenset(k.strip() for k in args.fault_kinds.split(",") if k.strip()) if args.fault_kinds
+        "fixture": args.fixture,
+        "data": args.data,
+        "admin_token": args.admin_token,
+        "admin_login": args.admin_login,
+        "latency_ms": args.latency_ms,
+        "rate_limit": args.rate_limit,
+        "rate_limit_burst": args.rate_limit_burst,
+        "fault_rate": args.fault_rate,
+        "drop_rate": args.drop_rate,
+        "commit_then_fail_rate": args.commit_then_fail_rate,
+        "commit_then_drop_rate": args.commit_then_drop_rate,
+        "fault_seed": args.fault_seed,
+        "verbose": args.verbose,
+        "fault_kinds": frozenset(k.strip() for k in args.fault_kinds.split(",") if k.strip())
+        if args.fault_kinds
         else None,
     }
     if args.max_file_size is not None:
@@ -87,8 +132,10 @@ def serve(args: argparse.Namespace) -> int:
     try:
         server = SandboxServer(config_from_args(args), host=args.host, port=args.port)
     except OSError as exc:
-        raise MigratorError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
-                            hint="is another sandbox running? choose another --port (0 = any free port)") from exc
+        raise MigratorError(
+            f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
+            hint="is another sandbox running? choose another --port (0 = any free port)",
+        ) from exc
     print_banner(server)
     restore = _stop_on_signals()
     try:
@@ -118,7 +165,9 @@ def _stop_on_signals() -> Callable[[], None]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m migrator.sandbox", description="Run the Tracker sandbox.")
+    parser = argparse.ArgumentParser(
+        prog="python -m migrator.sandbox", description="Run the Tracker sandbox."
+    )
     add_serve_arguments(parser)
     args = parser.parse_args(argv)
     try:

@@ -66,9 +66,13 @@ class SandboxState:
                     self.store.put_queue(queue.key, queue.id, queue_to_dict(queue))
             return org
         if self.cfg.fixture is not None and org_to_dict(load_org(self.cfg.fixture)) != stored:
-            raise ConfigError(str(self.cfg.data), [
-                "this data file was seeded from a different fixture; use a new --data file, or start "
-                "without --fixture to keep using the stored org"])
+            raise ConfigError(
+                str(self.cfg.data),
+                [
+                    "this data file was seeded from a different fixture; use a new --data file, or start "
+                    "without --fixture to keep using the stored org"
+                ],
+            )
         return build_org(stored, str(self.cfg.data))
 
     def _credentials(self, seed: Org) -> tuple[Org, Credentials]:
@@ -82,8 +86,10 @@ class SandboxState:
         return org, credentials
 
     def _load_queues(self) -> dict[str, LiveQueue]:
-        return {data["key"]: LiveQueue(queue_from_dict(self.org, data), version, deleted)
-                for data, version, deleted in self.store.queues(include_deleted=True)}
+        return {
+            data["key"]: LiveQueue(queue_from_dict(self.org, data), version, deleted)
+            for data, version, deleted in self.store.queues(include_deleted=True)
+        }
 
     # --- lookups ---
     def queue(self, key: str) -> Queue | None:
@@ -101,8 +107,14 @@ class SandboxState:
             return None
         found = self.queue(str(value))
         if found is None:
-            found = next((lq.queue for lq in self.queues.values()
-                          if not lq.deleted and str(lq.queue.id) == str(value)), None)
+            found = next(
+                (
+                    lq.queue
+                    for lq in self.queues.values()
+                    if not lq.deleted and str(lq.queue.id) == str(value)
+                ),
+                None,
+            )
         return found
 
     def find_issue(self, ref: str) -> IssueRow | None:
@@ -121,16 +133,29 @@ class SandboxState:
         if draft.unique is not None:
             existing = store.issue_by_unique(draft.unique)
             if existing is not None:
-                raise ApiError(409, f"An issue with unique {draft.unique!r} already exists: {existing.key}",
-                               field="unique")
+                raise ApiError(
+                    409,
+                    f"An issue with unique {draft.unique!r} already exists: {existing.key}",
+                    field="unique",
+                )
         queue_key = draft.queue.key
         number = draft.number if draft.number is not None else store.next_issue_number(queue_key)
         key = f"{queue_key}-{number}"
         if draft.number is not None and store.issue_by_key(key) is not None:
             raise ApiError(409, f"Issue key {key} is already taken", field="key")
         seq = store.next_issue_seq()
-        issue = IssueRow(seq, hex_id("issue", seq), key, queue_key, number, draft.unique, draft.created_at,
-                         draft.updated_at, 1, draft.data)
+        issue = IssueRow(
+            seq,
+            hex_id("issue", seq),
+            key,
+            queue_key,
+            number,
+            draft.unique,
+            draft.created_at,
+            draft.updated_at,
+            1,
+            draft.data,
+        )
         store.insert_issue(issue)
         return issue
 
@@ -162,7 +187,9 @@ class Ctx:
 
     @cached_property
     def ser(self) -> Serializer:
-        return Serializer(f"{self.request.host_url.rstrip('/')}/{self.api}", self.state.org, self.state.queue_any)
+        return Serializer(
+            f"{self.request.host_url.rstrip('/')}/{self.api}", self.state.org, self.state.queue_any
+        )
 
     @cached_property
     def check(self) -> Checker:
@@ -183,12 +210,17 @@ class Ctx:
 
     def require_import_rights(self) -> None:
         if self.cfg.import_requires_admin and not self.user.admin:
-            raise ApiError(403, f"User {self.user.login!r} is not an administrator: import requests "
-                                "can only be made by an administrator")
+            raise ApiError(
+                403,
+                f"User {self.user.login!r} is not an administrator: import requests "
+                "can only be made by an administrator",
+            )
 
     def require_admin(self, what: str) -> None:
         if not self.user.admin:
-            raise ApiError(403, f"User {self.user.login!r} is not an administrator: {what} needs administrator rights")
+            raise ApiError(
+                403, f"User {self.user.login!r} is not an administrator: {what} needs administrator rights"
+            )
 
     def issue(self, ref: str) -> IssueRow:
         issue = self.state.find_issue(ref)
@@ -202,7 +234,9 @@ class Ctx:
             return None
         match = _IF_MATCH.match(raw.strip())
         if match is None:
-            raise ApiError(self.cfg.validation_status, f"version must be a number, got {raw!r}", field="version")
+            raise ApiError(
+                self.cfg.validation_status, f"version must be a number, got {raw!r}", field="version"
+            )
         return int(match.group(1))
 
     def upload(self) -> tuple[bytes, str | None, str | None]:
@@ -218,8 +252,11 @@ class Ctx:
         except RequestEntityTooLarge as exc:
             raise too_big from exc
         if len(parts) != 1:
-            raise ApiError(self.cfg.validation_status,
-                           f"Expected exactly one file in a multipart/form-data body, got {len(parts)}", field="file")
+            raise ApiError(
+                self.cfg.validation_status,
+                f"Expected exactly one file in a multipart/form-data body, got {len(parts)}",
+                field="file",
+            )
         storage = parts[0][1]
         content = storage.read()
         if len(content) > limit:

@@ -17,11 +17,26 @@ from typing import Any, Literal
 
 from migrator.sandbox.config import SandboxConfig
 
-WRITE_KINDS = frozenset({
-    "issue_import", "comment_import", "link_import", "attachment_import", "comment_attachment_import",
-    "worklog_import", "create", "patch", "comment_create", "link_create", "attachment_create", "upload",
-    "worklog_create", "queue_create", "queue_delete", "queue_restore",
-})
+WRITE_KINDS = frozenset(
+    {
+        "issue_import",
+        "comment_import",
+        "link_import",
+        "attachment_import",
+        "comment_attachment_import",
+        "worklog_import",
+        "create",
+        "patch",
+        "comment_create",
+        "link_create",
+        "attachment_create",
+        "upload",
+        "worklog_create",
+        "queue_create",
+        "queue_delete",
+        "queue_restore",
+    }
+)
 KIND_GROUPS = {"*", "any", "write", "read", "import"}
 FAIL_MODES = ("fail", "drop", "fail_before", "drop_before", "rate_limit")
 Mode = Literal["fail", "drop", "fail_before", "drop_before", "rate_limit"]
@@ -42,9 +57,18 @@ class FaultSettings:
 
     @classmethod
     def from_config(cls, cfg: SandboxConfig) -> FaultSettings:
-        return cls(cfg.latency_ms, cfg.rate_limit, cfg.rate_limit_burst, cfg.fault_rate, tuple(cfg.fault_statuses),
-                   cfg.drop_rate, cfg.commit_then_fail_rate, cfg.commit_then_drop_rate,
-                   frozenset(cfg.fault_kinds) if cfg.fault_kinds is not None else None, cfg.fault_seed)
+        return cls(
+            cfg.latency_ms,
+            cfg.rate_limit,
+            cfg.rate_limit_burst,
+            cfg.fault_rate,
+            tuple(cfg.fault_statuses),
+            cfg.drop_rate,
+            cfg.commit_then_fail_rate,
+            cfg.commit_then_drop_rate,
+            frozenset(cfg.fault_kinds) if cfg.fault_kinds is not None else None,
+            cfg.fault_seed,
+        )
 
 
 @dataclass(frozen=True)
@@ -69,7 +93,10 @@ def kind_matches(selector: frozenset[str] | set[str] | None, kind: str) -> bool:
         return True
     is_write = kind in WRITE_KINDS
     return any(
-        s == kind or s in ("*", "any") or (s == "write" and is_write) or (s == "read" and not is_write)
+        s == kind
+        or s in ("*", "any")
+        or (s == "write" and is_write)
+        or (s == "read" and not is_write)
         or (s == "import" and kind.endswith("_import"))
         for s in selector
     )
@@ -120,7 +147,9 @@ class FaultInjector:
         names = {f.name for f in fields(FaultSettings)}
         unknown = sorted(set(changes) - names)
         if unknown:
-            raise ValueError(f"unknown fault setting(s): {', '.join(unknown)}; known: {', '.join(sorted(names))}")
+            raise ValueError(
+                f"unknown fault setting(s): {', '.join(unknown)}; known: {', '.join(sorted(names))}"
+            )
         changes = _normalise(changes)
         with self._lock:
             for name, value in changes.items():
@@ -248,4 +277,3 @@ def _normalise(changes: dict[str, Any]) -> dict[str, Any]:
                 raise ValueError(f"{name} must be between 0 and 1, got {value}")
             out[name] = value
     return out
-

@@ -73,7 +73,9 @@ def build_org(raw: dict[str, Any], label: str = "<fixture>") -> Org:
     try:
         org = builder.build(raw)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise ConfigError(label, [*builder.problems, f"malformed fixture ({type(exc).__name__}: {exc})"]) from exc
+        raise ConfigError(
+            label, [*builder.problems, f"malformed fixture ({type(exc).__name__}: {exc})"]
+        ) from exc
     if builder.problems:
         raise ConfigError(label, builder.problems)
     return org
@@ -99,15 +101,32 @@ class _Builder:
         fields = [_field(item) for item in raw.get("fields") or []]
         self._unique("users", [u.login for u in users])
         self._unique("users (uid)", [u.uid for u in users])
-        for name, items in (("statuses", statuses), ("issue_types", types), ("priorities", priorities),
-                            ("resolutions", resolutions)):
+        for name, items in (
+            ("statuses", statuses),
+            ("issue_types", types),
+            ("priorities", priorities),
+            ("resolutions", resolutions),
+        ):
             self._unique(name, [i.key for i in items])
             self._unique(f"{name} (id)", [i.id for i in items])
         self._unique("link_types", [t.id for t in link_types])
         self._unique("fields", [f.id for f in fields])
-        org = Org(org_id, str(cloud) if cloud else None, users, statuses, types, priorities, resolutions,
-                  link_types, fields, [], tokens=_tokens(raw.get("tokens")))
-        org.queues = [self._queue(org, {"id": index + 1, **item}) for index, item in enumerate(raw.get("queues") or [])]
+        org = Org(
+            org_id,
+            str(cloud) if cloud else None,
+            users,
+            statuses,
+            types,
+            priorities,
+            resolutions,
+            link_types,
+            fields,
+            [],
+            tokens=_tokens(raw.get("tokens")),
+        )
+        org.queues = [
+            self._queue(org, {"id": index + 1, **item}) for index, item in enumerate(raw.get("queues") or [])
+        ]
         self._unique("queues", [q.key for q in org.queues])
         self._check_tokens(org)
         return org
@@ -119,7 +138,9 @@ class _Builder:
                 self.problems.append(f"{section}: {value!r} appears twice")
             seen.add(value)
 
-    def _items(self, raw: dict[str, Any], section: str, make: Callable[[int, dict[str, Any]], Any]) -> list[Any]:
+    def _items(
+        self, raw: dict[str, Any], section: str, make: Callable[[int, dict[str, Any]], Any]
+    ) -> list[Any]:
         items = raw.get(section) or []
         taken = {int(i["id"]) for i in items if isinstance(i, dict) and "id" in i}
         next_id = 1
@@ -169,8 +190,10 @@ class _Builder:
             resolutions={str(k): tuple(v or ()) for k, v in (item.get("resolutions") or {}).items()},
             components=tuple(self._component(c) for c in item.get("components") or []),
             versions=tuple(self._version(v) for v in item.get("versions") or []),
-            local_fields=tuple(_local_field(key, item.get("hex_id") or queue_hex_id(key), f)
-                               for f in item.get("local_fields") or []),
+            local_fields=tuple(
+                _local_field(key, item.get("hex_id") or queue_hex_id(key), f)
+                for f in item.get("local_fields") or []
+            ),
         )
         self._check_queue(org, where, queue)
         return queue
@@ -180,8 +203,10 @@ class _Builder:
             if org.status_index.by_key.get(status) is None:
                 self.problems.append(f"{where} workflow {workflow.id}: unknown status {status!r}")
         if workflow.initial not in workflow.statuses:
-            self.problems.append(f"{where} workflow {workflow.id}: initial status {workflow.initial!r} "
-                                 "is not one of its statuses")
+            self.problems.append(
+                f"{where} workflow {workflow.id}: initial status {workflow.initial!r} "
+                "is not one of its statuses"
+            )
         for type_key in workflow.types:
             if org.type_index.by_key.get(type_key) is None:
                 self.problems.append(f"{where} workflow {workflow.id}: unknown issue type {type_key!r}")
@@ -196,7 +221,9 @@ class _Builder:
         for type_key, allowed in queue.resolutions.items():
             for resolution in allowed:
                 if org.resolution_index.by_key.get(resolution) is None:
-                    self.problems.append(f"{where} resolutions[{type_key}]: unknown resolution {resolution!r}")
+                    self.problems.append(
+                        f"{where} resolutions[{type_key}]: unknown resolution {resolution!r}"
+                    )
 
     def _check_tokens(self, org: Org) -> None:
         for token, login in org.tokens.items():
@@ -211,8 +238,13 @@ class _Builder:
     def _version(self, item: dict[str, Any]) -> Version:
         vid = int(item.get("id") or self.next_version_id)
         self.next_version_id = max(self.next_version_id, vid) + 1
-        return Version(vid, str(item["name"]), str(item.get("description") or ""),
-                       bool(item.get("released", False)), bool(item.get("archived", False)))
+        return Version(
+            vid,
+            str(item["name"]),
+            str(item.get("description") or ""),
+            bool(item.get("released", False)),
+            bool(item.get("archived", False)),
+        )
 
 
 def queue_hex_id(key: str) -> str:
@@ -246,8 +278,13 @@ def _user(index: int, item: dict[str, Any]) -> User:
 
 
 def _status(index: int, item: dict[str, Any]) -> Status:
-    return Status(int(item["id"]), str(item["key"]), str(item.get("name") or item["key"]),
-                  str(item.get("type") or "new"), int(item.get("order") or (index + 1) * 100))
+    return Status(
+        int(item["id"]),
+        str(item["key"]),
+        str(item.get("name") or item["key"]),
+        str(item.get("type") or "new"),
+        int(item.get("order") or (index + 1) * 100),
+    )
 
 
 def _issue_type(index: int, item: dict[str, Any]) -> IssueType:
@@ -255,8 +292,12 @@ def _issue_type(index: int, item: dict[str, Any]) -> IssueType:
 
 
 def _priority(index: int, item: dict[str, Any]) -> Priority:
-    return Priority(int(item["id"]), str(item["key"]), str(item.get("name") or item["key"]),
-                    int(item.get("order") or index + 1))
+    return Priority(
+        int(item["id"]),
+        str(item["key"]),
+        str(item.get("name") or item["key"]),
+        int(item.get("order") or index + 1),
+    )
 
 
 def _resolution(index: int, item: dict[str, Any]) -> Resolution:
@@ -264,30 +305,46 @@ def _resolution(index: int, item: dict[str, Any]) -> Resolution:
 
 
 def _link_type(index: int, item: dict[str, Any]) -> LinkType:
-    return LinkType(str(item["id"]), str(item.get("inward") or item["id"]), str(item.get("outward") or item["id"]))
+    return LinkType(
+        str(item["id"]), str(item.get("inward") or item["id"]), str(item.get("outward") or item["id"])
+    )
 
 
 def _field(item: dict[str, Any]) -> Field:
     fid = str(item.get("id") or item["key"])
     options = item.get("options")
-    return Field(fid, str(item.get("key") or fid), str(item.get("name") or fid),
-                 dict(item.get("schema") or {"type": "string"}),
-                 tuple(options) if options else None, bool(item.get("readonly", False)))
+    return Field(
+        fid,
+        str(item.get("key") or fid),
+        str(item.get("name") or fid),
+        dict(item.get("schema") or {"type": "string"}),
+        tuple(options) if options else None,
+        bool(item.get("readonly", False)),
+    )
 
 
 def _local_field(queue_key: str, hex_id: str, item: dict[str, Any]) -> Field:
     key = str(item["key"])
     options = item.get("options")
-    return Field(str(item.get("id") or f"{hex_id}--{key}"), key, str(item.get("name") or key),
-                 dict(item.get("schema") or {"type": "string"}), tuple(options) if options else None,
-                 bool(item.get("readonly", False)))
+    return Field(
+        str(item.get("id") or f"{hex_id}--{key}"),
+        key,
+        str(item.get("name") or key),
+        dict(item.get("schema") or {"type": "string"}),
+        tuple(options) if options else None,
+        bool(item.get("readonly", False)),
+    )
 
 
 def _workflow(item: dict[str, Any]) -> Workflow:
     statuses = tuple(str(s) for s in item.get("statuses") or [])
-    return Workflow(str(item["id"]), str(item.get("name") or item["id"]),
-                    str(item.get("initial") or (statuses[0] if statuses else "")),
-                    statuses, tuple(str(t) for t in item.get("types") or []))
+    return Workflow(
+        str(item["id"]),
+        str(item.get("name") or item["id"]),
+        str(item.get("initial") or (statuses[0] if statuses else "")),
+        statuses,
+        tuple(str(t) for t in item.get("types") or []),
+    )
 
 
 def org_to_dict(org: Org, queues: Iterable[Queue] | None = None) -> dict[str, Any]:
@@ -295,8 +352,9 @@ def org_to_dict(org: Org, queues: Iterable[Queue] | None = None) -> dict[str, An
     return {
         "org": {"id": org.id, "cloud_org_id": org.cloud_org_id},
         "users": [_user_dict(u) for u in org.users],
-        "statuses": [{"id": s.id, "key": s.key, "name": s.name, "type": s.type, "order": s.order}
-                     for s in org.statuses],
+        "statuses": [
+            {"id": s.id, "key": s.key, "name": s.name, "type": s.type, "order": s.order} for s in org.statuses
+        ],
         "issue_types": [{"id": t.id, "key": t.key, "name": t.name} for t in org.issue_types],
         "priorities": [{"id": p.id, "key": p.key, "name": p.name, "order": p.order} for p in org.priorities],
         "resolutions": [{"id": r.id, "key": r.key, "name": r.name} for r in org.resolutions],
@@ -308,9 +366,17 @@ def org_to_dict(org: Org, queues: Iterable[Queue] | None = None) -> dict[str, An
 
 
 def _user_dict(user: User) -> dict[str, Any]:
-    return {"uid": user.uid, "login": user.login, "email": user.email, "display": user.display,
-            "first_name": user.first_name, "last_name": user.last_name, "admin": user.admin,
-            "token": user.token, "dismissed": user.dismissed}
+    return {
+        "uid": user.uid,
+        "login": user.login,
+        "email": user.email,
+        "display": user.display,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "admin": user.admin,
+        "token": user.token,
+        "dismissed": user.dismissed,
+    }
 
 
 def _field_dict(item: Field) -> dict[str, Any]:
@@ -332,12 +398,28 @@ def queue_to_dict(queue: Queue) -> dict[str, Any]:
         "default_type": queue.default_type,
         "default_priority": queue.default_priority,
         "hex_id": queue.hex_id,
-        "workflows": [{"id": w.id, "name": w.name, "initial": w.initial, "statuses": list(w.statuses),
-                       "types": list(w.types)} for w in queue.workflows],
+        "workflows": [
+            {
+                "id": w.id,
+                "name": w.name,
+                "initial": w.initial,
+                "statuses": list(w.statuses),
+                "types": list(w.types),
+            }
+            for w in queue.workflows
+        ],
         "resolutions": {k: list(v) for k, v in queue.resolutions.items()},
         "components": [{"id": c.id, "name": c.name, "description": c.description} for c in queue.components],
-        "versions": [{"id": v.id, "name": v.name, "description": v.description, "released": v.released,
-                      "archived": v.archived} for v in queue.versions],
+        "versions": [
+            {
+                "id": v.id,
+                "name": v.name,
+                "description": v.description,
+                "released": v.released,
+                "archived": v.archived,
+            }
+            for v in queue.versions
+        ],
         "local_fields": [_field_dict(f) for f in queue.local_fields],
     }
 

@@ -95,7 +95,9 @@ class ScrollRegistry:
 
     def start(self, seqs: list[int], per_scroll: int, ttl_ms: int) -> tuple[str, _Scroll]:
         scroll_id = secrets.token_hex(12)
-        scroll = _Scroll(list(seqs), 0, per_scroll, ttl_ms, time.monotonic() + ttl_ms / 1000, secrets.token_hex(8))
+        scroll = _Scroll(
+            list(seqs), 0, per_scroll, ttl_ms, time.monotonic() + ttl_ms / 1000, secrets.token_hex(8)
+        )
         with self._lock:
             self._expire()
             self._scrolls[scroll_id] = scroll
@@ -106,7 +108,9 @@ class ScrollRegistry:
             self._expire()
             scroll = self._scrolls.get(scroll_id)
             if scroll is None:
-                raise ApiError(status, f"Scroll {scroll_id!r} does not exist or has expired", field="scrollId")
+                raise ApiError(
+                    status, f"Scroll {scroll_id!r} does not exist or has expired", field="scrollId"
+                )
             if token is not None and token != scroll.token:
                 raise ApiError(status, "scrollToken does not match the scroll", field="scrollToken")
             scroll.expires = time.monotonic() + scroll.ttl_ms / 1000

@@ -20,16 +20,42 @@ from migrator.sandbox.store import IssueRow, Store
 
 ONLY_ONE = "You can only use keys, a queue or a search query."
 QUERY_NAMES = {
-    "queue": "queue", "key": "key", "issue": "key", "unique": "unique", "status": "status", "type": "type",
-    "priority": "priority", "resolution": "resolution", "assignee": "assignee", "author": "createdBy",
-    "createdby": "createdBy", "created by": "createdBy", "updatedby": "updatedBy", "followers": "followers",
-    "tags": "tags", "tag": "tags", "components": "components", "component": "components",
-    "fix version": "fixVersions", "fixversions": "fixVersions", "affected version": "affectedVersions",
-    "affectedversions": "affectedVersions", "summary": "summary", "description": "description",
+    "queue": "queue",
+    "key": "key",
+    "issue": "key",
+    "unique": "unique",
+    "status": "status",
+    "type": "type",
+    "priority": "priority",
+    "resolution": "resolution",
+    "assignee": "assignee",
+    "author": "createdBy",
+    "createdby": "createdBy",
+    "created by": "createdBy",
+    "updatedby": "updatedBy",
+    "followers": "followers",
+    "tags": "tags",
+    "tag": "tags",
+    "components": "components",
+    "component": "components",
+    "fix version": "fixVersions",
+    "fixversions": "fixVersions",
+    "affected version": "affectedVersions",
+    "affectedversions": "affectedVersions",
+    "summary": "summary",
+    "description": "description",
 }
-SORT_NAMES = {"key": "key", "created": "createdAt", "createdat": "createdAt", "updated": "updatedAt",
-              "updatedat": "updatedAt", "summary": "summary", "status": "status", "priority": "priority",
-              "type": "type"}
+SORT_NAMES = {
+    "key": "key",
+    "created": "createdAt",
+    "createdat": "createdAt",
+    "updated": "updatedAt",
+    "updatedat": "updatedAt",
+    "summary": "summary",
+    "status": "status",
+    "priority": "priority",
+    "type": "type",
+}
 _USER_FIELDS = ("assignee", "createdBy", "updatedBy", "resolvedBy", "followers", "access")
 _REF_FIELDS = ("status", "type", "priority", "resolution")
 _TEXT_FIELDS = ("summary", "description")
@@ -96,7 +122,9 @@ class CriteriaBuilder:
             name = text.lstrip("+-")
             mapped = SORT_NAMES.get(name.lower())
             if mapped is None:
-                raise self.bad("order", f"Cannot sort by {name!r}; use one of {', '.join(sorted(set(SORT_NAMES)))}")
+                raise self.bad(
+                    "order", f"Cannot sort by {name!r}; use one of {', '.join(sorted(set(SORT_NAMES)))}"
+                )
             out.append((mapped, descending))
         return out
 
@@ -166,12 +194,17 @@ class CriteriaBuilder:
             raise self.bad("query", "query must be a string")
         for name, values in parse_query(text, self.bad):
             if name.lower() == "sort by":
-                criteria.order += self.order([("-" if len(values) > 1 and values[1].upper() == "DESC" else "") + values[0]])
+                criteria.order += self.order(
+                    [("-" if len(values) > 1 and values[1].upper() == "DESC" else "") + values[0]]
+                )
                 continue
             mapped = QUERY_NAMES.get(name.lower()) or (name if self._known_field(name) else None)
             if mapped is None:
-                raise self.bad("query", f"Unknown field {name!r} in the query (the sandbox supports "
-                                        f"{', '.join(sorted({n.title() for n in QUERY_NAMES}))} and field ids)")
+                raise self.bad(
+                    "query",
+                    f"Unknown field {name!r} in the query (the sandbox supports "
+                    f"{', '.join(sorted({n.title() for n in QUERY_NAMES}))} and field ids)",
+                )
             self.add(criteria, mapped, values, "query")
 
     def _known_field(self, name: str) -> bool:
@@ -213,16 +246,21 @@ def _tokens(text: str, bad: Callable[[str, str], ApiError]) -> list[tuple[str, s
     return tokens
 
 
-def _values(tokens: list[tuple[str, str]], pos: int, sort: bool,
-            bad: Callable[[str, str], ApiError]) -> tuple[int, list[str]]:
+def _values(
+    tokens: list[tuple[str, str]], pos: int, sort: bool, bad: Callable[[str, str], ApiError]
+) -> tuple[int, list[str]]:
     values: list[str] = []
     while True:
         if pos >= len(tokens) or tokens[pos][0] not in ("word", "quoted"):
             raise bad("query", "A query clause needs a value after ':'")
         values.append(tokens[pos][1])
         pos += 1
-        if sort and pos < len(tokens) and tokens[pos][1].upper() in ("ASC", "DESC") and (
-                pos + 1 >= len(tokens) or tokens[pos + 1][0] != "colon"):
+        if (
+            sort
+            and pos < len(tokens)
+            and tokens[pos][1].upper() in ("ASC", "DESC")
+            and (pos + 1 >= len(tokens) or tokens[pos + 1][0] != "colon")
+        ):
             values.append(tokens[pos][1])
             pos += 1
         if pos < len(tokens) and tokens[pos][0] == "comma":
@@ -258,7 +296,9 @@ def _sort_key(issue: IssueRow, name: str) -> Any:
     return (value is None, value if value is not None else 0)
 
 
-def run_search(store: Store, criteria: Criteria, offset: int = 0, limit: int | None = None) -> tuple[list[IssueRow], int]:
+def run_search(
+    store: Store, criteria: Criteria, offset: int = 0, limit: int | None = None
+) -> tuple[list[IssueRow], int]:
     """Matching issues (the requested slice) and the total count."""
     clauses, params = [], []
     for column, values in (("queue", criteria.queues), ("key", criteria.keys), ("uniq", criteria.uniques)):

@@ -63,12 +63,46 @@ FIELD_KINDS: dict[str, str] = {
     "storyPoints": "number",
 }
 MARKUP_FIELDS = ("markupType", "descriptionRenderType")
-IMPORT_SPECIAL = ("queue", "summary", "createdAt", "createdBy", "updatedAt", "updatedBy", "resolvedAt",
-                  "resolvedBy", "resolution", "status", "type", "priority", "key", "unique")
-CREATE_SPECIAL = ("queue", "summary", "type", "priority", "unique", "parent", "attachmentIds",
-                  "descriptionAttachmentIds", "createdBy")
-PATCH_FORBIDDEN = ("queue", "key", "status", "resolution", "createdAt", "createdBy", "updatedAt", "updatedBy",
-                   "resolvedAt", "resolvedBy", "unique")
+IMPORT_SPECIAL = (
+    "queue",
+    "summary",
+    "createdAt",
+    "createdBy",
+    "updatedAt",
+    "updatedBy",
+    "resolvedAt",
+    "resolvedBy",
+    "resolution",
+    "status",
+    "type",
+    "priority",
+    "key",
+    "unique",
+)
+CREATE_SPECIAL = (
+    "queue",
+    "summary",
+    "type",
+    "priority",
+    "unique",
+    "parent",
+    "attachmentIds",
+    "descriptionAttachmentIds",
+    "createdBy",
+)
+PATCH_FORBIDDEN = (
+    "queue",
+    "key",
+    "status",
+    "resolution",
+    "createdAt",
+    "createdBy",
+    "updatedAt",
+    "updatedBy",
+    "resolvedAt",
+    "resolvedBy",
+    "unique",
+)
 USER_LIST_FIELDS = ("followers", "access", "votedBy", "favoritedBy")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -99,8 +133,14 @@ def field_kind(item: Field) -> str:
     items = str(item.schema.get("items", ""))
     if schema_type == "array":
         return "users" if items == "user" else "array"
-    return {"string": "string", "number": "number", "date": "date", "datetime": "datetime", "user": "user",
-            "boolean": "boolean"}.get(schema_type, "any")
+    return {
+        "string": "string",
+        "number": "number",
+        "date": "date",
+        "datetime": "datetime",
+        "user": "user",
+        "boolean": "boolean",
+    }.get(schema_type, "any")
 
 
 class Checker:
@@ -125,8 +165,9 @@ class Checker:
             raise ApiError(self.cfg.validation_status, "The request body must be a JSON object")
         return data
 
-    def reject_unknown(self, body: dict[str, Any], known: Iterable[str],
-                       extra: Callable[[str], bool] = lambda _name: False) -> None:
+    def reject_unknown(
+        self, body: dict[str, Any], known: Iterable[str], extra: Callable[[str], bool] = lambda _name: False
+    ) -> None:
         if not self.cfg.reject_unknown_fields:
             return
         allowed = set(known)
@@ -208,7 +249,9 @@ class Checker:
         return list(value)
 
     # --- values by kind ---
-    def convert(self, kind: str, name: str, value: Any, queue: Queue, options: tuple[Any, ...] | None = None) -> Any:
+    def convert(
+        self, kind: str, name: str, value: Any, queue: Queue, options: tuple[Any, ...] | None = None
+    ) -> Any:
         converted = self._convert(kind, name, value, queue)
         if options and kind in ("string", "array"):
             for item in converted if isinstance(converted, list) else [converted]:
@@ -263,7 +306,9 @@ class Checker:
             return None
         return self.org.field_index.by_id.get(name) or self.org.field_index.by_key.get(name)
 
-    def custom_value(self, name: str, value: Any, queue: Queue, allow_local: bool) -> tuple[str, str, Any] | None:
+    def custom_value(
+        self, name: str, value: Any, queue: Queue, allow_local: bool
+    ) -> tuple[str, str, Any] | None:
         """("fields"|"local", field id, stored value) for a global/local custom field, else None."""
         item = self.global_field(name)
         section = "fields"
@@ -281,20 +326,24 @@ class Checker:
     # --- windows ---
     def not_future(self, name: str, value: int) -> None:
         if value > self.now:
-            raise self.out_of_window(name, f"{format_ms(value)} is later than the current time {format_ms(self.now)}")
+            raise self.out_of_window(
+                name, f"{format_ms(value)} is later than the current time {format_ms(self.now)}"
+            )
 
     def within(self, name: str, value: int, low: int, high: int, window: str) -> None:
         if not low <= value <= high:
             raise self.out_of_window(
-                name, f"{format_ms(value)} is outside {window} [{format_ms(low)}, {format_ms(high)}]")
+                name, f"{format_ms(value)} is outside {window} [{format_ms(low)}, {format_ms(high)}]"
+            )
 
     def pair(self, body: dict[str, Any], names: tuple[str, ...]) -> bool:
         """All of ``names`` given (True), none given (False), or an error naming the missing one."""
         given = [n for n in names if body.get(n) is not None]
         if given and len(given) != len(names):
             missing = next(n for n in names if n not in given)
-            raise self.bad(missing, f"is required together with {', '.join(given)} "
-                                    f"({' + '.join(names)} go together)")
+            raise self.bad(
+                missing, f"is required together with {', '.join(given)} ({' + '.join(names)} go together)"
+            )
         return bool(given)
 
     # --- issue import ---
@@ -311,7 +360,9 @@ class Checker:
         if self.pair(body, ("resolution", "resolvedAt", "resolvedBy")):
             data["resolution"] = self.resolution(body["resolution"], queue, type_key)
             resolved_at = self.when("resolvedAt", body["resolvedAt"])
-            self.within("resolvedAt", resolved_at, created_at, updated_at, "the issue's [createdAt, updatedAt]")
+            self.within(
+                "resolvedAt", resolved_at, created_at, updated_at, "the issue's [createdAt, updatedAt]"
+            )
             data.update(resolvedAt=resolved_at, resolvedBy=self.user("resolvedBy", body["resolvedBy"]).uid)
         self.optional_fields(body, queue, data, allow_local=self.cfg.local_fields_in_import)
         number = self.key_number(body.get("key"), queue)
@@ -320,9 +371,14 @@ class Checker:
     def _reject_import_fields(self, body: dict[str, Any]) -> None:
         for name in body:
             if "--" in name and not self.cfg.local_fields_in_import:
-                raise self.bad(name, "local (queue) fields cannot be set on import; set them with PATCH afterwards")
-        self.reject_unknown(body, (*IMPORT_SPECIAL, *FIELD_KINDS, *self._markup_fields()),
-                            lambda n: self.global_field(n) is not None or self._local_ok(n))
+                raise self.bad(
+                    name, "local (queue) fields cannot be set on import; set them with PATCH afterwards"
+                )
+        self.reject_unknown(
+            body,
+            (*IMPORT_SPECIAL, *FIELD_KINDS, *self._markup_fields()),
+            lambda n: self.global_field(n) is not None or self._local_ok(n),
+        )
 
     def _issue_times(self, body: dict[str, Any]) -> tuple[int, int, int, int]:
         """createdAt ≤ now; updatedAt ⇔ updatedBy; createdAt ≤ updatedAt ≤ now."""
@@ -336,8 +392,9 @@ class Checker:
         updated_by = self.user("updatedBy", body["updatedBy"]).uid
         self.not_future("updatedAt", updated_at)
         if updated_at < created_at:
-            raise self.out_of_window("updatedAt", f"{format_ms(updated_at)} is earlier than createdAt "
-                                                  f"{format_ms(created_at)}")
+            raise self.out_of_window(
+                "updatedAt", f"{format_ms(updated_at)} is earlier than createdAt {format_ms(created_at)}"
+            )
         return created_at, created_by, updated_at, updated_by
 
     def _markup_fields(self) -> tuple[str, ...]:
@@ -355,8 +412,9 @@ class Checker:
 
     def issue_type(self, body: dict[str, Any], queue: Queue, data: dict[str, Any]) -> str:
         value = body.get("type")
-        issue_type = self.ref("type", value if value is not None else queue.default_type, self.org.type_index,
-                              "issue type")
+        issue_type = self.ref(
+            "type", value if value is not None else queue.default_type, self.org.type_index, "issue type"
+        )
         if issue_type.key not in queue.type_keys():
             raise self.bad("type", f"issue type {issue_type.key!r} is not used in queue {queue.key}")
         data["type"] = issue_type.id
@@ -366,10 +424,15 @@ class Checker:
         workflow = queue.workflow_for(type_key)
         assert workflow is not None
         value = body.get("status")
-        status = self.ref("status", value if value is not None else workflow.initial, self.org.status_index, "status")
+        status = self.ref(
+            "status", value if value is not None else workflow.initial, self.org.status_index, "status"
+        )
         if status.key not in workflow.statuses:
-            raise self.bad("status", f"status {status.key!r} is not in workflow {workflow.id!r} of issue type "
-                                     f"{type_key!r} in queue {queue.key}")
+            raise self.bad(
+                "status",
+                f"status {status.key!r} is not in workflow {workflow.id!r} of issue type "
+                f"{type_key!r} in queue {queue.key}",
+            )
         data["status"] = status.id
 
     def priority(self, body: dict[str, Any], queue: Queue, data: dict[str, Any]) -> None:
@@ -383,8 +446,11 @@ class Checker:
         resolution = self.ref("resolution", value, self.org.resolution_index, "resolution")
         allowed = queue.allowed_resolutions(type_key)
         if allowed is not None and resolution.key not in allowed:
-            raise self.bad("resolution", f"resolution {resolution.key!r} is not allowed for issue type "
-                                         f"{type_key!r} in queue {queue.key}")
+            raise self.bad(
+                "resolution",
+                f"resolution {resolution.key!r} is not allowed for issue type "
+                f"{type_key!r} in queue {queue.key}",
+            )
         return int(resolution.id)
 
     def key_number(self, value: Any, queue: Queue) -> int | None:
@@ -393,7 +459,9 @@ class Checker:
         key = self.string("key", value)
         match = re.fullmatch(re.escape(queue.key) + r"-([1-9]\d{0,9})", key)
         if match is None:
-            raise self.bad("key", f"{key!r} does not belong to queue {queue.key} (expected {queue.key}-<number>)")
+            raise self.bad(
+                "key", f"{key!r} does not belong to queue {queue.key} (expected {queue.key}-<number>)"
+            )
         return int(match.group(1))
 
     def unique(self, body: dict[str, Any]) -> str | None:
@@ -402,7 +470,9 @@ class Checker:
             return None
         return self.string("unique", value, 1024)
 
-    def optional_fields(self, body: dict[str, Any], queue: Queue, data: dict[str, Any], allow_local: bool) -> None:
+    def optional_fields(
+        self, body: dict[str, Any], queue: Queue, data: dict[str, Any], allow_local: bool
+    ) -> None:
         for name, value in body.items():
             if value is None:
                 continue
@@ -417,13 +487,20 @@ class Checker:
                     data.setdefault(section, {})[field_id] = stored
 
     # --- ordinary create / edit ---
-    def issue_create(self, body: dict[str, Any], find_queue: Callable[[Any], Queue | None], author: User) -> IssueDraft:
+    def issue_create(
+        self, body: dict[str, Any], find_queue: Callable[[Any], Queue | None], author: User
+    ) -> IssueDraft:
         body = self.json_object(body)
-        self.reject_unknown(body, (*CREATE_SPECIAL, *FIELD_KINDS, *MARKUP_FIELDS),
-                            lambda n: self.global_field(n) is not None or "--" in n)
+        self.reject_unknown(
+            body,
+            (*CREATE_SPECIAL, *FIELD_KINDS, *MARKUP_FIELDS),
+            lambda n: self.global_field(n) is not None or "--" in n,
+        )
         queue = self.queue(body, find_queue)
         data: dict[str, Any] = {"summary": self.summary("summary", self.required(body, "summary"))}
-        creator = author.uid if body.get("createdBy") is None else self.user("createdBy", body["createdBy"]).uid
+        creator = (
+            author.uid if body.get("createdBy") is None else self.user("createdBy", body["createdBy"]).uid
+        )
         data.update(createdBy=creator, updatedBy=creator)
         type_key = self.issue_type(body, queue, data)
         self.status({}, queue, type_key, data)
@@ -436,11 +513,15 @@ class Checker:
         data = dict(issue.data)
         for name, value in body.items():
             if name in PATCH_FORBIDDEN:
-                raise self.bad(name, "cannot be changed with PATCH" + (" (use transitions)" if name == "status" else ""))
+                raise self.bad(
+                    name, "cannot be changed with PATCH" + (" (use transitions)" if name == "status" else "")
+                )
             if name == "type":
                 self._patch_type(value, queue, data)
             elif name == "priority":
-                data["priority"] = self.ref("priority", _scalar(value), self.org.priority_index, "priority").id
+                data["priority"] = self.ref(
+                    "priority", _scalar(value), self.org.priority_index, "priority"
+                ).id
             elif name in FIELD_KINDS:
                 self._patch_field(name, FIELD_KINDS[name], value, queue, data)
             elif name in MARKUP_FIELDS:
@@ -467,7 +548,9 @@ class Checker:
         else:
             data[name] = self.convert(kind, name, _scalar(value), queue)
 
-    def _list_edit(self, name: str, kind: str, value: dict[str, Any], queue: Queue, current: list[Any]) -> list[Any]:
+    def _list_edit(
+        self, name: str, kind: str, value: dict[str, Any], queue: Queue, current: list[Any]
+    ) -> list[Any]:
         for verb, items in value.items():
             if verb == "set":
                 current = self.convert(kind, name, items if isinstance(items, list) else [items], queue)
@@ -478,7 +561,9 @@ class Checker:
                 current = [v for v in current if v not in gone]
             elif verb == "replace":
                 for pair in _as_list(items):
-                    old, new = (self.convert(kind, name, [pair.get(k)], queue)[0] for k in ("target", "replacement"))
+                    old, new = (
+                        self.convert(kind, name, [pair.get(k)], queue)[0] for k in ("target", "replacement")
+                    )
                     current = [new if v == old else v for v in current]
             else:
                 raise self.bad(name, f"unknown edit command {verb!r} (use set, add, remove or replace)")
@@ -499,8 +584,17 @@ class Checker:
     # --- children ---
     def comment_import(self, body: dict[str, Any], issue: IssueRow) -> dict[str, Any]:
         body = self.json_object(body)
-        self.reject_unknown(body, ("text", "createdAt", "createdBy", "updatedAt", "updatedBy",
-                                   *(("markupType", "textRenderType") if self.cfg.accept_markup_type_on_import else ())))
+        self.reject_unknown(
+            body,
+            (
+                "text",
+                "createdAt",
+                "createdBy",
+                "updatedAt",
+                "updatedBy",
+                *(("markupType", "textRenderType") if self.cfg.accept_markup_type_on_import else ()),
+            ),
+        )
         text = self.required(body, "text")
         data: dict[str, Any] = {"text": self.string("text", text, self.cfg.max_text)}
         if not data["text"].strip():
@@ -512,8 +606,13 @@ class Checker:
                 data[name] = self.string(name, body[name], 32)
         return data
 
-    def child_times(self, body: dict[str, Any], issue: IssueRow, window: tuple[int, int] | None = None,
-                    label: str = "the issue's [createdAt, updatedAt]") -> tuple[int, int, int, int]:
+    def child_times(
+        self,
+        body: dict[str, Any],
+        issue: IssueRow,
+        window: tuple[int, int] | None = None,
+        label: str = "the issue's [createdAt, updatedAt]",
+    ) -> tuple[int, int, int, int]:
         low, high = window or (issue.created_at, issue.updated_at)
         created_at = self.when("createdAt", self.required(body, "createdAt"))
         self.not_future("createdAt", created_at)
@@ -525,28 +624,45 @@ class Checker:
         self.within("updatedAt", updated_at, created_at, high, f"[createdAt, end of {label}]")
         return created_at, created_by, updated_at, self.user("updatedBy", body["updatedBy"]).uid
 
-    def link_import(self, body: dict[str, Any], issue: IssueRow, find_issue: Callable[[str], IssueRow | None],
-                    types: Callable[[IssueRow], str]) -> LinkDraft:
+    def link_import(
+        self,
+        body: dict[str, Any],
+        issue: IssueRow,
+        find_issue: Callable[[str], IssueRow | None],
+        types: Callable[[IssueRow], str],
+    ) -> LinkDraft:
         body = self.json_object(body)
-        self.reject_unknown(body, ("relationship", "issue", "createdAt", "createdBy", "updatedAt", "updatedBy"))
+        self.reject_unknown(
+            body, ("relationship", "issue", "createdAt", "createdBy", "updatedAt", "updatedBy")
+        )
         type_id, direction, other = self.link_target(body, issue, find_issue, types)
         low = max(issue.created_at, other.created_at)
         high = min(issue.updated_at, other.updated_at)
         created_at, created_by, updated_at, updated_by = self.child_times(
-            body, issue, (low, high), f"both issues' windows ({issue.key} and {other.key})")
+            body, issue, (low, high), f"both issues' windows ({issue.key} and {other.key})"
+        )
         return LinkDraft(type_id, direction, other, created_at, created_by, updated_at, updated_by)
 
-    def link_target(self, body: dict[str, Any], issue: IssueRow, find_issue: Callable[[str], IssueRow | None],
-                    types: Callable[[IssueRow], str]) -> tuple[str, str, IssueRow]:
+    def link_target(
+        self,
+        body: dict[str, Any],
+        issue: IssueRow,
+        find_issue: Callable[[str], IssueRow | None],
+        types: Callable[[IssueRow], str],
+    ) -> tuple[str, str, IssueRow]:
         relationship = self.string("relationship", self.required(body, "relationship"))
         if relationship not in RELATIONSHIPS:
-            raise self.bad("relationship", f"unknown relationship {relationship!r}; use one of "
-                                           f"{', '.join(RELATIONSHIPS)}")
+            raise self.bad(
+                "relationship",
+                f"unknown relationship {relationship!r}; use one of {', '.join(RELATIONSHIPS)}",
+            )
         type_id, direction = RELATIONSHIPS[relationship]
         if self.org.link_type_index.by_id.get(type_id) is None:
             raise self.bad("relationship", f"link type {type_id!r} does not exist in this organization")
         target = self.required(body, "issue")
-        other = find_issue(str(target.get("key") or target.get("id")) if isinstance(target, dict) else str(target))
+        other = find_issue(
+            str(target.get("key") or target.get("id")) if isinstance(target, dict) else str(target)
+        )
         if other is None:
             raise self.not_found("issue", f"issue {target!r} does not exist")
         if other.seq == issue.seq:
@@ -557,7 +673,9 @@ class Checker:
             raise self.bad("relationship", f"'has epic' needs {other.key} to be an epic")
         return type_id, direction, other
 
-    def attachment_params(self, args: dict[str, str], low: int, high: int, window: str) -> tuple[str, int, int]:
+    def attachment_params(
+        self, args: dict[str, str], low: int, high: int, window: str
+    ) -> tuple[str, int, int]:
         filename = self.string("filename", self.required(args, "filename"), self.cfg.max_filename)
         created_at = self.when("createdAt", self.required(args, "createdAt"))
         self.not_future("createdAt", created_at)
@@ -567,7 +685,9 @@ class Checker:
 
     def worklog_import(self, body: dict[str, Any], issue: IssueRow) -> dict[str, Any]:
         body = self.json_object(body)
-        self.reject_unknown(body, ("duration", "start", "comment", "createdAt", "createdBy", "updatedAt", "updatedBy"))
+        self.reject_unknown(
+            body, ("duration", "start", "comment", "createdAt", "createdBy", "updatedAt", "updatedBy")
+        )
         data = self.worklog_values(body, require_start=True)
         created_at, created_by, updated_at, updated_by = self.child_times(body, issue)
         data.update(createdAt=created_at, createdBy=created_by, updatedAt=updated_at, updatedBy=updated_by)
@@ -578,7 +698,10 @@ class Checker:
         if duration <= 0:
             raise self.bad("duration", "must be positive")
         start = self.required(body, "start") if require_start else body.get("start")
-        data: dict[str, Any] = {"duration": duration, "start": self.when("start", start) if start else self.now}
+        data: dict[str, Any] = {
+            "duration": duration,
+            "start": self.when("start", start) if start else self.now,
+        }
         if body.get("comment") is not None:
             data["comment"] = self.string("comment", body["comment"], self.cfg.max_text)
         return data

@@ -29,11 +29,29 @@ from migrator.sandbox.rules import FIELD_KINDS, field_kind
 from migrator.sandbox.store import AttachmentRow, ChildRow, IssueRow
 from migrator.sandbox.times import format_duration_ms, format_ms
 
-QUEUE_EXPANDS = ("projects", "components", "versions", "types", "team", "workflows", "fields", "issueTypesConfig")
+QUEUE_EXPANDS = (
+    "projects",
+    "components",
+    "versions",
+    "types",
+    "team",
+    "workflows",
+    "fields",
+    "issueTypesConfig",
+)
 _DURATIONS = ("originalEstimation", "estimation", "spent")
 _USER_LISTS = ("followers", "access", "votedBy")
-_PLAIN = ("description", "tags", "deadline", "start", "end", "storyPoints", "markupType", "descriptionRenderType",
-          "sprint")
+_PLAIN = (
+    "description",
+    "tags",
+    "deadline",
+    "start",
+    "end",
+    "storyPoints",
+    "markupType",
+    "descriptionRenderType",
+    "sprint",
+)
 
 
 def hex_id(kind: str, number: int) -> str:
@@ -50,10 +68,19 @@ class Serializer:
     # --- references ---
     def user_ref(self, uid: int) -> dict[str, Any]:
         user = self.org.user_index.by_uid.get(uid)
-        return {"self": f"{self.base}/users/{uid}", "id": str(uid), "display": user.display if user else str(uid)}
+        return {
+            "self": f"{self.base}/users/{uid}",
+            "id": str(uid),
+            "display": user.display if user else str(uid),
+        }
 
     def _keyed_ref(self, path: str, item: Status | IssueType | Priority | Resolution) -> dict[str, Any]:
-        return {"self": f"{self.base}/{path}/{item.id}", "id": str(item.id), "key": item.key, "display": item.name}
+        return {
+            "self": f"{self.base}/{path}/{item.id}",
+            "id": str(item.id),
+            "key": item.key,
+            "display": item.name,
+        }
 
     def status_ref(self, status_id: int) -> dict[str, Any]:
         return self._keyed_ref("statuses", self.org.status_index.by_id[str(status_id)])
@@ -68,7 +95,12 @@ class Serializer:
         return self._keyed_ref("resolutions", self.org.resolution_index.by_id[str(resolution_id)])
 
     def queue_ref(self, queue: Queue) -> dict[str, Any]:
-        return {"self": f"{self.base}/queues/{queue.key}", "id": str(queue.id), "key": queue.key, "display": queue.name}
+        return {
+            "self": f"{self.base}/queues/{queue.key}",
+            "id": str(queue.id),
+            "key": queue.key,
+            "display": queue.name,
+        }
 
     def _queue_ref_by_key(self, key: str) -> dict[str, Any]:
         queue = self.queue_by_key(key)
@@ -77,11 +109,19 @@ class Serializer:
         return self.queue_ref(queue)
 
     def issue_ref(self, issue: IssueRow) -> dict[str, Any]:
-        return {"self": f"{self.base}/issues/{issue.key}", "id": issue.id, "key": issue.key,
-                "display": issue.data.get("summary", "")}
+        return {
+            "self": f"{self.base}/issues/{issue.key}",
+            "id": issue.id,
+            "key": issue.key,
+            "display": issue.data.get("summary", ""),
+        }
 
     def component_ref(self, component: Component) -> dict[str, Any]:
-        return {"self": f"{self.base}/components/{component.id}", "id": str(component.id), "display": component.name}
+        return {
+            "self": f"{self.base}/components/{component.id}",
+            "id": str(component.id),
+            "display": component.name,
+        }
 
     def version_ref(self, version: Version) -> dict[str, Any]:
         return {"self": f"{self.base}/versions/{version.id}", "id": str(version.id), "display": version.name}
@@ -90,12 +130,20 @@ class Serializer:
         return {"self": f"{self.base}/maillists/{address}", "id": address, "display": address.split("@")[0]}
 
     def link_type(self, link_type: LinkType) -> dict[str, Any]:
-        return {"self": f"{self.base}/linktypes/{link_type.id}", "id": link_type.id, "inward": link_type.inward,
-                "outward": link_type.outward}
+        return {
+            "self": f"{self.base}/linktypes/{link_type.id}",
+            "id": link_type.id,
+            "inward": link_type.inward,
+            "outward": link_type.outward,
+        }
 
     # --- issues ---
-    def issue(self, issue: IssueRow, viewer: User | None = None,
-              parent: Callable[[int], IssueRow | None] | None = None) -> dict[str, Any]:
+    def issue(
+        self,
+        issue: IssueRow,
+        viewer: User | None = None,
+        parent: Callable[[int], IssueRow | None] | None = None,
+    ) -> dict[str, Any]:
         data = issue.data
         queue = self.queue_by_key(issue.queue)
         out: dict[str, Any] = {
@@ -150,11 +198,18 @@ class Serializer:
             components = queue.component_index()
             versions = queue.version_index()
             if data.get("components"):
-                out["components"] = [self.component_ref(components.by_id[str(c)]) for c in data["components"]
-                                     if str(c) in components.by_id]
+                out["components"] = [
+                    self.component_ref(components.by_id[str(c)])
+                    for c in data["components"]
+                    if str(c) in components.by_id
+                ]
             for name in ("fixVersions", "affectedVersions"):
                 if data.get(name):
-                    out[name] = [self.version_ref(versions.by_id[str(v)]) for v in data[name] if str(v) in versions.by_id]
+                    out[name] = [
+                        self.version_ref(versions.by_id[str(v)])
+                        for v in data[name]
+                        if str(v) in versions.by_id
+                    ]
 
     def _custom(self, out: dict[str, Any], data: dict[str, Any], queue: Queue | None) -> None:
         for field_id, value in (data.get("fields") or {}).items():
@@ -173,7 +228,9 @@ class Serializer:
         return value
 
     # --- children ---
-    def comment(self, issue: IssueRow, row: ChildRow, attachments: Iterable[AttachmentRow] = ()) -> dict[str, Any]:
+    def comment(
+        self, issue: IssueRow, row: ChildRow, attachments: Iterable[AttachmentRow] = ()
+    ) -> dict[str, Any]:
         data = row.data
         out: dict[str, Any] = {
             "self": f"{self.base}/issues/{issue.key}/comments/{row.id}",
@@ -226,8 +283,12 @@ class Serializer:
         out: dict[str, Any] = {"self": self_url, "id": str(row.id), "name": data["name"], "content": content}
         if data.get("image") and issue is not None:
             out["thumbnail"] = f"{self.base}/issues/{issue.key}/thumbnails/{row.id}"
-        out.update(createdBy=self.user_ref(data["createdBy"]), createdAt=format_ms(data["createdAt"]),
-                   mimetype=data["mimetype"], size=data["size"])
+        out.update(
+            createdBy=self.user_ref(data["createdBy"]),
+            createdAt=format_ms(data["createdAt"]),
+            mimetype=data["mimetype"],
+            size=data["size"],
+        )
         if data.get("image"):
             out["metadata"] = {"size": data["image"]}
         return out
@@ -246,48 +307,103 @@ class Serializer:
         }
         if data.get("comment") is not None:
             out["comment"] = data["comment"]
-        out.update(createdBy=self.user_ref(data["createdBy"]), updatedBy=self.user_ref(data["updatedBy"]),
-                   createdAt=format_ms(data["createdAt"]), updatedAt=format_ms(data["updatedAt"]),
-                   start=format_ms(data["start"]), duration=format_duration_ms(data["duration"]))
+        out.update(
+            createdBy=self.user_ref(data["createdBy"]),
+            updatedBy=self.user_ref(data["updatedBy"]),
+            createdAt=format_ms(data["createdAt"]),
+            updatedAt=format_ms(data["updatedAt"]),
+            start=format_ms(data["start"]),
+            duration=format_duration_ms(data["duration"]),
+        )
         return out
 
     # --- directory ---
     def user(self, user: User) -> dict[str, Any]:
         return {
-            "self": f"{self.base}/users/{user.uid}", "uid": user.uid, "login": user.login,
-            "trackerUid": user.uid, "passportUid": user.uid, "firstName": user.first_name,
-            "lastName": user.last_name, "display": user.display, "email": user.email, "external": False,
-            "hasLicense": True, "dismissed": user.dismissed, "useNewFilters": True,
-            "disableNotifications": False, "welcomeMailSent": True,
+            "self": f"{self.base}/users/{user.uid}",
+            "uid": user.uid,
+            "login": user.login,
+            "trackerUid": user.uid,
+            "passportUid": user.uid,
+            "firstName": user.first_name,
+            "lastName": user.last_name,
+            "display": user.display,
+            "email": user.email,
+            "external": False,
+            "hasLicense": True,
+            "dismissed": user.dismissed,
+            "useNewFilters": True,
+            "disableNotifications": False,
+            "welcomeMailSent": True,
         }
 
     def status(self, item: Status) -> dict[str, Any]:
-        return {"self": f"{self.base}/statuses/{item.id}", "id": item.id, "version": 1, "key": item.key,
-                "name": item.name, "description": "", "order": item.order, "type": item.type}
+        return {
+            "self": f"{self.base}/statuses/{item.id}",
+            "id": item.id,
+            "version": 1,
+            "key": item.key,
+            "name": item.name,
+            "description": "",
+            "order": item.order,
+            "type": item.type,
+        }
 
     def issue_type(self, item: IssueType) -> dict[str, Any]:
-        return {"self": f"{self.base}/issuetypes/{item.id}", "id": item.id, "version": 1, "key": item.key,
-                "name": item.name, "description": ""}
+        return {
+            "self": f"{self.base}/issuetypes/{item.id}",
+            "id": item.id,
+            "version": 1,
+            "key": item.key,
+            "name": item.name,
+            "description": "",
+        }
 
     def priority(self, item: Priority) -> dict[str, Any]:
-        return {"self": f"{self.base}/priorities/{item.id}", "id": item.id, "key": item.key, "version": 1,
-                "name": item.name, "order": item.order}
+        return {
+            "self": f"{self.base}/priorities/{item.id}",
+            "id": item.id,
+            "key": item.key,
+            "version": 1,
+            "name": item.name,
+            "order": item.order,
+        }
 
     def resolution(self, item: Resolution) -> dict[str, Any]:
-        return {"self": f"{self.base}/resolutions/{item.id}", "id": item.id, "key": item.key, "version": 1,
-                "name": item.name, "description": "", "order": item.id}
+        return {
+            "self": f"{self.base}/resolutions/{item.id}",
+            "id": item.id,
+            "key": item.key,
+            "version": 1,
+            "name": item.name,
+            "description": "",
+            "order": item.id,
+        }
 
     def field(self, item: Field, queue: Queue | None = None) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "self": (f"{self.base}/queues/{queue.key}/localFields/{item.key}" if queue
-                     else f"{self.base}/fields/{item.id}"),
-            "id": item.id, "key": item.key, "version": 1, "name": item.name, "schema": dict(item.schema),
-            "readonly": item.readonly, "options": bool(item.options), "suggest": False,
-            "queryProvider": {"type": "StandardFieldQueryProvider"}, "order": 1,
+            "self": (
+                f"{self.base}/queues/{queue.key}/localFields/{item.key}"
+                if queue
+                else f"{self.base}/fields/{item.id}"
+            ),
+            "id": item.id,
+            "key": item.key,
+            "version": 1,
+            "name": item.name,
+            "schema": dict(item.schema),
+            "readonly": item.readonly,
+            "options": bool(item.options),
+            "suggest": False,
+            "queryProvider": {"type": "StandardFieldQueryProvider"},
+            "order": 1,
         }
         if item.options:
-            out["optionsProvider"] = {"type": "FixedListOptionsProvider", "needValidation": True,
-                                      "values": list(item.options)}
+            out["optionsProvider"] = {
+                "type": "FixedListOptionsProvider",
+                "needValidation": True,
+                "values": list(item.options),
+            }
         if queue is not None:
             out.update(queue=self.queue_ref(queue), type="local")
         else:
@@ -299,36 +415,72 @@ class Serializer:
         the shape the reference gives for ``/v2/workflows/{id}``."""
         statuses = [self.org.status_index.by_key[s] for s in item.statuses]
         return {
-            "self": f"{self.base}/workflows/{item.id}", "id": item.id, "version": 1, "name": item.name,
-            "initialAction": {"name": {"en": "Create", "ru": "Создать"},
-                              "target": self._keyed_ref("statuses", self.org.status_index.by_key[item.initial])},
-            "steps": [{"status": self._keyed_ref("statuses", status),
-                       "actions": [{"name": {"en": other.name, "ru": other.name},
-                                    "target": self._keyed_ref("statuses", other)}
-                                   for other in statuses if other.key != status.key]}
-                      for status in statuses],
+            "self": f"{self.base}/workflows/{item.id}",
+            "id": item.id,
+            "version": 1,
+            "name": item.name,
+            "initialAction": {
+                "name": {"en": "Create", "ru": "Создать"},
+                "target": self._keyed_ref("statuses", self.org.status_index.by_key[item.initial]),
+            },
+            "steps": [
+                {
+                    "status": self._keyed_ref("statuses", status),
+                    "actions": [
+                        {
+                            "name": {"en": other.name, "ru": other.name},
+                            "target": self._keyed_ref("statuses", other),
+                        }
+                        for other in statuses
+                        if other.key != status.key
+                    ],
+                }
+                for status in statuses
+            ],
         }
 
     def component(self, queue: Queue, item: Component) -> dict[str, Any]:
-        return {"self": f"{self.base}/components/{item.id}", "id": item.id, "version": 1, "name": item.name,
-                "queue": self.queue_ref(queue), "description": item.description, "assignAuto": False,
-                "archived": False}
+        return {
+            "self": f"{self.base}/components/{item.id}",
+            "id": item.id,
+            "version": 1,
+            "name": item.name,
+            "queue": self.queue_ref(queue),
+            "description": item.description,
+            "assignAuto": False,
+            "archived": False,
+        }
 
     def version(self, queue: Queue, item: Version) -> dict[str, Any]:
-        return {"self": f"{self.base}/versions/{item.id}", "id": item.id, "version": 1,
-                "queue": self.queue_ref(queue), "name": item.name, "description": item.description,
-                "released": item.released, "archived": item.archived}
+        return {
+            "self": f"{self.base}/versions/{item.id}",
+            "id": item.id,
+            "version": 1,
+            "queue": self.queue_ref(queue),
+            "name": item.name,
+            "description": item.description,
+            "released": item.released,
+            "archived": item.archived,
+        }
 
     def queue(self, queue: Queue, version: int, expand: Iterable[str] = ()) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "self": f"{self.base}/queues/{queue.key}", "id": queue.id, "key": queue.key, "version": version,
-            "name": queue.name, "description": queue.description,
-            "lead": self._lead(queue), "assignAuto": False,
+            "self": f"{self.base}/queues/{queue.key}",
+            "id": queue.id,
+            "key": queue.key,
+            "version": version,
+            "name": queue.name,
+            "description": queue.description,
+            "lead": self._lead(queue),
+            "assignAuto": False,
             "defaultType": self.type_ref(self.org.type_index.by_key[queue.default_type].id),
-            "allowExternals": False, "denyVoting": False,
+            "allowExternals": False,
+            "denyVoting": False,
         }
         if queue.default_priority:
-            out["defaultPriority"] = self.priority_ref(self.org.priority_index.by_key[queue.default_priority].id)
+            out["defaultPriority"] = self.priority_ref(
+                self.org.priority_index.by_key[queue.default_priority].id
+            )
         wanted = set(QUEUE_EXPANDS) if "all" in expand else set(expand)
         self._queue_expand(out, queue, wanted)
         return out
@@ -352,8 +504,10 @@ class Serializer:
         if "fields" in wanted:
             out["fields"] = [self.field(f, queue) for f in queue.local_fields]
         if "workflows" in wanted:
-            out["workflows"] = {w.id: [self._keyed_ref("issuetypes", self.org.type_index.by_key[t]) for t in w.types]
-                                for w in queue.workflows}
+            out["workflows"] = {
+                w.id: [self._keyed_ref("issuetypes", self.org.type_index.by_key[t]) for t in w.types]
+                for w in queue.workflows
+            }
         if "issueTypesConfig" in wanted:
             out["issueTypesConfig"] = [self._type_config(queue, t) for t in types]
 
@@ -364,6 +518,10 @@ class Serializer:
         resolutions = [r for r in self.org.resolutions if allowed is None or r.key in allowed]
         return {
             "issueType": self._keyed_ref("issuetypes", issue_type),
-            "workflow": {"self": f"{self.base}/workflows/{workflow.id}", "id": workflow.id, "display": workflow.name},
+            "workflow": {
+                "self": f"{self.base}/workflows/{workflow.id}",
+                "id": workflow.id,
+                "display": workflow.name,
+            },
             "resolutions": [self._keyed_ref("resolutions", r) for r in resolutions],
         }

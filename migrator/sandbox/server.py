@@ -71,8 +71,12 @@ class SandboxServer:
     # --- lifecycle ---
     def start(self) -> SandboxServer:
         if self._thread is None:
-            self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": POLL_INTERVAL},
-                                            name=f"sandbox-{self.port}", daemon=True)
+            self._thread = threading.Thread(
+                target=self._server.serve_forever,
+                kwargs={"poll_interval": POLL_INTERVAL},
+                name=f"sandbox-{self.port}",
+                daemon=True,
+            )
             self._thread.start()
         return self
 
@@ -106,8 +110,9 @@ class SandboxServer:
     def __enter__(self) -> SandboxServer:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     # --- facts ---
@@ -153,10 +158,18 @@ class SandboxServer:
 
 def print_banner(server: SandboxServer, out: Any = sys.stdout) -> None:
     creds = server.app.state.credentials
-    lines = [f"Tracker sandbox listening on {server.url}",
-             f"  org id:      {server.org_id}  (send it as X-Org-ID or X-Cloud-Org-ID)",
-             f"  admin token: {server.admin_token}  (Authorization: OAuth <token>)"]
-    lines += [f"  token for {user.login}: {token}" for token, user in creds.tokens.items() if token != server.admin_token]
+    lines = [
+        f"Tracker sandbox listening on {server.url}",
+        f"  org id:      {server.org_id}  (send it as X-Org-ID or X-Cloud-Org-ID)",
+        f"  admin token: {server.admin_token}  (Authorization: OAuth <token>)",
+    ]
+    lines += [
+        f"  token for {user.login}: {token}"
+        for token, user in creds.tokens.items()
+        if token != server.admin_token
+    ]
     lines.append(f"  data:        {server.config.data or 'in memory (lost on stop)'}")
-    lines.append(f"  API:         {server.url}/v2/  and  {server.url}/v3/ ;  control: {server.url}/_sandbox/stats")
+    lines.append(
+        f"  API:         {server.url}/v2/  and  {server.url}/v3/ ;  control: {server.url}/_sandbox/stats"
+    )
     print("\n".join(lines), file=out, flush=True)

@@ -76,7 +76,9 @@ _ISSUE_COLUMNS = "seq, id, key, queue, number, uniq, created_at, updated_at, ver
 
 def _issue(row: tuple[Any, ...]) -> IssueRow:
     seq, issue_id, key, queue, number, unique, created_at, updated_at, version, data = row
-    return IssueRow(seq, issue_id, key, queue, number, unique, created_at, updated_at, version, json.loads(data))
+    return IssueRow(
+        seq, issue_id, key, queue, number, unique, created_at, updated_at, version, json.loads(data)
+    )
 
 
 def _dumps(value: Any) -> str:
@@ -123,7 +125,8 @@ class Store:
 
     def _one(self, sql: str, params: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
         with self.lock:
-            return self._conn.execute(sql, params).fetchone()
+            row: tuple[Any, ...] | None = self._conn.execute(sql, params).fetchone()
+            return row
 
     def _all(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         with self.lock:
@@ -147,9 +150,13 @@ class Store:
         rows = self._all("SELECT data, version, deleted FROM queues ORDER BY id")
         return [(json.loads(d), v, bool(x)) for d, v, x in rows if include_deleted or not x]
 
-    def put_queue(self, key: str, queue_id: int, data: dict[str, Any], version: int = 1, deleted: bool = False) -> None:
-        self._write("INSERT OR REPLACE INTO queues (key, id, version, deleted, data) VALUES (?, ?, ?, ?, ?)",
-                    (key, queue_id, version, int(deleted), _dumps(data)))
+    def put_queue(
+        self, key: str, queue_id: int, data: dict[str, Any], version: int = 1, deleted: bool = False
+    ) -> None:
+        self._write(
+            "INSERT OR REPLACE INTO queues (key, id, version, deleted, data) VALUES (?, ?, ?, ?, ?)",
+            (key, queue_id, version, int(deleted), _dumps(data)),
+        )
 
     def next_queue_id(self) -> int:
         row = self._one("SELECT COALESCE(MAX(id), 0) + 1 FROM queues")
@@ -167,13 +174,25 @@ class Store:
     def insert_issue(self, issue: IssueRow) -> None:
         self._write(
             f"INSERT INTO issues ({_ISSUE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (issue.seq, issue.id, issue.key, issue.queue, issue.number, issue.unique, issue.created_at,
-             issue.updated_at, issue.version, _dumps(issue.data)),
+            (
+                issue.seq,
+                issue.id,
+                issue.key,
+                issue.queue,
+                issue.number,
+                issue.unique,
+                issue.created_at,
+                issue.updated_at,
+                issue.version,
+                _dumps(issue.data),
+            ),
         )
 
     def update_issue(self, issue: IssueRow) -> None:
-        self._write("UPDATE issues SET updated_at = ?, version = ?, data = ? WHERE seq = ?",
-                    (issue.updated_at, issue.version, _dumps(issue.data), issue.seq))
+        self._write(
+            "UPDATE issues SET updated_at = ?, version = ?, data = ? WHERE seq = ?",
+            (issue.updated_at, issue.version, _dumps(issue.data), issue.seq),
+        )
 
     def issue_by_key(self, key: str) -> IssueRow | None:
         row = self._one(f"SELECT {_ISSUE_COLUMNS} FROM issues WHERE key = ?", (key,))
@@ -201,8 +220,9 @@ class Store:
                 found[issue.seq] = issue
         return [found[s] for s in seqs if s in found]
 
-    def select_issues(self, where: str, params: tuple[Any, ...], limit: int | None = None,
-                      offset: int = 0) -> list[IssueRow]:
+    def select_issues(
+        self, where: str, params: tuple[Any, ...], limit: int | None = None, offset: int = 0
+    ) -> list[IssueRow]:
         sql = f"SELECT {_ISSUE_COLUMNS} FROM issues WHERE {where} ORDER BY seq"
         if limit is not None:
             sql += f" LIMIT {int(limit)} OFFSET {int(offset)}"
@@ -223,7 +243,9 @@ class Store:
 
     def children(self, table: str, issue_seq: int) -> list[ChildRow]:
         assert table in CHILD_TABLES
-        rows = self._all(f"SELECT id, issue_seq, data FROM {table} WHERE issue_seq = ? ORDER BY id", (issue_seq,))
+        rows = self._all(
+            f"SELECT id, issue_seq, data FROM {table} WHERE issue_seq = ? ORDER BY id", (issue_seq,)
+        )
         return [ChildRow(i, s, json.loads(d)) for i, s, d in rows]
 
     def child(self, table: str, child_id: int) -> ChildRow | None:
@@ -231,8 +253,9 @@ class Store:
         row = self._one(f"SELECT id, issue_seq, data FROM {table} WHERE id = ?", (child_id,))
         return ChildRow(row[0], row[1], json.loads(row[2])) if row else None
 
-    def insert_link(self, issue_seq: int, other_seq: int, type_id: str, direction: str,
-                    data: dict[str, Any]) -> int:
+    def insert_link(
+        self, issue_seq: int, other_seq: int, type_id: str, direction: str, data: dict[str, Any]
+    ) -> int:
         return self._write(
             "INSERT INTO links (issue_seq, other_seq, type, direction, data) VALUES (?, ?, ?, ?, ?)",
             (issue_seq, other_seq, type_id, direction, _dumps(data)),
@@ -246,29 +269,38 @@ class Store:
         return row is not None
 
     # --- attachments ---
-    def insert_attachment(self, issue_seq: int | None, comment_id: int | None, data: dict[str, Any],
-                          content: bytes) -> int:
+    def insert_attachment(
+        self, issue_seq: int | None, comment_id: int | None, data: dict[str, Any], content: bytes
+    ) -> int:
         return self._write(
             "INSERT INTO attachments (issue_seq, comment_id, data, content) VALUES (?, ?, ?, ?)",
             (issue_seq, comment_id, _dumps(data), sqlite3.Binary(content)),
         )
 
     def attach(self, attachment_id: int, issue_seq: int, comment_id: int | None) -> None:
-        self._write("UPDATE attachments SET issue_seq = ?, comment_id = ? WHERE id = ?",
-                    (issue_seq, comment_id, attachment_id))
+        self._write(
+            "UPDATE attachments SET issue_seq = ?, comment_id = ? WHERE id = ?",
+            (issue_seq, comment_id, attachment_id),
+        )
 
     def attachments(self, issue_seq: int) -> list[AttachmentRow]:
-        rows = self._all("SELECT id, issue_seq, comment_id, data FROM attachments WHERE issue_seq = ? ORDER BY id",
-                         (issue_seq,))
+        rows = self._all(
+            "SELECT id, issue_seq, comment_id, data FROM attachments WHERE issue_seq = ? ORDER BY id",
+            (issue_seq,),
+        )
         return [AttachmentRow(i, s, c, json.loads(d)) for i, s, c, d in rows]
 
     def comment_attachments(self, comment_id: int) -> list[AttachmentRow]:
-        rows = self._all("SELECT id, issue_seq, comment_id, data FROM attachments WHERE comment_id = ? ORDER BY id",
-                         (comment_id,))
+        rows = self._all(
+            "SELECT id, issue_seq, comment_id, data FROM attachments WHERE comment_id = ? ORDER BY id",
+            (comment_id,),
+        )
         return [AttachmentRow(i, s, c, json.loads(d)) for i, s, c, d in rows]
 
     def attachment(self, attachment_id: int) -> AttachmentRow | None:
-        row = self._one("SELECT id, issue_seq, comment_id, data FROM attachments WHERE id = ?", (attachment_id,))
+        row = self._one(
+            "SELECT id, issue_seq, comment_id, data FROM attachments WHERE id = ?", (attachment_id,)
+        )
         return AttachmentRow(row[0], row[1], row[2], json.loads(row[3])) if row else None
 
     def attachment_content(self, attachment_id: int) -> bytes | None:

@@ -35,7 +35,11 @@ def format_duration_ms(ms: int) -> str:
     hours, seconds = divmod(seconds, 3600)
     minutes, seconds = divmod(seconds, 60)
     date_part = (f"{weeks}W" if weeks else "") + (f"{days}D" if days else "")
-    time_part = (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "") + (f"{seconds}S" if seconds else "")
+    time_part = (
+        (f"{hours}H" if hours else "")
+        + (f"{minutes}M" if minutes else "")
+        + (f"{seconds}S" if seconds else "")
+    )
     if not date_part and not time_part:
         return "PT0S"
     return "P" + date_part + (f"T{time_part}" if time_part else "")

@@ -47,7 +47,9 @@ class CellPattern:
 
     @classmethod
     def parse(cls, pattern: str) -> CellPattern:
-        prefix, names, literals = "", [], []
+        prefix = ""
+        names: list[str] = []
+        literals: list[str] = []
         for literal, name, _, _ in string.Formatter().parse(pattern):
             if not names:
                 prefix += literal

@@ -173,7 +173,9 @@ class TrackerClient:
         return self._decode(self._execute(call), call)
 
     def patch_issue(self, key: str, body: Mapping[str, Any], version: int | None = None) -> JSON:
-        return self._json("PATCH", _path("issues", key), safe=False, json=body, params=_params(version=version))
+        return self._json(
+            "PATCH", _path("issues", key), safe=False, json=body, params=_params(version=version)
+        )
 
     def list_comments(self, key: str) -> list[JSON]:
         return self._list(_path("issues", key, "comments"))
@@ -209,8 +211,9 @@ class TrackerClient:
                 return consume(response)
             except requests.RequestException as exc:  # the body broke off mid-stream: start over
                 if attempt >= self.settings.retry.max_attempts:
-                    raise TrackerUnavailable(None, method="GET", url=call.url,
-                                             detail="connection dropped during the download") from exc
+                    raise TrackerUnavailable(
+                        None, method="GET", url=call.url, detail="connection dropped during the download"
+                    ) from exc
                 self._sleep(self._backoff(attempt, None))
                 attempt += 1
 
@@ -287,20 +290,35 @@ class TrackerClient:
 
     # ------------------------------------------------------------------ plumbing
 
-    def _call(self, method: str, path: str, *, safe: bool, params: Mapping[str, Any] | None = None,
-              json: JSON = None) -> _Call:
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        safe: bool,
+        params: Mapping[str, Any] | None = None,
+        json: JSON = None,
+    ) -> _Call:
         return _Call(method, f"{self.settings.api_root}/{path}", safe, params=params, json=json)
 
-    def _json(self, method: str, path: str, *, safe: bool, params: Mapping[str, Any] | None = None,
-              json: JSON = None) -> JSON:
+    def _json(
+        self,
+        method: str,
+        path: str,
+        *,
+        safe: bool,
+        params: Mapping[str, Any] | None = None,
+        json: JSON = None,
+    ) -> JSON:
         call = self._call(method, path, safe=safe, params=params, json=json)
         return self._decode(self._execute(call), call)
 
     def _list(self, path: str, params: Mapping[str, Any] | None = None) -> list[JSON]:
         return list(self._pages("GET", path, params=params))
 
-    def _pages(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
-               json: JSON = None) -> Iterator[JSON]:
+    def _pages(
+        self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json: JSON = None
+    ) -> Iterator[JSON]:
         """Items of a list endpoint, page by page, following ``Link: <…>; rel="next"``."""
         call = self._call(method, path, safe=True, params=params, json=json)
         seen: set[str] = set()
@@ -312,8 +330,12 @@ class TrackerClient:
                 return
             next_url = urljoin(response.url, next_url)
             if next_url in seen:
-                raise InvalidResponse(response.status_code, method=call.method, url=next_url,
-                                      detail="pagination loops back to a page already read")
+                raise InvalidResponse(
+                    response.status_code,
+                    method=call.method,
+                    url=next_url,
+                    detail="pagination loops back to a page already read",
+                )
             seen.add(next_url)
             self._check_origin(next_url, call.method)
             call = _Call(call.method, next_url, True, json=call.json)  # the next URL carries the query
@@ -326,8 +348,12 @@ class TrackerClient:
     def _check_origin(self, url: str, method: str) -> None:
         parts = urlsplit(url)
         if (parts.scheme, parts.hostname, parts.port) != self._origin:
-            raise ForeignURL(None, method=method, url=url,
-                             detail=f"only URLs on {self.settings.base_url} are followed (the token would go along)")
+            raise ForeignURL(
+                None,
+                method=method,
+                url=url,
+                detail=f"only URLs on {self.settings.base_url} are followed (the token would go along)",
+            )
 
     def _execute(self, call: _Call) -> requests.Response:
         """Send ``call``; retry only when it is a safe read. Returns a 2xx response."""
@@ -340,8 +366,15 @@ class TrackerClient:
                 if not call.safe or attempt >= policy.max_attempts:
                     raise
                 delay = self._backoff(attempt, getattr(exc, "retry_after", None))
-                log.warning("%s %s: %s; retry %d/%d in %.2fs", call.method, call.path, exc.title,
-                            attempt, policy.max_attempts - 1, delay)
+                log.warning(
+                    "%s %s: %s; retry %d/%d in %.2fs",
+                    call.method,
+                    call.path,
+                    exc.title,
+                    attempt,
+                    policy.max_attempts - 1,
+                    delay,
+                )
                 self._sleep(delay)
                 attempt += 1
 
@@ -371,8 +404,15 @@ class TrackerClient:
         timeout = (self.settings.connect_timeout, self.settings.read_timeout)
         try:
             return self._session.request(
-                call.method, call.url, params=call.params, json=call.json, data=body, headers=headers,
-                timeout=timeout, stream=call.stream, allow_redirects=call.method == "GET",
+                call.method,
+                call.url,
+                params=call.params,
+                json=call.json,
+                data=body,
+                headers=headers,
+                timeout=timeout,
+                stream=call.stream,
+                allow_redirects=call.method == "GET",
             )
         except requests.RequestException as exc:
             raise self._transport_error(exc, call) from exc
@@ -397,7 +437,9 @@ class TrackerClient:
                 self.rate_limiter.penalize(retry_after)
             return RateLimited(*args, retry_after=retry_after, detail=detail)
         if status >= 500 and not call.safe:
-            return OutcomeUnknown(*args, detail=f"HTTP {status} on a write" + (f"; {detail}" if detail else ""))
+            return OutcomeUnknown(
+                *args, detail=f"HTTP {status} on a write" + (f"; {detail}" if detail else "")
+            )
         if 300 <= status < 400:
             detail = f"unexpected redirect to {response.headers.get('Location', '?')}"
         return error_class_for(status)(*args, detail=detail)
@@ -417,7 +459,11 @@ class TrackerClient:
             messages = [messages]
         if isinstance(errors, list):  # tolerate a list of messages in ``errors``
             messages, errors = [*messages, *map(str, errors)], {}
-        return [self._scrub(str(m)) for m in messages], {str(k): self._scrub(str(v)) for k, v in errors.items()}, None
+        return (
+            [self._scrub(str(m)) for m in messages],
+            {str(k): self._scrub(str(v)) for k, v in errors.items()},
+            None,
+        )
 
     def _decode(self, response: requests.Response, call: _Call) -> JSON:
         if response.status_code == 204 or not response.content:
@@ -425,8 +471,9 @@ class TrackerClient:
         try:
             return response.json()
         except ValueError as exc:
-            raise InvalidResponse(response.status_code, method=call.method, url=call.url,
-                                  detail="the response body is not JSON") from exc
+            raise InvalidResponse(
+                response.status_code, method=call.method, url=call.url, detail="the response body is not JSON"
+            ) from exc
 
     def _scrub(self, text: str) -> str:
         """Belt and braces: never let the token through, even if a server echoes it."""
@@ -440,7 +487,9 @@ def build_session(settings: TrackerSettings) -> requests.Session:
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     session.auth = _TokenAuth(settings.authorization)
-    session.headers.update({"Accept": "application/json", "User-Agent": settings.user_agent, **settings.org_headers})
+    session.headers.update(
+        {"Accept": "application/json", "User-Agent": settings.user_agent, **settings.org_headers}
+    )
     return session
 
 

@@ -68,7 +68,9 @@ class TrackerError(Exception):
             parts.append(self.detail)
         if self.error_messages:
             parts.append("; ".join(self.error_messages))
-        unsaid = {f: m for f, m in self.errors.items() if not any(str(m) in text for text in self.error_messages)}
+        unsaid = {
+            f: m for f, m in self.errors.items() if not any(str(m) in text for text in self.error_messages)
+        }
         if unsaid:
             parts.append("; ".join(f"{field}: {message}" for field, message in unsaid.items()))
         return " — ".join(parts)

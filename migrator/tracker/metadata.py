@@ -63,8 +63,13 @@ class TargetMetadata:
             fields=[_field(f) for f in client.list_fields()],
         )
         meta.queues = [_QueueReader(client, meta, key).read() for key in keys]
-        log.info("target metadata: %d users, %d statuses, %d types, queues %s",
-                 len(meta.users), len(meta.statuses), len(meta.issue_types), ", ".join(keys))
+        log.info(
+            "target metadata: %d users, %d statuses, %d types, queues %s",
+            len(meta.users),
+            len(meta.statuses),
+            len(meta.issue_types),
+            ", ".join(keys),
+        )
         return meta
 
     def to_dict(self) -> dict[str, Any]:
@@ -81,7 +86,9 @@ class TargetMetadata:
             raise ValueError("; ".join(problems))
         org = data.get("org") or {}
         sections = {section: [dict(r) for r in data.get(section) or []] for section in SECTIONS}
-        sections["users"] = [{k: v for k, v in u.items() if k not in _SECRET_USER_KEYS} for u in sections["users"]]
+        sections["users"] = [
+            {k: v for k, v in u.items() if k not in _SECRET_USER_KEYS} for u in sections["users"]
+        ]
         return cls(org={"id": org.get("id"), "cloud_org_id": org.get("cloud_org_id")}, **sections)
 
     def save(self, path: str | Path) -> None:
@@ -101,7 +108,9 @@ class TargetMetadata:
         except (OSError, ValueError, yaml.YAMLError) as exc:
             raise ConfigError(str(source), [f"cannot read target metadata: {exc}"]) from exc
         if not isinstance(data, Mapping):
-            raise ConfigError(str(source), ["target metadata must be a mapping with org/users/statuses/... sections"])
+            raise ConfigError(
+                str(source), ["target metadata must be a mapping with org/users/statuses/... sections"]
+            )
         try:
             return cls.from_dict(data)
         except ValueError as exc:
@@ -171,7 +180,9 @@ class TargetMetadata:
         return found
 
     def workflow_for_type(self, type_key: str, queue: str | None = None) -> Record | None:
-        return next((w for w in self.queue(queue).get("workflows") or [] if type_key in (w.get("types") or [])), None)
+        return next(
+            (w for w in self.queue(queue).get("workflows") or [] if type_key in (w.get("types") or [])), None
+        )
 
     def types_for_queue(self, queue: str | None = None) -> list[str]:
         """Issue type keys the queue accepts (those bound to one of its workflows)."""
@@ -268,23 +279,30 @@ class _QueueReader:
         for workflow_id, types in self._types_by_workflow(raw).items():
             detail = self._workflow_detail(workflow_id)
             statuses = _workflow_statuses(detail, self.meta.statuses)
-            workflows.append({
-                "id": workflow_id,
-                "name": _text(detail.get("name")) or self.workflow_names.get(workflow_id, workflow_id),
-                "initial": _workflow_initial(detail, self.meta.statuses) or (statuses[0] if statuses else None),
-                "statuses": statuses,
-                "types": types,
-            })
+            workflows.append(
+                {
+                    "id": workflow_id,
+                    "name": _text(detail.get("name")) or self.workflow_names.get(workflow_id, workflow_id),
+                    "initial": _workflow_initial(detail, self.meta.statuses)
+                    or (statuses[0] if statuses else None),
+                    "statuses": statuses,
+                    "types": types,
+                }
+            )
         return workflows
 
     def _workflow_detail(self, workflow_id: str) -> Mapping[str, Any]:
         """``GET /workflows/{id}`` (steps = statuses). A target without that endpoint gets every
         status of the org, with a warning: status checks then cannot catch a status outside the workflow."""
         try:
-            return self.client.get_workflow(workflow_id)
+            workflow: Mapping[str, Any] = self.client.get_workflow(workflow_id)
+            return workflow
         except NotFound:
-            log.warning("queue %s: the target does not expose workflow %r; assuming every status is allowed",
-                        self.key, workflow_id)
+            log.warning(
+                "queue %s: the target does not expose workflow %r; assuming every status is allowed",
+                self.key,
+                workflow_id,
+            )
             initial = next((s["key"] for s in self.meta.statuses if s.get("type") == "new"), None)
             return {"id": workflow_id, "statuses": [s["key"] for s in self.meta.statuses], "initial": initial}
 
@@ -292,7 +310,9 @@ class _QueueReader:
         allowed: dict[str, list[str]] = {}
         for config in raw.get("issueTypesConfig") or []:
             type_key = _ref_key(config.get("issueType"), self.meta.issue_types)
-            keys = [k for k in (_ref_key(r, self.meta.resolutions) for r in config.get("resolutions") or []) if k]
+            keys = [
+                k for k in (_ref_key(r, self.meta.resolutions) for r in config.get("resolutions") or []) if k
+            ]
             if type_key and keys and set(keys) != {r["key"] for r in self.meta.resolutions}:
                 allowed[type_key] = keys  # an allow-list naming every resolution says nothing
         return allowed
@@ -345,19 +365,31 @@ def _ref_key(ref: Any, catalogue: Iterable[Record], attr: str = "key") -> str | 
 
 
 def _keyed(raw: Mapping[str, Any], **extra: Any) -> Record:
-    record = {"id": _id(raw.get("id")), "key": raw.get("key"), "name": _text(raw.get("name") or raw.get("display"))}
+    record = {
+        "id": _id(raw.get("id")),
+        "key": raw.get("key"),
+        "name": _text(raw.get("name") or raw.get("display")),
+    }
     record.update({name: value for name, value in extra.items() if value is not None})
     return record
 
 
 def _component(raw: Mapping[str, Any]) -> Record:
-    return {"id": _id(raw.get("id")), "name": _text(raw.get("name")), "description": _text(raw.get("description")) or ""}
+    return {
+        "id": _id(raw.get("id")),
+        "name": _text(raw.get("name")),
+        "description": _text(raw.get("description")) or "",
+    }
 
 
 def _version(raw: Mapping[str, Any]) -> Record:
-    return {"id": _id(raw.get("id")), "name": _text(raw.get("name")),
-            "description": _text(raw.get("description")) or "",
-            "released": bool(raw.get("released", False)), "archived": bool(raw.get("archived", False))}
+    return {
+        "id": _id(raw.get("id")),
+        "name": _text(raw.get("name")),
+        "description": _text(raw.get("description")) or "",
+        "released": bool(raw.get("released", False)),
+        "archived": bool(raw.get("archived", False)),
+    }
 
 
 def _link_type(raw: Mapping[str, Any]) -> Record:
@@ -408,6 +440,8 @@ def _shape_problems(data: Mapping[str, Any]) -> list[str]:
         problems.append("'org' must be a mapping")
     for section in SECTIONS:
         value = data.get(section)
-        if value is not None and (not isinstance(value, list) or not all(isinstance(r, Mapping) for r in value)):
+        if value is not None and (
+            not isinstance(value, list) or not all(isinstance(r, Mapping) for r in value)
+        ):
             problems.append(f"'{section}' must be a list of mappings")
     return problems

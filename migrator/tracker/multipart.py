@@ -21,8 +21,14 @@ BLOCK_SIZE = 64 * 1024
 class MultipartFile:
     """Readable body of a multipart request carrying one file (``with`` closes the file)."""
 
-    def __init__(self, path: str | os.PathLike[str], *, field: str = "file", part_filename: str = "file",
-                 content_type: str | None = None) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        field: str = "file",
+        part_filename: str = "file",
+        content_type: str | None = None,
+    ) -> None:
         self.path = Path(path)
         boundary = uuid.uuid4().hex
         self.content_type = f"multipart/form-data; boundary={boundary}"
@@ -35,8 +41,11 @@ class MultipartFile:
         tail = f"\r\n--{boundary}--\r\n".encode()
         self._file: BinaryIO = self.path.open("rb")
         file_size = os.fstat(self._file.fileno()).st_size
-        self._parts: list[tuple[BinaryIO, int]] = [(io.BytesIO(head), len(head)), (self._file, file_size),
-                                                   (io.BytesIO(tail), len(tail))]
+        self._parts: list[tuple[BinaryIO, int]] = [
+            (io.BytesIO(head), len(head)),
+            (self._file, file_size),
+            (io.BytesIO(tail), len(tail)),
+        ]
         self._length = len(head) + file_size + len(tail)
         self._sources: list[BinaryIO] = [part for part, _ in self._parts]
         self._position = 0

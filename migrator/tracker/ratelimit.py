@@ -42,7 +42,9 @@ class RateLimiter:
         if not 0 < decrease_factor < 1 or recovery_factor <= 1 or recovery_interval <= 0:
             raise ValueError("need 0 < decrease_factor < 1, recovery_factor > 1, recovery_interval > 0")
         self.max_rps = float(max_rps)
-        self.min_rps = float(min_rps) if min_rps is not None else min(self.max_rps, max(0.2, self.max_rps / 20))
+        self.min_rps = (
+            float(min_rps) if min_rps is not None else min(self.max_rps, max(0.2, self.max_rps / 20))
+        )
         self.burst = max(1.0, float(burst) if burst is not None else self.max_rps)
         self.decrease_factor = decrease_factor
         self.recovery_factor = recovery_factor

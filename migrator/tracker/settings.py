@@ -74,7 +74,9 @@ class TrackerSettings:
         if self.token_type not in ("oauth", "iam"):
             problems.append(f"token_type must be 'oauth' or 'iam', got {self.token_type!r}")
         if bool(self.org_id) == bool(self.cloud_org_id):
-            problems.append("set exactly one of TRACKER_ORG_ID (Yandex 360) or TRACKER_CLOUD_ORG_ID (Cloud Organization)")
+            problems.append(
+                "set exactly one of TRACKER_ORG_ID (Yandex 360) or TRACKER_CLOUD_ORG_ID (Cloud Organization)"
+            )
         if self.token_type == "iam" and not self.cloud_org_id:
             problems.append("an IAM token (TRACKER_IAM_TOKEN) works only with TRACKER_CLOUD_ORG_ID")
         parts = urlsplit(self.base_url)
@@ -83,7 +85,9 @@ class TrackerSettings:
         if parts.username or parts.password:
             problems.append("TRACKER_API_URL must not contain credentials")
         if self.api_version not in API_VERSIONS:
-            problems.append(f"TRACKER_API_VERSION must be one of {', '.join(API_VERSIONS)}, got {self.api_version!r}")
+            problems.append(
+                f"TRACKER_API_VERSION must be one of {', '.join(API_VERSIONS)}, got {self.api_version!r}"
+            )
         if self.connect_timeout <= 0 or self.read_timeout <= 0:
             problems.append("timeouts must be positive")
         if self.pool_size < 1:
@@ -140,7 +144,10 @@ class TrackerSettings:
             "base_url": _clean(env.get("TRACKER_API_URL")) or DEFAULT_API_URL,
             "api_version": _clean(env.get("TRACKER_API_VERSION")) or DEFAULT_API_VERSION,
         }
-        for name, env_name in (("connect_timeout", "TRACKER_CONNECT_TIMEOUT"), ("read_timeout", "TRACKER_READ_TIMEOUT")):
+        for name, env_name in (
+            ("connect_timeout", "TRACKER_CONNECT_TIMEOUT"),
+            ("read_timeout", "TRACKER_READ_TIMEOUT"),
+        ):
             raw = _clean(env.get(env_name))
             if raw is not None:
                 try:
@@ -164,8 +171,15 @@ def _token_from_env(env: Mapping[str, str]) -> tuple[str | None, TokenType, list
     oauth = _clean(env.get("TRACKER_TOKEN"))
     iam = _clean(env.get("TRACKER_IAM_TOKEN"))
     token_file = _clean(env.get("TRACKER_TOKEN_FILE"))
-    given = [name for name, value in (("TRACKER_TOKEN", oauth), ("TRACKER_IAM_TOKEN", iam),
-                                      ("TRACKER_TOKEN_FILE", token_file)) if value]
+    given = [
+        name
+        for name, value in (
+            ("TRACKER_TOKEN", oauth),
+            ("TRACKER_IAM_TOKEN", iam),
+            ("TRACKER_TOKEN_FILE", token_file),
+        )
+        if value
+    ]
     if len(given) > 1:
         return None, "oauth", [f"set only one of {', '.join(given)}"]
     if iam:
@@ -185,7 +199,11 @@ def _read_token_file(path: str, env: Mapping[str, str]) -> tuple[str | None, Tok
     try:
         token = Path(path).expanduser().read_text(encoding="utf-8").strip()
     except OSError as exc:
-        return None, token_type, [f"TRACKER_TOKEN_FILE {path!r} cannot be read: {exc.strerror or type(exc).__name__}"]
+        return (
+            None,
+            token_type,
+            [f"TRACKER_TOKEN_FILE {path!r} cannot be read: {exc.strerror or type(exc).__name__}"],
+        )
     if not token:
         return None, token_type, [f"TRACKER_TOKEN_FILE {path!r} is empty"]
     return token, token_type, []

@@ -78,25 +78,61 @@ def test_clean_input_lands(tmp_path: Path, sandbox, point_at, capsys) -> None:  
 @pytest.mark.parametrize(
     ("rows", "kind", "expected"),
     [
-        pytest.param(GOOD + [["D-3", "x", "3rd of May", "alice", "Open", "", "", ""]],
-                     "date.unparsable", ["issues.csv row 4", "created_at", "3rd of May"], id="unparsable-date"),
-        pytest.param(GOOD + [["D-3", "x", "2021-05-03 10:00", "alice", "Open", "", "", "", "extra"]],
-                     "csv.ragged_row", ["issues.csv row 4"], id="ragged-row"),
-        pytest.param(GOOD + [["D-3", "x", "2021-05-03 10:00", "alice", "Open", "", "missing.png", ""]],
-                     "attachment.missing", ["issue D-3", "missing.png"], id="missing-attachment"),
-        pytest.param(GOOD + [["D-3", "x", "2021-05-03 10:00", "alice", "Open", "", "", "NOPE-9"]],
-                     "link.dangling", ["issue D-3", "NOPE-9"], id="dangling-link"),
-        pytest.param([["D-1", "a", "2021-05-01 10:00", "alice", "Open", "D-2", "", ""],
-                      ["D-2", "b", "2021-05-02 10:00", "bob", "Open", "D-1", "", ""]],
-                     "parent.cycle", ["D-1", "D-2"], id="parent-cycle"),
-        pytest.param(GOOD + [["D-3", "x", "2021-05-03 10:00", "mallory", "Open", "", "", ""]],
-                     "user.unresolved", ["issue D-3", "created_by", "mallory"], id="unknown-user"),
-        pytest.param(GOOD + [["D-3", "x", "2021-05-03 10:00", "alice", "Reopened", "", "", ""]],
-                     "value.unmapped", ["issue D-3", "status", "Reopened"], id="unmapped-status"),
+        pytest.param(
+            GOOD + [["D-3", "x", "3rd of May", "alice", "Open", "", "", ""]],
+            "date.unparsable",
+            ["issues.csv row 4", "created_at", "3rd of May"],
+            id="unparsable-date",
+        ),
+        pytest.param(
+            GOOD + [["D-3", "x", "2021-05-03 10:00", "alice", "Open", "", "", "", "extra"]],
+            "csv.ragged_row",
+            ["issues.csv row 4"],
+            id="ragged-row",
+        ),
+        pytest.param(
+            GOOD + [["D-3", "x", "2021-05-03 10:00", "alice", "Open", "", "missing.png", ""]],
+            "attachment.missing",
+            ["issue D-3", "missing.png"],
+            id="missing-attachment",
+        ),
+        pytest.param(
+            GOOD + [["D-3", "x", "2021-05-03 10:00", "alice", "Open", "", "", "NOPE-9"]],
+            "link.dangling",
+            ["issue D-3", "NOPE-9"],
+            id="dangling-link",
+        ),
+        pytest.param(
+            [
+                ["D-1", "a", "2021-05-01 10:00", "alice", "Open", "D-2", "", ""],
+                ["D-2", "b", "2021-05-02 10:00", "bob", "Open", "D-1", "", ""],
+            ],
+            "parent.cycle",
+            ["D-1", "D-2"],
+            id="parent-cycle",
+        ),
+        pytest.param(
+            GOOD + [["D-3", "x", "2021-05-03 10:00", "mallory", "Open", "", "", ""]],
+            "user.unresolved",
+            ["issue D-3", "created_by", "mallory"],
+            id="unknown-user",
+        ),
+        pytest.param(
+            GOOD + [["D-3", "x", "2021-05-03 10:00", "alice", "Reopened", "", "", ""]],
+            "value.unmapped",
+            ["issue D-3", "status", "Reopened"],
+            id="unmapped-status",
+        ),
     ],
 )
 def test_bad_input_is_named_and_nothing_is_written(
-    tmp_path: Path, sandbox, point_at, capsys, rows: list[list[str]], kind: str, expected: list[str]  # noqa: ANN001
+    tmp_path: Path,
+    sandbox,
+    point_at,
+    capsys,
+    rows: list[list[str]],
+    kind: str,
+    expected: list[str],  # noqa: ANN001
 ) -> None:
     code, out = _run(tmp_path, _write(tmp_path, rows), sandbox, point_at, capsys)
     assert code == 1, out
@@ -106,7 +142,9 @@ def test_bad_input_is_named_and_nothing_is_written(
     assert "Traceback" not in out
     assert "Nothing was written" in out
     _assert_nothing_written(sandbox)
-    report = json.loads((tmp_path / ".migrator" / "bad-inputs.report" / "report.json").read_text(encoding="utf-8"))
+    report = json.loads(
+        (tmp_path / ".migrator" / "bad-inputs.report" / "report.json").read_text(encoding="utf-8")
+    )
     assert kind in {f["kind"] for f in report["findings"]}  # the full list the console points to
 
 
@@ -120,10 +158,14 @@ def test_unreadable_encoding_is_a_clear_error(tmp_path: Path, sandbox, point_at,
     _assert_nothing_written(sandbox)
 
 
-def test_broken_mapping_lists_every_problem_with_its_key_path(tmp_path: Path, sandbox, point_at, capsys) -> None:  # noqa: ANN001
+def test_broken_mapping_lists_every_problem_with_its_key_path(
+    tmp_path: Path, sandbox, point_at, capsys
+) -> None:  # noqa: ANN001
     source = _write(tmp_path, GOOD)
     (tmp_path / "mapping.yaml").write_text(
-        MAPPING.replace("timezone: Europe/Moscow", "timezone: Mars/Base").replace("summary: Summary", "sumary: Summary"),
+        MAPPING.replace("timezone: Europe/Moscow", "timezone: Mars/Base").replace(
+            "summary: Summary", "sumary: Summary"
+        ),
         encoding="utf-8",
     )
     code, out = _run(tmp_path, source, sandbox, point_at, capsys)

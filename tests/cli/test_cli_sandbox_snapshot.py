@@ -30,8 +30,20 @@ def test_embedded_sandbox_seeded_from_a_snapshot_enforces_that_orgs_rules(
     (tmp_path / "org.json").write_text(json.dumps(snapshot), encoding="utf-8")
     capsys.readouterr()
 
-    code = main(["run", *SAMPLE, "--yes", "--no-progress", "--max-rps", "1000",
-                 "--sandbox-fixture", "org.json", "--sandbox-data", "rehearsal.sqlite"])
+    code = main(
+        [
+            "run",
+            *SAMPLE,
+            "--yes",
+            "--no-progress",
+            "--max-rps",
+            "1000",
+            "--sandbox-fixture",
+            "org.json",
+            "--sandbox-data",
+            "rehearsal.sqlite",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 1
     assert "status.not_in_workflow" in out and "Nothing was written" in out
@@ -40,4 +52,7 @@ def test_embedded_sandbox_seeded_from_a_snapshot_enforces_that_orgs_rules(
     assert main(["run", *SAMPLE, "--yes", "--no-progress"]) == 2
     assert "use another --state file" in capsys.readouterr().err
     # ... and the same export against the default org, with its own state file, lands.
-    assert main(["run", *SAMPLE, "--yes", "--no-progress", "--max-rps", "1000", "--state", "default.sqlite"]) == 0
+    assert (
+        main(["run", *SAMPLE, "--yes", "--no-progress", "--max-rps", "1000", "--state", "default.sqlite"])
+        == 0
+    )

@@ -15,8 +15,14 @@ SAMPLE = ["samples/jira/issues.csv", "--mapping", "mappings/jira-csv.yaml"]
 
 
 def _migrator(args: list[str], env: dict[str, str], cwd: Path) -> str:
-    proc = subprocess.run([sys.executable, "-m", "migrator", "-v", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "migrator", "-v", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     return proc.stdout + proc.stderr
 
 
@@ -36,7 +42,9 @@ def test_sentinel_token_never_leaks(tmp_path: Path) -> None:
             _migrator(["validate", *SAMPLE], {**env, "TRACKER_ORG_ID": "999"}, tmp_path),
         ]
         server.set_faults(fault_rate=1.0)
-        outputs.append(_migrator(["run", *SAMPLE, "--yes", "--no-progress", "--namespace", "other"], env, tmp_path))
+        outputs.append(
+            _migrator(["run", *SAMPLE, "--yes", "--no-progress", "--namespace", "other"], env, tmp_path)
+        )
     assert "DEMO" in outputs[0] and "Traceback" not in "".join(outputs)
     for text in outputs:
         assert SENTINEL not in text

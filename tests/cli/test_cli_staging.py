@@ -9,7 +9,14 @@ from migrator.tracker import TrackerClient, TrackerSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = [str(ROOT / "samples/jira/issues.csv"), "--mapping", str(ROOT / "mappings/jira-csv.yaml")]
-IMPORT_KINDS = ("issue_import", "comment_import", "link_import", "attachment_import", "worklog_import", "patch")
+IMPORT_KINDS = (
+    "issue_import",
+    "comment_import",
+    "link_import",
+    "attachment_import",
+    "worklog_import",
+    "patch",
+)
 
 
 def _writes(sandbox) -> int:  # noqa: ANN001

@@ -13,7 +13,9 @@ ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = [str(ROOT / "samples/jira/issues.csv"), "--mapping", str(ROOT / "mappings/jira-csv.yaml")]
 
 
-def test_status_lists_failures_and_retry_failed_lands_them(point_at, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: ANN001
+def test_status_lists_failures_and_retry_failed_lands_them(
+    point_at, capsys: pytest.CaptureFixture[str]
+) -> None:  # noqa: ANN001
     # A target stricter than the validator knows: summaries over 40 characters are refused (400).
     with SandboxServer(SandboxConfig(max_summary=40), port=0) as server:
         point_at(server)

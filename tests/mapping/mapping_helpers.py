@@ -32,7 +32,13 @@ TARGET: dict[str, Any] = {
         {"uid": 2, "login": "alice", "email": "alice@example.com", "display": "Alice Liddell"},
         {"uid": 3, "login": "bob", "email": "bob@example.com", "display": "Bob Builder"},
         {"uid": 4, "login": "bob2", "email": "robert@example.com", "display": "Bob Builder"},
-        {"uid": 5, "login": "carol", "email": "carol@example.com", "display": "Carol Clark", "dismissed": True},
+        {
+            "uid": 5,
+            "login": "carol",
+            "email": "carol@example.com",
+            "display": "Carol Clark",
+            "dismissed": True,
+        },
         {"uid": 6, "login": "ivanov", "email": "ivanov@example.com", "display": "Ivan Ivanov"},
     ],
     "statuses": [{"key": k} for k in ("open", "inProgress", "needInfo", "resolved", "closed")],
@@ -53,15 +59,22 @@ TARGET: dict[str, Any] = {
             "id": 1,
             "default_type": "task",
             "workflows": [
-                {"id": "dev", "statuses": ["open", "inProgress", "needInfo", "resolved", "closed"],
-                 "types": ["bug", "task", "story"]},
+                {
+                    "id": "dev",
+                    "statuses": ["open", "inProgress", "needInfo", "resolved", "closed"],
+                    "types": ["bug", "task", "story"],
+                },
                 {"id": "epics", "statuses": ["open", "closed"], "types": ["epic"]},
             ],
             "components": [{"id": 11, "name": "Backend"}, {"id": 12, "name": "Frontend"}],
             "versions": [{"id": 21, "name": "1.0"}, {"id": 22, "name": "2.0"}],
             "local_fields": [
-                {"id": "5f0c0ffee0c0ffee0c0ffee0--customer", "key": "customer", "schema": {"type": "string"},
-                 "options": ["Acme", "Globex"]},
+                {
+                    "id": "5f0c0ffee0c0ffee0c0ffee0--customer",
+                    "key": "customer",
+                    "schema": {"type": "string"},
+                    "options": ["Acme", "Globex"],
+                },
                 {"id": "5f0c0ffee0c0ffee0c0ffee0--budget", "key": "budget", "schema": {"type": "number"}},
             ],
         }
@@ -76,11 +89,20 @@ def target(data: dict[str, Any] | None = None, queue: str = "DEMO") -> TargetInf
 def value_maps() -> dict[str, ValueMap]:
     return {
         "type": ValueMap({"Bug": "bug", "Task": "task", "Story": "story", "Epic": "epic"}, "default", "task"),
-        "status": ValueMap({"Open": "open", "In Progress": "inProgress", "Resolved": "resolved", "Done": "closed"}),
+        "status": ValueMap(
+            {"Open": "open", "In Progress": "inProgress", "Resolved": "resolved", "Done": "closed"}
+        ),
         "priority": ValueMap({"High": "critical", "Medium": "normal", "Low": "minor"}, "default", "normal"),
         "resolution": ValueMap({"Fixed": "fixed", "Won't Fix": "wontFix", "Duplicate": "duplicate"}),
-        "link": ValueMap({"blocks": "is dependent by", "is blocked by": "depends on", "relates to": "relates",
-                          "duplicates": "duplicates", "is duplicated by": "is duplicated by"}),
+        "link": ValueMap(
+            {
+                "blocks": "is dependent by",
+                "is blocked by": "depends on",
+                "relates to": "relates",
+                "duplicates": "duplicates",
+                "is duplicated by": "is duplicated by",
+            }
+        ),
     }
 
 
@@ -98,7 +120,10 @@ def make_config(
     return MappingConfig(
         path=Path("mapping.yaml"),
         source=SourceSpec(
-            system="jira", timezone="UTC", date_formats=["iso"], markup=markup,
+            system="jira",
+            timezone="UTC",
+            date_formats=["iso"],
+            markup=markup,
             files=AttachmentFilesSpec(directory=files_dir, max_size_mb=max_size_mb),
         ),
         target=TargetSpec(queue="DEMO", namespace="test", keep_keys=keep_keys, markup_type=markup_type),
@@ -111,7 +136,9 @@ def make_config(
 def make_issue(key: str = "PROJ-1", **kw: Any) -> Issue:
     number = key.rsplit("-", 1)[-1]
     defaults: dict[str, Any] = {
-        "source": SourceRef("jira", f"100{number}", "issues.csv", int(number) + 1 if number.isdigit() else None),
+        "source": SourceRef(
+            "jira", f"100{number}", "issues.csv", int(number) + 1 if number.isdigit() else None
+        ),
         "key": key,
         "summary": f"Issue {key}",
         "created_at": T0,
@@ -133,8 +160,11 @@ def transformer(
     findings: Findings | None = None,
 ) -> IssueTransformer:
     return IssueTransformer(
-        config or make_config(), target(target_data), findings if findings is not None else Findings(),
-        source_dir=source_dir or Path("."), now=NOW,
+        config or make_config(),
+        target(target_data),
+        findings if findings is not None else Findings(),
+        source_dir=source_dir or Path("."),
+        now=NOW,
     )
 
 

@@ -70,7 +70,7 @@ class FileServer:
         if path == "/big-announced.bin":
             return Response(BIG)  # with Content-Length
         if path == "/big-streamed.bin":
-            return Response(BIG[i:i + 65536] for i in range(0, len(BIG), 65536))  # no Content-Length
+            return Response(BIG[i : i + 65536] for i in range(0, len(BIG), 65536))  # no Content-Length
         if path == "/flaky.txt":
             if self.failures_left[path] > 0:
                 self.failures_left[path] -= 1
@@ -79,7 +79,10 @@ class FileServer:
         if path == "/redirect/same-origin":
             return Response(status=302, headers={"Location": "/private/secret.pdf"})
         if path == "/redirect/elsewhere":
-            return Response(status=302, headers={"Location": self.base.replace("127.0.0.1", "localhost") + "/att/notes.md"})
+            return Response(
+                status=302,
+                headers={"Location": self.base.replace("127.0.0.1", "localhost") + "/att/notes.md"},
+            )
         return Response("not here", status=404)
 
 
@@ -174,9 +177,13 @@ def test_a_cached_copy_that_changed_is_downloaded_again(tmp_path: Path, server: 
     assert server.hits("/att/notes.md") == 2
 
 
-def test_the_plan_points_at_the_cached_file_and_keeps_the_exports_name(tmp_path: Path, server: FileServer) -> None:
+def test_the_plan_points_at_the_cached_file_and_keeps_the_exports_name(
+    tmp_path: Path, server: FileServer
+) -> None:
     t = transformer_with(tmp_path, {})
-    planned = t.transform(make_issue(attachments=[att(server.url("/att/10001/report.txt"), "Q3 report (final).txt")]))
+    planned = t.transform(
+        make_issue(attachments=[att(server.url("/att/10001/report.txt"), "Q3 report (final).txt")])
+    )
     assert planned is not None, list(t.findings)
     (planned_file,) = planned.attachments
     body = FILES["/att/10001/report.txt"]
@@ -192,8 +199,12 @@ def test_not_found_is_a_download_failure_with_the_status(tmp_path: Path, server:
     t = transformer_with(tmp_path, {})
     assert t.transform(make_issue(attachments=[att(server.url("/att/gone.txt"), "gone.txt")])) is None
     (f,) = of_kind(t.findings, "attachment.download_failed")
-    assert (f.severity, f.field, f.key, f.value) == (Severity.ERROR, "attachments[0].location", "PROJ-1",
-                                                     server.url("/att/gone.txt"))
+    assert (f.severity, f.field, f.key, f.value) == (
+        Severity.ERROR,
+        "attachments[0].location",
+        "PROJ-1",
+        server.url("/att/gone.txt"),
+    )
     assert "HTTP 404" in f.message
     assert server.hits("/att/gone.txt") == 1  # a 404 is not retried
     assert cache_listing(tmp_path / "cache") == []
@@ -210,8 +221,10 @@ def test_not_found_is_a_download_failure_with_the_status(tmp_path: Path, server:
 def test_unauthorised_hints_at_auth_env(
     tmp_path: Path, server: FileServer, env: dict[str, str], auth_env: str | None, hint: str
 ) -> None:
-    found = problem(files(tmp_path, env, auth_env=auth_env).resolve(att(server.url("/private/secret.pdf"))),
-                    "attachment.download_failed")
+    found = problem(
+        files(tmp_path, env, auth_env=auth_env).resolve(att(server.url("/private/secret.pdf"))),
+        "attachment.download_failed",
+    )
     assert "HTTP 401" in found.message and hint in found.hint and "auth_env" in found.hint
     assert "wr0ng-s3ntinel" not in found.message + found.hint
 
@@ -229,7 +242,10 @@ def test_auth_from_the_environment_works_and_the_value_never_shows(
     ]
     assert t.transform(make_issue(attachments=attachments)) is None  # a-3 is a 404
     assert [f.kind for f in t.findings if f.severity == Severity.ERROR] == ["attachment.download_failed"]
-    assert server.auth["/private/secret.pdf"] == [SENTINEL, SENTINEL]  # direct, and after a same-origin redirect
+    assert server.auth["/private/secret.pdf"] == [
+        SENTINEL,
+        SENTINEL,
+    ]  # direct, and after a same-origin redirect
     assert server.auth["/att/notes.md"] == [None]  # never sent to another origin
     cache = tmp_path / "cache"
     assert (cache / hashlib.sha256(PRIVATE).hexdigest()).read_bytes() == PRIVATE
@@ -246,28 +262,41 @@ def test_auth_from_the_environment_works_and_the_value_never_shows(
 
 def test_credentials_are_redacted_from_any_text() -> None:
     credentials = Credentials("JIRA_AUTH", {"JIRA_AUTH": SENTINEL})
-    assert TOKEN not in credentials.redact(f"oops: {SENTINEL!r} and {TOKEN}") + repr(credentials) + str(credentials)
+    assert TOKEN not in credentials.redact(f"oops: {SENTINEL!r} and {TOKEN}") + repr(credentials) + str(
+        credentials
+    )
     assert credentials.header() == {"Authorization": SENTINEL}
 
 
 def test_a_host_outside_the_allow_list_is_not_contacted(tmp_path: Path, server: FileServer) -> None:
-    found = problem(files(tmp_path, allowed_hosts=["jira.example.com"]).resolve(att(server.url("/att/notes.md"))),
-                    "attachment.host_not_allowed")
+    found = problem(
+        files(tmp_path, allowed_hosts=["jira.example.com"]).resolve(att(server.url("/att/notes.md"))),
+        "attachment.host_not_allowed",
+    )
     assert "'127.0.0.1'" in found.message and "jira.example.com" in found.hint
     assert server.paths == []
-    assert isinstance(files(tmp_path, allowed_hosts=["127.0.0.1"]).resolve(att(server.url("/att/notes.md"))), FileInfo)
+    assert isinstance(
+        files(tmp_path, allowed_hosts=["127.0.0.1"]).resolve(att(server.url("/att/notes.md"))), FileInfo
+    )
 
 
-def test_a_redirect_to_a_host_outside_the_allow_list_is_not_followed(tmp_path: Path, server: FileServer) -> None:
-    found = problem(files(tmp_path, allowed_hosts=["127.0.0.1"]).resolve(att(server.url("/redirect/elsewhere"))),
-                    "attachment.host_not_allowed")
+def test_a_redirect_to_a_host_outside_the_allow_list_is_not_followed(
+    tmp_path: Path, server: FileServer
+) -> None:
+    found = problem(
+        files(tmp_path, allowed_hosts=["127.0.0.1"]).resolve(att(server.url("/redirect/elsewhere"))),
+        "attachment.host_not_allowed",
+    )
     assert "redirected" in found.message and "'localhost'" in found.message
     assert server.paths == ["/redirect/elsewhere"]
 
 
 @pytest.mark.parametrize(
     ("path", "detail"),
-    [("/big-announced.bin", f"the server announces {len(BIG)} bytes"), ("/big-streamed.bin", "stopped after")],
+    [
+        ("/big-announced.bin", f"the server announces {len(BIG)} bytes"),
+        ("/big-streamed.bin", "stopped after"),
+    ],
 )
 def test_a_download_over_the_size_limit_stops_and_leaves_nothing(
     tmp_path: Path, server: FileServer, path: str, detail: str
@@ -277,13 +306,18 @@ def test_a_download_over_the_size_limit_stops_and_leaves_nothing(
     (f,) = of_kind(t.findings, "attachment.too_large")
     assert (f.severity, f.field) == (Severity.ERROR, "attachments[0].location")
     assert "1 MB limit" in f.message and detail in f.message
-    assert cache_listing(tmp_path / "cache") in ([], [INDEX_NAME])  # neither the partial file nor an index entry
+    assert cache_listing(tmp_path / "cache") in (
+        [],
+        [INDEX_NAME],
+    )  # neither the partial file nor an index entry
     assert server.hits(path) == 1
 
 
 def test_a_url_without_download_is_missing_with_a_hint(tmp_path: Path, server: FileServer) -> None:
-    found = problem(files(tmp_path, download=False).resolve(att(server.url("/att/10001/report.txt"))),
-                    "attachment.missing")
+    found = problem(
+        files(tmp_path, download=False).resolve(att(server.url("/att/10001/report.txt"))),
+        "attachment.missing",
+    )
     assert "source.files.download: true" in found.hint and "source.files.directory" in found.hint
     assert server.paths == []
 
@@ -296,7 +330,9 @@ def closed_port() -> int:
 
 def downloading(tmp_path: Path, slept: list[float]) -> AttachmentFiles:
     policy = DownloadPolicy(tmp_path / "cache", max_bytes=MB, timeout=5, retries=2, backoff=0.5)
-    return AttachmentFiles(tmp_path / "files", 1, Downloader(policy, Credentials(None, {}), sleep=slept.append))
+    return AttachmentFiles(
+        tmp_path / "files", 1, Downloader(policy, Credentials(None, {}), sleep=slept.append)
+    )
 
 
 def test_connection_errors_are_retried_with_backoff_then_reported(tmp_path: Path) -> None:
@@ -345,22 +381,37 @@ def files_problems(tmp_path: Path, files_yaml: str) -> list[str]:
 
 
 def test_the_download_settings_load(tmp_path: Path) -> None:
-    loaded = load_files(tmp_path, "    directory: attachments\n    download: true\n    auth_env: JIRA_AUTH\n"
-                                  "    allowed_hosts: [Jira.Example.com]\n")
+    loaded = load_files(
+        tmp_path,
+        "    directory: attachments\n    download: true\n    auth_env: JIRA_AUTH\n"
+        "    allowed_hosts: [Jira.Example.com]\n",
+    )
     assert (loaded.download, loaded.cache, loaded.auth_env, loaded.allowed_hosts) == (
-        True, ".migrator/files", "JIRA_AUTH", ["jira.example.com"])
+        True,
+        ".migrator/files",
+        "JIRA_AUTH",
+        ["jira.example.com"],
+    )
     assert load_files(tmp_path, "    directory: attachments\n").download is False
 
 
 def test_download_settings_problems_name_the_key_and_never_echo_a_token(tmp_path: Path) -> None:
-    found = files_problems(tmp_path, f"    download: yes please\n    cache: ''\n    auth_env: {SENTINEL}\n"
-                                     "    allowed_hosts: [https://jira.example.com/browse, ftp://files.example.com, 'a b']\n")
+    found = files_problems(
+        tmp_path,
+        f"    download: yes please\n    cache: ''\n    auth_env: {SENTINEL}\n"
+        "    allowed_hosts: [https://jira.example.com/browse, ftp://files.example.com, 'a b']\n",
+    )
     text = "\n".join(found)
     assert TOKEN not in text
     assert any(p.startswith("source.files.download: must be true or false") for p in found)
     assert any(p.startswith("source.files.cache: must be a folder name") for p in found)
-    assert any(p.startswith("source.files.auth_env: must be the name of an environment variable") for p in found)
-    assert "source.files.allowed_hosts[0]: must be a host name, not a URL (hint: write 'jira.example.com')" in found
+    assert any(
+        p.startswith("source.files.auth_env: must be the name of an environment variable") for p in found
+    )
+    assert (
+        "source.files.allowed_hosts[0]: must be a host name, not a URL (hint: write 'jira.example.com')"
+        in found
+    )
     assert any(p.startswith("source.files.allowed_hosts[1]:") and "only http and https" in p for p in found)
     assert any(p.startswith("source.files.allowed_hosts[2]:") for p in found)
     assert len(found) == 6
@@ -374,8 +425,13 @@ def test_validate_reports_a_failed_download_before_anything_is_written(
 ) -> None:
     monkeypatch.setenv("JIRA_AUTH", SENTINEL)
     mapping = base_mapping()
-    mapping["source"]["files"] = {"directory": "files", "download": True, "cache": str(tmp_path / "cache"),
-                                  "auth_env": "JIRA_AUTH", "allowed_hosts": ["127.0.0.1"]}
+    mapping["source"]["files"] = {
+        "directory": "files",
+        "download": True,
+        "cache": str(tmp_path / "cache"),
+        "auth_env": "JIRA_AUTH",
+        "allowed_hosts": ["127.0.0.1"],
+    }
     cell = "2021-06-02 10:00;alice@example.com;{name};{url}"
     rows = [
         row(1, Attachment=cell.format(name="gone.txt", url=server.url("/att/gone.txt"))),
@@ -386,7 +442,8 @@ def test_validate_reports_a_failed_download_before_anything_is_written(
     assert where(failed) == (2, "P-1", "attachments[0].location")
     assert failed["severity"] == "error" and "HTTP 404" in failed["message"]
     assert [k for k in outcome.kinds() if k.startswith("attachment.")] == ["attachment.download_failed"]
-    assert outcome.report["summary"]["counts"]["attachment_bytes"] == len(PRIVATE)  # P-2's file was downloaded
+    assert outcome.report["summary"]["counts"]["attachment_bytes"] == len(
+        PRIVATE
+    )  # P-2's file was downloaded
     for report in (outcome.report_path, outcome.html_path, outcome.xlsx_path):
         assert TOKEN.encode() not in report.read_bytes()
-

@@ -35,7 +35,9 @@ def att(location: str, filename: str = "name.png", **kw: object) -> Attachment:
         ("sub/name.png", "sub/name.png"),
     ],
 )
-def test_files_are_found_relative_to_the_attachment_directory(tmp_path: Path, stored: str, location: str) -> None:
+def test_files_are_found_relative_to_the_attachment_directory(
+    tmp_path: Path, stored: str, location: str
+) -> None:
     put(tmp_path, stored)
     filename = Path(stored).name
     found = AttachmentFiles(tmp_path, 10).resolve(att(location, filename))
@@ -75,7 +77,13 @@ def test_transform_reports_missing_files_with_location(tmp_path: Path) -> None:
     planned = t.transform(make_issue(attachments=[att("https://jira/secure/attachment/10001/name.png")]))
     assert planned is None
     (f,) = of_kind(t.findings, "attachment.missing")
-    assert (f.severity, f.field, f.key, f.file, f.row) == (Severity.ERROR, "attachments[0].location", "PROJ-1", "issues.csv", 2)
+    assert (f.severity, f.field, f.key, f.file, f.row) == (
+        Severity.ERROR,
+        "attachments[0].location",
+        "PROJ-1",
+        "issues.csv",
+        2,
+    )
     assert str(tmp_path / "files" / "10001" / "name.png") in (f.hint or "")
 
 
@@ -123,8 +131,13 @@ def test_file_names_longer_than_255_characters_are_errors(tmp_path: Path) -> Non
 def test_the_same_file_twice_is_imported_once(tmp_path: Path) -> None:
     put(tmp_path, "files/a/log.txt", b"same")
     put(tmp_path, "files/b/log.txt", b"same")
-    comment = Comment(child_ref("c", "1"), UserRef("bob"), T0, "again",
-                      attachments=[att("b/log.txt", "log.txt", ident="a-2")])
+    comment = Comment(
+        child_ref("c", "1"),
+        UserRef("bob"),
+        T0,
+        "again",
+        attachments=[att("b/log.txt", "log.txt", ident="a-2")],
+    )
     t = transformer(source_dir=tmp_path)
     planned = t.transform(make_issue(attachments=[att("a/log.txt", "log.txt")], comments=[comment]))
     assert planned is not None
@@ -149,9 +162,11 @@ def test_files_of_a_comment_go_with_the_comment_and_others_to_the_issue(tmp_path
     put(tmp_path, "files/on-issue.txt")
     put(tmp_path, "files/orphan.txt")
     comment = Comment(SourceRef("jira", "77"), UserRef("bob"), T0, "see attached")
-    files = [att("in-comment.txt", "in-comment.txt", ident="a-1", comment_id="77"),
-             att("on-issue.txt", "on-issue.txt", ident="a-2"),
-             att("orphan.txt", "orphan.txt", ident="a-3", comment_id="99")]
+    files = [
+        att("in-comment.txt", "in-comment.txt", ident="a-1", comment_id="77"),
+        att("on-issue.txt", "on-issue.txt", ident="a-2"),
+        att("orphan.txt", "orphan.txt", ident="a-3", comment_id="99"),
+    ]
     t = transformer(source_dir=tmp_path)
     planned = t.transform(make_issue(comments=[comment], attachments=files))
     assert planned is not None

@@ -37,7 +37,11 @@ def problems(tmp_path: Path, text: str) -> list[str]:
 
 def test_a_valid_mapping_loads(tmp_path: Path) -> None:
     config = load_mapping(write(tmp_path, VALID))
-    assert (config.source.system, config.target.queue, config.target.namespace) == ("jira", "DEMO", "jira-demo")
+    assert (config.source.system, config.target.queue, config.target.namespace) == (
+        "jira",
+        "DEMO",
+        "jira-demo",
+    )
     assert config.target.markup_type == "md"
     assert config.users.match == ["email", "login"]
 
@@ -48,14 +52,18 @@ def test_queue_and_namespace_from_the_command_line_win(tmp_path: Path) -> None:
 
 
 def test_unknown_keys_get_a_did_you_mean(tmp_path: Path) -> None:
-    found = problems(tmp_path, VALID.replace("namespace: jira-demo}", "namespace: jira-demo, markup_typ: md}")
-                     + "valeus: {}\n")
+    found = problems(
+        tmp_path,
+        VALID.replace("namespace: jira-demo}", "namespace: jira-demo, markup_typ: md}") + "valeus: {}\n",
+    )
     assert "target.markup_typ: unknown key (hint: did you mean 'markup_type'?)" in found
     assert "valeus: unknown key (hint: did you mean 'values'?)" in found
 
 
 def test_unknown_canonical_field_gets_a_did_you_mean(tmp_path: Path) -> None:
-    found = problems(tmp_path, VALID.replace("created_by: Reporter", "created_by: Reporter, asignee: Assignee"))
+    found = problems(
+        tmp_path, VALID.replace("created_by: Reporter", "created_by: Reporter, asignee: Assignee")
+    )
     assert found == ["source.issues.fields.asignee: unknown field (hint: did you mean 'assignee'?)"]
 
 
@@ -95,8 +103,15 @@ fields:
     found = caught.value.problems
     paths = [p.split(":", 1)[0] for p in found]
     assert paths == [
-        "version", "source.timezone", "source.markup", "source.issues.fields.created_by", "target.namespace",
-        "values.status.unmapped", "values.priority.default", "users.match", "fields[0].from",
+        "version",
+        "source.timezone",
+        "source.markup",
+        "source.issues.fields.created_by",
+        "target.namespace",
+        "values.status.unmapped",
+        "values.priority.default",
+        "users.match",
+        "fields[0].from",
     ]
     message = str(caught.value)
     assert message.startswith(f"{tmp_path / 'mapping.yaml'}: 9 problem(s) in the configuration:")
@@ -106,7 +121,9 @@ fields:
 def test_a_missing_file_is_one_clear_problem(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_mapping(tmp_path / "nope.yaml")
-    assert caught.value.problems == ["file not found; pass an existing mapping with --mapping (see mappings/)"]
+    assert caught.value.problems == [
+        "file not found; pass an existing mapping with --mapping (see mappings/)"
+    ]
 
 
 def test_the_examples_in_docs_mapping_md_load(tmp_path: Path) -> None:

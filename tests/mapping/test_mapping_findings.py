@@ -26,7 +26,9 @@ def only(findings: list[Finding], kind: str) -> Finding:
     return found[0]
 
 
-def assert_located(finding: Finding, key: str = "PROJ-1", file: str | None = "issues.csv", row: int | None = 2) -> None:
+def assert_located(
+    finding: Finding, key: str = "PROJ-1", file: str | None = "issues.csv", row: int | None = 2
+) -> None:
     assert (finding.key, finding.file, finding.row) == (key, file, row)
     assert finding.hint
 
@@ -69,7 +71,10 @@ def test_comment_too_long_is_an_error_on_that_comment() -> None:
 
 
 def test_empty_comment_is_skipped_with_a_warning() -> None:
-    comments = [Comment(child_ref("c", "1"), UserRef("bob"), T0, " \n "), Comment(child_ref("c", "2"), UserRef("bob"), T0, "ok")]
+    comments = [
+        Comment(child_ref("c", "1"), UserRef("bob"), T0, " \n "),
+        Comment(child_ref("c", "2"), UserRef("bob"), T0, "ok"),
+    ]
     planned, findings = run(make_issue(comments=comments))
     f = only(findings, "comment.empty")
     assert (f.severity, f.field) == (Severity.WARNING, "comments[0].text")
@@ -132,7 +137,9 @@ def test_value_without_map_must_exist_in_target() -> None:
 def test_unknown_component_and_version_names() -> None:
     planned, findings = run(make_issue(components=["Backend", "Mobile"], affected_versions=["9.9"]))
     assert [(f.field, f.value) for f in of_kind(findings, "value.unknown_in_target")] == [
-        ("components", "Mobile"), ("affectedVersions", "9.9")]
+        ("components", "Mobile"),
+        ("affectedVersions", "9.9"),
+    ]
     assert planned is None
 
 
@@ -194,10 +201,14 @@ def test_field_value_outside_the_options() -> None:
 
 
 def test_unknown_global_and_local_fields() -> None:
-    t = transformer(make_config(fields=[ExtraField("colour", "custom.c"), ExtraField("region", "custom.r", local=True)]))
+    t = transformer(
+        make_config(fields=[ExtraField("colour", "custom.c"), ExtraField("region", "custom.r", local=True)])
+    )
     planned, findings = run(make_issue(custom={"c": "red", "r": "EU"}), t)
     assert [(f.field, f.severity) for f in of_kind(findings, "field.unknown")] == [
-        ("colour", Severity.ERROR), ("region", Severity.ERROR)]
+        ("colour", Severity.ERROR),
+        ("region", Severity.ERROR),
+    ]
     assert planned is None
 
 
@@ -226,7 +237,9 @@ def test_fallback_user_is_a_warning_and_keeps_the_original_name_in_texts() -> No
     issue = make_issue(created_by=UserRef("old_pm"), description="spec", comments=[comment])
     planned, findings = run(issue, transformer(make_config(users=users)))
     assert [(f.field, f.severity) for f in of_kind(findings, "user.fallback")] == [
-        ("created_by", Severity.WARNING), ("comments[0].author", Severity.WARNING)]
+        ("created_by", Severity.WARNING),
+        ("comments[0].author", Severity.WARNING),
+    ]
     assert planned is not None
     assert planned.body["createdBy"] == "admin"
     assert planned.body["description"] == "_Originally by old\\_pm_\n\nspec"
@@ -261,10 +274,19 @@ def test_updated_at_extended_by_a_later_comment_is_info() -> None:
 
 
 def test_child_before_the_issue_is_clamped_with_a_warning() -> None:
-    comment = Comment(SourceRef("jira", "c-9", "comments.csv", 4), UserRef("bob"), T0 - timedelta(hours=1), "early")
-    planned, findings = run(make_issue(comments=[Comment(child_ref("c", "0"), UserRef("bob"), T0, "x"), comment]))
+    comment = Comment(
+        SourceRef("jira", "c-9", "comments.csv", 4), UserRef("bob"), T0 - timedelta(hours=1), "early"
+    )
+    planned, findings = run(
+        make_issue(comments=[Comment(child_ref("c", "0"), UserRef("bob"), T0, "x"), comment])
+    )
     f = only(findings, "time.clamped")
-    assert (f.severity, f.field, f.file, f.row) == (Severity.WARNING, "comments[1].created_at", "comments.csv", 4)
+    assert (f.severity, f.field, f.file, f.row) == (
+        Severity.WARNING,
+        "comments[1].created_at",
+        "comments.csv",
+        4,
+    )
     assert planned is not None
     assert [c.body["createdAt"] for c in planned.comments] == ["2024-03-01T09:00:00.000+0000"] * 2
 
@@ -275,7 +297,10 @@ def test_resolution_without_date_uses_updated_at() -> None:
     assert (f.severity, f.field) == (Severity.WARNING, "resolved_at")
     assert planned is not None
     assert (planned.body["resolution"], planned.body["resolvedAt"], planned.body["resolvedBy"]) == (
-        "fixed", "2024-03-06T09:00:00.000+0000", "alice")
+        "fixed",
+        "2024-03-06T09:00:00.000+0000",
+        "alice",
+    )
 
 
 def test_resolved_at_without_resolution_is_dropped() -> None:
@@ -311,7 +336,10 @@ def test_link_that_does_not_touch_the_issue_is_an_error() -> None:
 
 def test_unmapped_and_unknown_link_relationships() -> None:
     values = {"link": ValueMap({"blocks": "blocks"})}
-    links = [Link(child_ref("l", "1"), "PROJ-1", "PROJ-2", "blocks"), Link(child_ref("l", "2"), "PROJ-1", "PROJ-3", "causes")]
+    links = [
+        Link(child_ref("l", "1"), "PROJ-1", "PROJ-2", "blocks"),
+        Link(child_ref("l", "2"), "PROJ-1", "PROJ-3", "causes"),
+    ]
     planned, findings = run(make_issue(links=links), transformer(make_config(values=values)))
     assert only(findings, "value.unknown_in_target").field == "links[0].relationship"
     assert only(findings, "value.unmapped").field == "links[1].relationship"

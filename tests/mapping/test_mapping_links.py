@@ -41,12 +41,17 @@ def test_orientation_is_by_plain_string_order_of_the_keys() -> None:
 
 @pytest.mark.parametrize("relationship", sorted(INVERSE_RELATIONSHIP))
 def test_canonical_ids_agree_from_both_ends_for_every_relationship(relationship: str) -> None:
-    assert canonical_link_id("A-1", relationship, "B-1") == canonical_link_id("B-1", INVERSE_RELATIONSHIP[relationship], "A-1")
+    assert canonical_link_id("A-1", relationship, "B-1") == canonical_link_id(
+        "B-1", INVERSE_RELATIONSHIP[relationship], "A-1"
+    )
 
 
 def test_the_same_link_twice_on_one_issue_is_planned_once() -> None:
-    links = links_of("PROJ-1", Link(child_ref("l", "1"), "PROJ-1", "PROJ-2", "relates to"),
-                     Link(child_ref("l", "2"), "PROJ-2", "PROJ-1", "relates to"))
+    links = links_of(
+        "PROJ-1",
+        Link(child_ref("l", "1"), "PROJ-1", "PROJ-2", "relates to"),
+        Link(child_ref("l", "2"), "PROJ-2", "PROJ-1", "relates to"),
+    )
     assert [link.source_id for link in links] == ["link:PROJ-1|relates|PROJ-2"]
 
 
@@ -62,8 +67,13 @@ def test_parent_link_and_an_explicit_subtask_link_are_one_link() -> None:
     values = value_maps()
     values["link"].map["is a sub-task of"] = "is subtask for"
     t = transformer(make_config(values=values))
-    planned = t.transform(make_issue("PROJ-5", parent_key="PROJ-2",
-                                     links=[Link(child_ref("l", "1"), "PROJ-5", "PROJ-2", "is a sub-task of")]))
+    planned = t.transform(
+        make_issue(
+            "PROJ-5",
+            parent_key="PROJ-2",
+            links=[Link(child_ref("l", "1"), "PROJ-5", "PROJ-2", "is a sub-task of")],
+        )
+    )
     assert planned is not None
     assert [link.source_id for link in planned.links] == ["link:PROJ-2|is parent task for|PROJ-5"]
 
@@ -71,7 +81,9 @@ def test_parent_link_and_an_explicit_subtask_link_are_one_link() -> None:
 def test_link_author_and_date_default_to_the_issues_creation() -> None:
     (link,) = links_of("PROJ-1", Link(child_ref("l", "1"), "PROJ-1", "PROJ-2", "relates to"))
     assert (link.created_by, link.created_at) == ("alice", "2024-03-01T09:00:00.000+0000")
-    (authored,) = links_of("PROJ-1", Link(child_ref("l", "1"), "PROJ-1", "PROJ-2", "relates to", T0, UserRef("bob")))
+    (authored,) = links_of(
+        "PROJ-1", Link(child_ref("l", "1"), "PROJ-1", "PROJ-2", "relates to", T0, UserRef("bob"))
+    )
     assert authored.created_by == "bob"
 
 
@@ -83,8 +95,13 @@ def test_a_relationship_the_target_has_no_link_type_for() -> None:
     data = copy.deepcopy(TARGET)
     data["link_types"] = [{"id": "relates"}]
     t = transformer(target_data=data)
-    planned = t.transform(make_issue("PROJ-1", links=[Link(child_ref("l", "1"), "PROJ-1", "PROJ-2", "blocks")],
-                                     parent_key="PROJ-0"))
+    planned = t.transform(
+        make_issue(
+            "PROJ-1", links=[Link(child_ref("l", "1"), "PROJ-1", "PROJ-2", "blocks")], parent_key="PROJ-0"
+        )
+    )
     assert planned is None
     assert sorted((f.kind, f.field) for f in t.findings) == [
-        ("value.unknown_in_target", "links[0].relationship"), ("value.unknown_in_target", "parent")]
+        ("value.unknown_in_target", "links[0].relationship"),
+        ("value.unknown_in_target", "parent"),
+    ]

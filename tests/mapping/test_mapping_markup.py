@@ -12,45 +12,106 @@ USERS = {"jsmith": "ivanov", "5b10a2844c20165700ede21g": "petrov"}
 @pytest.fixture(scope="module")
 def converters() -> dict[str, MarkupConverter]:
     """One converter per format for the whole module (the Jira grammar takes a moment to build)."""
-    return {fmt: MarkupConverter(fmt, user_login=USERS.get) for fmt in ("plain", "jira", "markdown", "html", "yfm")}
+    return {
+        fmt: MarkupConverter(fmt, user_login=USERS.get)
+        for fmt in ("plain", "jira", "markdown", "html", "yfm")
+    }
+
 
 # (case, source format, input, expected YFM) — expected outputs verbatim from markup.md §7
 ACCEPTANCE = [
-    ("J1", "jira", "Before:\r\n * Item 1\r\n * Item 2\r\n\r\nAfter line\r\nAfter line 2",
-     "Before:\n\n- Item 1\n- Item 2\n\nAfter line\nAfter line 2"),
-    ("J2", "jira", "||aa||bb||\n|row1|row1-3[mylink|https://www.google.com]|",
-     "|aa|bb|\n|---|---|\n|row1|row1-3[mylink](https://www.google.com)|"),
-    ("J3", "jira", "||Step||Result||\n|Open\npage|*OK*|",
-     "#|\n|| **Step** | **Result** ||\n||\nOpen\npage\n|\n**OK**\n||\n|#"),
-    ("J4", "jira", "{code}\ndef test_code():\n    assert convert(...)\n{code}",
-     "```\ndef test_code():\n    assert convert(...)\n```"),
-    ("J6", "jira", "{panel:title=My Title}\nSome text with a title\n{panel}",
-     '{% note info "My Title" %}\n\nSome text with a title\n\n{% endnote %}'),
-    ("J7", "jira", "{warning}Do *not* deploy{warning}", '{% note warning "" %}\n\nDo **not** deploy\n\n{% endnote %}'),
+    (
+        "J1",
+        "jira",
+        "Before:\r\n * Item 1\r\n * Item 2\r\n\r\nAfter line\r\nAfter line 2",
+        "Before:\n\n- Item 1\n- Item 2\n\nAfter line\nAfter line 2",
+    ),
+    (
+        "J2",
+        "jira",
+        "||aa||bb||\n|row1|row1-3[mylink|https://www.google.com]|",
+        "|aa|bb|\n|---|---|\n|row1|row1-3[mylink](https://www.google.com)|",
+    ),
+    (
+        "J3",
+        "jira",
+        "||Step||Result||\n|Open\npage|*OK*|",
+        "#|\n|| **Step** | **Result** ||\n||\nOpen\npage\n|\n**OK**\n||\n|#",
+    ),
+    (
+        "J4",
+        "jira",
+        "{code}\ndef test_code():\n    assert convert(...)\n{code}",
+        "```\ndef test_code():\n    assert convert(...)\n```",
+    ),
+    (
+        "J6",
+        "jira",
+        "{panel:title=My Title}\nSome text with a title\n{panel}",
+        '{% note info "My Title" %}\n\nSome text with a title\n\n{% endnote %}',
+    ),
+    (
+        "J7",
+        "jira",
+        "{warning}Do *not* deploy{warning}",
+        '{% note warning "" %}\n\nDo **not** deploy\n\n{% endnote %}',
+    ),
     ("J8", "jira", "{color:red}red text!{color}", "{red}(red text!)"),
     ("J9", "jira", "[Winston Smith|~accountid:5b10a2844c20165700ede21g] woke up", "@petrov woke up"),
     ("J10", "jira", "ping [~ghost].", "ping `@ghost`."),
     ("J18", "jira", "text\n----\nmore", "text\n\n---\n\nmore"),
-    ("J19", "jira", "+inserted+ and ??citation?? and H~2~O and x^2^", "++inserted++ and _citation_ and H2O and x^2^"),
+    (
+        "J19",
+        "jira",
+        "+inserted+ and ??citation?? and H~2~O and x^2^",
+        "++inserted++ and _citation_ and H2O and x^2^",
+    ),
     ("J20", "jira", "(/) done (x) failed (!) warn", "✅ done ❌ failed ⚠️ warn"),
     ("H2", "html", "<pre>foo\n```\nbar</pre>", "````\nfoo\n```\nbar\n````"),
-    ("H3", "html", "<table><tr><th>A</th><th>B</th></tr><tr><td>1|2</td><td>3</td></tr></table>",
-     "| A | B |\n| --- | --- |\n| 1\\|2 | 3 |"),
-    ("H4", "html", "<details><summary>Logs</summary><pre>trace</pre></details>",
-     '{% cut "Logs" %}\n\n```\ntrace\n```\n\n{% endcut %}'),
-    ("H8", "html", "<p>1. numbered para</p><p># not heading</p><p>[x](y)</p>",
-     "1\\. numbered para\n\n\\# not heading\n\n\\[x\\](y)"),
+    (
+        "H3",
+        "html",
+        "<table><tr><th>A</th><th>B</th></tr><tr><td>1|2</td><td>3</td></tr></table>",
+        "| A | B |\n| --- | --- |\n| 1\\|2 | 3 |",
+    ),
+    (
+        "H4",
+        "html",
+        "<details><summary>Logs</summary><pre>trace</pre></details>",
+        '{% cut "Logs" %}\n\n```\ntrace\n```\n\n{% endcut %}',
+    ),
+    (
+        "H8",
+        "html",
+        "<p>1. numbered para</p><p># not heading</p><p>[x](y)</p>",
+        "1\\. numbered para\n\n\\# not heading\n\n\\[x\\](y)",
+    ),
     ("H9", "html", "<ul><li>a<ul><li>b</li></ul></li></ul>", "- a\n  - b"),
-    ("G2", "markdown", "<details>\n<summary>More</summary>\n\nbody\n\n</details>",
-     '{% cut "More" %}\n\nbody\n\n{% endcut %}'),
-    ("G6", "markdown", "@jsmith and @ghost, mail a@b.com, `@jsmith`", "@ivanov and `@ghost`, mail a@b.com, `@jsmith`"),
-    ("G9", "markdown", "Watch @[youtube](dQw4w9WgXcQ) and x^2^ and ##tag##",
-     "Watch @\\[youtube](dQw4w9WgXcQ) and x\\^2\\^ and \\#\\#tag\\#\\#"),
+    (
+        "G2",
+        "markdown",
+        "<details>\n<summary>More</summary>\n\nbody\n\n</details>",
+        '{% cut "More" %}\n\nbody\n\n{% endcut %}',
+    ),
+    (
+        "G6",
+        "markdown",
+        "@jsmith and @ghost, mail a@b.com, `@jsmith`",
+        "@ivanov and `@ghost`, mail a@b.com, `@jsmith`",
+    ),
+    (
+        "G9",
+        "markdown",
+        "Watch @[youtube](dQw4w9WgXcQ) and x^2^ and ##tag##",
+        "Watch @\\[youtube](dQw4w9WgXcQ) and x\\^2\\^ and \\#\\#tag\\#\\#",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("case", "fmt", "source", "expected"), ACCEPTANCE, ids=[c[0] for c in ACCEPTANCE])
-def test_acceptance_cases(converters: dict[str, MarkupConverter], case: str, fmt: str, source: str, expected: str) -> None:
+def test_acceptance_cases(
+    converters: dict[str, MarkupConverter], case: str, fmt: str, source: str, expected: str
+) -> None:
     assert converters[fmt].convert(source).text == expected
 
 
@@ -81,8 +142,10 @@ def test_jira_mentions_of_user_names_with_dots_and_emails() -> None:
 def test_jira_macros_emoticons_and_literal_yfm_syntax() -> None:
     source = "{info:title=Heads up}body{info} {{mono}} {% raw %} a__b__c <b> ##x## @[v]"
     text = convert(source, "jira", user_login=USERS.get).text
-    assert text == ('{% note info "Heads up" %}\n\nbody\n\n{% endnote %}\n\n'
-                    " `mono` &#123;% raw %} a\\_\\_b\\_\\_c \\<b> \\#\\#x\\#\\# @\\[v]")
+    assert text == (
+        '{% note info "Heads up" %}\n\nbody\n\n{% endnote %}\n\n'
+        " `mono` &#123;% raw %} a\\_\\_b\\_\\_c \\<b> \\#\\#x\\#\\# @\\[v]"
+    )
 
 
 def test_jira_code_keeps_liquid_and_gets_a_long_enough_fence() -> None:
@@ -98,7 +161,8 @@ def test_jira_external_image_keeps_its_size() -> None:
 def test_markdown_leaves_code_alone() -> None:
     source = "```\n{% x %} @jsmith ^\n```\n\n    {% indented %} @jsmith\n\ntext `{{ v }}` {% y %}"
     assert convert(source, "markdown", user_login=USERS.get).text == (
-        "```\n{% x %} @jsmith ^\n```\n\n    {% indented %} @jsmith\n\ntext `{{ v }}` &#123;% y %}")
+        "```\n{% x %} @jsmith ^\n```\n\n    {% indented %} @jsmith\n\ntext `{{ v }}` &#123;% y %}"
+    )
 
 
 def test_markdown_keeps_urls_and_link_targets_intact() -> None:
@@ -117,8 +181,11 @@ def test_markdown_headings_are_not_escaped() -> None:
 
 
 def test_html_drops_unsafe_links_and_converts_underline_and_sub() -> None:
-    result = convert('<p><a href="javascript:alert(1)">click</a> <u>u</u> H<sub>2</sub>O x<sup>2</sup> a<br>b {{v}}</p>',
-                     "html", user_login=USERS.get)
+    result = convert(
+        '<p><a href="javascript:alert(1)">click</a> <u>u</u> H<sub>2</sub>O x<sup>2</sup> a<br>b {{v}}</p>',
+        "html",
+        user_login=USERS.get,
+    )
     assert result.text == "click ++u++ H2O x^2^ a\nb &#123;{v}}"
     assert result.lossy == ["unsafe_link", "subscript"]
 
@@ -126,7 +193,8 @@ def test_html_drops_unsafe_links_and_converts_underline_and_sub() -> None:
 def test_plain_text_shows_as_written() -> None:
     source = "*not bold* __init__ # 1. [x](y) {% if %} x^2 ##m## https://x.example/a_b\nline two"
     assert convert(source, "plain", user_login=USERS.get).text == (
-        "\\*not bold\\* \\_\\_init\\_\\_ \\# 1\\. \\[x\\](y) &#123;% if %} x\\^2 \\#\\#m\\#\\# https://x.example/a_b\nline two")
+        "\\*not bold\\* \\_\\_init\\_\\_ \\# 1\\. \\[x\\](y) &#123;% if %} x\\^2 \\#\\#m\\#\\# https://x.example/a_b\nline two"
+    )
 
 
 def test_yfm_passes_through_unchanged() -> None:
@@ -167,10 +235,60 @@ def test_one_converter_keeps_no_state_between_texts(converters: dict[str, Markup
 
 
 JIRA_TOKENS = [
-    "*", "_", "-", "+", "^", "~", "??", "{{", "}}", "[", "]", "|", "||", "!", "\n", "\n\n", " ", "  ", "\t", "word",
-    "h1. ", "bq. ", "* ", "# ", "** ", "----", "--", "---", "{code}", "{noformat}", "{panel:title=T}", "{panel}",
-    "{info}", "{color:red}", "{color}", "[~jsmith]", "[a|http://x.y]", "http://a.b/c_d", "(/)", ":)", "{%", "@[",
-    "##", "==", "__", "<", "\\\\", "!a.png!", "[^f.txt]", "H~2~O", "x^2^", "[mailto:a@b.c]", "{quote}", "|a|b|\n",
+    "*",
+    "_",
+    "-",
+    "+",
+    "^",
+    "~",
+    "??",
+    "{{",
+    "}}",
+    "[",
+    "]",
+    "|",
+    "||",
+    "!",
+    "\n",
+    "\n\n",
+    " ",
+    "  ",
+    "\t",
+    "word",
+    "h1. ",
+    "bq. ",
+    "* ",
+    "# ",
+    "** ",
+    "----",
+    "--",
+    "---",
+    "{code}",
+    "{noformat}",
+    "{panel:title=T}",
+    "{panel}",
+    "{info}",
+    "{color:red}",
+    "{color}",
+    "[~jsmith]",
+    "[a|http://x.y]",
+    "http://a.b/c_d",
+    "(/)",
+    ":)",
+    "{%",
+    "@[",
+    "##",
+    "==",
+    "__",
+    "<",
+    "\\\\",
+    "!a.png!",
+    "[^f.txt]",
+    "H~2~O",
+    "x^2^",
+    "[mailto:a@b.c]",
+    "{quote}",
+    "|a|b|\n",
 ]
 
 

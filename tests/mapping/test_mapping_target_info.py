@@ -14,9 +14,17 @@ from migrator.plan import INVERSE_RELATIONSHIP
 def test_reference_data_by_key() -> None:
     info = target()
     assert info.queue_key == "DEMO"
-    assert (info.has_status("open"), info.has_status("Open"), info.has_type("bug"), info.has_type("incident")) == (
-        True, False, True, False)
-    assert (info.has_priority("normal"), info.has_resolution("wontFix"), info.has_resolution("fixed ")) == (True, True, False)
+    assert (
+        info.has_status("open"),
+        info.has_status("Open"),
+        info.has_type("bug"),
+        info.has_type("incident"),
+    ) == (True, False, True, False)
+    assert (info.has_priority("normal"), info.has_resolution("wontFix"), info.has_resolution("fixed ")) == (
+        True,
+        True,
+        False,
+    )
     assert info.default_type() == "task"
 
 
@@ -33,7 +41,12 @@ def test_components_versions_and_users() -> None:
     assert info.versions() == {"1.0": 21, "2.0": 22}
     carol = next(u for u in info.users() if u.login == "carol")
     assert isinstance(carol, TargetUser)
-    assert (carol.email, carol.display, carol.uid, carol.dismissed) == ("carol@example.com", "Carol Clark", 5, True)
+    assert (carol.email, carol.display, carol.uid, carol.dismissed) == (
+        "carol@example.com",
+        "Carol Clark",
+        5,
+        True,
+    )
 
 
 def test_ids_omitted_in_a_hand_written_fixture_are_assigned_in_order() -> None:
@@ -47,7 +60,11 @@ def test_global_and_local_fields() -> None:
     assert info.global_field("severity") == FieldInfo("severity", {"type": "string"}, ["S1", "S2", "S3"])
     assert info.global_field("customer") is None
     full_id, schema, options = info.local_field("customer")  # type: ignore[misc]
-    assert (full_id, schema, options) == ("5f0c0ffee0c0ffee0c0ffee0--customer", {"type": "string"}, ["Acme", "Globex"])
+    assert (full_id, schema, options) == (
+        "5f0c0ffee0c0ffee0c0ffee0--customer",
+        {"type": "string"},
+        ["Acme", "Globex"],
+    )
     assert info.local_field("5f0c0ffee0c0ffee0c0ffee0--customer") is not None
     assert info.local_field("severity") is None
 

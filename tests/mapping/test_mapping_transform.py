@@ -25,36 +25,74 @@ def full_issue() -> object:
     return make_issue(
         "PROJ-12",
         description="Hello *world*\r\n * a\r\n * b",
-        type="Bug", status="In Progress", priority="High", resolution="Fixed",
-        updated_at=T0 + timedelta(days=2), updated_by=UserRef("bob"),
-        resolved_at=T0 + timedelta(days=1), resolved_by=UserRef("x", email="alice@example.com"),
-        assignee=UserRef("bob"), followers=[UserRef("bob"), UserRef("jsmith")],
-        tags=["backend", "urgent", "backend"], components=["Backend"], affected_versions=["1.0"], fix_versions=["2.0"],
-        deadline=date(2024, 4, 1), start=date(2024, 3, 2), end=date(2024, 3, 20),
-        original_estimation=timedelta(hours=3), spent=timedelta(minutes=90), story_points=5,
-        custom={"sev": "S2", "customer": "Acme"}, parent_key="PROJ-10",
+        type="Bug",
+        status="In Progress",
+        priority="High",
+        resolution="Fixed",
+        updated_at=T0 + timedelta(days=2),
+        updated_by=UserRef("bob"),
+        resolved_at=T0 + timedelta(days=1),
+        resolved_by=UserRef("x", email="alice@example.com"),
+        assignee=UserRef("bob"),
+        followers=[UserRef("bob"), UserRef("jsmith")],
+        tags=["backend", "urgent", "backend"],
+        components=["Backend"],
+        affected_versions=["1.0"],
+        fix_versions=["2.0"],
+        deadline=date(2024, 4, 1),
+        start=date(2024, 3, 2),
+        end=date(2024, 3, 20),
+        original_estimation=timedelta(hours=3),
+        spent=timedelta(minutes=90),
+        story_points=5,
+        custom={"sev": "S2", "customer": "Acme"},
+        parent_key="PROJ-10",
         comments=[
             Comment(child_ref("c", "2"), UserRef("bob"), T0 + timedelta(hours=5), "second"),
-            Comment(child_ref("c", "1"), UserRef("alice"), T0 + timedelta(hours=1), "first {{code}}",
-                    updated_at=T0 + timedelta(hours=2)),
+            Comment(
+                child_ref("c", "1"),
+                UserRef("alice"),
+                T0 + timedelta(hours=1),
+                "first {{code}}",
+                updated_at=T0 + timedelta(hours=2),
+            ),
         ],
         attachments=[
-            Attachment(child_ref("a", "1"), "shot.png", "https://jira.example.com/secure/attachment/10001/shot.png",
-                       T0 + timedelta(hours=1), UserRef("bob")),
+            Attachment(
+                child_ref("a", "1"),
+                "shot.png",
+                "https://jira.example.com/secure/attachment/10001/shot.png",
+                T0 + timedelta(hours=1),
+                UserRef("bob"),
+            ),
             Attachment(child_ref("a", "2"), "log.txt", "log.txt", comment_id="c-2"),
         ],
-        links=[Link(child_ref("l", "1"), "PROJ-12", "PROJ-3", "blocks", T0 + timedelta(hours=3), UserRef("alice"))],
-        worklogs=[Worklog(child_ref("w", "1"), UserRef("bob"), T0 + timedelta(hours=4), timedelta(hours=1, minutes=30),
-                          comment="did it")],
+        links=[
+            Link(
+                child_ref("l", "1"), "PROJ-12", "PROJ-3", "blocks", T0 + timedelta(hours=3), UserRef("alice")
+            )
+        ],
+        worklogs=[
+            Worklog(
+                child_ref("w", "1"),
+                UserRef("bob"),
+                T0 + timedelta(hours=4),
+                timedelta(hours=1, minutes=30),
+                comment="did it",
+            )
+        ],
     )
 
 
 def test_full_issue_import_bodies_are_exact(files: Path) -> None:
-    config = make_config(markup="jira", fields=[
-        ExtraField("storyPoints", "story_points", "float"),
-        ExtraField("severity", "custom.sev", "string"),
-        ExtraField("customer", "custom.customer", "string", local=True),
-    ])
+    config = make_config(
+        markup="jira",
+        fields=[
+            ExtraField("storyPoints", "story_points", "float"),
+            ExtraField("severity", "custom.sev", "string"),
+            ExtraField("customer", "custom.customer", "string", local=True),
+        ],
+    )
     t = transformer(config, source_dir=files)
     planned = t.transform(full_issue())  # type: ignore[arg-type]
 
@@ -96,28 +134,70 @@ def test_full_issue_import_bodies_are_exact(files: Path) -> None:
 
     # comments in createdAt order; the file of comment c-2 travels with it
     assert [c.body for c in planned.comments] == [
-        {"text": "first `code`", "createdAt": "2024-03-01T10:00:00.000+0000", "createdBy": "alice",
-         "updatedAt": "2024-03-01T11:00:00.000+0000", "updatedBy": "alice", "markupType": "md"},
-        {"text": "second", "createdAt": "2024-03-01T14:00:00.000+0000", "createdBy": "bob", "markupType": "md"},
+        {
+            "text": "first `code`",
+            "createdAt": "2024-03-01T10:00:00.000+0000",
+            "createdBy": "alice",
+            "updatedAt": "2024-03-01T11:00:00.000+0000",
+            "updatedBy": "alice",
+            "markupType": "md",
+        },
+        {
+            "text": "second",
+            "createdAt": "2024-03-01T14:00:00.000+0000",
+            "createdBy": "bob",
+            "markupType": "md",
+        },
     ]
-    assert [c.source_id for c in planned.comments] == ["test:jira:10012/comment:c-1", "test:jira:10012/comment:c-2"]
+    assert [c.source_id for c in planned.comments] == [
+        "test:jira:10012/comment:c-1",
+        "test:jira:10012/comment:c-2",
+    ]
     (comment_file,) = planned.comments[1].attachments
     assert (comment_file.filename, comment_file.created_at, comment_file.created_by, comment_file.size) == (
-        "log.txt", "2024-03-01T14:00:00.000+0000", "bob", 8)
+        "log.txt",
+        "2024-03-01T14:00:00.000+0000",
+        "bob",
+        8,
+    )
     assert comment_file.path == str(files / "files" / "log.txt")
 
     (issue_file,) = planned.attachments
     assert issue_file.path == str(files / "files" / "10001" / "shot.png")
     assert issue_file.sha256 == "2d4566582844690f8634a8b2534ea5221560038c6c0650c99140759bad603ae2"
-    assert (issue_file.size, issue_file.created_at, issue_file.created_by) == (7, "2024-03-01T10:00:00.000+0000", "bob")
+    assert (issue_file.size, issue_file.created_at, issue_file.created_by) == (
+        7,
+        "2024-03-01T10:00:00.000+0000",
+        "bob",
+    )
 
-    assert [w.body for w in planned.worklogs] == [{
-        "start": "2024-03-01T13:00:00.000+0000", "duration": "PT1H30M",
-        "createdAt": "2024-03-01T13:00:00.000+0000", "createdBy": "bob", "comment": "did it",
-    }]
-    assert [(lk.source_id, lk.to_source_key, lk.relationship, lk.created_at, lk.created_by) for lk in planned.links] == [
-        ("link:PROJ-12|is dependent by|PROJ-3", "PROJ-3", "is dependent by", "2024-03-01T12:00:00.000+0000", "alice"),
-        ("link:PROJ-10|is parent task for|PROJ-12", "PROJ-10", "is subtask for", "2024-03-01T09:00:00.000+0000", "alice"),
+    assert [w.body for w in planned.worklogs] == [
+        {
+            "start": "2024-03-01T13:00:00.000+0000",
+            "duration": "PT1H30M",
+            "createdAt": "2024-03-01T13:00:00.000+0000",
+            "createdBy": "bob",
+            "comment": "did it",
+        }
+    ]
+    assert [
+        (lk.source_id, lk.to_source_key, lk.relationship, lk.created_at, lk.created_by)
+        for lk in planned.links
+    ] == [
+        (
+            "link:PROJ-12|is dependent by|PROJ-3",
+            "PROJ-3",
+            "is dependent by",
+            "2024-03-01T12:00:00.000+0000",
+            "alice",
+        ),
+        (
+            "link:PROJ-10|is parent task for|PROJ-12",
+            "PROJ-10",
+            "is subtask for",
+            "2024-03-01T09:00:00.000+0000",
+            "alice",
+        ),
     ]
     # the plan survives its own serialisation (the executor stores it)
     assert PlannedIssue.from_dict(planned.to_dict()) == planned
@@ -127,9 +207,13 @@ def test_minimal_issue_has_only_the_required_fields_and_the_window() -> None:
     planned = transformer().transform(make_issue())
     assert planned is not None
     assert planned.body == {
-        "queue": "DEMO", "unique": "test:jira:1001", "summary": "Issue PROJ-1",
-        "createdAt": "2024-03-01T09:00:00.000+0000", "createdBy": "alice",
-        "updatedAt": "2024-03-01T09:00:00.000+0000", "updatedBy": "alice",
+        "queue": "DEMO",
+        "unique": "test:jira:1001",
+        "summary": "Issue PROJ-1",
+        "createdAt": "2024-03-01T09:00:00.000+0000",
+        "createdBy": "alice",
+        "updatedAt": "2024-03-01T09:00:00.000+0000",
+        "updatedBy": "alice",
     }
     assert (planned.comments, planned.attachments, planned.worklogs, planned.links) == ([], [], [], [])
 
@@ -144,7 +228,8 @@ def test_estimates_are_milliseconds_and_round_to_the_millisecond() -> None:
 
 def test_markup_type_is_left_out_when_not_configured() -> None:
     planned = transformer(make_config(markup_type=None)).transform(
-        make_issue(description="text", comments=[Comment(child_ref("c", "1"), UserRef("bob"), T0, "hi")]))
+        make_issue(description="text", comments=[Comment(child_ref("c", "1"), UserRef("bob"), T0, "hi")])
+    )
     assert planned is not None
     assert "markupType" not in planned.body
     assert "markupType" not in planned.comments[0].body
@@ -160,13 +245,18 @@ def test_timestamps_are_utc_milliseconds() -> None:
     from datetime import datetime, timezone
 
     moscow = timezone(timedelta(hours=3))
-    planned = transformer().transform(make_issue(created_at=datetime(2024, 3, 1, 12, 0, 0, 123987, tzinfo=moscow)))
+    planned = transformer().transform(
+        make_issue(created_at=datetime(2024, 3, 1, 12, 0, 0, 123987, tzinfo=moscow))
+    )
     assert planned is not None
     assert planned.body["createdAt"] == "2024-03-01T09:00:00.123+0000"
 
 
 def test_components_and_versions_by_value_map_name_or_id() -> None:
-    values = {"components": ValueMap({"BE": "backend", "Web": "12"}), "versions": ValueMap({"v1": "1.0"}, "keep")}
+    values = {
+        "components": ValueMap({"BE": "backend", "Web": "12"}),
+        "versions": ValueMap({"v1": "1.0"}, "keep"),
+    }
     t = transformer(make_config(values=values))
     planned = t.transform(make_issue(components=["BE", "Web", "BE"], fix_versions=["v1", "2.0"]))
     assert planned is not None
@@ -187,26 +277,41 @@ def test_tags_go_through_the_tags_map_when_there_is_one() -> None:
 def test_extra_fields_convert_to_their_declared_type() -> None:
     from datetime import UTC, datetime
 
-    config = make_config(fields=[
-        ExtraField("businessValue", "custom.bv", "int"),
-        ExtraField("reviewer", "custom.rev", "user"),
-        ExtraField("dueAt", "custom.due", "datetime"),
-        ExtraField("budget", "custom.budget", "float", local=True),
-        ExtraField("severity", "custom.sev", "string", map={"blocker": "S1"}),
-    ])
-    issue = make_issue(custom={"bv": "12", "rev": "bob@example.com", "due": datetime(2024, 5, 1, 10, tzinfo=UTC),
-                               "budget": "1,5", "sev": "blocker"})
+    config = make_config(
+        fields=[
+            ExtraField("businessValue", "custom.bv", "int"),
+            ExtraField("reviewer", "custom.rev", "user"),
+            ExtraField("dueAt", "custom.due", "datetime"),
+            ExtraField("budget", "custom.budget", "float", local=True),
+            ExtraField("severity", "custom.sev", "string", map={"blocker": "S1"}),
+        ]
+    )
+    issue = make_issue(
+        custom={
+            "bv": "12",
+            "rev": "bob@example.com",
+            "due": datetime(2024, 5, 1, 10, tzinfo=UTC),
+            "budget": "1,5",
+            "sev": "blocker",
+        }
+    )
     t = transformer(config)
     planned = t.transform(issue)
     assert list(t.findings) == []
     assert planned is not None
-    assert (planned.body["businessValue"], planned.body["reviewer"], planned.body["dueAt"], planned.body["severity"]) == (
-        12, "bob", "2024-05-01T10:00:00.000+0000", "S1")
+    assert (
+        planned.body["businessValue"],
+        planned.body["reviewer"],
+        planned.body["dueAt"],
+        planned.body["severity"],
+    ) == (12, "bob", "2024-05-01T10:00:00.000+0000", "S1")
     assert planned.local_fields == {"5f0c0ffee0c0ffee0c0ffee0--budget": 1.5}
 
 
 def test_empty_extra_field_values_are_not_sent() -> None:
-    t = transformer(make_config(fields=[ExtraField("severity", "custom.sev"), ExtraField("nope", "custom.none")]))
+    t = transformer(
+        make_config(fields=[ExtraField("severity", "custom.sev"), ExtraField("nope", "custom.none")])
+    )
     planned = t.transform(make_issue(custom={"sev": "  "}))
     assert planned is not None and "severity" not in planned.body
     assert list(t.findings) == []
@@ -214,9 +319,16 @@ def test_empty_extra_field_values_are_not_sent() -> None:
 
 def test_an_issue_with_errors_is_not_planned_and_every_error_is_reported() -> None:
     t = transformer()
-    planned = t.transform(make_issue(summary="", status="Weird", created_by=UserRef("ghost"), resolution="Nope"))
+    planned = t.transform(
+        make_issue(summary="", status="Weird", created_by=UserRef("ghost"), resolution="Nope")
+    )
     assert planned is None
-    assert sorted(f.kind for f in t.findings.errors) == ["summary.empty", "user.unresolved", "value.unmapped", "value.unmapped"]
+    assert sorted(f.kind for f in t.findings.errors) == [
+        "summary.empty",
+        "user.unresolved",
+        "value.unmapped",
+        "value.unmapped",
+    ]
 
 
 def test_coverage_distributions_and_user_rows_are_collected_across_issues() -> None:
@@ -229,16 +341,27 @@ def test_coverage_distributions_and_user_rows_are_collected_across_issues() -> N
     assert coverage[("priority", "Urgent")] == ("normal", "default", 4)
     assert t.distributions["status"] == [("Open", "open", 3), ("Done", "closed", 1)]
     (row,) = t.user_rows
-    assert (row.source_name, row.login, row.method, row.count) == ("jsmith", "alice", "explicit", 4)  # one reference per issue
+    assert (row.source_name, row.login, row.method, row.count) == (
+        "jsmith",
+        "alice",
+        "explicit",
+        4,
+    )  # one reference per issue
 
 
 def test_lossy_markup_is_counted_and_reported_per_text() -> None:
     t = transformer(make_config(markup="jira"))
-    t.transform(make_issue(description="H~2~O and [~ghost]",
-                           comments=[Comment(child_ref("c", "1"), UserRef("bob"), T0, "{color:#123456}x{color}")]))
+    t.transform(
+        make_issue(
+            description="H~2~O and [~ghost]",
+            comments=[Comment(child_ref("c", "1"), UserRef("bob"), T0, "{color:#123456}x{color}")],
+        )
+    )
     assert t.lossy == {"subscript": 1, "mention_unmapped": 1, "color": 1}
     assert [(f.field, f.value, f.severity.value) for f in of_kind(t.findings, "markup.lossy")] == [
-        ("comments[0].text", "color", "info"), ("description", "mention_unmapped, subscript", "info")]
+        ("comments[0].text", "color", "info"),
+        ("description", "mention_unmapped, subscript", "info"),
+    ]
 
 
 def test_the_default_sandbox_fixture_works_as_a_target() -> None:
@@ -250,11 +373,18 @@ def test_the_default_sandbox_fixture_works_as_a_target() -> None:
     data = yaml.safe_load(fixture.read_text(encoding="utf-8"))
     config = make_config(fields=[ExtraField("customer", "custom.customer", local=True)])
     t = transformer(config, target_data=data)
-    planned = t.transform(make_issue(type="Story", status="Resolved", resolution="Fixed", components=["Docs"],
-                                     custom={"customer": "Initech"}))
+    planned = t.transform(
+        make_issue(
+            type="Story",
+            status="Resolved",
+            resolution="Fixed",
+            components=["Docs"],
+            custom={"customer": "Initech"},
+        )
+    )
     assert [f.kind for f in t.findings] == ["resolution.no_date"]
     assert planned is not None
     assert planned.body["components"] == [3]
-    local_id, = planned.local_fields
+    (local_id,) = planned.local_fields
     assert local_id.endswith("--customer") and len(local_id.split("--")[0]) == 24
     assert TARGET["queues"][0]["key"] == "DEMO"

@@ -18,7 +18,11 @@ def test_explicit_map_by_name_email_or_display_name_ignoring_case() -> None:
     assert r.resolve(UserRef("jsmith")).login == "alice"
     assert r.resolve(UserRef("someone", email="PM@old.example.com")).login == "bob"
     found = r.resolve(UserRef("ipetrov", display="ivan  petrov"))
-    assert (found.login, found.method, found.evidence) == ("ivanov", "explicit", "users.map: display name 'ivan  petrov' -> ivanov")
+    assert (found.login, found.method, found.evidence) == (
+        "ivanov",
+        "explicit",
+        "users.map: display name 'ivan  petrov' -> ivanov",
+    )
 
 
 def test_explicit_map_wins_over_auto_match() -> None:
@@ -77,7 +81,10 @@ def test_fallback_login_must_exist() -> None:
 def test_unresolved_without_fallback() -> None:
     found = resolver(match=["login"]).resolve(UserRef("ghost"))
     assert (found.login, found.method, found.evidence) == (
-        None, "unresolved", "not in users.map; no Tracker user with login 'ghost'")
+        None,
+        "unresolved",
+        "not in users.map; no Tracker user with login 'ghost'",
+    )
 
 
 def test_dismissed_users_still_match_and_the_evidence_says_so() -> None:
@@ -91,7 +98,11 @@ def test_each_distinct_user_is_resolved_once_and_counted() -> None:
     for ref in [UserRef("jsmith"), UserRef("JSMITH"), UserRef("ghost"), UserRef("bob"), UserRef("jsmith")]:
         r.resolve(ref)
     rows = [(row.source_name, row.login, row.method, row.count) for row in r.rows()]
-    assert rows == [("jsmith", "alice", "explicit", 3), ("bob", "bob", "login", 1), ("ghost", "admin", "fallback", 1)]
+    assert rows == [
+        ("jsmith", "alice", "explicit", 3),
+        ("bob", "bob", "login", 1),
+        ("ghost", "admin", "fallback", 1),
+    ]
 
 
 def test_rows_list_unresolved_users_last_with_their_details() -> None:
@@ -100,10 +111,20 @@ def test_rows_list_unresolved_users_last_with_their_details() -> None:
     r.resolve(UserRef("bob@example.com"))
     (first, last) = r.rows()
     assert first.login == "bob"
-    assert (last.source_name, last.login, last.email, last.display, last.method) == ("ghost", None, "g@x.org", "G. Host", "unresolved")
+    assert (last.source_name, last.login, last.email, last.display, last.method) == (
+        "ghost",
+        None,
+        "g@x.org",
+        "G. Host",
+        "unresolved",
+    )
 
 
 def test_mentions_never_use_the_fallback_and_are_not_counted() -> None:
     r = resolver(map={"5b10ac": "ivanov"}, fallback="admin")
-    assert (r.mention_login("5b10ac"), r.mention_login("bob"), r.mention_login("ghost")) == ("ivanov", "bob", None)
+    assert (r.mention_login("5b10ac"), r.mention_login("bob"), r.mention_login("ghost")) == (
+        "ivanov",
+        "bob",
+        None,
+    )
     assert r.rows() == []

@@ -41,7 +41,11 @@ def test_policy_error() -> None:
 
 
 def test_policy_default() -> None:
-    assert apply(ValueMap({}, "default", "open"), "X") == ("open", "default", [(Severity.WARNING, "value.defaulted", "X")])
+    assert apply(ValueMap({}, "default", "open"), "X") == (
+        "open",
+        "default",
+        [(Severity.WARNING, "value.defaulted", "X")],
+    )
 
 
 def test_policy_keep() -> None:
@@ -63,6 +67,12 @@ def test_coverage_and_distributions_count_every_distinct_value() -> None:
         mapper.apply("status", value, rec)
     mapper.apply("type", "Bug", rec)
     rows = [(r.field, r.source_value, r.target_value, r.how, r.count) for r in mapper.coverage()]
-    assert rows == [("status", "Open", "open", "mapped", 3), ("status", "Weird", "open", "default", 1),
-                    ("type", "Bug", "Bug", "identity", 1)]
-    assert mapper.distributions() == {"status": [("Open", "open", 3), ("Weird", "open", 1)], "type": [("Bug", "Bug", 1)]}
+    assert rows == [
+        ("status", "Open", "open", "mapped", 3),
+        ("status", "Weird", "open", "default", 1),
+        ("type", "Bug", "Bug", "identity", 1),
+    ]
+    assert mapper.distributions() == {
+        "status": [("Open", "open", 3), ("Weird", "open", 1)],
+        "type": [("Bug", "Bug", 1)],
+    }

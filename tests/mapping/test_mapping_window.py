@@ -31,7 +31,9 @@ def test_updated_at_is_the_latest_of_issue_resolution_and_every_child(tmp_path: 
     (tmp_path / "files").mkdir()
     (tmp_path / "files" / "a.txt").write_text("a")
     issue = make_issue(
-        updated_at=T0 + 2 * H, resolution="Fixed", resolved_at=T0 + 3 * H,
+        updated_at=T0 + 2 * H,
+        resolution="Fixed",
+        resolved_at=T0 + 3 * H,
         comments=[Comment(child_ref("c", "1"), UserRef("bob"), T0 + H, "x", updated_at=T0 + 4 * H)],
         attachments=[Attachment(child_ref("a", "1"), "a.txt", "a.txt", T0 + 5 * H, UserRef("bob"))],
         worklogs=[Worklog(child_ref("w", "1"), UserRef("bob"), T0, H, created_at=T0 + 6 * H)],
@@ -45,8 +47,9 @@ def test_updated_at_is_the_latest_of_issue_resolution_and_every_child(tmp_path: 
 
 
 def test_source_updated_by_wins_over_the_latest_activity() -> None:
-    issue = make_issue(updated_by=UserRef("bob"),
-                       comments=[Comment(child_ref("c", "1"), UserRef("ivanov"), T0 + H, "x")])
+    issue = make_issue(
+        updated_by=UserRef("bob"), comments=[Comment(child_ref("c", "1"), UserRef("ivanov"), T0 + H, "x")]
+    )
     planned, findings = plan(issue)
     assert (planned.body["updatedAt"], planned.body["updatedBy"]) == (wire(1), "bob")
     assert findings == []  # no source updated_at: nothing was "moved"
@@ -64,7 +67,9 @@ def test_updated_at_before_created_at_is_clamped() -> None:
 
 
 def test_resolved_at_before_created_at_is_clamped() -> None:
-    planned, findings = plan(make_issue(resolution="Fixed", resolved_at=T0 - 24 * H, resolved_by=UserRef("bob")))
+    planned, findings = plan(
+        make_issue(resolution="Fixed", resolved_at=T0 - 24 * H, resolved_by=UserRef("bob"))
+    )
     assert (planned.body["resolvedAt"], planned.body["resolvedBy"]) == (wire(0), "bob")
     assert findings == [("time.clamped", "resolved_at")]
 
@@ -92,8 +97,10 @@ def test_every_kind_of_child_is_clamped_to_created_at_and_named(tmp_path: Path) 
     )
     planned, findings = plan(issue, tmp_path)
     assert sorted(findings) == [
-        ("time.clamped", "attachments[0].created_at"), ("time.clamped", "comments[0].created_at"),
-        ("time.clamped", "links[0].created_at"), ("time.clamped", "worklogs[0].created_at"),
+        ("time.clamped", "attachments[0].created_at"),
+        ("time.clamped", "comments[0].created_at"),
+        ("time.clamped", "links[0].created_at"),
+        ("time.clamped", "worklogs[0].created_at"),
     ]
     assert planned.comments[0].body["createdAt"] == wire(0)
     assert planned.attachments[0].created_at == wire(0)
@@ -103,10 +110,16 @@ def test_every_kind_of_child_is_clamped_to_created_at_and_named(tmp_path: Path) 
 
 
 def test_comment_updated_before_its_creation_is_clamped() -> None:
-    comment = Comment(child_ref("c", "1"), UserRef("bob"), T0 + 2 * H, "x", updated_at=T0 + H, updated_by=UserRef("ivanov"))
+    comment = Comment(
+        child_ref("c", "1"), UserRef("bob"), T0 + 2 * H, "x", updated_at=T0 + H, updated_by=UserRef("ivanov")
+    )
     planned, findings = plan(make_issue(comments=[comment]))
     assert planned.comments[0].body == {
-        "text": "x", "createdAt": wire(2), "createdBy": "bob", "updatedAt": wire(2), "updatedBy": "ivanov",
+        "text": "x",
+        "createdAt": wire(2),
+        "createdBy": "bob",
+        "updatedAt": wire(2),
+        "updatedBy": "ivanov",
         "markupType": "md",
     }
     assert findings == [("time.clamped", "comments[0].updated_at")]
@@ -115,8 +128,13 @@ def test_comment_updated_before_its_creation_is_clamped() -> None:
 def test_comment_file_without_date_takes_the_comments_time_and_author(tmp_path: Path) -> None:
     (tmp_path / "files").mkdir()
     (tmp_path / "files" / "a.txt").write_text("a")
-    comment = Comment(child_ref("c", "1"), UserRef("bob"), T0 + 3 * H, "see file",
-                      attachments=[Attachment(child_ref("a", "1"), "a.txt", "a.txt")])
+    comment = Comment(
+        child_ref("c", "1"),
+        UserRef("bob"),
+        T0 + 3 * H,
+        "see file",
+        attachments=[Attachment(child_ref("a", "1"), "a.txt", "a.txt")],
+    )
     planned, findings = plan(make_issue(comments=[comment]), tmp_path)
     (att,) = planned.comments[0].attachments
     assert (att.created_at, att.created_by) == (wire(3), "bob")
@@ -126,15 +144,23 @@ def test_comment_file_without_date_takes_the_comments_time_and_author(tmp_path: 
 def test_comment_file_dated_before_its_comment_is_clamped_to_the_comment(tmp_path: Path) -> None:
     (tmp_path / "files").mkdir()
     (tmp_path / "files" / "a.txt").write_text("a")
-    comment = Comment(child_ref("c", "1"), UserRef("bob"), T0 + 3 * H, "see file",
-                      attachments=[Attachment(child_ref("a", "1"), "a.txt", "a.txt", T0 + H)])
+    comment = Comment(
+        child_ref("c", "1"),
+        UserRef("bob"),
+        T0 + 3 * H,
+        "see file",
+        attachments=[Attachment(child_ref("a", "1"), "a.txt", "a.txt", T0 + H)],
+    )
     planned, findings = plan(make_issue(comments=[comment]), tmp_path)
     assert planned.comments[0].attachments[0].created_at == wire(3)
     assert findings == [("time.clamped", "comments[0].attachments[0].created_at")]
 
 
 def test_comments_are_sorted_by_creation_stably() -> None:
-    comments = [Comment(child_ref("c", str(i)), UserRef("bob"), T0 + (H if i != 2 else 0 * H), f"c{i}") for i in range(4)]
+    comments = [
+        Comment(child_ref("c", str(i)), UserRef("bob"), T0 + (H if i != 2 else 0 * H), f"c{i}")
+        for i in range(4)
+    ]
     planned, _ = plan(make_issue(comments=comments))
     assert [c.body["text"] for c in planned.comments] == ["c2", "c0", "c1", "c3"]
 
@@ -142,10 +168,14 @@ def test_comments_are_sorted_by_creation_stably() -> None:
 def test_future_children_are_errors() -> None:
     t = transformer()
     later = NOW + 24 * H
-    planned = t.transform(make_issue(comments=[Comment(child_ref("c", "1"), UserRef("bob"), later, "x")],
-                                     updated_at=later))
+    planned = t.transform(
+        make_issue(comments=[Comment(child_ref("c", "1"), UserRef("bob"), later, "x")], updated_at=later)
+    )
     assert planned is None
-    assert sorted(f.field or "" for f in of_kind(t.findings, "time.future")) == ["comments[0].created_at", "updated_at"]
+    assert sorted(f.field or "" for f in of_kind(t.findings, "time.future")) == [
+        "comments[0].created_at",
+        "updated_at",
+    ]
     assert all(f.severity is Severity.ERROR for f in of_kind(t.findings, "time.future"))
 
 

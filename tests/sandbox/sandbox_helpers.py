@@ -31,8 +31,17 @@ class Api:
         self.org = org
         self.session = requests.Session()
 
-    def request(self, method: str, path: str, *, token: Any = ..., org: Any = ...,
-                headers: dict[str, str] | None = None, version: str = "v2", **kwargs: Any) -> requests.Response:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: Any = ...,
+        org: Any = ...,
+        headers: dict[str, str] | None = None,
+        version: str = "v2",
+        **kwargs: Any,
+    ) -> requests.Response:
         """``token=None`` / ``org=None`` leave that header out; ``...`` uses the Api's own."""
         token = self.token if token is ... else token
         org = self.org if org is ... else org
@@ -72,13 +81,21 @@ class Api:
 
 def issue_body(**fields: Any) -> dict[str, Any]:
     """A valid issue import body for queue DEMO, window [T0, T_END]; ``field=None`` removes a field."""
-    body: dict[str, Any] = {"queue": "DEMO", "summary": "Imported issue", "createdAt": T0, "createdBy": "alice",
-                            "updatedAt": T_END, "updatedBy": "bob"}
+    body: dict[str, Any] = {
+        "queue": "DEMO",
+        "summary": "Imported issue",
+        "createdAt": T0,
+        "createdBy": "alice",
+        "updatedAt": T_END,
+        "updatedBy": "bob",
+    }
     body.update(fields)
     return {k: v for k, v in body.items() if v is not None}
 
 
-def assert_error(response: requests.Response, status: int, field: str | None = None, text: str | None = None) -> None:
+def assert_error(
+    response: requests.Response, status: int, field: str | None = None, text: str | None = None
+) -> None:
     """The Tracker error shape, the status, and (optionally) the offending field and a message fragment."""
     assert response.status_code == status, response.text
     body = response.json()
@@ -103,12 +120,23 @@ def custom_org() -> dict[str, Any]:
         "resolutions": [{"key": "fixed"}, {"key": "wontFix"}],
         "link_types": [{"id": "relates", "inward": "Relates", "outward": "Relates"}],
         "fields": [],
-        "queues": [{
-            "key": "Q", "name": "Queue", "lead": "boss", "default_type": "task", "default_priority": "low",
-            "workflows": [
-                {"id": "simple", "initial": "open", "statuses": ["open", "done"], "types": ["task"]},
-                {"id": "full", "initial": "open", "statuses": ["open", "doing", "done"], "types": ["bug", "epic"]},
-            ],
-            "resolutions": {"bug": ["fixed"]},
-        }],
+        "queues": [
+            {
+                "key": "Q",
+                "name": "Queue",
+                "lead": "boss",
+                "default_type": "task",
+                "default_priority": "low",
+                "workflows": [
+                    {"id": "simple", "initial": "open", "statuses": ["open", "done"], "types": ["task"]},
+                    {
+                        "id": "full",
+                        "initial": "open",
+                        "statuses": ["open", "doing", "done"],
+                        "types": ["bug", "epic"],
+                    },
+                ],
+                "resolutions": {"bug": ["fixed"]},
+            }
+        ],
     }

@@ -17,7 +17,9 @@ def test_myself_with_oauth_token_on_v2_and_v3(frozen_api: Api) -> None:
 
 
 def test_bearer_token_is_accepted(frozen_api: Api) -> None:
-    response = requests.get(f"{frozen_api.url}/v2/myself", headers={"Authorization": f"Bearer {VIEWER}", "X-Org-ID": "1"})
+    response = requests.get(
+        f"{frozen_api.url}/v2/myself", headers={"Authorization": f"Bearer {VIEWER}", "X-Org-ID": "1"}
+    )
     assert response.status_code == 200
     assert response.json()["login"] == "viewer"
 
@@ -40,7 +42,9 @@ def test_wrong_org_is_403(frozen_api: Api) -> None:
 
 @pytest.mark.parametrize("header", ["X-Org-ID", "X-Org-Id", "x-org-id", "X-Cloud-Org-ID", "x-cloud-org-id"])
 def test_org_header_names_are_case_insensitive(frozen_api: Api, header: str) -> None:
-    response = requests.get(f"{frozen_api.url}/v2/myself", headers={"Authorization": f"OAuth {ADMIN}", header: "1"})
+    response = requests.get(
+        f"{frozen_api.url}/v2/myself", headers={"Authorization": f"OAuth {ADMIN}", header: "1"}
+    )
     assert response.status_code == 200
 
 
@@ -70,7 +74,9 @@ def test_trailing_slash_and_py_client_params_are_tolerated(frozen_api: Api) -> N
 
 
 def test_invalid_json_body_is_400(frozen_api: Api) -> None:
-    response = frozen_api.post("issues/_import", data=b"{not json", headers={"Content-Type": "application/json"})
+    response = frozen_api.post(
+        "issues/_import", data=b"{not json", headers={"Content-Type": "application/json"}
+    )
     assert_error(response, 400, text="JSON")
 
 
@@ -81,5 +87,8 @@ def test_non_object_body_is_400(frozen_api: Api, body: object) -> None:
 
 def test_error_body_names_the_field(frozen_api: Api) -> None:
     body = frozen_api.post("issues/_import", json={"queue": "DEMO"}).json()
-    assert body == {"errors": {"summary": "is required"}, "errorMessages": ["Field 'summary': is required"],
-                    "statusCode": 400}
+    assert body == {
+        "errors": {"summary": "is required"},
+        "errorMessages": ["Field 'summary': is required"],
+        "statusCode": 400,
+    }

@@ -23,11 +23,34 @@ def parse(*argv: str) -> argparse.Namespace:
 
 
 def test_options_map_to_settings(tmp_path: Path) -> None:
-    args = parse("--data", str(tmp_path / "d.sqlite"), "--latency-ms", "5", "--rate-limit", "20",
-                 "--fault-rate", "0.1", "--drop-rate", "0.2", "--commit-then-fail-rate", "0.3",
-                 "--commit-then-drop-rate", "0.4", "--fault-kinds", "issue_import, comment_import",
-                 "--fault-seed", "9", "--max-file-size", "1000", "--admin-token", "tok",
-                 "--set", "date_window_status=400", "--set", "duplicate_link=allow")
+    args = parse(
+        "--data",
+        str(tmp_path / "d.sqlite"),
+        "--latency-ms",
+        "5",
+        "--rate-limit",
+        "20",
+        "--fault-rate",
+        "0.1",
+        "--drop-rate",
+        "0.2",
+        "--commit-then-fail-rate",
+        "0.3",
+        "--commit-then-drop-rate",
+        "0.4",
+        "--fault-kinds",
+        "issue_import, comment_import",
+        "--fault-seed",
+        "9",
+        "--max-file-size",
+        "1000",
+        "--admin-token",
+        "tok",
+        "--set",
+        "date_window_status=400",
+        "--set",
+        "duplicate_link=allow",
+    )
     config = config_from_args(args)
     assert (config.latency_ms, config.rate_limit, config.fault_rate, config.drop_rate) == (5, 20, 0.1, 0.2)
     assert (config.commit_then_fail_rate, config.commit_then_drop_rate, config.fault_seed) == (0.3, 0.4, 9)
@@ -45,15 +68,29 @@ def test_bad_settings_are_user_errors(setting: str) -> None:
 
 def test_serve_prints_the_url_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    command = [sys.executable, "-m", "migrator.sandbox", "--port", "0", "--data", str(tmp_path / "cli.sqlite")]
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as proc:
+    command = [
+        sys.executable,
+        "-m",
+        "migrator.sandbox",
+        "--port",
+        "0",
+        "--data",
+        str(tmp_path / "cli.sqlite"),
+    ]
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    ) as proc:
         try:
             assert proc.stdout is not None
             first = proc.stdout.readline()
             assert first.startswith("Tracker sandbox listening on http://127.0.0.1:")
             url = first.split()[-1]
             banner = "".join(proc.stdout.readline() for _ in range(5))
-            assert "org id:      1" in banner and "sandbox-admin-token" in banner and "sandbox-viewer-token" in banner
+            assert (
+                "org id:      1" in banner
+                and "sandbox-admin-token" in banner
+                and "sandbox-viewer-token" in banner
+            )
             headers = {"Authorization": "OAuth sandbox-admin-token", "X-Org-ID": "1"}
             assert requests.get(f"{url}/v2/myself", headers=headers, timeout=5).json()["login"] == "admin"
             proc.send_signal(signal.SIGINT)
@@ -71,7 +108,11 @@ def test_port_in_use_is_reported(tmp_path: Path) -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = subprocess.run([sys.executable, "-m", "migrator.sandbox", "--port", str(port)], capture_output=True,
-                                text=True, timeout=30)
+        result = subprocess.run(
+            [sys.executable, "-m", "migrator.sandbox", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
     assert result.returncode == 2
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr

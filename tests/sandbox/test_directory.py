@@ -14,9 +14,25 @@ DEFAULT_LOGINS = ["admin", "viewer", "alice", "bob", "carol", "dave"]
 def test_myself_is_an_object(api: Api) -> None:
     body = api.get("myself").json()
     assert isinstance(body, dict)
-    assert {"self", "uid", "login", "trackerUid", "passportUid", "firstName", "lastName", "display", "email",
-            "external", "hasLicense", "dismissed"} <= set(body)
-    assert (body["uid"], body["email"], body["display"]) == (1100000000000001, "admin@example.com", "Admin Adminov")
+    assert {
+        "self",
+        "uid",
+        "login",
+        "trackerUid",
+        "passportUid",
+        "firstName",
+        "lastName",
+        "display",
+        "email",
+        "external",
+        "hasLicense",
+        "dismissed",
+    } <= set(body)
+    assert (body["uid"], body["email"], body["display"]) == (
+        1100000000000001,
+        "admin@example.com",
+        "Admin Adminov",
+    )
 
 
 def test_myself_as_array_is_configurable(make_api: Callable[..., Api]) -> None:
@@ -45,12 +61,15 @@ def test_unknown_user_is_404(api: Api) -> None:
     assert_error(api.get("users/ghost"), 404)
 
 
-@pytest.mark.parametrize(("path", "keys"), [
-    ("statuses", ["open", "inProgress", "needInfo", "resolved", "closed"]),
-    ("issuetypes", ["bug", "task", "story", "epic", "improvement"]),
-    ("priorities", ["trivial", "minor", "normal", "critical", "blocker"]),
-    ("resolutions", ["fixed", "wontFix", "duplicate", "invalid", "later"]),
-])
+@pytest.mark.parametrize(
+    ("path", "keys"),
+    [
+        ("statuses", ["open", "inProgress", "needInfo", "resolved", "closed"]),
+        ("issuetypes", ["bug", "task", "story", "epic", "improvement"]),
+        ("priorities", ["trivial", "minor", "normal", "critical", "blocker"]),
+        ("resolutions", ["fixed", "wontFix", "duplicate", "invalid", "later"]),
+    ],
+)
 def test_org_wide_lists(api: Api, path: str, keys: list[str]) -> None:
     items = api.get(path).json()
     assert [i["key"] for i in items] == keys
@@ -63,15 +82,27 @@ def test_org_wide_lists(api: Api, path: str, keys: list[str]) -> None:
 
 def test_status_shape(api: Api) -> None:
     status = api.get("statuses/1").json()
-    assert status == {"self": f"{api.url}/v2/statuses/1", "id": 1, "version": 1, "key": "open", "name": "Open",
-                      "description": "", "order": 100, "type": "new"}
+    assert status == {
+        "self": f"{api.url}/v2/statuses/1",
+        "id": 1,
+        "version": 1,
+        "key": "open",
+        "name": "Open",
+        "description": "",
+        "order": 100,
+        "type": "new",
+    }
 
 
 def test_link_types(api: Api) -> None:
     types = {t["id"]: t for t in api.get("linktypes").json()}
     assert set(types) == {"relates", "depends", "subtask", "duplicates", "epic", "clone"}
-    assert types["subtask"] == {"self": f"{api.url}/v2/linktypes/subtask", "id": "subtask", "inward": "Sub-issue",
-                                "outward": "Parent issue"}
+    assert types["subtask"] == {
+        "self": f"{api.url}/v2/linktypes/subtask",
+        "id": "subtask",
+        "inward": "Sub-issue",
+        "outward": "Parent issue",
+    }
 
 
 def test_fields_have_a_schema_type(api: Api) -> None:
@@ -116,9 +147,17 @@ def test_queue_sub_resources(api: Api) -> None:
 
 
 def queue_body(**fields: Any) -> dict[str, Any]:
-    body = {"key": "NEWQ", "name": "New queue", "lead": "alice", "defaultType": "task", "defaultPriority": "normal",
-            "issueTypesConfig": [{"issueType": "task", "workflow": "dev", "resolutions": ["fixed", "wontFix"]},
-                                 {"issueType": "bug", "workflow": {"id": "dev"}, "resolutions": []}]}
+    body = {
+        "key": "NEWQ",
+        "name": "New queue",
+        "lead": "alice",
+        "defaultType": "task",
+        "defaultPriority": "normal",
+        "issueTypesConfig": [
+            {"issueType": "task", "workflow": "dev", "resolutions": ["fixed", "wontFix"]},
+            {"issueType": "bug", "workflow": {"id": "dev"}, "resolutions": []},
+        ],
+    }
     body.update(fields)
     return {k: v for k, v in body.items() if v is not None}
 
@@ -127,8 +166,13 @@ def test_queue_create_delete_restore(api: Api) -> None:
     created = api.post("queues/", json=queue_body())
     assert created.status_code == 201, created.text
     assert created.json()["key"] == "NEWQ" and created.json()["id"] == 3
-    issue = api.import_issue(queue="NEWQ", type="task", resolution="fixed", resolvedAt="2020-06-01T00:00:00.000+0000",
-                             resolvedBy="bob")
+    issue = api.import_issue(
+        queue="NEWQ",
+        type="task",
+        resolution="fixed",
+        resolvedAt="2020-06-01T00:00:00.000+0000",
+        resolvedBy="bob",
+    )
     assert issue["key"] == "NEWQ-1"
     assert_error(api.post("issues/_import", json={**_import(), "type": "story"}), 400, "type")
     assert_error(api.post("queues", json=queue_body()), 409, "key")
@@ -141,15 +185,27 @@ def test_queue_create_delete_restore(api: Api) -> None:
 
 
 def _import() -> dict[str, Any]:
-    return {"queue": "NEWQ", "summary": "x", "createdAt": "2020-01-01T00:00:00.000+0000", "createdBy": "alice"}
+    return {
+        "queue": "NEWQ",
+        "summary": "x",
+        "createdAt": "2020-01-01T00:00:00.000+0000",
+        "createdBy": "alice",
+    }
 
 
-@pytest.mark.parametrize(("fields", "field"), [
-    ({"key": None}, "key"), ({"key": "lower"}, "key"), ({"name": None}, "name"), ({"lead": "ghost"}, "lead"),
-    ({"defaultType": "nope"}, "defaultType"), ({"defaultType": "story"}, "defaultType"),
-    ({"defaultPriority": None}, "defaultPriority"),
-    ({"issueTypesConfig": [{"issueType": "task", "workflow": "nope"}]}, "issueTypesConfig"),
-])
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"key": None}, "key"),
+        ({"key": "lower"}, "key"),
+        ({"name": None}, "name"),
+        ({"lead": "ghost"}, "lead"),
+        ({"defaultType": "nope"}, "defaultType"),
+        ({"defaultType": "story"}, "defaultType"),
+        ({"defaultPriority": None}, "defaultPriority"),
+        ({"issueTypesConfig": [{"issueType": "task", "workflow": "nope"}]}, "issueTypesConfig"),
+    ],
+)
 def test_queue_create_rules(api: Api, fields: dict[str, Any], field: str) -> None:
     assert_error(api.post("queues", json=queue_body(**fields)), 400, field)
 
@@ -165,7 +221,13 @@ def test_workflows(api: Api) -> None:
     workflow = api.get("workflows/dev").json()
     assert (workflow["id"], workflow["name"]) == ("dev", "Development")
     assert workflow["initialAction"]["target"]["key"] == "open"
-    assert [s["status"]["key"] for s in workflow["steps"]] == ["open", "inProgress", "needInfo", "resolved", "closed"]
+    assert [s["status"]["key"] for s in workflow["steps"]] == [
+        "open",
+        "inProgress",
+        "needInfo",
+        "resolved",
+        "closed",
+    ]
     assert len(workflow["steps"][0]["actions"]) == 4
     assert [w["id"] for w in api.get("queues/STAGE/workflows").json()] == ["dev"]
     assert [w["id"] for w in api.get("workflows").json()] == ["dev"]

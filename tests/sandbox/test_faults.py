@@ -18,8 +18,10 @@ from migrator.sandbox import SandboxServer
 def raw_exchange(server: SandboxServer, body: dict[str, Any]) -> bytes:
     """Send one import over a bare socket and return every byte the server sent back."""
     payload = json.dumps(body).encode()
-    head = (f"POST /v2/issues/_import HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nAuthorization: OAuth {ADMIN}\r\n"
-            f"X-Org-ID: 1\r\nContent-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n").encode()
+    head = (
+        f"POST /v2/issues/_import HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nAuthorization: OAuth {ADMIN}\r\n"
+        f"X-Org-ID: 1\r\nContent-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n"
+    ).encode()
     with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
         sock.sendall(head + payload)
         received = b""
@@ -138,15 +140,23 @@ def test_control_endpoints(sandbox: SandboxServer, api: Api) -> None:
     assert stats["by_kind"] == {"issue_import": 1, "myself": 1}
     assert stats["objects"]["issues"] == 1 and stats["objects"]["queues"] == 2
     faults_url = f"{sandbox.url}/_sandbox/faults"
-    changed = requests.post(faults_url, headers={"Authorization": f"OAuth {ADMIN}"},
-                            json={"latency_ms": 1, "kinds": ["comment_import"],
-                                  "fail_next": [{"kind": "issue_import", "n": 1, "mode": "fail"}]}).json()
+    changed = requests.post(
+        faults_url,
+        headers={"Authorization": f"OAuth {ADMIN}"},
+        json={
+            "latency_ms": 1,
+            "kinds": ["comment_import"],
+            "fail_next": [{"kind": "issue_import", "n": 1, "mode": "fail"}],
+        },
+    ).json()
     assert changed["latency_ms"] == 1 and changed["kinds"] == ["comment_import"]
     assert changed["pending"] == [{"kind": "issue_import", "remaining": 1, "mode": "fail", "status": 500}]
     assert_error(api.post("issues/_import", json=issue_body()), 500)
     bad = requests.post(faults_url, headers={"Authorization": f"OAuth {ADMIN}"}, json={"nonsense": 1})
     assert_error(bad, 400, text="nonsense")
-    reset = requests.post(faults_url, headers={"Authorization": f"OAuth {ADMIN}"}, json={"reset": True}).json()
+    reset = requests.post(
+        faults_url, headers={"Authorization": f"OAuth {ADMIN}"}, json={"reset": True}
+    ).json()
     assert reset["latency_ms"] == 0 and reset["pending"] == []
     assert requests.delete(stats_url, headers={"Authorization": f"OAuth {ADMIN}"}).status_code == 204
     assert sandbox.stats()["requests"] == 0

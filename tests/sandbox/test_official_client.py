@@ -24,9 +24,22 @@ def client(sandbox: SandboxServer) -> TrackerClient:
 
 
 def import_history(client: TrackerClient, **fields: Any) -> Any:
-    body = {"queue": "DEMO", "summary": "Historic", "createdAt": T0, "createdBy": "alice", "updatedAt": T_END,
-            "updatedBy": "bob", "status": "closed", "resolution": "fixed", "resolvedAt": T_MID,
-            "resolvedBy": "carol", "type": "bug", "priority": "critical", "unique": "jira:1", **fields}
+    body = {
+        "queue": "DEMO",
+        "summary": "Historic",
+        "createdAt": T0,
+        "createdBy": "alice",
+        "updatedAt": T_END,
+        "updatedBy": "bob",
+        "status": "closed",
+        "resolution": "fixed",
+        "resolvedAt": T_MID,
+        "resolvedBy": "carol",
+        "type": "bug",
+        "priority": "critical",
+        "unique": "jira:1",
+        **fields,
+    }
     return client.issues.import_object(**body)
 
 
@@ -35,7 +48,11 @@ def test_import_issue_with_historical_authors_dates_status_and_resolution(client
     assert issue.key == "DEMO-1"
     assert (issue.createdAt, issue.updatedAt, issue.resolvedAt) == (T0, T_END, T_MID)
     assert (issue.status.key, issue.resolution.key, issue.type.key, issue.priority.key) == (
-        "closed", "fixed", "bug", "critical")
+        "closed",
+        "fixed",
+        "bug",
+        "critical",
+    )
     assert issue.createdBy.login == "alice"  # dereferenced through the self URL
     assert issue.resolvedBy.email == "carol@example.com"
     again = client.issues["DEMO-1"]
@@ -53,20 +70,28 @@ def test_reused_unique_returns_the_existing_issue(client: TrackerClient) -> None
 def test_children_import_and_read_back(client: TrackerClient, tmp_path: Path) -> None:
     issue = import_history(client)
     other = import_history(client, unique="jira:2", summary="Other")
-    comment = issue.comments.import_object(text="old comment", createdAt=ts("2020-02-01"), createdBy="carol",
-                                           updatedAt=ts("2020-03-01"), updatedBy="bob")
+    comment = issue.comments.import_object(
+        text="old comment",
+        createdAt=ts("2020-02-01"),
+        createdBy="carol",
+        updatedAt=ts("2020-03-01"),
+        updatedBy="bob",
+    )
     assert isinstance(comment.id, int) and comment.createdBy.login == "carol"
-    link = issue.links.import_object(relationship="is dependent by", issue=other.key, createdAt=ts("2020-02-02"),
-                                     createdBy="bob")
+    link = issue.links.import_object(
+        relationship="is dependent by", issue=other.key, createdAt=ts("2020-02-02"), createdBy="bob"
+    )
     assert (link.direction, link.type.id, link.object.key) == ("inward", "depends", other.key)
     assert [(x.direction, x.object.key) for x in other.links.get_all()] == [("outward", issue.key)]
     source = tmp_path / "notes.txt"
     source.write_bytes(b"file body")
     attachment = issue.attachments.import_object(
-        str(source), params={"filename": "notes.txt", "createdAt": ts("2020-02-03"), "createdBy": "bob"})
+        str(source), params={"filename": "notes.txt", "createdAt": ts("2020-02-03"), "createdBy": "bob"}
+    )
     assert (attachment.name, attachment.size, attachment.createdAt) == ("notes.txt", 9, ts("2020-02-03"))
-    worklogs = issue.worklog.import_object(duration="PT2H", createdAt=ts("2020-02-04"), createdBy="alice",
-                                           start=ts("2020-02-04"), comment="work")
+    worklogs = issue.worklog.import_object(
+        duration="PT2H", createdAt=ts("2020-02-04"), createdBy="alice", start=ts("2020-02-04"), comment="work"
+    )
     assert [w.duration for w in worklogs] == ["PT2H"]
     assert [c.text for c in issue.comments.get_all()] == ["old comment"]
     assert [w.comment for w in issue.worklog.get_all()] == ["work"]
@@ -88,17 +113,29 @@ def test_find_pages_through_250_issues(client: TrackerClient) -> None:
     assert client.issues.find(filter={"queue": "STAGE"}, count_only=True) == 250
 
 
-@pytest.mark.parametrize(("call", "exception"), [
-    (lambda c: c.issues.import_object(queue="DEMO", summary="x", createdAt=T0), ytc.BadRequest),
-    (lambda c: c.issues.import_object(queue="DEMO", summary="x", createdAt="2999-01-01T00:00:00.000+0000",
-                                      createdBy="alice"), ytc.UnprocessableEntity),
-    (lambda c: c.issues["DEMO-404"], ytc.NotFound),
-    (lambda c: c.issues.find(keys=["DEMO-1"], query="Queue: DEMO"), ytc.BadRequest),
-    (lambda c: c.queues.create(key="DEMO", name="d", lead="admin", defaultType="task", defaultPriority="normal"),
-     ytc.Conflict),
-])
-def test_documented_exceptions(client: TrackerClient, call: Callable[[TrackerClient], Any],
-                               exception: type[Exception]) -> None:
+@pytest.mark.parametrize(
+    ("call", "exception"),
+    [
+        (lambda c: c.issues.import_object(queue="DEMO", summary="x", createdAt=T0), ytc.BadRequest),
+        (
+            lambda c: c.issues.import_object(
+                queue="DEMO", summary="x", createdAt="2999-01-01T00:00:00.000+0000", createdBy="alice"
+            ),
+            ytc.UnprocessableEntity,
+        ),
+        (lambda c: c.issues["DEMO-404"], ytc.NotFound),
+        (lambda c: c.issues.find(keys=["DEMO-1"], query="Queue: DEMO"), ytc.BadRequest),
+        (
+            lambda c: c.queues.create(
+                key="DEMO", name="d", lead="admin", defaultType="task", defaultPriority="normal"
+            ),
+            ytc.Conflict,
+        ),
+    ],
+)
+def test_documented_exceptions(
+    client: TrackerClient, call: Callable[[TrackerClient], Any], exception: type[Exception]
+) -> None:
     with pytest.raises(exception):
         call(client)
 
@@ -141,8 +178,9 @@ def test_reference_data_through_the_client(client: TrackerClient) -> None:
 
 
 def test_api_v3_through_the_client(sandbox: SandboxServer) -> None:
-    client = TrackerClient(token=sandbox.admin_token, org_id=sandbox.org_id, base_url=sandbox.url,
-                           api_version="v3", retries=0)
+    client = TrackerClient(
+        token=sandbox.admin_token, org_id=sandbox.org_id, base_url=sandbox.url, api_version="v3", retries=0
+    )
     issue = import_history(client)
     assert issue._path == "/v3/issues/DEMO-1"
     assert issue.createdBy.login == "alice"

@@ -21,12 +21,25 @@ def test_restart_with_the_same_data_file_keeps_everything(tmp_path: Path) -> Non
         api.import_issue(unique="u-1")
         api.import_issue()
         api.import_comment("DEMO-1")
-        api.post("issues/DEMO-1/attachments/_import", params={"filename": "f.bin", "createdAt": T_MID,
-                                                              "createdBy": "bob"}, files={"file": ("f", b"\x00\x01")})
-        api.post("issues/DEMO-1/links/_import", json={"relationship": "relates", "issue": "DEMO-2",
-                                                      "createdAt": T_MID, "createdBy": "bob"})
-        api.post("queues", json={"key": "KEPT", "name": "Kept", "lead": "alice", "defaultType": "task",
-                                 "defaultPriority": "normal"})
+        api.post(
+            "issues/DEMO-1/attachments/_import",
+            params={"filename": "f.bin", "createdAt": T_MID, "createdBy": "bob"},
+            files={"file": ("f", b"\x00\x01")},
+        )
+        api.post(
+            "issues/DEMO-1/links/_import",
+            json={"relationship": "relates", "issue": "DEMO-2", "createdAt": T_MID, "createdBy": "bob"},
+        )
+        api.post(
+            "queues",
+            json={
+                "key": "KEPT",
+                "name": "Kept",
+                "lead": "alice",
+                "defaultType": "task",
+                "defaultPriority": "normal",
+            },
+        )
         api.delete("queues/STAGE")
         before = api.get("issues/DEMO-1").text.replace(server.url, "<url>")
     with SandboxServer(SandboxConfig(data=data)) as server:
@@ -91,7 +104,9 @@ def test_snapshot_seeded_sandbox_still_has_an_admin(tmp_path: Path) -> None:
 
 def test_admin_token_option_can_add_an_admin_user(tmp_path: Path) -> None:
     data = tmp_path / "snap.sqlite"
-    config = SandboxConfig(fixture=snapshot(), data=data, admin_token="my-secret", admin_login="migration-bot")
+    config = SandboxConfig(
+        fixture=snapshot(), data=data, admin_token="my-secret", admin_login="migration-bot"
+    )
     with SandboxServer(config) as server:
         api = Api(server, token="my-secret")
         assert api.get("myself").json()["login"] == "migration-bot"
@@ -110,15 +125,18 @@ def test_fixture_tokens_section(tmp_path: Path) -> None:
         assert server.token_for("ann") == "ann-token"
 
 
-@pytest.mark.parametrize(("change", "problem"), [
-    (lambda o: o["queues"][0].update(default_type="story"), "default_type"),
-    (lambda o: o["queues"][0]["workflows"][0].update(statuses=["open", "gone"]), "unknown status 'gone'"),
-    (lambda o: o["queues"][0]["workflows"][0].update(initial="doing"), "initial status"),
-    (lambda o: o["queues"][0].update(lead="nobody"), "lead"),
-    (lambda o: o["users"].append({"login": "ann"}), "appears twice"),
-    (lambda o: o.update(tokens={"t": "nobody"}), "unknown user"),
-    (lambda o: o["queues"][0].update(resolutions={"bug": ["nope"]}), "unknown resolution"),
-])
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (lambda o: o["queues"][0].update(default_type="story"), "default_type"),
+        (lambda o: o["queues"][0]["workflows"][0].update(statuses=["open", "gone"]), "unknown status 'gone'"),
+        (lambda o: o["queues"][0]["workflows"][0].update(initial="doing"), "initial status"),
+        (lambda o: o["queues"][0].update(lead="nobody"), "lead"),
+        (lambda o: o["users"].append({"login": "ann"}), "appears twice"),
+        (lambda o: o.update(tokens={"t": "nobody"}), "unknown user"),
+        (lambda o: o["queues"][0].update(resolutions={"bug": ["nope"]}), "unknown resolution"),
+    ],
+)
 def test_fixture_problems_are_reported(change: Any, problem: str) -> None:
     org = custom_org()
     change(org)

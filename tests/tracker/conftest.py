@@ -18,8 +18,12 @@ SENTINEL_TOKEN = "y0_SENTINEL-token-5e1d9c"  # must never appear in any repr, me
 
 @pytest.fixture
 def settings() -> TrackerSettings:
-    return TrackerSettings(token=SENTINEL_TOKEN, org_id="42", base_url="https://tracker.test",
-                           retry=RetryPolicy(max_attempts=4, backoff_base=0.5, backoff_max=8.0, jitter=0.25))
+    return TrackerSettings(
+        token=SENTINEL_TOKEN,
+        org_id="42",
+        base_url="https://tracker.test",
+        retry=RetryPolicy(max_attempts=4, backoff_base=0.5, backoff_max=8.0, jitter=0.25),
+    )
 
 
 @pytest.fixture
@@ -34,7 +38,9 @@ ScriptedClient = Callable[..., tuple[TrackerClient, ScriptedAdapter]]
 def scripted(settings: TrackerSettings, clock: FakeClock) -> ScriptedClient:
     """``client, adapter = scripted(step, step, ...)`` — a real client whose transport plays the steps."""
 
-    def make(*steps: Step, client_settings: TrackerSettings | None = None, **kwargs: object) -> tuple[TrackerClient, ScriptedAdapter]:
+    def make(
+        *steps: Step, client_settings: TrackerSettings | None = None, **kwargs: object
+    ) -> tuple[TrackerClient, ScriptedAdapter]:
         chosen = client_settings or settings
         adapter = ScriptedAdapter(list(steps))
         session = build_session(chosen)
@@ -53,8 +59,14 @@ FAST_RETRY = RetryPolicy(max_attempts=8, backoff_base=0.01, backoff_max=0.05, ji
 
 def sandbox_client(server: SandboxServer, *, token: str | None = None, **changes: Any) -> TrackerClient:
     """A client for ``server`` with fast retries (settings fields may be overridden)."""
-    base = TrackerSettings(token=token or server.admin_token, org_id=str(server.org_id), base_url=server.url,
-                           retry=FAST_RETRY, connect_timeout=2.0, read_timeout=10.0)
+    base = TrackerSettings(
+        token=token or server.admin_token,
+        org_id=str(server.org_id),
+        base_url=server.url,
+        retry=FAST_RETRY,
+        connect_timeout=2.0,
+        read_timeout=10.0,
+    )
     limiter = changes.pop("rate_limiter", None)
     return TrackerClient(base.with_changes(**changes), rate_limiter=limiter)
 

@@ -33,12 +33,20 @@ REPLAY_TOKEN = "y0_REPLAY-token-never-recorded"
 T0 = "2021-03-01T10:00:00.000+0000"
 T1 = "2021-03-02T11:30:00.000+0000"
 T_END = "2021-03-05T10:00:00.000+0000"
-ISSUE = {"queue": "DEMO", "summary": "Recorded issue", "createdAt": T0, "createdBy": "alice",
-         "updatedAt": T_END, "updatedBy": "bob", "unique": "cassette:1"}
+ISSUE = {
+    "queue": "DEMO",
+    "summary": "Recorded issue",
+    "createdAt": T0,
+    "createdBy": "alice",
+    "updatedAt": T_END,
+    "updatedBy": "bob",
+    "unique": "cassette:1",
+}
 
 
 def _json_body(r1: Request, r2: Request) -> None:
     """JSON bodies must be equal; other bodies (multipart with a random boundary) are not compared."""
+
     def decoded(request: Request) -> Any:
         body = request.body
         raw = body.read() if hasattr(body, "read") else body
@@ -46,6 +54,7 @@ def _json_body(r1: Request, r2: Request) -> None:
             return json.loads(raw) if raw else None
         except (ValueError, UnicodeDecodeError):
             return "<binary>"
+
     assert decoded(r1) == decoded(r2)
 
 
@@ -63,8 +72,11 @@ def make_vcr(record_mode: str, live_base: str | None = None) -> vcr.VCR:
         body = response["body"].get("string")
         if isinstance(body, bytes) and live_base:
             response["body"]["string"] = body.replace(live_base.encode(), RECORDED_BASE.encode())
-        response["headers"] = {name: [rewrite(v) for v in values] for name, values in response["headers"].items()
-                               if name.lower() not in FILTERED_HEADERS}
+        response["headers"] = {
+            name: [rewrite(v) for v in values]
+            for name, values in response["headers"].items()
+            if name.lower() not in FILTERED_HEADERS
+        }
         return response
 
     recorder = vcr.VCR(
@@ -85,7 +97,9 @@ def make_vcr(record_mode: str, live_base: str | None = None) -> vcr.VCR:
 
 def scenario_import_flow(client: TrackerClient, workdir: Path) -> dict[str, Any]:
     issue = client.import_issue(ISSUE)
-    comment = client.import_comment(issue["key"], {"text": "recorded comment", "createdAt": T1, "createdBy": "bob"})
+    comment = client.import_comment(
+        issue["key"], {"text": "recorded comment", "createdAt": T1, "createdBy": "bob"}
+    )
     with pytest.raises(NotFound) as missing:
         client.get_issue("DEMO-9999")
     return {
@@ -104,8 +118,11 @@ def scenario_attachment(client: TrackerClient, workdir: Path) -> dict[str, Any]:
     path.write_bytes(b"recorded attachment\n")
     attachment = client.import_attachment(issue["key"], path, "notes.txt", T1, "alice")
     listed = client.list_attachments(issue["key"])
-    return {"name": attachment["name"], "listed": [a["name"] for a in listed],
-            "content": client.download(attachment["content"]).decode()}
+    return {
+        "name": attachment["name"],
+        "listed": [a["name"] for a in listed],
+        "content": client.download(attachment["content"]).decode(),
+    }
 
 
 def scenario_validation_error(client: TrackerClient, workdir: Path) -> dict[str, Any]:
@@ -116,8 +133,12 @@ def scenario_validation_error(client: TrackerClient, workdir: Path) -> dict[str,
 
 def scenario_metadata(client: TrackerClient, workdir: Path) -> dict[str, Any]:
     meta = TargetMetadata.fetch(client, "DEMO")
-    return {"statuses": [s["key"] for s in meta.statuses], "bug": meta.statuses_for_type("bug"),
-            "users": [u["login"] for u in meta.users], "default_type": meta.queue("DEMO")["default_type"]}
+    return {
+        "statuses": [s["key"] for s in meta.statuses],
+        "bug": meta.statuses_for_type("bug"),
+        "users": [u["login"] for u in meta.users],
+        "default_type": meta.queue("DEMO")["default_type"],
+    }
 
 
 SCENARIOS: dict[str, Callable[[TrackerClient, Path], dict[str, Any]]] = {
@@ -129,8 +150,9 @@ SCENARIOS: dict[str, Callable[[TrackerClient, Path], dict[str, Any]]] = {
 
 
 def replay_client() -> TrackerClient:
-    return TrackerClient(TrackerSettings(token=REPLAY_TOKEN, org_id="1", base_url=RECORDED_BASE),
-                         sleep=lambda seconds: None)
+    return TrackerClient(
+        TrackerSettings(token=REPLAY_TOKEN, org_id="1", base_url=RECORDED_BASE), sleep=lambda seconds: None
+    )
 
 
 @pytest.fixture
@@ -185,7 +207,10 @@ def test_cassettes_hold_no_credentials() -> None:
         for secret in secrets:
             assert secret not in text, f"{path.name} contains {secret!r}"
         for header in FILTERED_HEADERS:
-            assert f"\n      {header}:" not in text.lower() and f"{header}:\n" not in text.lower(), (path.name, header)
+            assert f"\n      {header}:" not in text.lower() and f"{header}:\n" not in text.lower(), (
+                path.name,
+                header,
+            )
 
 
 # ---------------------------------------------------------------------- recording (not run by pytest)
@@ -201,19 +226,27 @@ def record(real: bool = False) -> None:
     def run(settings: TrackerSettings, live_base: str) -> None:
         recorder = make_vcr("all", live_base)
         for name, scenario in SCENARIOS.items():
-            with tempfile.TemporaryDirectory() as tmp, recorder.use_cassette(f"{name}.yaml"), \
-                    TrackerClient(settings) as client:
+            with (
+                tempfile.TemporaryDirectory() as tmp,
+                recorder.use_cassette(f"{name}.yaml"),
+                TrackerClient(settings) as client,
+            ):
                 EXPECTED[name](scenario(client, Path(tmp)))
             print(f"recorded {name}")
 
     if real:
         settings = TrackerSettings.from_env(os.environ)
         if settings is None:
-            raise SystemExit("set TRACKER_TOKEN/TRACKER_ORG_ID (see docs/client.md) to record against a real org")
+            raise SystemExit(
+                "set TRACKER_TOKEN/TRACKER_ORG_ID (see docs/client.md) to record against a real org"
+            )
         run(settings, settings.base_url)
         return
     with SandboxServer(SandboxConfig(), port=0) as server:
-        run(TrackerSettings(token=server.admin_token, org_id=str(server.org_id), base_url=server.url), server.url)
+        run(
+            TrackerSettings(token=server.admin_token, org_id=str(server.org_id), base_url=server.url),
+            server.url,
+        )
 
 
 if __name__ == "__main__":

@@ -33,7 +33,9 @@ ISSUE = {"key": "DEMO-1", "summary": "x"}
 
 
 def refused() -> requests.ConnectionError:
-    return requests.ConnectionError(MaxRetryError(None, "/v2/x", reason=NewConnectionError(None, "Connection refused")))  # type: ignore[arg-type]
+    return requests.ConnectionError(
+        MaxRetryError(None, "/v2/x", reason=NewConnectionError(None, "Connection refused"))
+    )  # type: ignore[arg-type]
 
 
 def dropped() -> requests.ConnectionError:
@@ -52,8 +54,13 @@ def test_sends_auth_org_headers_and_the_body_untouched(scripted: ScriptedClient)
 
 
 def test_iam_token_and_cloud_org(scripted: ScriptedClient) -> None:
-    iam = TrackerSettings(token=SENTINEL_TOKEN, token_type="iam", cloud_org_id="bpf1",
-                          base_url="https://tracker.test", api_version="v3")
+    iam = TrackerSettings(
+        token=SENTINEL_TOKEN,
+        token_type="iam",
+        cloud_org_id="bpf1",
+        base_url="https://tracker.test",
+        api_version="v3",
+    )
     client, adapter = scripted(response(200, {"login": "me"}), client_settings=iam)
     client.myself()
     sent = adapter.sent[0]
@@ -63,7 +70,8 @@ def test_iam_token_and_cloud_org(scripted: ScriptedClient) -> None:
 
 
 def test_read_retries_5xx_and_connection_errors_with_capped_jittered_backoff(
-        scripted: ScriptedClient, clock: FakeClock) -> None:
+    scripted: ScriptedClient, clock: FakeClock
+) -> None:
     client, adapter = scripted(response(503), dropped(), refused(), response(200, ISSUE))
     assert client.get_issue("DEMO-1") == ISSUE
     assert len(adapter.sent) == 4
@@ -74,10 +82,14 @@ def test_read_retries_5xx_and_connection_errors_with_capped_jittered_backoff(
 
 
 def test_read_honours_retry_after_and_penalizes_the_shared_limiter(
-        scripted: ScriptedClient, clock: FakeClock) -> None:
+    scripted: ScriptedClient, clock: FakeClock
+) -> None:
     limiter = RateLimiter(100.0, clock=clock, sleep=clock.sleep)
-    client, adapter = scripted(response(429, {"errorMessages": ["Too many"]}, headers={"Retry-After": "3"}),
-                               response(200, ISSUE), rate_limiter=limiter)
+    client, adapter = scripted(
+        response(429, {"errorMessages": ["Too many"]}, headers={"Retry-After": "3"}),
+        response(200, ISSUE),
+        rate_limiter=limiter,
+    )
     assert client.get_issue("DEMO-1") == ISSUE
     assert limiter.penalties == 1
     assert 3.0 <= clock.sleeps[0] <= 3.75
@@ -108,8 +120,9 @@ def test_read_connection_failures_end_as_unavailable(scripted: ScriptedClient) -
         (refused, TrackerUnavailable),
     ],
 )
-def test_writes_are_sent_once(scripted: ScriptedClient, clock: FakeClock, make_step: Callable[[], Step],
-                              expected: type) -> None:
+def test_writes_are_sent_once(
+    scripted: ScriptedClient, clock: FakeClock, make_step: Callable[[], Step], expected: type
+) -> None:
     client, adapter = scripted(make_step())
     with pytest.raises(expected) as info:
         client.import_comment("DEMO-1", {"text": "t"})
@@ -135,8 +148,10 @@ def test_retry_after_as_http_date(scripted: ScriptedClient) -> None:
 
 
 def test_error_messages_and_fields_are_carried(scripted: ScriptedClient) -> None:
-    client, _ = scripted(response(404, {"errorMessages": ["Issue does not exist."], "errors": {}, "statusCode": 404}),
-                         response(422, {"errorMessages": [], "errors": {"createdAt": "in the future"}}))
+    client, _ = scripted(
+        response(404, {"errorMessages": ["Issue does not exist."], "errors": {}, "statusCode": 404}),
+        response(422, {"errorMessages": [], "errors": {"createdAt": "in the future"}}),
+    )
     with pytest.raises(NotFound) as missing:
         client.get_issue("DEMO-9")
     assert missing.value.status == 404 and missing.value.error_messages == ["Issue does not exist."]
@@ -147,7 +162,9 @@ def test_error_messages_and_fields_are_carried(scripted: ScriptedClient) -> None
 
 
 def test_non_json_error_body_is_kept_short_and_scrubbed(scripted: ScriptedClient) -> None:
-    client, _ = scripted(response(400, raw=f"<html>bad header Authorization: OAuth {SENTINEL_TOKEN}</html>".encode()))
+    client, _ = scripted(
+        response(400, raw=f"<html>bad header Authorization: OAuth {SENTINEL_TOKEN}</html>".encode())
+    )
     with pytest.raises(Exception) as info:
         client.import_issue({})
     assert "bad header" in str(info.value) and SENTINEL_TOKEN not in str(info.value)
@@ -163,22 +180,31 @@ def test_find_by_unique(scripted: ScriptedClient) -> None:
 
 def test_search_follows_link_next_with_same_method_and_body(scripted: ScriptedClient) -> None:
     nxt = '<https://tracker.test/v2/issues/_search?perPage=100&page=2>; rel="next"'
-    client, adapter = scripted(response(200, [{"key": "A-1"}], headers={"Link": nxt}),
-                               response(200, [{"key": "A-2"}]))
+    client, adapter = scripted(
+        response(200, [{"key": "A-1"}], headers={"Link": nxt}), response(200, [{"key": "A-2"}])
+    )
     found = [i["key"] for i in client.search_issues(filter={"queue": "A"}, order="+key")]
     assert found == ["A-1", "A-2"]
     first, second = adapter.sent
     assert first.url == "https://tracker.test/v2/issues/_search?perPage=100"
     assert second.method == "POST" and second.url.endswith("page=2")
-    assert json.loads(first.body or b"") == json.loads(second.body or b"") == {"filter": {"queue": "A"}, "order": "+key"}
+    assert (
+        json.loads(first.body or b"")
+        == json.loads(second.body or b"")
+        == {"filter": {"queue": "A"}, "order": "+key"}
+    )
 
 
 def test_lists_follow_relative_links_and_refuse_loops_and_foreign_hosts(scripted: ScriptedClient) -> None:
-    client, _ = scripted(response(200, [{"login": "a"}], headers={"Link": '</v2/users?page=2>; rel="next"'}),
-                         response(200, [{"login": "b"}]))
+    client, _ = scripted(
+        response(200, [{"login": "a"}], headers={"Link": '</v2/users?page=2>; rel="next"'}),
+        response(200, [{"login": "b"}]),
+    )
     assert [u["login"] for u in client.list_users()] == ["a", "b"]
     loop = '<https://tracker.test/v2/statuses?page=2>; rel="next"'
-    client, _ = scripted(response(200, [1], headers={"Link": loop}), response(200, [2], headers={"Link": loop}))
+    client, _ = scripted(
+        response(200, [1], headers={"Link": loop}), response(200, [2], headers={"Link": loop})
+    )
     with pytest.raises(InvalidResponse, match="loops"):
         client.list_statuses()
     client, adapter = scripted(response(200, [1], headers={"Link": '<https://evil.test/x>; rel="next"'}))
@@ -209,7 +235,9 @@ def test_import_attachment_streams_multipart(scripted: ScriptedClient, tmp_path:
     assert "createdAt=2020-01-01T00%3A00%3A00.000%2B0000" in first.url and "createdBy=alice" in first.url
     assert first.headers["Content-Type"].startswith("multipart/form-data; boundary=")
     assert int(first.headers["Content-Length"]) == len(first.body or b"")
-    assert b'name="file"; filename="file"' in (first.body or b"") and b"%PDF-1.4 payload" in (first.body or b"")
+    assert b'name="file"; filename="file"' in (first.body or b"") and b"%PDF-1.4 payload" in (
+        first.body or b""
+    )
     assert second.url.startswith("https://tracker.test/v2/issues/DEMO-1/comments/12/attachments/_import?")
 
 
@@ -237,7 +265,8 @@ def broken_stream(request: requests.PreparedRequest) -> requests.Response:
     """A 200 whose body breaks off mid-stream."""
     resp = response(200, raw=b"partial")(request)
     resp.iter_content = lambda chunk_size=1: (_ for _ in ()).throw(  # type: ignore[method-assign]
-        requests.exceptions.ChunkedEncodingError("cut"))
+        requests.exceptions.ChunkedEncodingError("cut")
+    )
     return resp
 
 

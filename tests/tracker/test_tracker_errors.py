@@ -9,17 +9,34 @@ from migrator.tracker import errors as e
 
 @pytest.mark.parametrize(
     ("status", "cls"),
-    [(400, e.BadRequest), (401, e.Unauthorized), (403, e.Forbidden), (404, e.NotFound), (409, e.Conflict),
-     (412, e.PreconditionFailed), (413, e.PayloadTooLarge), (422, e.UnprocessableEntity), (423, e.Locked),
-     (429, e.RateLimited), (500, e.ServerError), (503, e.ServerError), (418, e.TrackerError)],
+    [
+        (400, e.BadRequest),
+        (401, e.Unauthorized),
+        (403, e.Forbidden),
+        (404, e.NotFound),
+        (409, e.Conflict),
+        (412, e.PreconditionFailed),
+        (413, e.PayloadTooLarge),
+        (422, e.UnprocessableEntity),
+        (423, e.Locked),
+        (429, e.RateLimited),
+        (500, e.ServerError),
+        (503, e.ServerError),
+        (418, e.TrackerError),
+    ],
 )
 def test_status_mapping(status: int, cls: type[e.TrackerError]) -> None:
     assert e.error_class_for(status) is cls
 
 
 def test_message_names_request_status_and_tracker_messages() -> None:
-    exc = e.UnprocessableEntity(422, ["Validation failed"], {"createdAt": "must be in the past"},
-                                "post", "https://tracker.test/v2/issues/_import")
+    exc = e.UnprocessableEntity(
+        422,
+        ["Validation failed"],
+        {"createdAt": "must be in the past"},
+        "post",
+        "https://tracker.test/v2/issues/_import",
+    )
     text = str(exc)
     assert text.startswith("POST https://tracker.test/v2/issues/_import failed: HTTP 422")
     assert "Validation failed" in text and "createdAt: must be in the past" in text
@@ -41,7 +58,12 @@ def test_url_credentials_and_secret_params_are_redacted() -> None:
 
 
 def test_field_errors_already_in_the_messages_are_not_repeated() -> None:
-    exc = e.BadRequest(400, ["Field 'status': unknown status 'x'"], {"status": "unknown status 'x'", "type": "bad"},
-                       "POST", "https://t/v2/issues/_import")
+    exc = e.BadRequest(
+        400,
+        ["Field 'status': unknown status 'x'"],
+        {"status": "unknown status 'x'", "type": "bad"},
+        "POST",
+        "https://t/v2/issues/_import",
+    )
     assert str(exc).count("unknown status") == 1
     assert "type: bad" in str(exc)

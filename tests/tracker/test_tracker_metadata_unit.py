@@ -31,15 +31,32 @@ class FakeApi:
         self.workflow_calls: list[str] = []
 
     def list_users(self) -> list[dict[str, Any]]:
-        return [{"uid": 1130000000000001, "login": "alice", "email": "Alice@Example.com", "display": "Alice A",
-                 "firstName": "Alice", "lastName": "A", "dismissed": False, "trackerUid": 5},
-                {"uid": 1130000000000002, "login": "bob", "email": "bob@example.com", "display": "Bob",
-                 "dismissed": True}]
+        return [
+            {
+                "uid": 1130000000000001,
+                "login": "alice",
+                "email": "Alice@Example.com",
+                "display": "Alice A",
+                "firstName": "Alice",
+                "lastName": "A",
+                "dismissed": False,
+                "trackerUid": 5,
+            },
+            {
+                "uid": 1130000000000002,
+                "login": "bob",
+                "email": "bob@example.com",
+                "display": "Bob",
+                "dismissed": True,
+            },
+        ]
 
     def list_statuses(self) -> list[dict[str, Any]]:
-        return [{"id": 1, "key": "open", "name": "Open", "type": "new", "order": 100},
-                {"id": 2, "key": "inProgress", "name": "In progress", "type": "inProgress", "order": 200},
-                {"id": 3, "key": "closed", "name": "Closed", "type": "done", "order": 300}]
+        return [
+            {"id": 1, "key": "open", "name": "Open", "type": "new", "order": 100},
+            {"id": 2, "key": "inProgress", "name": "In progress", "type": "inProgress", "order": 200},
+            {"id": 3, "key": "closed", "name": "Closed", "type": "done", "order": 300},
+        ]
 
     def list_issue_types(self) -> list[dict[str, Any]]:
         return [{"id": 1, "key": "bug", "name": "Bug"}, {"id": 2, "key": "task", "name": "Task"}]
@@ -59,25 +76,40 @@ class FakeApi:
     def get_queue(self, key: str, expand: str | None = None) -> dict[str, Any]:
         assert expand == "all"
         return {
-            "id": "3", "key": key, "name": "Test", "description": "d",
+            "id": "3",
+            "key": key,
+            "name": "Test",
+            "description": "d",
             "lead": ref("users", "1130000000000001", display="Alice A"),
             "defaultType": ref("issuetypes", "2", "task"),
             "defaultPriority": ref("priorities", "3", "normal"),
             "workflows": {"dev": [ref("issuetypes", "1", "bug"), ref("issuetypes", "2", "task")]},
             "issueTypesConfig": [
-                {"issueType": ref("issuetypes", "1", "bug"), "workflow": ref("workflows", "dev"),
-                 "resolutions": [ref("resolutions", "1", "fixed")]},
-                {"issueType": ref("issuetypes", "2", "task"), "workflow": ref("workflows", "dev"), "resolutions": []},
+                {
+                    "issueType": ref("issuetypes", "1", "bug"),
+                    "workflow": ref("workflows", "dev"),
+                    "resolutions": [ref("resolutions", "1", "fixed")],
+                },
+                {
+                    "issueType": ref("issuetypes", "2", "task"),
+                    "workflow": ref("workflows", "dev"),
+                    "resolutions": [],
+                },
             ],
         }
 
     def get_workflow(self, workflow_id: str) -> dict[str, Any]:
         self.workflow_calls.append(workflow_id)
-        return {"id": workflow_id, "name": {"en": "Development", "ru": "Разработка"},
-                "initialAction": {"id": "open", "target": ref("statuses", "1", "open")},
-                "steps": [{"status": ref("statuses", "1", "open"), "actions": []},
-                          {"status": {"id": "2"}, "actions": []},
-                          {"status": "closed", "actions": []}]}
+        return {
+            "id": workflow_id,
+            "name": {"en": "Development", "ru": "Разработка"},
+            "initialAction": {"id": "open", "target": ref("statuses", "1", "open")},
+            "steps": [
+                {"status": ref("statuses", "1", "open"), "actions": []},
+                {"status": {"id": "2"}, "actions": []},
+                {"status": "closed", "actions": []},
+            ],
+        }
 
     def list_components(self, queue: str) -> list[dict[str, Any]]:
         return [{"id": 7, "name": "Backend"}]
@@ -86,8 +118,15 @@ class FakeApi:
         return [{"id": "4", "name": "1.0", "released": True}]
 
     def list_local_fields(self, queue: str) -> list[dict[str, Any]]:
-        return [{"id": f"{HEX}--customer", "key": "customer", "name": "Customer", "schema": {"type": "string"},
-                 "optionsProvider": {"type": "FixedListOptionsProvider", "values": ["Acme", "Globex"]}}]
+        return [
+            {
+                "id": f"{HEX}--customer",
+                "key": "customer",
+                "name": "Customer",
+                "schema": {"type": "string"},
+                "optionsProvider": {"type": "FixedListOptionsProvider", "values": ["Acme", "Globex"]},
+            }
+        ]
 
 
 @pytest.fixture
@@ -98,14 +137,28 @@ def meta() -> TargetMetadata:
 def test_fetch_produces_the_fixture_format(meta: TargetMetadata) -> None:
     data = meta.to_dict()
     assert data["org"] == {"id": "77", "cloud_org_id": None}
-    assert data["users"][0] == {"uid": 1130000000000001, "login": "alice", "email": "Alice@Example.com",
-                                "display": "Alice A", "first_name": "Alice", "last_name": "A", "dismissed": False}
+    assert data["users"][0] == {
+        "uid": 1130000000000001,
+        "login": "alice",
+        "email": "Alice@Example.com",
+        "display": "Alice A",
+        "first_name": "Alice",
+        "last_name": "A",
+        "dismissed": False,
+    }
     assert data["statuses"][0] == {"id": 1, "key": "open", "name": "Open", "type": "new", "order": 100}
     queue = data["queues"][0]
     assert queue["id"] == 3 and queue["lead"] == "alice"
     assert (queue["default_type"], queue["default_priority"]) == ("task", "normal")
-    assert queue["workflows"] == [{"id": "dev", "name": "Development", "initial": "open",
-                                   "statuses": ["open", "inProgress", "closed"], "types": ["bug", "task"]}]
+    assert queue["workflows"] == [
+        {
+            "id": "dev",
+            "name": "Development",
+            "initial": "open",
+            "statuses": ["open", "inProgress", "closed"],
+            "types": ["bug", "task"],
+        }
+    ]
     assert queue["resolutions"] == {"bug": ["fixed"]}
     assert queue["versions"][0]["id"] == 4 and queue["versions"][0]["released"] is True
     assert queue["local_fields"][0]["options"] == ["Acme", "Globex"]

@@ -33,4 +33,4 @@ def test_read_sizes_tell_and_seek(tmp_path: Path) -> None:
         body.seek(-5, io.SEEK_END)
         assert body.read() == whole[-5:]
         body.seek(len(whole) // 2)
-        assert body.read() == whole[len(whole) // 2:]
+        assert body.read() == whole[len(whole) // 2 :]

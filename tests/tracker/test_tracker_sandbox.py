@@ -34,8 +34,16 @@ T_END = "2021-03-05T10:00:00.000+0000"
 
 
 def issue_body(n: int, **extra: Any) -> dict[str, Any]:
-    return {"queue": "DEMO", "summary": f"issue {n}", "createdAt": T0, "createdBy": "alice",
-            "updatedAt": T_END, "updatedBy": "bob", "unique": f"test:{n}", **extra}
+    return {
+        "queue": "DEMO",
+        "summary": f"issue {n}",
+        "createdAt": T0,
+        "createdBy": "alice",
+        "updatedAt": T_END,
+        "updatedBy": "bob",
+        "unique": f"test:{n}",
+        **extra,
+    }
 
 
 def stats_kind(server: SandboxServer, kind: str) -> int:
@@ -53,9 +61,12 @@ def test_import_children_and_read_them_back(api: TrackerClient, tmp_path: Path) 
     assert first["status"]["key"] == "inProgress" and first["createdAt"] == T0
 
     comment = api.import_comment(key, {"text": "first!", "createdAt": T1, "createdBy": "bob"})
-    link = api.import_link(key, {"relationship": "relates", "issue": second["key"], "createdAt": T1,
-                                 "createdBy": "alice"})
-    worklogs = api.import_worklog(key, {"duration": "PT1H30M", "start": T1, "createdAt": T1, "createdBy": "carol"})
+    link = api.import_link(
+        key, {"relationship": "relates", "issue": second["key"], "createdAt": T1, "createdBy": "alice"}
+    )
+    worklogs = api.import_worklog(
+        key, {"duration": "PT1H30M", "start": T1, "createdAt": T1, "createdBy": "carol"}
+    )
     payload = tmp_path / "log.txt"
     payload.write_bytes(b"line one\nline two\n" * 100)
     attachment = api.import_attachment(key, payload, "сервер.log", T1, "alice")
@@ -83,7 +94,8 @@ def test_find_by_unique(api: TrackerClient) -> None:
 
 
 def test_search_pages_through_250_issues_imported_by_8_threads(
-        sandbox: SandboxServer, caplog: pytest.LogCaptureFixture) -> None:
+    sandbox: SandboxServer, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.WARNING, logger="urllib3")
     api = sandbox_client(sandbox, pool_size=8)
     with ThreadPoolExecutor(max_workers=8) as pool:
@@ -112,7 +124,9 @@ def test_metadata_fetch_matches_the_fixture_and_round_trips(api: TrackerClient, 
     data = meta.to_dict()
     for section in ("statuses", "issue_types", "priorities", "resolutions", "link_types", "fields", "queues"):
         assert data[section] == expected[section], section
-    assert data["users"] == [{k: v for k, v in u.items() if k not in ("token", "admin")} for u in expected["users"]]
+    assert data["users"] == [
+        {k: v for k, v in u.items() if k not in ("token", "admin")} for u in expected["users"]
+    ]
     path = tmp_path / "target.json"
     meta.save(path)
     loaded = TargetMetadata.load(path)
@@ -154,8 +168,9 @@ def test_viewer_may_read_but_not_import(sandbox: SandboxServer) -> None:
 
 
 def test_v3_with_bearer_token_and_cloud_org_header(sandbox: SandboxServer) -> None:
-    with sandbox_client(sandbox, api_version="v3", token_type="iam", org_id=None,
-                        cloud_org_id=str(sandbox.org_id)) as client:
+    with sandbox_client(
+        sandbox, api_version="v3", token_type="iam", org_id=None, cloud_org_id=str(sandbox.org_id)
+    ) as client:
         assert client.myself()["login"] == "admin"
         assert client.get_queue("DEMO")["key"] == "DEMO"
 
@@ -182,8 +197,9 @@ def test_a_rate_limited_write_raises_and_is_not_applied(api: TrackerClient, sand
     assert objects(sandbox, "issues") == 0
 
 
-def test_reads_are_retried_through_5xx_and_dropped_connections(api: TrackerClient,
-                                                               sandbox: SandboxServer) -> None:
+def test_reads_are_retried_through_5xx_and_dropped_connections(
+    api: TrackerClient, sandbox: SandboxServer
+) -> None:
     created = api.import_issue(issue_body(1))
     sandbox.reset_stats()
     sandbox.fail_next("get_issue", 2, "fail_before")
@@ -193,8 +209,9 @@ def test_reads_are_retried_through_5xx_and_dropped_connections(api: TrackerClien
 
 
 @pytest.mark.parametrize("mode", ["fail", "drop", "fail_before", "drop_before"])
-def test_failed_writes_raise_outcome_unknown_and_are_sent_once(api: TrackerClient, sandbox: SandboxServer,
-                                                               mode: str) -> None:
+def test_failed_writes_raise_outcome_unknown_and_are_sent_once(
+    api: TrackerClient, sandbox: SandboxServer, mode: str
+) -> None:
     sandbox.fail_next("issue_import", 1, mode)  # type: ignore[arg-type]
     with pytest.raises(OutcomeUnknown) as info:
         api.import_issue(issue_body(1))

@@ -34,23 +34,31 @@ def test_settings_client_and_session_reprs(settings: TrackerSettings) -> None:
 
 
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 412, 413, 418, 422, 423, 429, 500, 503])
-def test_http_errors_never_show_the_token(scripted: ScriptedClient, status: int,
-                                          caplog: pytest.LogCaptureFixture) -> None:
+def test_http_errors_never_show_the_token(
+    scripted: ScriptedClient, status: int, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     echo = {"errorMessages": [f"echo: OAuth {SENTINEL_TOKEN}"], "errors": {"auth": SENTINEL_TOKEN}}
     client, _ = scripted(response(status, echo))
     with pytest.raises(TrackerError) as info:
         client.import_issue({"summary": "x"})
     exc = info.value
-    for text in (str(exc), repr(exc), "".join(traceback.format_exception(exc)), repr(pickle.loads(pickle.dumps(exc)))):
+    for text in (
+        str(exc),
+        repr(exc),
+        "".join(traceback.format_exception(exc)),
+        repr(pickle.loads(pickle.dumps(exc))),
+    ):
         assert_clean(text)
     assert_clean(caplog.text)
 
 
-@pytest.mark.parametrize("failure", [requests.ReadTimeout("t"), requests.ConnectTimeout("t"),
-                                     requests.ConnectionError("x")])
-def test_transport_errors_never_show_the_token(scripted: ScriptedClient, failure: Exception,
-                                               caplog: pytest.LogCaptureFixture) -> None:
+@pytest.mark.parametrize(
+    "failure", [requests.ReadTimeout("t"), requests.ConnectTimeout("t"), requests.ConnectionError("x")]
+)
+def test_transport_errors_never_show_the_token(
+    scripted: ScriptedClient, failure: Exception, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     client, _ = scripted(failure)
     with pytest.raises(TrackerError) as info:

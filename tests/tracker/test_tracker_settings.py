@@ -26,8 +26,14 @@ def test_oauth_token_with_defaults() -> None:
 
 
 def test_iam_token_uses_bearer_and_cloud_org() -> None:
-    s = TrackerSettings.from_env({"TRACKER_IAM_TOKEN": TOKEN, "TRACKER_CLOUD_ORG_ID": "bpf123",
-                                  "TRACKER_API_URL": "http://localhost:8080/", "TRACKER_API_VERSION": "v3"})
+    s = TrackerSettings.from_env(
+        {
+            "TRACKER_IAM_TOKEN": TOKEN,
+            "TRACKER_CLOUD_ORG_ID": "bpf123",
+            "TRACKER_API_URL": "http://localhost:8080/",
+            "TRACKER_API_VERSION": "v3",
+        }
+    )
     assert s is not None
     assert s.authorization == f"Bearer {TOKEN}"
     assert s.org_headers == {"X-Cloud-Org-ID": "bpf123"}
@@ -39,14 +45,21 @@ def test_token_file(tmp_path: Path) -> None:
     path.write_text(f"  {TOKEN}\n", encoding="utf-8")
     s = TrackerSettings.from_env({"TRACKER_TOKEN_FILE": str(path), "TRACKER_ORG_ID": "1"})
     assert s is not None and s.token == TOKEN and s.token_type == "oauth"
-    iam = TrackerSettings.from_env({"TRACKER_TOKEN_FILE": str(path), "TRACKER_TOKEN_TYPE": "iam",
-                                    "TRACKER_CLOUD_ORG_ID": "c1"})
+    iam = TrackerSettings.from_env(
+        {"TRACKER_TOKEN_FILE": str(path), "TRACKER_TOKEN_TYPE": "iam", "TRACKER_CLOUD_ORG_ID": "c1"}
+    )
     assert iam is not None and iam.authorization.startswith("Bearer ")
 
 
 def test_timeouts_from_env() -> None:
-    s = TrackerSettings.from_env({"TRACKER_TOKEN": TOKEN, "TRACKER_ORG_ID": "1",
-                                  "TRACKER_CONNECT_TIMEOUT": "3", "TRACKER_READ_TIMEOUT": "90.5"})
+    s = TrackerSettings.from_env(
+        {
+            "TRACKER_TOKEN": TOKEN,
+            "TRACKER_ORG_ID": "1",
+            "TRACKER_CONNECT_TIMEOUT": "3",
+            "TRACKER_READ_TIMEOUT": "90.5",
+        }
+    )
     assert s is not None and (s.connect_timeout, s.read_timeout) == (3.0, 90.5)
 
 
@@ -60,7 +73,10 @@ def test_timeouts_from_env() -> None:
         ({"TRACKER_TOKEN": TOKEN, "TRACKER_ORG_ID": "1", "TRACKER_API_VERSION": "v9"}, "TRACKER_API_VERSION"),
         ({"TRACKER_TOKEN": TOKEN, "TRACKER_ORG_ID": "1", "TRACKER_API_URL": "ftp://x"}, "TRACKER_API_URL"),
         ({"TRACKER_TOKEN": TOKEN, "TRACKER_ORG_ID": "1", "TRACKER_API_URL": "https://u:p@x"}, "credentials"),
-        ({"TRACKER_TOKEN": TOKEN, "TRACKER_ORG_ID": "1", "TRACKER_READ_TIMEOUT": "soon"}, "TRACKER_READ_TIMEOUT"),
+        (
+            {"TRACKER_TOKEN": TOKEN, "TRACKER_ORG_ID": "1", "TRACKER_READ_TIMEOUT": "soon"},
+            "TRACKER_READ_TIMEOUT",
+        ),
         ({"TRACKER_TOKEN_FILE": "/nonexistent/token", "TRACKER_ORG_ID": "1"}, "cannot be read"),
     ],
 )

@@ -15,8 +15,9 @@ from requests.structures import CaseInsensitiveDict
 Step = Callable[[requests.PreparedRequest], requests.Response] | BaseException
 
 
-def response(status: int = 200, body: Any = None, *, headers: dict[str, str] | None = None,
-             raw: bytes | None = None) -> Callable[[requests.PreparedRequest], requests.Response]:
+def response(
+    status: int = 200, body: Any = None, *, headers: dict[str, str] | None = None, raw: bytes | None = None
+) -> Callable[[requests.PreparedRequest], requests.Response]:
     """A step that answers with ``status`` and a JSON ``body`` (or ``raw`` bytes)."""
 
     def make(request: requests.PreparedRequest) -> requests.Response:

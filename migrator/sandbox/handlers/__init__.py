@@ -7,5 +7,11 @@ from migrator.sandbox.handlers.routes import Route
 
 
 def all_routes() -> list[Route]:
-    return [*issues.ROUTES, *comments.ROUTES, *links.ROUTES, *attachments.ROUTES, *worklogs.ROUTES,
-            *directory.ROUTES]
+    return [
+        *issues.ROUTES,
+        *comments.ROUTES,
+        *links.ROUTES,
+        *attachments.ROUTES,
+        *worklogs.ROUTES,
+        *directory.ROUTES,
+    ]

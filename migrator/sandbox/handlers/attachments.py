@@ -16,17 +16,30 @@ from migrator.sandbox.paging import paged
 from migrator.sandbox.store import AttachmentRow, IssueRow
 
 
-def _record(name: str, content: bytes, declared: str | None, created_at: int, created_by: int) -> dict[str, Any]:
-    data: dict[str, Any] = {"name": name, "mimetype": guess_mimetype(name, declared, content), "size": len(content),
-                            "createdAt": created_at, "createdBy": created_by}
+def _record(
+    name: str, content: bytes, declared: str | None, created_at: int, created_by: int
+) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "name": name,
+        "mimetype": guess_mimetype(name, declared, content),
+        "size": len(content),
+        "createdAt": created_at,
+        "createdBy": created_by,
+    }
     size = image_size(content)
     if size:
         data["image"] = size
     return data
 
 
-def _store(ctx: Ctx, issue: IssueRow | None, comment_id: int | None, data: dict[str, Any],
-           content: bytes, imported: bool) -> AttachmentRow:
+def _store(
+    ctx: Ctx,
+    issue: IssueRow | None,
+    comment_id: int | None,
+    data: dict[str, Any],
+    content: bytes,
+    imported: bool,
+) -> AttachmentRow:
     attachment_id = ctx.store.insert_attachment(issue.seq if issue else None, comment_id, data, content)
     touches = ctx.cfg.child_import_touches_issue if imported else ctx.cfg.child_create_touches_issue
     if issue is not None and touches:
@@ -38,11 +51,14 @@ def import_attachment(ctx: Ctx, key: str) -> Response:
     ctx.require_import_rights()
     issue = ctx.issue(key)
     name, created_at, created_by = ctx.check.attachment_params(
-        ctx.request.args, issue.created_at, issue.updated_at, "the issue's [createdAt, updatedAt]")
+        ctx.request.args, issue.created_at, issue.updated_at, "the issue's [createdAt, updatedAt]"
+    )
     content, _part_name, declared = ctx.upload()
     with ctx.store.transaction():
         issue = ctx.issue(key)
-        row = _store(ctx, issue, None, _record(name, content, declared, created_at, created_by), content, True)
+        row = _store(
+            ctx, issue, None, _record(name, content, declared, created_at, created_by), content, True
+        )
     return ctx.respond(ctx.ser.attachment(issue, row), ctx.cfg.import_status)
 
 
@@ -51,7 +67,11 @@ def import_comment_attachment(ctx: Ctx, key: str, comment_id: str) -> Response:
     issue = ctx.issue(key)
     comment = comment_of(ctx, issue, comment_id)
     if ctx.cfg.comment_file_window == "comment":
-        low, high, label = comment.data["createdAt"], comment.data["updatedAt"], "the comment's [createdAt, updatedAt]"
+        low, high, label = (
+            comment.data["createdAt"],
+            comment.data["updatedAt"],
+            "the comment's [createdAt, updatedAt]",
+        )
     else:
         low, high, label = issue.created_at, issue.updated_at, "the issue's [createdAt, updatedAt]"
     name, created_at, created_by = ctx.check.attachment_params(ctx.request.args, low, high, label)
@@ -68,7 +88,9 @@ def _plain_upload(ctx: Ctx, issue: IssueRow | None) -> Response:
     name = ctx.request.args.get("filename") or part_name or "file"
     ctx.check.string("filename", name, ctx.cfg.max_filename)
     with ctx.store.transaction():
-        row = _store(ctx, issue, None, _record(name, content, declared, ctx.now, ctx.user.uid), content, False)
+        row = _store(
+            ctx, issue, None, _record(name, content, declared, ctx.now, ctx.user.uid), content, False
+        )
     return ctx.respond(ctx.ser.attachment(issue, row), ctx.cfg.create_status)
 
 
@@ -125,8 +147,12 @@ def thumbnail(ctx: Ctx, key: str, attachment_id: str) -> Response:
 
 ROUTES = [
     Route("POST", "/issues/<key>/attachments/_import", "attachment_import", import_attachment),
-    Route("POST", "/issues/<key>/comments/<comment_id>/attachments/_import", "comment_attachment_import",
-          import_comment_attachment),
+    Route(
+        "POST",
+        "/issues/<key>/comments/<comment_id>/attachments/_import",
+        "comment_attachment_import",
+        import_comment_attachment,
+    ),
     Route("POST", "/issues/<key>/attachments", "attachment_create", attach_file),
     Route("GET", "/issues/<key>/attachments", "list_attachments", list_attachments),
     Route("GET", "/issues/<key>/attachments/<attachment_id>", "get_attachment", get_attachment),

@@ -42,8 +42,13 @@ def create_comment(ctx: Ctx, key: str) -> Response:
     body = check.json_object(ctx.json())
     check.reject_unknown(body, COMMENT_FIELDS)
     text = check.string("text", check.required(body, "text"), ctx.cfg.max_text)
-    data: dict[str, Any] = {"text": text, "createdAt": ctx.now, "createdBy": ctx.user.uid, "updatedAt": ctx.now,
-                            "updatedBy": ctx.user.uid}
+    data: dict[str, Any] = {
+        "text": text,
+        "createdAt": ctx.now,
+        "createdBy": ctx.user.uid,
+        "updatedAt": ctx.now,
+        "updatedBy": ctx.user.uid,
+    }
     if body.get("summonees") is not None:
         data["summonees"] = check.users("summonees", body["summonees"])
     if body.get("markupType") is not None:

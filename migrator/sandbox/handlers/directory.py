@@ -25,7 +25,9 @@ def _list(ctx: Ctx, items: list[Any], render: Callable[[Any], dict[str, Any]]) -
     return ctx.respond([render(i) for i in page], headers=headers)
 
 
-def _one(ctx: Ctx, index: RefIndex[Any], ref: str, what: str, render: Callable[[Any], dict[str, Any]]) -> Response:
+def _one(
+    ctx: Ctx, index: RefIndex[Any], ref: str, what: str, render: Callable[[Any], dict[str, Any]]
+) -> Response:
     item = index.resolve(int(ref) if ref.isdigit() else ref)
     if item is None:
         raise ApiError(404, f"{what} {ref!r} does not exist")
@@ -81,21 +83,35 @@ def create_queue(ctx: Ctx) -> Response:
     body = check.json_object(ctx.json())
     key = check.string("key", check.required(body, "key"))
     if not QUEUE_KEY.match(key):
-        raise check.bad("key", f"{key!r} is not a queue key: use 1-15 Latin capital letters and digits, "
-                               "starting with a letter")
+        raise check.bad(
+            "key",
+            f"{key!r} is not a queue key: use 1-15 Latin capital letters and digits, starting with a letter",
+        )
     name = check.string("name", check.required(body, "name"), 255)
     lead = check.user("lead", check.required(body, "lead"))
     org = ctx.state.org
     default_type = check.ref("defaultType", check.required(body, "defaultType"), org.type_index, "issue type")
-    priority = check.ref("defaultPriority", check.required(body, "defaultPriority"), org.priority_index, "priority")
+    priority = check.ref(
+        "defaultPriority", check.required(body, "defaultPriority"), org.priority_index, "priority"
+    )
     workflows, resolutions = _type_config(ctx, body.get("issueTypesConfig"))
     if default_type.key not in [t for w in workflows for t in w.types]:
         raise check.bad("defaultType", f"issue type {default_type.key!r} is not in issueTypesConfig")
     with ctx.store.transaction():
         if key in ctx.state.queues:
             raise ApiError(409, f"Queue {key} already exists", field="key")
-        queue = Queue(ctx.store.next_queue_id(), key, name, lead.login, str(default_type.key), str(priority.key),
-                      tuple(workflows), queue_hex_id(key), str(body.get("description") or ""), resolutions)
+        queue = Queue(
+            ctx.store.next_queue_id(),
+            key,
+            name,
+            lead.login,
+            str(default_type.key),
+            str(priority.key),
+            tuple(workflows),
+            queue_hex_id(key),
+            str(body.get("description") or ""),
+            resolutions,
+        )
         ctx.state.put_queue(queue, 1, False)
     return ctx.respond(_render_queue(ctx, queue), ctx.cfg.create_status)
 
@@ -113,27 +129,36 @@ def _type_config(ctx: Ctx, value: Any) -> tuple[list[Workflow], dict[str, tuple[
     known = _known_workflows(ctx)
     if value is None:
         first = next(iter(known.values()))
-        return [Workflow(first.id, first.name, first.initial, first.statuses,
-                         tuple(t.key for t in org.issue_types))], {}
+        return [
+            Workflow(
+                first.id, first.name, first.initial, first.statuses, tuple(t.key for t in org.issue_types)
+            )
+        ], {}
     if not isinstance(value, list) or not value:
         raise check.bad("issueTypesConfig", "must be a non-empty array of {issueType, workflow, resolutions}")
     types_by_workflow: dict[str, list[str]] = {}
     resolutions: dict[str, tuple[str, ...]] = {}
     for entry in value:
         if not isinstance(entry, dict):
-            raise check.bad("issueTypesConfig", "each entry must be an object {issueType, workflow, resolutions}")
+            raise check.bad(
+                "issueTypesConfig", "each entry must be an object {issueType, workflow, resolutions}"
+            )
         issue_type = check.ref("issueTypesConfig", entry.get("issueType"), org.type_index, "issue type")
         workflow_ref = entry.get("workflow")
         workflow_id = str(workflow_ref.get("id") if isinstance(workflow_ref, dict) else workflow_ref)
         if workflow_id not in known:
             raise check.bad("issueTypesConfig", f"workflow {workflow_id!r} does not exist")
         types_by_workflow.setdefault(workflow_id, []).append(str(issue_type.key))
-        allowed = [check.ref("issueTypesConfig", r, org.resolution_index, "resolution").key
-                   for r in entry.get("resolutions") or []]
+        allowed = [
+            check.ref("issueTypesConfig", r, org.resolution_index, "resolution").key
+            for r in entry.get("resolutions") or []
+        ]
         if allowed:
             resolutions[str(issue_type.key)] = tuple(allowed)
-    workflows = [Workflow(w, known[w].name, known[w].initial, known[w].statuses, tuple(types))
-                 for w, types in types_by_workflow.items()]
+    workflows = [
+        Workflow(w, known[w].name, known[w].initial, known[w].statuses, tuple(types))
+        for w, types in types_by_workflow.items()
+    ]
     return workflows, resolutions
 
 
@@ -149,7 +174,8 @@ def restore_queue(ctx: Ctx, ref: str) -> Response:
     ctx.require_admin("restoring a queue")
     with ctx.store.transaction():
         live = ctx.state.queues.get(ref) or next(
-            (lq for lq in ctx.state.queues.values() if str(lq.queue.id) == ref), None)
+            (lq for lq in ctx.state.queues.values() if str(lq.queue.id) == ref), None
+        )
         if live is None:
             raise ApiError(404, f"Queue {ref!r} does not exist")
         if live.deleted:
@@ -229,7 +255,10 @@ def _catalog(kind: str, attr: str, index_attr: str, what: str, render_name: str)
     def get_one(ctx: Ctx, ref: str) -> Response:
         return _one(ctx, getattr(ctx.state.org, index_attr), ref, what, getattr(ctx.ser, render_name))
 
-    return [Route("GET", f"/{kind}", "metadata", list_all), Route("GET", f"/{kind}/<ref>", "metadata", get_one)]
+    return [
+        Route("GET", f"/{kind}", "metadata", list_all),
+        Route("GET", f"/{kind}/<ref>", "metadata", get_one),
+    ]
 
 
 ROUTES = [

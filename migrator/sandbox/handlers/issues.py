@@ -51,10 +51,20 @@ def _parent(ctx: Ctx, value: Any) -> IssueRow | None:
 
 def _link_parent(ctx: Ctx, parent: IssueRow, child: IssueRow) -> None:
     data = {"createdAt": ctx.now, "createdBy": ctx.user.uid, "updatedAt": ctx.now, "updatedBy": ctx.user.uid}
-    ctx.store.insert_link(parent.seq, child.seq, "subtask", "outward",
-                          {**data, "type": "subtask", "direction": "outward", "other": child.seq})
-    ctx.store.insert_link(child.seq, parent.seq, "subtask", "inward",
-                          {**data, "type": "subtask", "direction": "inward", "other": parent.seq})
+    ctx.store.insert_link(
+        parent.seq,
+        child.seq,
+        "subtask",
+        "outward",
+        {**data, "type": "subtask", "direction": "outward", "other": child.seq},
+    )
+    ctx.store.insert_link(
+        child.seq,
+        parent.seq,
+        "subtask",
+        "inward",
+        {**data, "type": "subtask", "direction": "inward", "other": parent.seq},
+    )
     child.data["parent"] = parent.seq
     ctx.store.update_issue(child)
 
@@ -94,13 +104,17 @@ def patch_issue(ctx: Ctx, key: str) -> Response:
 
 def _check_version(ctx: Ctx, issue: IssueRow) -> None:
     if issue.version >= ctx.cfg.version_cap:
-        raise ApiError(423, f"Issue {issue.key} has reached the maximum version {ctx.cfg.version_cap}; "
-                            "edits are disabled")
+        raise ApiError(
+            423,
+            f"Issue {issue.key} has reached the maximum version {ctx.cfg.version_cap}; edits are disabled",
+        )
     expected = ctx.expected_version()
     if expected is not None and expected != issue.version:
-        raise ApiError(ctx.cfg.stale_version_status,
-                       f"Issue {issue.key} has version {issue.version}, not {expected}: it was changed meanwhile",
-                       field="version")
+        raise ApiError(
+            ctx.cfg.stale_version_status,
+            f"Issue {issue.key} has version {issue.version}, not {expected}: it was changed meanwhile",
+            field="version",
+        )
 
 
 def _criteria(ctx: Ctx, body: Any) -> Criteria:
@@ -118,7 +132,9 @@ def search(ctx: Ctx) -> Response:
         return _scroll_start(ctx, body or {}, criteria)
     page = requested_page(ctx.request, ctx.cfg)
     rows, total = run_search(ctx.store, criteria, page.offset, page.size)
-    return ctx.respond([render(ctx, r) for r in rows], headers=page_headers(ctx.request, page, total, ctx.cfg))
+    return ctx.respond(
+        [render(ctx, r) for r in rows], headers=page_headers(ctx.request, page, total, ctx.cfg)
+    )
 
 
 def _scroll_start(ctx: Ctx, body: dict[str, Any], criteria: Criteria) -> Response:
@@ -127,9 +143,15 @@ def _scroll_start(ctx: Ctx, body: dict[str, Any], criteria: Criteria) -> Respons
     if args["scrollType"] not in ("sorted", "unsorted"):
         raise ApiError(status, "scrollType must be 'sorted' or 'unsorted'", field="scrollType")
     if body.get("keys") or body.get("queue"):
-        raise ApiError(status, "Scroll is not supported for keys or queue; use filter or query", field="scrollType",
-                       prefix=False)
-    per_scroll = min(positive_int(args, "perScroll", ctx.cfg.per_scroll_default, status), ctx.cfg.per_scroll_max)
+        raise ApiError(
+            status,
+            "Scroll is not supported for keys or queue; use filter or query",
+            field="scrollType",
+            prefix=False,
+        )
+    per_scroll = min(
+        positive_int(args, "perScroll", ctx.cfg.per_scroll_default, status), ctx.cfg.per_scroll_max
+    )
     ttl = positive_int(args, "scrollTTLMillis", ctx.cfg.scroll_ttl_ms_default, status)
     rows, _total = run_search(ctx.store, criteria)
     scroll_id, scroll = ctx.state.scrolls.start([r.seq for r in rows], per_scroll, ttl)
@@ -144,7 +166,11 @@ def _scroll_next(ctx: Ctx, scroll_id: str, token: str | None) -> Response:
 def _scroll_page(ctx: Ctx, scroll_id: str, scroll: Any) -> Response:
     seqs = ctx.state.scrolls.next_chunk(scroll)
     rows = ctx.store.issues_by_seqs(seqs)
-    headers = {"X-Scroll-Id": scroll_id, "X-Scroll-Token": scroll.token, "X-Total-Count": str(len(scroll.seqs))}
+    headers = {
+        "X-Scroll-Id": scroll_id,
+        "X-Scroll-Token": scroll.token,
+        "X-Total-Count": str(len(scroll.seqs)),
+    }
     if scroll.position < len(scroll.seqs):
         url = f"{ctx.request.base_url}?scrollId={scroll_id}&scrollToken={scroll.token}&perScroll={scroll.per_scroll}"
         headers["Link"] = f'<{url}>; rel="next"'
@@ -170,7 +196,9 @@ def list_issues(ctx: Ctx) -> Response:
         body["keys"] = args["keys"].split(",")
     page = requested_page(ctx.request, ctx.cfg)
     rows, total = run_search(ctx.store, _criteria(ctx, body), page.offset, page.size)
-    return ctx.respond([render(ctx, r) for r in rows], headers=page_headers(ctx.request, page, total, ctx.cfg))
+    return ctx.respond(
+        [render(ctx, r) for r in rows], headers=page_headers(ctx.request, page, total, ctx.cfg)
+    )
 
 
 def find_by_unique(ctx: Ctx) -> Response:

@@ -31,7 +31,9 @@ def create_link(ctx: Ctx, key: str) -> Response:
     check.reject_unknown(body, ("relationship", "issue"))
     with ctx.store.transaction():
         issue = ctx.issue(key)
-        type_id, direction, other = check.link_target(body, issue, ctx.state.find_issue, ctx.state.issue_type_key)
+        type_id, direction, other = check.link_target(
+            body, issue, ctx.state.find_issue, ctx.state.issue_type_key
+        )
         draft = LinkDraft(type_id, direction, other, ctx.now, ctx.user.uid, ctx.now, ctx.user.uid)
         row = add_link(ctx, issue, draft, imported=False)
     return ctx.respond(ctx.ser.link(issue, row, other), ctx.cfg.create_status)
@@ -40,14 +42,29 @@ def create_link(ctx: Ctx, key: str) -> Response:
 def add_link(ctx: Ctx, issue: IssueRow, draft: LinkDraft, imported: bool) -> ChildRow:
     store, other = ctx.store, draft.other
     if ctx.cfg.duplicate_link == "conflict" and _exists(ctx, issue, draft):
-        raise ApiError(409, f"Issues {issue.key} and {other.key} are already linked with link type "
-                            f"{draft.type_id!r}", field="issue")
-    data = {"type": draft.type_id, "createdAt": draft.created_at, "createdBy": draft.created_by,
-            "updatedAt": draft.updated_at, "updatedBy": draft.updated_by}
+        raise ApiError(
+            409,
+            f"Issues {issue.key} and {other.key} are already linked with link type {draft.type_id!r}",
+            field="issue",
+        )
+    data = {
+        "type": draft.type_id,
+        "createdAt": draft.created_at,
+        "createdBy": draft.created_by,
+        "updatedAt": draft.updated_at,
+        "updatedBy": draft.updated_by,
+    }
     inverse = INVERSE[draft.direction]
-    link_id = store.insert_link(issue.seq, other.seq, draft.type_id, draft.direction,
-                                {**data, "direction": draft.direction, "other": other.seq})
-    store.insert_link(other.seq, issue.seq, draft.type_id, inverse, {**data, "direction": inverse, "other": issue.seq})
+    link_id = store.insert_link(
+        issue.seq,
+        other.seq,
+        draft.type_id,
+        draft.direction,
+        {**data, "direction": draft.direction, "other": other.seq},
+    )
+    store.insert_link(
+        other.seq, issue.seq, draft.type_id, inverse, {**data, "direction": inverse, "other": issue.seq}
+    )
     changed = _set_parent(issue, draft)
     touches = ctx.cfg.child_import_touches_issue if imported else ctx.cfg.child_create_touches_issue
     for row in (issue, other):
@@ -76,14 +93,18 @@ def list_links(ctx: Ctx, key: str) -> Response:
     issue = ctx.issue(key)
     rows, headers = paged(ctx.request, ctx.store.children("links", issue.seq), ctx.cfg)
     others = {o.seq: o for o in ctx.store.issues_by_seqs([r.data["other"] for r in rows])}
-    return ctx.respond([ctx.ser.link(issue, r, others[r.data["other"]]) for r in rows if r.data["other"] in others],
-                       headers=headers)
+    return ctx.respond(
+        [ctx.ser.link(issue, r, others[r.data["other"]]) for r in rows if r.data["other"] in others],
+        headers=headers,
+    )
 
 
 def get_link(ctx: Ctx, key: str, link_id: str) -> Response:
     issue = ctx.issue(key)
     row = ctx.store.child("links", int(link_id)) if link_id.isdigit() else None
-    other = ctx.store.issue_by_seq(row.data["other"]) if row is not None and row.issue_seq == issue.seq else None
+    other = (
+        ctx.store.issue_by_seq(row.data["other"]) if row is not None and row.issue_seq == issue.seq else None
+    )
     if row is None or other is None:
         raise ApiError(404, f"Link {link_id} of issue {issue.key} does not exist")
     return ctx.respond(ctx.ser.link(issue, row, other))
