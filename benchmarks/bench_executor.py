@@ -20,9 +20,10 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from migrator.executor import Executor
+from migrator.execution import Executor
 from migrator.model import SourceRef
 from migrator.plan import PlannedAttachment, PlannedComment, PlannedIssue, PlannedLink, make_unique
+from migrator.planning import load_plan
 from migrator.sandbox import SandboxConfig, SandboxServer
 from migrator.state import CheckpointStore
 from migrator.timeutil import format_tracker_datetime
@@ -103,7 +104,7 @@ def run_once(
     config = SandboxConfig(latency_ms=latency_ms)
     with SandboxServer(config, port=0) as server, CheckpointStore(state, durable=durable) as store:
         started = time.perf_counter()
-        stats = store.load_plan(generate(issues, file_path, f"bench{workers}"), f"bench{workers}", "DEMO")
+        stats = load_plan(store, generate(issues, file_path, f"bench{workers}"), f"bench{workers}", "DEMO")
         load_s = time.perf_counter() - started
         limiter = RateLimiter(max_rps) if max_rps else None
         settings = TrackerSettings(

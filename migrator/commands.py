@@ -51,8 +51,9 @@ def _existing_keys(target: Target, config: MappingConfig) -> QueueKeyLookup:
 
 
 def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    from migrator.executor import Executor
+    from migrator.execution import Executor
     from migrator.pipeline import prepare
+    from migrator.planning import load_plan
     from migrator.report.json_report import format_console_summary
     from migrator.state import CheckpointStore
 
@@ -83,7 +84,7 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
                 existing_keys=_existing_keys(target, config),
                 progress=not args.no_progress,
             )
-            store.load_plan(prepared.planned(), config.target.namespace, config.target.queue)
+            load_plan(store, prepared.planned(), config.target.namespace, config.target.queue)
             result = prepared.finish()
             _out(format_console_summary(result))
             # Always written: the console shows a few examples per kind and points here for the rest.

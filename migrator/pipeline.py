@@ -2,7 +2,7 @@
 *global* checks no single issue can make.
 
 One pass, bounded memory. ``PreparedRun.planned()`` streams ``PlannedIssue`` objects (``run`` feeds
-them straight into ``CheckpointStore.load_plan``; ``validate`` just drains them) while a
+them straight into ``planning.load_plan``; ``validate`` just drains them) while a
 ``GlobalIndex`` keeps only small indexes — source keys, parent edges, links whose other end has not
 been seen yet, target keys — and a ``Tally`` keeps counts. When the stream ends the global checks
 run and add their findings:
@@ -22,7 +22,7 @@ run and add their findings:
 distributions, findings, the API-call estimate) that ``validate`` reports and ``run`` gates on:
 
     prepared = prepare(config, paths, target_info, findings, strict=..., source_label=..., target_label=...)
-    store.load_plan(prepared.planned(), namespace, queue)   # or: prepared.drain()
+    load_plan(store, prepared.planned(), namespace, queue)   # or: prepared.drain()
     result = prepared.finish()
 
 Nothing here writes anywhere: the only target access is the optional read-only ``ExistingKeys``
@@ -52,10 +52,7 @@ from migrator.plan import PlannedIssue
 from migrator.report.model import Estimate, UserRow, ValidationResult, ValueCoverageRow
 from migrator.sources import read_issues
 from migrator.timeutil import format_tracker_datetime, now_utc
-
-# Tracker relationships (import vocabulary) that make a parent/child edge.
-CHILD_OF = "is subtask for"  # this issue is a sub-issue of the linked one
-PARENT_OF = "is parent task for"  # the linked issue is a sub-issue of this one
+from migrator.vocabulary import CHILD_OF, PARENT_OF
 
 DEFAULT_MAX_RPS = 10.0  # tracker-api.md §5.3: "up to 10 requests per second" outside search/bulk
 SEARCH_PAGE = 100  # issues per search request

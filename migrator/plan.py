@@ -18,39 +18,6 @@ from typing import Any
 from migrator.model import SourceRef
 from migrator.timeutil import format_tracker_datetime, parse_tracker_datetime
 
-# Tracker link relationships (import endpoint vocabulary) and their inverses, as seen from the
-# other issue. Used to de-duplicate links that an export lists on both ends.
-INVERSE_RELATIONSHIP: dict[str, str] = {
-    "relates": "relates",
-    "depends on": "is dependent by",
-    "is dependent by": "depends on",
-    "is subtask for": "is parent task for",
-    "is parent task for": "is subtask for",
-    "duplicates": "is duplicated by",
-    "is duplicated by": "duplicates",
-    "is epic of": "has epic",
-    "has epic": "is epic of",
-    "clone": "original",
-    "original": "clone",
-}
-
-# Relationship -> (link type id, direction as the API lists the link on the issue it was imported on);
-# used to recognise an imported link when reading an issue's links back.
-RELATIONSHIP_TYPES: dict[str, tuple[str, str]] = {
-    "relates": ("relates", "outward"),
-    "depends on": ("depends", "outward"),
-    "is dependent by": ("depends", "inward"),
-    "is parent task for": ("subtask", "outward"),
-    "is subtask for": ("subtask", "inward"),
-    "is duplicated by": ("duplicates", "outward"),
-    "duplicates": ("duplicates", "inward"),
-    "has epic": ("epic", "outward"),
-    "is epic of": ("epic", "inward"),
-    "clone": ("clone", "outward"),
-    "original": ("clone", "inward"),
-}
-SYMMETRIC_LINK_TYPES = frozenset({"relates"})
-
 
 @dataclass
 class PlannedAttachment:
@@ -74,7 +41,7 @@ class PlannedComment:
 class PlannedLink:
     source_id: str
     to_source_key: str  # the *source* key of the other issue; executor resolves its target key
-    relationship: str  # Tracker relationship, e.g. "depends on" (see INVERSE_RELATIONSHIP)
+    relationship: str  # Tracker relationship, e.g. "depends on" (``migrator.vocabulary.RELATIONSHIPS``)
     created_at: str
     created_by: str
 

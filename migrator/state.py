@@ -1,5 +1,9 @@
 """The checkpoint ledger: the plan and the fate of every planned object, in one SQLite file.
 
+One room (over 500 lines) because the schema, the status transitions and the queries that read
+them must change together; it only *stores*: which rows exist, their order and depths are decided
+by the plan stage (``migrator/planning.py``) and handed over ready.
+
 One row per planned object — issue, comment, issue file, comment file, worklog, link, local-field
 patch — keyed by ``(namespace, kind, scope, source_id)``:
 
@@ -15,8 +19,8 @@ patch — keyed by ``(namespace, kind, scope, source_id)``:
   target before it may send it again, whatever its status — also after ``reset_failed()``.
 
 The full planned issue (``PlannedIssue.to_dict()``) lives in the ``issues`` table, so the executor
-reads work from the database in batches and memory does not grow with the plan. Every
-``load_plan`` call bumps the namespace's *generation*; only rows seen in the latest load are
+reads work from the database in batches and memory does not grow with the plan. Every plan
+load (``loading``) bumps the namespace's *generation*; only rows seen in the latest load are
 executed and counted (objects dropped from the export stay in the file but are left alone).
 
 Nothing secret is ever stored: rows hold source ids, target ids/keys, counters and the client's
@@ -25,11 +29,10 @@ error messages (which the client already redacts).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -37,29 +40,10 @@ from pathlib import Path
 from typing import Any
 
 from migrator.errors import MigratorError
-from migrator.plan import PlannedAttachment, PlannedIssue, make_unique
-from migrator.timeutil import parse_tracker_datetime
+from migrator.plan import PlannedIssue
+from migrator.vocabulary import KINDS, STATUSES, Kind, Status
 
 SCHEMA_VERSION = 1
-
-# Ledger kinds, in the order a summary lists them.
-ISSUE = "issue"
-COMMENT = "comment"
-ATTACHMENT = "attachment"  # an issue-level file
-COMMENT_ATTACHMENT = "comment_attachment"  # a file that belongs to a comment
-WORKLOG = "worklog"
-LINK = "link"
-LOCAL_FIELDS = "local_fields"  # the PATCH of queue-local fields after everything else
-KINDS: tuple[str, ...] = (ISSUE, COMMENT, ATTACHMENT, COMMENT_ATTACHMENT, WORKLOG, LINK, LOCAL_FIELDS)
-
-# Statuses.
-PENDING = "pending"
-IN_FLIGHT = "in_flight"
-DONE = "done"
-FAILED = "failed"
-BLOCKED = "blocked"
-STATUSES: tuple[str, ...] = (PENDING, IN_FLIGHT, DONE, FAILED, BLOCKED)
-UNFINISHED: tuple[str, ...] = (PENDING, IN_FLIGHT)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -127,22 +111,17 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-def _hash(data: Any) -> str:
-    text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
 @dataclass(frozen=True)
 class LedgerRow:
     """One planned object's checkpoint."""
 
     id: int
-    kind: str
+    kind: Kind
     source_id: str
     issue_key: str  # the issue it belongs to (issues: their own source key)
     parent_source_id: str | None  # comment files: the comment's source id
     seq: int  # position in its issue's chain
-    status: str
+    status: Status
     unsure: bool
     target_id: str | None
     target_key: str | None
@@ -154,7 +133,7 @@ class LedgerRow:
 class IssueTarget:
     """Where an issue of the plan stands in the target."""
 
-    status: str
+    status: Status
     target_key: str | None
     target_id: str | None
     last_error: str | None
@@ -188,12 +167,10 @@ class PlanLoadStats:
 
 @dataclass(frozen=True)
 class Failure:
-    kind: str
+    kind: Kind
     source_id: str
     issue_key: str
-    status: (
-        str  # failed | blocked | pending (a pending row with a reason: e.g. a link waiting for its other end)
-    )
+    status: Status  # failed | blocked | pending (with a reason: e.g. a link waiting for its other end)
     attempts: int
     reason: str
 
@@ -212,7 +189,9 @@ class StatusSummary:
 
     @property
     def complete(self) -> bool:
-        return all(by_status.get(DONE, 0) == sum(by_status.values()) for by_status in self.counts.values())
+        return all(
+            by_status.get(Status.DONE, 0) == sum(by_status.values()) for by_status in self.counts.values()
+        )
 
     @property
     def has_failures(self) -> bool:
@@ -264,15 +243,17 @@ class StatusSummary:
         }
 
 
-@dataclass
-class _PlannedRow:
-    kind: str
-    scope: str
+@dataclass(frozen=True)
+class PlannedRow:
+    """A ledger row as the plan stage hands it over (``migrator.planning.chain_rows``)."""
+
+    kind: Kind
+    scope: str  # the owning issue's source key; '' for issues and links (see the module docstring)
     source_id: str
-    issue_key: str
-    parent_source_id: str | None
-    seq: int
-    payload_hash: str
+    issue_key: str  # the issue it belongs to (issues: their own source key)
+    parent_source_id: str | None  # comment files: the comment's source id
+    seq: int  # position in its issue's chain
+    payload_hash: str  # fingerprint of the planned payload (a re-load notices a changed plan)
 
 
 class CheckpointStore:
@@ -417,27 +398,22 @@ class CheckpointStore:
 
     # ------------------------------------------------------------------ loading the plan
 
-    def load_plan(self, planned: Iterable[PlannedIssue], namespace: str, queue: str) -> PlanLoadStats:
-        """Merge a plan into the ledger (idempotent): new objects become ``pending``; rows already
-        ``done`` stay done; payloads of unfinished objects are replaced by the new plan's."""
+    @contextmanager
+    def loading(self, namespace: str, queue: str) -> Iterator[PlanLoad]:
+        """One plan load in one transaction: bumps the namespace's generation and yields the
+        :class:`PlanLoad` the plan stage hands its issues and rows to (``migrator.planning.load_plan``);
+        on success the namespace becomes the active one."""
         if not namespace or not queue:
             raise MigratorError("a plan needs a namespace and a target queue")
         with self._transaction():
             generation = self._bump_generation(namespace, queue)
-            stats = PlanLoadStats(namespace=namespace, queue=queue, generation=generation)
-            seen_links: set[str] = set()
-            seen_keys: set[str] = set()
-            for seq, issue in enumerate(planned):
-                if issue.source_key in seen_keys:
-                    stats.duplicate_keys.append(issue.source_key)
-                    continue
-                seen_keys.add(issue.source_key)
-                self._load_issue(issue, seq, namespace, queue, generation, stats, seen_links)
-            stats.cycles_broken = self._assign_depths(namespace, generation)
-            stats.stale = self._count_stale(namespace, generation)
+            load = PlanLoad(
+                self._conn, PlanLoadStats(namespace=namespace, queue=queue, generation=generation)
+            )
+            yield load
+            load.stats.stale = self._count_stale(namespace, generation)
             self._set_meta("active_namespace", namespace)
         self._namespace = namespace
-        return stats
 
     def _bump_generation(self, namespace: str, queue: str) -> int:
         row = self._conn.execute(
@@ -461,118 +437,6 @@ class CheckpointStore:
             (generation, now, namespace),
         )
         return generation
-
-    def _load_issue(
-        self,
-        issue: PlannedIssue,
-        seq: int,
-        namespace: str,
-        queue: str,
-        generation: int,
-        stats: PlanLoadStats,
-        seen_links: set[str],
-    ) -> None:
-        if "unique" not in issue.body:
-            issue.body["unique"] = make_unique(namespace, issue.source)
-        issue.body.setdefault("queue", queue)
-        data = issue.to_dict()
-        self._conn.execute(
-            """INSERT INTO issues (namespace, issue_key, source_system, source_id, unique_value, parent_key,
-                                   seq, generation, plan_json)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-               ON CONFLICT(namespace, issue_key) DO UPDATE SET
-                   source_system = excluded.source_system, source_id = excluded.source_id,
-                   unique_value = excluded.unique_value, parent_key = excluded.parent_key,
-                   seq = excluded.seq, generation = excluded.generation, plan_json = excluded.plan_json""",
-            (
-                namespace,
-                issue.source_key,
-                issue.source.system,
-                issue.source.id,
-                issue.unique,
-                issue.parent_key,
-                seq,
-                generation,
-                json.dumps(data, ensure_ascii=False),
-            ),
-        )
-        stats.issues += 1
-        rows = planned_rows(issue)
-        links = [r for r in rows if r.kind == LINK and r.source_id not in seen_links]
-        seen_links.update(r.source_id for r in links)
-        self._merge_rows(namespace, generation, [r for r in rows if r.kind != LINK] + links, stats)
-
-    def _merge_rows(
-        self, namespace: str, generation: int, rows: list[_PlannedRow], stats: PlanLoadStats
-    ) -> None:
-        now = _now()
-        for row in rows:
-            existing = self._conn.execute(
-                "SELECT status, payload_hash, generation FROM ledger"
-                " WHERE namespace = ? AND kind = ? AND scope = ? AND source_id = ?",
-                (namespace, row.kind, row.scope, row.source_id),
-            ).fetchone()
-            kind_stats = stats.kinds[row.kind]
-            if existing is not None and int(existing[2]) == generation:
-                continue  # a link listed by two issues of this plan: the first listing owns it
-            kind_stats.planned += 1
-            if existing is None:
-                kind_stats.new += 1
-                self._conn.execute(
-                    """INSERT INTO ledger (namespace, kind, scope, source_id, issue_key, parent_source_id, seq,
-                                           status, generation, payload_hash, created_at, updated_at)
-                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                    (
-                        namespace,
-                        row.kind,
-                        row.scope,
-                        row.source_id,
-                        row.issue_key,
-                        row.parent_source_id,
-                        row.seq,
-                        PENDING,
-                        generation,
-                        row.payload_hash,
-                        now,
-                        now,
-                    ),
-                )
-                continue
-            status, old_hash = existing[0], existing[1]
-            if status == DONE:
-                kind_stats.already_done += 1
-                if old_hash != row.payload_hash:
-                    kind_stats.changed_after_done += 1
-            self._conn.execute(
-                """UPDATE ledger SET issue_key = ?, parent_source_id = ?, seq = ?, generation = ?,
-                          payload_hash = CASE WHEN status = 'done' THEN payload_hash ELSE ? END
-                   WHERE namespace = ? AND kind = ? AND scope = ? AND source_id = ?""",
-                (
-                    row.issue_key,
-                    row.parent_source_id,
-                    row.seq,
-                    generation,
-                    row.payload_hash,
-                    namespace,
-                    row.kind,
-                    row.scope,
-                    row.source_id,
-                ),
-            )
-
-    def _assign_depths(self, namespace: str, generation: int) -> list[str]:
-        """Topological level of every issue by ``parent_key`` (parents first). A cycle is broken at
-        its member that comes first in the plan; returns those members."""
-        rows = self._conn.execute(
-            "SELECT issue_key, parent_key, seq FROM issues WHERE namespace = ? AND generation = ? ORDER BY seq",
-            (namespace, generation),
-        ).fetchall()
-        depths, broken = compute_depths([(str(k), p, int(s)) for k, p, s in rows])
-        self._conn.executemany(
-            "UPDATE issues SET depth = ? WHERE namespace = ? AND issue_key = ?",
-            [(depth, namespace, key) for key, depth in depths.items()],
-        )
-        return broken
 
     def _count_stale(self, namespace: str, generation: int) -> int:
         row = self._conn.execute(
@@ -673,9 +537,9 @@ class CheckpointStore:
             ).fetchone()
         if row is None:
             return None
-        return IssueTarget(status=row[0], target_key=row[1], target_id=row[2], last_error=row[3])
+        return IssueTarget(status=Status(row[0]), target_key=row[1], target_id=row[2], last_error=row[3])
 
-    def unfinished_count(self, kinds: Sequence[str] = KINDS) -> int:
+    def unfinished_count(self, kinds: Sequence[Kind] = KINDS) -> int:
         marks = ",".join("?" * len(kinds))
         with self._lock:
             row = self._conn.execute(
@@ -688,7 +552,7 @@ class CheckpointStore:
     def counts(self, namespace: str | None = None) -> dict[str, dict[str, int]]:
         """kind -> status -> rows (current generation); every kind and status present."""
         ns = namespace or self.namespace
-        result = {kind: dict.fromkeys(STATUSES, 0) for kind in KINDS}
+        result: dict[str, dict[str, int]] = {kind: dict.fromkeys(STATUSES, 0) for kind in KINDS}
         with self._lock:
             rows = self._conn.execute(
                 "SELECT kind, status, COUNT(*) FROM ledger WHERE namespace = ? AND generation = ?"
@@ -848,10 +712,10 @@ class CheckpointStore:
         with self._lock:
             failures = [
                 Failure(
-                    kind=r[0],
+                    kind=Kind(r[0]),
                     source_id=r[1],
                     issue_key=r[2],
-                    status=r[3],
+                    status=Status(r[3]),
                     attempts=int(r[4]),
                     reason=r[5] or "",
                 )
@@ -873,98 +737,116 @@ class CheckpointStore:
         return StatusSummary(ns, self.queue(ns), self.counts(ns), failures, total, unsure)
 
 
+class PlanLoad:
+    """The writes of one plan load, inside :meth:`CheckpointStore.loading`'s transaction."""
+
+    def __init__(self, conn: sqlite3.Connection, stats: PlanLoadStats) -> None:
+        self._conn = conn
+        self.stats = stats
+
+    def add(self, issue: PlannedIssue, seq: int, rows: Sequence[PlannedRow]) -> None:
+        """Store a planned issue (its ``unique`` and ``queue`` already set) and merge its rows:
+        new ones become ``pending``; ``done`` ones stay done; unfinished ones take the new payload."""
+        self._conn.execute(
+            """INSERT INTO issues (namespace, issue_key, source_system, source_id, unique_value, parent_key,
+                                   seq, generation, plan_json)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT(namespace, issue_key) DO UPDATE SET
+                   source_system = excluded.source_system, source_id = excluded.source_id,
+                   unique_value = excluded.unique_value, parent_key = excluded.parent_key,
+                   seq = excluded.seq, generation = excluded.generation, plan_json = excluded.plan_json""",
+            (
+                self.stats.namespace,
+                issue.source_key,
+                issue.source.system,
+                issue.source.id,
+                issue.unique,
+                issue.parent_key,
+                seq,
+                self.stats.generation,
+                json.dumps(issue.to_dict(), ensure_ascii=False),
+            ),
+        )
+        self.stats.issues += 1
+        self._merge_rows(rows)
+
+    def _merge_rows(self, rows: Sequence[PlannedRow]) -> None:
+        namespace, generation, stats = self.stats.namespace, self.stats.generation, self.stats
+        now = _now()
+        for row in rows:
+            existing = self._conn.execute(
+                "SELECT status, payload_hash, generation FROM ledger"
+                " WHERE namespace = ? AND kind = ? AND scope = ? AND source_id = ?",
+                (namespace, row.kind, row.scope, row.source_id),
+            ).fetchone()
+            kind_stats = stats.kinds[row.kind]
+            if existing is not None and int(existing[2]) == generation:
+                continue  # one object planned twice in this load: the first one is kept
+            kind_stats.planned += 1
+            if existing is None:
+                kind_stats.new += 1
+                self._conn.execute(
+                    """INSERT INTO ledger (namespace, kind, scope, source_id, issue_key, parent_source_id, seq,
+                                           status, generation, payload_hash, created_at, updated_at)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                    (
+                        namespace,
+                        row.kind,
+                        row.scope,
+                        row.source_id,
+                        row.issue_key,
+                        row.parent_source_id,
+                        row.seq,
+                        Status.PENDING,
+                        generation,
+                        row.payload_hash,
+                        now,
+                        now,
+                    ),
+                )
+                continue
+            status, old_hash = existing[0], existing[1]
+            if status == Status.DONE:
+                kind_stats.already_done += 1
+                if old_hash != row.payload_hash:
+                    kind_stats.changed_after_done += 1
+            self._conn.execute(
+                """UPDATE ledger SET issue_key = ?, parent_source_id = ?, seq = ?, generation = ?,
+                          payload_hash = CASE WHEN status = 'done' THEN payload_hash ELSE ? END
+                   WHERE namespace = ? AND kind = ? AND scope = ? AND source_id = ?""",
+                (
+                    row.issue_key,
+                    row.parent_source_id,
+                    row.seq,
+                    generation,
+                    row.payload_hash,
+                    namespace,
+                    row.kind,
+                    row.scope,
+                    row.source_id,
+                ),
+            )
+
+    def set_depths(self, depths: Mapping[str, int]) -> None:
+        """Each issue's level in the parent forest (the executor imports level by level)."""
+        self._conn.executemany(
+            "UPDATE issues SET depth = ? WHERE namespace = ? AND issue_key = ?",
+            [(depth, self.stats.namespace, key) for key, depth in depths.items()],
+        )
+
+
 def _row(r: Sequence[Any]) -> LedgerRow:
     return LedgerRow(
         id=int(r[0]),
-        kind=str(r[1]),
+        kind=Kind(r[1]),
         source_id=str(r[2]),
         issue_key=str(r[3]),
         parent_source_id=r[4],
         seq=int(r[5]),
-        status=str(r[6]),
+        status=Status(r[6]),
         unsure=bool(r[7]),
         target_id=r[8],
         target_key=r[9],
         attempts=int(r[10]),
         last_error=r[11],
     )
-
-
-# ---------------------------------------------------------------------- plan → rows
-
-
-def _sort_time(value: Any) -> tuple[int, str]:
-    """A key that orders Tracker timestamps by instant (unparsable values last, by text)."""
-    try:
-        return 0, parse_tracker_datetime(str(value)).astimezone(UTC).isoformat()
-    except ValueError:
-        return 1, str(value)
-
-
-def planned_rows(issue: PlannedIssue) -> list[_PlannedRow]:
-    """The ledger rows of one planned issue, in chain order: the issue; its comments and files by
-    time (a comment's own files right after it); worklogs; links; the local-field patch."""
-    key = issue.source_key
-    rows = [_PlannedRow(ISSUE, "", key, key, None, 0, _hash(issue.body))]
-    timeline: list[tuple[tuple[int, str], int, int, list[_PlannedRow]]] = []
-    for index, comment in enumerate(issue.comments):
-        group = [_PlannedRow(COMMENT, key, comment.source_id, key, None, 0, _hash(comment.body))]
-        group += [_file_row(COMMENT_ATTACHMENT, key, a, comment.source_id) for a in comment.attachments]
-        timeline.append((_sort_time(comment.body.get("createdAt")), 0, index, group))
-    for index, attachment in enumerate(issue.attachments):
-        timeline.append(
-            (_sort_time(attachment.created_at), 1, index, [_file_row(ATTACHMENT, key, attachment, None)])
-        )
-    timeline.sort(key=lambda item: item[:3])
-    for _time, _rank, _index, group in timeline:
-        rows += group
-    rows += [_PlannedRow(WORKLOG, key, w.source_id, key, None, 0, _hash(w.body)) for w in issue.worklogs]
-    rows += [
-        _PlannedRow(LINK, "", link.source_id, key, None, 0, _hash(link.__dict__)) for link in issue.links
-    ]
-    if issue.local_fields:
-        rows.append(_PlannedRow(LOCAL_FIELDS, key, key, key, None, 0, _hash(issue.local_fields)))
-    for seq, row in enumerate(rows):
-        row.seq = seq
-    return rows
-
-
-def _file_row(kind: str, key: str, attachment: PlannedAttachment, parent: str | None) -> _PlannedRow:
-    return _PlannedRow(kind, key, attachment.source_id, key, parent, 0, _hash(attachment.__dict__))
-
-
-def compute_depths(issues: Sequence[tuple[str, str | None, int]]) -> tuple[dict[str, int], list[str]]:
-    """Depth of each issue in the parent forest (roots 0). ``issues`` = (key, parent_key, seq) in plan
-    order. A parent outside the plan makes a root. A cycle is broken deterministically: its member
-    with the lowest seq is treated as a root. Returns (depths, members where a cycle was broken)."""
-    parent = {key: p for key, p, _ in issues}
-    seq = {key: s for key, _, s in issues}
-    depth: dict[str, int] = {}
-    broken: list[str] = []
-    for key, _p, _s in issues:
-        path: list[str] = []
-        on_path: set[str] = set()
-        node: str | None = key
-        while node is not None and node not in depth:
-            if node in on_path:
-                broken.append(_break_cycle(path[path.index(node) :], seq, depth))
-                break
-            path.append(node)
-            on_path.add(node)
-            p = parent.get(node)
-            node = p if p in parent else None
-        for member in reversed(path):
-            if member in depth:
-                continue
-            p = parent.get(member)
-            depth[member] = depth[p] + 1 if p in parent and p in depth else 0
-    return depth, broken
-
-
-def _break_cycle(cycle: list[str], seq: dict[str, int], depth: dict[str, int]) -> str:
-    """``cycle[i]``'s parent is ``cycle[i + 1]`` (wrapping). The member first in the plan becomes a
-    root; the others follow it downwards. Returns the root."""
-    root_index = min(range(len(cycle)), key=lambda i: seq[cycle[i]])
-    for step in range(len(cycle)):
-        depth[cycle[(root_index - step) % len(cycle)]] = step
-    return cycle[root_index]

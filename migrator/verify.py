@@ -9,6 +9,9 @@ Issues are checked on a thread pool sharing the one client. The planned issues a
 stream only as fast as results come back (at most ``_IN_FLIGHT_PER_WORKER * workers`` in flight),
 and each check writes to its own small report that is merged in plan order, so the report is the
 same for any number of workers.
+
+One room (over 500 lines): the checks of every object kind fill one report with one vocabulary of
+problems, and share the comparison rules of ``migrator/execution/matching.py``.
 """
 
 from __future__ import annotations
@@ -26,8 +29,8 @@ from typing import Any, TypeVar
 
 from tqdm import tqdm
 
-from migrator.executor import (
-    TrackerApi,
+from migrator.execution.api import TrackerApi
+from migrator.execution.matching import (
     UserDirectory,
     as_list,
     attachment_matches,
@@ -42,20 +45,10 @@ from migrator.executor import (
     worklog_matches,
 )
 from migrator.plan import PlannedAttachment, PlannedIssue
-from migrator.state import (
-    ATTACHMENT,
-    COMMENT,
-    COMMENT_ATTACHMENT,
-    DONE,
-    ISSUE,
-    KINDS,
-    LINK,
-    LOCAL_FIELDS,
-    WORKLOG,
-    CheckpointStore,
-)
+from migrator.state import CheckpointStore
 from migrator.timeutil import parse_duration
 from migrator.tracker.errors import TrackerError
+from migrator.vocabulary import KINDS, Kind, Status
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +74,7 @@ _R = TypeVar("_R")
 @dataclass
 class Problem:
     issue: str  # source key
-    kind: str  # ledger kind
+    kind: Kind
     problem: str  # missing | extra | duplicate | mismatch | error
     message: str
     source_id: str | None = None
@@ -154,7 +147,9 @@ class VerifyReport:
             + (f" ({len(self.notes)} expected difference(s) noted)" if self.notes else "")
         )
         for p in self.problems[:max_problems]:
-            where = f"{p.issue}" + (f" {p.kind} {p.source_id}" if p.source_id and p.kind != ISSUE else "")
+            where = f"{p.issue}" + (
+                f" {p.kind} {p.source_id}" if p.source_id and p.kind != Kind.ISSUE else ""
+            )
             lines.append(f"  {p.problem:<9} {where}: {p.message}")
         if len(self.problems) > max_problems:
             lines.append(f"  ... and {len(self.problems) - max_problems} more (see the JSON report)")
@@ -237,7 +232,7 @@ class _Verifier:
             if link.source_id in self.seen_links:
                 continue
             self.seen_links.add(link.source_id)
-            self.report.counts[LINK].planned += 1
+            self.report.counts[Kind.LINK].planned += 1
             self.links.setdefault(planned.source_key, []).append(
                 _PendingLink(planned.source_key, link.source_id, link.relationship, link.to_source_key)
             )
@@ -275,17 +270,20 @@ class _IssueCheck:
         try:
             found = self._find(planned)
         except TrackerError as exc:
-            self.report.add(Problem(planned.source_key, ISSUE, "error", f"cannot read the issue: {exc}"))
+            self.report.add(Problem(planned.source_key, Kind.ISSUE, "error", f"cannot read the issue: {exc}"))
             return None
         if found is None:
             self.report.add(
                 Problem(
-                    planned.source_key, ISSUE, "missing", f"not in the target (unique {planned.unique!r})"
+                    planned.source_key,
+                    Kind.ISSUE,
+                    "missing",
+                    f"not in the target (unique {planned.unique!r})",
                 )
             )
             return None
         key = str(found["key"])
-        self.report.counts[ISSUE].found += 1
+        self.report.counts[Kind.ISSUE].found += 1
         self._fields(planned, found, key)
         for name, check in (
             ("comments", self._comments),
@@ -297,24 +295,28 @@ class _IssueCheck:
             except TrackerError as exc:
                 self.report.add(
                     Problem(
-                        planned.source_key, ISSUE, "error", f"cannot read {name} of {key}: {exc}", target=key
+                        planned.source_key,
+                        Kind.ISSUE,
+                        "error",
+                        f"cannot read {name} of {key}: {exc}",
+                        target=key,
                     )
                 )
         return key
 
     def _plan_counts(self, planned: PlannedIssue) -> None:
         counts = self.report.counts
-        counts[ISSUE].planned += 1
-        counts[COMMENT].planned += len(planned.comments)
-        counts[COMMENT_ATTACHMENT].planned += sum(len(c.attachments) for c in planned.comments)
-        counts[ATTACHMENT].planned += len(planned.attachments)
-        counts[WORKLOG].planned += len(planned.worklogs)
-        counts[LOCAL_FIELDS].planned += 1 if planned.local_fields else 0
+        counts[Kind.ISSUE].planned += 1
+        counts[Kind.COMMENT].planned += len(planned.comments)
+        counts[Kind.COMMENT_ATTACHMENT].planned += sum(len(c.attachments) for c in planned.comments)
+        counts[Kind.ATTACHMENT].planned += len(planned.attachments)
+        counts[Kind.WORKLOG].planned += len(planned.worklogs)
+        counts[Kind.LOCAL_FIELDS].planned += 1 if planned.local_fields else 0
 
     def _find(self, planned: PlannedIssue) -> dict[str, Any] | None:
         if self.store is not None:
             target = self.store.issue_target(planned.source_key)
-            if target is not None and target.status == DONE and target.target_key:
+            if target is not None and target.status == Status.DONE and target.target_key:
                 try:
                     return dict(self.client.get_issue(target.target_key))
                 except TrackerError as exc:
@@ -334,7 +336,7 @@ class _IssueCheck:
                 continue
             problem = Problem(
                 planned.source_key,
-                ISSUE,
+                Kind.ISSUE,
                 "mismatch",
                 f"{name}: planned {expected!r}, target has {_display(actual.get(name))!r}",
                 field=name,
@@ -360,7 +362,7 @@ class _IssueCheck:
                 self.report.add(
                     Problem(
                         planned.source_key,
-                        LOCAL_FIELDS,
+                        Kind.LOCAL_FIELDS,
                         "mismatch",
                         f"local field {field_id}: planned {expected!r}, target has {_display(got)!r}",
                         source_id=planned.source_key,
@@ -371,7 +373,7 @@ class _IssueCheck:
                     )
                 )
         if ok:
-            self.report.counts[LOCAL_FIELDS].found += 1
+            self.report.counts[Kind.LOCAL_FIELDS].found += 1
 
     def _field_equal(self, name: str, expected: Any, actual: Any) -> bool:
         if name in _DATES:
@@ -398,7 +400,7 @@ class _IssueCheck:
         actual = self.client.list_comments(key) or []
         self._match(
             planned.source_key,
-            COMMENT,
+            Kind.COMMENT,
             key,
             [(c.source_id, c.body) for c in planned.comments],
             actual,
@@ -412,7 +414,7 @@ class _IssueCheck:
         actual = self.client.list_worklogs(key) or []
         self._match(
             planned.source_key,
-            WORKLOG,
+            Kind.WORKLOG,
             key,
             [(w.source_id, w.body) for w in planned.worklogs],
             actual,
@@ -422,10 +424,12 @@ class _IssueCheck:
 
     def _files(self, planned: PlannedIssue, key: str) -> None:
         actual = self.client.list_attachments(key) or []
-        expected: list[tuple[str, PlannedAttachment, str]] = [
-            (a.source_id, a, ATTACHMENT) for a in planned.attachments
+        expected: list[tuple[str, PlannedAttachment, Kind]] = [
+            (a.source_id, a, Kind.ATTACHMENT) for a in planned.attachments
         ]
-        expected += [(a.source_id, a, COMMENT_ATTACHMENT) for c in planned.comments for a in c.attachments]
+        expected += [
+            (a.source_id, a, Kind.COMMENT_ATTACHMENT) for c in planned.comments for a in c.attachments
+        ]
         unmatched = [item for item in actual if isinstance(item, Mapping)]
         for source_id, attachment, kind in expected:
             hit = next((item for item in unmatched if attachment_matches(self.users, item, attachment)), None)
@@ -448,7 +452,7 @@ class _IssueCheck:
             self.report.add(
                 Problem(
                     planned.source_key,
-                    ATTACHMENT,
+                    Kind.ATTACHMENT,
                     "extra",
                     f"file {item.get('name')!r} (id {item.get('id')}) is not in the plan",
                     target=f"{key}/{item.get('id')}",
@@ -458,7 +462,7 @@ class _IssueCheck:
     def _content_ok(
         self,
         issue: str,
-        kind: str,
+        kind: Kind,
         source_id: str,
         attachment: PlannedAttachment,
         actual: Mapping[str, Any],
@@ -490,7 +494,7 @@ class _IssueCheck:
     def _match(
         self,
         issue: str,
-        kind: str,
+        kind: Kind,
         key: str,
         expected: Sequence[tuple[str, Any]],
         actual: Sequence[Any],
@@ -541,14 +545,20 @@ class _LinkCheck:
             for link in links:
                 self.report.add(
                     Problem(
-                        owner, LINK, "missing", "its issue is not in the target", source_id=link.source_id
+                        owner,
+                        Kind.LINK,
+                        "missing",
+                        "its issue is not in the target",
+                        source_id=link.source_id,
                     )
                 )
             return
         try:
             actual = [item for item in self.client.list_links(key) or [] if isinstance(item, Mapping)]
         except TrackerError as exc:
-            self.report.add(Problem(owner, LINK, "error", f"cannot read links of {key}: {exc}", target=key))
+            self.report.add(
+                Problem(owner, Kind.LINK, "error", f"cannot read links of {key}: {exc}", target=key)
+            )
             return
         for link in links:
             self._link(owner, key, link, actual)
@@ -559,7 +569,7 @@ class _LinkCheck:
             self.report.add(
                 Problem(
                     owner,
-                    LINK,
+                    Kind.LINK,
                     "missing",
                     f"{link.relationship} {link.to_source_key}: the other issue is not in the target",
                     source_id=link.source_id,
@@ -572,7 +582,7 @@ class _LinkCheck:
             self.report.add(
                 Problem(
                     owner,
-                    LINK,
+                    Kind.LINK,
                     "missing",
                     f"{key} {link.relationship} {other} not found",
                     source_id=link.source_id,
@@ -583,7 +593,7 @@ class _LinkCheck:
             self.report.add(
                 Problem(
                     owner,
-                    LINK,
+                    Kind.LINK,
                     "duplicate",
                     f"{key} {link.relationship} {other} exists {len(hits)} times",
                     source_id=link.source_id,
@@ -591,13 +601,13 @@ class _LinkCheck:
                 )
             )
         else:
-            self.report.counts[LINK].found += 1
+            self.report.counts[Kind.LINK].found += 1
 
     def _other_from_store(self, source_key: str) -> str | None:
         if self.store is None:
             return None
         target = self.store.issue_target(source_key)
-        return target.target_key if target is not None and target.status == DONE else None
+        return target.target_key if target is not None and target.status == Status.DONE else None
 
 
 def verify(
@@ -630,7 +640,7 @@ def stored_issue_count(store: CheckpointStore | None, namespace: str) -> int | N
     """Issues in the ledger's plan of ``namespace``: the progress total when the export is streamed."""
     if store is None or namespace not in store.namespaces():
         return None
-    return sum(store.counts(namespace)[ISSUE].values())
+    return sum(store.counts(namespace)[Kind.ISSUE].values())
 
 
 def _ordered_map(

@@ -381,7 +381,7 @@ def test_prepare_streams_into_a_store_then_finishes_with_the_result(monkeypatch:
         target_label="https://tracker",
         max_rps=5,
     )
-    stored = [p.source_key for p in prepared.planned()]  # what CheckpointStore.load_plan would consume
+    stored = [p.source_key for p in prepared.planned()]  # what planning.load_plan would consume
     result = prepared.finish(generated_at=T0)
     assert stored == ["P-1", "P-2"]
     assert (result.strict, result.sources, result.target, result.queue, result.namespace) == (

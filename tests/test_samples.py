@@ -25,8 +25,8 @@ import pytest
 import yaml
 
 from migrator.mapping.config import MappingConfig, TableSpec, ValueMap, load_mapping
-from migrator.plan import INVERSE_RELATIONSHIP
 from migrator.timeutil import SourceTimeParser, parse_duration
+from migrator.vocabulary import INVERSE_RELATIONSHIP
 
 ROOT = Path(__file__).resolve().parent.parent
 MAPPINGS = ROOT / "mappings"

@@ -8,26 +8,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from helpers_executor import BASE, link_id, make_issue, make_plan, object_count, ts
+from execution.helpers_executor import BASE, make_issue, make_plan, object_count, ts
 
 from migrator.errors import MigratorError
 from migrator.plan import PlannedComment
-from migrator.state import (
-    ATTACHMENT,
-    BLOCKED,
-    COMMENT,
-    COMMENT_ATTACHMENT,
-    DONE,
-    FAILED,
-    IN_FLIGHT,
-    ISSUE,
-    LINK,
-    LOCAL_FIELDS,
-    PENDING,
-    WORKLOG,
-    CheckpointStore,
-    compute_depths,
-)
+from migrator.planning import load_plan
+from migrator.state import CheckpointStore
+from migrator.vocabulary import Kind, Status
 
 
 @pytest.fixture
@@ -39,63 +26,41 @@ def store(tmp_path: Path) -> CheckpointStore:
 def _rows(
     store: CheckpointStore,
     key: str,
-    kinds: tuple[str, ...] = (ISSUE, COMMENT, ATTACHMENT, COMMENT_ATTACHMENT, WORKLOG, LOCAL_FIELDS),
+    kinds: tuple[str, ...] = (
+        Kind.ISSUE,
+        Kind.COMMENT,
+        Kind.ATTACHMENT,
+        Kind.COMMENT_ATTACHMENT,
+        Kind.WORKLOG,
+        Kind.LOCAL_FIELDS,
+    ),
 ):
     return store.rows_for_issue(key, kinds)
 
 
 def test_load_plan_creates_one_pending_row_per_object(store: CheckpointStore, tmp_path: Path) -> None:
     plan = make_plan(6, tmp_path / "files", local_fields={"abc--customer": "Acme"})
-    stats = store.load_plan(plan, "ns", "DEMO")
+    stats = load_plan(store, plan, "ns", "DEMO")
     assert stats.issues == 6
     assert stats.new == object_count(plan)
     counts = store.counts()
     assert sum(sum(by.values()) for by in counts.values()) == object_count(plan)
-    assert all(by[PENDING] == sum(by.values()) for by in counts.values())
-    assert counts[ISSUE][PENDING] == 6
-    assert counts[LOCAL_FIELDS][PENDING] == 6
+    assert all(by[Status.PENDING] == sum(by.values()) for by in counts.values())
+    assert counts[Kind.ISSUE][Status.PENDING] == 6
+    assert counts[Kind.LOCAL_FIELDS][Status.PENDING] == 6
     assert store.namespace == "ns" and store.queue() == "DEMO"
 
 
 def test_plan_round_trips_through_the_store(store: CheckpointStore, tmp_path: Path) -> None:
     plan = make_plan(4, tmp_path / "files")
-    store.load_plan(plan, "ns", "DEMO")
+    load_plan(store, plan, "ns", "DEMO")
     assert [p.to_dict() for p in store.iter_planned(batch=3)] == [p.to_dict() for p in plan]
     assert store.load_issue("S-2").to_dict() == plan[1].to_dict()
 
 
-def test_chain_order_comment_files_follow_their_comment(store: CheckpointStore, tmp_path: Path) -> None:
-    issue = make_issue(1, tmp_path / "files", comments=2, files=1, comment_files=2, worklogs=1)
-    store.load_plan([issue], "ns", "DEMO")
-    kinds = [(r.kind, r.source_id) for r in _rows(store, "S-1")]
-    # file f0 at +30min comes before comment c0 (+1h) whose files follow it, then c1 (+2h), then worklogs
-    assert kinds == [
-        (ISSUE, "S-1"),
-        (ATTACHMENT, "S-1-f0"),
-        (COMMENT, "S-1-c0"),
-        (COMMENT_ATTACHMENT, "S-1-c0-f0"),
-        (COMMENT_ATTACHMENT, "S-1-c0-f1"),
-        (COMMENT, "S-1-c1"),
-        (WORKLOG, "S-1-w0"),
-    ]
-    assert _rows(store, "S-1")[3].parent_source_id == "S-1-c0"
-
-
-def test_link_listed_on_both_issues_gets_one_row(store: CheckpointStore) -> None:
-    same = link_id("S-1", "relates", "S-2")
-    a = make_issue(1, links=[("relates", "S-2")])
-    b = make_issue(2, links=[("relates", "S-1")])
-    b.links[0].source_id = same  # canonical id: the export listed it on both ends
-    stats = store.load_plan([a, b], "ns", "DEMO")
-    assert stats.kinds[LINK].planned == 1
-    rows = store.rows_for_issue("S-1", (LINK,))
-    assert [r.source_id for r in rows] == [same]
-    assert store.rows_for_issue("S-2", (LINK,)) == []
-
-
 def test_reload_keeps_done_rows_and_adds_new_objects(store: CheckpointStore, tmp_path: Path) -> None:
     plan = make_plan(3, tmp_path / "files")
-    store.load_plan(plan, "ns", "DEMO")
+    load_plan(store, plan, "ns", "DEMO")
     for row in _rows(store, "S-1"):
         store.mark_in_flight(row.id)
         store.mark_done(row.id, f"t{row.id}", "DEMO-1")
@@ -105,93 +70,103 @@ def test_reload_keeps_done_rows_and_adds_new_objects(store: CheckpointStore, tmp
         PlannedComment("S-1-new", {"text": "late", "createdAt": late, "createdBy": "bob"})
     )
     plan[0].body["summary"] = "edited after import"
-    stats = store.load_plan(plan, "ns", "DEMO")
-    assert stats.kinds[COMMENT].new == 1
-    assert stats.kinds[ISSUE].already_done == 1
-    assert stats.kinds[ISSUE].changed_after_done == 1
+    stats = load_plan(store, plan, "ns", "DEMO")
+    assert stats.kinds[Kind.COMMENT].new == 1
+    assert stats.kinds[Kind.ISSUE].already_done == 1
+    assert stats.kinds[Kind.ISSUE].changed_after_done == 1
     assert stats.new == 1
     rows = {r.source_id: r for r in _rows(store, "S-1")}
-    assert rows["S-1-new"].status == PENDING
-    assert all(r.status == DONE for sid, r in rows.items() if sid != "S-1-new")
+    assert rows["S-1-new"].status == Status.PENDING
+    assert all(r.status == Status.DONE for sid, r in rows.items() if sid != "S-1-new")
     assert store.generation() == 2
 
 
 def test_reload_ignores_objects_dropped_from_the_plan(store: CheckpointStore) -> None:
-    store.load_plan([make_issue(1), make_issue(2)], "ns", "DEMO")
-    stats = store.load_plan([make_issue(1)], "ns", "DEMO")
+    load_plan(store, [make_issue(1), make_issue(2)], "ns", "DEMO")
+    stats = load_plan(store, [make_issue(1)], "ns", "DEMO")
     assert stats.stale > 0
-    assert store.counts()[ISSUE][PENDING] == 1
-    assert [k for _s, k in store.issues_with_work((ISSUE,))] == ["S-1"]
+    assert store.counts()[Kind.ISSUE][Status.PENDING] == 1
+    assert [k for _s, k in store.issues_with_work((Kind.ISSUE,))] == ["S-1"]
 
 
 def test_namespace_is_bound_to_its_queue(store: CheckpointStore) -> None:
-    store.load_plan([make_issue(1)], "ns", "DEMO")
+    load_plan(store, [make_issue(1)], "ns", "DEMO")
     with pytest.raises(MigratorError, match="another --namespace"):
-        store.load_plan([make_issue(1)], "ns", "OTHER")
+        load_plan(store, [make_issue(1)], "ns", "OTHER")
 
 
 def test_namespaces_have_separate_ledgers(store: CheckpointStore) -> None:
-    store.load_plan([make_issue(1, namespace="a")], "a", "DEMO")
+    load_plan(store, [make_issue(1, namespace="a")], "a", "DEMO")
     row = _rows(store, "S-1")[0]
     store.mark_done(row.id, "1", "DEMO-1")
-    store.load_plan([make_issue(1, namespace="b")], "b", "STAGE")
+    load_plan(store, [make_issue(1, namespace="b")], "b", "STAGE")
     assert store.namespace == "b"
-    assert store.counts()[ISSUE] == {PENDING: 1, IN_FLIGHT: 0, DONE: 0, FAILED: 0, BLOCKED: 0}
-    assert store.counts("a")[ISSUE][DONE] == 1
+    assert store.counts()[Kind.ISSUE] == {
+        Status.PENDING: 1,
+        Status.IN_FLIGHT: 0,
+        Status.DONE: 0,
+        Status.FAILED: 0,
+        Status.BLOCKED: 0,
+    }
+    assert store.counts("a")[Kind.ISSUE][Status.DONE] == 1
     store.use_namespace("a")
     assert store.issue_target("S-1").target_key == "DEMO-1"
 
 
 def test_transitions_and_unsure_flag(store: CheckpointStore) -> None:
-    store.load_plan([make_issue(1, comments=1, worklogs=0)], "ns", "DEMO")
+    load_plan(store, [make_issue(1, comments=1, worklogs=0)], "ns", "DEMO")
     issue, comment = _rows(store, "S-1")
     store.mark_in_flight(issue.id)
     row = store.get_row(issue.id)
-    assert (row.status, row.unsure, row.attempts) == (IN_FLIGHT, True, 1)
+    assert (row.status, row.unsure, row.attempts) == (Status.IN_FLIGHT, True, 1)
     store.mark_not_applied(issue.id, "429")
-    assert (store.get_row(issue.id).status, store.get_row(issue.id).unsure) == (PENDING, False)
+    assert (store.get_row(issue.id).status, store.get_row(issue.id).unsure) == (Status.PENDING, False)
     store.mark_in_flight(issue.id)
     store.mark_unsure(issue.id, "timeout")
     assert store.get_row(issue.id).unsure
     store.mark_failed(issue.id, "gave up", unsure=True)
     assert store.reset_failed() == 1
     row = store.get_row(issue.id)
-    assert (row.status, row.unsure, row.attempts) == (PENDING, True, 2)  # still reconciled before a re-send
+    assert (row.status, row.unsure, row.attempts) == (
+        Status.PENDING,
+        True,
+        2,
+    )  # still reconciled before a re-send
     store.mark_absent(issue.id)
     store.mark_in_flight(issue.id)
     store.mark_done(issue.id, "abc", "DEMO-7")
     row = store.get_row(issue.id)
-    assert (row.status, row.unsure, row.target_key, row.last_error) == (DONE, False, "DEMO-7", None)
+    assert (row.status, row.unsure, row.target_key, row.last_error) == (Status.DONE, False, "DEMO-7", None)
     assert store.mark_blocked([comment.id], "issue failed") == 1
-    assert store.get_row(comment.id).status == BLOCKED
+    assert store.get_row(comment.id).status == Status.BLOCKED
 
 
 def test_claim_never_takes_a_target_id_twice(store: CheckpointStore) -> None:
     issue = make_issue(1, comments=2, worklogs=0)
     issue.comments[1].body = dict(issue.comments[0].body)  # two identical comments
-    store.load_plan([issue], "ns", "DEMO")
+    load_plan(store, [issue], "ns", "DEMO")
     _issue, first, second = _rows(store, "S-1")
-    assert store.claim(first.id, (COMMENT,), ["10", "11"], issue_key="S-1") == "10"
-    assert store.claim(second.id, (COMMENT,), ["10", "11"], issue_key="S-1") == "11"
-    assert store.get_row(second.id).status == DONE
-    assert store.claim(second.id, (COMMENT,), ["10"], issue_key="S-1") is None
+    assert store.claim(first.id, (Kind.COMMENT,), ["10", "11"], issue_key="S-1") == "10"
+    assert store.claim(second.id, (Kind.COMMENT,), ["10", "11"], issue_key="S-1") == "11"
+    assert store.get_row(second.id).status == Status.DONE
+    assert store.claim(second.id, (Kind.COMMENT,), ["10"], issue_key="S-1") is None
 
 
 def test_status_summary_lists_failures_with_reasons(store: CheckpointStore) -> None:
-    store.load_plan([make_issue(1, comments=1, worklogs=0, links=[("relates", "S-9")])], "ns", "DEMO")
+    load_plan(store, [make_issue(1, comments=1, worklogs=0, links=[("relates", "S-9")])], "ns", "DEMO")
     issue, comment = _rows(store, "S-1")
     store.mark_failed(issue.id, "HTTP 422: summary too long")
     store.mark_blocked([comment.id], "issue S-1 failed")
-    (link,) = store.rows_for_issue("S-1", (LINK,))
+    (link,) = store.rows_for_issue("S-1", (Kind.LINK,))
     store.mark_pending(link.id, "the other issue S-9 is not in this plan")
     summary = store.status_summary()
-    assert summary.counts[ISSUE][FAILED] == 1
-    assert summary.counts[COMMENT][BLOCKED] == 1
-    assert summary.counts[LINK][PENDING] == 1
+    assert summary.counts[Kind.ISSUE][Status.FAILED] == 1
+    assert summary.counts[Kind.COMMENT][Status.BLOCKED] == 1
+    assert summary.counts[Kind.LINK][Status.PENDING] == 1
     reasons = {(f.kind, f.status): f.reason for f in summary.failures}
-    assert reasons[(ISSUE, FAILED)] == "HTTP 422: summary too long"
-    assert reasons[(COMMENT, BLOCKED)] == "issue S-1 failed"
-    assert "S-9" in reasons[(LINK, PENDING)]
+    assert reasons[(Kind.ISSUE, Status.FAILED)] == "HTTP 422: summary too long"
+    assert reasons[(Kind.COMMENT, Status.BLOCKED)] == "issue S-1 failed"
+    assert "S-9" in reasons[(Kind.LINK, Status.PENDING)]
     assert summary.failures_total == 3 and not summary.complete
     assert summary.to_dict()["failures"][0]["source_id"] == "S-1"
 
@@ -199,13 +174,13 @@ def test_status_summary_lists_failures_with_reasons(store: CheckpointStore) -> N
 def test_state_persists_across_reopen(tmp_path: Path) -> None:
     path = tmp_path / "state.sqlite"
     with CheckpointStore(path) as store:
-        store.load_plan(make_plan(3), "ns", "DEMO")
+        load_plan(store, make_plan(3), "ns", "DEMO")
         row = _rows(store, "S-2")[0]
         store.mark_in_flight(row.id)
     with CheckpointStore(path) as store:
         assert store.namespace == "ns"
         row = _rows(store, "S-2")[0]
-        assert (row.status, row.unsure) == (IN_FLIGHT, True)
+        assert (row.status, row.unsure) == (Status.IN_FLIGHT, True)
         assert store.status_summary().unsure == 1
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -220,32 +195,8 @@ def test_fresh_store_has_no_plan(tmp_path: Path) -> None:
             _ = store.namespace
 
 
-def test_depths_parents_first_and_cycles_broken_deterministically() -> None:
-    depths, broken = compute_depths(
-        [
-            ("x", "a", 0),
-            ("a", "b", 3),
-            ("b", "c", 1),
-            ("c", "a", 2),
-            ("y", None, 4),
-            ("z", "y", 5),
-            ("w", "gone", 6),
-        ]
-    )
-    assert broken == ["b"]  # the cycle a→b→c→a is broken at its member first in the plan
-    assert depths == {"b": 0, "a": 1, "c": 2, "x": 2, "y": 0, "z": 1, "w": 0}
-    assert compute_depths([("s", "s", 0)]) == ({"s": 0}, ["s"])
-
-
-def test_issue_levels_follow_parents(store: CheckpointStore) -> None:
-    plan = [make_issue(3, parent=2), make_issue(2, parent=1), make_issue(1)]
-    store.load_plan(plan, "ns", "DEMO")
-    assert store.issue_depths() == [0, 1, 2]
-    assert [k for _s, k in store.issues_with_work((ISSUE,), depth=2)] == ["S-3"]
-
-
 def test_store_is_safe_for_worker_threads(store: CheckpointStore) -> None:
-    store.load_plan(make_plan(40, comments=3), "ns", "DEMO")
+    load_plan(store, make_plan(40, comments=3), "ns", "DEMO")
     rows = [r for n in range(1, 41) for r in _rows(store, f"S-{n}")]
     errors: list[BaseException] = []
 
@@ -263,18 +214,12 @@ def test_store_is_safe_for_worker_threads(store: CheckpointStore) -> None:
     for t in threads:
         t.join()
     assert not errors
-    assert sum(store.counts()[k][DONE] for k in (ISSUE, COMMENT, WORKLOG)) == len(rows)
-
-
-def test_an_issue_key_planned_twice_keeps_the_first(store: CheckpointStore) -> None:
-    stats = store.load_plan([make_issue(1), make_issue(1, summary="again"), make_issue(2)], "ns", "DEMO")
-    assert stats.duplicate_keys == ["S-1"] and stats.issues == 2
-    assert store.load_issue("S-1").body["summary"] == "Issue number 1"
+    assert sum(store.counts()[k][Status.DONE] for k in (Kind.ISSUE, Kind.COMMENT, Kind.WORKLOG)) == len(rows)
 
 
 def test_bind_target_refuses_another_org_or_queue(store: CheckpointStore) -> None:
     store.bind_target("http://tracker-a/ org 1", "ns", "DEMO")
-    store.load_plan([make_issue(1)], "ns", "DEMO")
+    load_plan(store, [make_issue(1)], "ns", "DEMO")
     store.bind_target("http://tracker-a/ org 1", "ns", "DEMO")  # the same command again
     with pytest.raises(MigratorError, match="another --state"):
         store.bind_target("http://tracker-b/ org 2", "ns", "DEMO")
@@ -286,7 +231,7 @@ def test_bind_target_refuses_another_org_or_queue(store: CheckpointStore) -> Non
 
 def test_status_render_lists_counts_and_reasons(store: CheckpointStore) -> None:
     assert store.status_summary().render() == "no plan loaded yet"
-    store.load_plan([make_issue(1, comments=1, worklogs=0)], "ns", "DEMO")
+    load_plan(store, [make_issue(1, comments=1, worklogs=0)], "ns", "DEMO")
     issue, _comment = _rows(store, "S-1")
     store.mark_failed(issue.id, "HTTP 422: bad status")
     summary = store.status_summary()

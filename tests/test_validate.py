@@ -26,6 +26,7 @@ from migrator.errors import ConfigError
 from migrator.findings import Findings
 from migrator.mapping.config import load_mapping
 from migrator.pipeline import prepare
+from migrator.planning import load_plan
 from migrator.report.json_report import format_console_summary
 from migrator.sandbox import SandboxConfig, SandboxServer
 from migrator.sandbox.faults import WRITE_KINDS
@@ -399,7 +400,7 @@ def test_run_streams_the_plan_into_the_ledger_and_gets_the_same_result(tmp_path:
         target_label="sandbox default fixture",
     )
     with CheckpointStore(tmp_path / "state.sqlite") as store:
-        stats = store.load_plan(prepared.planned(), config.target.namespace, config.target.queue)
+        stats = load_plan(store, prepared.planned(), config.target.namespace, config.target.queue)
     result = prepared.finish()
     assert (
         stats.issues == 3

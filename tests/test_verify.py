@@ -13,14 +13,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers_executor import FAST, client_for, demo_local_field, make_issue, make_plan, sandbox_server
+from execution.helpers_executor import (
+    FAST,
+    client_for,
+    demo_local_field,
+    make_issue,
+    make_plan,
+    sandbox_server,
+)
 
 from migrator.cli import main
-from migrator.executor import Executor
+from migrator.execution import Executor
 from migrator.plan import PlannedIssue
-from migrator.state import ATTACHMENT, COMMENT, ISSUE, LINK, LOCAL_FIELDS, WORKLOG, CheckpointStore
+from migrator.planning import load_plan
+from migrator.state import CheckpointStore
 from migrator.tracker import TrackerClient
 from migrator.verify import _IN_FLIGHT_PER_WORKER, _ordered_map, verify
+from migrator.vocabulary import Kind
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +46,7 @@ def imported(tmp_path: Path, local_field: str):
         sandbox_server() as server,
         client_for(server) as client,
     ):
-        store.load_plan(plan, "test", "DEMO")
+        load_plan(store, plan, "test", "DEMO")
         assert Executor(client, store, workers=2, progress=False, policy=FAST).run().complete
         yield client, plan, store
 
@@ -55,9 +64,9 @@ def test_clean_after_import_with_and_without_the_ledger(imported) -> None:
     for ledger in (store, None):
         report = verify(client, plan, ledger)
         assert report.clean, report.summary_lines()
-        assert report.counts[ISSUE].found == 4 and report.counts[COMMENT].found == 8
-        assert report.counts[LINK].found == report.counts[LINK].planned == 4
-        assert report.counts[LOCAL_FIELDS].found == 4
+        assert report.counts[Kind.ISSUE].found == 4 and report.counts[Kind.COMMENT].found == 8
+        assert report.counts[Kind.LINK].found == report.counts[Kind.LINK].planned == 4
+        assert report.counts[Kind.LOCAL_FIELDS].found == 4
     assert report.notes  # updatedAt moved by the local-field PATCH is noted, not reported
     assert report.summary_lines()[-1].startswith("verify: target matches the plan")
     assert json.loads(json.dumps(report.to_dict()))["clean"] is True
@@ -73,8 +82,8 @@ def test_duplicate_comment_is_reported_as_extra(imported) -> None:
     key = store.issue_target("S-1").target_key
     client.import_comment(key, plan[0].comments[0].body)
     report = verify(client, plan, store)
-    (extra,) = _problems(report, COMMENT, "extra")
-    assert extra.issue == "S-1" and report.counts[COMMENT].extra == 1 and not report.clean
+    (extra,) = _problems(report, Kind.COMMENT, "extra")
+    assert extra.issue == "S-1" and report.counts[Kind.COMMENT].extra == 1 and not report.clean
 
 
 def test_field_mismatch_and_missing_objects(imported) -> None:
@@ -83,12 +92,12 @@ def test_field_mismatch_and_missing_objects(imported) -> None:
     plan[2].worklogs[0].body["duration"] = "PT2H"
     plan[3].attachments[0].sha256 = "0" * 64
     report = verify(client, plan, store)
-    (summary,) = _problems(report, ISSUE, "mismatch")
+    (summary,) = _problems(report, Kind.ISSUE, "mismatch")
     assert summary.field == "summary" and summary.expected == "what the export says now"
-    assert [p.source_id for p in _problems(report, WORKLOG, "missing")] == ["S-3-w0"]
-    (extra,) = _problems(report, WORKLOG, "extra")  # the target's 1h30m worklog matches no planned one
+    assert [p.source_id for p in _problems(report, Kind.WORKLOG, "missing")] == ["S-3-w0"]
+    (extra,) = _problems(report, Kind.WORKLOG, "extra")  # the target's 1h30m worklog matches no planned one
     assert extra.issue == "S-3" and "not in the plan" in extra.message
-    (content,) = _problems(report, ATTACHMENT, "mismatch")
+    (content,) = _problems(report, Kind.ATTACHMENT, "mismatch")
     assert content.field == "sha256" and content.source_id == "S-4-f0"
     lines = report.summary_lines()
     assert any("summary" in line for line in lines)
@@ -98,9 +107,9 @@ def test_issue_not_in_the_target_is_missing(imported) -> None:
     client, plan, store = imported
     extra = make_issue(99, links=[("relates", "S-1")])
     report = verify(client, [*plan, extra], None)
-    assert [p.issue for p in _problems(report, ISSUE, "missing")] == ["S-99"]
-    assert [p.source_id for p in _problems(report, LINK, "missing")] == ["S-99|relates|S-1"]
-    assert report.to_dict()["counts"][ISSUE] == {
+    assert [p.issue for p in _problems(report, Kind.ISSUE, "missing")] == ["S-99"]
+    assert [p.source_id for p in _problems(report, Kind.LINK, "missing")] == ["S-99|relates|S-1"]
+    assert report.to_dict()["counts"][Kind.ISSUE] == {
         "planned": 5,
         "found": 4,
         "missing": 1,
@@ -124,8 +133,10 @@ def test_links_are_matched_by_relationship_and_other_key(imported) -> None:
     plan[0].links[0].relationship = "is dependent by"  # the plan now wants S-1 is dependent by S-2: not there
     plan[0].links.append(make_issue(1, links=[("depends on", "S-3")]).links[0])
     report = verify(client, plan, store)
-    assert [(p.problem, p.source_id) for p in _problems(report, LINK)] == [("missing", "S-1|relates|S-2")]
-    assert report.counts[LINK].found == 4
+    assert [(p.problem, p.source_id) for p in _problems(report, Kind.LINK)] == [
+        ("missing", "S-1|relates|S-2")
+    ]
+    assert report.counts[Kind.LINK].found == 4
 
 
 def test_duplicate_link_is_reported(tmp_path: Path) -> None:
@@ -135,7 +146,7 @@ def test_duplicate_link_is_reported(tmp_path: Path) -> None:
         sandbox_server(duplicate_link="allow") as server,
         client_for(server) as client,
     ):
-        store.load_plan(plan, "test", "DEMO")
+        load_plan(store, plan, "test", "DEMO")
         assert Executor(client, store, workers=1, progress=False, policy=FAST).run().complete
         link = plan[0].links[0]
         client.import_link(
@@ -149,7 +160,7 @@ def test_duplicate_link_is_reported(tmp_path: Path) -> None:
         )
         report = verify(client, plan, store)
         (dup,) = report.problems
-        assert (dup.kind, dup.problem, dup.source_id) == (LINK, "duplicate", link.source_id)
+        assert (dup.kind, dup.problem, dup.source_id) == (Kind.LINK, "duplicate", link.source_id)
 
 
 # ---------------------------------------------------------------------- parallel verify
@@ -206,7 +217,7 @@ def imported30(tmp_path_factory: pytest.TempPathFactory, local_field: str):
         sandbox_server() as server,
         client_for(server) as client,
     ):
-        store.load_plan(plan, "test", "DEMO")
+        load_plan(store, plan, "test", "DEMO")
         assert Executor(client, store, workers=4, progress=False, policy=FAST).run().complete
         yield server, client, plan, store
 
@@ -221,7 +232,10 @@ def test_report_is_the_same_for_any_number_of_workers(imported30) -> None:
         one = verify(client, plan, ledger, workers=1, progress=False)
         four = verify(_SlowStart(client, held=3), iter(plan), ledger, workers=4, progress=False)
         assert one.clean, one.summary_lines()
-        assert one.counts[ISSUE].found == 30 and one.counts[LINK].found == one.counts[LINK].planned
+        assert (
+            one.counts[Kind.ISSUE].found == 30
+            and one.counts[Kind.LINK].found == one.counts[Kind.LINK].planned
+        )
         assert len(one.notes) == 30  # one updatedAt note per issue: their order is the plan's
         assert [n.issue for n in one.notes] == [i.source_key for i in plan]
         assert four.to_dict() == one.to_dict()
@@ -236,8 +250,8 @@ def test_a_difference_is_reported_at_the_same_place_for_any_number_of_workers(im
     one = verify(client, changed, store, workers=1, progress=False)
     four = verify(_SlowStart(client, held=20), iter(changed), store, workers=4, progress=False)
     assert [(p.issue, p.kind, p.problem, p.field) for p in one.problems] == [
-        ("S-17", ISSUE, "mismatch", "summary"),
-        ("S-17", ATTACHMENT, "mismatch", "sha256"),
+        ("S-17", Kind.ISSUE, "mismatch", "summary"),
+        ("S-17", Kind.ATTACHMENT, "mismatch", "sha256"),
     ]
     assert four.to_dict() == one.to_dict()
     assert four.summary_lines() == one.summary_lines()
@@ -251,7 +265,7 @@ def test_without_content_nothing_is_downloaded(imported30) -> None:
     before = _downloads(server)
     report = verify(client, changed, store, check_content=False, progress=False)
     assert report.clean and _downloads(server) == before
-    assert report.counts[ATTACHMENT].found == 30
+    assert report.counts[Kind.ATTACHMENT].found == 30
     report = verify(client, changed, store, progress=False)
     assert _downloads(server) - before == 60  # one issue file and one comment file per issue
     assert [p.source_id for p in report.problems] == ["S-4-f0"]

@@ -17,17 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
-from migrator.plan import INVERSE_RELATIONSHIP
-
-# Tracker link-type id -> the import relationships it provides (both directions).
-LINK_TYPE_RELATIONSHIPS: dict[str, tuple[str, ...]] = {
-    "relates": ("relates",),
-    "depends": ("depends on", "is dependent by"),
-    "subtask": ("is subtask for", "is parent task for"),
-    "duplicates": ("duplicates", "is duplicated by"),
-    "epic": ("is epic of", "has epic"),
-    "clone": ("clone", "original"),
-}
+from migrator.vocabulary import INVERSE_RELATIONSHIP, LINK_TYPE_RELATIONSHIPS
 
 
 class TargetUserLike(Protocol):

@@ -30,7 +30,6 @@ from migrator.mapping.users import FALLBACK, Resolution, UserResolver
 from migrator.mapping.values import IDENTITY, Reporter, ValueMapper
 from migrator.model import Attachment, Comment, Issue, Link, SourceRef, UserRef, Worklog
 from migrator.plan import (
-    INVERSE_RELATIONSHIP,
     PlannedAttachment,
     PlannedComment,
     PlannedIssue,
@@ -46,10 +45,10 @@ from migrator.timeutil import (
     now_utc,
     truncate_to_millis,
 )
+from migrator.vocabulary import CHILD_OF, INVERSE_RELATIONSHIP
 
 SUMMARY_LIMIT = 255
 TEXT_LIMIT = 512_000
-PARENT_RELATIONSHIP = "is subtask for"
 BODY_ORDER = (
     "queue",
     "unique",
@@ -890,7 +889,7 @@ class _IssueBuilder:
             self._add_link(
                 planned,
                 self.issue.parent_key,
-                PARENT_RELATIONSHIP,
+                CHILD_OF,
                 self.created_at,
                 self.created_by,
                 "parent",

@@ -7,7 +7,8 @@ from mapping_helpers import T0, child_ref, make_issue, transformer
 
 from migrator.mapping.transform import canonical_link_id
 from migrator.model import Link, UserRef
-from migrator.plan import INVERSE_RELATIONSHIP, PlannedLink
+from migrator.plan import PlannedLink
+from migrator.vocabulary import INVERSE_RELATIONSHIP
 
 
 def links_of(key: str, *links: Link, parent: str | None = None) -> list[PlannedLink]:

@@ -8,7 +8,7 @@ import pytest
 from mapping_helpers import TARGET, target
 
 from migrator.mapping.target_info import FieldInfo, TargetInfo, TargetUser
-from migrator.plan import INVERSE_RELATIONSHIP
+from migrator.vocabulary import INVERSE_RELATIONSHIP
 
 
 def test_reference_data_by_key() -> None:

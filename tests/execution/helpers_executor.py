@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from migrator.executor import ExecutorPolicy
+from migrator.execution import ExecutorPolicy
 from migrator.model import SourceRef
 from migrator.plan import (
     PlannedAttachment,

@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from migrator.executor import Executor, ExecutorPolicy
+from migrator.execution import Executor, ExecutorPolicy
 from migrator.state import CheckpointStore
 from migrator.tracker import TrackerClient, TrackerSettings
 

@@ -14,8 +14,15 @@ import sys
 import time
 from pathlib import Path
 
-from helpers_executor import client_for, demo_local_field, make_plan, object_count, sandbox_server, writes
-
+from execution.helpers_executor import (
+    client_for,
+    demo_local_field,
+    make_plan,
+    object_count,
+    sandbox_server,
+    writes,
+)
+from migrator.planning import load_plan
 from migrator.state import CheckpointStore
 from migrator.verify import verify
 
@@ -66,7 +73,7 @@ def test_sigkill_anywhere_then_resume_gives_exactly_one_of_everything(tmp_path: 
     plan = make_plan(24, tmp_path / "files", local_fields={local_field: "Acme"})
     state = tmp_path / "state.sqlite"
     with CheckpointStore(state) as store:
-        store.load_plan(plan, "kill", "DEMO")
+        load_plan(store, plan, "kill", "DEMO")
     rng = random.Random(20240601)
     with sandbox_server(latency_ms=25) as server:
         env = _env(server)
@@ -109,7 +116,7 @@ def test_sigkill_anywhere_then_resume_gives_exactly_one_of_everything(tmp_path: 
         assert writes(server.stats()) == before
 
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the repository (samples/, mappings/)
 SAMPLE = ["samples/jira/issues.csv", "--mapping", "mappings/jira-csv.yaml"]
 
 

@@ -1,0 +1,89 @@
+"""The words the plan, the ledger, the executor and verify share: object kinds, ledger statuses, and
+Tracker's link relationships.
+
+``Kind`` and ``Status`` values are stored in state files: never change a value, only add members.
+
+Link relationships are written once, in :data:`RELATIONSHIPS` (the import endpoint's vocabulary →
+link type id and the direction in which the API lists the link on the issue it was imported on).
+Everything else is derived from that table: inverses (the same link type seen from the other
+issue), the relationships a link type provides, and which relationship makes a parent/child edge.
+The sandbox keeps its own copy of the table on purpose (it models the service, not this client);
+``tests/test_vocabulary.py`` pins the two together.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+
+class Kind(StrEnum):
+    """A ledger row's object kind, in the order a summary lists them."""
+
+    ISSUE = "issue"
+    COMMENT = "comment"
+    ATTACHMENT = "attachment"  # an issue-level file
+    COMMENT_ATTACHMENT = "comment_attachment"  # a file that belongs to a comment
+    WORKLOG = "worklog"
+    LINK = "link"
+    LOCAL_FIELDS = "local_fields"  # the PATCH of queue-local fields after everything else
+
+
+class Status(StrEnum):
+    """A ledger row's status: ``pending`` → ``in_flight`` → ``done`` | ``failed`` | ``blocked``."""
+
+    PENDING = "pending"
+    IN_FLIGHT = "in_flight"  # written before the call; the outcome is unknown until confirmed
+    DONE = "done"
+    FAILED = "failed"
+    BLOCKED = "blocked"  # the object it depends on (its issue, its comment) failed
+
+
+KINDS: tuple[Kind, ...] = tuple(Kind)
+STATUSES: tuple[Status, ...] = tuple(Status)
+UNFINISHED: tuple[Status, ...] = (Status.PENDING, Status.IN_FLIGHT)
+
+Direction = Literal["outward", "inward"]
+
+# Relationship -> (link type id, direction as the API lists the link on the issue it was imported on).
+RELATIONSHIPS: dict[str, tuple[str, Direction]] = {
+    "relates": ("relates", "outward"),
+    "depends on": ("depends", "outward"),
+    "is dependent by": ("depends", "inward"),
+    "is parent task for": ("subtask", "outward"),
+    "is subtask for": ("subtask", "inward"),
+    "is duplicated by": ("duplicates", "outward"),
+    "duplicates": ("duplicates", "inward"),
+    "has epic": ("epic", "outward"),
+    "is epic of": ("epic", "inward"),
+    "clone": ("clone", "outward"),
+    "original": ("clone", "inward"),
+}
+# Link types that read the same from both ends (listed as ``outward`` on either issue).
+SYMMETRIC_LINK_TYPES: frozenset[str] = frozenset({"relates"})
+# The link type of the parent forest: its ``inward`` end is the sub-issue.
+SUBTASK_LINK_TYPE = "subtask"
+
+
+def _relationship_of(type_id: str, direction: Direction) -> str:
+    return next(name for name, side in RELATIONSHIPS.items() if side == (type_id, direction))
+
+
+def _inverse(relationship: str) -> str:
+    type_id, direction = RELATIONSHIPS[relationship]
+    if type_id in SYMMETRIC_LINK_TYPES:
+        return relationship
+    return _relationship_of(type_id, "inward" if direction == "outward" else "outward")
+
+
+# The relationship as seen from the other issue (used to de-duplicate links listed on both ends).
+INVERSE_RELATIONSHIP: dict[str, str] = {name: _inverse(name) for name in RELATIONSHIPS}
+
+# Link type id -> the import relationships it provides (both directions), in table order.
+LINK_TYPE_RELATIONSHIPS: dict[str, tuple[str, ...]] = {
+    type_id: tuple(name for name, (t, _d) in RELATIONSHIPS.items() if t == type_id)
+    for type_id in dict.fromkeys(t for t, _d in RELATIONSHIPS.values())
+}
+
+CHILD_OF = _relationship_of(SUBTASK_LINK_TYPE, "inward")  # this issue is a sub-issue of the linked one
+PARENT_OF = INVERSE_RELATIONSHIP[CHILD_OF]  # the linked issue is a sub-issue of this one

@@ -1,0 +1,133 @@
+"""The plan stage before the store: chain order, link ownership, duplicate keys, unique/queue,
+depths of the parent forest — and the ready rows the store receives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from execution.helpers_executor import link_id, make_issue
+
+from migrator.model import SourceRef
+from migrator.plan import PlannedIssue, make_unique
+from migrator.planning import chain_rows, complete_issue, compute_depths, load_plan
+from migrator.state import CheckpointStore
+from migrator.vocabulary import Kind
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> CheckpointStore:
+    with CheckpointStore(tmp_path / "state.sqlite") as s:
+        yield s
+
+
+def _rows(store: CheckpointStore, key: str):
+    return store.rows_for_issue(
+        key,
+        (Kind.ISSUE, Kind.COMMENT, Kind.ATTACHMENT, Kind.COMMENT_ATTACHMENT, Kind.WORKLOG, Kind.LOCAL_FIELDS),
+    )
+
+
+def test_chain_order_comment_files_follow_their_comment(store: CheckpointStore, tmp_path: Path) -> None:
+    issue = make_issue(1, tmp_path / "files", comments=2, files=1, comment_files=2, worklogs=1)
+    load_plan(store, [issue], "ns", "DEMO")
+    kinds = [(r.kind, r.source_id) for r in _rows(store, "S-1")]
+    # file f0 at +30min comes before comment c0 (+1h) whose files follow it, then c1 (+2h), then worklogs
+    assert kinds == [
+        (Kind.ISSUE, "S-1"),
+        (Kind.ATTACHMENT, "S-1-f0"),
+        (Kind.COMMENT, "S-1-c0"),
+        (Kind.COMMENT_ATTACHMENT, "S-1-c0-f0"),
+        (Kind.COMMENT_ATTACHMENT, "S-1-c0-f1"),
+        (Kind.COMMENT, "S-1-c1"),
+        (Kind.WORKLOG, "S-1-w0"),
+    ]
+    assert _rows(store, "S-1")[3].parent_source_id == "S-1-c0"
+
+
+def test_link_listed_on_both_issues_gets_one_row(store: CheckpointStore) -> None:
+    same = link_id("S-1", "relates", "S-2")
+    a = make_issue(1, links=[("relates", "S-2")])
+    b = make_issue(2, links=[("relates", "S-1")])
+    b.links[0].source_id = same  # canonical id: the export listed it on both ends
+    stats = load_plan(store, [a, b], "ns", "DEMO")
+    assert stats.kinds[Kind.LINK].planned == 1
+    rows = store.rows_for_issue("S-1", (Kind.LINK,))
+    assert [r.source_id for r in rows] == [same]
+    assert store.rows_for_issue("S-2", (Kind.LINK,)) == []
+
+
+def test_depths_parents_first_and_cycles_broken_deterministically() -> None:
+    depths, broken = compute_depths(
+        [
+            ("x", "a", 0),
+            ("a", "b", 3),
+            ("b", "c", 1),
+            ("c", "a", 2),
+            ("y", None, 4),
+            ("z", "y", 5),
+            ("w", "gone", 6),
+        ]
+    )
+    assert broken == ["b"]  # the cycle a→b→c→a is broken at its member first in the plan
+    assert depths == {"b": 0, "a": 1, "c": 2, "x": 2, "y": 0, "z": 1, "w": 0}
+    assert compute_depths([("s", "s", 0)]) == ({"s": 0}, ["s"])
+
+
+def test_issue_levels_follow_parents(store: CheckpointStore) -> None:
+    plan = [make_issue(3, parent=2), make_issue(2, parent=1), make_issue(1)]
+    load_plan(store, plan, "ns", "DEMO")
+    assert store.issue_depths() == [0, 1, 2]
+    assert [k for _s, k in store.issues_with_work((Kind.ISSUE,), depth=2)] == ["S-3"]
+
+
+def test_an_issue_key_planned_twice_keeps_the_first(store: CheckpointStore) -> None:
+    stats = load_plan(store, [make_issue(1), make_issue(1, summary="again"), make_issue(2)], "ns", "DEMO")
+    assert stats.duplicate_keys == ["S-1"] and stats.issues == 2
+    assert store.load_issue("S-1").body["summary"] == "Issue number 1"
+
+
+def test_chain_rows_are_numbered_in_chain_order_with_payload_fingerprints(tmp_path: Path) -> None:
+    issue = make_issue(
+        1, tmp_path / "files", links=[("relates", "S-2")], local_fields={"abc--customer": "Acme"}
+    )
+    rows = chain_rows(issue)
+    assert [r.seq for r in rows] == list(range(len(rows)))
+    assert [r.kind for r in rows][-2:] == [Kind.LINK, Kind.LOCAL_FIELDS]
+    assert {r.scope for r in rows if r.kind in (Kind.ISSUE, Kind.LINK)} == {""}
+    assert {r.scope for r in rows if r.kind not in (Kind.ISSUE, Kind.LINK)} == {"S-1"}
+    edited = make_issue(
+        1, tmp_path / "files", links=[("relates", "S-2")], local_fields={"abc--customer": "Acme"}
+    )
+    edited.body["summary"] = "changed"
+    changed = [
+        a.source_id for a, b in zip(rows, chain_rows(edited), strict=True) if a.payload_hash != b.payload_hash
+    ]
+    assert changed == ["S-1"]  # only the issue's own payload differs
+
+
+def test_unparsable_times_sort_last_in_the_chain() -> None:
+    issue = make_issue(1, comments=2, worklogs=0)
+    issue.comments[0].body["createdAt"] = "yesterday"
+    assert [r.source_id for r in chain_rows(issue)] == ["S-1", "S-1-c1", "S-1-c0"]
+
+
+def test_complete_issue_sets_unique_and_queue_only_when_missing() -> None:
+    bare = PlannedIssue(SourceRef("jira", "10001"), "P-1", {"summary": "s"})
+    complete_issue(bare, "ns", "DEMO")
+    assert bare.body["unique"] == make_unique("ns", bare.source) and bare.body["queue"] == "DEMO"
+    kept = make_issue(1)
+    unique, queue = kept.body["unique"], kept.body["queue"]
+    complete_issue(kept, "other-ns", "OTHER")
+    assert (kept.body["unique"], kept.body["queue"]) == (unique, queue)
+
+
+def test_the_store_receives_the_completed_issue(store: CheckpointStore) -> None:
+    bare = PlannedIssue(
+        SourceRef("jira", "10001"),
+        "P-1",
+        {"summary": "s", "createdAt": "2023-01-01T00:00:00.000+0000", "createdBy": "admin"},
+    )
+    load_plan(store, [bare], "ns", "DEMO")
+    stored = store.load_issue("P-1")
+    assert stored.unique == make_unique("ns", bare.source) and stored.body["queue"] == "DEMO"
