@@ -24,8 +24,9 @@ import openpyxl
 import pytest
 import yaml
 
-from migrator.mapping.config import MappingConfig, TableSpec, ValueMap, load_mapping
+from migrator.mapping.config import MappingConfig, ValueMap, load_mapping
 from migrator.plan import INVERSE_RELATIONSHIP
+from migrator.sources.spec import TableSpec
 from migrator.timeutil import SourceTimeParser, parse_duration
 
 ROOT = Path(__file__).resolve().parent.parent
