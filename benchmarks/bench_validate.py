@@ -34,6 +34,7 @@ from typing import Any
 import yaml
 
 from migrator.mapping.config import load_mapping
+from migrator.pipeline import PrepareOptions
 from migrator.report.json_report import format_console_summary, write_json_report
 from migrator.snapshot import load_target_info
 from migrator.tracker.metadata import TargetMetadata
@@ -310,14 +311,8 @@ def run(count: int, directory: Path, *, trace: bool, markup: str = "jira", defec
     if trace:
         tracemalloc.start()
     with stages.stage("validate (read + transform + checks)"):
-        result = validate(
-            config,
-            [export],
-            target_info,
-            strict=False,
-            source_label=export.name,
-            target_label=f"snapshot {snapshot_path.name}",
-        )
+        options = PrepareOptions(source_label=export.name, target_label=f"snapshot {snapshot_path.name}")
+        result = validate(config, [export], target_info, options)
     heap_peak = tracemalloc.get_traced_memory()[1] / 2**20 if trace else None
     if trace:
         tracemalloc.stop()

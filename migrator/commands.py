@@ -11,7 +11,8 @@ from migrator.errors import MigratorError
 from migrator.findings import Findings
 from migrator.mapping.config import MappingConfig, load_mapping
 from migrator.mapping.target_info import TargetInfo
-from migrator.report.model import ValidationResult
+from migrator.pipeline import PrepareOptions
+from migrator.results import ValidationResult
 from migrator.snapshot import QueueKeyLookup
 from migrator.target import DEFAULT_WORKDIR, Target, open_target
 
@@ -47,12 +48,30 @@ def _existing_keys(target: Target, config: MappingConfig) -> QueueKeyLookup:
     return QueueKeyLookup(target.client, config.target.queue)
 
 
+def _source_label(args: argparse.Namespace) -> str:
+    return ", ".join(map(str, args.sources))
+
+
+def _prepare_options(
+    args: argparse.Namespace, target_label: str, existing_keys: QueueKeyLookup | None = None
+) -> PrepareOptions:
+    """The pipeline options of ``run`` and ``validate``: --strict, --max-rps, --no-progress."""
+    return PrepareOptions(
+        strict=args.strict,
+        source_label=_source_label(args),
+        target_label=target_label,
+        max_rps=args.max_rps,
+        existing_keys=existing_keys,
+        progress=not args.no_progress,
+    )
+
+
 # ------------------------------------------------------------------------------------------ run
 
 
 def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     from migrator.execution import Executor
-    from migrator.pipeline import prepare
+    from migrator.pipeline import PreparedRun
     from migrator.planning import load_plan
     from migrator.report.json_report import format_console_summary
     from migrator.state import CheckpointStore
@@ -72,18 +91,8 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         findings = Findings()
         with CheckpointStore(state_path) as store:
             store.bind_target(target.identity, config.target.namespace, config.target.queue)
-            prepared = prepare(
-                config,
-                list(args.sources),
-                info,
-                findings,
-                strict=args.strict,
-                source_label=", ".join(map(str, args.sources)),
-                target_label=target.label,
-                max_rps=args.max_rps,
-                existing_keys=_existing_keys(target, config),
-                progress=not args.no_progress,
-            )
+            options = _prepare_options(args, target.label, _existing_keys(target, config))
+            prepared = PreparedRun(config, list(args.sources), info, findings, options)
             load_plan(store, prepared.planned(), config.target.namespace, config.target.queue)
             result = prepared.finish()
             _out(format_console_summary(result))
@@ -142,19 +151,10 @@ def cmd_validate(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
     config = _load_config(args)
     _check_sources(args.sources)
-    label = ", ".join(map(str, args.sources))
     if args.target_snapshot:
         info = load_target_info(args.target_snapshot, config.target.queue)
-        result = validate(
-            config,
-            list(args.sources),
-            info,
-            strict=args.strict,
-            source_label=label,
-            target_label=f"snapshot {args.target_snapshot}",
-            max_rps=args.max_rps,
-            progress=not args.no_progress,
-        )
+        options = _prepare_options(args, f"snapshot {args.target_snapshot}")
+        result = validate(config, list(args.sources), info, options)
     else:
         with open_target(
             env,
@@ -164,17 +164,8 @@ def cmd_validate(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             announce=_out,
         ) as target:
             info = _target_info(target, config.target.queue)
-            result = validate(
-                config,
-                list(args.sources),
-                info,
-                strict=args.strict,
-                source_label=label,
-                target_label=target.label,
-                max_rps=args.max_rps,
-                existing_keys=_existing_keys(target, config),
-                progress=not args.no_progress,
-            )
+            options = _prepare_options(args, target.label, _existing_keys(target, config))
+            result = validate(config, list(args.sources), info, options)
     _out(format_console_summary(result))
     _write_reports(result, args.report)
     return result.exit_code
@@ -186,7 +177,7 @@ def cmd_validate(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 def cmd_verify(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     import json
 
-    from migrator.pipeline import prepare
+    from migrator.pipeline import PreparedRun
     from migrator.state import CheckpointStore
     from migrator.verify import stored_issue_count, verify
 
@@ -205,15 +196,8 @@ def cmd_verify(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         announce=_out,
     ) as target:
         info = _target_info(target, config.target.queue)
-        prepared = prepare(
-            config,
-            list(args.sources),
-            info,
-            Findings(),
-            strict=False,
-            source_label=", ".join(map(str, args.sources)),
-            target_label=target.label,
-        )
+        options = PrepareOptions(source_label=_source_label(args), target_label=target.label)
+        prepared = PreparedRun(config, list(args.sources), info, Findings(), options)
         store = CheckpointStore(state_path) if state_path.exists() else None
         try:
             report = verify(

@@ -103,10 +103,10 @@ def make_unique(namespace: str, source: SourceRef) -> str:
 def link_window(a_body: dict[str, Any], b_body: dict[str, Any]) -> tuple[str, str] | None:
     """The interval in which Tracker accepts a link between two imported issues: inside *both*
     issues' [createdAt, updatedAt] (import-links rule). None when their lifetimes do not overlap."""
-    lo = max(_instant(a_body["createdAt"]), _instant(b_body["createdAt"]))
+    lo = max(_wire_instant(a_body["createdAt"]), _wire_instant(b_body["createdAt"]))
     hi = min(
-        _instant(a_body.get("updatedAt") or a_body["createdAt"]),
-        _instant(b_body.get("updatedAt") or b_body["createdAt"]),
+        _wire_instant(a_body.get("updatedAt") or a_body["createdAt"]),
+        _wire_instant(b_body.get("updatedAt") or b_body["createdAt"]),
     )
     if lo > hi:
         return None
@@ -115,10 +115,10 @@ def link_window(a_body: dict[str, Any], b_body: dict[str, Any]) -> tuple[str, st
 
 def fit_link_time(created_at: str, window: tuple[str, str]) -> str:
     """``created_at`` moved into ``window`` (unchanged when already inside)."""
-    lo, hi = (_instant(w) for w in window)
-    value = _instant(created_at)
+    lo, hi = (_wire_instant(w) for w in window)
+    value = _wire_instant(created_at)
     return format_tracker_datetime(min(max(value, lo), hi))
 
 
-def _instant(text: str) -> datetime:
+def _wire_instant(text: str) -> datetime:
     return parse_tracker_datetime(text)

@@ -32,7 +32,7 @@ from pathlib import Path
 
 from migrator.findings import Finding, Severity
 from migrator.report.html import write_html_report
-from migrator.report.model import Estimate, UserRow, ValidationResult, ValueCoverageRow
+from migrator.results import Estimate, UserRow, ValidationResult, ValueCoverageRow
 
 REPO = Path(__file__).resolve().parent.parent
 PAGE_SIZE = 100

@@ -24,7 +24,8 @@ import openpyxl
 import pytest
 import yaml
 
-from migrator.mapping.config import MappingConfig, TableSpec, ValueMap, load_mapping
+from migrator.mapping.config import MappingConfig, ValueMap, load_mapping
+from migrator.sources.spec import TableSpec
 from migrator.timeutil import SourceTimeParser, parse_duration
 from migrator.vocabulary import INVERSE_RELATIONSHIP
 

@@ -25,7 +25,7 @@ from validate_helpers import (
 from migrator.errors import ConfigError
 from migrator.findings import Findings
 from migrator.mapping.config import load_mapping
-from migrator.pipeline import prepare
+from migrator.pipeline import PreparedRun, PrepareOptions
 from migrator.planning import load_plan
 from migrator.report.json_report import format_console_summary
 from migrator.sandbox import SandboxConfig, SandboxServer
@@ -391,13 +391,12 @@ def test_run_streams_the_plan_into_the_ledger_and_gets_the_same_result(tmp_path:
     reference = run_validate(tmp_path / "validate", rows)
     config = load_mapping(tmp_path / "validate" / "mapping.yaml")
     findings = Findings()
-    prepared = prepare(
+    prepared = PreparedRun(
         config,
         [tmp_path / "validate" / "issues.csv"],
         default_target(),
         findings,
-        source_label="issues.csv",
-        target_label="sandbox default fixture",
+        PrepareOptions(source_label="issues.csv", target_label="sandbox default fixture"),
     )
     with CheckpointStore(tmp_path / "state.sqlite") as store:
         stats = load_plan(store, prepared.planned(), config.target.namespace, config.target.queue)

@@ -19,11 +19,12 @@ import yaml
 
 from migrator.mapping.config import load_mapping
 from migrator.mapping.target_info import TargetInfo
-from migrator.pipeline import ExistingKeys
+from migrator.pipeline import PrepareOptions
+from migrator.pipeline.global_checks import ExistingKeys
 from migrator.report.html import decode_findings_payload, write_html_report
 from migrator.report.json_report import write_json_report
-from migrator.report.model import ValidationResult
 from migrator.report.xlsx import write_xlsx_report
+from migrator.results import ValidationResult
 from migrator.sandbox.fixture import read_fixture
 from migrator.validate import validate
 
@@ -228,15 +229,13 @@ def run_validate(
         yaml.safe_dump(dict(mapping or base_mapping()), sort_keys=False), encoding="utf-8"
     )
     config = load_mapping(mapping_path)
-    result = validate(
-        config,
-        sources,
-        target or default_target(),
+    options = PrepareOptions(
         strict=strict,
         source_label=export.name,
         target_label="sandbox default fixture",
         existing_keys=existing_keys,
     )
+    result = validate(config, sources, target or default_target(), options)
     report_path = write_json_report(result, tmp_path / "report" / "report.json")
     html_path = write_html_report(result, tmp_path / "report" / "report.html")
     xlsx_path = write_xlsx_report(result, tmp_path / "report" / "report.xlsx")

@@ -29,13 +29,13 @@ def same_instant(a: Any, b: Any) -> bool:
     """Two Tracker timestamps name the same millisecond (format differences ignored)."""
     if a is None or b is None:
         return a is b
-    left, right = _instant(a), _instant(b)
+    left, right = _lenient_instant(a), _lenient_instant(b)
     if left is None or right is None:
         return str(a) == str(b)
     return abs((left - right).total_seconds()) < 0.001
 
 
-def _instant(value: Any) -> datetime | None:
+def _lenient_instant(value: Any) -> datetime | None:
     """Tracker's wire format, or any ISO 8601 form with an offset (as some responses carry)."""
     text = str(value)
     try:

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from migrator.mapping.config import AttachmentFilesSpec
 from migrator.mapping.downloads import Credentials, Downloader, DownloadPolicy, FetchProblem, download_url
 from migrator.model import Attachment
+from migrator.sources.spec import AttachmentFilesSpec
 
 CHUNK = 1024 * 1024
 MAX_FILENAME = 255

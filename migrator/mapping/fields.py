@@ -46,13 +46,14 @@ def source_value(issue: Issue, source: str) -> Any:
     return getattr(issue, source, None)
 
 
-def is_empty(value: Any) -> bool:
+def is_blank(value: Any) -> bool:
+    """No value to fill a field with: None, whitespace, or a collection of such."""
     if value is None:
         return True
     if isinstance(value, str):
         return not value.strip()
     if isinstance(value, list | tuple | set):
-        return all(is_empty(v) for v in value)
+        return all(is_blank(v) for v in value)
     return False
 
 
@@ -130,7 +131,7 @@ def _to_datetime(value: Any) -> str:
 
 def _to_list(value: Any) -> list[str]:
     items = list(value) if isinstance(value, list | tuple | set) else [value]
-    return [_to_string(v) for v in items if not is_empty(v)]
+    return [_to_string(v) for v in items if not is_blank(v)]
 
 
 def _to_bool(value: Any) -> bool:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from migrator.mapping.config import UsersSpec
 from migrator.mapping.target_info import TargetUserLike
 from migrator.model import UserRef
-from migrator.report.model import UserRow
+from migrator.results import UserRow
 
 EXPLICIT = "explicit"
 FALLBACK = "fallback"

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from migrator.findings import Severity
 from migrator.mapping.config import ValueMap
-from migrator.report.model import ValueCoverageRow
+from migrator.results import ValueCoverageRow
 
 # (severity, kind, message, value, hint)
 Reporter = Callable[[Severity, str, str, str, str | None], None]

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from migrator.findings import Finding, Severity
-from migrator.report.model import ValidationResult
+from migrator.results import ValidationResult
 
 SEVERITY_RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 

@@ -37,7 +37,7 @@ from migrator.report._shared import (
     worst_severity,
     write_atomically,
 )
-from migrator.report.model import Estimate, UserRow, ValidationResult, ValueCoverageRow
+from migrator.results import Estimate, UserRow, ValidationResult, ValueCoverageRow
 
 DEFAULT_FILE_NAME = "report.html"
 PAGE_SIZE = 100  # findings table rows per page by default (report.js: DEFAULT_SIZE)

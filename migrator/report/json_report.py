@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from migrator.findings import Finding, Severity
-from migrator.report.model import JSON_SCHEMA_VERSION, Estimate, ValidationResult
+from migrator.results import Estimate, ValidationResult
+
+JSON_SCHEMA_VERSION = 1
 
 SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 COUNT_NAMES = ("issues", "comments", "attachments", "attachment_bytes", "links", "worklogs")

@@ -39,7 +39,7 @@ from migrator.report._shared import (
     worst_severity,
     write_atomically,
 )
-from migrator.report.model import ValidationResult
+from migrator.results import ValidationResult
 
 EXCEL_MAX_ROWS = 1_048_576  # rows per sheet, header included
 EXCEL_MAX_CELL_CHARS = 32_767

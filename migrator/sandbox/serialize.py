@@ -1,4 +1,5 @@
-"""Response shapes, copied from the documented examples (see the reference, §1.1-§1.5, §3).
+"""Response shapes, copied from the examples of Tracker's API documentation (issues, comments,
+links, attachments, worklogs and the reference data: users, statuses, types, queues, fields).
 
 ``base`` is the request's own ``host_url`` plus the API version (``http://127.0.0.1:8765/v2``), so
 ``self`` URLs point back at the sandbox that answered and clients can follow them.
@@ -412,7 +413,7 @@ class Serializer:
 
     def workflow(self, item: Workflow) -> dict[str, Any]:
         """``steps`` (one per status, with an action to every other status) and ``initialAction``,
-        the shape the reference gives for ``/v2/workflows/{id}``."""
+        the shape Tracker's API documentation gives for ``/v2/workflows/{id}``."""
         statuses = [self.org.status_index.by_key[s] for s in item.statuses]
         return {
             "self": f"{self.base}/workflows/{item.id}",

@@ -1,7 +1,10 @@
 """Source adapters: export files (CSV / Excel / JSON / NDJSON) → canonical ``Issue`` stream.
 
     from migrator.sources import read_issues
-    for issue in read_issues(config, paths, findings): ...
+    for issue in read_issues(config.source, paths, findings): ...
+
+The readers know only the mapping file's ``source:`` section (:mod:`migrator.sources.spec`), never
+the rest of the mapping.
 
 Memory: issues are streamed one at a time. CSV, NDJSON and Excel (openpyxl read-only) are read
 row by row; a plain JSON document is loaded whole (JSON has no record boundaries). Children in
@@ -28,11 +31,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from migrator.findings import Findings
-from migrator.mapping.config import MappingConfig, SourceSpec, TableSpec
 from migrator.model import Issue
 from migrator.sources.builder import IssueBuilder, RefResolver
 from migrator.sources.children import ChildIndex, EmbeddedChildren, table_child
 from migrator.sources.records import Record
+from migrator.sources.spec import SourceSpec, TableSpec
 from migrator.sources.tables import (
     CHILD_KINDS,
     TABULAR,
@@ -48,9 +51,8 @@ from migrator.sources.values import ValueReader, Where
 __all__ = ["read_issues"]
 
 
-def read_issues(config: MappingConfig, paths: Sequence[Path], findings: Findings) -> Iterator[Issue]:
+def read_issues(source: SourceSpec, paths: Sequence[Path], findings: Findings) -> Iterator[Issue]:
     """Yield the export's issues with their comments, attachments, links and worklogs attached."""
-    source = config.source
     files = check_paths([Path(p) for p in paths])
     issues = issue_sources(source, files)
     separate = {

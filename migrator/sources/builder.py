@@ -21,10 +21,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from migrator.findings import Findings
-from migrator.mapping.config import REQUIRED_CHILD_FIELDS, REQUIRED_ISSUE_FIELDS, SourceSpec, TableSpec
 from migrator.model import Attachment, Comment, Issue, Link, SourceRef, UserRef, Worklog
 from migrator.sources.children import Mismatch, RawChild
 from migrator.sources.records import Record, is_empty
+from migrator.sources.spec import REQUIRED_CHILD_FIELDS, REQUIRED_ISSUE_FIELDS, SourceSpec, TableSpec
 from migrator.sources.values import ValueReader, Where
 
 ISSUE_KINDS: dict[str, str] = {

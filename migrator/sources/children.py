@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from migrator.mapping.config import TableSpec
 from migrator.sources.records import Record, is_empty, resolve_path
+from migrator.sources.spec import TableSpec
 
 _GREEDY_FIELDS = ("text", "comment")
 _LINK_TARGET_SPLIT = re.compile(r"[\s,;]+")

@@ -8,11 +8,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from migrator.errors import MigratorError
-from migrator.mapping.config import SourceSpec, TableSpec
 from migrator.sources.csv_reader import read_csv
 from migrator.sources.excel_reader import read_excel
 from migrator.sources.json_reader import read_json, read_ndjson
 from migrator.sources.records import Record
+from migrator.sources.spec import SourceSpec, TableSpec
 
 CHILD_KINDS = ("comments", "attachments", "links", "worklogs")
 TABULAR = ("csv", "excel")

@@ -13,9 +13,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from migrator.findings import Findings
-from migrator.mapping.config import FieldSpec, SourceSpec
 from migrator.model import UserRef
 from migrator.sources.records import is_empty
+from migrator.sources.spec import FieldSpec, SourceSpec
 from migrator.timeutil import ParsedTime, SourceTimeParser, parse_duration
 
 _NAME_KEYS = ("login", "name", "username", "key", "accountId")

@@ -9,18 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from migrator.findings import Finding, Findings
-from migrator.mapping.config import (
-    AttachmentFilesSpec,
-    ExtraField,
-    MappingConfig,
-    SourceSpec,
-    TargetSpec,
-    UsersSpec,
-    ValueMap,
-)
+from migrator.mapping.config import ExtraField, MappingConfig, TargetSpec, UsersSpec, ValueMap
 from migrator.mapping.target_info import TargetInfo
 from migrator.mapping.transform import IssueTransformer
 from migrator.model import Issue, SourceRef, UserRef
+from migrator.sources.spec import AttachmentFilesSpec, SourceSpec
 
 NOW = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
 T0 = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)  # default issue createdAt

@@ -13,7 +13,6 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
-from mapping_helpers import make_config, make_issue, of_kind, target
 from validate_helpers import HEADER, base_mapping, row, run_validate, where
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
@@ -21,10 +20,13 @@ from werkzeug.wrappers import Request, Response
 from migrator.errors import ConfigError
 from migrator.findings import Findings, Severity
 from migrator.mapping.attachments import AttachmentFiles, FileInfo, FileProblem
-from migrator.mapping.config import AttachmentFilesSpec, load_mapping
+from migrator.mapping.config import load_mapping
 from migrator.mapping.downloads import INDEX_NAME, Credentials, Downloader, DownloadPolicy
 from migrator.mapping.transform import IssueTransformer
 from migrator.model import Attachment, SourceRef
+from migrator.sources.spec import AttachmentFilesSpec
+
+from .mapping_helpers import make_config, make_issue, of_kind, target
 
 TOKEN = "s3ntinel-T0KEN-9f2c41d7"  # must never show up outside the request it authorises
 SENTINEL = f"Bearer {TOKEN}"

@@ -7,11 +7,12 @@ import os
 from pathlib import Path
 
 import pytest
-from mapping_helpers import T0, child_ref, make_config, make_issue, of_kind, transformer
 
 from migrator.findings import Severity
 from migrator.mapping.attachments import AttachmentFiles, FileInfo, FileProblem
 from migrator.model import Attachment, Comment, SourceRef, UserRef
+
+from .mapping_helpers import T0, child_ref, make_config, make_issue, of_kind, transformer
 
 
 def put(root: Path, rel: str, data: bytes = b"data") -> Path:

@@ -6,13 +6,13 @@ import copy
 from datetime import timedelta
 from pathlib import Path
 
-from mapping_helpers import NOW, T0, TARGET, child_ref, make_config, make_issue, of_kind, transformer
-
 from migrator.findings import Finding, Severity
 from migrator.mapping.config import ExtraField, UsersSpec, ValueMap
 from migrator.mapping.transform import IssueTransformer
 from migrator.model import Comment, Issue, Link, SourceRef, UserRef, Worklog
 from migrator.plan import PlannedIssue
+
+from .mapping_helpers import NOW, T0, TARGET, child_ref, make_config, make_issue, of_kind, transformer
 
 
 def run(issue: Issue, t: IssueTransformer | None = None) -> tuple[PlannedIssue | None, list[Finding]]:

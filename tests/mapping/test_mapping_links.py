@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from mapping_helpers import T0, child_ref, make_issue, transformer
 
-from migrator.mapping.transform import canonical_link_id
+from migrator.mapping.issue_children import canonical_link_id
 from migrator.model import Link, UserRef
 from migrator.plan import PlannedLink
 from migrator.vocabulary import INVERSE_RELATIONSHIP
+
+from .mapping_helpers import T0, child_ref, make_issue, transformer
 
 
 def links_of(key: str, *links: Link, parent: str | None = None) -> list[PlannedLink]:
@@ -63,7 +64,7 @@ def test_parent_becomes_an_is_subtask_for_link() -> None:
 
 
 def test_parent_link_and_an_explicit_subtask_link_are_one_link() -> None:
-    from mapping_helpers import make_config, value_maps
+    from .mapping_helpers import make_config, value_maps
 
     values = value_maps()
     values["link"].map["is a sub-task of"] = "is subtask for"
@@ -91,7 +92,7 @@ def test_link_author_and_date_default_to_the_issues_creation() -> None:
 def test_a_relationship_the_target_has_no_link_type_for() -> None:
     import copy
 
-    from mapping_helpers import TARGET
+    from .mapping_helpers import TARGET
 
     data = copy.deepcopy(TARGET)
     data["link_types"] = [{"id": "relates"}]

@@ -5,10 +5,11 @@ from __future__ import annotations
 import copy
 
 import pytest
-from mapping_helpers import TARGET, target
 
 from migrator.mapping.target_info import FieldInfo, TargetInfo, TargetUser
 from migrator.vocabulary import INVERSE_RELATIONSHIP
+
+from .mapping_helpers import TARGET, target
 
 
 def test_reference_data_by_key() -> None:

@@ -6,11 +6,12 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from mapping_helpers import T0, TARGET, child_ref, make_config, make_issue, of_kind, transformer
 
 from migrator.mapping.config import ExtraField, ValueMap
 from migrator.model import Attachment, Comment, Link, UserRef, Worklog
 from migrator.plan import PlannedIssue
+
+from .mapping_helpers import T0, TARGET, child_ref, make_config, make_issue, of_kind, transformer
 
 
 @pytest.fixture

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from mapping_helpers import TARGET, target
-
 from migrator.mapping.config import UsersSpec
 from migrator.mapping.users import UserResolver
 from migrator.model import UserRef
+
+from .mapping_helpers import TARGET, target
 
 
 def resolver(**spec: object) -> UserResolver:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from mapping_helpers import NOW, T0, child_ref, make_issue, of_kind, transformer
-
 from migrator.findings import Severity
 from migrator.model import Attachment, Comment, Link, UserRef, Worklog
 from migrator.plan import PlannedIssue
+
+from .mapping_helpers import NOW, T0, child_ref, make_issue, of_kind, transformer
 
 H = timedelta(hours=1)
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from report_samples import make_result
 
-from migrator.report.model import ValidationResult
+from migrator.results import ValidationResult
+
+from .report_samples import make_result
 
 
 @pytest.fixture

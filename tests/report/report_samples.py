@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from migrator.findings import Finding, Severity
-from migrator.report.model import Estimate, UserRow, ValidationResult, ValueCoverageRow
+from migrator.results import Estimate, UserRow, ValidationResult, ValueCoverageRow
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = '<img src=x onerror="alert(2)">'

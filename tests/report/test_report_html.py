@@ -13,17 +13,6 @@ from pathlib import Path
 from urllib.parse import parse_qs
 
 import pytest
-from report_samples import (
-    CLOSE_SCRIPT,
-    CYRILLIC,
-    HOSTILE,
-    IMG,
-    SCRIPT,
-    TEMPLATE,
-    TEXTAREA,
-    make_result,
-    many_findings,
-)
 
 from migrator.findings import Finding, Severity
 from migrator.report.html import (
@@ -35,7 +24,19 @@ from migrator.report.html import (
     script_json,
     write_html_report,
 )
-from migrator.report.model import ValidationResult
+from migrator.results import ValidationResult
+
+from .report_samples import (
+    CLOSE_SCRIPT,
+    CYRILLIC,
+    HOSTILE,
+    IMG,
+    SCRIPT,
+    TEMPLATE,
+    TEXTAREA,
+    make_result,
+    many_findings,
+)
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 # every element the report itself uses; anything else would have come from the data

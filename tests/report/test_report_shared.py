@@ -6,7 +6,6 @@ import inspect
 from pathlib import Path
 
 import pytest
-from report_samples import make_result
 
 from migrator.findings import Finding, Severity
 from migrator.report._shared import (
@@ -18,6 +17,8 @@ from migrator.report._shared import (
     write_atomically,
 )
 from migrator.report.xlsx import EXCEL_MAX_ROWS, write_xlsx_report
+
+from .report_samples import make_result
 
 
 @pytest.mark.parametrize(

@@ -9,10 +9,8 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.workbook import Workbook
-from report_samples import CONTROL, CYRILLIC, FORMULAS, LONG, NEWLINES, SCRIPT, make_result, many_findings
 
 from migrator.findings import Finding, Severity
-from migrator.report.model import ValidationResult
 from migrator.report.xlsx import (
     EXCEL_MAX_CELL_CHARS,
     FINDING_COLUMNS,
@@ -24,6 +22,9 @@ from migrator.report.xlsx import (
     shorten_sheet_name,
     write_xlsx_report,
 )
+from migrator.results import ValidationResult
+
+from .report_samples import CONTROL, CYRILLIC, FORMULAS, LONG, NEWLINES, SCRIPT, make_result, many_findings
 
 FIXED_SHEETS = ["Summary", "Value maps", "Users"]
 

@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sandbox_helpers import Api, ts
 
 from migrator.sandbox import SandboxConfig, SandboxServer
+
+from .sandbox_helpers import Api, ts
 
 
 @pytest.fixture

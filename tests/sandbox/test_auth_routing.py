@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 import requests
-from sandbox_helpers import ADMIN, VIEWER, Api, assert_error
+
+from .sandbox_helpers import ADMIN, VIEWER, Api, assert_error
 
 
 def test_myself_with_oauth_token_on_v2_and_v3(frozen_api: Api) -> None:

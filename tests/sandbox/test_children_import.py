@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 import requests
-from sandbox_helpers import T0, T_END, T_MID, VIEWER, Api, assert_error, ts
+
+from .sandbox_helpers import T0, T_END, T_MID, VIEWER, Api, assert_error, ts
 
 BEFORE = "2019-12-31T23:59:59.999+0000"
 AFTER = "2021-01-01T00:00:00.001+0000"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from sandbox_helpers import T_MID, Api, issue_body
-
 from migrator.sandbox import SandboxServer
+
+from .sandbox_helpers import T_MID, Api, issue_body
 
 
 def test_parallel_imports_get_distinct_keys(sandbox: SandboxServer) -> None:

@@ -6,7 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sandbox_helpers import VIEWER, Api, assert_error
+
+from .sandbox_helpers import VIEWER, Api, assert_error
 
 DEFAULT_LOGINS = ["admin", "viewer", "alice", "bob", "carol", "dave"]
 

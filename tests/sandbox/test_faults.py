@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 import requests
-from sandbox_helpers import ADMIN, VIEWER, Api, assert_error, issue_body
 
 from migrator.sandbox import SandboxServer
+
+from .sandbox_helpers import ADMIN, VIEWER, Api, assert_error, issue_body
 
 
 def raw_exchange(server: SandboxServer, body: dict[str, Any]) -> bytes:

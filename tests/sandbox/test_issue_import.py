@@ -7,7 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sandbox_helpers import T0, T_END, T_MID, VIEWER, Api, assert_error, custom_org, issue_body, ts
+
+from .sandbox_helpers import T0, T_END, T_MID, VIEWER, Api, assert_error, custom_org, issue_body, ts
 
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}\+0000$")
 LOCAL_CUSTOMER = "0602f3cabcfa935561935bb6--customer"  # DEMO's local field (stable hex id from the queue key)

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 import requests
-from sandbox_helpers import T_MID, VIEWER, Api, assert_error
+
+from .sandbox_helpers import T_MID, VIEWER, Api, assert_error
 
 ONLY_ONE = "You can only use keys, a queue or a search query."
 

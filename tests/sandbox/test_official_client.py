@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sandbox_helpers import T0, T_END, T_MID, VIEWER, ts
 from yandex_tracker_client import TrackerClient
 from yandex_tracker_client import exceptions as ytc
 
 from migrator.sandbox import SandboxServer
+
+from .sandbox_helpers import T0, T_END, T_MID, VIEWER, ts
 
 
 @pytest.fixture

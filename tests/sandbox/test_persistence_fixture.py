@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sandbox_helpers import T_MID, Api, custom_org, issue_body
 
 from migrator.errors import ConfigError
 from migrator.sandbox import SandboxConfig, SandboxServer
 from migrator.sandbox.fixture import default_fixture_text, load_org, org_to_dict
+
+from .sandbox_helpers import T_MID, Api, custom_org, issue_body
 
 
 def test_restart_with_the_same_data_file_keeps_everything(tmp_path: Path) -> None:

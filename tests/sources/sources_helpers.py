@@ -55,7 +55,7 @@ def write_csv(
 
 def read_all(config: MappingConfig, *paths: Path) -> tuple[list[Issue], Findings]:
     findings = Findings()
-    issues = list(read_issues(config, list(paths), findings))
+    issues = list(read_issues(config.source, list(paths), findings))
     return issues, findings
 
 

@@ -7,12 +7,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sources_helpers import BASE_HEADER, issue_row, make_config, of_kind, read_all, write_csv
 
 from migrator.errors import MigratorError
 from migrator.findings import Findings
 from migrator.sources import read_issues
 from migrator.sources.children import CellPattern
+
+from .sources_helpers import BASE_HEADER, issue_row, make_config, of_kind, read_all, write_csv
 
 COMMENTS_EMBEDDED = {"comments": {"column": "Comment", "pattern": "{created_at};{author};{text}"}}
 COMMENTS_FILE = {
@@ -292,7 +293,7 @@ def test_child_index_is_removed_even_when_the_stream_is_abandoned(
         tmp_path / "issues.csv", [BASE_HEADER, issue_row("10", "A-1", "one"), issue_row("20", "A-2", "two")]
     )
     comments = _comments_csv(tmp_path / "comments.csv", [["c1", "20", "bob", "2021-06-01T10:00:00", "x"]])
-    stream = read_issues(make_config(tmp_path, COMMENTS_FILE), [issues, comments], Findings())
+    stream = read_issues(make_config(tmp_path, COMMENTS_FILE).source, [issues, comments], Findings())
     next(stream)
     assert [p.name for p in scratch.iterdir()][0].startswith("migrator-sources-")
     stream.close()  # type: ignore[attr-defined]

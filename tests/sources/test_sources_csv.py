@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sources_helpers import BASE_HEADER, issue_row, make_config, of_kind, read_all, write_csv
 
 from migrator.errors import MigratorError
 from migrator.findings import Findings
 from migrator.sources import read_issues
 from migrator.sources.csv_reader import sniff_delimiter
+
+from .sources_helpers import BASE_HEADER, issue_row, make_config, of_kind, read_all, write_csv
 
 
 @pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
@@ -172,7 +173,7 @@ def test_problems_in_several_tables_are_reported_together(tmp_path: Path) -> Non
         fields={"status": "Status"},
     )  # fmt: skip
     with pytest.raises(MigratorError) as err:
-        read_issues(config, [issues, comments], Findings())  # raised at call time, before iterating
+        read_issues(config.source, [issues, comments], Findings())  # raised at call time, before iterating
     message = str(err.value)
     assert message.startswith("2 problems with the SOURCE files")
     assert "issues.csv: 1 column(s)" in message and "'Status' (from source.issues.fields.status)" in message

@@ -6,10 +6,11 @@ import codecs
 from pathlib import Path
 
 import pytest
-from sources_helpers import BASE_HEADER, csv_text, issue_row, make_config, of_kind, read_all
 
 from migrator.errors import MigratorError
 from migrator.sources.encoding import detect_encoding
+
+from .sources_helpers import BASE_HEADER, csv_text, issue_row, make_config, of_kind, read_all
 
 ROWS = [
     BASE_HEADER,

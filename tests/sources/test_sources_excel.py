@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
-from sources_helpers import BASE_HEADER, make_config, of_kind, read_all
 
 from migrator.errors import MigratorError
+
+from .sources_helpers import BASE_HEADER, make_config, of_kind, read_all
 
 
 def _workbook(path: Path) -> Path:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sources_helpers import BASE_HEADER, issue_row, make_config, of_kind, read_all, write_csv
+from .sources_helpers import BASE_HEADER, issue_row, make_config, of_kind, read_all, write_csv
 
 
 def test_duplicate_ids_and_keys_first_wins(tmp_path: Path) -> None:

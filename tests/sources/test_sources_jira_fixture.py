@@ -15,7 +15,7 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "sources"
 def test_jira_csv_export_with_the_documented_mapping() -> None:
     config = load_mapping(FIXTURES / "jira_mapping.yaml")
     findings = Findings()
-    one, two, three = read_issues(config, [FIXTURES / "jira_export.csv"], findings)
+    one, two, three = read_issues(config.source, [FIXTURES / "jira_export.csv"], findings)
 
     assert (one.source.system, one.source.id, one.key, one.source.row) == ("jira", "10001", "DEMO-1", 2)
     assert one.summary == "Вход не работает" and one.description and one.description.startswith("Шаги:\n1.")

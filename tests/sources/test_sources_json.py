@@ -7,10 +7,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sources_helpers import make_config, of_kind, read_all
 
 from migrator.errors import MigratorError
 from migrator.model import UserRef
+
+from .sources_helpers import make_config, of_kind, read_all
 
 
 def _jira_issue(n: int, **fields: object) -> dict[str, object]:

@@ -8,10 +8,11 @@ from itertools import islice
 from pathlib import Path
 
 import pytest
-from sources_helpers import BASE_HEADER, make_config
 
 from migrator.findings import Findings
 from migrator.sources import read_issues
+
+from .sources_helpers import BASE_HEADER, make_config
 
 ROWS = 50_000
 APPENDED = 10
@@ -51,7 +52,7 @@ def test_big_csv_is_streamed(tmp_path: Path) -> None:
     findings = Findings()
     tracemalloc.start()  # traced for the first TRACED issues only: tracing every allocation is slow
     try:
-        stream = read_issues(config, [path], findings)
+        stream = read_issues(config.source, [path], findings)
         first = next(stream)
         # Rows appended now are still seen: the reader had not reached the end of the file.
         _write_rows(path, range(ROWS + 1, ROWS + APPENDED + 1), header=False)
@@ -80,7 +81,7 @@ def test_ndjson_is_streamed_line_by_line(tmp_path: Path) -> None:
     path.write_text("".join(record.format(n=n, body=BODY) for n in range(1, 5001)), encoding="utf-8")
     fields = {"id": "id", "key": "key", "summary": "summary", "created_at": "created", "created_by": "by"}
     config = make_config(tmp_path, {"issues": {"fields": fields}})
-    stream = read_issues(config, [path], Findings())
+    stream = read_issues(config.source, [path], Findings())
     first = next(stream)
     with path.open("a", encoding="utf-8") as fh:  # still seen: the reader is not at the end yet
         fh.write(record.format(n=5001, body="late"))

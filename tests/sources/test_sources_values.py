@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sources_helpers import BASE_HEADER, issue_row, make_config, read_all, write_csv
-
 from migrator.model import UserRef
+
+from .sources_helpers import BASE_HEADER, issue_row, make_config, read_all, write_csv
 
 
 def _read(

@@ -7,11 +7,12 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from tracker_fakes import FakeClock, ScriptedAdapter, Step
 
 from migrator.sandbox import SandboxServer
 from migrator.tracker import RetryPolicy, TrackerClient, TrackerSettings
 from migrator.tracker.client import build_session
+
+from .tracker_fakes import FakeClock, ScriptedAdapter, Step
 
 SENTINEL_TOKEN = "y0_SENTINEL-token-5e1d9c"  # must never appear in any repr, message, log line or cassette
 

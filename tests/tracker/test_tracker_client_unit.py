@@ -12,8 +12,6 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import SENTINEL_TOKEN, ScriptedClient
-from tracker_fakes import FakeClock, Step, response
 from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError
 
 from migrator.tracker import (
@@ -28,6 +26,9 @@ from migrator.tracker import (
     TrackerUnavailable,
     UnprocessableEntity,
 )
+
+from .conftest import SENTINEL_TOKEN, ScriptedClient
+from .tracker_fakes import FakeClock, Step, response
 
 ISSUE = {"key": "DEMO-1", "summary": "x"}
 

@@ -3,9 +3,10 @@ from __future__ import annotations
 import threading
 
 import pytest
-from tracker_fakes import FakeClock
 
 from migrator.tracker import RateLimiter
+
+from .tracker_fakes import FakeClock
 
 
 def make(clock: FakeClock, **kwargs: float) -> RateLimiter:

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import sandbox_client
 
 from migrator.sandbox import SandboxServer
 from migrator.sandbox.fixture import load_org, org_to_dict
@@ -27,6 +26,8 @@ from migrator.tracker import (
     Unauthorized,
     UnprocessableEntity,
 )
+
+from .conftest import sandbox_client
 
 T0 = "2021-03-01T10:00:00.000+0000"
 T1 = "2021-03-02T11:30:00.000+0000"

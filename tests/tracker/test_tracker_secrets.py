@@ -8,12 +8,13 @@ import traceback
 
 import pytest
 import requests
-from conftest import SENTINEL_TOKEN, ScriptedClient
-from tracker_fakes import response
 
 from migrator.tracker import TrackerClient, TrackerError, TrackerSettings
 from migrator.tracker import errors as errors_module
 from migrator.tracker.client import build_session
+
+from .conftest import SENTINEL_TOKEN, ScriptedClient
+from .tracker_fakes import response
 
 ALL_ERROR_TYPES = sorted(
     {cls for cls in vars(errors_module).values() if isinstance(cls, type) and issubclass(cls, TrackerError)},

@@ -1,4 +1,8 @@
-"""What a dry run found: the single structure every report format (HTML, XLSX, JSON) renders."""
+"""What a dry run found: the single structure every report format (HTML, XLSX, JSON) renders.
+
+A neutral room between the stages and the writers: ``mapping/`` produces the value-coverage and
+user rows, ``pipeline/`` assembles the :class:`ValidationResult`, ``report/`` only reads it.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from migrator.findings import Finding, Severity
-
-JSON_SCHEMA_VERSION = 1
 
 
 @dataclass

@@ -1,0 +1,357 @@
+"""The ``source:`` section of a mapping file: YAML → :class:`migrator.sources.spec.SourceSpec`.
+
+Every key is checked (unknown keys with a "did you mean", required fields per kind of table, child
+patterns, the ``files:`` download settings); problems are collected, never raised.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import re
+import string
+from typing import Any
+from urllib.parse import urlsplit
+
+from migrator.mapping.config_checks import (
+    Problems,
+    check_keys,
+    check_zone,
+    opt_str,
+    parse_formats,
+    require_dict,
+)
+from migrator.sources.spec import (
+    CHILD_FIELDS,
+    DEFAULT_FILES_CACHE,
+    FIELD_TYPES,
+    FORMATS,
+    ISSUE_FIELDS,
+    MARKUPS,
+    REQUIRED_CHILD_FIELDS,
+    REQUIRED_ISSUE_FIELDS,
+    AttachmentFilesSpec,
+    FieldSpec,
+    SourceSpec,
+    TableSpec,
+)
+from migrator.timeutil import ISO_FORMAT
+
+
+def parse_source(raw: Any, problems: Problems) -> SourceSpec | None:
+    data = require_dict("source", raw, problems)
+    if data is None:
+        return None
+    allowed = {
+        "system",
+        "timezone",
+        "date_formats",
+        "format",
+        "encoding",
+        "delimiter",
+        "markup",
+        "parent_ref",
+        "link_ref",
+        "hours_per_day",
+        "issues",
+        "comments",
+        "attachments",
+        "links",
+        "worklogs",
+        "files",
+    }
+    check_keys("source", data, allowed, problems)
+    system = data.get("system")
+    if not isinstance(system, str) or not system.strip():
+        problems.add("source.system", "is required: a short name of the source tracker, e.g. 'jira'")
+        system = "unknown"
+    zone = data.get("timezone")
+    if not isinstance(zone, str):
+        problems.add(
+            "source.timezone",
+            "is required: the time zone the export's timestamps are written in",
+            "e.g. 'Europe/Moscow' or 'UTC'; migrator never guesses it",
+        )
+        zone = "UTC"
+    else:
+        check_zone("source.timezone", zone, problems)
+    formats = parse_formats("source.date_formats", data.get("date_formats", [ISO_FORMAT]), problems)
+    fmt = data.get("format")
+    if fmt is not None and fmt not in FORMATS:
+        problems.add("source.format", f"unknown format {fmt!r}", f"one of {', '.join(FORMATS)}")
+    markup = data.get("markup", "plain")
+    if markup not in MARKUPS:
+        problems.add("source.markup", f"unknown markup {markup!r}", f"one of {', '.join(MARKUPS)}")
+    for key in ("parent_ref", "link_ref"):
+        if data.get(key, "id" if key == "parent_ref" else "key") not in ("id", "key"):
+            problems.add(f"source.{key}", "must be 'id' or 'key'")
+    issues = _parse_table("source.issues", data.get("issues"), "issues", problems)
+    children: dict[str, TableSpec | None] = {}
+    for kind in ("comments", "attachments", "links", "worklogs"):
+        children[kind] = (
+            _parse_table(f"source.{kind}", data[kind], kind, problems) if data.get(kind) else None
+        )
+    files = _parse_files(data.get("files") or {}, problems)
+    return SourceSpec(
+        system=system.strip(),
+        timezone=zone,
+        date_formats=formats,
+        format=fmt,
+        encoding=str(data.get("encoding", "auto")),
+        delimiter=str(data.get("delimiter", "auto")),
+        markup=markup,
+        parent_ref=data.get("parent_ref", "id"),
+        link_ref=data.get("link_ref", "key"),
+        hours_per_day=float(data.get("hours_per_day", 8.0)),
+        issues=issues or TableSpec(),
+        comments=children["comments"],
+        attachments=children["attachments"],
+        links=children["links"],
+        worklogs=children["worklogs"],
+        files=files,
+    )
+
+
+def _parse_table(path: str, raw: Any, kind: str, problems: Problems) -> TableSpec | None:
+    data = require_dict(path, raw, problems)
+    if data is None:
+        return None
+    allowed = {"file", "sheet", "records", "fields"}
+    if kind == "issues":
+        allowed |= {"custom"}
+    else:
+        allowed |= {"column", "pattern", "path"}
+    if kind == "links":
+        allowed |= {"columns"}
+    check_keys(path, data, allowed, problems)
+    known = ISSUE_FIELDS if kind == "issues" else CHILD_FIELDS[kind]
+    fields_ = _parse_field_specs(f"{path}.fields", data.get("fields") or {}, known, problems)
+    custom = _parse_field_specs(f"{path}.custom", data.get("custom") or {}, None, problems)
+    columns = data.get("columns") or {}
+    if not isinstance(columns, dict) or not all(isinstance(v, str) for v in columns.values()):
+        problems.add(f"{path}.columns", "must map a column header to a source relationship name")
+        columns = {}
+    table = TableSpec(
+        file=opt_str(f"{path}.file", data.get("file"), problems),
+        sheet=opt_str(f"{path}.sheet", data.get("sheet"), problems),
+        records=opt_str(f"{path}.records", data.get("records"), problems),
+        fields=fields_,
+        custom=custom,
+        column=opt_str(f"{path}.column", data.get("column"), problems),
+        pattern=opt_str(f"{path}.pattern", data.get("pattern"), problems),
+        path=opt_str(f"{path}.path", data.get("path"), problems),
+        columns={str(k): v for k, v in columns.items()},
+    )
+    _check_table_shape(path, kind, table, problems)
+    return table
+
+
+def _check_table_shape(path: str, kind: str, table: TableSpec, problems: Problems) -> None:
+    if kind == "issues":
+        for name in REQUIRED_ISSUE_FIELDS:
+            if name not in table.fields:
+                problems.add(
+                    f"{path}.fields.{name}", "is required", "name the column (or JSON path) that holds it"
+                )
+        return
+    if table.column is not None:
+        if not table.pattern:
+            problems.add(
+                f"{path}.pattern", "is required with 'column'", "e.g. '{created_at};{author};{text}'"
+            )
+        else:
+            names = _pattern_fields(table.pattern)
+            unknown = [n for n in names if n not in CHILD_FIELDS[kind]]
+            for n in unknown:
+                problems.add(
+                    f"{path}.pattern",
+                    f"unknown field {{{n}}}",
+                    f"known: {', '.join(sorted(CHILD_FIELDS[kind]))}",
+                )
+            for n in REQUIRED_CHILD_FIELDS[kind]:
+                if n not in names and not (kind == "links" and n == "from"):
+                    problems.add(f"{path}.pattern", f"must contain {{{n}}}")
+        return
+    if table.columns:
+        return
+    if table.path is not None:
+        required = [n for n in REQUIRED_CHILD_FIELDS[kind] if not (kind == "links" and n == "from")]
+    else:
+        required = list(REQUIRED_CHILD_FIELDS[kind])
+        if kind != "links" and "issue" not in table.fields:
+            problems.add(
+                f"{path}.fields.issue",
+                "is required for a separate table",
+                "the column holding the issue's id (or key)",
+            )
+    for name in required:
+        if name not in table.fields:
+            problems.add(f"{path}.fields.{name}", "is required")
+
+
+def _pattern_fields(pattern: str) -> list[str]:
+    return [name for _, name, _, _ in string.Formatter().parse(pattern) if name]
+
+
+def _parse_field_specs(
+    path: str, raw: Any, known: set[str] | None, problems: Problems
+) -> dict[str, FieldSpec]:
+    if not isinstance(raw, dict):
+        problems.add(path, "must map field names to columns")
+        return {}
+    out: dict[str, FieldSpec] = {}
+    for name, spec in raw.items():
+        key = f"{path}.{name}"
+        if known is not None and name not in known:
+            close = difflib.get_close_matches(str(name), sorted(known), n=1)
+            problems.add(
+                key,
+                "unknown field",
+                f"did you mean {close[0]!r}?" if close else f"known: {', '.join(sorted(known))}",
+            )
+            continue
+        parsed = _parse_field_spec(key, spec, problems)
+        if parsed is not None:
+            out[str(name)] = parsed
+    return out
+
+
+def _parse_field_spec(path: str, spec: Any, problems: Problems) -> FieldSpec | None:
+    if isinstance(spec, str):
+        return FieldSpec(column=spec)
+    if not isinstance(spec, dict):
+        problems.add(path, "must be a column name or a mapping with 'column'")
+        return None
+    check_keys(path, spec, {"column", "split", "date_formats", "timezone", "default", "type"}, problems)
+    column = spec.get("column")
+    if not isinstance(column, str) or not column:
+        problems.add(f"{path}.column", "is required")
+        return None
+    formats = (
+        parse_formats(f"{path}.date_formats", spec["date_formats"], problems)
+        if "date_formats" in spec
+        else None
+    )
+    zone = spec.get("timezone")
+    if zone is not None:
+        check_zone(f"{path}.timezone", str(zone), problems)
+    ftype = spec.get("type")
+    if ftype is not None and ftype not in FIELD_TYPES:
+        problems.add(f"{path}.type", f"unknown type {ftype!r}", f"one of {', '.join(FIELD_TYPES)}")
+    return FieldSpec(
+        column=column,
+        split=spec.get("split"),
+        date_formats=formats,
+        timezone=zone,
+        default=spec.get("default"),
+        type=ftype,
+    )
+
+
+FILES_KEYS = {"directory", "max_size_mb", "download", "cache", "auth_env", "allowed_hosts"}
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _parse_files(raw: Any, problems: Problems) -> AttachmentFilesSpec:
+    if not isinstance(raw, dict):
+        problems.add("source.files", "must be a mapping with 'directory'")
+        return AttachmentFilesSpec()
+    check_keys("source.files", raw, FILES_KEYS, problems)
+    size = raw.get("max_size_mb", 1024.0)
+    if isinstance(size, bool) or not isinstance(size, int | float) or size <= 0:
+        problems.add("source.files.max_size_mb", "must be a positive number")
+        size = 1024.0
+    download = raw.get("download", False)
+    if not isinstance(download, bool):
+        problems.add(
+            "source.files.download",
+            "must be true or false",
+            "true fetches URL locations that have no local copy",
+        )
+        download = False
+    return AttachmentFilesSpec(
+        directory=opt_str("source.files.directory", raw.get("directory"), problems),
+        max_size_mb=float(size),
+        download=download,
+        cache=_parse_cache(raw.get("cache", DEFAULT_FILES_CACHE), problems),
+        auth_env=_parse_auth_env(raw.get("auth_env"), problems),
+        allowed_hosts=_parse_allowed_hosts(raw.get("allowed_hosts"), problems),
+    )
+
+
+def _parse_cache(raw: Any, problems: Problems) -> str:
+    if not isinstance(raw, str) or not raw.strip():
+        problems.add(
+            "source.files.cache",
+            "must be a folder name",
+            f"downloads are kept in {DEFAULT_FILES_CACHE!r} by default",
+        )
+        return DEFAULT_FILES_CACHE
+    return raw.strip()
+
+
+def _parse_auth_env(raw: Any, problems: Problems) -> str | None:
+    """The *name* of an environment variable. The value is never echoed: a user who pasted the
+    header itself here must not see it repeated in the error output."""
+    if raw is None:
+        return None
+    if not isinstance(raw, str) or not _ENV_NAME.fullmatch(raw):
+        problems.add(
+            "source.files.auth_env",
+            "must be the name of an environment variable (letters, digits, '_'), not its value",
+            "e.g. auth_env: JIRA_AUTH, with JIRA_AUTH='Bearer <token>' set in the environment; "
+            "never put the token in the mapping",
+        )
+        return None
+    return raw
+
+
+def _parse_allowed_hosts(raw: Any, problems: Problems) -> list[str] | None:
+    if raw is None:
+        return None
+    items = [raw] if isinstance(raw, str) else raw
+    if not isinstance(items, list) or not items:
+        problems.add(
+            "source.files.allowed_hosts", "must be a non-empty list of host names", "e.g. [jira.example.com]"
+        )
+        return None
+    hosts = []
+    for index, item in enumerate(items):
+        host = _parse_host(f"source.files.allowed_hosts[{index}]", item, problems)
+        if host is not None:
+            hosts.append(host)
+    return hosts
+
+
+def _parse_host(path: str, item: Any, problems: Problems) -> str | None:
+    if not isinstance(item, str) or not item.strip():
+        problems.add(path, "must be a host name", "e.g. jira.example.com")
+        return None
+    text = item.strip().lower()
+    if "://" in text:
+        parts = urlsplit(text)
+        if parts.scheme not in ("http", "https"):
+            problems.add(
+                path,
+                f"scheme {parts.scheme!r} is not downloaded",
+                "only http and https locations are downloaded",
+            )
+            return None
+        problems.add(path, "must be a host name, not a URL", f"write {parts.hostname or 'the host name'!r}")
+        return None
+    if _is_ip_address(text.strip("[]")):
+        return text.strip("[]")
+    if any(c in text for c in "/?#@ :"):
+        problems.add(
+            path, f"{item!r} is not a host name", "a bare name like jira.example.com (any port matches)"
+        )
+        return None
+    return text
+
+
+def _is_ip_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
