@@ -13,7 +13,8 @@ from .facts import Child, Facts, FileRef, IssueFacts, iso, load_json, ndjson
 GITHUB_ATTACHMENT = re.compile(
     r"https://github\.com/user-attachments/(files/\d+/[^)\s\]]+|assets/[0-9a-f-]{36})"
 )
-DUPLICATE_OF = re.compile(r"^Duplicate of (?:([\w.-]+/[\w.-]+))?#(\d+)\s*$")  # GitHub's own marker comment
+# GitHub marks an issue duplicate when a comment starts with this
+DUPLICATE_OF = re.compile(r"^Duplicate of (?:([\w.-]+/[\w.-]+))?#(\d+)\b")
 
 
 def github_files(folder: Path, body: str | None, at: Any, author: str | None) -> list[FileRef]:
@@ -217,4 +218,21 @@ def gitlab_export(folder: Path, expected: dict[str, Any]) -> Facts:
                 else:
                     facts.links = [x for x in facts.links if {x[0], x[1]} != {key, other} or x[2] != kind]
         issue.people |= {c.author for c in [*issue.comments, *issue.worklogs] if c.author}
+    return facts
+
+
+def github_embedded(folder: Path, expected: dict[str, Any]) -> Facts:
+    """The Quickstart's GitHub sample: the issues endpoint's answer with each issue's comments
+    embedded as ``comments_data`` (no pull requests)."""
+    facts = Facts()
+    for raw in load_json(folder / "issues.json"):
+        assert "pull_request" not in raw
+        issue = facts.add(github_issue(raw, folder))
+        assert len(raw["comments_data"]) == raw["comments"]
+        for c in raw["comments_data"]:
+            issue.comments.append(Child(iso(c["created_at"]), c["user"]["login"]))
+            issue.people.add(c["user"]["login"])
+            duplicate = DUPLICATE_OF.match(c["body"])
+            if duplicate and issue.resolution == "duplicate":
+                facts.link(issue.key, duplicate_target(duplicate), "duplicates")
     return facts

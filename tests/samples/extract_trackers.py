@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import re
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -208,4 +211,194 @@ def youtrack_json(folder: Path, expected: dict[str, Any]) -> Facts:
         issue = facts.issues[item["issue"]["idReadable"]]
         issue.worklogs.append(Child(epoch_ms(item["date"]), item["author"]["login"]))
         issue.people.add(item["author"]["login"])
+    return facts
+
+
+def bugzilla_see_also(url: str, site: str) -> str:
+    """A see_also URL of the same Bugzilla is a bug id; anything else stays a URL."""
+    prefix = f"{site}show_bug.cgi?id="
+    return url.removeprefix(prefix) if url.startswith(prefix) else url
+
+
+def bugzilla_json(folder: Path, expected: dict[str, Any]) -> Facts:
+    """bug.json, comments.json and attachments.json as the REST API answers them. Comment 0
+    (count == 0) is the bug's description, not a comment."""
+    comments = load_json(folder / "comments.json")["bugs"]
+    attachments = load_json(folder / "attachments.json")["bugs"]
+    facts = Facts()
+    descriptions = 0
+    for raw in load_json(folder / "bug.json")["bugs"]:
+        key = str(raw["id"])
+        issue = facts.add(
+            IssueFacts(
+                key=key,
+                summary=raw["summary"],
+                status=raw["status"],
+                type=raw["type"],
+                priority=raw["priority"],
+                resolution=raw["resolution"] or None,
+                assignee=raw["assigned_to"],
+                created=iso(raw["creation_time"]),
+                updated=iso(raw["last_change_time"]),
+            )
+        )
+        issue.people |= {raw["assigned_to"], raw["creator"]}
+        for c in comments[key]["comments"]:
+            if c["count"] == 0:
+                descriptions += 1
+                continue
+            issue.comments.append(Child(iso(c["creation_time"]), c["creator"]))
+            issue.people.add(c["creator"])
+        for a in attachments[key]:
+            path = folder / "attachments" / str(a["id"]) / a["file_name"]
+            issue.attachments.append(FileRef(a["file_name"], iso(a["creation_time"]), a["creator"], path))
+        for other in raw["depends_on"]:
+            facts.link(key, str(other), "depends")
+        for other in raw["blocks"]:
+            facts.link(str(other), key, "depends")
+        if raw["dupe_of"]:
+            facts.link(key, str(raw["dupe_of"]), "duplicates")
+        for url in raw["see_also"]:
+            facts.link(key, bugzilla_see_also(url, "https://bugs.kestrel.example/"), "relates")
+    assert descriptions == expected["extra"]["descriptions_as_comment_0"]
+    return facts
+
+
+def bugzilla_xml(folder: Path, expected: dict[str, Any]) -> Facts:
+    """show_bug.cgi?ctype=xml: one <bug> per bug; <long_desc> 0 is the description; attachments
+    carry their bytes in base64 <data> (empty when an admin deleted the content)."""
+    root = ET.parse(folder / expected["files"][0]).getroot()
+    site = root.get("urlbase", "")
+    facts = Facts()
+    descriptions = 0
+
+    def when(text: str | None) -> datetime:
+        return datetime.strptime(text or "", "%Y-%m-%d %H:%M:%S %z")
+
+    for bug in root.iter("bug"):
+        key = bug.findtext("bug_id", "")
+        issue = facts.add(
+            IssueFacts(
+                key=key,
+                summary=bug.findtext("short_desc", ""),
+                status=bug.findtext("bug_status"),
+                type=bug.findtext("bug_type"),
+                priority=bug.findtext("priority"),
+                resolution=bug.findtext("resolution") or None,
+                assignee=bug.findtext("assigned_to"),
+                created=when(bug.findtext("creation_ts")),
+                updated=when(bug.findtext("delta_ts")),
+            )
+        )
+        issue.people |= {bug.findtext("assigned_to", ""), bug.findtext("reporter", "")}
+        for desc in bug.iter("long_desc"):
+            if desc.findtext("comment_count") == "0":
+                descriptions += 1
+                continue
+            issue.comments.append(Child(when(desc.findtext("bug_when")), desc.findtext("who")))
+            issue.people.add(desc.findtext("who", ""))
+        for a in bug.iter("attachment"):
+            name = a.findtext("filename", "")
+            data = base64.b64decode(a.findtext("data") or "")
+            assert len(data) == int(a.findtext("size", "0")), f"attachment {a.findtext('attachid')}: size"
+            path = folder / "attachments" / a.findtext("attachid", "") / name
+            issue.attachments.append(
+                FileRef(name, when(a.findtext("date")), a.findtext("attacher"), path, inline=data)
+            )
+        for other in bug.iter("dependson"):
+            facts.link(key, other.text or "", "depends")
+        for other in bug.iter("blocked"):
+            facts.link(other.text or "", key, "depends")
+        if bug.findtext("dup_id"):
+            facts.link(key, bug.findtext("dup_id", ""), "duplicates")
+        for url in bug.iter("see_also"):
+            facts.link(key, bugzilla_see_also(url.text or "", site), "relates")
+    assert descriptions == expected["extra"]["descriptions_as_comment_0"]
+    return facts
+
+
+def trac_csv(folder: Path, expected: dict[str, Any]) -> Facts:
+    """Query CSV: field labels as headers, Babel 'medium' dates in the user's zone, e-mails shown as
+    user@… to users without EMAIL_VIEW; plugin fields Blocked By / Blocking / Parent Tickets hold ids."""
+    zone = zone_of(expected)
+    raw = (folder / "query.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw
+    facts = Facts()
+    fmt = "%b %d, %Y, %I:%M:%S %p"
+    for r in csv_records(folder / "query.csv"):
+        issue = facts.add(
+            IssueFacts(
+                key=r["id"],
+                summary=r["Summary"],
+                status=r["Status"],
+                type=r["Type"],
+                priority=r["Priority"],
+                resolution=r["Resolution"] or None,
+                assignee=r["Owner"] or None,
+                created=local(r["Created"], fmt, zone),
+                updated=local(r["Modified"], fmt, zone),
+            )
+        )
+        issue.people |= {v for v in (r["Reporter"], r["Owner"]) if v}
+        trac_links(facts, r["id"], r["Blocked By"], r["Blocking"], r["Parent Tickets"])
+    return facts
+
+
+def trac_links(facts: Facts, key: str, blocked_by: str, blocking: str, parents: str) -> None:
+    def ids(cell: str) -> list[str]:
+        return [v.strip().lstrip("#") for v in cell.split(",") if v.strip()]
+
+    for other in ids(blocked_by):
+        facts.link(key, other, "depends")
+    for other in ids(blocking):
+        facts.link(other, key, "depends")
+    for other in ids(parents):
+        facts.link(key, other, "subtask")
+
+
+TRAC_DUPLICATE = re.compile(r"^Duplicate of #(\d+)\.?$")
+
+
+def trac_json(folder: Path, expected: dict[str, Any]) -> Facts:
+    """ticket.get / ticket.changeLog / ticket.listAttachments per ticket. Dates are
+    {"__jsonclass__": ["datetime", …]} in UTC without an offset; comments are changeLog rows with
+    field "comment" and text (Trac writes an empty one with every change)."""
+
+    def when(value: dict[str, list[str]]) -> datetime:
+        kind, text = value["__jsonclass__"]
+        assert kind == "datetime"
+        return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+    facts = Facts()
+    for dump in load_json(folder / "tickets.json"):
+        key = str(dump["id"])
+        _, created, changed, attrs = dump["get"]
+        issue = facts.add(
+            IssueFacts(
+                key=key,
+                summary=attrs["summary"],
+                status=attrs["status"],
+                type=attrs["type"],
+                priority=attrs["priority"],
+                resolution=attrs["resolution"] or None,
+                assignee=attrs["owner"] or None,
+                created=when(created),
+                updated=when(changed),
+            )
+        )
+        issue.people |= {v for v in (attrs["reporter"], attrs["owner"]) if v}
+        for at, author, field, _old, new, _permanent in dump["changeLog"]:
+            if field == "comment" and new:
+                issue.comments.append(Child(when(at), author))
+                issue.people.add(author)
+                duplicate = TRAC_DUPLICATE.match(new)
+                if duplicate and attrs["resolution"] == "duplicate":
+                    facts.link(key, duplicate.group(1), "duplicates")
+            else:
+                facts.system_notes += 1
+        for name, _description, size, at, author in dump["listAttachments"]:
+            path = folder / "attachments" / "ticket" / key / name
+            assert not path.is_file() or path.stat().st_size == size, f"#{key} {name}: size"
+            issue.attachments.append(FileRef(name, when(at), author, path))
+        trac_links(facts, key, attrs["blockedby"], attrs["blocking"], attrs["parents"])
     return facts

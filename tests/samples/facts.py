@@ -35,12 +35,18 @@ class Child:
 
 @dataclass
 class FileRef:
-    """An attachment the export lists, and where its file would be in the sample folder."""
+    """An attachment the export lists, and where its file would be in the sample folder (or its
+    bytes, when the export carries them inline)."""
 
     name: str
     at: datetime | None
     author: str | None
     path: Path
+    inline: bytes | None = None
+
+    @property
+    def present(self) -> bool:
+        return bool(self.inline) if self.inline is not None else self.path.is_file()
 
 
 @dataclass

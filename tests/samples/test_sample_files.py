@@ -10,22 +10,48 @@ expected.yaml (or the other way round) fails here.
 
 from __future__ import annotations
 
+import gzip
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from .extract_code_hosts import github_archive, github_rest, gitlab_export
+from .extract_code_hosts import github_archive, github_embedded, github_rest, gitlab_export
 from .extract_jira import csv_export as jira_csv
 from .extract_jira import rest_json as jira_json
 from .extract_jira import xml_export as jira_xml
-from .extract_trackers import redmine_csv, redmine_json, youtrack_csv, youtrack_json
+from .extract_planning import (
+    asana_csv,
+    asana_json,
+    azure_devops_csv,
+    clickup_csv,
+    generic_workbook,
+    linear_csv,
+    pivotal_csv,
+    trello_board,
+)
+from .extract_trackers import (
+    bugzilla_json,
+    bugzilla_xml,
+    redmine_csv,
+    redmine_json,
+    trac_csv,
+    trac_json,
+    youtrack_csv,
+    youtrack_json,
+)
 from .facts import LINK_KINDS, SAMPLES, Extractor, Facts, load_expected
 
 EXTRACTORS: dict[str, Extractor] = {
+    "jira": jira_csv,
+    "github": github_embedded,
+    "generic": generic_workbook,
     "jira-server-csv": jira_csv,
     "jira-cloud-csv": jira_csv,
     "jira-cloud-csv-current": jira_csv,
@@ -38,6 +64,17 @@ EXTRACTORS: dict[str, Extractor] = {
     "redmine-json": redmine_json,
     "youtrack-csv": youtrack_csv,
     "youtrack-json": youtrack_json,
+    "trello-json": trello_board,
+    "asana-csv": asana_csv,
+    "asana-json": asana_json,
+    "linear-csv": linear_csv,
+    "pivotal-csv": pivotal_csv,
+    "clickup-csv": clickup_csv,
+    "azure-devops-csv": azure_devops_csv,
+    "bugzilla-json": bugzilla_json,
+    "bugzilla-xml": bugzilla_xml,
+    "trac-csv": trac_csv,
+    "trac-json": trac_json,
 }
 FOLDERS = sorted(p.name for p in SAMPLES.iterdir() if (p / "expected.yaml").is_file())
 
@@ -126,6 +163,41 @@ def test_counts_agree_with_the_lists(sample: tuple[Path, dict[str, Any], Facts])
         assert sum(expected["values"][field].values()) <= counts["issues"]
 
 
+def test_file_conventions_stated_in_expected_yaml(sample: tuple[Path, dict[str, Any], Facts]) -> None:
+    """Encoding, BOM and line endings are part of what the sample teaches: they must be true."""
+    folder, expected, _ = sample
+    ZoneInfo(expected["timestamps"]["zone"])
+    fmt = expected.get("format", {})
+    raw = (folder / expected["files"][0]).read_bytes()
+    if "bom" in fmt:
+        assert raw.startswith(b"\xef\xbb\xbf") == fmt["bom"]
+    if "encoding" in fmt:
+        raw.decode(fmt["encoding"])
+    if "line_endings" in fmt:
+        first_line = raw.split(b"\n", 1)[0]
+        assert first_line.endswith(b"\r") == (fmt["line_endings"] == "CRLF")
+
+
+def test_sample_folders_stay_small() -> None:
+    for folder in FOLDERS:
+        size = sum(p.stat().st_size for p in (SAMPLES / folder).rglob("*") if p.is_file())
+        assert size < 150 * 1024, f"samples/{folder} is {size} bytes"
+
+
+@pytest.mark.parametrize(
+    ("script", "tarball"),
+    [
+        ("github-archive/make_archive.py", "github-archive/migration_archive.tar.gz"),
+        ("gitlab-export/make_export.py", "gitlab-export/2025-05-12_10-41-203_platform_billing_export.tar.gz"),
+    ],
+)
+def test_committed_archives_are_what_their_scripts_build(script: str, tarball: str, tmp_path: Path) -> None:
+    built = tmp_path / "built.tar.gz"
+    subprocess.run([sys.executable, str(SAMPLES / script), str(built)], check=True)
+    assert gzip.decompress(built.read_bytes()) == gzip.decompress((SAMPLES / tarball).read_bytes())
+    assert (SAMPLES / tarball).stat().st_size < 100 * 1024
+
+
 # ---------------------------------------------------------------------------------------------
 # Facts read back from the raw files
 
@@ -149,14 +221,16 @@ def test_comments_worklogs_and_system_notes(sample: tuple[Path, dict[str, Any], 
 def test_attachments_present_and_missing(sample: tuple[Path, dict[str, Any], Facts]) -> None:
     folder, expected, facts = sample
     listed = [(key, ref) for key, issue in facts.issues.items() for ref in issue.attachments]
-    missing = [{"issue": key, "name": ref.name} for key, ref in listed if not ref.path.is_file()]
+    missing = [{"issue": key, "name": ref.name} for key, ref in listed if not ref.present]
     assert sorted(missing, key=repr) == sorted(expected["missing_attachments"], key=repr)
-    present = {ref.path.resolve() for _, ref in listed if ref.path.is_file()}
-    assert len(present) == expected["counts"]["attachments"]["present"]
+    assert sum(1 for _, ref in listed if ref.present) == expected["counts"]["attachments"]["present"]
     if expected["attachments_dir"]:
         on_disk = {p.resolve() for p in (folder / expected["attachments_dir"]).rglob("*") if p.is_file()}
-        assert on_disk == present, "every file in the attachments folder is listed by the export"
-    assert expected["counts"]["attachments"]["present"] == 0 or expected["attachments_dir"]
+        listed_files = {ref.path.resolve() for _, ref in listed if ref.inline is None and ref.present}
+        assert on_disk == listed_files, "every file in the attachments folder is listed by the export, once"
+        assert len(listed_files) == expected["counts"]["attachments"]["present"]
+    else:
+        assert all(ref.inline is not None for _, ref in listed), "files on disk need attachments_dir"
 
 
 def link_set(links: Iterable[tuple[str, str, str]]) -> set[tuple[str, str, str]]:
