@@ -12,7 +12,7 @@ import csv
 import io
 import json
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -165,7 +165,3 @@ def load_expected(folder: Path) -> dict[str, Any]:
     data = yaml.safe_load((folder / "expected.yaml").read_text(encoding="utf-8"))
     assert isinstance(data, dict)
     return data
-
-
-def names(values: Iterable[str | None]) -> set[str]:
-    return {v for v in values if v}
