@@ -1,7 +1,7 @@
 """Every samples/<tracker>/ folder is well-formed and its expected.yaml says what its files hold.
 
 For each sample: expected.yaml follows the schema documented in samples/README.md; the export
-files parse with the standard library (csv, json, xml, tarfile, zipfile; openpyxl for workbooks);
+files parse with the standard library (csv, json, xml, tarfile, gzip; openpyxl for the workbook);
 and the facts read back from the raw files — issues, values, comments, files present and
 missing, worklogs, links and parents, people, spot checks, children dated outside their issue's
 lifetime — are exactly the ones expected.yaml states. Editing a sample without updating its
@@ -10,9 +10,13 @@ expected.yaml (or the other way round) fails here.
 
 from __future__ import annotations
 
+import csv
 import gzip
+import io
+import json
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -176,6 +180,24 @@ def test_file_conventions_stated_in_expected_yaml(sample: tuple[Path, dict[str, 
     if "line_endings" in fmt:
         first_line = raw.split(b"\n", 1)[0]
         assert first_line.endswith(b"\r") == (fmt["line_endings"] == "CRLF")
+
+
+def test_every_data_file_parses(sample: tuple[Path, dict[str, Any], Facts]) -> None:
+    """Not only the files the extractor reads: every JSON, NDJSON, XML and CSV file in the folder."""
+    folder, expected, _ = sample
+    encoding = expected.get("format", {}).get("encoding", "utf-8-sig")
+    attachments = folder / expected["attachments_dir"] if expected["attachments_dir"] else None
+    for path in folder.rglob("*"):
+        if not path.is_file() or (attachments is not None and attachments in path.parents):
+            continue
+        if path.suffix == ".json":
+            json.loads(path.read_bytes().decode("utf-8"))
+        elif path.suffix == ".ndjson":
+            assert all(json.loads(line) for line in path.read_text(encoding="utf-8").splitlines())
+        elif path.suffix == ".xml":
+            ET.parse(path)
+        elif path.suffix == ".csv":
+            assert list(csv.reader(io.StringIO(path.read_bytes().decode(encoding), newline="")))
 
 
 def test_sample_folders_stay_small() -> None:
