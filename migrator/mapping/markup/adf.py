@@ -30,8 +30,22 @@ from migrator.mapping.markup.yfm import PALETTE, block, code_span, cut, fenced, 
 
 Node = Mapping[str, Any]
 
-PANEL_KINDS = {"info": "info", "note": "info", "tip": "tip", "success": "tip", "warning": "warning", "error": "alert"}
-STATUS_COLOURS = {"neutral": "grey", "purple": "violet", "blue": "blue", "red": "red", "yellow": "yellow", "green": "green"}
+PANEL_KINDS = {
+    "info": "info",
+    "note": "info",
+    "tip": "tip",
+    "success": "tip",
+    "warning": "warning",
+    "error": "alert",
+}
+STATUS_COLOURS = {
+    "neutral": "grey",
+    "purple": "violet",
+    "blue": "blue",
+    "red": "red",
+    "yellow": "yellow",
+    "green": "green",
+}
 # Representative RGB of each palette colour, for ADF's hex text colours.
 _PALETTE_RGB = {
     "red": (222, 53, 11),
@@ -341,4 +355,6 @@ def _palette(colour: str) -> str | None:
         return ""
     if max(rgb) < 80:
         return None
-    return min(_PALETTE_RGB, key=lambda name: sum((a - b) ** 2 for a, b in zip(_PALETTE_RGB[name], rgb, strict=True)))
+    return min(
+        _PALETTE_RGB, key=lambda name: sum((a - b) ** 2 for a, b in zip(_PALETTE_RGB[name], rgb, strict=True))
+    )

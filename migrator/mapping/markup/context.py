@@ -20,7 +20,6 @@ from migrator.mapping.markup.tokens import (
     TEXT,
     ConvertedText,
     FileRef,
-    IssueRef,
     Mention,
     Span,
     Token,
@@ -42,7 +41,9 @@ def can_mark(text: str) -> bool:
 class Context:
     """The user lookup, the reference finder, the tokens met so far and the lossy kinds of one text."""
 
-    def __init__(self, user_login: UserLogin, refs: ReferenceFinder | None = None, *, marking: bool = True) -> None:
+    def __init__(
+        self, user_login: UserLogin, refs: ReferenceFinder | None = None, *, marking: bool = True
+    ) -> None:
         self.user_login = user_login
         self.refs = refs if refs is not None and refs.active else None
         self.marking = marking
@@ -110,6 +111,7 @@ class Context:
         if MARK_OPEN not in text:
             return text
         return MARKER_RE.sub(lambda m: self.tokens[int(m.group(1))][0].written, text)
+
 
 def finish(text: str, ctx: Context) -> ConvertedText:
     """Replace the markers left in ``text`` by their default rendering and record their spans.

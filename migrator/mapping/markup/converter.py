@@ -45,7 +45,7 @@ _CONVERTERS: dict[str, tuple[Callable[[], Convert], NothingToConvert]] = {
     "plain": (lambda: plain.convert_plain, plain.nothing_to_convert),
     "jira": (lambda: jira.JiraGrammar().convert, jira.nothing_to_convert),
     "adf": (lambda: adf.convert_adf, _never),
-    "html": (lambda: html.HtmlConverter().convert, html.nothing_to_convert),
+    "html": (lambda: html.HtmlConverter().convert, _never),  # markdownify also normalises white space
     "textile": (lambda: textile.TextileConverter().convert, _never),
     "markdown": (lambda: markdown.MarkdownConverter().convert, markdown.nothing_to_convert),
     "yfm": (lambda: _yfm, _always),

@@ -39,7 +39,9 @@ _KEPT_ATTRIBUTES = {
     "ol": {"start"},
 }
 _CLEAN_CONTENT_TAGS = {"script", "style", "template", "iframe", "object", "noscript"}
-_BR_NEWLINE_RE = re.compile(r"(<br\s*/?>)[ \t]*\n", re.IGNORECASE)  # the newline after <br> is not a line break
+_BR_NEWLINE_RE = re.compile(
+    r"(<br\s*/?>)[ \t]*\n", re.IGNORECASE
+)  # the newline after <br> is not a line break
 _SELF_CLOSING_A_RE = re.compile(r"<a(\s[^>]*?)?/>", re.IGNORECASE)
 _BARE_URL_RE = re.compile(r"(?:https?|ftp)://[^\s<>]*[^\s<>.,;:!?'\")\]]", re.IGNORECASE)
 _URL_ATTRIBUTE_RE = re.compile(r"\b(?:href|src)\s*=\s*[\"']?([^\"'\s>]*)", re.IGNORECASE)
@@ -48,11 +50,6 @@ _JIRA_ATTACHMENT_RE = re.compile(r"/secure/(?:attachment|thumbnail)/(\d+)/(?:_th
 _ATTACHMENT_PATH_RE = re.compile(r"/(?:attachments?|files)/|clickup-attachments\.com/", re.IGNORECASE)
 _NUMBERED_ATTACHMENT_RE = re.compile(r"/attachments/(?:download/|thumbnail/)?(\d+)(?:/|$)")
 _ADO_ATTACHMENT_RE = re.compile(r"/_apis/wit/attachments/([0-9a-fA-F-]{36})")
-_NEEDS_WORK_RE = re.compile(r"[<&\\\]\[`>~=+|*_#{@^\-.)!]")
-
-
-def nothing_to_convert(text: str) -> bool:
-    return not _NEEDS_WORK_RE.search(text)
 
 
 class HtmlConverter:
@@ -168,7 +165,9 @@ class YfmHtmlConverter(MarkdownConverter):
 
     def _asana_link(self, gid: str, el: Any, plain: str, href: str) -> str:
         kind = (el.get("data-asana-type") or "").lower()
-        if kind == "user" or (not kind and (plain.startswith("@") or (not plain and self.ctx.user_login(gid)))):
+        if kind == "user" or (
+            not kind and (plain.startswith("@") or (not plain and self.ctx.user_login(gid)))
+        ):
             return self.ctx.mention(gid, plain.lstrip("@") or gid, written=plain or gid)
         written = plain or href or f"asana:{gid}"
         return self.ctx.mark(IssueRef(key=gid, written=written, url=href or None))
@@ -233,7 +232,11 @@ def _code_language(el: Any) -> str:
     candidates = [el] + list(el.find_all("code", limit=1))
     for node in candidates:
         for cls in node.get("class") or []:
-            name = cls.removeprefix("language-").removeprefix("lang-")
-            if re.fullmatch(r"[A-Za-z0-9_+\-#.]{1,30}", name) and name not in ("code", "highlight", "syntaxhighlight"):
+            name = str(cls).removeprefix("language-").removeprefix("lang-")
+            if re.fullmatch(r"[A-Za-z0-9_+\-#.]{1,30}", name) and name not in (
+                "code",
+                "highlight",
+                "syntaxhighlight",
+            ):
                 return name
     return ""

@@ -280,7 +280,7 @@ class JiraRuler(Ruler):
         return Regex(r"^[ \t]*----[ \t]*$", flags=re.MULTILINE).set_parse_action(replace_with("\n\n---\n\n"))
 
 
-class _ListIndent(Token):  # type: ignore[misc]
+class _ListIndent(Token):
     """jira2markdown's ``ListIndent`` without building a new grammar on every try: the longest of
     ``token * n + " "`` (n from indent+1 down to indent-2) that starts at ``loc``, first token first."""
 
@@ -310,7 +310,7 @@ class JiraList(JiraMarkup):
     indent_state: ListIndentState
 
     def located(self, string: str, loc: int, tokens: ParseResults) -> str:
-        out: str = self.action(tokens)  # type: ignore[attr-defined]
+        out: str = self.action(tokens)
         line_start = string.rfind("\n", 0, loc) + 1
         before = string[:line_start].rstrip(" \t")
         if before and not before.endswith("\n\n") and before.strip():
@@ -323,7 +323,9 @@ class JiraList(JiraMarkup):
         eol = LineEnd()
         list_break = eol + Optional(whitespace) + eol | StringEnd()
         ignore = (
-            BlockQuote(**self.init_kwargs).expr | Panel(**self.init_kwargs).expr | Color(**self.init_kwargs).expr
+            BlockQuote(**self.init_kwargs).expr
+            | Panel(**self.init_kwargs).expr
+            | Color(**self.init_kwargs).expr
         )
         row = (
             LineStart()
@@ -402,7 +404,9 @@ class JiraImage(Image, JiraMarkup):
             if attrs.get("width") or attrs.get("height"):
                 size = f" ={attrs.get('width', '')}x{attrs.get('height', '')}"
             return f"![]({url.replace(' ', '%20')}{size})"
-        token = FileRef(keys=(url,), name=url, image=True, fallback=code_span(url), width=width, height=height)
+        token = FileRef(
+            keys=(url,), name=url, image=True, fallback=code_span(url), width=width, height=height
+        )
         return self.ctx.mark(token)
 
 
@@ -469,4 +473,3 @@ OVERRIDES: tuple[tuple[type[AbstractMarkup], type[AbstractMarkup]], ...] = (
     (Image, JiraImage),
     (Attachment, JiraAttachmentLink),
 )
-

@@ -23,7 +23,14 @@ from urllib.parse import unquote, urlsplit
 
 from migrator.mapping.markup.context import Context
 from migrator.mapping.markup.tokens import AUTOLINK, LINK_TARGET, FileRef
-from migrator.mapping.markup.yfm import code_span, cut, escape_yfm_extras, fence_state, note, outside, quote_title
+from migrator.mapping.markup.yfm import (
+    code_span,
+    escape_yfm_extras,
+    fence_state,
+    note,
+    outside,
+    quote_title,
+)
 
 _INLINE_CODE_RE = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)", re.DOTALL)
 _PROTECTED_RE = re.compile(

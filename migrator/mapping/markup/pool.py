@@ -36,7 +36,10 @@ class ConverterSpec:
 
     @classmethod
     def create(
-        cls, source_markup: str, users: Mapping[str, str] | None = None, references: ReferenceConfig | None = None
+        cls,
+        source_markup: str,
+        users: Mapping[str, str] | None = None,
+        references: ReferenceConfig | None = None,
     ) -> ConverterSpec:
         return cls(source_markup, tuple(sorted((users or {}).items())), references)
 

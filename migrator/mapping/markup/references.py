@@ -75,7 +75,9 @@ class ReferenceConfig:
 
     def __post_init__(self) -> None:
         if self.system not in _SYSTEMS:
-            raise ValueError(f"unknown source system {self.system!r} for references (one of {', '.join(SYSTEMS)})")
+            raise ValueError(
+                f"unknown source system {self.system!r} for references (one of {', '.join(SYSTEMS)})"
+            )
         unknown = sorted(set(self.styles) - set(STYLES))
         if unknown:
             raise ValueError(f"unknown reference styles {unknown} (known: {', '.join(STYLES)})")
@@ -105,7 +107,11 @@ class ReferenceConfig:
 
     @property
     def active(self) -> bool:
-        return bool(self.base_url) or bool(self.styles - {"key"}) or bool("key" in self.styles and self.project_keys)
+        return (
+            bool(self.base_url)
+            or bool(self.styles - {"key"})
+            or bool("key" in self.styles and self.project_keys)
+        )
 
 
 class ReferenceFinder:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from pyparsing import And as AndExpr
 from pyparsing import (
     CaselessLiteral,
     Char,
@@ -41,7 +42,6 @@ from pyparsing import (
     Word,
     ZeroOrMore,
 )
-from pyparsing import And as AndExpr
 from pyparsing import Each as EachExpr
 from pyparsing.core import ParseElementEnhance
 
@@ -196,5 +196,8 @@ def _guard(skip: SkipTo) -> bool:
             return False
         chars |= found[0]
     skip.__class__ = GuardedSkipTo
-    skip.candidates = re.compile("[" + "".join(re.escape(c) for c in sorted(chars)) + "]" if chars else "(?!)")
+    guarded: Any = skip
+    guarded.candidates = re.compile(
+        "[" + "".join(re.escape(c) for c in sorted(chars)) + "]" if chars else "(?!)"
+    )
     return True

@@ -32,10 +32,14 @@ _PRE_RE = re.compile(
     re.DOTALL | re.IGNORECASE,
 )
 _CODE_CLASS_RE = re.compile(r"class=[\"']?(?:language-|lang-)?(?P<lang>[\w+\-#.]+)", re.IGNORECASE)
-_COLLAPSE_RE = re.compile(r"\{\{collapse(?:\((?P<title>[^)\n]*)\))?[ \t]*\n(?P<body>.*?)\n[ \t]*\}\}", re.DOTALL)
+_COLLAPSE_RE = re.compile(
+    r"\{\{collapse(?:\((?P<title>[^)\n]*)\))?[ \t]*\n(?P<body>.*?)\n[ \t]*\}\}", re.DOTALL
+)
 _TOC_RE = re.compile(r"^[ \t]*\{\{[<>]?toc\}\}[ \t]*$", re.MULTILINE | re.IGNORECASE)
 _WIKI_LINK_RE = re.compile(r"\[\[[^\]\n]+\]\]")
-_ATTACHMENT_RE = re.compile(r"(?<![\w:])attachment:(?:\"(?P<quoted>[^\"\n]+)\"|(?P<name>[^\s\"<>]+[^\s\"<>.,;:!?)]))")
+_ATTACHMENT_RE = re.compile(
+    r"(?<![\w:])attachment:(?:\"(?P<quoted>[^\"\n]+)\"|(?P<name>[^\s\"<>]+[^\s\"<>.,;:!?)]))"
+)
 _CODE_SPAN_RE = re.compile(r"(?<![\w@])@[^@\n]+@(?![\w@])")
 _MENTION_RE = re.compile(r"(?<![\w@./])@(?P<user>[A-Za-z0-9_](?:[\w.\-]*[A-Za-z0-9_])?)(?![\w@])")
 _LIST_LINE_RE = re.compile(r"^[ \t]*([*#])[*#]*[ \t]")

@@ -91,5 +91,3 @@ class ConvertedText:
     text: str
     lossy: list[str] = field(default_factory=list)  # kinds of lossy conversions, in order of appearance
     spans: tuple[Span, ...] = ()
-
-

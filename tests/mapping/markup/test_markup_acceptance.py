@@ -25,11 +25,15 @@ ADF_J21 = json.dumps(
             {
                 "type": "panel",
                 "attrs": {"panelType": "success"},
-                "content": [{"type": "paragraph", "content": [{"type": "text", "text": "Success info panel"}]}],
+                "content": [
+                    {"type": "paragraph", "content": [{"type": "text", "text": "Success info panel"}]}
+                ],
             },
             {
                 "type": "paragraph",
-                "content": [{"type": "mention", "attrs": {"id": "5b10a2844c20165700ede21g", "text": "@jhope"}}],
+                "content": [
+                    {"type": "mention", "attrs": {"id": "5b10a2844c20165700ede21g", "text": "@jhope"}}
+                ],
             },
         ],
     }
@@ -79,7 +83,13 @@ CASES: list[tuple[str, str, str, str, dict[str, str | int]]] = [
         NO_FILES,
     ),
     ("J8", "jira", "{color:red}red text!{color}", "{red}(red text!)", NO_FILES),
-    ("J9", "jira", "[Winston Smith|~accountid:5b10a2844c20165700ede21g] woke up", "@petrov woke up", NO_FILES),
+    (
+        "J9",
+        "jira",
+        "[Winston Smith|~accountid:5b10a2844c20165700ede21g] woke up",
+        "@petrov woke up",
+        NO_FILES,
+    ),
     ("J10", "jira", "ping [~ghost].", "ping `@ghost`.", NO_FILES),
     (
         "J11",
@@ -221,7 +231,10 @@ CASES: list[tuple[str, str, str, str, dict[str, str | int]]] = [
 @pytest.fixture(scope="module")
 def converters() -> dict[str, MarkupConverter]:
     """One converter per markup for the whole module (the Jira grammar takes a moment to build)."""
-    return {fmt: MarkupConverter(fmt, user_login=USERS.get) for fmt in ("jira", "adf", "html", "textile", "markdown")}
+    return {
+        fmt: MarkupConverter(fmt, user_login=USERS.get)
+        for fmt in ("jira", "adf", "html", "textile", "markdown")
+    }
 
 
 @pytest.mark.parametrize(("case", "fmt", "source", "expected", "files"), CASES, ids=[c[0] for c in CASES])

@@ -16,7 +16,9 @@ from migrator.mapping.markup.jira import JiraGrammar, jira_elements
 from migrator.mapping.markup.jira_elements import JiraUsernames
 from migrator.mapping.markup.tokens import LINK_TARGET, LINK_TEXT, FileRef, IssueRef, Mention
 
-JIRA_REFS = ReferenceConfig.for_system("jira", base_url="https://jira.example.com/", project_keys=["PROJ", "OPS"])
+JIRA_REFS = ReferenceConfig.for_system(
+    "jira", base_url="https://jira.example.com/", project_keys=["PROJ", "OPS"]
+)
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +149,9 @@ def test_old_issue_urls_in_links_and_bare(jira_refs: MarkupConverter) -> None:
         "alias [PROJ-4|https://jira.example.com/browse/PROJ-4]"
     )
     converted = jira_refs.convert(source)
-    contexts = [(span.token.key, span.context) for span in converted.spans if isinstance(span.token, IssueRef)]
+    contexts = [
+        (span.token.key, span.context) for span in converted.spans if isinstance(span.token, IssueRef)
+    ]
     assert contexts == [
         ("PROJ-1", "text"),
         ("PROJ-2", LINK_TARGET),
