@@ -31,6 +31,7 @@ UserLogin = Callable[[str], str | None]
 MARK_OPEN = "\ue000"
 MARK_CLOSE = "\ue001"
 MARKER_RE = re.compile(f"{MARK_OPEN}(\\d+){MARK_CLOSE}")
+_TRAILING_PUNCTUATION_RE = re.compile(r"[.,;:!?)\]'\"]+$")
 _BARE_URL_RE = re.compile(r"(?:https?|ftp)://[^\s<>]*[^\s<>.,;:!?'\")\]]", re.IGNORECASE)
 
 
@@ -92,6 +93,14 @@ class Context:
         if context == AUTOLINK:
             ref = replace(ref, written=f"<{url}>")
         return self.mark(ref, context)
+
+    def bare_url(self, url: str) -> str:
+        """A bare URL as it should stay in the text: an old issue page (trailing punctuation aside)
+        becomes a marker, anything else is kept."""
+        trail = _TRAILING_PUNCTUATION_RE.search(url)
+        head, tail = (url[: trail.start()], trail.group(0)) if trail else (url, "")
+        marked = self.url(head) if head else None
+        return marked + tail if marked else url
 
     def references_and_urls(self, text: str) -> str:
         """Plain ``text`` that may hold bare URLs: references marked outside URLs, old issue URLs marked."""

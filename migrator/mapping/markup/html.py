@@ -19,10 +19,12 @@ comments, ClickUp, YouTrack ``textPreview``, and Redmine after Textile (``textil
 from __future__ import annotations
 
 import re
+import warnings
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import nh3
+from bs4 import MarkupResemblesLocatorWarning
 from markdownify import MarkdownConverter
 
 from migrator.mapping.markup.context import Context
@@ -71,7 +73,11 @@ class HtmlConverter:
             link_rel=None,
             strip_comments=True,
         )
-        return str(YfmHtmlConverter(ctx, relative_files=self.relative_files).convert(cleaned))
+        with (
+            warnings.catch_warnings()
+        ):  # BeautifulSoup warns when a short text looks like a URL or a file name
+            warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
+            return str(YfmHtmlConverter(ctx, relative_files=self.relative_files).convert(cleaned))
 
 
 def _unsafe(url: str) -> bool:
@@ -91,6 +97,7 @@ class YfmHtmlConverter(MarkdownConverter):
         options.setdefault("bullets", "-")
         options.setdefault("sup_symbol", "^")
         options.setdefault("code_language_callback", _code_language)
+        options.setdefault("table_infer_header", True)  # a table without <th> gets its first row as header
         super().__init__(**options)
 
     def escape(self, text: str, parent_tags: set[str]) -> str:
@@ -147,6 +154,14 @@ class YfmHtmlConverter(MarkdownConverter):
                 return f"[{text}]({marked})" if text.strip() else self.ctx.url(href) or text
         return str(super().convert_a(el, text, parent_tags))  # type: ignore[misc]
 
+    def convert_span(self, el: Any, text: str, parent_tags: set[str]) -> str:
+        """A ``<span data-user-id=…>@Name</span>`` (ClickUp and other editors) is a mention."""
+        found = _mention_name(el, el.get_text("", strip=True))
+        if found is None or "_noformat" in parent_tags:
+            return text
+        name, label = found
+        return self.ctx.mention(name, label, written=el.get_text("", strip=True) or name)
+
     def _pointer(self, el: Any, text: str, href: str) -> str | None:
         """A mention, an Asana task link or an attachment link, as a token (None: an ordinary link)."""
         plain = el.get_text("", strip=True)
@@ -160,7 +175,9 @@ class YfmHtmlConverter(MarkdownConverter):
         file_keys = _attachment_keys(href) if href else None
         if file_keys:
             name = plain or file_keys[-1]
-            return self.ctx.mark(FileRef(file_keys, name, False, f"[{text or name}]({href})"))
+            absolute = re.match(r"https?://", href, re.IGNORECASE) is not None
+            fallback = f"[{text or name}]({href})" if absolute else code_span(name)
+            return self.ctx.mark(FileRef(file_keys, name, False, fallback))
         return None
 
     def _asana_link(self, gid: str, el: Any, plain: str, href: str) -> str:

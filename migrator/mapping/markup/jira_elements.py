@@ -87,7 +87,6 @@ EMOTICONS = {
     ":D": "😀",
     ";)": "😉",
 }
-_TRAILING_PUNCTUATION_RE = re.compile(r"[.,;:!?)\]'\"]+$")
 
 
 class JiraUsernames(dict[str, str]):
@@ -221,11 +220,7 @@ class JiraUrl(Url, JiraMarkup):
         return super().expr.set_parse_action(self._action)
 
     def _action(self, tokens: ParseResults) -> str:
-        url = str(tokens[0])
-        trail = _TRAILING_PUNCTUATION_RE.search(url)
-        head, tail = (url[: trail.start()], trail.group(0)) if trail else (url, "")
-        marked = self.ctx.url(head)
-        return marked + tail if marked else url
+        return self.ctx.bare_url(str(tokens[0]))
 
 
 class JiraUnderline(Underline):

@@ -64,7 +64,7 @@ _MEDIA_RE = re.compile(
     r"|<(?P<tag>kbd|sup|sub|b|strong|i|em|s|del|strike)>(?P<inner>[^<]*)</(?P=tag)>",
     re.IGNORECASE,
 )
-_ATTR_RE = re.compile(r"([\w-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>]+))")
+_ATTR_RE = re.compile(r"([\w-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>}]+))")
 _GITHUB_ASSET_RE = re.compile(
     r"https://(?:(?:private-)?user-images\.githubusercontent\.com/|github\.com/(?:user-attachments/|[^/\s]+/[^/\s]+/(?:assets|files)/))",
     re.IGNORECASE,
@@ -186,7 +186,7 @@ def _protected(match: str, ctx: Context) -> str:
         target, _, rest = match[2:-1].partition(" ")
         marked = ctx.url(target, LINK_TARGET)
         return f"]({marked}{' ' + rest if rest else ''})" if marked else match
-    return ctx.url(match) or match
+    return ctx.bare_url(match)
 
 
 def _text_token(match: re.Match[str], ctx: Context, in_table: bool) -> str:

@@ -52,5 +52,5 @@ def convert_plain(text: str, ctx: Context) -> str:
         text,
         PLAIN_URL_RE,
         lambda segment: _ESCAPER.escape(ctx.references(segment)),
-        lambda url: ctx.url(url) or url,
+        ctx.bare_url,
     )
