@@ -25,7 +25,7 @@ from typing import Any
 
 from migrator.mapping.markup.context import Context
 from migrator.mapping.markup.plain import PLAIN_URL_RE, PlainEscaper
-from migrator.mapping.markup.tokens import AUTOLINK, LINK_TARGET, FileRef
+from migrator.mapping.markup.tokens import AUTOLINK, IMAGE_EXTENSIONS, LINK_TARGET, FileRef
 from migrator.mapping.markup.yfm import PALETTE, block, code_span, cut, fenced, note, outside
 
 Node = Mapping[str, Any]
@@ -56,7 +56,6 @@ _PALETTE_RGB = {
     "violet": (101, 84, 192),
     "grey": (151, 160, 175),
 }
-_IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".svg", ".webp", ".tif", ".tiff")
 _ESCAPER = PlainEscaper()  # stateless once built: shared, never changed
 
 
@@ -202,7 +201,7 @@ class AdfWriter:
         if not keys:
             self.ctx.lossy.append("adf_unknown")
             return ""
-        is_image = image or alt.lower().endswith(_IMAGE_EXTENSIONS)
+        is_image = image or alt.lower().endswith(IMAGE_EXTENSIONS)
         name = alt or media_id
         return self.ctx.mark(FileRef(keys, name, is_image, code_span(name)))
 

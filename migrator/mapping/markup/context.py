@@ -32,7 +32,7 @@ MARK_OPEN = "\ue000"
 MARK_CLOSE = "\ue001"
 MARKER_RE = re.compile(f"{MARK_OPEN}(\\d+){MARK_CLOSE}")
 _TRAILING_PUNCTUATION_RE = re.compile(r"[.,;:!?)\]'\"]+$")
-_BARE_URL_RE = re.compile(r"(?:https?|ftp)://[^\s<>]*[^\s<>.,;:!?'\")\]]", re.IGNORECASE)
+BARE_URL_RE = re.compile(r"(?:https?|ftp)://[^\s<>]*[^\s<>.,;:!?'\")\]]", re.IGNORECASE)
 
 
 def can_mark(text: str) -> bool:
@@ -108,7 +108,7 @@ class Context:
             return text
         out: list[str] = []
         last = 0
-        for match in _BARE_URL_RE.finditer(text):
+        for match in BARE_URL_RE.finditer(text):
             out.append(self.references(text[last : match.start()]))
             out.append(self.url(match.group(0)) or match.group(0))
             last = match.end()

@@ -27,9 +27,9 @@ import nh3
 from bs4 import MarkupResemblesLocatorWarning
 from markdownify import MarkdownConverter
 
-from migrator.mapping.markup.context import Context
+from migrator.mapping.markup.context import BARE_URL_RE, Context
 from migrator.mapping.markup.tokens import AUTOLINK, LINK_TARGET, FileRef, IssueRef
-from migrator.mapping.markup.yfm import block, code_span, cut, escape_yfm_extras, fenced, outside
+from migrator.mapping.markup.yfm import block, code_span, cut, escape_yfm_extras, fenced, outside, pixels
 
 SAFE_SCHEMES = frozenset({"http", "https", "mailto", "ftp"})
 _KEPT_ATTRIBUTES = {
@@ -45,7 +45,6 @@ _BR_NEWLINE_RE = re.compile(
     r"(<br\s*/?>)[ \t]*\n", re.IGNORECASE
 )  # the newline after <br> is not a line break
 _SELF_CLOSING_A_RE = re.compile(r"<a(\s[^>]*?)?/>", re.IGNORECASE)
-_BARE_URL_RE = re.compile(r"(?:https?|ftp)://[^\s<>]*[^\s<>.,;:!?'\")\]]", re.IGNORECASE)
 _URL_ATTRIBUTE_RE = re.compile(r"\b(?:href|src)\s*=\s*[\"']?([^\"'\s>]*)", re.IGNORECASE)
 _SCHEME_RE = re.compile(r"^\s*([a-zA-Z][a-zA-Z0-9+.\-]*):")
 _JIRA_ATTACHMENT_RE = re.compile(r"/secure/(?:attachment|thumbnail)/(\d+)/(?:_thumb_)?([^/?#]+)")
@@ -102,7 +101,7 @@ class YfmHtmlConverter(MarkdownConverter):
 
     def escape(self, text: str, parent_tags: set[str]) -> str:
         """Text is escaped, bare URLs are not (so they still autolink); references become tokens."""
-        return outside(text, _BARE_URL_RE, lambda part: self._escape_text(part, parent_tags), self._bare_url)
+        return outside(text, BARE_URL_RE, lambda part: self._escape_text(part, parent_tags), self._bare_url)
 
     def _escape_text(self, text: str, parent_tags: set[str]) -> str:
         marked = self.ctx.references(text)
@@ -192,7 +191,7 @@ class YfmHtmlConverter(MarkdownConverter):
     def convert_img(self, el: Any, text: str, parent_tags: set[str]) -> str:
         src = (el.get("src") or "").strip()
         alt = (el.get("alt") or "").strip()
-        width, height = _pixels(el.get("width")), _pixels(el.get("height"))
+        width, height = pixels(el.get("width")), pixels(el.get("height"))
         gid = el.get("data-asana-gid")
         keys: tuple[str, ...] | None = (f"asana:{gid}", gid) if gid else _attachment_keys(src)
         if keys is None and self.relative_files and src and "/" not in src and ":" not in src:
@@ -237,11 +236,6 @@ def _attachment_keys(url: str) -> tuple[str, ...] | None:
         ids = (numbered.group(1),) if numbered else ()
         return (*ids, url, name) if name else (*ids, url)
     return None
-
-
-def _pixels(value: Any) -> str:
-    text = str(value or "").strip().lower().removesuffix("px")
-    return text if text.isdigit() else ""
 
 
 def _code_language(el: Any) -> str:

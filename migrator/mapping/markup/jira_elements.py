@@ -57,7 +57,7 @@ from pyparsing import (
 
 from migrator.mapping.markup.context import Context
 from migrator.mapping.markup.tokens import AUTOLINK, LINK_TARGET, FileRef
-from migrator.mapping.markup.yfm import PALETTE, block, code_span, fenced, note
+from migrator.mapping.markup.yfm import PALETTE, block, code_span, fenced, note, pixels
 
 COLOR_ALIASES = {"purple": "violet", "magenta": "violet"}
 NOTE_TYPES = {"info": "info", "tip": "tip", "note": "warning", "warning": "warning"}
@@ -393,7 +393,7 @@ class JiraImage(Image, JiraMarkup):
     def action(self, tokens: ParseResults) -> str:
         url = str(tokens.url).strip()
         attrs = self._parse_attrs(tokens.attrs or [])
-        width, height = _pixels(attrs.get("width", "")), _pixels(attrs.get("height", ""))
+        width, height = pixels(attrs.get("width", "")), pixels(attrs.get("height", ""))
         if re.match(r"https?://", url, re.IGNORECASE):
             size = ""
             if attrs.get("width") or attrs.get("height"):
@@ -403,11 +403,6 @@ class JiraImage(Image, JiraMarkup):
             keys=(url,), name=url, image=True, fallback=code_span(url), width=width, height=height
         )
         return self.ctx.mark(token)
-
-
-def _pixels(value: str) -> str:
-    value = value.strip().lower().removesuffix("px")
-    return value if value.isdigit() else ""
 
 
 class JiraAttachmentLink(Attachment, JiraMarkup):

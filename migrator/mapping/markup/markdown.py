@@ -29,6 +29,7 @@ from migrator.mapping.markup.yfm import (
     fence_state,
     note,
     outside,
+    pixels,
     quote_title,
 )
 
@@ -247,10 +248,9 @@ def _size_attrs(attrs: str, ctx: Context) -> tuple[str, str]:
     found = {k.lower(): (a or b or c) for k, a, b, c in _ATTR_RE.findall(attrs)}
     sizes = []
     for key in ("width", "height"):
-        value = found.get(key, "").strip().lower().removesuffix("px")
-        if value and not value.isdigit():
+        value = pixels(found.get(key))
+        if found.get(key) and not value:
             ctx.lossy.append("image_size")
-            value = ""
         sizes.append(value)
     return sizes[0], sizes[1]
 
@@ -260,16 +260,11 @@ def _img_tag(tag: str, ctx: Context) -> str:
     src = attrs.get("src", "")
     if not src:
         return ""
-    width, height = (_digits(attrs.get("width", "")), _digits(attrs.get("height", "")))
+    width, height = (pixels(attrs.get("width", "")), pixels(attrs.get("height", "")))
     if (attrs.get("width") and not width) or (attrs.get("height") and not height):
         ctx.lossy.append("image_size")
     alt = attrs.get("alt", "").replace("[", "\\[").replace("]", "\\]")
     return _file_image(src, alt, width, height, ctx, original=tag)
-
-
-def _digits(value: str) -> str:
-    value = value.strip().lower().removesuffix("px")
-    return value if value.isdigit() else ""
 
 
 def _simple_tag(tag: str, inner: str, ctx: Context) -> str:

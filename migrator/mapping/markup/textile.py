@@ -24,7 +24,7 @@ import textile as textile_library
 
 from migrator.mapping.markup.context import Context
 from migrator.mapping.markup.html import HtmlConverter
-from migrator.mapping.markup.tokens import FileRef
+from migrator.mapping.markup.tokens import IMAGE_EXTENSIONS, FileRef
 from migrator.mapping.markup.yfm import block, code_span, cut, fenced, outside
 
 _PRE_RE = re.compile(
@@ -44,7 +44,6 @@ _CODE_SPAN_RE = re.compile(r"(?<![\w@])@[^@\n]+@(?![\w@])")
 _MENTION_RE = re.compile(r"(?<![\w@./])@(?P<user>[A-Za-z0-9_](?:[\w.\-]*[A-Za-z0-9_])?)(?![\w@])")
 _LIST_LINE_RE = re.compile(r"^[ \t]*([*#])[*#]*[ \t]")
 _KEPT_RE = re.compile("\ue002(\\d+)\ue003")
-_IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".svg", ".webp")
 
 
 class TextileConverter:
@@ -89,7 +88,7 @@ def _pre(match: re.Match[str], ctx: Context) -> str:
 
 def _attachment(match: re.Match[str], ctx: Context) -> str:
     name = match.group("quoted") or match.group("name")
-    image = name.lower().endswith(_IMAGE_EXTENSIONS)
+    image = name.lower().endswith(IMAGE_EXTENSIONS)
     return ctx.mark(FileRef((name,), name, image, code_span(name)))
 
 

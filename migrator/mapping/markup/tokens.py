@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 from migrator.mapping.markup.yfm import code_span
 
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".svg", ".webp", ".tif", ".tiff")
+
 # Where a span sits, which decides how a resolved pointer is written there.
 TEXT = "text"  # running text
 LINK_TEXT = "link_text"  # inside the text of a link: never becomes a link itself

@@ -21,6 +21,12 @@ PALETTE = frozenset({"red", "green", "blue", "grey", "gray", "yellow", "orange",
 NOTE_KINDS = frozenset({"info", "tip", "warning", "alert"})
 
 
+def pixels(value: object) -> str:
+    """A size in pixels as YFM's ``=WxH`` takes it (``"300"``, ``"300px"``), or "" (percentages…)."""
+    text = str(value or "").strip().lower().removesuffix("px").strip()
+    return text if text.isdigit() else ""
+
+
 def code_span(text: str) -> str:
     longest = max((len(m) for m in _BACKTICKS_RE.findall(text)), default=0)
     fence = "`" * (longest + 1)
