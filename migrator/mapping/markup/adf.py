@@ -8,9 +8,9 @@ The input is the ADF document as a JSON string or an already-parsed object
   error → alert), expand/nestedExpand → cut, table (GFM; ``#|`` when a cell holds blocks or
   several lines), mediaSingle/mediaGroup → embedded files, blockCard/embedCard → link,
   layoutSection/layoutColumn (columns one after another, lossy ``layout``), bodiedExtension (its
-  body), extension (its key as code, lossy ``extension``);
+  body), extension / inlineExtension (its key as code, lossy ``extension``);
 * inline: text with marks (strong, em, strike, underline ``++``, code, link, sup ``^``, sub → plain
-  (lossy), textColor → the YFM palette), hardBreak, mention (by accountId), emoji, date
+  (lossy), textColor → the YFM palette, backgroundColor → plain (lossy ``color``)), hardBreak, mention (by accountId), emoji, date
   (``YYYY-MM-DD``, UTC), status (``{colour}(TEXT)``), inlineCard (link), mediaInline.
 
 Text is escaped like plain text; unknown nodes keep their text (lossy ``adf_unknown``).
@@ -244,6 +244,8 @@ class AdfWriter:
             return self.media(node, image=False)
         if kind == "placeholder":
             return ""
+        if kind == "inlineExtension":
+            return self.extension(node)
         self.ctx.lossy.append("adf_unknown")
         return self.inline(_content(node)) or self.text(str(node.get("text", "")), [])
 
@@ -281,6 +283,8 @@ class AdfWriter:
                 core = f"{wrap}{core}{wrap}"
         if "textColor" in kinds:
             core = self._colour(core, str(kinds["textColor"].get("color") or ""))
+        if "backgroundColor" in kinds:  # a highlight: YFM has no reliable one, the text stays
+            self.ctx.lossy.append("color")
         if "link" in kinds:
             href = str(kinds["link"].get("href") or "")
             if href:
@@ -299,7 +303,18 @@ class AdfWriter:
 
 
 _INLINE_KINDS = frozenset(
-    {"text", "hardBreak", "mention", "emoji", "date", "status", "inlineCard", "mediaInline", "placeholder"}
+    {
+        "text",
+        "hardBreak",
+        "mention",
+        "emoji",
+        "date",
+        "status",
+        "inlineCard",
+        "mediaInline",
+        "placeholder",
+        "inlineExtension",
+    }
 )
 
 

@@ -203,6 +203,19 @@ def test_unknown_nodes_keep_their_text_and_are_lossy(adf: MarkupConverter) -> No
     assert result.lossy == ["adf_unknown", "layout", "extension"]
 
 
+def test_highlights_and_inline_macros_are_listed_as_lossy(adf: MarkupConverter) -> None:
+    document = doc(
+        para(
+            text("hot", {"type": "backgroundColor", "attrs": {"color": "#fedec8"}}),
+            text(" "),
+            {"type": "inlineExtension", "attrs": {"extensionKey": "jira-chart"}},
+        )
+    )
+    result = adf.convert(document)
+    assert result.text == "hot `jira-chart`"
+    assert result.lossy == ["color", "extension"]
+
+
 def test_a_document_without_doc_type_is_kept_as_plain_text(adf: MarkupConverter) -> None:
     result = adf.convert({"type": "paragraph", "content": []})
     assert result.lossy == ["converter_failed"]
