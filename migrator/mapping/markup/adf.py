@@ -124,11 +124,11 @@ class AdfWriter:
         return self.inline(_content(node))
 
     def heading(self, node: Node) -> str:
-        level = min(max(int(_attrs(node).get("level") or 1), 1), 6)
+        level = min(max(_number(_attrs(node).get("level"), 1), 1), 6)
         return "#" * level + " " + self.inline(_content(node)).replace("\n", " ")
 
     def list_(self, node: Node, *, ordered: bool) -> str:
-        start = int(_attrs(node).get("order") or 1) if ordered else 1
+        start = max(_number(_attrs(node).get("order"), 1), 0) if ordered else 1
         items = []
         for index, item in enumerate(_content(node)):
             bullet = f"{start + index}. " if ordered else "- "
@@ -158,7 +158,7 @@ class AdfWriter:
         return "\n".join(f"> {line}" if line else ">" for line in self.blocks(_content(node)).split("\n"))
 
     def code_block(self, node: Node) -> str:
-        text = "".join(str(child.get("text", "")) for child in _content(node))
+        text = "".join(str(child.get("text") or "") for child in _content(node))
         language = str(_attrs(node).get("language") or "")
         return block(fenced(text.strip("\n"), language if language.replace("-", "").isalnum() else ""))
 
@@ -226,7 +226,7 @@ class AdfWriter:
         kind = node.get("type")
         attrs = _attrs(node)
         if kind == "text":
-            return self.text(str(node.get("text", "")), node.get("marks") or [])
+            return self.text(str(node.get("text") or ""), node.get("marks") or [])
         if kind == "hardBreak":
             return "\n"
         if kind == "mention":
@@ -247,7 +247,7 @@ class AdfWriter:
         if kind == "inlineExtension":
             return self.extension(node)
         self.ctx.lossy.append("adf_unknown")
-        return self.inline(_content(node)) or self.text(str(node.get("text", "")), [])
+        return self.inline(_content(node)) or self.text(str(node.get("text") or ""), [])
 
     def _card_link(self, url: str) -> str:
         if not url:
@@ -316,6 +316,13 @@ _INLINE_KINDS = frozenset(
         "inlineExtension",
     }
 )
+
+
+def _number(value: Any, default: int) -> int:
+    try:
+        return int(str(value))
+    except (TypeError, ValueError):
+        return default
 
 
 def _chomp(text: str) -> tuple[str, str, str]:

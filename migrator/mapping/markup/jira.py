@@ -44,6 +44,7 @@ from migrator.mapping.markup.context import Context
 from migrator.mapping.markup.jira_elements import (
     OVERRIDES,
     JiraEmoticon,
+    JiraMacro,
     JiraNoteMacro,
     JiraPanel,
     JiraUrl,
@@ -60,6 +61,7 @@ def jira_elements() -> MarkupElements:
     for old, new in OVERRIDES:
         elements.replace(old, new)
     elements.insert_after(JiraPanel, JiraNoteMacro)
+    elements.insert_after(JiraNoteMacro, JiraMacro)
     elements.insert_after(JiraUrl, JiraEmoticon)
     elements.insert(elements.index(EscSpecialChars), JiraYfmEscapes)
     return elements

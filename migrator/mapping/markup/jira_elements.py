@@ -1,7 +1,8 @@
 """Jira wiki elements: jira2markdown's grammar with the YFM-specific overrides and additions.
 
 Overrides (``../shared/reference/markup.md`` §2.2): ``{code}`` without a default language and with a
-fence longer than its content, panels and ``{info}``/``{tip}``/``{note}``/``{warning}`` as YFM notes,
+fence longer than its content, panels and ``{info}``/``{tip}``/``{note}``/``{warning}`` as YFM notes, ``{toc}``/``{anchor}``
+dropped, ``{status}`` and ``{jira:KEY}`` as text,
 ``+ins+`` → ``++``, ``??cite??`` → ``_``, ``^sup^`` kept, ``~sub~`` → plain (lossy), colours to the
 YFM palette (else plain, lossy), ``----`` anywhere, lists after a paragraph get a blank line, tables
 with multi-line cells as ``#|`` tables, emoticons, literal YFM syntax escaped. Tokens: mentions
@@ -422,6 +423,46 @@ class JiraEmoticon(AbstractMarkup):
     @staticmethod
     def _action(tokens: ParseResults) -> str:
         return EMOTICONS[tokens[0]]
+
+
+class JiraMacro(JiraMarkup):
+    """Jira macros without a YFM equivalent: ``{toc}`` and ``{anchor:x}`` are dropped, ``{status:…}``
+    becomes its coloured title, ``{jira:KEY-1}`` the issue key (a reference when configured).
+    All listed as lossy ``macro``."""
+
+    FIRST_CHARS = "{"
+    STATUS_COLOURS = {"grey": "grey", "red": "red", "yellow": "yellow", "green": "green", "blue": "blue"}
+
+    @property
+    def expr(self) -> ParserElement:
+        return Regex(
+            r"\{(?P<name>toc|anchor|status|jira)(?::(?P<params>[^}\n]*))?\}", re.IGNORECASE
+        ).set_parse_action(self._action)
+
+    def _action(self, tokens: ParseResults) -> str:
+        self.ctx.lossy.append("macro")
+        name = str(tokens.name).lower()
+        params = _macro_params(str(tokens.params or ""))
+        if name == "status":
+            title = params.get("title", "").upper()
+            colour = self.STATUS_COLOURS.get(params.get("colour", params.get("color", "")).lower())
+            return f"{{{colour}}}({title})" if colour and title else title
+        if name == "jira":
+            key = params.get("key", params.get("", "")).strip()
+            return self.ctx.references(key) if key else ""
+        return ""
+
+
+def _macro_params(text: str) -> dict[str, str]:
+    """``colour=Green|title=Done`` (or a bare first value, under "")."""
+    params: dict[str, str] = {}
+    for part in text.split("|"):
+        name, sep, value = part.partition("=")
+        if sep:
+            params[name.strip().lower()] = value.strip()
+        elif part.strip():
+            params.setdefault("", part.strip())
+    return params
 
 
 class JiraYfmEscapes(AbstractMarkup):

@@ -51,13 +51,13 @@ class TextileConverter:
         self._html = HtmlConverter(relative_files=True)
 
     def convert(self, text: str, ctx: Context) -> str:
-        kept: list[str] = []
+        return self._convert(text, ctx, [])
+
+    def _convert(self, text: str, ctx: Context, kept: list[str]) -> str:
+        """``kept`` holds the Markdown of blocks taken out before Textile (shared with nested collapses)."""
         source = self._redmine(text, ctx, kept)
         html = textile_library.textile(source, html_type="html5")
-        out = self._html.convert(html, ctx)
-        while _KEPT_RE.search(out):
-            out = _KEPT_RE.sub(lambda m: kept[int(m.group(1))], out)
-        return out
+        return _restore(self._html.convert(html, ctx), kept)
 
     def _redmine(self, text: str, ctx: Context, kept: list[str]) -> str:
         def keep(markdown: str) -> str:
@@ -65,16 +65,29 @@ class TextileConverter:
             return f"\ue002{len(kept) - 1}\ue003"
 
         text = _PRE_RE.sub(lambda m: "\n\n" + keep(_pre(m, ctx)) + "\n\n", text)
-        text = _COLLAPSE_RE.sub(lambda m: "\n\n" + keep(self._collapse(m, ctx)) + "\n\n", text)
+        text = _COLLAPSE_RE.sub(lambda m: "\n\n" + keep(self._collapse(m, ctx, kept)) + "\n\n", text)
         text = _TOC_RE.sub("", text)
         text = _WIKI_LINK_RE.sub(lambda m: keep(m.group(0)), text)
         text = _ATTACHMENT_RE.sub(lambda m: _attachment(m, ctx), text)
         text = _split_mixed_lists(text)
         return outside(text, _CODE_SPAN_RE, lambda part: _MENTION_RE.sub(lambda m: _mention(m, ctx), part))
 
-    def _collapse(self, match: re.Match[str], ctx: Context) -> str:
+    def _collapse(self, match: re.Match[str], ctx: Context, kept: list[str]) -> str:
         title = (match.group("title") or "Details").strip() or "Details"
-        return cut(title, self.convert(match.group("body"), ctx))
+        return cut(title, self._convert(match.group("body"), ctx, kept))
+
+
+def _restore(text: str, kept: list[str]) -> str:
+    """Put the kept blocks back (a kept block may hold others); a marker that is no kept block's
+    (the source's own private-use characters) stays as it is."""
+    for _ in range(len(kept) + 1):
+        restored = _KEPT_RE.sub(
+            lambda m: kept[int(m.group(1))] if int(m.group(1)) < len(kept) else m.group(0), text
+        )
+        if restored == text:
+            break
+        text = restored
+    return text
 
 
 def _pre(match: re.Match[str], ctx: Context) -> str:

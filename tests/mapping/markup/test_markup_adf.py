@@ -219,3 +219,18 @@ def test_highlights_and_inline_macros_are_listed_as_lossy(adf: MarkupConverter) 
 def test_a_document_without_doc_type_is_kept_as_plain_text(adf: MarkupConverter) -> None:
     result = adf.convert({"type": "paragraph", "content": []})
     assert result.lossy == ["converter_failed"]
+
+
+def test_malformed_attributes_fall_back_to_defaults(adf: MarkupConverter) -> None:
+    document = doc(
+        {"type": "heading", "attrs": {"level": "x"}, "content": [text("T")]},
+        {
+            "type": "orderedList",
+            "attrs": {"order": None},
+            "content": [{"type": "listItem", "content": "oops"}],
+        },
+        {"type": "paragraph", "content": [{"type": "text", "text": None, "marks": "bold"}]},
+    )
+    result = adf.convert(document)
+    assert "converter_failed" not in result.lossy
+    assert result.text == "# T\n\n1."

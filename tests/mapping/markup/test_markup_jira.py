@@ -213,3 +213,12 @@ def test_the_fast_scan_matches_pyparsings_full_scan(
     ctx, fast, stock = grammars
     text = "".join(tokens)
     assert fast.convert(text, ctx) == stock.transform_string(text)
+
+
+def test_macros_without_equivalent(jira_refs: MarkupConverter) -> None:
+    converted = jira_refs.convert(
+        "{toc}\nh1. Intro {anchor:top}\nstate {status:colour=Green|title=Done}, see {jira:PROJ-5}\n{code}{toc}{code}"
+    )
+    assert converted.text == "# Intro\nstate {green}(DONE), see PROJ-5\n\n```\n{toc}\n```"
+    assert converted.lossy == ["macro", "macro", "macro", "macro"]
+    assert render_text(converted, issues={"PROJ-5": "NEW-5"}).text.endswith("see NEW-5\n\n```\n{toc}\n```")

@@ -65,3 +65,13 @@ def test_wiki_links_stay_as_written(textile: MarkupConverter) -> None:
     assert (
         textile.convert("See [[Install Guide|the guide]] now").text == "See [[Install Guide|the guide]] now"
     )
+
+
+def test_a_pre_block_inside_a_collapse_is_kept(textile: MarkupConverter) -> None:
+    converted = textile.convert("{{collapse(Log)\n<pre>\ntrace #1\n</pre>\n}}")
+    assert converted.lossy == []
+    assert converted.text == '{% cut "Log" %}\n\n```\ntrace #1\n```\n\n{% endcut %}'
+
+
+def test_private_use_characters_of_the_source_are_kept(textile: MarkupConverter) -> None:
+    assert textile.convert("odd \ue0027\ue003 text").text == "odd \ue0027\ue003 text"
