@@ -102,19 +102,6 @@ class Context:
         marked = self.url(head) if head else None
         return marked + tail if marked else url
 
-    def references_and_urls(self, text: str) -> str:
-        """Plain ``text`` that may hold bare URLs: references marked outside URLs, old issue URLs marked."""
-        if self.refs is None or not self.marking:
-            return text
-        out: list[str] = []
-        last = 0
-        for match in BARE_URL_RE.finditer(text):
-            out.append(self.references(text[last : match.start()]))
-            out.append(self.url(match.group(0)) or match.group(0))
-            last = match.end()
-        out.append(self.references(text[last:]))
-        return "".join(out)
-
     def unmark(self, text: str) -> str:
         """``text`` with every marker back to what the source wrote (for code, which is never rewritten)."""
         if MARK_OPEN not in text:

@@ -29,7 +29,16 @@ from markdownify import MarkdownConverter
 
 from migrator.mapping.markup.context import BARE_URL_RE, Context
 from migrator.mapping.markup.tokens import AUTOLINK, LINK_TARGET, FileRef, IssueRef
-from migrator.mapping.markup.yfm import block, code_span, cut, escape_yfm_extras, fenced, outside, pixels
+from migrator.mapping.markup.yfm import (
+    block,
+    code_span,
+    cut,
+    escape_yfm_extras,
+    fenced,
+    outside,
+    pixels,
+    tidy,
+)
 
 SAFE_SCHEMES = frozenset({"http", "https", "mailto", "ftp"})
 _KEPT_ATTRIBUTES = {
@@ -79,6 +88,21 @@ class HtmlConverter:
             return str(YfmHtmlConverter(ctx, relative_files=self.relative_files).convert(cleaned))
 
 
+_BLOCK_IN_CELL = ("ul", "ol", "pre", "blockquote", "table", "br", "h1", "h2", "h3", "h4", "h5", "h6")
+
+
+def _own(node: Any, names: str | list[str], parent: str = "table") -> list[Any]:
+    """The ``names`` descendants of ``node`` that belong to it, not to a table nested inside."""
+    return [child for child in node.find_all(names) if child.find_parent(parent) is node]
+
+
+def _has_block_cells(table: Any) -> bool:
+    for cell in _own(table, ["td", "th"]):
+        if cell.find(_BLOCK_IN_CELL) is not None or len(cell.find_all(["p", "div"])) > 1:
+            return True
+    return False
+
+
 def _unsafe(url: str) -> bool:
     scheme = _SCHEME_RE.match(url)
     return scheme is not None and scheme.group(1).lower() not in SAFE_SCHEMES
@@ -98,6 +122,24 @@ class YfmHtmlConverter(MarkdownConverter):
         options.setdefault("code_language_callback", _code_language)
         options.setdefault("table_infer_header", True)  # a table without <th> gets its first row as header
         super().__init__(**options)
+
+    def process_tag(self, node: Any, parent_tags: set[str] | None = None) -> str:
+        if node.name == "table" and _has_block_cells(node):
+            return block(self._yfm_table(node, set(parent_tags or ())))
+        return str(super().process_tag(node, parent_tags))  # type: ignore[misc]
+
+    def _yfm_table(self, table: Any, parent_tags: set[str]) -> str:
+        """A YFM ``#|`` table, for cells that hold lists, code, quotes or line breaks (GFM cells cannot)."""
+        inner = parent_tags | {"table", "tr", "td"}
+        out = ["#|"]
+        for index, row in enumerate(_own(table, "tr")):
+            cells = []
+            for cell in _own(row, ["td", "th"], parent="tr"):
+                content = tidy("".join(self.process_element(child, inner) for child in cell.children))  # type: ignore[attr-defined]
+                cells.append(f"**{content}**" if index == 0 and content and "\n" not in content else content)
+            out.append("||\n" + "\n|\n".join(cells) + "\n||")
+        out.append("|#")
+        return "\n".join(out)
 
     def escape(self, text: str, parent_tags: set[str]) -> str:
         """Text is escaped, bare URLs are not (so they still autolink); references become tokens."""

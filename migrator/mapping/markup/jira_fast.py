@@ -59,7 +59,7 @@ class QuotedShortcut(ParserElement):
         if loc > 0 and not _NON_WORD.match(text, loc - 1):
             return None
         start = loc + size
-        if start >= len(text) or text[start].isspace() or text[start] in token or text[start] in " \t\r\n":
+        if start >= len(text) or text[start].isspace() or text[start] in token:
             return None
         close = text.find(token, start)
         if close < 0:

@@ -142,3 +142,13 @@ def test_clickup_attachments_and_user_mentions(html: MarkupConverter) -> None:
 def test_details_table_and_list_habits(html: MarkupConverter) -> None:
     assert html.convert("<ol start='3'><li>a</li></ol>").text == "3. a"
     assert html.convert("<table><tr><td>a<br>b</td></tr></table>").lossy == ["table_linebreak"]
+
+
+def test_a_table_whose_cells_hold_blocks_becomes_a_yfm_table(html: MarkupConverter) -> None:
+    source = (
+        "<table><tr><th>Step</th><th>Result</th></tr>"
+        "<tr><td><ul><li>open</li><li>click</li></ul></td><td>ok<br>fine</td></tr></table>"
+    )
+    result = html.convert(source)
+    assert result.text == "#|\n||\n**Step**\n|\n**Result**\n||\n||\n- open\n- click\n|\nok\nfine\n||\n|#"
+    assert result.lossy == []  # the line break is kept, not flattened
