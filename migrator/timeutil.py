@@ -247,9 +247,16 @@ def _date_names(code: str) -> DateNames:
                 for variant in {_fold(name), _fold(name).replace(" ", "")}:
                     periods.setdefault(variant, key.upper())
     tokens = sorted(set(months) | set(days) | set(periods), key=len, reverse=True)
-    alternation = "|".join(re.escape(t).replace("\\ ", r"[\s\u202f\u00a0]*") for t in tokens)
-    pattern = re.compile(rf"(?<!\w)(?:{alternation})(?!\w)", re.IGNORECASE)
+    pattern = re.compile("|".join(_token_pattern(t) for t in tokens), re.IGNORECASE)
     return DateNames(code, months, days, periods, pattern)
+
+
+def _token_pattern(token: str) -> str:
+    """A name as a word: not inside other letters (``午後3:15`` has a digit next to it, fine); a
+    one-letter name (Japanese ``月`` = Monday) not next to a digit either — ``4月`` is April."""
+    body = re.escape(token).replace("\\ ", r"[\s\u202f\u00a0]*")
+    edge = r"\w" if len(token) == 1 else r"[^\W\d_]"
+    return rf"(?<!{edge}){body}(?!{edge})"
 
 
 def _add_name(names: dict[str, int], name: str, index: int) -> None:

@@ -32,6 +32,7 @@ UNMAPPED_POLICIES = ("error", "default", "keep", "ignore")
 VALUE_MAP_NAMES = ("type", "status", "priority", "resolution", "link", "components", "versions", "tags")
 USER_MATCH_METHODS = ("email", "login", "name")
 # The keys each section accepts (docs/mapping.md must show every one: tests/mapping/test_mapping_docs.py).
+VALUES_KEYS = frozenset(VALUE_MAP_NAMES)
 TOP_LEVEL_KEYS = frozenset({"version", "name", "source", "target", "values", "users", "fields"})
 TARGET_KEYS = frozenset({"queue", "namespace", "keep_keys", "markup_type"})
 VALUE_MAP_KEYS = frozenset({"map", "unmapped", "default", "case_sensitive"})
@@ -196,7 +197,7 @@ def _parse_values(raw: Any, problems: Problems) -> dict[str, ValueMap]:
     if not isinstance(raw, dict):
         problems.add("values", "must map a field (type, status, ...) to a value map")
         return {}
-    check_keys("values", raw, frozenset(VALUE_MAP_NAMES), problems)
+    check_keys("values", raw, VALUES_KEYS, problems)
     out: dict[str, ValueMap] = {}
     for name, spec in raw.items():
         if name not in VALUE_MAP_NAMES:

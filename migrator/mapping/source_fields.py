@@ -51,8 +51,8 @@ FIELD_SPEC_KEYS = frozenset(
         "epoch",
     }
 )
-LOOKUP_KEYS = frozenset({"file", "section", "key", "value"})
-FILTER_TEST_KEYS = frozenset(FILTER_OPERATORS)
+LOOKUP_KEYS = frozenset({"file", "section", "key", "value", "where"})
+FILTER_TEST_KEYS = frozenset(FILTER_OPERATORS) | {"not"}
 CHANGES_KEYS = frozenset({"path", "field", "old", "new"})
 _SOURCE_KEYS = ("column", "first_of", "const")
 
@@ -241,7 +241,8 @@ def _lookup(path: str, raw: Any, problems: Problems) -> LookupSpec | None:
         ok = False
     if not ok:
         return None
-    return LookupSpec(key=str(key), value=str(value), file=file, section=section)
+    where = parse_filter(f"{path}.where", raw.get("where"), problems)
+    return LookupSpec(key=str(key), value=str(value), file=file, section=section, where=where)
 
 
 def parse_changes(path: str, raw: Any, problems: Problems) -> ChangesSpec | None:
@@ -291,7 +292,7 @@ def _filter_part(path: str, key: str, value: Any, problems: Problems) -> RecordF
         return FilterGroup(key, tuple(i for i in inner if i is not None))
     if not isinstance(value, dict):
         return FilterTest(key, "equals", value)
-    check_keys(path, value, FILTER_TEST_KEYS | {"not"}, problems)
+    check_keys(path, value, FILTER_TEST_KEYS, problems)
     tests: list[RecordFilter] = []
     for op, operand in value.items():
         test = _test(f"{path}.{op}", key, str(op), operand, problems)
@@ -317,4 +318,4 @@ def _test(path: str, key: str, op: str, operand: Any, problems: Problems) -> Rec
         return None
     if op == "matches" and parse_regex(path, operand, problems) is None:
         return None
-    return FilterTest(key, op, operand)
+    return FilterTest(key, op, tuple(operand) if op == "in" else operand)

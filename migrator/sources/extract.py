@@ -130,7 +130,6 @@ class Usage:
                 hint=hint,
             )
 
-
     def _exists(self, columns: str) -> bool:
         """A column the header has, or a path some record has (maybe null): it is data, not a typo."""
         return any(c in self.seen_paths for c in columns.split(" | "))

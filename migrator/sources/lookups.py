@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from migrator.errors import MigratorError
+from migrator.sources.filters import passes
 from migrator.sources.records import is_empty, key_text
 from migrator.sources.spec import LookupSpec, SourceSpec, field_specs
 from migrator.sources.tables import TableSource, file_format, open_table
@@ -24,7 +25,7 @@ class Lookups:
         self._source = source
         self._paths = list(paths)
         self._by_name = {p.name: p for p in reversed(self._paths)}
-        self._tables: dict[tuple[Path, str | None, str, str], dict[str, Any]] = {}
+        self._tables: dict[tuple[Path, LookupSpec], dict[str, Any]] = {}
         self.claimed = self._check_files()
 
     def table(self, spec: LookupSpec, file: str) -> Mapping[str, Any] | None:
@@ -33,7 +34,7 @@ class Lookups:
         path = self._file(spec) if spec.file else self._by_name.get(file)
         if path is None:
             return None
-        cache_key = (path, spec.section, spec.key, spec.value)
+        cache_key = (path, spec)
         if cache_key not in self._tables:
             self._tables[cache_key] = self._load(path, spec)
         return self._tables[cache_key]
@@ -63,7 +64,7 @@ class Lookups:
         records = spec.section if fmt == "json" else None
         table: dict[str, Any] = {}
         for record in open_table(TableSource(path, fmt, records=records), self._source, {}):
-            if not record.usable:
+            if not record.usable or (spec.where is not None and not passes(spec.where, record.get)):
                 continue
             key = record.get(spec.key)
             if is_empty(key):

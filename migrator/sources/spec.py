@@ -68,19 +68,6 @@ FILTER_COMBINATORS = ("not", "any", "all")
 
 
 @dataclass(frozen=True)
-class LookupSpec:
-    """Replace an id by a value joined from another table: ``file`` (a glob on the SOURCE file
-    names) and/or ``section`` (a dotted JSON path to an array — in ``file``, or in the file the
-    record itself comes from). ``key`` and ``value`` are columns/paths of the lookup table's
-    records; ``value: ""`` takes the whole record (e.g. a user object with login and e-mail)."""
-
-    key: str
-    value: str
-    file: str | None = None
-    section: str | None = None
-
-
-@dataclass(frozen=True)
 class FilterTest:
     """One test of a ``where:`` filter: the value at ``path`` ``op`` ``operand``."""
 
@@ -98,6 +85,20 @@ class FilterGroup:
 
 
 RecordFilter = FilterTest | FilterGroup
+
+
+@dataclass(frozen=True)
+class LookupSpec:
+    """Replace an id by a value joined from another table: ``file`` (a glob on the SOURCE file
+    names) and/or ``section`` (a dotted JSON path to an array — in ``file``, or in the file the
+    record itself comes from). ``key`` and ``value`` are columns/paths of the lookup table's
+    records; ``value: ""`` takes the whole record (e.g. a user object with login and e-mail)."""
+
+    key: str
+    value: str
+    file: str | None = None
+    section: str | None = None
+    where: RecordFilter | None = None  # only the lookup records satisfying it (Trello: type createCard)
 
 
 @dataclass(frozen=True)
