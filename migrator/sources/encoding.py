@@ -113,7 +113,7 @@ def report_encoding_doubts(path: Path, configured: str, findings: Findings) -> N
         file=path.name,
         field="source.encoding",
         value=chosen,
-        hint=f"set source.encoding to the one that reads the line right (e.g. encoding: {line[-1][0]})",
+        hint=f"set source.encoding to the one that reads the line right: {' or '.join(e for e, _ in line)}",
     )
 
 
@@ -230,8 +230,21 @@ def _first_difference(readings: dict[str, str]) -> list[tuple[str, str]]:
     for index in range(max(len(lines) for lines in split.values())):
         line = {enc: lines[index] if index < len(lines) else "" for enc, lines in split.items()}
         if len(set(line.values())) > 1:
-            return [(enc, text[:_LINE_PREVIEW]) for enc, text in line.items()]
+            return [(enc, _around(text, _first_differing(list(line.values())))) for enc, text in line.items()]
     return [(enc, text[:_LINE_PREVIEW]) for enc, text in readings.items()]
+
+
+def _first_differing(texts: list[str]) -> int:
+    for index, chars in enumerate(zip(*texts, strict=False)):
+        if len(set(chars)) > 1:
+            return index
+    return 0
+
+
+def _around(text: str, index: int) -> str:
+    """The part of a line around where the readings first differ."""
+    start = max(0, index - _LINE_PREVIEW // 3)
+    return ("…" if start else "") + text[start : start + _LINE_PREVIEW]
 
 
 def _normalizer_guess(path: Path, sample: bytes) -> str:
