@@ -23,6 +23,7 @@ from migrator.mapping.config_checks import (
 )
 from migrator.sources.spec import (
     CHILD_FIELDS,
+    DEFAULT_ARCHIVE_CACHE,
     DEFAULT_FILES_CACHE,
     FIELD_TYPES,
     FORMATS,
@@ -30,6 +31,7 @@ from migrator.sources.spec import (
     MARKUPS,
     REQUIRED_CHILD_FIELDS,
     REQUIRED_ISSUE_FIELDS,
+    ArchiveSpec,
     AttachmentFilesSpec,
     FieldSpec,
     SourceSpec,
@@ -60,6 +62,7 @@ def parse_source(raw: Any, problems: Problems) -> SourceSpec | None:
         "worklogs",
         "files",
     }
+    allowed |= READER_KEYS
     check_keys("source", data, allowed, problems)
     system = data.get("system")
     if not isinstance(system, str) or not system.strip():
@@ -109,6 +112,8 @@ def parse_source(raw: Any, problems: Problems) -> SourceSpec | None:
         links=children["links"],
         worklogs=children["worklogs"],
         files=files,
+        adapter=_parse_adapter(data.get("adapter"), problems),
+        archives=_parse_archives(data.get("archives") or {}, problems),
     )
 
 
@@ -355,3 +360,41 @@ def _is_ip_address(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+# -- readers: how the export is opened (adapter, archives) ------------------------------------------
+
+READER_KEYS = {"adapter", "archives"}
+ARCHIVES_KEYS = {"cache", "max_member_mb", "max_total_mb"}
+_ADAPTER_NAME = re.compile(r"[a-z][a-z0-9_-]*")
+
+
+def _parse_adapter(raw: Any, problems: Problems) -> str | None:
+    """The adapter's name; whether one is registered under it is checked when the export is read
+    (the mapping does not import the readers)."""
+    if raw is None:
+        return None
+    if not isinstance(raw, str) or not _ADAPTER_NAME.fullmatch(raw):
+        problems.add("source.adapter", "must be an adapter's name", "e.g. adapter: trello")
+        return None
+    return raw
+
+
+def _parse_archives(raw: Any, problems: Problems) -> ArchiveSpec:
+    if not isinstance(raw, dict):
+        problems.add("source.archives", "must be a mapping", "e.g. archives: {cache: .migrator/archives}")
+        return ArchiveSpec()
+    check_keys("source.archives", raw, ARCHIVES_KEYS, problems)
+    defaults = ArchiveSpec()
+    cache = raw.get("cache", DEFAULT_ARCHIVE_CACHE)
+    if not isinstance(cache, str) or not cache.strip():
+        problems.add("source.archives.cache", "must be a folder name", f"default {DEFAULT_ARCHIVE_CACHE!r}")
+        cache = DEFAULT_ARCHIVE_CACHE
+    sizes = {}
+    for key in ("max_member_mb", "max_total_mb"):
+        value = raw.get(key, getattr(defaults, key))
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            problems.add(f"source.archives.{key}", "must be a positive number of megabytes")
+            value = getattr(defaults, key)
+        sizes[key] = float(value)
+    return ArchiveSpec(cache=cache.strip(), **sizes)

@@ -1,4 +1,5 @@
-"""Source adapters: export files (CSV / Excel / JSON / NDJSON) → canonical ``Issue`` stream.
+"""Source adapters: export files (CSV / Excel / JSON / NDJSON / XML, plain, in a folder or in an
+archive; or an adapter's records) → canonical ``Issue`` stream.
 
     from migrator.sources import read_issues
     for issue in read_issues(config.source, paths, findings): ...
@@ -7,7 +8,7 @@ The readers know only the mapping file's ``source:`` section (:mod:`migrator.sou
 the rest of the mapping.
 
 Memory: issues are streamed one at a time. CSV, NDJSON and Excel (openpyxl read-only) are read
-row by row; a plain JSON document is loaded whole (JSON has no record boundaries). Children in
+row by row, JSON documents record by record (``ijson``), XML element by element (``iterparse``). Children in
 separate files/sheets are first indexed into a temporary SQLite file (deleted afterwards) and
 looked up per issue. What is kept for the whole run: the set of issue ids/keys seen (duplicate and
 orphan checks) and, only when ``parent_ref``/``link_ref`` is ``id`` and a ``key`` column exists, an
@@ -34,16 +35,18 @@ from migrator.findings import Findings
 from migrator.model import Issue
 from migrator.sources.builder import IssueBuilder, RefResolver
 from migrator.sources.children import ChildIndex, EmbeddedChildren, table_child
+from migrator.sources.inputs import Export, resolve_sources
 from migrator.sources.records import Record
 from migrator.sources.spec import SourceSpec, TableSpec
 from migrator.sources.tables import (
     CHILD_KINDS,
     TABULAR,
     TableSource,
-    check_paths,
+    check_all_used,
     child_sources,
     issue_sources,
     open_table,
+    prefetch_tables,
     preflight,
 )
 from migrator.sources.values import ValueReader, Where
@@ -53,17 +56,21 @@ __all__ = ["read_issues"]
 
 def read_issues(source: SourceSpec, paths: Sequence[Path], findings: Findings) -> Iterator[Issue]:
     """Yield the export's issues with their comments, attachments, links and worklogs attached."""
-    files = check_paths([Path(p) for p in paths])
-    issues = issue_sources(source, files)
+    export = resolve_sources([Path(p) for p in paths], source.archives)
+    issues = issue_sources(source, export)
     separate = {
-        kind: child_sources(kind, table, source, files, issues)
+        kind: child_sources(kind, table, source, export, issues)
         for kind, table in _child_tables(source)
         if not table.embedded
     }
+    every = [*issues, *(src for srcs in separate.values() for src in srcs)]
+    check_all_used(source, export, every)
+    prefetch_tables(every)
     tables = [(src, _issue_columns(source)) for src in issues]
     tables += [(src, _child_columns(source, kind)) for kind, srcs in separate.items() for src in srcs]
     preflight(tables, source)
-    return _stream(source, issues, separate, findings)
+    _report_unsafe(export, findings)
+    return _stream(source, issues, separate, findings, export)
 
 
 @dataclass(frozen=True)
@@ -86,7 +93,11 @@ def _child_tables(source: SourceSpec) -> list[tuple[str, TableSpec]]:
 
 
 def _stream(
-    source: SourceSpec, issues: list[TableSource], separate: dict[str, list[TableSource]], findings: Findings
+    source: SourceSpec,
+    issues: list[TableSource],
+    separate: dict[str, list[TableSource]],
+    findings: Findings,
+    export: Export,
 ) -> Iterator[Issue]:
     values = ValueReader(source, findings)
     with ExitStack() as cleanup:
@@ -105,6 +116,7 @@ def _stream(
             for record in open_table(src, source, wanted if src.format in TABULAR else {}):
                 issue = _issue(record, builder, children, index, seen, findings)
                 if issue is not None:
+                    _local_attachments(issue, export, source)
                     yield issue
         if index is not None:
             _report_orphans(index, seen, findings)
@@ -138,6 +150,7 @@ def _issue(
         seen.keys.add(key)
     issue = builder.build_issue(record, ident, key)
     if issue is None:
+        record.report_notes(findings, key)
         return None
     for child in children:
         if child.embedded is not None:
@@ -147,6 +160,7 @@ def _issue(
                 issue, child.kind, child.table, index.lookup(child.kind, {issue.source.id, issue.key})
             )
     builder.bind_attachments_to_comments(issue)
+    record.report_notes(findings, key)  # reading a JSON cell may have added notes
     return issue
 
 
@@ -212,6 +226,7 @@ def _index_children(
                     )  # fmt: skip
                     continue
                 index.add(kind, ref, table_child(table, record))
+                record.report_notes(findings, ref)
     index.finish_indexing()
 
 
@@ -246,4 +261,26 @@ def _report_orphans(index: ChildIndex, seen: _Seen, findings: Findings) -> None:
             f"the {kind[:-1]} belongs to issue {ref!r}, which is not in the export; it is skipped",
             file=file, row=row, key=ref, field=f"{kind}.{_ref_field(kind)}", value=ref,
             hint="export that issue too, or check which column holds the issue's id or key",
+        )  # fmt: skip
+
+
+def _local_attachments(issue: Issue, export: Export, source: SourceSpec) -> None:
+    """Point attachments kept inside a SOURCE folder/archive at their local copy (extracted on
+    first use). Ids were derived from the export's own location before this, so they stay stable."""
+    if not export.containers:
+        return
+    for attachment in [*issue.attachments, *(a for c in issue.comments for a in c.attachments)]:
+        local = export.attachment_path(attachment.location, attachment.filename, source.files.directory)
+        if local is not None:
+            attachment.location = str(local)
+
+
+def _report_unsafe(export: Export, findings: Findings) -> None:
+    for container, unsafe in export.unsafe():
+        findings.warning(
+            "archive.unsafe_member",
+            f"the archive member is not extracted: {unsafe.reason}",
+            file=container.origin.name, value=unsafe.name,
+            hint="an export never needs such members; if a file is missing because of it, unpack the "
+            "archive yourself and pass the folder",
         )  # fmt: skip

@@ -137,7 +137,9 @@ def _pattern_cells(column: str, pattern: CellPattern, record: Record) -> Iterato
 
 
 def _array_elements(path: str, table: TableSpec, record: Record) -> Iterator[RawChild]:
-    raw = record.get(path)
+    raw = record.get(path, elements=True)
+    if isinstance(raw, str) and not record.nested:  # a JSON array held in a CSV cell
+        raw = record.get(f"{path}[]", elements=True)
     elements = raw if isinstance(raw, list) else ([] if raw is None else [raw])
     for element in elements:
         values = {name: resolve_path(element, spec.column) for name, spec in table.fields.items()}
