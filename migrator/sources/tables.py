@@ -2,8 +2,8 @@
 
 The export's files come from :mod:`migrator.sources.inputs` (plain files, folder and archive
 members). A table's ``file`` glob picks its files; without ``issues.file`` the issues are every
-plain file no child table claims plus, inside a folder/archive, its one data file (several is an
-error asking for ``issues.file``). Every SOURCE must be read by something: a file no table reads, or
+plain file no child table claims plus, inside a folder/archive, its one data file nearest the top
+(several at that level is an error asking for ``issues.file``). Every SOURCE must be read by something: a file no table reads, or
 a folder/archive none of whose files is read (and that cannot hold attachments), is an error.
 """
 
@@ -180,23 +180,12 @@ def _as_generator(records: Iterator[Record]) -> Generator[Record, None, None]:
 
 
 def _labelled(records: Generator[Record, None, None], name: str) -> Generator[Record, None, None]:
-    with _closing(records):
+    try:
         for record in records:
             record.file = name
             yield record
-
-
-class _closing:
-    """Close the inner generator when the outer one is closed early."""
-
-    def __init__(self, inner: Generator[Record, None, None]) -> None:
-        self._inner = inner
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        self._inner.close()
+    finally:
+        records.close()  # also when the consumer stops early
 
 
 def preflight(tables: Sequence[tuple[TableSource, Mapping[str, str]]], source: SourceSpec) -> None:
@@ -256,13 +245,15 @@ def _default_issue_files(source: SourceSpec, export: Export) -> list[SourceFile]
     claimed = _claimed(source, export)
     chosen = [f for f in export.files if f.container is None and id(f) not in claimed]
     for container in export.containers:
-        data = [
-            f
-            for f in export.files
-            if f.container is container
-            and id(f) not in claimed
-            and PurePosixPath(f.name).suffix.lower() in _DATA_EXTENSIONS
-        ]
+        data = _shallowest(
+            [
+                f
+                for f in export.files
+                if f.container is container
+                and id(f) not in claimed
+                and PurePosixPath(f.name).suffix.lower() in _DATA_EXTENSIONS
+            ]
+        )
         if len(data) > 1:
             listed = ", ".join(f.name for f in data[:_LISTED]) + (", …" if len(data) > _LISTED else "")
             raise MigratorError(
@@ -279,6 +270,15 @@ def _default_issue_files(source: SourceSpec, export: Export) -> list[SourceFile]
             hint="pass the issues export too, or set source.issues.file",
         )
     return chosen
+
+
+def _shallowest(files: list[SourceFile]) -> list[SourceFile]:
+    """The files nearest the top of their folder/archive (``board.json`` beside an
+    ``attachments/`` tree that holds CSV files)."""
+    if not files:
+        return files
+    depth = min(f.name.count("/") for f in files)
+    return [f for f in files if f.name.count("/") == depth]
 
 
 def _glob(export: Export, pattern: str, key: str) -> list[SourceFile]:

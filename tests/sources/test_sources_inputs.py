@@ -223,3 +223,14 @@ def test_a_damaged_archive_is_an_error_naming_it(tmp_path: Path) -> None:
     broken.write_bytes(b"PK\x03\x04 not really a zip")
     with pytest.raises(MigratorError, match="export.zip: cannot read the zip archive"):
         resolve_sources([broken], ArchiveSpec(cache=str(tmp_path / "c")))
+
+
+def test_the_data_file_nearest_the_top_of_a_folder_holds_the_issues(tmp_path: Path) -> None:
+    folder = tmp_path / "board-export"
+    (folder / "attachments" / "65d0").mkdir(parents=True)
+    (folder / "issues.csv").write_text(
+        csv_text([BASE_HEADER, ["1", "A-1", "x", "2021-06-01T12:00:00", "ana"]])
+    )
+    (folder / "attachments" / "65d0" / "redirects.csv").write_text("from,to\n/a,/b\n", encoding="utf-8")
+    (issue,), _ = read_all(make_config(tmp_path, {}), folder)
+    assert (issue.key, issue.source.file) == ("A-1", "board-export/issues.csv")
