@@ -1,9 +1,11 @@
 """``Record``: one row/record of an export — its file, row number and raw values — plus value lookup.
 
 A *table* record (CSV/Excel) maps each header to its cell; a header that occurs several times
-(Jira's many ``Comment`` columns) maps to the list of its non-empty cells, in column order. A
-*document* record (JSON/NDJSON) is the decoded object and is read with dotted paths
-(``fields.assignee.name``; ``labels[].name`` flattens an array).
+(Jira's many ``Comment`` columns) maps to the list of its non-empty cells, in column order; a path
+that goes on after a header (``Comments[].text``) reads the JSON held by that cell. A *document*
+record (JSON/NDJSON, XML, an adapter's) is a JSON-like object read with the path language of
+:func:`resolve_path` (``fields.assignee.name``, ``labels[].name``, ``customfield[name=X].value``,
+``key.@id``).
 
 Readers never report findings themselves: a record carries ``notes`` (problems seen while reading
 it) and whoever consumes the record reports them, with the issue key once it is known. That way a
