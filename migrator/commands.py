@@ -14,6 +14,7 @@ from migrator.mapping.target_info import TargetInfo
 from migrator.pipeline import PrepareOptions
 from migrator.results import ValidationResult
 from migrator.snapshot import QueueKeyLookup
+from migrator.sources.inputs import expand_sources
 from migrator.target import DEFAULT_WORKDIR, Target, open_target
 
 
@@ -26,11 +27,8 @@ def _load_config(args: argparse.Namespace) -> MappingConfig:
 
 
 def _check_sources(paths: list[Path]) -> None:
-    missing = [str(p) for p in paths if not p.is_file()]
-    if missing:
-        raise MigratorError(
-            f"source file(s) not found: {', '.join(missing)}", hint="pass the export file(s) as SOURCE"
-        )
+    """Every SOURCE is a file, a folder or an archive — or a pattern that matches some."""
+    expand_sources(paths)
 
 
 def _state_path(args: argparse.Namespace, config: MappingConfig) -> Path:

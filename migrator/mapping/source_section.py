@@ -31,11 +31,13 @@ from migrator.mapping.source_fields import (
 )
 from migrator.sources.spec import (
     CHILD_FIELDS,
+    DEFAULT_ARCHIVE_CACHE,
     DEFAULT_FILES_CACHE,
     FORMATS,
     ISSUE_FIELDS,
     REQUIRED_CHILD_FIELDS,
     REQUIRED_ISSUE_FIELDS,
+    ArchiveSpec,
     AttachmentFilesSpec,
     SourceSpec,
     TableSpec,
@@ -62,6 +64,8 @@ SOURCE_KEYS = frozenset(
         "links",
         "worklogs",
         "files",
+        "adapter",  # readers: a registered adapter turns the export into records
+        "archives",  # readers: how SOURCE archives are extracted
     }
 )
 # Keys of source.issues / source.<children>: every table; issues only; children only; links only.
@@ -127,6 +131,8 @@ def parse_source(raw: Any, problems: Problems) -> SourceSpec | None:
         links=children["links"],
         worklogs=children["worklogs"],
         files=files,
+        adapter=_parse_adapter(data.get("adapter"), problems),
+        archives=_parse_archives(data.get("archives") or {}, problems),
     )
 
 
@@ -350,3 +356,40 @@ def _is_ip_address(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+# -- readers: how the export is opened (adapter, archives) ------------------------------------------
+
+ARCHIVES_KEYS = frozenset({"cache", "max_member_mb", "max_total_mb"})
+_ADAPTER_NAME = re.compile(r"[a-z][a-z0-9_-]*")
+
+
+def _parse_adapter(raw: Any, problems: Problems) -> str | None:
+    """The adapter's name; whether one is registered under it is checked when the export is read
+    (the mapping does not import the readers)."""
+    if raw is None:
+        return None
+    if not isinstance(raw, str) or not _ADAPTER_NAME.fullmatch(raw):
+        problems.add("source.adapter", "must be an adapter's name", "e.g. adapter: trello")
+        return None
+    return raw
+
+
+def _parse_archives(raw: Any, problems: Problems) -> ArchiveSpec:
+    if not isinstance(raw, dict):
+        problems.add("source.archives", "must be a mapping", "e.g. archives: {cache: .migrator/archives}")
+        return ArchiveSpec()
+    check_keys("source.archives", raw, ARCHIVES_KEYS, problems)
+    defaults = ArchiveSpec()
+    cache = raw.get("cache", DEFAULT_ARCHIVE_CACHE)
+    if not isinstance(cache, str) or not cache.strip():
+        problems.add("source.archives.cache", "must be a folder name", f"default {DEFAULT_ARCHIVE_CACHE!r}")
+        cache = DEFAULT_ARCHIVE_CACHE
+    sizes = {}
+    for key in ("max_member_mb", "max_total_mb"):
+        value = raw.get(key, getattr(defaults, key))
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            problems.add(f"source.archives.{key}", "must be a positive number of megabytes")
+            value = getattr(defaults, key)
+        sizes[key] = float(value)
+    return ArchiveSpec(cache=cache.strip(), **sizes)

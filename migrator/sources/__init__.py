@@ -1,4 +1,5 @@
-"""Source adapters: export files (CSV / Excel / JSON / NDJSON) → canonical ``Issue`` stream.
+"""Source adapters: export files (CSV / Excel / JSON / NDJSON / XML, plain, in a folder or in an
+archive; or an adapter's records) → canonical ``Issue`` stream.
 
     from migrator.sources import read_issues
     for issue in read_issues(config.source, paths, findings): ...
@@ -7,7 +8,7 @@ The readers know only the mapping file's ``source:`` section (:mod:`migrator.sou
 the rest of the mapping.
 
 Memory: issues are streamed one at a time. CSV, NDJSON and Excel (openpyxl read-only) are read
-row by row; a plain JSON document is loaded whole (JSON has no record boundaries). Children in
+row by row, JSON documents record by record (``ijson``), XML element by element (``iterparse``). Children in
 separate files/sheets are first indexed into a temporary SQLite file (deleted afterwards) and
 looked up per issue. What is kept for the whole run: the set of issue ids/keys seen (duplicate and
 orphan checks) and, only when ``parent_ref``/``link_ref`` is ``id`` and a ``key`` column exists, an
@@ -43,17 +44,20 @@ from migrator.sources.columns import ColumnNeed, ColumnReport, child_needs, issu
 from migrator.sources.encoding import report_encoding_doubts
 from migrator.sources.extract import Extractor, RecordView, Usage
 from migrator.sources.filters import FilterTally, passes
+from migrator.sources.inputs import Export, resolve_sources
 from migrator.sources.lookups import Lookups
 from migrator.sources.records import Record
 from migrator.sources.spec import SourceSpec, TableSpec
 from migrator.sources.tables import (
     CHILD_KINDS,
     TABULAR,
+    TEXT_FORMATS,
     TableSource,
-    check_paths,
+    check_all_used,
     child_sources,
     issue_sources,
     open_table,
+    prefetch_tables,
     preflight,
 )
 from migrator.sources.values import ValueReader, Where
@@ -63,20 +67,32 @@ __all__ = ["read_issues"]
 
 def read_issues(source: SourceSpec, paths: Sequence[Path], findings: Findings) -> Iterator[Issue]:
     """Yield the export's issues with their comments, attachments, links and worklogs attached."""
-    files = check_paths([Path(p) for p in paths])
-    lookups = Lookups(source, files)
-    issues = issue_sources(source, [p for p in files if p not in lookups.claimed])
+    export = resolve_sources([Path(p) for p in paths], source.archives)
+    lookups = Lookups(source, export)
+    issues = issue_sources(source, export, lookups.claimed)
     separate = {
-        kind: child_sources(kind, table, source, files, issues)
+        kind: child_sources(kind, table, source, export, issues)
         for kind, table in _child_tables(source)
         if not table.embedded
     }
+    every = [*issues, *(src for srcs in separate.values() for src in srcs)]
+    check_all_used(source, export, [*every, *lookups.sources])
+    prefetch_tables([*every, *lookups.sources])
     tables = [(src, required_columns(issue_needs(source))) for src in issues]
     tables += [
         (src, required_columns(child_needs(source, kind))) for kind, srcs in separate.items() for src in srcs
     ]
     preflight(tables, source)
-    return _stream(source, issues, separate, findings, lookups)
+    _report_unsafe(export, findings)
+    return _stream(source, issues, separate, findings, _Export(export, lookups))
+
+
+@dataclass(frozen=True)
+class _Export:
+    """The export's files and the lookup tables read from them."""
+
+    export: Export
+    lookups: Lookups
 
 
 @dataclass(frozen=True)
@@ -130,12 +146,12 @@ def _stream(
     issues: list[TableSource],
     separate: dict[str, list[TableSource]],
     findings: Findings,
-    lookups: Lookups,
+    opened: _Export,
 ) -> Iterator[Issue]:
     for src in issues + [s for srcs in separate.values() for s in srcs]:
-        if src.format != "excel":
+        if src.format in TEXT_FORMATS:
             report_encoding_doubts(src.path, source.encoding, findings)
-    extractor = Extractor(findings, lookups, Usage())
+    extractor = Extractor(findings, opened.lookups, Usage())
     reading = _Reading(source, findings, ValueReader(source, findings), extractor)
     with ExitStack() as cleanup:
         index = _open_index(cleanup) if separate else None
@@ -157,6 +173,7 @@ def _stream(
             for record in reading.records(src, needs):
                 issue = _issue(record, builder, children, index, seen, reading)
                 if issue is not None:
+                    _local_attachments(issue, opened.export, source)
                     yield issue
         if index is not None:
             _report_orphans(index, seen, reading)
@@ -199,6 +216,7 @@ def _issue(
         seen.keys.add(key)
     issue = builder.build_issue(record, ident, key)
     if issue is None:
+        record.report_notes(findings, key)
         return None
     for child in children:
         if child.embedded is not None:
@@ -209,6 +227,7 @@ def _issue(
                 issue, child.kind, child.table, index.lookup(child.kind, {issue.source.id, issue.key})
             )
     builder.bind_attachments_to_comments(issue)
+    record.report_notes(findings, key)  # reading a JSON cell may have added notes
     return issue
 
 
@@ -264,6 +283,7 @@ def _index_children(reading: _Reading, separate: Mapping[str, list[TableSource]]
                     )  # fmt: skip
                     continue
                 index.add(kind, ref, table_child(kind, table, record, reading.extractor))
+                record.report_notes(findings, ref)  # reading a JSON cell may have added notes
     index.finish_indexing()
 
 
@@ -306,4 +326,26 @@ def _report_orphans(index: ChildIndex, seen: _Seen, reading: _Reading) -> None:
             f"the {kind[:-1]} belongs to issue {ref!r}, which is not in the export; it is skipped",
             file=file, row=row, key=ref, field=f"{kind}.{_ref_field(kind)}", value=ref,
             hint="export that issue too, or check which column holds the issue's id or key",
+        )  # fmt: skip
+
+
+def _local_attachments(issue: Issue, export: Export, source: SourceSpec) -> None:
+    """Point attachments kept inside a SOURCE folder/archive at their local copy (extracted on
+    first use). Ids were derived from the export's own location before this, so they stay stable."""
+    if not export.containers:
+        return
+    for attachment in [*issue.attachments, *(a for c in issue.comments for a in c.attachments)]:
+        local = export.attachment_path(attachment.location, attachment.filename, source.files.directory)
+        if local is not None:
+            attachment.location = str(local)
+
+
+def _report_unsafe(export: Export, findings: Findings) -> None:
+    for container, unsafe in export.unsafe():
+        findings.warning(
+            "archive.unsafe_member",
+            f"the archive member is not extracted: {unsafe.reason}",
+            file=container.origin.name, value=unsafe.name,
+            hint="an export never needs such members; if a file is missing because of it, unpack the "
+            "archive yourself and pass the folder",
         )  # fmt: skip

@@ -9,8 +9,10 @@ Three layouts:
   fields after it from the right. ``column`` + ``regex``: every match of the pattern in a cell is
   one child, its named groups the fields (Redmine's ``Related issues`` = ``Follows #2, Related to
   #5``). ``column`` + ``parse: json``: the cell is a JSON array (ClickUp's ``Comments``), each
-  element one child with ``fields`` relative to it.
-* **JSON arrays** — ``path``: an array inside the issue record, ``fields`` relative to each element.
+  element one child with ``fields`` relative to it; ``path: Comments`` naming a CSV/Excel column
+  is the same thing, read by the same code.
+* **arrays in a record** — ``path``: an array inside the issue record (JSON, XML; or inside a JSON
+  cell: ``path: Data.comments``), ``fields`` relative to each element.
   (Links also: ``columns`` — link cells on the issue row, header → relationship.)
 * **separate tables** — another file / sheet / JSON records path, joined to the issue by its id or
   key. These are indexed into a temporary SQLite file (:class:`ChildIndex`) before the issues are
@@ -23,7 +25,6 @@ text gets the field changes of its history entry appended (Redmine journal ``det
 
 from __future__ import annotations
 
-import json
 import pickle
 import re
 import sqlite3
@@ -35,7 +36,7 @@ from typing import Any
 
 from migrator.sources.extract import ElementView, Extractor, RecordView, View
 from migrator.sources.filters import FilterTally, passes
-from migrator.sources.records import Record, is_empty, resolve_path
+from migrator.sources.records import Record, is_empty, json_in_text, resolve_path
 from migrator.sources.spec import ChangesSpec, TableSpec
 from migrator.sources.values import Where, as_text
 
@@ -142,8 +143,11 @@ class EmbeddedChildren:
             yield from _regex_cells(table.column, table.regex, record)
         elif table.column is not None and table.parse == "json":
             yield from _json_cells(table.column, self._element_child(record, key), record)
+        elif table.path is not None and not record.nested and table.path in record.values:
+            # a CSV/Excel column holding a JSON array: the same as ``column`` + ``parse: json``
+            yield from _json_cells(table.path, self._element_child(record, key), record)
         elif table.path is not None:
-            raw = record.get(table.path)
+            raw = record.get(table.path, elements=True)
             elements = raw if isinstance(raw, list) else ([] if raw is None else [raw])
             make = self._element_child(record, key)
             yield from (make(element, None) for element in elements)
@@ -231,10 +235,9 @@ def _json_cells(
     column: str, make: Callable[[Any, str | None], RawChild], record: Record
 ) -> Iterator[RawChild | Mismatch]:
     for cell in _cells(column, record):
-        try:
-            parsed = json.loads(cell)
-        except json.JSONDecodeError as exc:
-            yield Mismatch(column, cell, f"is not JSON ({exc.msg})")
+        parsed, error = json_in_text(cell)
+        if error is not None:
+            yield Mismatch(column, cell, f"is not JSON ({error})")
             continue
         for element in parsed if isinstance(parsed, list) else [parsed]:
             if element is not None:

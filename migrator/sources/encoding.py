@@ -122,9 +122,10 @@ def damaged(text: str) -> bool:
     return _ESCAPED.search(text) is not None
 
 
-def repair(text: str) -> str:
-    """Undecodable bytes (escaped as lone surrogates) → U+FFFD."""
-    return _ESCAPED.sub(REPLACEMENT, text)
+def repair(text: str, replacement: str = REPLACEMENT) -> str:
+    """Undecodable bytes (escaped as lone surrogates) → U+FFFD (or a stand-in a reader turns into
+    U+FFFD later, when it knows which record the bytes belong to)."""
+    return _ESCAPED.sub(replacement, text)
 
 
 @contextmanager

@@ -21,7 +21,6 @@ gives nothing in every record (a typo, usually) is reported once at the end.
 from __future__ import annotations
 
 import difflib
-import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -29,7 +28,7 @@ from functools import lru_cache
 from typing import Any, Protocol
 
 from migrator.findings import Findings
-from migrator.sources.records import Record, is_empty, key_text, resolve_path
+from migrator.sources.records import Record, is_empty, json_in_text, key_text, resolve_path
 from migrator.sources.spec import FieldSpec, LookupSpec
 from migrator.sources.values import Where
 
@@ -53,9 +52,7 @@ class RecordView:
         return self.record.get(path)
 
     def has(self, path: str) -> bool:
-        if self.record.nested:
-            return self.record.get(path) is not None
-        return path in self.record.values
+        return self.record.has(path)
 
 
 @dataclass(frozen=True)
@@ -196,18 +193,15 @@ class Extractor:
         return None
 
     def _json(self, value: Any, where: Where, label: str) -> Any:
-        if not isinstance(value, str):
-            return value
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError as exc:
+        parsed, error = json_in_text(value)
+        if error is not None:
             self._findings.error(
                 "value.not_json",
-                f"the cell is not JSON: {exc.msg} (column {exc.colno}); the field is left empty",
-                file=where.file, row=where.row, key=where.key, field=label, value=value[:_PREVIEW],
+                f"the cell is not JSON: {error}; the field is left empty",
+                file=where.file, row=where.row, key=where.key, field=label, value=str(value)[:_PREVIEW],
                 hint="fix the cell, or remove parse: json from the field",
             )  # fmt: skip
-            return None
+        return parsed
 
     def _lookup(self, spec: LookupSpec, value: Any, where: Where, label: str) -> Any:
         table = self._lookups.table(spec, where.file) if self._lookups is not None else None

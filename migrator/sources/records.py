@@ -1,9 +1,11 @@
 """``Record``: one row/record of an export — its file, row number and raw values — plus value lookup.
 
 A *table* record (CSV/Excel) maps each header to its cell; a header that occurs several times
-(Jira's many ``Comment`` columns) maps to the list of its non-empty cells, in column order. A
-*document* record (JSON/NDJSON) is the decoded object and is read with dotted paths
-(``fields.assignee.name``; ``labels[].name`` flattens an array).
+(Jira's many ``Comment`` columns) maps to the list of its non-empty cells, in column order; a path
+that goes on after a header (``Comments[].text``) reads the JSON held by that cell. A *document*
+record (JSON/NDJSON, XML, an adapter's) is a JSON-like object read with the path language of
+:func:`resolve_path` (``fields.assignee.name``, ``labels[].name``, ``customfield[name=X].value``,
+``key.@id``).
 
 Readers never report findings themselves: a record carries ``notes`` (problems seen while reading
 it) and whoever consumes the record reports them, with the issue key once it is known. That way a
@@ -13,7 +15,10 @@ second pass over the same file (e.g. the id→key pre-pass) reports nothing twic
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping, Sequence
+import functools
+import json
+import re
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,21 +40,68 @@ class Note:
 
 @dataclass
 class Record:
-    file: str  # the file's base name
-    row: int  # CSV/Excel: spreadsheet row number (header = 1); JSON: 1-based record index; NDJSON: line
+    file: str  # the file's name (a member of a SOURCE folder/archive: its label, e.g. "x.tar.gz:a/b.ndjson")
+    row: int  # CSV/Excel: spreadsheet row number (header = 1); JSON/XML: 1-based record index; NDJSON: line
     values: Mapping[str, Any]
-    nested: bool = False  # True: JSON-like, ``get`` resolves dotted paths
+    nested: bool = False  # True: JSON-like, ``get`` resolves paths
     notes: list[Note] = field(default_factory=list)
     usable: bool = True  # False: unreadable (its notes say why); consumers report the notes and skip it
+    _reported: int = 0  # notes already reported (``get`` may add notes while fields are read)
+    _cells: dict[str, Any] = field(default_factory=dict)  # decoded JSON cells of a table record
 
-    def get(self, column: str) -> Any:
-        """The raw value of a column (table) or path (document); None when absent."""
+    def get(self, column: str, *, elements: bool = False) -> Any:
+        """The raw value of a column (table) or path (document); None when absent. ``elements``:
+        the path names an array of children — XML elements stay objects (no text shortcut).
+
+        In a table record, a path that starts with a header and goes on with ``.`` or ``[``
+        (``Comments[].text``) reads into the JSON held by that cell (ClickUp's ``Comments``); a
+        cell that is not JSON gives None and a ``json.invalid_cell`` note.
+        """
         if self.nested:
-            return resolve_path(self.values, column)
-        return self.values.get(column)
+            return resolve_path(self.values, column, elements=elements)
+        if column in self.values:
+            return self.values[column]
+        head = cell_path_head(column, self.values)
+        if head is None:
+            return None
+        rest = column[len(head) :]
+        return resolve_path(
+            self._json_cell(head), rest[1:] if rest.startswith(".") else rest, elements=elements
+        )
+
+    def has(self, column: str) -> bool:
+        """A table record: the header has the column (or the cell a path reads into); a document
+        record: the path gives a value."""
+        if self.nested:
+            return self.get(column) is not None
+        return has_column(self.values, column)
+
+    def _json_cell(self, head: str) -> Any:
+        if head not in self._cells:
+            self._cells[head] = self._decode_cell(head, self.values[head])
+        return self._cells[head]
+
+    def _decode_cell(self, head: str, raw: Any) -> Any:
+        if isinstance(raw, list):
+            return [self._decode_cell(head, item) for item in raw]
+        value, error = json_in_text(raw)
+        if error is not None:
+            self.notes.append(
+                Note(
+                    "json.invalid_cell",
+                    f"the cell is read as JSON by the mapping, but it is not JSON: {error}",
+                    field=head,
+                    value=str(raw)[:200],
+                    hint="fix the cell, or read the column as plain text (without a path after it)",
+                    severity=Severity.WARNING,
+                )
+            )
+        return value
 
     def report_notes(self, findings: Findings, key: str | None) -> None:
-        for note in self.notes:
+        """Report the notes not reported yet (call again after reading fields: reading a JSON cell
+        may add one)."""
+        for note in self.notes[self._reported :]:
             findings.add(
                 note.severity,
                 note.kind,
@@ -61,6 +113,40 @@ class Record:
                 value=note.value,
                 hint=note.hint,
             )
+        self._reported = len(self.notes)
+
+
+def cell_path_head(column: str, header: Collection[str]) -> str | None:
+    """The longest header that ``column`` starts with, followed by ``.`` or ``[`` (a path into a
+    JSON cell); None when there is none. ``header`` should be a set or a mapping: one membership
+    test per ``.``/``[`` of the column, whatever the number of headers."""
+    for at in range(len(column) - 1, 0, -1):
+        if column[at] in ".[" and column[:at] in header:
+            return column[:at]
+    return None
+
+
+def has_column(header: Collection[str], column: str) -> bool:
+    """The header has ``column``, or the cell ``column`` reads into (``Comments[].text``)."""
+    return column in header or cell_path_head(column, header) is not None
+
+
+def json_in_text(raw: Any) -> tuple[Any, str | None]:
+    """The JSON a text holds (a CSV cell, a JSON string): ``(value, None)``, or ``(None, why)``
+    when it is not JSON. Empty text is ``(None, None)``; a value that is not text is returned as it
+    is (an Excel number, an already decoded JSON value).
+
+    The one decoder of JSON held in text: paths into a cell (``Comments[].text``), ``parse: json``
+    on a field and children held as a JSON array in a cell all read it through here.
+    """
+    if is_empty(raw):
+        return None, None
+    if not isinstance(raw, str):
+        return raw, None
+    try:
+        return json.loads(raw), None
+    except json.JSONDecodeError as exc:
+        return None, f"{exc.msg} (column {exc.colno})"
 
 
 def table_values(header: Sequence[str], cells: Sequence[Any], repeated: frozenset[str]) -> dict[str, Any]:
@@ -88,35 +174,135 @@ def repeated_headers(header: Iterable[str]) -> frozenset[str]:
     return frozenset(repeated)
 
 
-def resolve_path(data: Any, path: str) -> Any:
-    """Follow a dotted path. ``name[]`` flattens the array at ``name``; a key that itself contains
-    dots (``"Story.Points"``) is matched whole first. Missing parts give None (or are skipped when
-    flattening)."""
+def resolve_path(data: Any, path: str, *, elements: bool = False) -> Any:
+    """Follow a record path (the path language of ``docs/mapping.md``, "Paths").
+
+    * ``a.b`` — key ``b`` of object ``a`` (XML: child element ``b`` of element ``a``);
+    * ``a[]`` — every item of the array at ``a`` (a single value counts as a one-item array);
+      the rest of the path applies to each item and the results are flattened;
+    * ``a[b=v]`` — like ``a[]``, keeping only the items whose ``b`` (a path) reads as ``v``;
+    * ``@id`` — an XML attribute, ``#text`` — an XML element's own text.
+
+    A key that itself contains dots (``"Story.Points"``) is matched whole first. An XML element
+    with attributes but no child elements reads as its text (``key`` → ``"PROJ-1"``,
+    ``key.@id`` → ``"10001"``) unless ``elements`` asks for the elements themselves (a children
+    array). Missing parts give None (or are skipped when flattening).
+    """
+    leaf = _same if elements else leaf_text
     if path == "":
-        return data
+        return leaf(data)
     if isinstance(data, Mapping) and path in data:
-        return data[path]
-    head, _, rest = path.partition(".")
-    flatten = head.endswith("[]")
-    name = head[:-2] if flatten else head
-    if isinstance(data, list) and name == "":
+        return leaf(data[path])
+    return _walk(data, parse_path(path), leaf)
+
+
+@dataclass(frozen=True)
+class PathStep:
+    """One step of a parsed path: a key, then optionally ``[]`` or ``[where=equals]``."""
+
+    name: str
+    flatten: bool = False
+    where: str | None = None
+    equals: str | None = None
+
+
+@functools.lru_cache(maxsize=1024)
+def parse_path(path: str) -> tuple[PathStep, ...]:
+    """Split ``path`` on the dots outside brackets; ``a[b.c=x.y]`` is one step."""
+    steps: list[PathStep] = []
+    for part in _split_outside_brackets(path):
+        match = _STEP.fullmatch(part)
+        if match is None:
+            raise MigratorError(
+                f"the path {path!r} cannot be read at {part!r}",
+                hint="steps are names, name[] or name[field=value], separated by dots",
+            )
+        name, bracket, inner = match.group(1), match.group(2), match.group(3)
+        if bracket is None:
+            steps.append(PathStep(name))
+        elif not inner:
+            steps.append(PathStep(name, flatten=True))
+        else:
+            where, sep, equals = inner.partition("=")
+            if not sep or not where.strip():
+                raise MigratorError(
+                    f"the path {path!r}: the filter [{inner}] must read [field=value]",
+                    hint="e.g. customfields.customfield[customfieldname=Story Points]",
+                )
+            steps.append(PathStep(name, flatten=True, where=where.strip(), equals=equals.strip()))
+    return tuple(steps)
+
+
+_STEP = re.compile(r"([^\[\]]*)(\[([^\]]*)\])?")
+
+
+def _split_outside_brackets(path: str) -> list[str]:
+    parts: list[str] = []
+    depth = 0
+    current: list[str] = []
+    for char in path:
+        if char == "[":
+            depth += 1
+        elif char == "]":
+            depth = max(0, depth - 1)
+        if char == "." and depth == 0:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current))
+    return parts
+
+
+def _walk(data: Any, steps: Sequence[PathStep], leaf: Callable[[Any], Any]) -> Any:
+    if not steps:
+        return leaf(data)
+    step, rest = steps[0], steps[1:]
+    if isinstance(data, list) and step.name == "":
         value: Any = data
+    elif isinstance(data, str) and step.name == TEXT_KEY:  # a plain element's text is the element
+        value = data
     elif isinstance(data, Mapping):
-        value = data.get(name)
+        value = data.get(step.name)
     else:
         return None
-    if not flatten:
-        return resolve_path(value, rest) if rest else value
-    if not isinstance(value, list):
-        value = [] if value is None else [value]
+    if not step.flatten:
+        return _walk(value, rest, leaf) if rest else leaf(value)
+    items = value if isinstance(value, list) else ([] if value is None else [value])
     out: list[Any] = []
-    for item in value:
-        got = resolve_path(item, rest) if rest else item
+    for item in items:
+        if step.where is not None and not _matches(item, step.where, step.equals or ""):
+            continue
+        got = _walk(item, rest, leaf) if rest else leaf(item)
         if isinstance(got, list):
             out.extend(x for x in got if x is not None)
         elif got is not None:
             out.append(got)
     return out
+
+
+def _matches(item: Any, where: str, equals: str) -> bool:
+    got = resolve_path(item, where)
+    values = got if isinstance(got, list) else [got]
+    return any(v is not None and str(v).strip() == equals for v in values)
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def leaf_text(value: Any) -> Any:
+    """An XML element that has attributes but no child elements reads as its text."""
+    if isinstance(value, Mapping) and TEXT_KEY in value and all(_is_xml_own(k) for k in value):
+        return value[TEXT_KEY]
+    return value
+
+
+TEXT_KEY = "#text"
+
+
+def _is_xml_own(key: str) -> bool:
+    return key == TEXT_KEY or key.startswith("@")
 
 
 def key_text(value: Any) -> str:
@@ -151,7 +337,9 @@ def check_columns(file: str, header: Sequence[str], wanted: Wanted, what: str) -
     """Raise one ``MigratorError`` listing every required column (candidates → mapping key that
     names them) missing from ``header``, each with the closest headers as a hint."""
     present = set(header)
-    missing = [(names, where) for names, where in wanted.items() if not present.intersection(names)]
+    missing = [
+        (names, where) for names, where in wanted.items() if not any(has_column(present, n) for n in names)
+    ]
     if not missing:
         return
     lines = []

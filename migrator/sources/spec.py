@@ -55,7 +55,7 @@ CHILD_FIELDS = {
     "links": LINK_FIELDS,
     "worklogs": WORKLOG_FIELDS,
 }
-FORMATS = ("csv", "excel", "json", "ndjson")
+FORMATS = ("csv", "excel", "json", "ndjson", "xml")
 FIELD_TYPES = ("string", "int", "float", "date", "datetime", "list", "user", "bool")
 
 # -- the mapping language: how one value is found, filtered and read (issue 9 "lang") -------------
@@ -156,7 +156,9 @@ class TableSpec:
 
     file: str | None = None  # glob matched against SOURCE file names; None = the issues file
     sheet: str | None = None  # Excel sheet name
-    records: str | None = None  # JSON: dotted path to the records array ("" = top level / NDJSON)
+    records: str | None = (
+        None  # JSON: path to the records ("a.b" array/object, "a.b.*" keyed); XML: element path
+    )
     fields: dict[str, FieldSpec] = field(default_factory=dict)
     custom: dict[str, FieldSpec] = field(default_factory=dict)  # issues only: name -> column
     # Children embedded in the issue record:
@@ -197,6 +199,21 @@ class AttachmentFilesSpec:
     allowed_hosts: list[str] | None = None  # None = any http/https host
 
 
+# -- readers: archives and adapters (the "readers" part of the source section) ----------------------
+
+DEFAULT_ARCHIVE_CACHE = ".migrator/archives"
+
+
+@dataclass
+class ArchiveSpec:
+    """How SOURCE archives (.zip, .tar.gz) are read in place: members are extracted on first use
+    into ``cache`` (relative to the current directory), within the size limits."""
+
+    cache: str = DEFAULT_ARCHIVE_CACHE
+    max_member_mb: float = 8192.0  # one member, as really written (headers can lie)
+    max_total_mb: float = 65536.0  # everything extracted from one archive in one run
+
+
 @dataclass
 class SourceSpec:
     system: str
@@ -217,6 +234,9 @@ class SourceSpec:
     links: TableSpec | None = None
     worklogs: TableSpec | None = None
     files: AttachmentFilesSpec = field(default_factory=AttachmentFilesSpec)
+    # readers: how the export is opened (see migrator/sources/adapters, migrator/sources/inputs.py)
+    adapter: str | None = None  # a registered adapter turns the export into issue records
+    archives: ArchiveSpec = field(default_factory=ArchiveSpec)
 
 
 def field_specs(source: SourceSpec) -> list[tuple[str, str | None, FieldSpec]]:

@@ -8,8 +8,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from migrator.errors import ConfigError
 from migrator.findings import Finding, Findings
-from migrator.mapping.config import ExtraField, MappingConfig, TargetSpec, UsersSpec, ValueMap
+from migrator.mapping.config import ExtraField, MappingConfig, TargetSpec, UsersSpec, ValueMap, load_mapping
 from migrator.mapping.target_info import TargetInfo
 from migrator.mapping.transform import IssueTransformer
 from migrator.model import Issue, SourceRef, UserRef
@@ -167,3 +170,12 @@ def of_kind(findings: Iterable[Finding], kind: str) -> list[Finding]:
 
 def kinds(findings: Iterable[Finding]) -> list[str]:
     return sorted(f.kind for f in findings)
+
+
+def mapping_problems(tmp_path: Path, text: str) -> list[str]:
+    """The problems ``load_mapping`` reports for the mapping ``text`` (it must have some)."""
+    path = tmp_path / "mapping.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_mapping(path)
+    return caught.value.problems

@@ -174,3 +174,19 @@ def test_a_literal_replacement_character_in_json_is_text(tmp_path: Path) -> None
     fields = {"id": "id", "key": "id", "summary": "title", "created_at": "at", "created_by": "by"}
     (issue,), findings = read_all(make_config(tmp_path, {"format": "json"}, fields=fields), path)
     assert issue.summary == "x \ufffd" and list(findings) == []
+
+
+def test_damaged_bytes_in_a_streamed_json_document_are_reported_on_their_record(tmp_path: Path) -> None:
+    path = tmp_path / "issues.json"
+    records = [
+        {"id": 1, "title": "clean \ufffd", "at": "2021-06-01T10:00:00", "by": "al"},
+        {"id": 2, "title": "BROKEN", "at": "2021-06-01T10:00:00", "by": "al"},
+    ]
+    data = json.dumps(records, ensure_ascii=False).encode("utf-8").replace(b"BROKEN", b"br\xffken")
+    path.write_bytes(data)
+    fields = {"id": "id", "key": "id", "summary": "title", "created_at": "at", "created_by": "by"}
+    (one, two), findings = read_all(
+        make_config(tmp_path, {"format": "json", "encoding": "utf-8"}, fields=fields), path
+    )
+    assert one.summary == "clean \ufffd" and two.summary == "br\ufffdken"
+    assert [f.row for f in of_kind(findings, "encoding.replaced")] == [2]

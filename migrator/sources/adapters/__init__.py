@@ -1,0 +1,33 @@
+"""Adapters: code that turns an export whose shape needs it into issue records.
+
+The registry is an explicit dict — adding a tracker is one module here, one line below, one
+mapping in ``mappings/`` and one sample (see ``docs/mapping.md``, "Adding a tracker").
+"""
+
+from __future__ import annotations
+
+import difflib
+
+from migrator.errors import MigratorError
+from migrator.sources.adapters.base import Adapter, AdapterInput
+from migrator.sources.adapters.trello import TrelloAdapter
+
+ADAPTERS: dict[str, type[Adapter]] = {
+    TrelloAdapter.name: TrelloAdapter,
+}
+
+__all__ = ["ADAPTERS", "Adapter", "AdapterInput", "adapter_class"]
+
+
+def adapter_class(name: str) -> type[Adapter]:
+    """The adapter registered as ``name``; an unknown name is a ``MigratorError`` listing them."""
+    found = ADAPTERS.get(name)
+    if found is not None:
+        return found
+    close = difflib.get_close_matches(name, list(ADAPTERS), n=1)
+    raise MigratorError(
+        f"source.adapter: no adapter is called {name!r} (adapters: {', '.join(sorted(ADAPTERS))})",
+        hint=f"did you mean {close[0]!r}?"
+        if close
+        else "leave source.adapter out to read the files as they are",
+    )
