@@ -5,6 +5,11 @@ the file is looked up as ``<dir>/<last two URL path segments>`` (Jira's
 ``.../secure/attachment/10001/name.png`` → ``10001/name.png``), then ``<dir>/<last segment>``,
 then ``<dir>/<filename>``. Files are hashed in chunks; results are cached per path.
 
+The export decides which local files are read, so every path it names is confined to the
+attachment directory: a ``..`` part (also one hidden as ``%2F`` in a URL), an absolute path
+(unless ``source.files.allow_absolute_paths``) or a symlink leading out of the directory makes the
+attachment an ``attachment.outside_directory`` error, and nothing is read.
+
 With ``source.files.download: true`` an http(s) location that has no local copy is downloaded
 from the source system into a content-addressed cache (see :mod:`migrator.mapping.downloads`);
 the planned attachment's path is then the cached file.
@@ -24,6 +29,7 @@ from migrator.model import Attachment
 
 CHUNK = 1024 * 1024
 MAX_FILENAME = 255
+OUTSIDE = "attachment.outside_directory"
 
 
 @dataclass(frozen=True)
@@ -35,7 +41,7 @@ class FileInfo:
 
 @dataclass(frozen=True)
 class FileProblem:
-    kind: str  # attachment.missing | .unreadable | .too_large | .download_failed | .host_not_allowed
+    kind: str  # attachment.missing | .unreadable | .too_large | .outside_directory | .download_failed | …
     message: str
     hint: str
 
@@ -44,10 +50,18 @@ class AttachmentFiles:
     """Resolves and fingerprints attachment files below one directory; downloads URL locations
     without a local copy when given a ``downloader``."""
 
-    def __init__(self, directory: Path, max_size_mb: float, downloader: Downloader | None = None) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        max_size_mb: float,
+        downloader: Downloader | None = None,
+        *,
+        allow_absolute_paths: bool = False,
+    ) -> None:
         self.directory = directory
         self.max_bytes = int(max_size_mb * 1024 * 1024)
         self.downloader = downloader
+        self.allow_absolute_paths = allow_absolute_paths
         self._cache: dict[Path, FileInfo | FileProblem] = {}
 
     @classmethod
@@ -67,13 +81,22 @@ class AttachmentFiles:
                 else None,
             )
             downloader = Downloader(policy, Credentials(spec.auth_env, env))
-        return cls(source_dir / (spec.directory or ""), spec.max_size_mb, downloader)
+        return cls(
+            source_dir / (spec.directory or ""),
+            spec.max_size_mb,
+            downloader,
+            allow_absolute_paths=spec.allow_absolute_paths,
+        )
 
     def candidates(self, attachment: Attachment) -> list[Path]:
-        """Where the file may be, in the order tried."""
+        """Where the file may be, in the order tried (not yet checked to stay inside the directory)."""
+        return [path for path, _ in self._candidates(attachment)]
+
+    def _candidates(self, attachment: Attachment) -> list[tuple[Path, bool]]:
+        """(path, True when it is the export's own absolute location), in the order tried."""
         location = (attachment.location or "").strip()
         if not location:
-            return [self.directory / attachment.filename]
+            return [(self.directory / attachment.filename, False)]
         parts = urlsplit(location)
         if parts.scheme.lower() in ("http", "https", "ftp", "file") and parts.netloc + parts.path:
             segments = [unquote(s) for s in parts.path.split("/") if s]
@@ -83,13 +106,19 @@ class AttachmentFiles:
             if segments:
                 found.append(self.directory / segments[-1])
             found.append(self.directory / attachment.filename)
-            return list(dict.fromkeys(found))
+            return [(path, False) for path in dict.fromkeys(found)]
         path = Path(location)
-        return [path if path.is_absolute() else self.directory / path]
+        return [(path, True)] if path.is_absolute() else [(self.directory / path, False)]
 
     def resolve(self, attachment: Attachment) -> FileInfo | FileProblem:
-        """A local copy first; then, for an http(s) location and a downloader, the download."""
-        tried = self.candidates(attachment)
+        """A local copy first; then, for an http(s) location and a downloader, the download.
+        A path that would leave the attachment directory is refused before anything is read."""
+        candidates = self._candidates(attachment)
+        for path, absolute in candidates:
+            refused = self._confine(path, absolute, attachment)
+            if refused is not None:
+                return refused
+        tried = [path for path, _ in candidates]
         for path in tried:
             if path.exists():
                 return self._inspect(path)
@@ -97,6 +126,45 @@ class AttachmentFiles:
         if url is not None and self.downloader is not None:
             return _download(self.downloader, url, attachment)
         return self._missing(attachment, tried, url)
+
+    def _confine(self, path: Path, absolute: bool, attachment: Attachment) -> FileProblem | None:
+        """Why ``path`` may not be read (None when it stays inside the attachment directory)."""
+        named = f"file {attachment.filename!r}"
+        if "\x00" in str(path):
+            return FileProblem(
+                "attachment.unreadable", f"{named}: the path contains a NUL character", "fix the export"
+            )
+        if absolute:
+            if self.allow_absolute_paths:
+                return None
+            return FileProblem(
+                OUTSIDE,
+                f"{named}: the export names the absolute path {path}",
+                "copy the file under source.files.directory and give a relative location, or set "
+                "source.files.allow_absolute_paths: true if the export's absolute paths are trusted",
+            )
+        # Lexically first: ``dir / "/etc/x"`` is ``/etc/x``, and ``..`` may point at a file that exists.
+        relative = path.relative_to(self.directory) if path.is_relative_to(self.directory) else None
+        if relative is None or ".." in relative.parts:
+            shown = str(relative) if relative is not None else str(path)
+            return FileProblem(
+                OUTSIDE,
+                f"{named}: the path {shown!r} leads out of the attachment directory",
+                f"only files under {self.directory} are read; fix the location or file name in the export",
+            )
+        try:
+            inside = path.resolve().is_relative_to(self.directory.resolve())
+        except (OSError, RuntimeError) as exc:  # a symlink loop, an unreadable folder
+            return FileProblem(
+                "attachment.unreadable", f"{named}: cannot resolve {path}: {exc}", "fix the file"
+            )
+        if not inside:
+            return FileProblem(
+                OUTSIDE,
+                f"{named}: {path} is a symlink leading out of the attachment directory",
+                f"only files under {self.directory} are read; replace the link by the file itself",
+            )
+        return None
 
     def _missing(self, attachment: Attachment, tried: list[Path], url: str | None) -> FileProblem:
         where = ", ".join(str(p) for p in tried)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,8 @@ from urllib.parse import urlsplit
 import yaml
 
 from migrator.errors import ConfigError
+from migrator.limits import CLI_ONLY, Limits, check_limit
+from migrator.mapping.safe_yaml import YamlLimitError, load_yaml
 from migrator.timeutil import ISO_FORMAT, load_zone
 
 ISSUE_FIELDS = {
@@ -136,6 +139,7 @@ class AttachmentFilesSpec:
     cache: str = DEFAULT_FILES_CACHE  # downloaded files; relative to the current directory
     auth_env: str | None = None  # NAME of the env variable holding the Authorization header value
     allowed_hosts: list[str] | None = None  # None = any http/https host
+    allow_absolute_paths: bool = False  # read absolute locations as they are (else: an error finding)
 
 
 @dataclass
@@ -156,6 +160,7 @@ class SourceSpec:
     links: TableSpec | None = None
     worklogs: TableSpec | None = None
     files: AttachmentFilesSpec = field(default_factory=AttachmentFilesSpec)
+    limits: Limits = field(default_factory=Limits)  # the mapping's top-level ``limits:`` + --limit
 
 
 @dataclass
@@ -235,11 +240,40 @@ class _Problems:
 
 
 def load_mapping(
-    path: str | Path, *, queue: str | None = None, namespace: str | None = None
+    path: str | Path,
+    *,
+    queue: str | None = None,
+    namespace: str | None = None,
+    limits: Mapping[str, float] | None = None,
 ) -> MappingConfig:
-    """Read and validate a mapping file. Raises ``ConfigError`` listing every problem found."""
+    """Read and validate a mapping file. Raises ``ConfigError`` listing every problem found.
+
+    ``limits`` are the ``--limit`` values of the command line: they guard the reading of the file
+    itself and override the mapping's own ``limits:`` section."""
     file = Path(path)
+    overrides = dict(limits or {})
+    data = _read_yaml(file, Limits().with_values(overrides))
+    problems = _Problems()
+    config = _parse_root(file, data, problems, queue=queue, namespace=namespace)
+    if problems.items or config is None:
+        raise ConfigError(str(file), problems.items or ["the mapping is empty"])
+    config.source.limits = config.source.limits.with_values(overrides)
+    return config
+
+
+def _read_yaml(file: Path, limits: Limits) -> Any:
+    """The YAML document of ``file``, within the size and node limits; ``ConfigError`` otherwise."""
     try:
+        size = file.stat().st_size
+        if size > limits.mapping_bytes:
+            raise ConfigError(
+                str(file),
+                [
+                    f"the file has {size:,} bytes, over the {limits.mapping_mb:g} MB limit for a mapping "
+                    "(hint: a mapping is a few kilobytes; if this one really is that big, "
+                    "pass --limit mapping_mb=N)"
+                ],
+            )
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(
@@ -248,17 +282,19 @@ def load_mapping(
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(str(file), [f"cannot read the file: {exc}"]) from None
     try:
-        data = yaml.safe_load(text)
+        return load_yaml(text, max_nodes=limits.yaml_nodes)
+    except YamlLimitError as exc:
+        hint = "anchors and aliases (&a / *a) multiply; if the file is legitimate, pass --limit yaml_nodes=N"
+        raise ConfigError(str(file), [f"line {exc.line}: {exc} (hint: {hint})"]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "somewhere"
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigError(str(file), [f"{where}: not valid YAML: {problem}"]) from None
-    problems = _Problems()
-    config = _parse_root(file, data, problems, queue=queue, namespace=namespace)
-    if problems.items or config is None:
-        raise ConfigError(str(file), problems.items or ["the mapping is empty"])
-    return config
+    except RecursionError:
+        raise ConfigError(str(file), ["the YAML is nested too deeply to read"]) from None
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        raise ConfigError(str(file), [f"a value cannot be read: {exc}"]) from None
 
 
 def _parse_root(
@@ -268,7 +304,10 @@ def _parse_root(
         problems.add("(top level)", "must be a mapping with keys source, target, values, users, fields")
         return None
     _check_keys(
-        "(top level)", data, {"version", "name", "source", "target", "values", "users", "fields"}, problems
+        "(top level)",
+        data,
+        {"version", "name", "source", "target", "values", "users", "fields", "limits"},
+        problems,
     )
     version = data.get("version", 1)
     if version != 1:
@@ -278,8 +317,10 @@ def _parse_root(
     values = _parse_values(data.get("values") or {}, problems)
     users = _parse_users(data.get("users") or {}, problems)
     fields_ = _parse_extra_fields(data.get("fields") or [], problems)
+    limits = _parse_limits(data.get("limits") or {}, problems)
     if source is None or target is None:
         return None
+    source.limits = limits
     return MappingConfig(
         path=file,
         source=source,
@@ -542,7 +583,15 @@ def _parse_field_spec(path: str, spec: Any, problems: _Problems) -> FieldSpec | 
     )
 
 
-FILES_KEYS = {"directory", "max_size_mb", "download", "cache", "auth_env", "allowed_hosts"}
+FILES_KEYS = {
+    "directory",
+    "max_size_mb",
+    "download",
+    "cache",
+    "auth_env",
+    "allowed_hosts",
+    "allow_absolute_paths",
+}
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -555,22 +604,26 @@ def _parse_files(raw: Any, problems: _Problems) -> AttachmentFilesSpec:
     if isinstance(size, bool) or not isinstance(size, int | float) or size <= 0:
         problems.add("source.files.max_size_mb", "must be a positive number")
         size = 1024.0
-    download = raw.get("download", False)
-    if not isinstance(download, bool):
-        problems.add(
-            "source.files.download",
-            "must be true or false",
-            "true fetches URL locations that have no local copy",
-        )
-        download = False
     return AttachmentFilesSpec(
         directory=_opt_str("source.files.directory", raw.get("directory"), problems),
         max_size_mb=float(size),
-        download=download,
+        download=_flag(raw, "download", "true fetches URL locations that have no local copy", problems),
         cache=_parse_cache(raw.get("cache", DEFAULT_FILES_CACHE), problems),
         auth_env=_parse_auth_env(raw.get("auth_env"), problems),
         allowed_hosts=_parse_allowed_hosts(raw.get("allowed_hosts"), problems),
+        allow_absolute_paths=_flag(
+            raw, "allow_absolute_paths", "true reads absolute attachment locations as they are", problems
+        ),
     )
+
+
+def _flag(raw: dict[str, Any], name: str, hint: str, problems: _Problems) -> bool:
+    """``source.files.<name>``: true or false (default false)."""
+    value = raw.get(name, False)
+    if isinstance(value, bool):
+        return value
+    problems.add(f"source.files.{name}", "must be true or false", hint)
+    return False
 
 
 def _parse_cache(raw: Any, problems: _Problems) -> str:
@@ -704,10 +757,7 @@ def _parse_values(raw: Any, problems: _Problems) -> dict[str, ValueMap]:
             problems.add(path, "must be a mapping with 'map' and 'unmapped'")
             continue
         _check_keys(path, spec, {"map", "unmapped", "default", "case_sensitive"}, problems)
-        mapping = spec.get("map") or {}
-        if not isinstance(mapping, dict):
-            problems.add(f"{path}.map", "must map source values to Tracker keys")
-            mapping = {}
+        mapping = _scalar_map(f"{path}.map", spec.get("map") or {}, "source values to Tracker keys", problems)
         policy = spec.get("unmapped", "error")
         if policy not in UNMAPPED_POLICIES:
             problems.add(
@@ -730,10 +780,7 @@ def _parse_users(raw: Any, problems: _Problems) -> UsersSpec:
         problems.add("users", "must be a mapping with map / match / fallback")
         return UsersSpec()
     _check_keys("users", raw, {"map", "match", "fallback", "keep_original_name"}, problems)
-    mapping = raw.get("map") or {}
-    if not isinstance(mapping, dict):
-        problems.add("users.map", "must map source user names to Tracker logins")
-        mapping = {}
+    mapping = _scalar_map("users.map", raw.get("map") or {}, "source user names to Tracker logins", problems)
     match = raw.get("match", ["email", "login"])
     if not isinstance(match, list) or any(m not in USER_MATCH_METHODS for m in match):
         problems.add("users.match", f"must be a list of {', '.join(USER_MATCH_METHODS)}")
@@ -781,3 +828,45 @@ def _parse_extra_fields(raw: Any, problems: _Problems) -> list[ExtraField]:
             )
         )
     return out
+
+
+def _scalar_map(path: str, raw: Any, what: str, problems: _Problems) -> dict[Any, Any]:
+    """A map of plain values: a list or mapping as a value is a mistake (and, made of aliases,
+    could expand to gigabytes when turned into text)."""
+    if not isinstance(raw, dict):
+        problems.add(path, f"must map {what}")
+        return {}
+    out: dict[Any, Any] = {}
+    for key, value in raw.items():
+        if isinstance(key, list | dict) or isinstance(value, list | dict):
+            shape = type(key if isinstance(key, list | dict) else value).__name__
+            problems.add(f"{path}.{_short(key)}", f"must map {what}: got a {shape}")
+            continue
+        out[key] = value
+    return out
+
+
+def _short(value: Any) -> str:
+    text = str(value) if isinstance(value, str | int | float) else type(value).__name__
+    return text if len(text) <= 40 else text[:40] + "…"
+
+
+def _parse_limits(raw: Any, problems: _Problems) -> Limits:
+    if not isinstance(raw, dict):
+        problems.add("limits", "must map a limit name to a number", "e.g. limits: {cell_mb: 64}")
+        return Limits()
+    values: dict[str, float] = {}
+    for name, value in raw.items():
+        if name in CLI_ONLY:
+            problems.add(
+                f"limits.{name}",
+                "guards the reading of the mapping itself, so it cannot be set inside it",
+                f"pass --limit {name}=N on the command line",
+            )
+            continue
+        checked = check_limit(str(name), value)
+        if isinstance(checked, str):
+            problems.add(f"limits.{name}", checked)
+        else:
+            values[checked[0]] = checked[1]
+    return Limits().with_values(values)

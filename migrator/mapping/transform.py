@@ -48,6 +48,7 @@ from migrator.timeutil import (
 )
 
 SUMMARY_LIMIT = 255
+MAX_KEY_DIGITS = 18  # an issue number Tracker can hold (a 64-bit integer)
 TEXT_LIMIT = 512_000
 PARENT_RELATIONSHIP = "is subtask for"
 BODY_ORDER = (
@@ -586,7 +587,17 @@ class _IssueBuilder:
                 hint="set target.keep_keys: false to let Tracker number the issues",
             )
             return
-        self.parts.body["key"] = f"{self.cfg.target.queue}-{int(match.group(1))}"
+        digits = match.group(1).lstrip("0") or "0"  # not int(): it refuses more than 4,300 digits
+        if len(digits) > MAX_KEY_DIGITS:
+            self.scope.error(
+                "key.not_numbered",
+                f"the number of source key {self.issue.key[:40]!r}… has {len(digits)} digits",
+                field="key",
+                value=self.issue.key[:200],
+                hint="set target.keep_keys: false to let Tracker number the issues",
+            )
+            return
+        self.parts.body["key"] = f"{self.cfg.target.queue}-{digits}"
 
     def _description(self, author: Resolution) -> None:
         text = self.t.convert_text(self.issue.description or "", self.scope, "description")

@@ -13,28 +13,31 @@ from collections.abc import Generator, Iterator, Mapping
 from pathlib import Path
 
 from migrator.errors import MigratorError
+from migrator.limits import Limits
 from migrator.sources.encoding import REPLACEMENT, detect_encoding, open_text
 from migrator.sources.records import Note, Record, check_columns, is_empty, repeated_headers, table_values
 
 DELIMITERS = ",;\t|"
 _SNIFF_CHARS = 64 * 1024
 _NAMED_DELIMITERS = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
-_FIELD_LIMIT = 1 << 30  # Jira descriptions easily exceed the csv module's default 128 KB per cell
 _VALUE_PREVIEW = 200
 
 
 def read_csv(
-    path: Path, *, encoding: str, delimiter: str, wanted: Mapping[str, str]
+    path: Path, *, encoding: str, delimiter: str, wanted: Mapping[str, str], limits: Limits | None = None
 ) -> Generator[Record, None, None]:
     """Yield the data rows of ``path``. ``wanted`` (column → mapping key naming it) is checked
-    against the header first; all missing columns are reported in one ``MigratorError``."""
+    against the header first; all missing columns are reported in one ``MigratorError``.
+    A cell over ``limits.cell_mb`` stops the read with the row to look at."""
+    limits = limits or Limits()
     codec = detect_encoding(path, encoding)
     sep = _delimiter(path, codec, delimiter)
-    if csv.field_size_limit() < _FIELD_LIMIT:
-        csv.field_size_limit(_FIELD_LIMIT)  # process-wide, but only ever raised
+    # The csv module keeps one process-wide limit (default 128 KB, which Jira descriptions exceed);
+    # set it for this read. Reads are sequential, so the setting cannot leak into another one.
+    csv.field_size_limit(limits.cell_chars)
     with open_text(path, codec) as text:
         reader = csv.reader(text, delimiter=sep)
-        header = _header(path, reader)
+        header = _header(path, reader, limits)
         check_columns(path.name, header, wanted, "CSV")
         repeated = repeated_headers(header)
         row = 1
@@ -44,10 +47,7 @@ def read_csv(
             except StopIteration:
                 return
             except csv.Error as exc:
-                raise MigratorError(
-                    f"{path.name} row {row + 1}: the CSV cannot be parsed: {exc}",
-                    hint="check the delimiter (source.delimiter) and quoting around that row",
-                ) from None
+                raise _row_error(path, row + 1, exc, limits) from None
             row += 1
             if all(is_empty(c) for c in cells):
                 continue
@@ -56,11 +56,24 @@ def read_csv(
             )
 
 
-def _header(path: Path, reader: Iterator[list[str]]) -> list[str]:
+def _row_error(path: Path, row: int, exc: csv.Error, limits: Limits) -> MigratorError:
+    if "field larger than field limit" in str(exc):
+        return MigratorError(
+            f"{path.name} row {row}: a cell is over limits.cell_mb ({limits.cell_mb:g} MB)",
+            hint="a quote left open can swallow the rest of the file (check that row); if the cell really "
+            "is that long, raise the limit: limits: {cell_mb: N} in the mapping or --limit cell_mb=N",
+        )
+    return MigratorError(
+        f"{path.name} row {row}: the CSV cannot be parsed: {exc}",
+        hint="check the delimiter (source.delimiter) and quoting around that row",
+    )
+
+
+def _header(path: Path, reader: Iterator[list[str]], limits: Limits) -> list[str]:
     try:
         first = next(reader, None)
     except csv.Error as exc:
-        raise MigratorError(f"{path.name}: the header row cannot be parsed: {exc}") from None
+        raise _row_error(path, 1, exc, limits) from None
     if not first or all(is_empty(c) for c in first):
         raise MigratorError(
             f"{path.name}: the file is empty or its first row is blank",

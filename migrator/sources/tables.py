@@ -115,14 +115,17 @@ def open_table(
 ) -> Generator[Record, None, None]:
     """Stream the records of a table. ``wanted`` (column → mapping key) is checked against the
     header of tabular files; JSON records are sparse, so paths there are not checked."""
+    limits = source.limits
     if src.format == "csv":
-        return read_csv(src.path, encoding=source.encoding, delimiter=source.delimiter, wanted=wanted)
+        return read_csv(
+            src.path, encoding=source.encoding, delimiter=source.delimiter, wanted=wanted, limits=limits
+        )
     if src.format == "excel":
-        return read_excel(src.path, sheet=src.sheet, wanted=wanted)
+        return read_excel(src.path, sheet=src.sheet, wanted=wanted, limits=limits)
     if src.format == "json":
-        return read_json(src.path, encoding=source.encoding, records=src.records)
+        return read_json(src.path, encoding=source.encoding, records=src.records, limits=limits)
     if src.format == "ndjson":
-        return read_ndjson(src.path, encoding=source.encoding)
+        return read_ndjson(src.path, encoding=source.encoding, limits=limits)
     raise MigratorError(f"{src.path.name}: unknown format {src.format!r}", hint="csv, excel, json or ndjson")
 
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from werkzeug.serving import make_server
 
 from migrator.findings import Finding, Findings
 from migrator.mapping.config import (
@@ -174,3 +178,17 @@ def of_kind(findings: Iterable[Finding], kind: str) -> list[Finding]:
 
 def kinds(findings: Iterable[Finding]) -> list[str]:
     return sorted(f.kind for f in findings)
+
+
+@contextmanager
+def serving(app: Callable[..., Any], host: str = "127.0.0.1") -> Iterator[str]:
+    """Serve the WSGI ``app`` on ``host`` (any free port) in a thread; yields its base URL."""
+    httpd = make_server(host, 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://{host}:{httpd.server_port}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join()
