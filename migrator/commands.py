@@ -23,7 +23,7 @@ def _out(text: str = "") -> None:
 
 
 def _load_config(args: argparse.Namespace) -> MappingConfig:
-    return load_mapping(args.mapping, queue=args.queue, namespace=args.namespace)
+    return load_mapping(args.mapping, queue=args.queue, namespace=args.namespace, limits=dict(args.limits))
 
 
 def _check_sources(paths: list[Path]) -> None:
@@ -179,8 +179,6 @@ def cmd_verify(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     from migrator.state import CheckpointStore
     from migrator.verify import stored_issue_count, verify
 
-    if args.workers < 1:
-        raise MigratorError(f"--workers must be at least 1 (got {args.workers})")
     config = _load_config(args)
     _check_sources(args.sources)
     state_path = _state_path(args, config)
