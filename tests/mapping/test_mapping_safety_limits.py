@@ -63,7 +63,7 @@ def test_the_node_limit_counts_aliases_expanded_and_can_be_raised(tmp_path: Path
     message = refused(path, yaml_nodes=200)
     assert "more than 200 nodes" in message
     assert problems(path, yaml_nodes=2000) == [  # raised enough: the file parses, and `x` is unknown
-        "x: unknown key (hint: allowed keys: fields, limits, name, source, target, users, values, version)"
+        "x: unknown key (hint: allowed keys: fields, limits, name, preset, source, target, users, values, version)"
     ]
 
 
