@@ -268,6 +268,21 @@ def cmd_snapshot(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     return 0
 
 
+# -------------------------------------------------------------------------------------- inspect
+
+
+def cmd_inspect(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    import json
+
+    from migrator.presets.inspection import inspect_export, render, to_dict
+
+    _check_sources(args.sources)
+    chosen, facts, _ = inspect_export(list(args.sources), args.preset)
+    data = to_dict(chosen, facts, list(args.sources))
+    _out(json.dumps(data, ensure_ascii=False, indent=2) if args.json else render(data))
+    return 0
+
+
 # -------------------------------------------------------------------------------------- sandbox
 
 
@@ -275,3 +290,10 @@ def cmd_sandbox(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     from migrator.sandbox.cli import serve
 
     return serve(args)
+
+
+# ----------------------------------------------------------------------------------------- init
+
+
+def cmd_init(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    raise MigratorError("init: not wired yet")
