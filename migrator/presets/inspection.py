@@ -33,14 +33,15 @@ class Chosen:
     others: list[Verdict]  # other presets that matched too (less specific)
 
 
-def choose_preset(paths: list[Path], name: str | None) -> Chosen:
-    """``--preset NAME``, or the best detected preset. No match is a ``MigratorError`` listing the
-    closest presets and what they expected."""
+def choose_preset(paths: list[Path], name: str | None, folder: Path | None = None) -> Chosen:
+    """``--preset NAME``, or the best detected preset (``folder``: where the presets are, default
+    the bundled ones). No match is a ``MigratorError`` listing the closest presets and what they
+    expected."""
     if name is not None:
-        preset = find_preset(name)
+        preset = find_preset(name, folder)
         verdict = judge(ExportView(paths), preset) if not preset.info.detect.when.empty else None
         return Chosen(preset, "--preset", verdict, [])
-    presets = list_presets()
+    presets = list_presets(folder)
     found = detect(ExportView(paths), presets)
     best = found.best
     if best is None:

@@ -67,7 +67,18 @@ def test_init_validate_run_verify_rerun(
     namespace = f"conformance-{preset.name}"
     mapping = tmp_path / "mapping.yaml"
 
-    init = ["init", *sources, "--preset", preset.name, "--queue", "DEMO", "--namespace", namespace, "-o", str(mapping)]
+    init = [
+        "init",
+        *sources,
+        "--preset",
+        preset.name,
+        "--queue",
+        "DEMO",
+        "--namespace",
+        namespace,
+        "-o",
+        str(mapping),
+    ]
     if expected["timestamps"]["naive"]:
         init += ["--timezone", expected["timestamps"]["zone"]]
     assert main(init) == 0
@@ -103,11 +114,15 @@ def _answer(mapping: Path, answers: dict[str, dict[str, str]]) -> None:
     config = yaml.safe_load(text)
     open_ones = {(path, value) for path, value in _undecided(config)}
     wanted = {(path, value) for path, values in answers.items() for value in values}
-    assert open_ones == wanted, f"init left undecided {sorted(open_ones)}; the answers table has {sorted(wanted)}"
+    assert open_ones == wanted, (
+        f"init left undecided {sorted(open_ones)}; the answers table has {sorted(wanted)}"
+    )
     for path, values in answers.items():
         for value, answer in values.items():
             pattern = re.compile(rf"^(\s*){re.escape(_plain_or_quoted(value))}: \"\?\"", re.M)
-            text, replaced = pattern.subn(lambda m, a=answer: f"{m.group(1)}{json.dumps(value)}: {json.dumps(a)}", text)
+            text, replaced = pattern.subn(
+                lambda m, a=answer, v=value: f"{m.group(1)}{json.dumps(v)}: {json.dumps(a)}", text
+            )
             assert replaced == 1, f"{path} {value!r}: the ? line was not found"
     mapping.write_text(text, encoding="utf-8")
 
