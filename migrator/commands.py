@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +51,13 @@ def _target_info(target: Target, queue: str) -> TargetInfo:
     from migrator.snapshot import load_target_info
 
     return load_target_info(target.client, queue)
+
+
+def _read_only_target(args: argparse.Namespace, env: Mapping[str, str]) -> AbstractContextManager[Target]:
+    """The target to read metadata from (``validate``, ``init``): no rate limit of our own."""
+    return open_target(
+        env, max_rps=None, sandbox_data=args.sandbox_data, sandbox_fixture=args.sandbox_fixture, announce=_out
+    )
 
 
 def _existing_keys(target: Target, config: MappingConfig) -> QueueKeyLookup:
@@ -165,13 +173,7 @@ def cmd_validate(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         options = _prepare_options(args, f"snapshot {args.target_snapshot}")
         result = validate(config, list(args.sources), info, options)
     else:
-        with open_target(
-            env,
-            max_rps=None,
-            sandbox_data=args.sandbox_data,
-            sandbox_fixture=args.sandbox_fixture,
-            announce=_out,
-        ) as target:
+        with _read_only_target(args, env) as target:
             info = _target_info(target, config.target.queue)
             options = _prepare_options(args, target.label, _existing_keys(target, config))
             result = validate(config, list(args.sources), info, options)
@@ -355,13 +357,7 @@ def _target_catalogue(
     if args.target_snapshot:
         metadata = load_metadata(args.target_snapshot, queue)
     else:
-        with open_target(
-            env,
-            max_rps=None,
-            sandbox_data=args.sandbox_data,
-            sandbox_fixture=args.sandbox_fixture,
-            announce=_out,
-        ) as target:
+        with _read_only_target(args, env) as target:
             metadata = load_metadata(target.client, queue)
     if queue not in metadata.queue_keys:
         raise MigratorError(
