@@ -108,6 +108,7 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         sandbox_data=args.sandbox_data,
         sandbox_fixture=args.sandbox_fixture,
         announce=_out,
+        workers=args.workers,
     ) as target:
         info = _target_info(target, config.target.queue)
         findings = Findings()
@@ -227,6 +228,7 @@ def cmd_verify(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         sandbox_data=args.sandbox_data,
         sandbox_fixture=args.sandbox_fixture,
         announce=_out,
+        workers=args.workers,
     ) as target:
         info = _target_info(target, config.target.queue)
         options = PrepareOptions(source_label=_source_label(args), target_label=target.label)

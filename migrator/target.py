@@ -40,10 +40,13 @@ def open_target(
     sandbox_fixture: Path | None = None,
     announce: Callable[[str], None] = print,
     ceilings: CeilingMemory | None = CeilingMemory(DEFAULT_CEILINGS),  # noqa: B008 - immutable
+    workers: int = 1,
 ) -> Iterator[Target]:
-    """``max_rps``: ``"auto"`` (learn the org's limit), a number (cap), or None (no limiter: a few reads)."""
+    """``max_rps``: ``"auto"`` (learn the org's limit), a number (cap), or None (no limiter: a few reads).
+    ``workers``: threads sharing the client; its connection pool keeps at least one connection each."""
     settings = TrackerSettings.from_env(env)
     if settings is not None:
+        settings = settings.with_changes(pool_size=max(settings.pool_size, workers))
         org = settings.org_id or settings.cloud_org_id or "-"
         identity = f"{settings.base_url.rstrip('/')}#org={org}"
         limiter = limiter_for(max_rps, identity, ceilings) if max_rps is not None else None
@@ -64,6 +67,7 @@ def open_target(
             f"(data in {sandbox_data}; browse it with `migrator sandbox serve --data {sandbox_data}`)."
         )
         settings = TrackerSettings(base_url=server.url, token=server.admin_token, org_id=server.org_id)
+        settings = settings.with_changes(pool_size=max(settings.pool_size, workers))
         identity = f"sandbox:{sandbox_data.resolve()}"
         limiter = limiter_for(max_rps, identity, ceilings) if max_rps is not None else None
         client = TrackerClient(settings, rate_limiter=limiter)

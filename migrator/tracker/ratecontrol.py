@@ -8,16 +8,16 @@ retry mode, BBR's probe cycle, RFC 7661's application-limited rule) are in ``doc
 
 Phases:
 
-* ``startup`` — no ceiling known: grow ×``startup_growth`` per clean round (slow start);
+* ``startup`` — no ceiling known: ×``startup_growth`` per clean round (slow start);
 * ``recover`` — after a cut: close half the gap to the settle rate (``settle`` × ceiling) per round;
-* ``hold`` — at the settle rate, just under the learned ceiling;
-* ``probe`` — after ``hold_seconds`` and ``hold_answers``: add ``probe_step`` × ceiling per round;
-  far above the ceiling without a 429, the ceiling is stale (the limit rose): back to ``startup``.
+* ``hold`` — at the settle rate, just under the learned ceiling, for ``hold_seconds`` (doubling, up to
+  ``hold_max_seconds``, each time a probe finds the limit where it was) and ``hold_answers``;
+* ``probe`` — add ``probe_step`` × ceiling per clean round until a 429 says where the limit is now.
 
 A 429 cuts at once (×``startup_backoff`` in startup, ×``backoff`` otherwise) and re-estimates the
 ceiling; a round whose 5xx/timeout share rises above the usual cuts by ×``error_backoff``. The rate
-grows only in a *clean* round: no new errors, latency flat, and the sender actually used most of
-the rate it had (an application-limited sender learns nothing by being allowed more).
+grows only in a *clean* round: no errors, latency flat, and the sender actually used most of the
+rate it had (an application-limited sender learns nothing by being allowed more).
 """
 
 from __future__ import annotations
@@ -48,7 +48,9 @@ class RateControlPolicy:
     recovery_gain: float = 0.5
     settle: float = 0.95
     hold_seconds: float = 10.0
-    hold_answers: int = 200
+    hold_max_seconds: float = 80.0
+    hold_answers: int = 100
+    confirm_band: float = 0.05
     probe_step: float = 0.02
     round_seconds: float = 0.5
     round_latencies: float = 2.0
@@ -164,6 +166,7 @@ class RateController:
         self._last_throttle: float | None = None
         self._busy_since_throttle = True  # the sender used its rate in every round since the last 429
         self._paused_until = now
+        self._hold_for = self._hold_for_last = self.policy.hold_seconds  # doubles while probes confirm
         self._in_flight: dict[int, int] = {}  # epoch -> requests sent in it and not answered yet
         self._drain: DrainSample | None = None
         self._accepted_since_throttle = 0
@@ -225,15 +228,15 @@ class RateController:
         """A 429. Cuts the rate unless this request was sent before the last cut; True when it cut.
         ``paused_until``: nobody sends before then (Retry-After), so that time is not idleness."""
         self._advance(now)
-        if paused_until is not None:
-            self._paused_until = max(self._paused_until, paused_until)
         self.answers += 1
         self.throttled += 1
         self._landed(epoch, accepted=False)
-        if epoch is not None and epoch < self.epoch:
-            return False
-        self._throttle_cut(now)
-        return True
+        cut = epoch is None or epoch >= self.epoch
+        if cut:
+            self._throttle_cut(now)
+        if paused_until is not None:
+            self._paused_until = max(self._paused_until, paused_until)
+        return cut
 
     def _landed(self, epoch: int | None, *, accepted: bool | None) -> None:
         """Bookkeeping of requests in flight per epoch, and the drain sample after a 429 cut."""
@@ -320,7 +323,7 @@ class RateController:
                 self.rate = target
                 self._enter_hold(now)
         elif self.phase is Phase.HOLD:
-            if now - self._hold_since >= p.hold_seconds and self._hold_answers >= p.hold_answers:
+            if now - self._hold_since >= self._hold_for and self._hold_answers >= p.hold_answers:
                 self.phase = Phase.PROBE
         else:
             self.rate = self._capped(self.rate + p.probe_step * (self.ceiling or self.rate))
@@ -346,6 +349,12 @@ class RateController:
             floor = p.startup_backoff if sending and self._busy_since_throttle else p.backoff
             ceiling = min(sent_at, max(estimate, floor * sent_at))
         factor = p.startup_backoff if self.phase is Phase.STARTUP else p.backoff
+        self._hold_for = p.hold_seconds
+        if self.phase is Phase.PROBE and self.ceiling is not None:
+            if abs(ceiling - self.ceiling) <= p.confirm_band * self.ceiling:
+                # The probe met the limit where it was: probe it half as often from now on.
+                self._hold_for = min(2 * self._hold_for_last, p.hold_max_seconds)
+        self._hold_for_last = self._hold_for
         if self.phase is Phase.STARTUP and self.epoch in self._in_flight:
             self._drain = DrainSample(self.epoch, sent_at)  # startup overshoots: refine the ceiling
         self.ceiling = self._capped(ceiling)

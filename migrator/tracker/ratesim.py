@@ -1,5 +1,6 @@
 """A deterministic discrete-event simulation: workers sharing one RateLimiter against a rate-limited server.
 
+Used by the tests (convergence, reaction to limit changes) and ``benchmarks/bench_rate_control.py``.
 The server is the sandbox's model (a token bucket checked after the request's latency; a refused
 request gets 429 with ``Retry-After`` in whole seconds, at least 1). Time is virtual: the limiter's
 clock is the simulation's, and waits are events, so a 300-second run takes milliseconds and always
@@ -119,8 +120,11 @@ def simulate(
         result.rates.append((clock.now, limiter.rate))
         at(clock.now + 0.5, sample)
 
+    def changer(change: Callable[[BucketServer, float], None]) -> Callable[[], None]:
+        return lambda: change(server, clock.now)
+
     for when, change in (events or {}).items():
-        at(when, lambda change=change: change(server, clock.now))
+        at(when, changer(change))
     for _ in range(workers):
         at(0.0, ask)
     at(0.0, sample)

@@ -1,0 +1,100 @@
+"""Raw request throughput of the sandbox over loopback HTTP (keep-alive or not).
+
+    python benchmarks/bench_sandbox_http.py [--seconds 10] [--threads 1 4 8]
+
+Starts the sandbox in a subprocess (no latency, no limit) and, for each thread count, has that many
+threads share one migrator ``TrackerClient`` (one pooled session) sending ``GET /v2/myself`` for
+``--seconds``. Prints requests/s and how many TCP connections the server accepted (its
+``/_sandbox/stats`` cannot see connections, so they are counted on the client side: new sockets
+opened by urllib3's pool).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from urllib3.connectionpool import HTTPConnectionPool
+
+from migrator.tracker import TrackerClient, TrackerSettings
+
+ADMIN = "sandbox-admin-token"
+
+
+def start_sandbox() -> tuple[subprocess.Popen[str], str]:
+    command = [sys.executable, "-m", "migrator", "sandbox", "serve", "--port", "0"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    for line in process.stdout:
+        found = re.search(r"listening on (http://\S+)", line)
+        if found:
+            return process, found.group(1)
+    raise RuntimeError("the sandbox did not start")
+
+
+def measure(url: str, threads: int, seconds: float) -> tuple[float, int]:
+    opened = 0
+    lock = threading.Lock()
+    original = HTTPConnectionPool._new_conn
+
+    def counting_new_conn(pool: HTTPConnectionPool) -> object:
+        nonlocal opened
+        with lock:
+            opened += 1
+        return original(pool)
+
+    HTTPConnectionPool._new_conn = counting_new_conn  # type: ignore[method-assign,assignment]
+    count = 0
+    deadline = time.monotonic() + seconds
+    settings = TrackerSettings(token=ADMIN, org_id="1", base_url=url, pool_size=max(16, threads))
+    try:
+        with TrackerClient(settings) as client:
+
+            def worker() -> None:
+                nonlocal count
+                done = 0
+                while time.monotonic() < deadline:
+                    client.myself()
+                    done += 1
+                with lock:
+                    count += done
+
+            started = time.monotonic()
+            pool = [threading.Thread(target=worker) for _ in range(threads)]
+            for t in pool:
+                t.start()
+            for t in pool:
+                t.join()
+            elapsed = time.monotonic() - started
+    finally:
+        HTTPConnectionPool._new_conn = original  # type: ignore[method-assign]
+    return count / elapsed, opened
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 4, 8])
+    args = parser.parse_args()
+    process, url = start_sandbox()
+    try:
+        print(
+            f"sandbox {Path(sys.executable).name} -m migrator sandbox serve; GET /v2/myself for {args.seconds:g} s"
+        )
+        for threads in args.threads:
+            rate, opened = measure(url, threads, args.seconds)
+            print(f"  {threads} thread(s): {rate:7.0f} req/s, {opened} connection(s) opened")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
