@@ -15,13 +15,14 @@ For each limit it starts a sandbox in a *subprocess* (client and server must not
 
 Prints both wall times and their ratio, migrator's achieved requests/s as a share of the limit (over
 the whole run and over its import phase), the 429 share, API calls per imported object and the peak
-RSS of the ``migrator run`` process.
+RSS of the ``migrator run`` process. ``--run-args '--workers 16'`` adds flags to ``migrator run``.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import logging
 import os
 import re
 import subprocess
@@ -183,11 +184,11 @@ class MigratorRun:
 
 
 def run_migrator(
-    sandbox: SandboxProcess, export: Path, mapping: Path, namespace: str, work: Path
+    sandbox: SandboxProcess, export: Path, mapping: Path, namespace: str, work: Path, extra: list[str]
 ) -> MigratorRun:
     env = dict(os.environ, TRACKER_API_URL=sandbox.url, TRACKER_TOKEN=ADMIN, TRACKER_ORG_ID="1")
     command = [sys.executable, "-m", "migrator", "run", str(export), "--mapping", str(mapping)]
-    command += ["--namespace", namespace, "--yes", "--no-progress"]
+    command += ["--namespace", namespace, "--yes", "--no-progress", *extra]
     before = sandbox.stats()
     started = time.monotonic()
     with (work / f"{namespace}.log").open("w") as log:
@@ -215,6 +216,7 @@ def run_official_loop(url: str, rows: list[Row]) -> float:
     """The plain sequential loop with the official client, into queue STAGE."""
     from yandex_tracker_client import TrackerClient
 
+    logging.getLogger("yandex_tracker_client").setLevel(logging.CRITICAL)  # it logs every retried 429
     client = TrackerClient(token=ADMIN, org_id="1", base_url=url, retries=20, retries_initial_delay=1.0)
     started = time.monotonic()
     imported: dict[str, Any] = {}
@@ -258,13 +260,17 @@ def compare(args: argparse.Namespace, limit: float) -> None:
         export, mapping = write_export(rows, folder)
         sandbox = SandboxProcess(folder, args.latency_ms, limit)
         try:
-            runs = [run_migrator(sandbox, export, mapping, "bench-cold", folder)]
+            extra = args.run_args.split()
+            runs = [run_migrator(sandbox, export, mapping, "bench-cold", folder, extra)]
             if args.warm:
-                runs.append(run_migrator(sandbox, export, mapping, "bench-warm", folder))
+                runs.append(run_migrator(sandbox, export, mapping, "bench-warm", folder, extra))
             sequential = None if args.no_sequential else run_official_loop(sandbox.url, rows)
         finally:
             sandbox.stop()
-    print(f"\nlimit {limit:g} req/s, latency {args.latency_ms:g} ms: {len(rows)} issues, {objects} objects")
+    flags = f", migrator run {args.run_args}" if args.run_args else ", migrator run with default flags"
+    print(
+        f"\nlimit {limit:g} req/s, latency {args.latency_ms:g} ms: {len(rows)} issues, {objects} objects{flags}"
+    )
     if sequential is not None:
         print(f"  sequential official client: {sequential:7.1f} s")
     for label, run in zip(("cold", "warm"), runs, strict=False):
@@ -295,6 +301,9 @@ def main() -> None:
         "--warm", action="store_true", help="run migrator a second time, from the learned ceiling"
     )
     parser.add_argument("--no-sequential", action="store_true", help="skip the official-client loop")
+    parser.add_argument(
+        "--run-args", default="", help="extra `migrator run` arguments, e.g. '--workers 16' (default: none)"
+    )
     args = parser.parse_args()
     for limit in args.rate_limit:
         compare(args, limit)

@@ -4,9 +4,8 @@
 
 Starts the sandbox in a subprocess (no latency, no limit) and, for each thread count, has that many
 threads share one migrator ``TrackerClient`` (one pooled session) sending ``GET /v2/myself`` for
-``--seconds``. Prints requests/s and how many TCP connections the server accepted (its
-``/_sandbox/stats`` cannot see connections, so they are counted on the client side: new sockets
-opened by urllib3's pool).
+``--seconds``. Prints requests/s and how many TCP connections the client opened (counted on the
+client side, as urllib3 connects; the sandbox's stats do not see connections).
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ import threading
 import time
 from pathlib import Path
 
-from urllib3.connectionpool import HTTPConnectionPool
+from urllib3.connection import HTTPConnection
 
 from migrator.tracker import TrackerClient, TrackerSettings
 
@@ -40,15 +39,15 @@ def start_sandbox() -> tuple[subprocess.Popen[str], str]:
 def measure(url: str, threads: int, seconds: float) -> tuple[float, int]:
     opened = 0
     lock = threading.Lock()
-    original = HTTPConnectionPool._new_conn
+    original = HTTPConnection.connect
 
-    def counting_new_conn(pool: HTTPConnectionPool) -> object:
+    def counting_connect(connection: HTTPConnection) -> None:
         nonlocal opened
         with lock:
             opened += 1
-        return original(pool)
+        original(connection)
 
-    HTTPConnectionPool._new_conn = counting_new_conn  # type: ignore[method-assign,assignment]
+    HTTPConnection.connect = counting_connect  # type: ignore[method-assign]
     count = 0
     deadline = time.monotonic() + seconds
     settings = TrackerSettings(token=ADMIN, org_id="1", base_url=url, pool_size=max(16, threads))
@@ -72,7 +71,7 @@ def measure(url: str, threads: int, seconds: float) -> tuple[float, int]:
                 t.join()
             elapsed = time.monotonic() - started
     finally:
-        HTTPConnectionPool._new_conn = original  # type: ignore[method-assign]
+        HTTPConnection.connect = original  # type: ignore[method-assign]
     return count / elapsed, opened
 
 

@@ -25,7 +25,7 @@ from werkzeug.serving import WSGIRequestHandler
 
 from migrator.sandbox.errors import DropConnection
 
-IDLE_TIMEOUT = 30.0  # seconds a kept-alive connection may wait for its next request
+IDLE_TIMEOUT = 75.0  # seconds a kept-alive connection may wait for its next request (nginx's default)
 _NO_BODY_STATUSES = frozenset({204, 304})
 
 
@@ -103,6 +103,12 @@ class KeepAliveHandler(WSGIRequestHandler):
             super().handle()
         except DropConnection:
             self.close_connection = True
+
+    def log_error(self, format: str, *args: Any) -> None:
+        if format.startswith("Request timed out"):  # an idle kept-alive connection expired: routine
+            self.close_connection = True
+            return
+        super().log_error(format, *args)
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         if getattr(self.server, "sandbox_verbose", False):
