@@ -141,7 +141,7 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
 def _expected_rate(target: Target) -> float:
     """The rate the validation report's duration estimate uses."""
-    from migrator.pipeline import DEFAULT_MAX_RPS
+    from migrator.pipeline.tally import DEFAULT_MAX_RPS
 
     limiter = target.client.rate_limiter
     return limiter.expected_rate() if limiter is not None else DEFAULT_MAX_RPS

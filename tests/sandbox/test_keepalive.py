@@ -7,11 +7,12 @@ import json
 import socket
 
 import pytest
-from sandbox_helpers import ADMIN
 
 from migrator.sandbox import SandboxConfig, SandboxServer
 from migrator.sandbox.keepalive import KeepAliveHandler
 from migrator.tracker import TrackerClient, TrackerSettings
+
+from .sandbox_helpers import ADMIN
 
 HEADERS = {"Authorization": f"OAuth {ADMIN}", "X-Org-ID": "1"}
 
