@@ -159,14 +159,13 @@ class RateController:
         self.latency: float | None = None
         self._round_latencies: deque[float] = deque(maxlen=p.latency_floor_rounds)
         self._error_baseline = 0.0
-        self._tx_rate: float | None = None
-        self._busy = True  # did the sender use most of the allowed rate in the last round?
         self._hold_since = now
         self._hold_answers = 0
         self._last_throttle: float | None = None
         self._busy_since_throttle = True  # the sender used its rate in every round since the last 429
         self._paused_until = now
         self._hold_for = self._hold_for_last = self.policy.hold_seconds  # doubles while probes confirm
+        self._recent_accepted: deque[float] = deque(maxlen=4)  # accepted/s of the last rounds
         self._in_flight: dict[int, int] = {}  # epoch -> requests sent in it and not answered yet
         self._drain: DrainSample | None = None
         self._accepted_since_throttle = 0
@@ -213,6 +212,7 @@ class RateController:
         self._advance(now)
         self._count_answer(latency)
         self._accepted_since_throttle += 1
+        self._round_accepted += 1
         self._hold_answers += 1
         self._landed(epoch, accepted=True)
 
@@ -272,6 +272,7 @@ class RateController:
         self._round_start = now
         self._sent = 0
         self._round_answers = 0
+        self._round_accepted = 0
         self._round_errors = 0
         self._round_latency_sum = 0.0
 
@@ -288,8 +289,8 @@ class RateController:
         if sending_time < p.round_seconds / 2:
             return  # mostly paused: this round says nothing about demand yet
         sent_rate = self._sent / sending_time
-        self._tx_rate = sent_rate if self._tx_rate is None else 0.5 * (self._tx_rate + sent_rate)
-        busy = self._busy = sent_rate >= p.busy_share * self.rate
+        self._recent_accepted.append(self._round_accepted / sending_time)
+        busy = sent_rate >= p.busy_share * self.rate
         self._busy_since_throttle = self._busy_since_throttle and busy
         flat = self._latency_flat()
         share = self._round_errors / self._round_answers
@@ -330,16 +331,19 @@ class RateController:
 
     def _throttle_cut(self, now: float) -> None:
         p = self.policy
-        sent_at = self._sending_rate()
+        sent_at = self._sending_rate(now)
+        # What the server recently let through, when the workers happen to be sending less just now
+        # (between phases, at a tail): a 429 then still says the limit is near what got through.
+        basis = min(self.rate, max(sent_at, max(self._recent_accepted, default=0.0)))
         estimate = self._accepted_rate(now)
         if self.phase is Phase.PROBE and self.ceiling is not None:
             # Probing above the old ceiling: the limit lies between it (which held) and here, and a
             # token bucket's burst may have hidden it for a while — split the difference. Below the
             # old ceiling: the 429 came where the limit is.
-            above = max(estimate or 0.0, (self.ceiling + sent_at) / 2)
-            ceiling = min(sent_at, above) if sent_at > self.ceiling else sent_at
+            above = max(estimate or 0.0, (self.ceiling + basis) / 2)
+            ceiling = min(basis, above) if basis > self.ceiling else basis
         elif self.phase is Phase.STARTUP or estimate is None:
-            ceiling = sent_at
+            ceiling = basis
         else:
             # Holding or recovering, the settle rate is too high: the limit is at least what got
             # through since the previous 429. Trust that down to ×startup_backoff only after a
@@ -347,7 +351,7 @@ class RateController:
             # at most ×backoff per cut.
             sending = now - self._paused_until >= p.estimate_min_seconds
             floor = p.startup_backoff if sending and self._busy_since_throttle else p.backoff
-            ceiling = min(sent_at, max(estimate, floor * sent_at))
+            ceiling = min(basis, max(estimate, floor * basis))
         factor = p.startup_backoff if self.phase is Phase.STARTUP else p.backoff
         self._hold_for = p.hold_seconds
         if self.phase is Phase.PROBE and self.ceiling is not None:
@@ -358,7 +362,7 @@ class RateController:
         if self.phase is Phase.STARTUP and self.epoch in self._in_flight:
             self._drain = DrainSample(self.epoch, sent_at)  # startup overshoots: refine the ceiling
         self.ceiling = self._capped(ceiling)
-        self.rate = self._capped(min(factor * sent_at, p.settle * self.ceiling))
+        self.rate = self._capped(min(factor * basis, p.settle * self.ceiling))
         self._last_throttle = now
         self._accepted_since_throttle = 0
         self._busy_since_throttle = True
@@ -376,7 +380,7 @@ class RateController:
             self.rate = self._capped(settle)
 
     def _error_cut(self, now: float) -> None:
-        sent_at = self._sending_rate()
+        sent_at = self._sending_rate(now)
         if self.ceiling is None:
             self.ceiling = self._capped(sent_at)  # a soft ceiling: the server struggles above it
         self.rate = self._capped(self.policy.error_backoff * sent_at)
@@ -395,11 +399,13 @@ class RateController:
         self._hold_since = now
         self._hold_answers = 0
 
-    def _sending_rate(self) -> float:
-        """The rate the sender really used: the allowed rate, or what it sent when it was app-limited."""
-        if self._tx_rate is None or self._busy:
-            return self.rate
-        return max(self.min_rps, min(self.rate, self._tx_rate))
+    def _sending_rate(self, now: float) -> float:
+        """The rate the workers really sent at just now: the allowed rate, or less when they could not
+        use it (too few workers, an idle spell) — requests in flight ÷ latency (Little's law)."""
+        if self.latency is None or now - self._paused_until < self.latency:
+            return self.rate  # no latency known yet, or just out of a pause: nothing to count
+        in_flight = sum(self._in_flight.values()) + 1  # + the request that was just answered
+        return max(self.min_rps, min(self.rate, in_flight / self.latency))
 
     def _accepted_rate(self, now: float) -> float | None:
         """Answers accepted per second since the previous 429 (its pause included) — a lower bound of a

@@ -5,8 +5,12 @@ from __future__ import annotations
 import http.client
 import json
 import socket
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import pytest
+from werkzeug.serving import ThreadedWSGIServer
 
 from migrator.sandbox import SandboxConfig, SandboxServer
 from migrator.sandbox.keepalive import KeepAliveHandler
@@ -108,3 +112,47 @@ def test_stopping_the_server_closes_idle_kept_alive_connections(tmp_path) -> Non
     finally:
         conn.close()
         server.stop()
+
+
+def test_a_chunked_request_body_is_read_to_its_end(sandbox: SandboxServer) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", sandbox.port, timeout=5)
+    try:
+        body = iter([b'{"filter": ', b'{"queue": "DEMO"}}'])
+        headers = dict(HEADERS, **{"Content-Type": "application/json"})
+        conn.request("POST", "/v2/issues/_count", body=body, headers=headers, encode_chunked=True)
+        first = conn.getresponse()
+        assert first.status == 200 and first.read() == b"0"
+        assert exchange(conn, "GET", "/v2/myself").status == 200
+    finally:
+        conn.close()
+
+
+def _streaming_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    """A WSGI app whose body length is unknown up front (no Content-Length)."""
+    status = "204 No Content" if environ["PATH_INFO"] == "/empty" else "200 OK"
+    start_response(status, [("Content-Type", "text/plain")])
+    return [] if status.startswith("204") else [b"first part, ", b"", b"second part"]
+
+
+def test_a_body_of_unknown_length_is_chunked_and_the_connection_stays_open() -> None:
+    server = ThreadedWSGIServer("127.0.0.1", 0, _streaming_app, handler=KeepAliveHandler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
+    thread.start()
+    conn = http.client.HTTPConnection("127.0.0.1", server.server_address[1], timeout=5)
+    try:
+        conn.request("GET", "/stream")
+        streamed = conn.getresponse()
+        assert streamed.getheader("Transfer-Encoding") == "chunked"
+        assert streamed.read() == b"first part, second part"
+        sock = conn.sock
+        conn.request("GET", "/empty")
+        empty = conn.getresponse()
+        assert empty.status == 204 and empty.getheader("Transfer-Encoding") is None and empty.read() == b""
+        conn.request("HEAD", "/stream")
+        head = conn.getresponse()
+        assert head.status == 200 and head.read() == b""
+        assert conn.sock is sock
+    finally:
+        conn.close()
+        server.shutdown()
+        server.server_close()

@@ -147,7 +147,8 @@ def test_a_rising_error_rate_cuts_but_a_steady_one_does_not_keep_cutting() -> No
 def test_a_429_in_startup_halves_and_sets_the_ceiling() -> None:
     law = RateController(0.0)
     now = clean_rounds(law, 0.0, 2)  # 40 req/s
-    law.sent(now)
+    for _ in range(4):  # 40 req/s × 100 ms in flight
+        law.sent(now)
     assert law.throttled_answer(now + 0.1, law.epoch, paused_until=now + 1.1)
     assert law.ceiling == pytest.approx(40.0)
     assert law.rate == pytest.approx(20.0)
@@ -197,3 +198,32 @@ def test_policy_rejects_nonsense() -> None:
         RateControlPolicy(startup_growth=1.0)
     with pytest.raises(ValueError):
         RateController(0.0, cap=0.0)
+
+
+def test_a_429_at_a_quiet_moment_is_judged_by_what_recently_got_through() -> None:
+    law = RateController(0.0)
+    now = clean_rounds(law, 0.0, 3)  # rounds at 10, 20, 40 req/s, all accepted; the rate is now 80
+    for _ in range(4):  # a phase boundary: only 4 in flight, i.e. 40 req/s at 100 ms
+        law.sent(now)
+    law.answered(now, 0.4, law.epoch)  # ... and answers got slow: 4 in flight now say 10 req/s
+    law.sent(now)
+    assert law.throttled_answer(now + 0.1, law.epoch, paused_until=now + 1.1)
+    assert law.ceiling == pytest.approx(40.0)  # what got through in the last round, not 10
+    assert law.rate == pytest.approx(20.0)  # startup halves
+
+
+def test_the_sending_rate_is_what_is_in_flight_over_the_latency() -> None:
+    # 160 req/s allowed, but only 8 workers at 100 ms: 80 req/s really sent; a 429 cuts from there.
+    law = RateController(0.0, cap=160.0)
+    now = 0.0
+    for _ in range(40):
+        for i in range(40):
+            law.sent(now + i * 0.0125)
+            law.answered(now + i * 0.0125 + 0.1, 0.1, law.epoch)
+        now += 0.5
+        law.tick(now)
+    for _ in range(8):
+        law.sent(now)
+    law.throttled_answer(now + 0.05, law.epoch, paused_until=now + 1.05)
+    assert law.ceiling == pytest.approx(80.0, rel=0.05)
+    assert law.rate == pytest.approx(0.7 * 80.0, rel=0.05)
