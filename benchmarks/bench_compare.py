@@ -34,9 +34,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import requests
+from sandbox_process import ADMIN, SandboxProcess
 
-ADMIN = "sandbox-admin-token"
 USERS = ("alice", "bob", "carol")
 BASE = datetime(2023, 1, 2, 9, 0, tzinfo=UTC)
 JIRA_FORMAT = "%d/%b/%y %I:%M %p"
@@ -141,35 +140,6 @@ def _tracker(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.000+0000")
 
 
-# ---------------------------------------------------------------------- the sandbox process
-
-
-class SandboxProcess:
-    def __init__(self, folder: Path, latency_ms: float, rate_limit: float) -> None:
-        command = [sys.executable, "-m", "migrator", "sandbox", "serve", "--port", "0"]
-        command += ["--data", str(folder / "sandbox.sqlite"), "--latency-ms", str(latency_ms)]
-        command += ["--rate-limit", str(rate_limit)]
-        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            found = re.search(r"listening on (http://\S+)", line)
-            if found:
-                self.url = found.group(1)
-                break
-        else:
-            raise RuntimeError("the sandbox did not start")
-
-    def stats(self) -> dict[str, Any]:
-        response = requests.get(f"{self.url}/_sandbox/stats", headers={"Authorization": f"OAuth {ADMIN}"})
-        response.raise_for_status()
-        data: dict[str, Any] = response.json()
-        return data
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=10)
-
-
 # ---------------------------------------------------------------------- the two contestants
 
 
@@ -258,7 +228,7 @@ def compare(args: argparse.Namespace, limit: float) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-compare-") as tmp:
         folder = Path(tmp)
         export, mapping = write_export(rows, folder)
-        sandbox = SandboxProcess(folder, args.latency_ms, limit)
+        sandbox = SandboxProcess(folder / "sandbox.sqlite", args.latency_ms, limit)
         try:
             extra = args.run_args.split()
             runs = [run_migrator(sandbox, export, mapping, "bench-cold", folder, extra)]

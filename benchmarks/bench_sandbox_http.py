@@ -11,29 +11,15 @@ client side, as urllib3 connects; the sandbox's stats do not see connections).
 from __future__ import annotations
 
 import argparse
-import re
-import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 
+from sandbox_process import ADMIN, SandboxProcess
 from urllib3.connection import HTTPConnection
 
 from migrator.tracker import TrackerClient, TrackerSettings
-
-ADMIN = "sandbox-admin-token"
-
-
-def start_sandbox() -> tuple[subprocess.Popen[str], str]:
-    command = [sys.executable, "-m", "migrator", "sandbox", "serve", "--port", "0"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    assert process.stdout is not None
-    for line in process.stdout:
-        found = re.search(r"listening on (http://\S+)", line)
-        if found:
-            return process, found.group(1)
-    raise RuntimeError("the sandbox did not start")
 
 
 def measure(url: str, threads: int, seconds: float) -> tuple[float, int]:
@@ -82,17 +68,16 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 4, 8])
     args = parser.parse_args()
-    process, url = start_sandbox()
+    sandbox = SandboxProcess()
     try:
         print(
             f"sandbox {Path(sys.executable).name} -m migrator sandbox serve; GET /v2/myself for {args.seconds:g} s"
         )
         for threads in args.threads:
-            rate, opened = measure(url, threads, args.seconds)
+            rate, opened = measure(sandbox.url, threads, args.seconds)
             print(f"  {threads} thread(s): {rate:7.0f} req/s, {opened} connection(s) opened")
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        sandbox.stop()
 
 
 if __name__ == "__main__":
