@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -42,6 +43,7 @@ def test_run_learns_prints_and_remembers_the_orgs_ceiling(
 ) -> None:
     config = SandboxConfig(data=tmp_path / "sandbox.sqlite", rate_limit=30.0, rate_limit_burst=1)
     with SandboxServer(config) as server:
+        server.fail_next("import", 2, mode="rate_limit")  # a 429 however slow the machine is
         point_at(server)
         source = [str(REPO / SAMPLE[0]), "--mapping", str(REPO / SAMPLE[2])]
         code = main(["run", *source, "--yes", "--no-progress"])
@@ -49,11 +51,10 @@ def test_run_learns_prints_and_remembers_the_orgs_ceiling(
         assert code == 0, out
         assert server.stats()["faults"]["rate_limited"] > 0  # it met the limit, and still landed
         line = next(line for line in out.splitlines() if line.startswith("rate control: "))
-        assert "ceiling" in line and "rate-limited answers" in line
+        printed = re.search(r"ceiling ([\d.]+) req/s, (\d+) rate-limited answers", line)
+        assert printed is not None and int(printed.group(2)) >= 2, line
         identity = f"{server.url}#org={server.org_id}"
     remembered = CeilingMemory(tmp_path / ".migrator" / "rate-ceilings.json").recall(identity)
-    assert (
-        remembered is not None and remembered <= 45.0
-    )  # where the 429s came, not where startup would have gone
+    assert remembered is not None and f"{remembered:.1f}" == printed.group(1)  # what it printed, kept
     document = json.loads((tmp_path / ".migrator" / "rate-ceilings.json").read_text())
     assert set(document["targets"][identity]) == {"ceiling_rps", "learned_at"}
