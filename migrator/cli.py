@@ -102,7 +102,13 @@ def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     _add_source_args(p)
     p.add_argument("--state", type=Path, help="checkpoint file (default .migrator/<namespace>.state.sqlite)")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation before writing")
-    p.add_argument("--workers", type=positive_int, default=4, help="parallel workers (default 4)")
+    p.add_argument(
+        "--workers",
+        type=positive_int,
+        default=None,
+        help="at most this many objects written at once (default: as many as the rate control asks "
+        "for — rate × latency, up to 64)",
+    )
     _add_max_rps(p)
     p.add_argument(
         "--retry-failed", action="store_true", help="retry objects that failed or were blocked before"

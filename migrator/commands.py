@@ -92,7 +92,7 @@ def _prepare_options(
 
 
 def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    from migrator.execution import Executor
+    from migrator.execution import MAX_WORKERS, Executor
     from migrator.pipeline import PreparedRun
     from migrator.planning import load_plan
     from migrator.report.json_report import format_console_summary
@@ -108,7 +108,7 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         sandbox_data=args.sandbox_data,
         sandbox_fixture=args.sandbox_fixture,
         announce=_out,
-        workers=args.workers,
+        workers=args.workers or MAX_WORKERS,
     ) as target:
         info = _target_info(target, config.target.queue)
         findings = Findings()

@@ -139,6 +139,18 @@ class IssueTarget:
     last_error: str | None
 
 
+@dataclass(frozen=True)
+class IssueWork:
+    """An issue with unfinished rows, where the plan placed it."""
+
+    depth: int  # level in the parent forest (parents first)
+    seq: int  # position in the plan
+    issue_key: str
+    parent_key: str | None
+    parent_depth: int | None  # None: the parent is not in the plan
+    parent_pending: bool  # the parent's own import is still to be done
+
+
 @dataclass
 class KindLoadStats:
     planned: int = 0  # objects of this kind in the plan just loaded
@@ -477,6 +489,29 @@ class CheckpointStore:
         with self._lock:
             rows = self._conn.execute(query, params).fetchall()
         return [(int(s), str(k)) for s, k in rows]
+
+    def issues_to_run(self, after_seq: int = -1, limit: int = 500) -> list[IssueWork]:
+        """Issues owning unfinished rows of any kind, in plan order after ``after_seq``, each with
+        its parent's level and whether the parent's own import is still to be done."""
+        query = """
+            SELECT i.depth, i.seq, i.issue_key, i.parent_key, p.depth,
+                   EXISTS (SELECT 1 FROM ledger pl WHERE pl.namespace = i.namespace AND pl.kind = 'issue'
+                             AND pl.scope = '' AND pl.source_id = i.parent_key
+                             AND pl.generation = i.generation AND pl.status IN ('pending', 'in_flight'))
+            FROM issues i INDEXED BY issues_seq
+            LEFT JOIN issues p ON p.namespace = i.namespace AND p.issue_key = i.parent_key
+                              AND p.generation = i.generation
+            WHERE i.namespace = ? AND i.generation = ? AND i.seq > ?
+              AND EXISTS (SELECT 1 FROM ledger l INDEXED BY ledger_work
+                          WHERE l.namespace = i.namespace AND l.issue_key = i.issue_key
+                            AND l.generation = i.generation AND l.status IN ('pending', 'in_flight'))
+            ORDER BY i.seq LIMIT ?"""
+        with self._lock:
+            rows = self._conn.execute(query, (self.namespace, self.generation(), after_seq, limit)).fetchall()
+        return [
+            IssueWork(int(d), int(s), str(k), p, None if pd is None else int(pd), bool(pending))
+            for d, s, k, p, pd, pending in rows
+        ]
 
     def load_issue(self, issue_key: str) -> PlannedIssue:
         with self._lock:

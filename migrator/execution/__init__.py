@@ -9,7 +9,8 @@ identical comments stay two comments. Only a proven absence leads to a re-send.
 
 Layout (each module one job):
 
-* ``scheduler.py`` — :class:`Executor`: phases, worker pool, stop, progress;
+* ``scheduler.py`` — :class:`Executor`: one pipeline of units on a pool sized by the rate, stop, progress;
+* ``ready.py`` — the ready-queue: units, what each kind waits for, events that wake them;
 * ``attempt.py`` — one object's attempt: send, reconcile, conflict, back-off (:class:`ExecutorPolicy`);
 * ``kinds.py`` — one small class per object kind: payload, write call, listing, match, target id;
 * ``matching.py`` — when a target object is the planned one (shared with ``migrator/verify.py``);
@@ -19,7 +20,7 @@ Layout (each module one job):
 
 from migrator.execution.api import TrackerApi
 from migrator.execution.attempt import ExecutorPolicy
-from migrator.execution.scheduler import Executor
+from migrator.execution.scheduler import MAX_WORKERS, Executor
 from migrator.execution.summary import KindSummary, RunSummary
 
-__all__ = ["Executor", "ExecutorPolicy", "KindSummary", "RunSummary", "TrackerApi"]
+__all__ = ["MAX_WORKERS", "Executor", "ExecutorPolicy", "KindSummary", "RunSummary", "TrackerApi"]

@@ -27,6 +27,7 @@ from migrator.execution.matching import (
     value_matches,
     worklog_matches,
 )
+from migrator.execution.ready import After
 from migrator.plan import PlannedAttachment, PlannedIssue, PlannedLink, fit_link_time, link_window
 from migrator.state import CheckpointStore, LedgerRow
 from migrator.vocabulary import Kind, Status
@@ -106,6 +107,17 @@ class ObjectKind(ABC):
     family: ClassVar[tuple[Kind, ...]] = ()
     # A 409 on the write means the object is already in the target (it is then looked up).
     conflict_means_present: ClassVar[bool] = False
+    # What a row of this kind waits for (``ready.py``); a child of the issue unless it says otherwise.
+    after: ClassVar[After] = After.ISSUE
+
+    @property
+    def blocked_with_issue(self) -> bool:
+        """A failed issue blocks the rows that wait for it (a link keeps waiting, with the reason)."""
+        return self.after in (After.ISSUE, After.LAST)
+
+    def other_issues(self, planned: PlannedIssue, row: LedgerRow) -> tuple[str, ...]:
+        """Source keys of the issues besides its own whose chains the row waits for."""
+        return ()
 
     @abstractmethod
     def payload(self, planned: PlannedIssue, row: LedgerRow) -> Any:
@@ -187,6 +199,7 @@ class ListedKind(ObjectKind):
 class IssueKind(ObjectKind):
     kind = Kind.ISSUE
     conflict_means_present = True
+    after = After.PARENT
 
     def payload(self, planned: PlannedIssue, row: LedgerRow) -> Any:
         return planned.body
@@ -333,6 +346,10 @@ class LinkKind(ListedKind):
     family = (Kind.LINK,)
     conflict_means_present = True
     claim_within_issue = False
+    after = After.BOTH_ISSUES
+
+    def other_issues(self, planned: PlannedIssue, row: LedgerRow) -> tuple[str, ...]:
+        return (self.payload(planned, row).to_source_key,)
 
     def items(self, planned: PlannedIssue, row: LedgerRow) -> Iterable[Any]:
         return planned.links
@@ -371,6 +388,7 @@ class LocalFieldsKind(ObjectKind):
     """The PATCH of queue-local fields, last: it is idempotent, and touches the issue."""
 
     kind = Kind.LOCAL_FIELDS
+    after = After.LAST
 
     def payload(self, planned: PlannedIssue, row: LedgerRow) -> Any:
         return planned.local_fields

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 Record = dict[str, Any]
 SECTIONS = ("users", "statuses", "issue_types", "priorities", "resolutions", "link_types", "fields", "queues")
 _SECRET_USER_KEYS = frozenset({"token"})
+FETCH_PARALLEL = 8  # metadata reads in flight at once (the rate limiter still paces them)
 
 
 @dataclass
@@ -49,20 +51,37 @@ class TargetMetadata:
     # ------------------------------------------------------------------ building
 
     @classmethod
-    def fetch(cls, client: TrackerClient, queue_key: str | Sequence[str]) -> TargetMetadata:
-        """Read users (all pages), global reference data and each queue's configuration."""
+    def fetch(
+        cls, client: TrackerClient, queue_key: str | Sequence[str], *, parallel: int = FETCH_PARALLEL
+    ) -> TargetMetadata:
+        """Read users (all pages), global reference data and each queue's configuration.
+
+        The reads are independent, so they go out together (``parallel`` at a time, through the
+        client's shared rate limiter): two round trips — everything, then the queues' workflows —
+        instead of a dozen in a row before the first write of a run."""
         keys = [queue_key] if isinstance(queue_key, str) else list(queue_key)
-        meta = cls(
-            org={"id": client.settings.org_id, "cloud_org_id": client.settings.cloud_org_id},
-            users=[_user(u) for u in client.list_users()],
-            statuses=[_keyed(s, type=s.get("type"), order=s.get("order")) for s in client.list_statuses()],
-            issue_types=[_keyed(t) for t in client.list_issue_types()],
-            priorities=[_keyed(p, order=p.get("order")) for p in client.list_priorities()],
-            resolutions=[_keyed(r) for r in client.list_resolutions()],
-            link_types=[_link_type(t) for t in client.list_link_types()],
-            fields=[_field(f) for f in client.list_fields()],
-        )
-        meta.queues = [_QueueReader(client, meta, key).read() for key in keys]
+        with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="metadata") as pool:
+            users = pool.submit(client.list_users)
+            statuses = pool.submit(client.list_statuses)
+            issue_types = pool.submit(client.list_issue_types)
+            priorities = pool.submit(client.list_priorities)
+            resolutions = pool.submit(client.list_resolutions)
+            link_types = pool.submit(client.list_link_types)
+            fields = pool.submit(client.list_fields)
+            queue_reads = [_QueueReads.start(pool, client, key) for key in keys]
+            meta = cls(
+                org={"id": client.settings.org_id, "cloud_org_id": client.settings.cloud_org_id},
+                users=[_user(u) for u in users.result()],
+                statuses=[_keyed(s, type=s.get("type"), order=s.get("order")) for s in statuses.result()],
+                issue_types=[_keyed(t) for t in issue_types.result()],
+                priorities=[_keyed(p, order=p.get("order")) for p in priorities.result()],
+                resolutions=[_keyed(r) for r in resolutions.result()],
+                link_types=[_link_type(t) for t in link_types.result()],
+                fields=[_field(f) for f in fields.result()],
+            )
+            readers = [_QueueReader(client, meta, reads) for reads in queue_reads]
+            workflows = [reader.start_workflows(pool) for reader in readers]
+            meta.queues = [reader.read(details) for reader, details in zip(readers, workflows, strict=True)]
         log.info(
             "target metadata: %d users, %d statuses, %d types, queues %s",
             len(meta.users),
@@ -218,19 +237,47 @@ class TargetMetadata:
 # ---------------------------------------------------------------------- reading one queue
 
 
+@dataclass(frozen=True)
+class _QueueReads:
+    """The independent reads of one queue, sent together."""
+
+    key: str
+    raw: Future[Any]
+    local_fields: Future[list[Any]]
+    components: Future[list[Any]]
+    versions: Future[list[Any]]
+
+    @classmethod
+    def start(cls, pool: ThreadPoolExecutor, client: TrackerClient, key: str) -> _QueueReads:
+        return cls(
+            key,
+            pool.submit(client.get_queue, key, expand="all"),
+            pool.submit(client.list_local_fields, key),
+            pool.submit(client.list_components, key),
+            pool.submit(client.list_versions, key),
+        )
+
+
 class _QueueReader:
     """Turns ``GET /queues/{key}?expand=all`` plus workflows, components, versions and local fields
     into one fixture-format queue record."""
 
-    def __init__(self, client: TrackerClient, meta: TargetMetadata, key: str) -> None:
+    def __init__(self, client: TrackerClient, meta: TargetMetadata, reads: _QueueReads) -> None:
         self.client = client
         self.meta = meta
-        self.key = key
+        self.key = reads.key
+        self.reads = reads
+        self.raw: Mapping[str, Any] = reads.raw.result()
         self.workflow_names: dict[str, str] = {}  # from the workflow references' ``display``
+        self.types_by_workflow = self._types_by_workflow(self.raw)
 
-    def read(self) -> Record:
-        raw = self.client.get_queue(self.key, expand="all")
-        local_fields = [_field(f) for f in self.client.list_local_fields(self.key)]
+    def start_workflows(self, pool: ThreadPoolExecutor) -> dict[str, Future[Mapping[str, Any]]]:
+        """``GET /workflows/{id}`` of every workflow the queue uses, sent together."""
+        return {wid: pool.submit(self._workflow_detail, wid) for wid in self.types_by_workflow}
+
+    def read(self, workflow_details: Mapping[str, Future[Mapping[str, Any]]]) -> Record:
+        raw = self.raw
+        local_fields = [_field(f) for f in self.reads.local_fields.result()]
         record: Record = {
             "key": raw.get("key", self.key),
             "id": _id(raw.get("id")),
@@ -239,10 +286,10 @@ class _QueueReader:
             "lead": self._login(raw.get("lead")),
             "default_type": _ref_key(raw.get("defaultType"), self.meta.issue_types),
             "default_priority": _ref_key(raw.get("defaultPriority"), self.meta.priorities),
-            "workflows": self._workflows(raw),
+            "workflows": self._workflows({wid: f.result() for wid, f in workflow_details.items()}),
             "resolutions": self._resolutions(raw),
-            "components": [_component(c) for c in self.client.list_components(self.key)],
-            "versions": [_version(v) for v in self.client.list_versions(self.key)],
+            "components": [_component(c) for c in self.reads.components.result()],
+            "versions": [_version(v) for v in self.reads.versions.result()],
             "local_fields": local_fields,
         }
         hex_ids = {str(f["id"]).split("--", 1)[0] for f in local_fields if "--" in str(f["id"])}
@@ -274,10 +321,10 @@ class _QueueReader:
             bound[str(workflow)] = [k for k in (_ref_key(t, self.meta.issue_types) for t in types) if k]
         return bound
 
-    def _workflows(self, raw: Mapping[str, Any]) -> list[Record]:
+    def _workflows(self, details: Mapping[str, Mapping[str, Any]]) -> list[Record]:
         workflows = []
-        for workflow_id, types in self._types_by_workflow(raw).items():
-            detail = self._workflow_detail(workflow_id)
+        for workflow_id, types in self.types_by_workflow.items():
+            detail = details[workflow_id]
             statuses = _workflow_statuses(detail, self.meta.statuses)
             workflows.append(
                 {
