@@ -95,11 +95,13 @@ def _file_row(kind: Kind, key: str, attachment: PlannedAttachment, parent: str |
 
 
 def _sort_time(value: Any) -> tuple[int, str]:
-    """A key that orders Tracker timestamps by instant (unparsable values last, by text)."""
+    """A key that orders Tracker timestamps by instant (unparsable values last, by text): the UTC
+    wall time, ``YYYY-MM-DDThh:mm:ss.ffffff``."""
     try:
-        return 0, parse_tracker_datetime(str(value)).astimezone(UTC).isoformat()
+        moment = parse_tracker_datetime(str(value)).astimezone(UTC).replace(tzinfo=None)
     except ValueError:
         return 1, str(value)
+    return 0, moment.isoformat(timespec="microseconds")
 
 
 def _hash(data: Any) -> str:

@@ -808,6 +808,8 @@ class PlanLoad:
     def _merge_rows(self, rows: Sequence[PlannedRow]) -> None:
         namespace, generation, stats = self.stats.namespace, self.stats.generation, self.stats
         now = _now()
+        if generation == 1 and self._insert_fresh(rows, now):
+            return
         for row in rows:
             existing = self._conn.execute(
                 "SELECT status, payload_hash, generation FROM ledger"
@@ -861,6 +863,35 @@ class PlanLoad:
                     row.source_id,
                 ),
             )
+
+    def _insert_fresh(self, rows: Sequence[PlannedRow], now: str) -> bool:
+        """The namespace's first load: no row of an earlier load can exist, so the rows go in with
+        one statement and no lookups. False (nothing changed) when one of them was already planned
+        in this load: the row-by-row merge then keeps the first and counts exactly."""
+        if not rows:
+            return True
+        namespace, generation = self.stats.namespace, self.stats.generation
+        self._conn.execute("SAVEPOINT fresh_rows")
+        cursor = self._conn.executemany(
+            """INSERT INTO ledger (namespace, kind, scope, source_id, issue_key, parent_source_id, seq,
+                                   status, generation, payload_hash, created_at, updated_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?) ON CONFLICT DO NOTHING""",
+            [
+                (namespace, r.kind, r.scope, r.source_id, r.issue_key, r.parent_source_id, r.seq, generation)
+                + (r.payload_hash, now, now)
+                for r in rows
+            ],
+        )
+        if cursor.rowcount != len(rows):
+            self._conn.execute("ROLLBACK TO fresh_rows")
+            self._conn.execute("RELEASE fresh_rows")
+            return False
+        self._conn.execute("RELEASE fresh_rows")
+        for row in rows:
+            kind_stats = self.stats.kinds[row.kind]
+            kind_stats.planned += 1
+            kind_stats.new += 1
+        return True
 
     def set_depths(self, depths: Mapping[str, int]) -> None:
         """Each issue's level in the parent forest (the executor imports level by level)."""

@@ -8,12 +8,14 @@ Month and weekday names in the export's language (``21/abr/26``, ``5 январ�
 the same ``strptime`` format: the value's localised names are first replaced by the English ones
 the format's ``%b``/``%B``/``%a``/``%A`` expect. The names come from CLDR through ``babel`` (every
 locale, with the genitive and stand-alone forms Russian or Polish dates use), never from our own
-tables; see :class:`DateNames`. This module is over 300 lines because the wire format, source
-timestamps, their localised names and durations are one subject: how a time is read and written.
+tables; see :class:`DateNames`. This module is over 500 lines because the wire format, source
+timestamps, their localised names, the ``strptime`` fast path and durations are one subject: how
+a time is read and written.
 """
 
 from __future__ import annotations
 
+import locale
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
@@ -44,9 +46,15 @@ def format_tracker_datetime(value: datetime) -> str:
 
 
 def parse_tracker_datetime(text: str) -> datetime:
-    """Parse the strict wire format; raises ValueError for anything else."""
+    """Parse the strict wire format; raises ValueError for anything else.
+
+    A value the strict pattern accepted is, when ASCII, what ``datetime.fromisoformat`` reads too,
+    in C and with the same result as ``strptime`` with :data:`TRACKER_DATETIME_FORMAT` (a property
+    test compares them); anything else still goes to ``strptime``."""
     if not isinstance(text, str) or not _TRACKER_RE.match(text):
         raise ValueError(f"expected YYYY-MM-DDThh:mm:ss.sss±hhmm, got {text!r}")
+    if text.isascii() and text[26] <= "5":  # strptime's %z takes offset minutes 00-59 only
+        return datetime.fromisoformat(text)
     return datetime.strptime(text, TRACKER_DATETIME_FORMAT)
 
 
@@ -172,6 +180,9 @@ def _try_format(raw: str, fmt: str) -> datetime | None:
             return datetime.fromisoformat(raw.replace("Z", "+00:00") if raw.endswith("Z") else raw)
         except ValueError:
             return None
+    fast = _fast_format(fmt)
+    if fast is not None:
+        return fast.parse(raw)
     try:
         return datetime.strptime(raw, fmt)
     except ValueError:
@@ -414,3 +425,107 @@ def format_iso_duration(value: timedelta) -> str:
     if secs:
         out += f"{secs}S"
     return out
+
+
+# -- a format-specific fast path for strptime ------------------------------------------------------
+
+# ``strptime``'s own patterns for the directives exports use (CPython's ``_strptime.TimeRE``, C
+# locale). As in ``strptime`` the whole format is matched ignoring case, whitespace in it matches any
+# run of whitespace, and the value must be consumed to its end.
+_FAST_DIRECTIVES = {
+    "Y": r"(?P<Y>\d\d\d\d)",
+    "y": r"(?P<y>\d\d)",
+    "m": r"(?P<m>1[0-2]|0[1-9]|[1-9])",
+    "b": "(?P<b>" + "|".join(sorted((short.lower() for short, _ in _EN_MONTHS), key=len, reverse=True)) + ")",
+    "B": "(?P<B>" + "|".join(sorted((full.lower() for _, full in _EN_MONTHS), key=len, reverse=True)) + ")",
+    "d": r"(?P<d>3[0-1]|[1-2]\d|0[1-9]|[1-9]| [1-9])",
+    "H": r"(?P<H>2[0-3]|[0-1]\d|\d)",
+    "I": r"(?P<I>1[0-2]|0[1-9]|[1-9])",
+    "p": r"(?P<p>am|pm)",
+    "M": r"(?P<M>[0-5]\d|\d)",
+    "S": r"(?P<S>6[0-1]|[0-5]\d|\d)",
+    "f": r"(?P<f>[0-9]{1,6})",
+}
+_MONTH_NUMBERS = {name.lower(): number for number, names in enumerate(_EN_MONTHS, start=1) for name in names}
+_FORMAT_TOKEN = re.compile(r"%(.)|(\s+)|(.)", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class _FastFormat:
+    """One ``strptime`` format compiled once: a match and a few ``int()`` calls instead of
+    ``strptime``'s general machinery, with the same results (``tests/test_timeutil.py`` compares the
+    two on generated values). Only formats with a year, a month and a day, each directive once, from
+    :data:`_FAST_DIRECTIVES` (no ``%H`` beside ``%I``), get one; any other goes to ``strptime``."""
+
+    pattern: re.Pattern[str]
+
+    def parse(self, text: str) -> datetime | None:
+        found = self.pattern.match(text)
+        if found is None or found.end() != len(text):
+            return None
+        fields = found.groupdict()
+        year = int(fields["Y"]) if fields.get("Y") is not None else _two_digit_year(fields["y"])
+        month = (
+            int(fields["m"])
+            if fields.get("m") is not None
+            else _MONTH_NUMBERS[(fields.get("b") or fields["B"]).lower()]
+        )
+        hour = (
+            int(fields["H"])
+            if fields.get("H") is not None
+            else _twelve_hour(fields.get("I"), fields.get("p"))
+        )
+        fraction = fields.get("f")
+        try:
+            return datetime(
+                year,
+                month,
+                int(fields["d"]),
+                hour,
+                int(fields.get("M") or 0),
+                int(fields.get("S") or 0),
+                int(fraction.ljust(6, "0")) if fraction else 0,
+            )
+        except ValueError:  # 31/02, second 60: strptime refuses them too
+            return None
+
+
+def _two_digit_year(text: str) -> int:
+    year = int(text)
+    return year + 2000 if year <= 68 else year + 1900  # POSIX, as strptime
+
+
+def _twelve_hour(hour: str | None, period: str | None) -> int:
+    if hour is None:
+        return 0
+    value = int(hour)
+    if period is not None and period.lower() == "pm":
+        return value if value == 12 else value + 12
+    return 0 if value == 12 else value  # AM, or no AM/PM at all: strptime reads it as AM
+
+
+@lru_cache(maxsize=64)
+def _fast_format(fmt: str) -> _FastFormat | None:
+    """The compiled fast path for ``fmt``, or None when ``strptime`` must read it."""
+    if locale.getlocale(locale.LC_TIME) != (None, None):
+        return None  # another locale's month names and AM/PM: strptime knows them
+    parts: list[str] = []
+    seen: set[str] = set()
+    for directive, space, literal in _FORMAT_TOKEN.findall(fmt):
+        if space:
+            parts.append(r"\s+")
+        elif literal == "%":
+            return None  # a stray % at the end: strptime's own error
+        elif literal or directive == "%":
+            parts.append(re.escape(literal or "%"))
+        elif directive in _FAST_DIRECTIVES and directive not in seen:
+            seen.add(directive)
+            parts.append(_FAST_DIRECTIVES[directive])
+        else:
+            return None
+    has_year, has_month = bool(seen & {"Y", "y"}), bool(seen & {"m", "b", "B"})
+    if not (has_year and has_month and "d" in seen) or len(seen & {"Y", "y"}) > 1:
+        return None
+    if len(seen & {"m", "b", "B"}) > 1 or {"H", "I"} <= seen or ("p" in seen and "I" not in seen):
+        return None
+    return _FastFormat(re.compile("".join(parts), re.IGNORECASE))

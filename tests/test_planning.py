@@ -3,15 +3,19 @@ depths of the parent forest — and the ready rows the store receives."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from execution.helpers_executor import link_id, make_issue
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from migrator.model import SourceRef
 from migrator.plan import PlannedIssue, make_unique
-from migrator.planning import chain_rows, complete_issue, compute_depths, load_plan
+from migrator.planning import _sort_time, chain_rows, complete_issue, compute_depths, load_plan
 from migrator.state import CheckpointStore
+from migrator.timeutil import parse_tracker_datetime
 from migrator.vocabulary import Kind
 
 
@@ -131,3 +135,37 @@ def test_the_store_receives_the_completed_issue(store: CheckpointStore) -> None:
     load_plan(store, [bare], "ns", "DEMO")
     stored = store.load_issue("P-1")
     assert stored.unique == make_unique("ns", bare.source) and stored.body["queue"] == "DEMO"
+
+
+def _reference_sort_time(value: object) -> tuple[int, datetime | str]:
+    """Chain order as defined: by instant, unparsable values last by text."""
+    try:
+        return 0, parse_tracker_datetime(str(value))
+    except ValueError:
+        return 1, str(value)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.tuples(
+                st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)),
+                st.integers(-23 * 60, 23 * 60),
+            ).map(lambda m: _wire(*m)),
+            st.sampled_from(["yesterday", "", "2023-13-01T00:00:00.000+0000"]),
+        ),
+        max_size=12,
+    )
+)
+def test_the_chain_sort_key_orders_times_by_instant(values: list[str]) -> None:
+    """The key takes a UTC value as it is written and parses only other offsets: same order."""
+    keys = [(_sort_time(v), i) for i, v in enumerate(values)]
+    reference = [(_reference_sort_time(v), i) for i, v in enumerate(values)]
+    assert [i for _k, i in sorted(keys)] == [i for _k, i in sorted(reference)]
+
+
+def _wire(moment: datetime, minutes: int) -> str:
+    local = moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+    sign = "-" if minutes < 0 else "+"
+    return local.isoformat(timespec="milliseconds") + f"{sign}{abs(minutes) // 60:02d}{abs(minutes) % 60:02d}"

@@ -11,8 +11,8 @@ import pytest
 from execution.helpers_executor import BASE, make_issue, make_plan, object_count, ts
 
 from migrator.errors import MigratorError
-from migrator.plan import PlannedComment
-from migrator.planning import load_plan
+from migrator.plan import PlannedComment, PlannedLink
+from migrator.planning import chain_rows, load_plan
 from migrator.state import CheckpointStore
 from migrator.vocabulary import Kind, Status
 
@@ -247,3 +247,43 @@ def test_status_render_lists_counts_and_reasons(store: CheckpointStore) -> None:
         "blocked",
         "total",
     ]
+
+
+def _ledger(store: CheckpointStore, namespace: str) -> list[tuple[object, ...]]:
+    with sqlite3.connect(store.path) as conn:
+        return conn.execute(
+            "SELECT kind, scope, source_id, issue_key, parent_source_id, seq, status, payload_hash"
+            " FROM ledger WHERE namespace = ? ORDER BY kind, scope, source_id",
+            (namespace,),
+        ).fetchall()
+
+
+def test_a_first_load_stores_what_the_row_by_row_merge_stores(store: CheckpointStore, tmp_path: Path) -> None:
+    """The first load of a namespace inserts without lookups; a later load merges row by row."""
+    plan = make_plan(7, tmp_path / "files", local_fields={"abc--customer": "Acme"})
+    first = load_plan(store, plan, "fresh", "DEMO")
+    load_plan(store, [], "merged", "DEMO")  # generation 1 holds nothing: the next load merges
+    merged = load_plan(
+        store, make_plan(7, tmp_path / "files", local_fields={"abc--customer": "Acme"}), "merged", "DEMO"
+    )
+    assert _ledger(store, "fresh") == _ledger(store, "merged")
+    assert first.kinds == merged.kinds and first.new == object_count(plan)
+
+
+def test_an_object_planned_twice_in_a_first_load_is_stored_once(store: CheckpointStore) -> None:
+    issue = make_issue(1, comments=1, files=0, worklogs=0)
+    twin = make_issue(2, comments=0, files=0, worklogs=0)
+    twin.links = list(issue.links)
+    issue.links.append(_link_to(2))
+    twin.links.append(_link_to(2))  # the same link id listed by both issues, as the store is handed it
+    with store.loading("ns", "DEMO") as load:
+        load.add(issue, 0, chain_rows(issue))
+        load.add(twin, 1, chain_rows(twin))
+    assert load.stats.kinds[Kind.LINK].planned == 1 and load.stats.kinds[Kind.LINK].new == 1
+    (link,) = [r for r in store.rows_for_issue("S-1", (Kind.LINK,))]
+    assert link.issue_key == "S-1" and not store.rows_for_issue("S-2", (Kind.LINK,))
+    assert load.stats.kinds[Kind.ISSUE].new == 2 and load.stats.kinds[Kind.COMMENT].new == 1
+
+
+def _link_to(n: int) -> PlannedLink:
+    return PlannedLink(f"S-1|relates|S-{n}", f"S-{n}", "relates", ts(BASE), "admin")

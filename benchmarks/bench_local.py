@@ -1,0 +1,180 @@
+"""The local pass at scale, beside a plain ``pandas.read_csv`` of the same file.
+
+    python benchmarks/bench_local.py                          # 100,000 and 400,000 issues
+    python benchmarks/bench_local.py --issues 10000 40000 --markup plain --keep /tmp/bench-local
+
+For each size it generates ``bench_validate.py``'s Jira-style CSV export (~3 comments per issue,
+~0.3 links, parent/child rows, ``--defect-rate`` of the issues with one defect each), the mapping and
+a snapshot of the sandbox's default org, then runs three separate processes on the same file and
+measures each one's wall time, CPU time and peak RSS (``wait4``):
+
+1. ``python -c "pandas.read_csv(FILE)"`` — the floor: reading the file into a data frame;
+2. ``migrator validate`` against the snapshot (the dry run: read, map, check, all three reports);
+3. ``migrator run --force --yes`` against a sandbox in another process — from the start of the
+   process to its first write request, seen by polling the sandbox's request counters; the run is
+   then stopped (SIGINT: the same as Ctrl-C, the ledger stays consistent).
+
+Prints each figure, its ratio to ``pandas.read_csv``, and how peak memory grew between the sizes.
+The machine's load is printed too: on a shared machine wall times move with it, CPU times less.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench_validate import queue_vocabulary, write_export, write_mapping, write_snapshot
+from sandbox_process import ADMIN, SandboxProcess
+
+WRITES = ("issue_import", "comment_import", "link_import", "worklog_import", "attachment_import", "patch")
+POLL_SECONDS = 0.05
+
+
+@dataclass(frozen=True)
+class Measured:
+    seconds: float
+    cpu_seconds: float  # user + system of the process (children not included)
+    peak_rss_mib: float
+    note: str = ""
+
+
+def _wait(process: subprocess.Popen[bytes], started: float) -> Measured:
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return Measured(time.monotonic() - started, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+
+
+def measure(command: list[str], *, cwd: Path, env: dict[str, str] | None = None, log: Path) -> Measured:
+    """Run ``command`` to its end; fail loudly when it exits with an unexpected code."""
+    started = time.monotonic()
+    with log.open("w") as out:
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
+        result = _wait(process, started)
+    if process.returncode not in (0, 1):  # validate exits 1 when the generated defects block
+        raise RuntimeError(f"{command[:4]} exited {process.returncode}: see {log}")
+    return result
+
+
+def pandas_read_csv(export: Path, folder: Path) -> Measured:
+    code = (
+        "import sys, time, pandas; t = time.perf_counter(); frame = pandas.read_csv(sys.argv[1]); "
+        "print(f'{time.perf_counter() - t:.3f} {len(frame)}')"
+    )
+    log = folder / "pandas.log"
+    result = measure([sys.executable, "-c", code, str(export)], cwd=folder, log=log)
+    call, rows = log.read_text().split()
+    return Measured(
+        result.seconds, result.cpu_seconds, result.peak_rss_mib, f"read_csv call {call} s, {rows} rows"
+    )
+
+
+def validate(export: Path, mapping: Path, snapshot: Path, folder: Path) -> Measured:
+    command = [sys.executable, "-m", "migrator", "validate", str(export), "--mapping", str(mapping)]
+    command += [
+        "--target-snapshot",
+        str(snapshot),
+        "--report",
+        str(folder / "validate-report"),
+        "--no-progress",
+    ]
+    return measure(command, cwd=folder, log=folder / "validate.log")
+
+
+def run_to_first_write(export: Path, mapping: Path, folder: Path) -> Measured:
+    """``migrator run`` until the sandbox sees its first write, then interrupted."""
+    sandbox = SandboxProcess(folder / "sandbox.sqlite")
+    try:
+        env = dict(os.environ, TRACKER_API_URL=sandbox.url, TRACKER_TOKEN=ADMIN, TRACKER_ORG_ID="1")
+        command = [sys.executable, "-m", "migrator", "run", str(export), "--mapping", str(mapping)]
+        command += ["--state", str(folder / "state.sqlite"), "--report", str(folder / "run-report")]
+        command += ["--force", "--yes", "--no-progress"]
+        started = time.monotonic()
+        with (folder / "run.log").open("w") as out:
+            process = subprocess.Popen(command, cwd=folder, env=env, stdout=out, stderr=subprocess.STDOUT)
+            first = _first_write(sandbox, process, started)
+            process.send_signal(signal.SIGINT)
+            result = _wait(process, started)
+    finally:
+        sandbox.stop()
+    if first is None:
+        raise RuntimeError(f"the run wrote nothing (exit {process.returncode}): see {folder / 'run.log'}")
+    return Measured(first, result.cpu_seconds, result.peak_rss_mib, "CPU and RSS include the stop")
+
+
+def _first_write(sandbox: SandboxProcess, process: subprocess.Popen[bytes], started: float) -> float | None:
+    while process.poll() is None:
+        by_kind = sandbox.stats()["by_kind"]
+        if any(by_kind.get(kind) for kind in WRITES):
+            return time.monotonic() - started
+        time.sleep(POLL_SECONDS)
+    return None
+
+
+def generate(folder: Path, issues: int, markup: str, defect_rate: float) -> tuple[Path, Path, Path]:
+    snapshot, data = write_snapshot(folder)
+    mapping = write_mapping(folder, queue_vocabulary(data), markup)
+    export = write_export(folder, issues, queue_vocabulary(data), defect_rate)
+    return export, mapping, snapshot
+
+
+def _line(label: str, m: Measured, floor: Measured | None) -> str:
+    ratio = (
+        f"  ×{m.seconds / floor.seconds:5.1f} time, ×{m.peak_rss_mib / floor.peak_rss_mib:4.1f} RSS"
+        if floor
+        else ""
+    )
+    note = f"  ({m.note})" if m.note else ""
+    return f"  {label:<28} {m.seconds:8.1f} s  CPU {m.cpu_seconds:7.1f} s  peak RSS {m.peak_rss_mib:6.0f} MiB{ratio}{note}"
+
+
+def bench(issues: int, args: argparse.Namespace, root: Path) -> dict[str, Measured]:
+    folder = root / f"{issues}"
+    folder.mkdir(parents=True, exist_ok=True)
+    export, mapping, snapshot = generate(folder, issues, args.markup, args.defect_rate)
+    print(
+        f"\n{issues:,} issues: {export.stat().st_size / 2**20:,.1f} MB CSV ({args.markup} markup); load {os.getloadavg()[0]:.1f}"
+    )
+    results = {"pandas.read_csv": pandas_read_csv(export, folder)}
+    print(_line("pandas.read_csv (process)", results["pandas.read_csv"], None), flush=True)
+    if not args.skip_validate:
+        results["validate"] = validate(export, mapping, snapshot, folder)
+        print(_line("migrator validate", results["validate"], results["pandas.read_csv"]), flush=True)
+    if not args.skip_run:
+        results["run"] = run_to_first_write(export, mapping, folder)
+        print(_line("migrator run → first write", results["run"], results["pandas.read_csv"]), flush=True)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--issues", type=int, nargs="+", default=[100_000, 400_000])
+    parser.add_argument("--markup", choices=["jira", "plain"], default="jira")
+    parser.add_argument("--defect-rate", type=float, default=0.02)
+    parser.add_argument("--keep", type=Path, help="generate into this folder and keep it")
+    parser.add_argument("--skip-validate", action="store_true")
+    parser.add_argument("--skip-run", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-local-") as tmp:
+        root = args.keep or Path(tmp)
+        runs = {issues: bench(issues, args, root) for issues in args.issues}
+    if len(runs) > 1:
+        small, large = min(runs), max(runs)
+        print(f"\npeak RSS growth from {small:,} to {large:,} issues ({large / small:g}× the issues):")
+        for name in runs[small]:
+            a, b = runs[small][name], runs[large][name]
+            print(
+                f"  {name:<28} {a.peak_rss_mib:6.0f} → {b.peak_rss_mib:6.0f} MiB  ×{b.peak_rss_mib / a.peak_rss_mib:.2f}; time ×{b.seconds / a.seconds:.2f}"
+            )
+
+
+if __name__ == "__main__":
+    main()
