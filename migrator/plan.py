@@ -103,7 +103,7 @@ def plain_dict(obj: Any) -> dict[str, Any]:
     every other value (payload dicts, strings, numbers) is shared, not copied. The result is only
     serialized, never changed. Payload dicts are JSON values by the plan contract, so a dataclass
     hidden inside one would fail loudly in ``json.dumps`` rather than be stored wrong."""
-    return {name: _plain(getattr(obj, name)) for name in _field_names(type(obj))}
+    return {name: _plain(getattr(obj, name)) for name in _field_names(obj.__class__)}
 
 
 @cache
