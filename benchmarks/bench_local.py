@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -89,6 +90,8 @@ def validate(export: Path, mapping: Path, snapshot: Path, folder: Path) -> Measu
 
 def run_to_first_write(export: Path, mapping: Path, folder: Path) -> Measured:
     """``migrator run`` until the sandbox sees its first write, then interrupted."""
+    for stale in ("state.sqlite", "sandbox.sqlite"):  # a fresh target and ledger every time
+        (folder / stale).unlink(missing_ok=True)
     sandbox = SandboxProcess(folder / "sandbox.sqlite")
     try:
         env = dict(os.environ, TRACKER_API_URL=sandbox.url, TRACKER_TOKEN=ADMIN, TRACKER_ORG_ID="1")
@@ -98,23 +101,31 @@ def run_to_first_write(export: Path, mapping: Path, folder: Path) -> Measured:
         started = time.monotonic()
         with (folder / "run.log").open("w") as out:
             process = subprocess.Popen(command, cwd=folder, env=env, stdout=out, stderr=subprocess.STDOUT)
-            first = _first_write(sandbox, process, started)
-            process.send_signal(signal.SIGINT)
-            result = _wait(process, started)
+            first, ended = _first_write(sandbox, process)
+            if ended is None:
+                process.send_signal(signal.SIGINT)
+                ended = os.wait4(process.pid, 0)
     finally:
         sandbox.stop()
+    _, _, usage = ended
     if first is None:
-        raise RuntimeError(f"the run wrote nothing (exit {process.returncode}): see {folder / 'run.log'}")
-    return Measured(first, result.cpu_seconds, result.peak_rss_mib, "CPU and RSS include the stop")
+        raise RuntimeError(f"the run wrote nothing: see {folder / 'run.log'}")
+    cpu = usage.ru_utime + usage.ru_stime
+    return Measured(first - started, cpu, usage.ru_maxrss / 1024, "CPU and RSS include the stop")
 
 
-def _first_write(sandbox: SandboxProcess, process: subprocess.Popen[bytes], started: float) -> float | None:
-    while process.poll() is None:
+def _first_write(
+    sandbox: SandboxProcess, process: subprocess.Popen[bytes]
+) -> tuple[float | None, tuple[int, int, resource.struct_rusage] | None]:
+    """When the first write arrived (None: never), and the process's end if it already ended."""
+    while True:
+        ended = os.wait4(process.pid, os.WNOHANG)
         by_kind = sandbox.stats()["by_kind"]
         if any(by_kind.get(kind) for kind in WRITES):
-            return time.monotonic() - started
+            return time.monotonic(), ended if ended[0] else None
+        if ended[0]:
+            return None, ended
         time.sleep(POLL_SECONDS)
-    return None
 
 
 def generate(folder: Path, issues: int, markup: str, defect_rate: float) -> tuple[Path, Path, Path]:

@@ -24,6 +24,7 @@ from datetime import UTC
 from typing import Any
 
 from migrator.plan import PlannedAttachment, PlannedIssue, make_unique
+from migrator.spill import DiskSet
 from migrator.state import CheckpointStore, PlanLoadStats, PlannedRow
 from migrator.timeutil import parse_tracker_datetime
 from migrator.vocabulary import Kind
@@ -34,9 +35,8 @@ def load_plan(
 ) -> PlanLoadStats:
     """Merge a plan into the store's ledger (idempotent): new objects become ``pending``; rows
     already ``done`` stay done; payloads of unfinished objects are replaced by the new plan's."""
-    forest: list[tuple[str, str | None, int]] = []  # (issue key, parent key, seq)
-    seen_keys: set[str] = set()
-    seen_links: set[str] = set()
+    children: list[tuple[str, str | None, int]] = []  # (issue key, parent key, seq) of issues with a parent
+    seen_keys, seen_links = DiskSet(), DiskSet()  # one entry per issue / link: on disk, not in memory
     duplicate_keys: list[str] = []
     with store.loading(namespace, queue) as load:
         for seq, issue in enumerate(planned):
@@ -49,12 +49,28 @@ def load_plan(
             links = [r for r in rows if r.kind == Kind.LINK and r.source_id not in seen_links]
             seen_links.update(r.source_id for r in links)
             load.add(issue, seq, [r for r in rows if r.kind != Kind.LINK] + links)
-            forest.append((issue.source_key, issue.parent_key, seq))
-        depths, cycles_broken = compute_depths(forest)
-        load.set_depths(depths)
+            if issue.parent_key is not None:
+                children.append((issue.source_key, issue.parent_key, seq))
+        depths, cycles_broken = compute_depths(_forest(children, seen_keys))
+        load.set_depths({key: depth for key, depth in depths.items() if depth})  # stored issues start at 0
+    seen_keys.close()
+    seen_links.close()
     load.stats.duplicate_keys = duplicate_keys
     load.stats.cycles_broken = cycles_broken
     return load.stats
+
+
+def _forest(
+    children: Sequence[tuple[str, str | None, int]], planned_keys: DiskSet
+) -> list[tuple[str, str | None, int]]:
+    """The part of the parent forest depths depend on: issues with a parent, and the parents in
+    the plan that have none (roots; their ``seq`` is never used: a root is in no cycle). Every
+    other issue is a root at depth 0 — the depth a stored issue starts with."""
+    with_parent = {key for key, _parent, _seq in children}
+    roots = dict.fromkeys(
+        parent for _key, parent, _seq in children if parent is not None and parent not in with_parent
+    )
+    return [*children, *((key, None, -1) for key in roots if key in planned_keys)]
 
 
 def complete_issue(issue: PlannedIssue, namespace: str, queue: str) -> None:

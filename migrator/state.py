@@ -789,7 +789,7 @@ class PlanLoad:
                ON CONFLICT(namespace, issue_key) DO UPDATE SET
                    source_system = excluded.source_system, source_id = excluded.source_id,
                    unique_value = excluded.unique_value, parent_key = excluded.parent_key,
-                   seq = excluded.seq, generation = excluded.generation, plan_json = excluded.plan_json""",
+                   seq = excluded.seq, depth = 0, generation = excluded.generation, plan_json = excluded.plan_json""",
             (
                 self.stats.namespace,
                 issue.source_key,
@@ -894,7 +894,8 @@ class PlanLoad:
         return True
 
     def set_depths(self, depths: Mapping[str, int]) -> None:
-        """Each issue's level in the parent forest (the executor imports level by level)."""
+        """Issues' levels in the parent forest (parents first); an issue stored by this load and
+        not named here is at level 0."""
         self._conn.executemany(
             "UPDATE issues SET depth = ? WHERE namespace = ? AND issue_key = ?",
             [(depth, self.stats.namespace, key) for key, depth in depths.items()],

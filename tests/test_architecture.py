@@ -18,7 +18,14 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "migrator"
 
 BASICS = frozenset(
-    {"migrator.model", "migrator.errors", "migrator.timeutil", "migrator.findings", "migrator.limits"}
+    {
+        "migrator.model",
+        "migrator.errors",
+        "migrator.timeutil",
+        "migrator.findings",
+        "migrator.limits",
+        "migrator.spill",
+    }
 )
 EXECUTION = BASICS | {
     "migrator.plan",
@@ -41,6 +48,7 @@ RULES: dict[str, frozenset[str]] = {
     "migrator.timeutil": frozenset(),
     "migrator.vocabulary": frozenset(),
     "migrator.limits": frozenset(),  # safety limits on input: numbers and their checks only
+    "migrator.spill": frozenset(),  # indexes kept in a temporary SQLite file: stdlib only
     "migrator.findings": frozenset({"migrator.model"}),
     "migrator.results": frozenset({"migrator.model", "migrator.findings"}),
     # the target side: a client and a model of the real service, sharing only the date format

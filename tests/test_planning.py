@@ -169,3 +169,21 @@ def _wire(moment: datetime, minutes: int) -> str:
     local = moment.replace(microsecond=moment.microsecond // 1000 * 1000)
     sign = "-" if minutes < 0 else "+"
     return local.isoformat(timespec="milliseconds") + f"{sign}{abs(minutes) // 60:02d}{abs(minutes) % 60:02d}"
+
+
+def test_levels_are_stored_again_on_every_load(store: CheckpointStore) -> None:
+    """Only issues with a parent are kept for the forest; the others are roots, also when an
+    earlier load had given them a parent."""
+    load_plan(store, [make_issue(3, parent=2), make_issue(2, parent=1), make_issue(1)], "ns", "DEMO")
+    assert store.issue_depths() == [0, 1, 2]
+    load_plan(store, [make_issue(3), make_issue(2, parent=1), make_issue(1)], "ns", "DEMO")
+    assert store.issue_depths() == [0, 1]
+    assert [k for _s, k in store.issues_with_work((Kind.ISSUE,), depth=1)] == ["S-2"]
+
+
+def test_a_parent_cycle_is_broken_at_its_first_member_in_the_plan(store: CheckpointStore) -> None:
+    plan = [make_issue(9), make_issue(1, parent=3), make_issue(2, parent=1), make_issue(3, parent=2)]
+    stats = load_plan(store, plan, "ns", "DEMO")
+    assert stats.cycles_broken == ["S-1"]
+    assert [k for _s, k in store.issues_with_work((Kind.ISSUE,), depth=0)] == ["S-9", "S-1"]
+    assert [k for _s, k in store.issues_with_work((Kind.ISSUE,), depth=2)] == ["S-3"]

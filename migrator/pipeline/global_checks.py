@@ -2,7 +2,7 @@
 
 ``GlobalIndex`` is fed every issue (and its plan, when the transform could make one) while the
 export streams, keeping only small indexes — source keys, parent edges, links whose other end has
-not been seen yet, target keys. ``finish()`` then adds the findings:
+not been seen yet, target keys — in a temporary file (``migrator.spill``), not in memory. ``finish()`` then adds the findings:
 
 * ``source.duplicate_key`` — two issues with one source key (unless the sources already said so);
 * ``source.duplicate_id`` — two issues with one source id (they would share a Tracker ``unique``);
@@ -27,6 +27,7 @@ from migrator.findings import Findings, Severity
 from migrator.mapping.config import MappingConfig
 from migrator.model import Issue, SourceRef
 from migrator.plan import PlannedIssue
+from migrator.spill import DiskList, DiskMap
 from migrator.vocabulary import CHILD_OF, PARENT_OF
 
 # Tracker relationships (import vocabulary) that make a parent/child edge.
@@ -53,14 +54,15 @@ class GlobalIndex:
     config: MappingConfig
     findings: Findings
     existing_keys: ExistingKeys | None = None
-    _keys: dict[str, SourceRef] = field(default_factory=dict)
-    _ids: dict[str, str] = field(default_factory=dict)  # source id -> key (refs may use ids)
+    # Indexes with an entry per issue live on disk (``migrator.spill``): memory stays flat.
+    _keys: DiskMap[SourceRef] = field(default_factory=DiskMap)
+    _ids: DiskMap[str] = field(default_factory=DiskMap)  # source id -> key (refs may use ids)
     _duplicate_keys: dict[str, list[SourceRef]] = field(default_factory=dict)
     _duplicate_ids: dict[str, list[SourceRef]] = field(default_factory=dict)
-    _pending: list[_PendingRef] = field(default_factory=list)
-    _parents: dict[str, tuple[str, SourceRef]] = field(default_factory=dict)  # child -> (parent ref, where)
-    _target_keys: dict[str, tuple[str, str, SourceRef]] = field(
-        default_factory=dict
+    _pending: DiskList[_PendingRef] = field(default_factory=DiskList)
+    _parents: DiskMap[tuple[str, SourceRef]] = field(default_factory=DiskMap)  # child -> (parent ref, where)
+    _target_keys: DiskMap[tuple[str, str, SourceRef]] = field(
+        default_factory=DiskMap
     )  # key -> (source key, unique, where)
 
     def add(self, issue: Issue, planned: PlannedIssue | None) -> None:
@@ -183,9 +185,9 @@ class GlobalIndex:
         if not dangling:
             return
         # Keys the export has but the sources could not read (skipped rows name them in findings).
-        unreadable = {f.key for f in self.findings if f.key and f.severity is Severity.ERROR} - set(
-            self._keys
-        )
+        unreadable = {
+            f.key for f in self.findings if f.key and f.severity is Severity.ERROR and f.key not in self._keys
+        }
         for pending in dangling:
             kind = "parent.dangling" if pending.field == "parent" else "link.dangling"
             what = "parent" if pending.field == "parent" else f"link '{pending.detail}' points to"
@@ -224,7 +226,7 @@ class GlobalIndex:
 
     def _resolved_parent_edges(self) -> dict[str, str]:
         edges: dict[str, str] = {}
-        for child, (parent_ref, _) in self._parents.items():
+        for child, (parent_ref, _) in self._parents.items_in_order():
             parent = self._resolve(parent_ref, "parent")
             if parent is not None:
                 edges[child] = parent

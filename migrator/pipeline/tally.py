@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from migrator.model import Issue
 from migrator.plan import PlannedIssue
 from migrator.results import Estimate
+from migrator.spill import DiskSet
 
 # Tracker's documented rate limit: up to 10 requests per second, outside search and bulk operations.
 DEFAULT_MAX_RPS = 10.0
@@ -38,8 +39,9 @@ class Tally:
     attachment_bytes: int = 0  # of planned files (sizes of unplanned ones only when the export states them)
     worklogs: int = 0
     local_field_patches: int = 0  # issues needing a PATCH for queue-local fields
-    # A link listed on both ends is planned twice with one ledger id and imported once.
-    _link_ids: set[str] = field(default_factory=set)
+    # A link listed on both ends is planned twice with one ledger id and imported once. One entry
+    # per link: kept on disk (``migrator.spill``).
+    _link_ids: DiskSet = field(default_factory=DiskSet)
 
     @property
     def links(self) -> int:

@@ -62,6 +62,7 @@ from migrator.sources.tables import (
     preflight,
 )
 from migrator.sources.values import ValueReader, Where
+from migrator.spill import DiskMap
 
 __all__ = ["read_issues"]
 
@@ -296,9 +297,9 @@ def _index_children(reading: _Reading, separate: Mapping[str, list[TableSource]]
     index.finish_indexing()
 
 
-def _id_to_key(source: SourceSpec, issues: list[TableSource], extractor: Extractor) -> dict[str, str] | None:
+def _id_to_key(source: SourceSpec, issues: list[TableSource], extractor: Extractor) -> DiskMap[str] | None:
     """id → key of every issue, when references are ids and keys are a separate column; else None
-    (references are used as they are)."""
+    (references are used as they are). Kept on disk: it has one entry per issue."""
     fields = source.issues.fields
     needs = ("parent" in fields and source.parent_ref == "id") or (
         source.links is not None and source.link_ref == "id"
@@ -306,7 +307,7 @@ def _id_to_key(source: SourceSpec, issues: list[TableSource], extractor: Extract
     if not needs or "key" not in fields:
         return None
     silent, quiet = ValueReader(source, Findings()), extractor.silent()
-    mapping: dict[str, str] = {}
+    mapping: DiskMap[str] = DiskMap()
     wanted = required_columns(issue_needs(source))
     for src in issues:
         for record in open_table(src, source, wanted if src.format in TABULAR else {}):

@@ -180,4 +180,4 @@ def test_global_index_memory_keeps_only_unresolved_refs() -> None:
     for n in range(1, 1001):
         item = issue(f"P-{n}", n + 1, links=[(f"P-{n - 1}", "relates")] if n > 1 else [])
         index.add(item, None)
-    assert index._pending == []
+    assert len(index._pending) == 0

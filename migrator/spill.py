@@ -1,0 +1,167 @@
+"""Indexes that grow with the export, kept in a temporary SQLite file instead of in memory.
+
+A pass over an export keeps a few indexes with one entry per issue — id → key, every source key for
+duplicate and dangling checks, parent edges, link ids — and the plan stage a few more. As Python
+dicts they cost a few hundred bytes per issue, which at 400,000 issues is most of the process. A
+:class:`DiskMap` (a ``MutableMapping[str, V]``) and a :class:`DiskList` keep them in a private
+temporary SQLite database instead (deleted when closed or collected): memory stays flat whatever
+the export's size, at about 2-3 µs per lookup. Writes are buffered and sent in batches.
+
+Values are pickled: they are our own objects (source references, tuples, strings) written and
+read back by this process only, never taken from an export. Iteration follows the order in which
+keys were first inserted, as a dict's does.
+"""
+
+from __future__ import annotations
+
+import pickle
+import sqlite3
+from collections.abc import Iterable, Iterator, MutableMapping
+from typing import Generic, TypeVar
+
+V = TypeVar("V")
+T = TypeVar("T")
+
+_FLUSH_AT = 1024  # buffered writes sent to SQLite in one batch
+_CACHE_KIB = 1024  # SQLite page cache per index
+
+
+def _temporary_database() -> sqlite3.Connection:
+    """A private on-disk database SQLite deletes itself when the connection closes."""
+    conn = sqlite3.connect("", isolation_level=None)
+    conn.execute("PRAGMA journal_mode=OFF")  # nothing to recover: the file dies with the process
+    conn.execute("PRAGMA synchronous=OFF")
+    conn.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
+    return conn
+
+
+class DiskMap(MutableMapping[str, V]):
+    """A ``str``-keyed mapping stored in a temporary SQLite file (see the module docstring)."""
+
+    def __init__(self, items: Iterable[tuple[str, V]] = ()) -> None:
+        self._conn = _temporary_database()
+        self._conn.execute("CREATE TABLE entries (key TEXT NOT NULL UNIQUE, value BLOB NOT NULL)")
+        self._buffer: dict[str, bytes] = {}
+        self._count = 0
+        for key, value in items:
+            self[key] = value
+
+    def __getitem__(self, key: str) -> V:
+        blob = self._buffer.get(key)
+        if blob is None:
+            row = self._conn.execute("SELECT value FROM entries WHERE key = ?", (key,)).fetchone()
+            if row is None:
+                raise KeyError(key)
+            blob = row[0]
+        value: V = pickle.loads(blob)
+        return value
+
+    def __contains__(self, key: object) -> bool:
+        if not isinstance(key, str):
+            return False
+        if key in self._buffer:
+            return True
+        return self._conn.execute("SELECT 1 FROM entries WHERE key = ?", (key,)).fetchone() is not None
+
+    def __setitem__(self, key: str, value: V) -> None:
+        if key not in self:
+            self._count += 1
+        self._buffer[key] = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        if len(self._buffer) >= _FLUSH_AT:
+            self._flush()
+
+    def __delitem__(self, key: str) -> None:
+        if key not in self:
+            raise KeyError(key)
+        self._flush()
+        self._conn.execute("DELETE FROM entries WHERE key = ?", (key,))
+        self._count -= 1
+
+    def __iter__(self) -> Iterator[str]:
+        self._flush()
+        for (key,) in self._conn.execute("SELECT key FROM entries ORDER BY rowid"):
+            yield key
+
+    def items_in_order(self) -> Iterator[tuple[str, V]]:
+        """``(key, value)`` in first-insertion order, read in one pass."""
+        self._flush()
+        for key, blob in self._conn.execute("SELECT key, value FROM entries ORDER BY rowid"):
+            yield key, pickle.loads(blob)
+
+    def __len__(self) -> int:
+        return self._count
+
+    def close(self) -> None:
+        self._buffer.clear()
+        self._conn.close()
+
+    def _flush(self) -> None:
+        if self._buffer:
+            self._conn.executemany(
+                "INSERT INTO entries (key, value) VALUES (?, ?)"
+                " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                self._buffer.items(),
+            )
+            self._buffer.clear()
+
+
+class DiskSet:
+    """A set of strings in a temporary SQLite file: ``add``, ``in``, ``len``, iteration in order."""
+
+    def __init__(self, items: Iterable[str] = ()) -> None:
+        self._map: DiskMap[bool] = DiskMap()
+        self.update(items)
+
+    def add(self, item: str) -> None:
+        if item not in self._map:
+            self._map[item] = True
+
+    def update(self, items: Iterable[str]) -> None:
+        for item in items:
+            self.add(item)
+
+    def __contains__(self, item: object) -> bool:
+        return item in self._map
+
+    def __len__(self) -> int:
+        return len(self._map)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._map)
+
+    def close(self) -> None:
+        self._map.close()
+
+
+class DiskList(Generic[T]):
+    """An append-only list in a temporary SQLite file, read back in order."""
+
+    def __init__(self) -> None:
+        self._conn = _temporary_database()
+        self._conn.execute("CREATE TABLE items (value BLOB NOT NULL)")
+        self._buffer: list[tuple[bytes]] = []
+        self._count = 0
+
+    def append(self, item: T) -> None:
+        self._buffer.append((pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL),))
+        self._count += 1
+        if len(self._buffer) >= _FLUSH_AT:
+            self._flush()
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[T]:
+        self._flush()
+        for (blob,) in self._conn.execute("SELECT value FROM items ORDER BY rowid"):
+            item: T = pickle.loads(blob)
+            yield item
+
+    def close(self) -> None:
+        self._buffer.clear()
+        self._conn.close()
+
+    def _flush(self) -> None:
+        if self._buffer:
+            self._conn.executemany("INSERT INTO items (value) VALUES (?)", self._buffer)
+            self._buffer.clear()
