@@ -12,6 +12,7 @@ from migrator.findings import Findings
 from migrator.mapping.config import MappingConfig, load_mapping
 from migrator.mapping.target_info import TargetInfo
 from migrator.pipeline import PrepareOptions
+from migrator.planning_texts import KeyPlan
 from migrator.results import ValidationResult
 from migrator.snapshot import QueueKeyLookup
 from migrator.target import DEFAULT_WORKDIR, Target, open_target
@@ -41,6 +42,18 @@ def _target_info(target: Target, queue: str) -> TargetInfo:
     from migrator.snapshot import load_target_info
 
     return load_target_info(target.client, queue)
+
+
+def _key_plan(target: Target, config: MappingConfig) -> KeyPlan:
+    """Every issue gets its Tracker key at plan load (one read of the queue's highest number when
+    new keys are needed), so texts can name issues imported later (``planning_texts.py``)."""
+    from migrator.snapshot import highest_key_number
+
+    queue = config.target.queue
+    return KeyPlan(
+        highest_number=lambda: highest_key_number(target.client, queue),
+        reference_projects=config.source.references.project_keys,
+    )
 
 
 def _existing_keys(target: Target, config: MappingConfig) -> QueueKeyLookup:
@@ -93,7 +106,13 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             store.bind_target(target.identity, config.target.namespace, config.target.queue)
             options = _prepare_options(args, target.label, _existing_keys(target, config))
             prepared = PreparedRun(config, list(args.sources), info, findings, options)
-            load_plan(store, prepared.planned(), config.target.namespace, config.target.queue)
+            load_plan(
+                store,
+                prepared.planned(),
+                config.target.namespace,
+                config.target.queue,
+                keys=_key_plan(target, config),
+            )
             result = prepared.finish()
             _out(format_console_summary(result))
             # Always written: the console shows a few examples per kind and points here for the rest.

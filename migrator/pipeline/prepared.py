@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -55,6 +55,10 @@ class Transformer(Protocol):
     """What the pipeline needs from the transform stage (``IssueTransformer``)."""
 
     def transform(self, issue: Issue) -> PlannedIssue | None: ...
+
+    def prefetch(self, issues: Iterable[Issue]) -> Iterator[Issue]:
+        """The issue stream unchanged; the transformer may read ahead (markup conversion in a pool)."""
+        ...
 
     @property
     def coverage(self) -> list[ValueCoverageRow]: ...
@@ -164,7 +168,7 @@ class PreparedRun:
         return self.planned()
 
     def _stream(self) -> Iterator[PlannedIssue]:
-        issues = self.stages.read(self.config.source, self.paths, self.findings)
+        issues = self.transformer.prefetch(self.stages.read(self.config.source, self.paths, self.findings))
         # The export is streamed, so its size in issues is unknown up front: counts and rate only.
         bar = tqdm(
             issues,
