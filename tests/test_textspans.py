@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from spans_helpers import spanned
+
 from migrator.textspans import (
     LINK_TARGET,
     ConvertedText,
@@ -20,38 +22,13 @@ from migrator.textspans import (
     spans_to_json,
 )
 
-
-def _text(*parts: str | tuple[object, str]) -> ConvertedText:
-    out, spans = "", []
-    for part in parts:
-        if isinstance(part, str):
-            out += part
-            continue
-        token, context = part
-        assert isinstance(token, IssueRef | FileRef | Mention)
-        rendered = token.default()
-        spans.append(Span(len(out), len(out) + len(rendered), token, context))
-        out += rendered
-    return ConvertedText(out, [], tuple(spans))
-
-
 REF = IssueRef("PROJ-2", "PROJ-2", "https://jira.example.com/browse/PROJ-2")
 FILE = FileRef(("shot.png", "10001"), "shot [1].png", True, "`shot.png`", width="300")
 PERSON = Mention("557058:x", "Ghost", None, "@Ghost")
 
 
 def test_spans_survive_json_and_render_the_same() -> None:
-    converted = _text(
-        "see ",
-        (REF, "text"),
-        " and ",
-        (FILE, "text"),
-        " by ",
-        (PERSON, "text"),
-        " [x](",
-        (REF, LINK_TARGET),
-        ")",
-    )
+    converted = spanned("see {} and {} by {} [x]({})", REF, FILE, PERSON, (REF, LINK_TARGET))
     stored = json.loads(json.dumps(spans_to_json(converted.spans)))
     again = ConvertedText(converted.text, [], spans_from_json(stored))
     assert again.spans == converted.spans
@@ -69,7 +46,7 @@ def test_a_look_alike_of_another_project_is_never_linked() -> None:
     utf = IssueRef("UTF-8", "UTF-8", "https://jira.example.com/browse/UTF-8")
     gone = IssueRef("PROJ-99", "PROJ-99", "https://jira.example.com/browse/PROJ-99")
     number = IssueRef("45", "#45", "https://github.com/acme/app/issues/45")
-    converted = _text((utf, "text"), " ", (gone, "text"), " ", (number, "text"))
+    converted = spanned("{} {} {}", utf, gone, number)
     rendered = render_text(converted, projects={"PROJ"}).text
     assert rendered == (
         "UTF-8 [PROJ-99](https://jira.example.com/browse/PROJ-99) [#45](https://github.com/acme/app/issues/45)"
@@ -78,7 +55,7 @@ def test_a_look_alike_of_another_project_is_never_linked() -> None:
 
 
 def test_rewrite_spans_moves_later_spans_and_recomputes_lossiness() -> None:
-    converted = _text((PERSON, "text"), " wrote ", (REF, "text"), ".")
+    converted = spanned("{} wrote {}.", PERSON, REF)
     assert converted.text == "`@Ghost` wrote PROJ-2."
 
     def named(span: Span) -> object:
@@ -97,7 +74,7 @@ def test_rewrite_spans_moves_later_spans_and_recomputes_lossiness() -> None:
 
 
 def test_prefixed_keeps_spans_on_their_words() -> None:
-    converted = prefixed(_text("see ", (REF, "text")), "_Originally by o.volkov_\n\n")
+    converted = prefixed(spanned("see {}", REF), "_Originally by o.volkov_\n\n")
     assert converted.text[converted.spans[0].start : converted.spans[0].end] == "PROJ-2"
     assert (
         render_text(converted, issues={"PROJ-2": "DEMO-3"}).text == "_Originally by o.volkov_\n\nsee DEMO-3"

@@ -19,7 +19,7 @@ Every text's lossy constructs are reported once here (``markup.lossy``), after t
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 from urllib.parse import unquote, urlsplit
@@ -67,7 +67,7 @@ class IssueFiles:
             found = planned_files.get(source_id)
             if found is None:
                 continue  # not planned (missing, or a duplicate: its name finds the copy kept)
-            for alias in _aliases(att, found, ctx.cfg.source.system):
+            for alias in _aliases(att, found):
                 self.names[alias] = source_id
 
     def find(self, ref: FileRef) -> str | None:
@@ -80,15 +80,18 @@ def _all_files(planned: PlannedIssue) -> Iterable[PlannedAttachment]:
         yield from comment.attachments
 
 
-def _aliases(att: Attachment, planned: PlannedAttachment, system: str) -> list[str]:
-    names = [planned.filename, att.source.id, f"{system}:{att.source.id}", f"asana:{att.source.id}"]
+def _aliases(att: Attachment, planned: PlannedAttachment) -> list[str]:
+    names = [planned.filename, att.source.id, f"asana:{att.source.id}"]
     location = (att.location or "").strip()
     if location:
         path = urlsplit(location).path or location
-        upload = path.find("/uploads/")
+        rooted = "/" + path.lstrip("/")
+        upload = rooted.find(
+            "/uploads/"
+        )  # GitLab: /uploads/<hash>/<name>, in the export uploads/<hash>/<name>
         names += [location, path, unquote(PurePosixPath(path).name)]
         if upload >= 0:
-            names.append(path[upload:])
+            names.append(rooted[upload:])
     return [n for n in names if n]
 
 
@@ -106,32 +109,26 @@ class PointerPlanner:
         self._comments()  # in the order the transform converted them: comments, then the description
         self._description()
         for text in self.recorded.values():  # texts not planned (empty comments) report their own losses
-            self._report_lossy(text, text.converted, [])
+            self._report_lossy(text, text.converted.lossy, [])
 
     def _description(self) -> None:
         text = self.recorded.pop("description", None)
         body = self.planned.body
         if text is None or not body.get("description"):
             if text is not None:
-                self._report_lossy(text, text.converted, [])
+                self._report_lossy(text, text.converted.lossy, [])
             return
-        converted = _aligned(text.converted, str(body["description"]))
         patch = self.ctx.cfg.target.description_files == "patch"
-        shows: list[str] = []
-        unshown: list[str] = []
 
-        def resolve(span: Span) -> Token:
-            token = span.token
-            if not isinstance(token, FileRef):
-                return token
-            found = self.files.find(token)
-            if found is None or not patch:
-                unshown.append(_unshown(token, found, "description"))
-                return replace(token, keys=())
-            shows.append(found)
-            return replace(token, keys=(found,))
+        def why_not(ref: FileRef, found: str) -> str | None:
+            if patch:
+                return None
+            return (
+                f"the description names {ref.name!r} (it is imported before its files; "
+                "target.description_files: patch shows them)"
+            )
 
-        settled = rewrite_spans(converted, resolve)
+        settled, shows, unshown = self._settle(_aligned(text.converted, str(body["description"])), why_not)
         self.planned.description_pointers = _pointers(settled, shows)
         if shows:
             self.planned.description_patch = True
@@ -143,7 +140,7 @@ class PointerPlanner:
                 value=", ".join(self._file_names(shows)),
                 hint="target.description_files: named keeps updatedAt and names the files instead",
             )
-        self._report_lossy(text, settled, unshown)
+        self._report_lossy(text, _lossy(settled), unshown)
 
     def _comments(self) -> None:
         fields = {
@@ -158,8 +155,28 @@ class PointerPlanner:
                 self._comment(comment, text, later | {comment.source_id})
 
     def _comment(self, comment: PlannedComment, text: RecordedText, not_sent: set[str]) -> None:
-        converted = _aligned(text.converted, str(comment.body.get("text", "")))
         inline = self.ctx.cfg.target.comment_files == "inline"
+
+        def why_not(ref: FileRef, found: str) -> str | None:
+            if self.files.owner.get(found) not in not_sent:
+                return None  # an issue file, or one of a comment sent before this one
+            if not inline:
+                return f"{ref.name!r} stays attached to its comment: the text names it"
+            self._to_issue(found, text)
+            return None
+
+        settled, shows, unshown = self._settle(
+            _aligned(text.converted, str(comment.body.get("text", ""))), why_not
+        )
+        comment.pointers = _pointers(settled, shows)
+        self._report_lossy(text, _lossy(settled), unshown)
+
+    def _settle(
+        self, converted: ConvertedText, why_not: Callable[[FileRef, str], str | None]
+    ) -> tuple[ConvertedText, list[str], list[str]]:
+        """Each embedded file matched to one of the issue's files; ``why_not(ref, file)`` says why
+        the text cannot show it (None: it can). Returns the text, the files it shows, and why the
+        others stay named."""
         shows: list[str] = []
         unshown: list[str] = []
 
@@ -168,18 +185,17 @@ class PointerPlanner:
             if not isinstance(token, FileRef):
                 return token
             found = self.files.find(token)
-            owner = self.files.owner.get(found) if found is not None else None
-            if found is None or (owner in not_sent and not inline):
-                unshown.append(_unshown(token, found, "comment"))
+            why = (
+                f"{token.name!r} is not among the issue's files: the text names it" if found is None else None
+            )
+            why = why or why_not(token, found or "")
+            if why is not None or found is None:
+                unshown.append(why or "")
                 return replace(token, keys=())
-            if owner in not_sent:
-                self._to_issue(found, text)
             shows.append(found)
             return replace(token, keys=(found,))
 
-        settled = rewrite_spans(converted, resolve)
-        comment.pointers = _pointers(settled, shows)
-        self._report_lossy(text, settled, unshown)
+        return rewrite_spans(converted, resolve), shows, unshown
 
     def _to_issue(self, source_id: str, shown_by: RecordedText) -> None:
         """Attach a comment's file to the issue, so it is uploaded before the comment showing it."""
@@ -191,8 +207,8 @@ class PointerPlanner:
         self.files.owner[source_id] = None
         self.ctx.scope.info(
             "text.file_to_issue",
-            f"{file.filename!r} belongs to a comment but is shown inline by a comment: it is attached to "
-            "the issue, uploaded just before that comment, so the comment can show it",
+            f"{file.filename!r} belongs to a comment sent after this one's text (its own, or a later one): "
+            "it is attached to the issue instead, uploaded just before this comment, so the comment can show it",
             field=shown_by.field,
             value=file.filename,
             where=shown_by.where,
@@ -203,8 +219,7 @@ class PointerPlanner:
         by_id = {a.source_id: a.filename for a in _all_files(self.planned)}
         return sorted({by_id.get(s, s) for s in source_ids})
 
-    def _report_lossy(self, text: RecordedText, settled: ConvertedText, unshown: list[str]) -> None:
-        kinds = _lossy(settled)
+    def _report_lossy(self, text: RecordedText, kinds: list[str], unshown: list[str]) -> None:
         if not kinds:
             return
         self.lossy.update(kinds)
@@ -232,17 +247,6 @@ def _aligned(converted: ConvertedText, final: str) -> ConvertedText:
     if final.endswith(converted.text):
         return prefixed(converted, final[: len(final) - len(converted.text)])
     return ConvertedText(final, [k for k in converted.lossy if k not in SPAN_LOSSY])
-
-
-def _unshown(ref: FileRef, found: str | None, where: str) -> str:
-    if found is None:
-        return f"{ref.name!r} is not among the issue's files: the text names it"
-    if where == "description":
-        return (
-            f"the description names {ref.name!r} (it is imported before its files; "
-            "target.description_files: patch shows them)"
-        )
-    return f"{ref.name!r} stays attached to its comment: the text names it"
 
 
 def _pointers(settled: ConvertedText, shows: list[str]) -> TextPointers | None:

@@ -14,7 +14,7 @@ resolved afterwards in this process, whichever path converted it.
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 
 from migrator.mapping.markup import (
@@ -24,16 +24,19 @@ from migrator.mapping.markup import (
     MarkupConverter,
     Mention,
     ReferenceConfig,
-    convert_many,
+    SourceText,
 )
 from migrator.mapping.markup.context import UserLogin
-from migrator.mapping.markup.pool import DEFAULT_MIN_PARALLEL
+from migrator.mapping.markup.pool import in_chunks
 from migrator.mapping.markup.references import SYSTEMS
 from migrator.model import Issue
 from migrator.sources.spec import SourceSpec
 from migrator.textspans import Span, Token, rewrite_spans
 
 BATCH_ISSUES = 2048  # issues read ahead and converted together (memory: their texts only)
+# Distinct texts a batch needs before the pool is used: a pool started once serves every later batch,
+# so only exports of about a thousand issues or more (a full first batch) start it.
+MIN_PARALLEL = 1000
 
 
 def reference_config(source: SourceSpec) -> ReferenceConfig:
@@ -66,7 +69,7 @@ class TextConversions:
         mention_login: UserLogin,
         *,
         batch_issues: int = BATCH_ISSUES,
-        min_parallel: int = DEFAULT_MIN_PARALLEL,
+        min_parallel: int = MIN_PARALLEL,
         workers: int | None = None,
     ) -> None:
         self.source = source
@@ -76,7 +79,7 @@ class TextConversions:
         self.min_parallel = min_parallel
         self.workers = workers
         self._converters: dict[str, MarkupConverter] = {}
-        self._ready: dict[tuple[str, str], ConvertedText] = {}
+        self._ready: _Ready = {}
         self.converted_ahead = 0  # texts converted in the pool so far (for benchmarks and tests)
 
     def markup_of(self, field_name: str) -> str:
@@ -92,20 +95,30 @@ class TextConversions:
 
     def prefetch(self, issues: Iterable[Issue]) -> Iterator[Issue]:
         """``issues`` unchanged, with their texts converted ahead in batches — in a process pool
-        once a batch has ``min_parallel`` distinct texts (small exports never start one)."""
+        once a batch has ``min_parallel`` distinct texts (small exports never start one). The
+        workers convert the next batch while this process transforms the current one."""
         pool: ConversionPool | None = None
+        waiting: tuple[list[Issue], Callable[[], _Ready]] | None = None
         try:
             for batch in _batches(issues, self.batch_issues):
                 wanted = self._texts_of(batch)
-                self._ready = {}
+                collect = _nothing_ahead
                 if len(wanted) >= max(self.min_parallel, 2):
                     pool = pool or ConversionPool(self.workers, _START_METHOD)
-                    self._convert_ahead(wanted, pool)
-                yield from batch
+                    collect = self._convert_ahead(wanted, pool)
+                if waiting is not None:
+                    yield from self._release(*waiting)
+                waiting = (batch, collect)
+            if waiting is not None:
+                yield from self._release(*waiting)
         finally:
             self._ready = {}
             if pool is not None:
                 pool.close()
+
+    def _release(self, batch: list[Issue], collect: Callable[[], _Ready]) -> Iterator[Issue]:
+        self._ready = collect()
+        yield from batch
 
     def _texts_of(self, batch: list[Issue]) -> dict[tuple[str, str], None]:
         wanted: dict[tuple[str, str], None] = {}
@@ -118,15 +131,30 @@ class TextConversions:
                     wanted[(comments, comment.text)] = None
         return wanted
 
-    def _convert_ahead(self, wanted: dict[tuple[str, str], None], pool: ConversionPool) -> None:
-        by_markup: dict[str, list[str]] = {}
+    def _convert_ahead(
+        self, wanted: dict[tuple[str, str], None], pool: ConversionPool
+    ) -> Callable[[], _Ready]:
+        """Send the batch's texts to the pool; the returned call collects them."""
+        by_markup: dict[str, list[SourceText]] = {}
         for markup, text in wanted:
             by_markup.setdefault(markup, []).append(text)
-        for markup, texts in by_markup.items():
-            spec = ConverterSpec.create(markup, references=self.references)
-            results = convert_many(spec, texts, pool=pool, min_parallel=0)
-            self._ready.update(((markup, text), result) for text, result in zip(texts, results, strict=True))
-            self.converted_ahead += len(texts)
+        started = [
+            (
+                markup,
+                texts,
+                pool.start(ConverterSpec.create(markup, references=self.references), in_chunks(texts)),
+            )
+            for markup, texts in by_markup.items()
+        ]
+        self.converted_ahead += len(wanted)
+
+        def collect() -> _Ready:
+            ready: _Ready = {}
+            for markup, texts, results in started:
+                ready.update(((markup, str(t)), r) for t, r in zip(texts, results(), strict=True))
+            return ready
+
+        return collect
 
     def _converter(self, markup: str) -> MarkupConverter:
         if markup not in self._converters:
@@ -144,6 +172,13 @@ class TextConversions:
         if not isinstance(token, Mention) or token.login:
             return token
         return replace(token, login=self.mention_login(token.name) if token.name else None)
+
+
+_Ready = dict[tuple[str, str], ConvertedText]  # (markup, text) -> its conversion
+
+
+def _nothing_ahead() -> _Ready:
+    return {}
 
 
 def _nobody(name: str) -> str | None:

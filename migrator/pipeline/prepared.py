@@ -224,7 +224,9 @@ class PreparedRun:
         )
 
     def _key_check_reads(self) -> int:
-        if not self.config.target.keep_keys or self.options.existing_keys is None:
+        if not self.config.target.keep_keys:
+            return 1  # the queue's highest key number, read once to plan the issues' keys
+        if self.options.existing_keys is None:
             return 0
         return key_check_reads(self.tally.issues)
 

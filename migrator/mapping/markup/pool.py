@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import multiprocessing
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from itertools import repeat
@@ -59,11 +59,16 @@ class ConversionPool:
         self._executor: ProcessPoolExecutor | None = None
 
     def map(self, spec: ConverterSpec, chunks: list[list[SourceText]]) -> list[ConvertedText]:
+        return self.start(spec, chunks)()
+
+    def start(self, spec: ConverterSpec, chunks: list[list[SourceText]]) -> Callable[[], list[ConvertedText]]:
+        """Send the chunks to the workers now; the returned call waits for the results, in order
+        (the caller works meanwhile)."""
         if self._executor is None:
             context = multiprocessing.get_context(self._start_method)
             self._executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
-        converted = self._executor.map(_convert_chunk, repeat(spec), chunks)
-        return [result for chunk in converted for result in chunk]
+        converted = self._executor.map(_convert_chunk, repeat(spec), chunks)  # submitted here
+        return lambda: [result for chunk in converted for result in chunk]
 
     def close(self) -> None:
         if self._executor is not None:
@@ -95,12 +100,16 @@ def convert_many(
     if count <= 1 or len(items) < max(min_parallel, 2):
         converter = spec.build()
         return [converter.convert(text) for text in items]
-    size = max(1, chunk_size)
-    chunks = [items[start : start + size] for start in range(0, len(items), size)]
+    chunks = in_chunks(items, chunk_size)
     if pool is not None:
         return pool.map(spec, chunks)
     with ConversionPool(min(count, len(chunks)), start_method) as own:
         return own.map(spec, chunks)
+
+
+def in_chunks(items: list[SourceText], chunk_size: int = DEFAULT_CHUNK) -> list[list[SourceText]]:
+    size = max(1, chunk_size)
+    return [items[start : start + size] for start in range(0, len(items), size)]
 
 
 def _convert_chunk(spec: ConverterSpec, texts: list[SourceText]) -> list[ConvertedText]:
