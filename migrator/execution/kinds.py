@@ -257,11 +257,11 @@ class CommentKind(ListedKind):
         return _CommentToSend(super().payload(planned, row), planned)
 
     def write(self, ctx: Context, row: LedgerRow, chain: Chain, payload: Any) -> Callable[[], Any]:
-        key, client, to_send = ctx.issue_key(row, chain), ctx.client, payload
-        waiting = texts.waiting_for(ctx.store, to_send.issue, to_send.comment.pointers)
+        key, client, comment, issue = ctx.issue_key(row, chain), ctx.client, payload.comment, payload.issue
+        waiting = texts.waiting_for(ctx.store, issue, comment.pointers)
         if waiting is not None:
             raise Unresolved(waiting, final=False)
-        body = texts.comment_body(ctx.store, to_send.issue, to_send.comment)
+        body = texts.comment_body(ctx.store, issue, comment)
         return lambda: client.import_comment(key, body)
 
     def listing(self, client: TrackerApi, key: str) -> list[Any]:

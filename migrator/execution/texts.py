@@ -72,12 +72,16 @@ _HOLE_MARK = "\ue010"  # a private-use character standing for an issue reference
 _HOLE_PATTERN = r"[^\n]{1,300}?"  # what an issue reference renders as: a key, /KEY, or a link to the old page
 
 
-def file_rows(store: CheckpointStore, issue_key: str) -> list[LedgerRow]:
+def _file_rows(store: CheckpointStore, issue_key: str) -> list[LedgerRow]:
     return store.rows_for_issue(issue_key, FILE_KINDS)
 
 
-def done_files(rows: list[LedgerRow]) -> dict[str, str]:
-    """File source id -> Tracker attachment id, for the files already in the target."""
+def _done_files(store: CheckpointStore, planned: PlannedIssue, shows_files: bool) -> dict[str, str]:
+    """File source id -> Tracker attachment id, for the issue's files already in the target (none
+    looked up for a text that shows no file)."""
+    if not shows_files:
+        return {}
+    rows = _file_rows(store, planned.source_key)
     return {r.source_id: r.target_id for r in rows if r.status == Status.DONE and r.target_id}
 
 
@@ -97,7 +101,7 @@ def issue_body(store: CheckpointStore, planned: PlannedIssue) -> dict[str, Any]:
 def final_description(store: CheckpointStore, planned: PlannedIssue) -> str:
     """The description as it ends up: with its files when it is PATCHed after them."""
     text = str(planned.body.get("description", ""))
-    files = done_files(file_rows(store, planned.source_key)) if planned.description_patch else {}
+    files = _done_files(store, planned, planned.description_patch)
     return render_stored(store, text, planned.description_pointers, files)
 
 
@@ -105,7 +109,7 @@ def comment_body(store: CheckpointStore, planned: PlannedIssue, comment: Planned
     """The comment's import body, its text finished."""
     if comment.pointers is None:
         return comment.body
-    files = done_files(file_rows(store, planned.source_key)) if comment.pointers.shows else {}
+    files = _done_files(store, planned, bool(comment.pointers.shows))
     text = render_stored(store, str(comment.body.get("text", "")), comment.pointers, files)
     return {**comment.body, "text": text}
 
@@ -114,17 +118,13 @@ def comment_check(
     store: CheckpointStore, planned: PlannedIssue, comment: PlannedComment
 ) -> Callable[[Any], bool]:
     """``same_text`` for a comment's text."""
-    files = (
-        done_files(file_rows(store, planned.source_key))
-        if comment.pointers and comment.pointers.shows
-        else {}
-    )
+    files = _done_files(store, planned, bool(comment.pointers and comment.pointers.shows))
     return same_text(store, str(comment.body.get("text", "")), comment.pointers, files)
 
 
 def description_check(store: CheckpointStore, planned: PlannedIssue) -> Callable[[Any], bool]:
     """``same_text`` for the final description (with its files)."""
-    files = done_files(file_rows(store, planned.source_key)) if planned.description_patch else {}
+    files = _done_files(store, planned, planned.description_patch)
     return same_text(store, str(planned.body.get("description", "")), planned.description_pointers, files)
 
 
@@ -132,7 +132,7 @@ def waiting_for(store: CheckpointStore, planned: PlannedIssue, pointers: TextPoi
     """Why a text that shows files cannot be sent yet (a file it shows is not in the target)."""
     if pointers is None or not pointers.shows:
         return None
-    rows = {r.source_id: r for r in file_rows(store, planned.source_key)}
+    rows = {r.source_id: r for r in _file_rows(store, planned.source_key)}
     missing = []
     for source_id in pointers.shows:
         row = rows.get(source_id)
