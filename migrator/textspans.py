@@ -15,7 +15,8 @@ Rendering:
 
 * Issue reference, migrated: the Tracker key (Tracker links bare keys); in a link's URL ``/KEY``
   (Tracker's issue page, relative to wherever Tracker is served); a whole ``<url>`` becomes the key.
-  Not migrated: as written, or — in running text, when the old tracker's URL is known — a link to it.
+  Not migrated: as written, or — in running text, when the old tracker's URL is known — a link to it
+  (a link's URL: the old page when known).
   With ``projects`` given, a ``KEY-N`` whose project is not one of them is not an issue of the old
   tracker at all (``UTF-8``, ``SHA-256``): always as written.
 * Embedded file, resolved: ``![name](/ajax/v2/attachments/<id>?inline=true =WxH)`` for images and
@@ -176,6 +177,8 @@ def _issue(ref: IssueRef, context: str, issues: Mapping[str, str], projects: Col
         return f"/{target}" if context == LINK_TARGET else target
     if projects is not None and not _of_projects(ref.key, projects):
         return ref.written
+    if context == LINK_TARGET:
+        return ref.url or ref.written  # a link to a key (Jira [text|PROJ-12]) goes to the old page
     if context == TEXT and ref.url and ref.url != ref.written:
         return f"[{ref.written}]({ref.url})"
     return ref.written

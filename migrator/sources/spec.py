@@ -219,9 +219,7 @@ class SourceSpec:
     delimiter: str = "auto"
     markup: str = "plain"  # the markup of every text field not named in ``markup_by_field``
     markup_by_field: dict[str, str] = field(default_factory=dict)  # TEXT_FIELDS name -> markup
-    base_url: str | None = (
-        None  # the old tracker (its issue pages are references; unmigrated ones link there)
-    )
+    base_url: str | None = None  # the old tracker: its issue pages are references; unmigrated ones link there
     references: ReferencesSpec = field(default_factory=ReferencesSpec)
     parent_ref: str = "id"  # the parent column holds the parent's "id" or "key"
     link_ref: str = "key"  # link columns/fields hold the other issue's "id" or "key"

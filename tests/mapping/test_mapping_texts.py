@@ -14,7 +14,7 @@ from migrator.mapping.config import load_mapping
 from migrator.mapping.texts import TextConversions, reference_config
 from migrator.model import Comment, UserRef
 from migrator.sources.spec import ReferencesSpec
-from migrator.textspans import IssueRef, Mention
+from migrator.textspans import IssueRef, Mention, render_text
 
 from .mapping_helpers import T0, child_ref, make_config, make_issue, transformer
 
@@ -182,3 +182,81 @@ def test_target_text_choices_are_checked(tmp_path: Path) -> None:
         load_mapping(path)
     assert any("target.description_files: unknown value 'inline'" in p for p in caught.value.problems)
     assert any("target.comment_files: unknown value True" in p for p in caught.value.problems)
+
+
+@pytest.mark.parametrize(
+    ("system", "markup", "base", "text", "expected"),
+    [
+        # Jira links to an issue key: Jira shows them as links to the issue
+        ("jira", "jira", "https://jira.example.com", "[PROJ-12] and [PROJ-12|PROJ-12]", "DEMO-5 and DEMO-5"),
+        ("jira", "jira", "https://jira.example.com", "[the bug|PROJ-12]", "[the bug](/DEMO-5)"),
+        (
+            "jira",
+            "jira",
+            "https://jira.example.com",
+            "[gone|PROJ-99], [PROJ-99]",
+            "[gone](https://jira.example.com/browse/PROJ-99), [PROJ-99](https://jira.example.com/browse/PROJ-99)",
+        ),
+        (
+            "jira",
+            "jira",
+            "https://jira.example.com",
+            "{{PROJ-12}} UTF-8 proj-12 PROJ-12x",
+            "`PROJ-12` UTF-8 proj-12 PROJ-12x",
+        ),
+        (
+            "jira",
+            "jira",
+            "https://jira.example.com",
+            "https://jira.example.com/browse/PROJ-12?focusedCommentId=1#comment-1 (PROJ-12).",
+            "DEMO-5 (DEMO-5).",
+        ),
+        # Redmine: ##12 and ###12 show the issue with its subject; r123 is a revision
+        (
+            "redmine",
+            "textile",
+            "https://rm.example.com",
+            "#12, ##12, ###12 and r123",
+            "DEMO-5, DEMO-5, DEMO-5 and r123",
+        ),
+        ("redmine", "textile", "https://rm.example.com", "<pre>#12</pre>", "```\n#12\n```"),
+        # GitHub: GH-12, the repository's own owner/repo#12, another repository, a pull request URL
+        (
+            "github",
+            "markdown",
+            "https://github.com/acme/app",
+            "GH-12, acme/app#12, other/repo#3, `#12`",
+            "DEMO-5, DEMO-5, [other/repo#3](https://github.com/other/repo/issues/3), `#12`",
+        ),
+        (
+            "github",
+            "markdown",
+            "https://github.com/acme/app",
+            "<https://github.com/acme/app/pull/13>",
+            "<https://github.com/acme/app/pull/13>",
+        ),
+        # GitLab HTML: merge requests are never migrated, they link to the old page
+        (
+            "gitlab",
+            "html",
+            "https://gitlab.example.com/g/p",
+            "<p>#12 and !4</p>",
+            "DEMO-5 and [!4](https://gitlab.example.com/g/p/-/merge_requests/4)",
+        ),
+        ("bugzilla", "plain", "https://bz.example.com", "dup of bug 12", "dup of DEMO-5"),
+        (
+            "trac",
+            "plain",
+            "https://trac.example.com",
+            "see ticket:12 and #13",
+            "see DEMO-5 and [#13](https://trac.example.com/ticket/13)",
+        ),
+    ],
+)
+def test_reference_pitfalls_of_each_tracker(
+    system: str, markup: str, base: str, text: str, expected: str
+) -> None:
+    source = replace(make_config().source, system=system, markup=markup, base_url=base)
+    converted = TextConversions(source, _logins).convert(text, "description")
+    key = "PROJ-12" if system == "jira" else "12"
+    assert render_text(converted, issues={key: "DEMO-5"}, projects={"PROJ"}).text == expected

@@ -5,7 +5,8 @@ Styles (``ReferenceConfig.styles``):
 * ``key`` — ``PROJ-12`` for the export's project keys (Jira, YouTrack); with ``any_project_key`` and
   no project keys, any ``KEY-12`` (the export's keys are known only once it is read: the rendering
   then tells references from look-alikes such as ``UTF-8``, see ``textspans.render_text``);
-* ``hash`` — ``#12`` (GitHub, GitLab, Redmine, Trac; also ``GH-12`` for GitHub, ``ticket:12`` for Trac);
+* ``hash`` — ``#12`` (GitHub, GitLab, Redmine, Trac; also ``GH-12`` for GitHub, ``ticket:12`` for Trac,
+  ``##12``/``###12`` for Redmine);
 * ``repo`` — ``owner/repo#12`` (GitHub, GitLab; the export's own repository means ``#12``);
 * ``bug`` — ``bug 12`` / ``bug #12`` (Bugzilla);
 * ``merge_request`` — ``!12`` (GitLab; never migrated, becomes a link to the old page).
@@ -205,6 +206,8 @@ def _text_pattern(config: ReferenceConfig) -> re.Pattern[str] | None:
             hash_forms.append(r"GH-")
         if config.system == "trac":
             hash_forms.append(r"ticket:")
+        if config.system == "redmine":
+            hash_forms[:0] = [r"###", r"##"]  # Redmine: ##12 and ###12 show the issue with its subject
         parts.append(rf"(?<![\w&#/\\\-])(?:{'|'.join(hash_forms)})(?P<hash>\d+)(?![\w\-])")
     if "bug" in styles:
         parts.append(r"(?<![\w\\])[Bb]ug\s?#?(?P<bug>\d+)(?![\w\-])")
