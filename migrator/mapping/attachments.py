@@ -3,7 +3,9 @@
 A location is a path relative to the attachment directory, an absolute path, or a URL. For a URL
 the file is looked up as ``<dir>/<last two URL path segments>`` (Jira's
 ``.../secure/attachment/10001/name.png`` → ``10001/name.png``), then ``<dir>/<last segment>``,
-then ``<dir>/<filename>``. Files are hashed in chunks; results are cached per path.
+then ``<dir>/<filename>``. Last, files kept per issue are tried: ``<dir>/<issue key>/<filename>``
+and ``<dir>/<issue id>/<filename>`` (an export that names files only, such as Redmine's CSV, whose
+files were downloaded into one folder per issue). Files are hashed in chunks; results are cached per path.
 
 With ``source.files.download: true`` an http(s) location that has no local copy is downloaded
 from the source system into a content-addressed cache (see :mod:`migrator.mapping.downloads`);
@@ -13,7 +15,7 @@ the planned attachment's path is then the cached file.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -87,9 +89,18 @@ class AttachmentFiles:
         path = Path(location)
         return [path if path.is_absolute() else self.directory / path]
 
-    def resolve(self, attachment: Attachment) -> FileInfo | FileProblem:
-        """A local copy first; then, for an http(s) location and a downloader, the download."""
+    def in_issue_folders(self, attachment: Attachment, folders: Sequence[str]) -> list[Path]:
+        """``<dir>/<folder>/<file name>`` for each of the issue's folder names (its key, its id)."""
+        name = (attachment.filename or "").strip() or Path(urlsplit(attachment.location or "").path).name
+        safe = [f for f in folders if f and f not in (".", "..") and "/" not in f and "\\" not in f]
+        return [self.directory / folder / name for folder in safe] if name else []
+
+    def resolve(self, attachment: Attachment, issue_folders: Sequence[str] = ()) -> FileInfo | FileProblem:
+        """A local copy first (``issue_folders``: the issue's key and id, tried last as folders
+        of the directory); then, for an http(s) location and a downloader, the download."""
         tried = self.candidates(attachment)
+        if not Path(attachment.location or "").is_absolute():
+            tried = list(dict.fromkeys([*tried, *self.in_issue_folders(attachment, issue_folders)]))
         for path in tried:
             if path.exists():
                 return self._inspect(path)
