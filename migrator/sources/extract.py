@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Protocol
 
-from migrator.findings import Findings
+from migrator.findings import Findings, Severity
 from migrator.sources.records import Record, is_empty, json_in_text, key_text, resolve_path
 from migrator.sources.spec import FieldSpec, LookupSpec
 from migrator.sources.values import Where
@@ -107,19 +107,26 @@ class Usage:
 
     def report(self, findings: Findings, absent: set[str]) -> None:
         """``source.path_always_empty`` for each mapped column/path that never gave a value (except
-        those already reported as absent from the file's header)."""
+        those already reported as absent from the file's header): a warning when the records have
+        a path close to it (probably a typo), else info (a preset's optional path this export
+        does not have) — the rule ``source.column_absent`` follows for headers."""
         if not self.records:
             return
         for label, column in sorted(self.mapped.items()):
             if label in self.used or label in absent or self._exists(column):
                 continue
-            close = difflib.get_close_matches(column, sorted(self.seen_paths), n=3, cutoff=0.6)
+            close = [
+                c
+                for name in column.split(" | ")
+                for c in difflib.get_close_matches(name, sorted(self.seen_paths), n=3, cutoff=0.6)
+            ]
             hint = (
-                f"did you mean {', '.join(repr(c) for c in close)}?"
+                f"did you mean {', '.join(repr(c) for c in dict.fromkeys(close))}?"
                 if close
-                else "check the column name or JSON path; it is matched exactly"
+                else "no record has it: the field stays empty (check the name if the export should have it)"
             )
-            findings.warning(
+            findings.add(
+                Severity.WARNING if close else Severity.INFO,
                 "source.path_always_empty",
                 f"{label} ({column!r}) gave no value in any of the {self.records} record(s)",
                 field=label,
