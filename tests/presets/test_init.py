@@ -53,6 +53,28 @@ def test_a_value_gets_the_best_match_and_says_how(
 
 
 @pytest.mark.parametrize(
+    ("field", "value", "target", "how"),
+    [
+        ("components", "Time sheets", None, "no match in the target: left out (the preset's unmapped: ignore)"),
+        ("components", "Backend", "Backend", "exact"),  # a match still wins
+        ("priority", "Whenever", "normal", "no match in the target: the preset's default"),
+        ("status", "Alt (2024)", "?", "no plausible match"),  # unmapped: error is the user's to decide
+    ],
+)
+def test_an_unmatched_value_follows_the_presets_unmapped_policy(
+    tmp_path: Path, catalogue: TargetCatalogue, field: str, value: str, target: str | None, how: str
+) -> None:
+    data = yaml.safe_load(SPECIFIC.read_text(encoding="utf-8"))
+    data["values"] |= {
+        "components": {"map": {}, "unmapped": "ignore"},
+        "priority": {"map": {}, "unmapped": "default", "default": "normal"},
+    }
+    preset = write(tmp_path, "preset.yaml", yaml.safe_dump(data))
+    choice = match_value(field, value, load_mapping(preset), catalogue)
+    assert (choice.target, choice.how) == (target, how)
+
+
+@pytest.mark.parametrize(
     ("person", "login", "how"),
     [
         (Person("bob@example.com", None, None), "bob", "same e-mail"),
