@@ -32,7 +32,9 @@ ROOT = Path(__file__).resolve().parents[2]
 WITH_SAMPLES = [p for p in list_presets() if p.info.sample]
 
 # sample -> key path -> source value -> the answer a user would write (only for init's "?").
-ANSWERS: dict[str, dict[str, dict[str, str]]] = {}
+ANSWERS: dict[str, dict[str, dict[str, str]]] = {
+    "trello-json": {"values.status.map": {"Alt (2024)": "closed"}},  # an archived list: the board's own name
+}
 MAX_ANSWERS = 40  # across all samples; a growing table means init decides too little
 
 

@@ -55,7 +55,12 @@ def test_a_value_gets_the_best_match_and_says_how(
 @pytest.mark.parametrize(
     ("field", "value", "target", "how"),
     [
-        ("components", "Time sheets", None, "no match in the target: left out (the preset's unmapped: ignore)"),
+        (
+            "components",
+            "Time sheets",
+            None,
+            "no match in the target: left out (the preset's unmapped: ignore)",
+        ),
         ("components", "Backend", "Backend", "exact"),  # a match still wins
         ("priority", "Whenever", "normal", "no match in the target: the preset's default"),
         ("status", "Alt (2024)", "?", "no plausible match"),  # unmapped: error is the user's to decide
