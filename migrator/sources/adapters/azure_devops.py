@@ -4,7 +4,9 @@ Why code: a *tree* query ("Tree of work items", Parent/Child) has no parent colu
 is the column the title sits in — ``Title 1`` for a top-level item, ``Title 2`` for its children,
 and so on — and a work item's parent is the nearest row *above* it with a smaller depth. That
 depends on the rows before, which a mapping (one row at a time) cannot see. A flat query (a single
-``Title`` column) gives items without parents, read the same way.
+``Title`` column) gives items without parents — unless it has the ``Parent`` column (the parent's
+ID), which any query may show and which wins over the depth when both are there. The parent's type
+is looked up among all rows of the file (a first pass reads ID and type only).
 
 Each record holds every column of the row under its header (``ID``, ``Work Item Type``,
 ``Assigned To``, ``State``, ``Created Date``, …; read them with the header as the path) and:
@@ -13,8 +15,9 @@ Each record holds every column of the row under its header (``ID``, ``Work Item 
 ``id``              the ``ID`` column
 ``title``           the title, from whichever ``Title N`` column holds it (or ``Title``)
 ``depth``           N of that column (1 = top level; 1 for a flat query)
-``parent``          the ID of the nearest row above with a smaller depth (absent at depth 1)
-``parent_type``     that row's ``Work Item Type``
+``parent``          the ``Parent`` column, else the ID of the nearest row above with a smaller
+                    depth (absent at depth 1)
+``parent_type``     the parent's ``Work Item Type`` (empty when the parent is not in the file)
 ``hierarchy``       ``[{to: <parent id>, relationship: "Child of <parent type>"}]`` — the mapping
                     turns "Child of Epic" into Tracker's "has epic", any other into a sub-task
 ==================  ============================================================================
@@ -32,6 +35,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 from migrator.findings import Severity
@@ -43,6 +47,7 @@ _TITLE_COLUMN = re.compile(
     r"^(?:Title|Título|Titulo|Titel|Titre|Titolo|Название|Заголовок)(?: (\d+))?$", re.I
 )
 _ID_COLUMNS = ("ID", "Id", "Identificação", "Identificador", "Код")
+_PARENT_COLUMNS = ("Parent", "Pai", "Padre", "Übergeordnet", "Parent ID", "Родитель")
 _TYPE_COLUMNS = ("Work Item Type", "Tipo de Item de Trabalho", "Tipo de elemento de trabajo", "Arbeitselementtyp", "Type d'élément de travail", "Тип рабочего элемента")  # fmt: skip
 
 
@@ -51,17 +56,24 @@ class AzureDevOpsAdapter(Adapter):
 
     def records(self, given: AdapterInput) -> Iterator[Record]:
         for file in given.files:
-            rows = read_csv(
-                file.local_path(), encoding=given.encoding, delimiter=self.source.delimiter, wanted={}
-            )
-            yield from Tree(file.label).records(rows)
+            path = file.local_path()
+            types = {
+                _first(r.values, _ID_COLUMNS): _first(r.values, _TYPE_COLUMNS) or ""
+                for r in self._rows(path, given)
+            }
+            tree = Tree(file.label, {k: v for k, v in types.items() if k})
+            yield from tree.records(self._rows(path, given))
+
+    def _rows(self, path: Path, given: AdapterInput) -> Iterator[Record]:
+        return read_csv(path, encoding=given.encoding, delimiter=self.source.delimiter, wanted={})
 
 
 class Tree:
     """The rows of one exported query, with the stack of open ancestors (one per depth)."""
 
-    def __init__(self, label: str) -> None:
+    def __init__(self, label: str, types: Mapping[str, str]) -> None:
         self.label = label
+        self._types = types  # every work item's type, by ID
         self._ancestors: list[tuple[int, str, str]] = []  # (depth, id, type), depths increasing
 
     def records(self, rows: Iterator[Record]) -> Iterator[Record]:
@@ -87,10 +99,12 @@ class Tree:
         while self._ancestors and self._ancestors[-1][0] >= depth:
             self._ancestors.pop()
         notes: list[Note] = []
-        if self._ancestors:
-            _, parent, parent_type = self._ancestors[-1]
+        named = _first(cells, _PARENT_COLUMNS)
+        if named is not None or self._ancestors:
+            parent = named if named is not None else self._ancestors[-1][1]
+            parent_type = self._types.get(parent, "")
             values.update(parent=parent, parent_type=parent_type)
-            values["hierarchy"] = [{"to": parent, "relationship": f"Child of {parent_type}"}]
+            values["hierarchy"] = [{"to": parent, "relationship": f"Child of {parent_type}".strip()}]
         elif depth > 1:
             notes.append(
                 Note(

@@ -70,6 +70,26 @@ def test_a_flat_query_and_localised_title_columns(tmp_path: Path) -> None:
     assert records[1].get("hierarchy") == [{"to": "5", "relationship": "Child of Épico"}]
 
 
+def test_a_parent_column_names_the_parent_even_in_a_flat_query(tmp_path: Path) -> None:
+    flat = tmp_path / "flat.csv"
+    flat.write_text(
+        "ID,Work Item Type,Title,Parent\n"
+        '"3","Task","Wire the API","2"\n'  # the parent comes later in the file
+        '"2","User Story","Checkout","1"\n'
+        '"1","Epic","Payments",\n'
+        '"4","Bug","Crash","77"\n',  # a parent outside the query: its type is unknown
+        encoding="utf-8",
+    )
+    records = _records(flat, tmp_path)
+    assert _shape(records) == [("3", 1, "2"), ("2", 1, "1"), ("1", 1, None), ("4", 1, "77")]
+    assert [r.get("hierarchy") for r in records] == [
+        [{"to": "2", "relationship": "Child of User Story"}],
+        [{"to": "1", "relationship": "Child of Epic"}],
+        None,
+        [{"to": "77", "relationship": "Child of"}],
+    ]
+
+
 def test_a_row_without_a_title_is_an_error_note(tmp_path: Path) -> None:
     path = tmp_path / "tree.csv"
     path.write_text('ID,Work Item Type,Title 1,Title 2,State\n"1","Epic",,,"New"\n', encoding="utf-8")
