@@ -141,7 +141,7 @@ def _tally(
         if entry.choice.target == UNDECIDED:
             result.undecided.append(line)
         elif entry.choice.review:
-            result.review.append(line + f" → {entry.choice.target}")
+            result.review.append(line + f" → {scalar(entry.choice.target)}")
     if zone.zone is None or zone.zone == UNDECIDED:
         result.undecided.append(f"source.timezone: {zone.how}")
     result.levels = levels
