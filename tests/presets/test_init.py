@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from migrator.cli import main
+from migrator.mapping import config as config_module
 from migrator.mapping.config import load_mapping
 from migrator.mapping.target_info import TargetInfo
 from migrator.presets.matching import LIKELY, REVIEW, SURE, TargetCatalogue, match_person, match_value
@@ -160,6 +161,29 @@ def test_the_timezone_flag_and_the_queue_are_written(
     data = yaml.safe_load((tmp_path / "mapping.yaml").read_text(encoding="utf-8"))
     assert code == 0 and data["source"]["timezone"] == "Europe/Berlin" and data["target"]["queue"] == "STAGE"
     assert "1 line(s) to review" in out
+
+
+def test_every_key_of_the_presets_target_is_kept(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a target key such as a dangling-link policy (a list or a mapping) survives init's rewrite
+    monkeypatch.setattr("migrator.mapping.config.TARGET_KEYS", config_module.TARGET_KEYS | {"extra_policy"})
+    data = yaml.safe_load(SPECIFIC.read_text(encoding="utf-8"))
+    data["target"] |= {"keep_keys": True, "extra_policy": {"links": ["existing", "text"], "parent": "drop"}}
+    preset = write(tmp_path, "preset.yaml", yaml.safe_dump(data))
+    export = write(tmp_path, "export.csv", SPRINT_CSV)
+    code, _ = _init(
+        tmp_path, capsys, export, "--preset", str(preset), "--timezone", "UTC", "--queue", "STAGE"
+    )
+    target = yaml.safe_load((tmp_path / "mapping.yaml").read_text(encoding="utf-8"))["target"]
+    assert code == 0
+    assert target == {
+        "queue": "STAGE",
+        "namespace": "sprinty",
+        "keep_keys": True,
+        "markup_type": "md",
+        "extra_policy": {"links": ["existing", "text"], "parent": "drop"},
+    }
 
 
 def test_offsets_in_the_export_mean_utc(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
