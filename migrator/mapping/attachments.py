@@ -95,12 +95,19 @@ class AttachmentFiles:
         safe = [f for f in folders if f and f not in (".", "..") and "/" not in f and "\\" not in f]
         return [self.directory / folder / name for folder in safe] if name else []
 
-    def resolve(self, attachment: Attachment, issue_folders: Sequence[str] = ()) -> FileInfo | FileProblem:
-        """A local copy first (``issue_folders``: the issue's key and id, tried last as folders
-        of the directory); then, for an http(s) location and a downloader, the download."""
+    def local_paths(self, attachment: Attachment, issue_folders: Sequence[str] = ()) -> list[Path]:
+        """Every place a local copy may be, in the order tried: :meth:`candidates`, then (for a
+        location that is not an absolute path) the issue's folders — ``issue_folders`` are its
+        key and id."""
         tried = self.candidates(attachment)
-        if not Path(attachment.location or "").is_absolute():
-            tried = list(dict.fromkeys([*tried, *self.in_issue_folders(attachment, issue_folders)]))
+        if Path(attachment.location or "").is_absolute():
+            return tried
+        return list(dict.fromkeys([*tried, *self.in_issue_folders(attachment, issue_folders)]))
+
+    def resolve(self, attachment: Attachment, issue_folders: Sequence[str] = ()) -> FileInfo | FileProblem:
+        """A local copy first (see :meth:`local_paths`); then, for an http(s) location and a
+        downloader, the download."""
+        tried = self.local_paths(attachment, issue_folders)
         for path in tried:
             if path.exists():
                 return self._inspect(path)

@@ -4,10 +4,12 @@ errors, run imports, verify is clean, a second run writes nothing, and what land
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
+from migrator.cli import main
 from migrator.sandbox import SandboxServer
 
 from .trackers_landing import (
@@ -104,3 +106,34 @@ def test_azure_devops_csv_lands_the_tree_as_epics_and_subtasks(session: Session)
     assert sorted(landed.by_key["4101"]["tags"]) == ["2025-H1", "pix"]
     assert landed.by_key["4050"]["resolution"]["key"] == "wontFix"  # Removed
     assert landed.by_key["4103"]["storyPoints"] == 5
+
+
+@pytest.mark.parametrize(
+    ("sample", "issues", "files", "worklogs", "outside"),
+    [
+        ("redmine-csv", 10, {"present": 3, "missing": 2}, 8, {"links": 0, "parents": 1}),
+        ("redmine-json", 9, {"present": 4, "missing": 1}, 3, {"links": 1, "parents": 0}),
+        ("youtrack-csv", 10, {"present": 0, "missing": 0}, 0, {"links": 0, "parents": 0}),
+        ("youtrack-json", 8, {"present": 2, "missing": 1}, 5, {"links": 1, "parents": 0}),
+        ("trello-json", 11, {"present": 5, "missing": 2}, 0, {"links": 1, "parents": 0}),
+        ("azure-devops-csv", 10, {"present": 0, "missing": 0}, 0, {"links": 0, "parents": 0}),
+    ],
+)
+def test_inspect_recognises_each_sample_and_counts_it(
+    sample: str,
+    issues: int,
+    files: dict[str, int],
+    worklogs: int,
+    outside: dict[str, int],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["inspect", *(str(p) for p in sources(sample)), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    counts = report["counts"]
+    assert (report["preset"]["name"], report["preset"]["how"]) == (sample, "detected")
+    assert (counts["issues"], counts["worklogs"]) == (issues, worklogs)
+    assert {k: counts["files"][k] for k in files} == files  # files kept per issue folder count too
+    assert {"links": counts["links"]["outside"], "parents": counts["parents"]["outside"]} == outside
