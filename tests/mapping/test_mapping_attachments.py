@@ -77,9 +77,11 @@ def test_transform_finds_files_under_the_issue_key(tmp_path: Path) -> None:
     assert planned is not None and [a.filename for a in planned.attachments] == ["log.txt"]
 
 
-def test_absolute_locations_are_used_as_they_are(tmp_path: Path) -> None:
+def test_absolute_locations_are_used_as_they_are_when_the_mapping_allows_them(tmp_path: Path) -> None:
     path = put(tmp_path / "elsewhere", "x.bin")
-    found = AttachmentFiles(tmp_path / "files", 10).resolve(att(str(path), "x.bin"))
+    found = AttachmentFiles(tmp_path / "files", 10, allow_absolute_paths=True).resolve(
+        att(str(path), "x.bin")
+    )
     assert isinstance(found, FileInfo) and found.path == path
 
 
