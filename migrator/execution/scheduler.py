@@ -1,11 +1,13 @@
 """The run: one pipeline of units on a worker pool sized by the rate, stop, progress, the summary.
 
-There are no phases. The ledger is read in plan order, a window at a time; each issue's unfinished rows become units (``ready.py``): its **chain** (the
-issue, then its comments and files in time order — a comment's own files right after it — and
-worklogs), each of its **links**, and its **last** rows (the local-field ``PATCH``). A chain starts
-once its parent's import was attempted; its children follow at once, while other issues are still
-being imported; a link starts once the chains of both its issues are settled; the last rows once
-the issue's chain and links are. What a row waits for is declared by its kind (``ObjectKind.after``).
+There are no phases. The ledger is read in plan order, a window at a time; each issue's
+unfinished rows become units (``ready.py``): its **chain** (the issue, then its comments and files
+in time order — a comment's own files right after it —, worklogs and, when a description shows
+files and the mapping asks for it, the description's PATCH), each of its **links**, and its
+**last** rows (the local-field ``PATCH``). A chain starts once its parent's import was attempted;
+its children follow at once, while other issues are still being imported; a link starts once the
+chains of both its issues are settled; the last rows once the issue's chain and links are. What a
+row waits for is declared by its kind (``ObjectKind.after``).
 
 How many units run at once follows the rate control: the limiter's ``concurrency()`` (rate ×
 latency, Little's law, with headroom), re-read while the run goes, between 1 and

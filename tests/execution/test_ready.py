@@ -142,6 +142,7 @@ def test_every_kind_declares_what_it_waits_for() -> None:
         Kind.ATTACHMENT: After.ISSUE,
         Kind.COMMENT_ATTACHMENT: After.ISSUE,
         Kind.WORKLOG: After.ISSUE,
+        Kind.DESCRIPTION: After.ISSUE,  # in the chain, after every file of the issue (plan order)
         Kind.LINK: After.BOTH_ISSUES,
         Kind.LOCAL_FIELDS: After.LAST,
     }
