@@ -25,6 +25,7 @@ import yaml
 
 from migrator.errors import ConfigError
 from migrator.mapping.config_checks import Problems, check_keys, require_dict
+from migrator.mapping.policies import DanglingPolicy, parse_dangling, parse_undated_links
 from migrator.mapping.source_section import parse_source
 from migrator.sources.spec import FIELD_TYPES, ISSUE_FIELDS, SourceSpec
 
@@ -39,6 +40,9 @@ class TargetSpec:
     namespace: str
     keep_keys: bool = False  # import with "key" = <queue>-<source number> (source keys must be numbered)
     markup_type: str | None = "md"  # sent as markupType on descriptions/comments; None = don't send
+    # History the export cannot give as it is (``mapping/policies.py``):
+    dangling: DanglingPolicy = field(default_factory=DanglingPolicy)  # refs to issues outside the export
+    undated_links: str = "extend"  # links between issues that never lived at the same time: extend | now
 
 
 @dataclass
@@ -164,7 +168,12 @@ def _parse_target(
     data = require_dict("target", raw, problems) if raw is not None or not (queue and namespace) else {}
     if data is None:
         return None
-    check_keys("target", data, {"queue", "namespace", "keep_keys", "markup_type"}, problems)
+    check_keys(
+        "target",
+        data,
+        {"queue", "namespace", "keep_keys", "markup_type", "dangling", "undated_links"},
+        problems,
+    )
     q = queue or data.get("queue")
     ns = namespace or data.get("namespace")
     if not isinstance(q, str) or not q:
@@ -185,6 +194,8 @@ def _parse_target(
         namespace=str(ns or ""),
         keep_keys=bool(data.get("keep_keys", False)),
         markup_type=markup_type,
+        dangling=parse_dangling(data.get("dangling"), problems),
+        undated_links=parse_undated_links(data.get("undated_links"), problems),
     )
 
 

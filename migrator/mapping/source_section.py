@@ -28,6 +28,7 @@ from migrator.sources.spec import (
     FORMATS,
     ISSUE_FIELDS,
     MARKUPS,
+    MISSING_FILE_POLICIES,
     REQUIRED_CHILD_FIELDS,
     REQUIRED_ISSUE_FIELDS,
     AttachmentFilesSpec,
@@ -59,6 +60,7 @@ def parse_source(raw: Any, problems: Problems) -> SourceSpec | None:
         "links",
         "worklogs",
         "files",
+        "issue_url",
     }
     check_keys("source", data, allowed, problems)
     system = data.get("system")
@@ -109,6 +111,7 @@ def parse_source(raw: Any, problems: Problems) -> SourceSpec | None:
         links=children["links"],
         worklogs=children["worklogs"],
         files=files,
+        issue_url=_parse_issue_url(data.get("issue_url"), problems),
     )
 
 
@@ -248,7 +251,7 @@ def _parse_field_spec(path: str, spec: Any, problems: Problems) -> FieldSpec | N
     )
 
 
-FILES_KEYS = {"directory", "max_size_mb", "download", "cache", "auth_env", "allowed_hosts"}
+FILES_KEYS = {"directory", "max_size_mb", "download", "cache", "auth_env", "allowed_hosts", "missing"}
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -276,7 +279,40 @@ def _parse_files(raw: Any, problems: Problems) -> AttachmentFilesSpec:
         cache=_parse_cache(raw.get("cache", DEFAULT_FILES_CACHE), problems),
         auth_env=_parse_auth_env(raw.get("auth_env"), problems),
         allowed_hosts=_parse_allowed_hosts(raw.get("allowed_hosts"), problems),
+        missing=_parse_missing_policy(raw.get("missing", "skip-file"), problems),
     )
+
+
+def _parse_missing_policy(raw: Any, problems: Problems) -> str:
+    if raw not in MISSING_FILE_POLICIES:
+        problems.add(
+            "source.files.missing",
+            f"unknown policy {raw!r}",
+            "skip-file (import the issue without the file and name it in the text) or error",
+        )
+        return "skip-file"
+    return str(raw)
+
+
+def _parse_issue_url(raw: Any, problems: Problems) -> str | None:
+    """``source.issue_url``: an http(s) URL template with ``{key}``."""
+    if raw is None:
+        return None
+    if not isinstance(raw, str) or "{key}" not in raw or urlsplit(raw).scheme not in ("http", "https"):
+        problems.add(
+            "source.issue_url",
+            "must be an http(s) URL with {key} where the issue's key goes",
+            "e.g. https://jira.example.com/browse/{key}",
+        )
+        return None
+    try:
+        raw.format(key="K-1")
+    except (KeyError, IndexError, ValueError):
+        problems.add(
+            "source.issue_url", "may contain no placeholder but {key}", "write a literal brace as {{ or }}"
+        )
+        return None
+    return raw
 
 
 def _parse_cache(raw: Any, problems: Problems) -> str:

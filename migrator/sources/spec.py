@@ -57,6 +57,7 @@ CHILD_FIELDS = {
 }
 FORMATS = ("csv", "excel", "json", "ndjson")
 MARKUPS = ("plain", "jira", "markdown", "html", "yfm")
+MISSING_FILE_POLICIES = ("skip-file", "error")
 FIELD_TYPES = ("string", "int", "float", "date", "datetime", "list", "user", "bool")
 
 
@@ -114,6 +115,9 @@ class AttachmentFilesSpec:
     cache: str = DEFAULT_FILES_CACHE  # downloaded files; relative to the current directory
     auth_env: str | None = None  # NAME of the env variable holding the Authorization header value
     allowed_hosts: list[str] | None = None  # None = any http/https host
+    # A file that is missing or cannot be read or downloaded: "skip-file" imports its issue (or
+    # comment) without it and names it in the text; "error" keeps the issue out of the run.
+    missing: str = "skip-file"
 
 
 @dataclass
@@ -134,3 +138,6 @@ class SourceSpec:
     links: TableSpec | None = None
     worklogs: TableSpec | None = None
     files: AttachmentFilesSpec = field(default_factory=AttachmentFilesSpec)
+    # The source system's page of an issue, "{key}" standing for the reference as the export writes
+    # it (e.g. "https://jira.example.com/browse/{key}"): named in lines about issues outside the export.
+    issue_url: str | None = None
