@@ -347,12 +347,12 @@ def test_unmapped_and_unknown_link_relationships() -> None:
 
 
 def test_converter_failure_is_a_warning_and_keeps_the_text(monkeypatch: object) -> None:
-    import migrator.mapping.markup as markup
+    from migrator.mapping.markup.jira import JiraGrammar
 
-    def broken(text: str, ctx: object) -> str:
+    def broken(self: object, text: str, ctx: object) -> str:
         raise RuntimeError("boom")
 
-    monkeypatch.setitem(markup._CONVERTERS, "jira", lambda: broken)  # type: ignore[attr-defined]
+    monkeypatch.setattr(JiraGrammar, "convert", broken)  # type: ignore[attr-defined]
     t = transformer(make_config(markup="jira"))
     planned, findings = run(make_issue(description="*keep* me"), t)
     f = only(findings, "markup.lossy")

@@ -1,0 +1,134 @@
+"""Markup conversion per text: the Jira converter before and after its speed work, and every markup.
+
+    python benchmarks/bench_markup.py                      # 200 issues' texts, 5 rounds
+    python benchmarks/bench_markup.py --issues 1000 --rounds 7 --pool 2
+
+"old" is the single-module converter as of ``markup_baseline.BASELINE_REF`` (imported from git into
+this process), "new" is ``migrator.mapping.markup``; both convert the texts ``bench_validate.py``
+generates (1 description + 3 comments per issue) and the Jira corpus. Times are CPU time of this
+process (``time.process_time``), best of the rounds, old and new interleaved, so other load on the
+machine disturbs them least. The outputs are compared: the run fails if any text differs.
+``--pool N`` also times ``convert_many`` with N worker processes on a larger set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from markup_baseline import BASELINE_REF, USERS, bench_texts, corpus_texts, load_baseline
+
+from migrator.mapping.markup import ConverterSpec, MarkupConverter, convert_many
+
+OTHER_MARKUPS: dict[str, list[Any]] = {
+    "plain": ["a plain comment with 3 words", "line *one*\nline #2 and {braces}"],
+    "markdown": ["## Steps\n- open page\n- click **Save**\n```\nprint(1)\n```", "thanks @jsmith, see #12"],
+    "html": ["<h2>Steps</h2><ul><li>open page</li><li>click <b>Save</b></li></ul><pre>print(1)</pre>"],
+    "textile": ["h2. Steps\n\n* open page\n* click *Save*\n\n<pre><code class=\"python\">print(1)</code></pre>"],
+    "adf": [
+        json.dumps(
+            {
+                "type": "doc",
+                "version": 1,
+                "content": [
+                    {"type": "heading", "attrs": {"level": 2}, "content": [{"type": "text", "text": "Steps"}]},
+                    {"type": "paragraph", "content": [{"type": "text", "text": "click Save", "marks": [{"type": "strong"}]}]},
+                ],
+            }
+        )
+    ],
+}  # fmt: skip
+
+
+def per_text_ms(convert: Callable[[Any], Any], texts: Sequence[Any]) -> float:
+    start = time.process_time()
+    for text in texts:
+        convert(text)
+    return (time.process_time() - start) / len(texts) * 1000
+
+
+def best_of(
+    rounds: int, old: Callable[[Any], Any], new: Callable[[Any], Any], texts: Sequence[Any]
+) -> tuple[float, float]:
+    for text in texts[:20]:  # warm both (grammar caches, imports)
+        old(text)
+        new(text)
+    old_best = new_best = float("inf")
+    for _ in range(rounds):
+        old_best = min(old_best, per_text_ms(old, texts))
+        new_best = min(new_best, per_text_ms(new, texts))
+    return old_best, new_best
+
+
+def compare_outputs(old: Any, new: MarkupConverter, texts: Sequence[str]) -> int:
+    different = 0
+    for text in texts:
+        before, after = old.convert(text), new.convert(text)
+        if (before.text, before.lossy) != (after.text, after.lossy):
+            different += 1
+    return different
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--issues", type=int, default=200, help="issues whose texts are converted (4 texts each)"
+    )
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--baseline-ref", default=BASELINE_REF, help="git revision of the old converter")
+    parser.add_argument("--pool", type=int, default=0, help="also time convert_many with this many processes")
+    args = parser.parse_args()
+
+    baseline = load_baseline(args.baseline_ref)
+    old = baseline.MarkupConverter("jira", user_login=USERS.get)
+    new = MarkupConverter("jira", user_login=USERS.get)
+    texts = bench_texts(args.issues)
+    corpus = corpus_texts()
+
+    different = compare_outputs(old, new, texts + corpus)
+    print(f"identical output: {len(texts) + len(corpus) - different} of {len(texts) + len(corpus)} texts")
+
+    print(f"{'jira texts':<34} {'old ms/text':>11} {'new ms/text':>11} {'speed-up':>9}")
+    samples = {
+        "bench_validate texts (all)": texts,
+        "  descriptions": texts[::4],
+        "  comments": [t for i, t in enumerate(texts) if i % 4],
+        "corpus (pitfalls + random)": corpus,
+    }
+    for label, sample in samples.items():
+        before, after = best_of(args.rounds, old.convert, new.convert, sample)
+        print(f"{label:<34} {before:>11.3f} {after:>11.3f} {before / after:>8.2f}x")
+
+    print(f"\n{'other markups':<34} {'ms/text':>11}")
+    for markup, sample in OTHER_MARKUPS.items():
+        converter = MarkupConverter(markup, user_login=USERS.get)
+        repeated = sample * 50
+        _, after = best_of(args.rounds, converter.convert, converter.convert, repeated)
+        print(f"{markup:<34} {after:>11.3f}")
+
+    if args.pool:
+        many = bench_texts(max(args.issues, 2500))
+        spec = ConverterSpec.create("jira", USERS)
+        start = time.perf_counter()
+        sequential = convert_many(spec, many, workers=1)
+        one = time.perf_counter() - start
+        start = time.perf_counter()
+        pooled = convert_many(spec, many, workers=args.pool, min_parallel=0)
+        spread = time.perf_counter() - start
+        same = "identical" if pooled == sequential else "DIFFERENT"
+        print(
+            f"\nconvert_many, {len(many):,} texts: 1 process {one:.2f} s, {args.pool} processes {spread:.2f} s "
+            f"({one / spread:.2f}x wall clock, {same} results)"
+        )
+    if different:
+        sys.exit(f"{different} texts convert differently from {args.baseline_ref}")
+
+
+if __name__ == "__main__":
+    main()
