@@ -3,6 +3,13 @@
 Tracker speaks UTC ``YYYY-MM-DDThh:mm:ss.sss+0000``. Exports carry *local* wall-clock times in
 many formats; we never guess their zone: the mapping names it, and every parse reports values that
 are unparsable, ambiguous between the listed formats (03/04/2021), or fall into a DST gap/overlap.
+
+Month and weekday names in the export's language (``21/abr/26``, ``5 января 2024``) are read with
+the same ``strptime`` format: the value's localised names are first replaced by the English ones
+the format's ``%b``/``%B``/``%a``/``%A`` expect. The names come from CLDR through ``babel`` (every
+locale, with the genitive and stand-alone forms Russian or Polish dates use), never from our own
+tables; see :class:`DateNames`. This module is over 300 lines because the wire format, source
+timestamps, their localised names and durations are one subject: how a time is read and written.
 """
 
 from __future__ import annotations
@@ -10,7 +17,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel import Locale, UnknownLocaleError
 
 TRACKER_DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%f%z"
 _TRACKER_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}[+-]\d{4}$")
@@ -83,12 +93,13 @@ class SourceTimeParser:
     as wall-clock time in ``zone``.
     """
 
-    def __init__(self, formats: list[str], zone: str) -> None:
+    def __init__(self, formats: list[str], zone: str, locale: str | None = None) -> None:
         if not formats:
             raise ValueError("at least one date format is needed")
         self.formats = list(formats)
         self.zone_name = zone
         self.zone = load_zone(zone)
+        self.names = DateNames.of(locale) if locale else None
 
     def parse(self, text: str) -> ParsedTime:
         raw = text.strip()
@@ -96,7 +107,8 @@ class SourceTimeParser:
             return ParsedTime(None, "unparsable", "empty value")
         candidates: dict[datetime, str] = {}
         for fmt in self.formats:
-            parsed = _try_format(raw, fmt)
+            text = self.names.to_english(raw, fmt) if self.names and fmt != ISO_FORMAT else raw
+            parsed = _try_format(text, fmt)
             if parsed is not None:
                 candidates.setdefault(parsed, fmt)
         if not candidates:
@@ -149,14 +161,178 @@ def _try_format(raw: str, fmt: str) -> datetime | None:
         return None
 
 
+# -- localised month and weekday names ------------------------------------------------------------
+
+_EN_MONTHS = (
+    ("Jan", "January"), ("Feb", "February"), ("Mar", "March"), ("Apr", "April"), ("May", "May"),
+    ("Jun", "June"), ("Jul", "July"), ("Aug", "August"), ("Sep", "September"), ("Oct", "October"),
+    ("Nov", "November"), ("Dec", "December"),
+)  # fmt: skip
+_EN_DAYS = (
+    ("Mon", "Monday"), ("Tue", "Tuesday"), ("Wed", "Wednesday"), ("Thu", "Thursday"), ("Fri", "Friday"),
+    ("Sat", "Saturday"), ("Sun", "Sunday"),
+)  # fmt: skip
+# Languages whose names are recognised in a date *value* or a *format string* to suggest date_locale.
+HINT_LOCALES = ("es", "ru", "de", "fr", "pt", "it", "ja", "pl", "uk", "nl", "tr", "cs", "sv", "fi")
+_DIRECTIVE = re.compile(r"%[-#]?(.)")
+_WORD = re.compile(r"[^\W\d_]{2,}\.?")
+_SPACES = re.compile(r"[\s\u202f\u00a0]+")
+
+
+def check_date_locale(code: str) -> None:
+    """Raise ValueError unless ``code`` names a locale CLDR knows (``es``, ``ru``, ``pt_BR``…)."""
+    try:
+        Locale.parse(code.replace("-", "_"))
+    except (UnknownLocaleError, ValueError, TypeError) as exc:
+        raise ValueError(f"unknown date locale {code!r}") from exc
+
+
+@dataclass(frozen=True)
+class DateNames:
+    """A locale's month, weekday and AM/PM names (every CLDR form), each with its English twin.
+
+    ``months``/``days`` map a casefolded local name to its 0-based index; ``to_english`` rewrites a
+    value so that ``strptime`` reads it with the C locale's names — abbreviated or full, whichever
+    the format asks for.
+    """
+
+    code: str
+    months: dict[str, int]
+    days: dict[str, int]
+    periods: dict[str, str]  # casefolded local AM/PM marker → "AM"/"PM"
+    pattern: re.Pattern[str]
+
+    @staticmethod
+    def of(code: str) -> DateNames:
+        return _date_names(code.replace("-", "_"))
+
+    def to_english(self, text: str, fmt: str) -> str:
+        wide_month, wide_day = "%B" in fmt, "%A" in fmt
+
+        def english(match: re.Match[str]) -> str:
+            token = _fold(match.group(0))
+            if token in self.months:
+                return _EN_MONTHS[self.months[token]][1 if wide_month else 0]
+            if token in self.days:
+                return _EN_DAYS[self.days[token]][1 if wide_day else 0]
+            return self.periods.get(token, match.group(0))
+
+        return self.pattern.sub(english, text)
+
+    def names_in(self, text: str) -> list[str]:
+        """Month or weekday names of this locale that occur in ``text`` as words."""
+        return [m.group(0) for m in self.pattern.finditer(text) if _fold(m.group(0)) not in self.periods]
+
+
+def _fold(text: str) -> str:
+    return _SPACES.sub(" ", text).casefold()
+
+
+@lru_cache(maxsize=64)
+def _date_names(code: str) -> DateNames:
+    check_date_locale(code)
+    locale = Locale.parse(code)
+    months: dict[str, int] = {}
+    days: dict[str, int] = {}
+    for context in ("format", "stand-alone"):
+        for width in ("abbreviated", "wide"):
+            for number, name in locale.months[context][width].items():
+                _add_name(months, name, number - 1)
+            for number, name in locale.days[context][width].items():
+                _add_name(days, name, number)
+    periods: dict[str, str] = {}
+    for width in ("abbreviated", "wide", "narrow"):
+        for key, name in locale.day_periods["format"][width].items():
+            if key in ("am", "pm"):
+                for variant in {_fold(name), _fold(name).replace(" ", "")}:
+                    periods.setdefault(variant, key.upper())
+    tokens = sorted(set(months) | set(days) | set(periods), key=len, reverse=True)
+    pattern = re.compile("|".join(_token_pattern(t) for t in tokens), re.IGNORECASE)
+    return DateNames(code, months, days, periods, pattern)
+
+
+def _token_pattern(token: str) -> str:
+    """A name as a word: not inside other letters (``午後3:15`` has a digit next to it, fine); a
+    one-letter name (Japanese ``月`` = Monday) not next to a digit either — ``4月`` is April."""
+    body = re.escape(token).replace("\\ ", r"[\s\u202f\u00a0]*")
+    edge = r"\w" if len(token) == 1 else r"[^\W\d_]"
+    return rf"(?<!{edge}){body}(?!{edge})"
+
+
+def _add_name(names: dict[str, int], name: str, index: int) -> None:
+    """A name and, for an abbreviation with a dot (``янв.``, ``Jan.``), the same without it.
+    Numeric names (Japanese ``1月``) are left to ``%m``: they need no translation."""
+    folded = _fold(name)
+    if any(ch.isdigit() for ch in folded):
+        return
+    names.setdefault(folded, index)
+    if folded.endswith(".") and len(folded) > 2:
+        names.setdefault(folded[:-1], index)
+
+
+def localized_date_names(text: str) -> list[tuple[str, str]]:
+    """(name, locale) for each non-English month or weekday name of 3+ letters in ``text`` — for
+    hints ("set date_locale: es") when a date cannot be read or a format has a literal name."""
+    english = _date_names("en")
+    found: list[tuple[str, str]] = []
+    for word in _WORD.findall(text):
+        if _fold(word) in english.months or _fold(word) in english.days or len(word.rstrip(".")) < 3:
+            continue
+        for code in HINT_LOCALES:
+            names = _date_names(code)
+            if _fold(word) in names.months or _fold(word) in names.days:
+                found.append((word, code))
+                break
+    return found
+
+
+def date_format_problem(fmt: str) -> tuple[str, str] | None:
+    """Why a ``strptime`` format cannot read a whole date — (message, hint) — or None.
+
+    A literal month or weekday name where a directive should be (``%d/abr/%y``) parses every
+    value as January; a format with no month or no day directive silently fills in the 1st.
+    """
+    if fmt == ISO_FORMAT:
+        return None
+    literal = _DIRECTIVE.sub(" ", fmt.replace("%%", " "))
+    english = _date_names("en")
+    for word in _WORD.findall(literal):
+        if _fold(word) in english.months or _fold(word) in english.days:
+            return (
+                f"{fmt!r} has the literal name {word!r} where a directive should be",
+                "write %b (or %B) for a month name, %a (or %A) for a weekday name",
+            )
+    for word, code in localized_date_names(literal):
+        return (
+            f"{fmt!r} has the literal month or weekday name {word!r} where a directive should be",
+            f"write %b (or %B) in its place and set date_locale: {code} — the name is then read in that language",
+        )
+    directives = set(_DIRECTIVE.findall(fmt.replace("%%", "")))
+    has_month = bool(directives & set("mbBj"))
+    has_day = bool(directives & set("dj")) or bool(directives & set("UWV") and directives & set("aAwu"))
+    if not has_month or not has_day:
+        missing = " and ".join(
+            n for n, ok in (("month (%m, %b, %B)", has_month), ("day (%d)", has_day)) if not ok
+        )
+        return (
+            f"{fmt!r} has no {missing} directive",
+            "a date format must say the day and the month, e.g. %d/%m/%Y",
+        )
+    return None
+
+
 _ISO_DURATION_RE = re.compile(
     r"^P(?:(?P<w>\d+)W)?(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$"
 )
 _HUMAN_DURATION_RE = re.compile(r"(?P<n>\d+(?:\.\d+)?)\s*(?P<u>w|d|h|m|s)\b", re.IGNORECASE)
 
 
-def parse_duration(text: str, hours_per_day: float = 8, days_per_week: float = 5) -> timedelta:
-    """Durations as exports write them: seconds (``5400``), ISO 8601 (``PT1H30M``) or ``1d 2h 30m``.
+def parse_duration(
+    text: str, hours_per_day: float = 8, days_per_week: float = 5, unit_seconds: float | None = 1.0
+) -> timedelta:
+    """Durations as exports write them: a bare number (``5400``: seconds unless ``unit_seconds``
+    says how many seconds one unit is; ``None`` = a working day), ISO 8601 (``PT1H30M``) or
+    ``1d 2h 30m``.
 
     Days and weeks are *working* days/weeks (Tracker and Jira both count 8-hour days, 5-day weeks).
     Raises ValueError for anything else.
@@ -164,9 +340,14 @@ def parse_duration(text: str, hours_per_day: float = 8, days_per_week: float = 5
     raw = str(text).strip()
     if not raw:
         raise ValueError("empty duration")
-    if re.fullmatch(r"\d+(?:\.\d+)?", raw):
-        return timedelta(seconds=float(raw))
     day = timedelta(hours=hours_per_day)
+    number = raw.replace(",", ".") if raw.count(",") == 1 and "." not in raw else raw
+    if re.fullmatch(r"-?\d+(?:\.\d+)?", number):
+        if float(number) < 0:
+            raise ValueError(f"negative duration {raw!r}")
+        return (
+            day * float(number) if unit_seconds is None else timedelta(seconds=float(number) * unit_seconds)
+        )
     match = _ISO_DURATION_RE.match(raw.upper())
     if match and raw.upper() != "P":
         parts = {k: float(v) for k, v in match.groupdict().items() if v}

@@ -32,6 +32,13 @@ from migrator.sources.spec import FIELD_TYPES, ISSUE_FIELDS, SourceSpec
 UNMAPPED_POLICIES = ("error", "default", "keep", "ignore")
 VALUE_MAP_NAMES = ("type", "status", "priority", "resolution", "link", "components", "versions", "tags")
 USER_MATCH_METHODS = ("email", "login", "name")
+# The keys each section accepts (docs/mapping.md must show every one: tests/mapping/test_mapping_docs.py).
+VALUES_KEYS = frozenset(VALUE_MAP_NAMES)
+TOP_LEVEL_KEYS = frozenset({"version", "name", "source", "target", "values", "users", "fields"})
+TARGET_KEYS = frozenset({"queue", "namespace", "keep_keys", "markup_type", "dangling", "undated_links"})
+VALUE_MAP_KEYS = frozenset({"map", "unmapped", "default", "case_sensitive"})
+USERS_KEYS = frozenset({"map", "match", "fallback", "keep_original_name"})
+EXTRA_FIELD_KEYS = frozenset({"target", "from", "type", "local", "map"})
 
 
 @dataclass
@@ -70,7 +77,7 @@ class ValueMap:
 
 @dataclass
 class UsersSpec:
-    map: dict[str, str] = field(default_factory=dict)  # source name/login/e-mail -> Tracker login
+    map: dict[str, str | None] = field(default_factory=dict)  # source user -> Tracker login; None = nobody
     match: list[str] = field(default_factory=lambda: ["email", "login"])  # auto-match order
     fallback: str | None = None  # Tracker login for unresolved users; None = unresolved is an error
     keep_original_name: bool = True  # note "originally by <name>" in texts written by the fallback
@@ -138,9 +145,7 @@ def _parse_root(
     if not isinstance(data, dict):
         problems.add("(top level)", "must be a mapping with keys source, target, values, users, fields")
         return None
-    check_keys(
-        "(top level)", data, {"version", "name", "source", "target", "values", "users", "fields"}, problems
-    )
+    check_keys("(top level)", data, TOP_LEVEL_KEYS, problems)
     version = data.get("version", 1)
     if version != 1:
         problems.add("version", f"unsupported version {version!r}", "this migrator reads version: 1")
@@ -168,12 +173,7 @@ def _parse_target(
     data = require_dict("target", raw, problems) if raw is not None or not (queue and namespace) else {}
     if data is None:
         return None
-    check_keys(
-        "target",
-        data,
-        {"queue", "namespace", "keep_keys", "markup_type", "dangling", "undated_links"},
-        problems,
-    )
+    check_keys("target", data, TARGET_KEYS, problems)
     q = queue or data.get("queue")
     ns = namespace or data.get("namespace")
     if not isinstance(q, str) or not q:
@@ -203,7 +203,7 @@ def _parse_values(raw: Any, problems: Problems) -> dict[str, ValueMap]:
     if not isinstance(raw, dict):
         problems.add("values", "must map a field (type, status, ...) to a value map")
         return {}
-    check_keys("values", raw, set(VALUE_MAP_NAMES), problems)
+    check_keys("values", raw, VALUES_KEYS, problems)
     out: dict[str, ValueMap] = {}
     for name, spec in raw.items():
         if name not in VALUE_MAP_NAMES:
@@ -212,7 +212,7 @@ def _parse_values(raw: Any, problems: Problems) -> dict[str, ValueMap]:
         if not isinstance(spec, dict):
             problems.add(path, "must be a mapping with 'map' and 'unmapped'")
             continue
-        check_keys(path, spec, {"map", "unmapped", "default", "case_sensitive"}, problems)
+        check_keys(path, spec, VALUE_MAP_KEYS, problems)
         mapping = spec.get("map") or {}
         if not isinstance(mapping, dict):
             problems.add(f"{path}.map", "must map source values to Tracker keys")
@@ -238,7 +238,7 @@ def _parse_users(raw: Any, problems: Problems) -> UsersSpec:
     if not isinstance(raw, dict):
         problems.add("users", "must be a mapping with map / match / fallback")
         return UsersSpec()
-    check_keys("users", raw, {"map", "match", "fallback", "keep_original_name"}, problems)
+    check_keys("users", raw, USERS_KEYS, problems)
     mapping = raw.get("map") or {}
     if not isinstance(mapping, dict):
         problems.add("users.map", "must map source user names to Tracker logins")
@@ -252,7 +252,7 @@ def _parse_users(raw: Any, problems: Problems) -> UsersSpec:
         problems.add("users.fallback", "must be a Tracker login")
         fallback = None
     return UsersSpec(
-        map={str(k): str(v) for k, v in mapping.items()},
+        map={str(k): None if v is None else str(v) for k, v in mapping.items()},
         match=list(match),
         fallback=fallback,
         keep_original_name=bool(raw.get("keep_original_name", True)),
@@ -269,7 +269,7 @@ def _parse_extra_fields(raw: Any, problems: Problems) -> list[ExtraField]:
         if not isinstance(spec, dict):
             problems.add(path, "must be a mapping with target and from")
             continue
-        check_keys(path, spec, {"target", "from", "type", "local", "map"}, problems)
+        check_keys(path, spec, EXTRA_FIELD_KEYS, problems)
         target, source = spec.get("target"), spec.get("from")
         if not isinstance(target, str) or not target:
             problems.add(f"{path}.target", "is required: the Tracker field id (or local field key)")

@@ -7,9 +7,10 @@ instead of raising, so ``load_mapping`` can list every mistake of the file at on
 from __future__ import annotations
 
 import difflib
+from collections.abc import Set as AbstractSet
 from typing import Any
 
-from migrator.timeutil import ISO_FORMAT, load_zone
+from migrator.timeutil import ISO_FORMAT, date_format_problem, load_zone
 
 
 class Problems:
@@ -22,7 +23,7 @@ class Problems:
         self.items.append(f"{path}: {message}" + (f" (hint: {hint})" if hint else ""))
 
 
-def check_keys(path: str, data: dict[str, Any], allowed: set[str], problems: Problems) -> None:
+def check_keys(path: str, data: dict[str, Any], allowed: AbstractSet[str], problems: Problems) -> None:
     for key in data:
         if key not in allowed:
             close = difflib.get_close_matches(str(key), sorted(allowed), n=1)
@@ -58,6 +59,10 @@ def parse_formats(path: str, raw: Any, problems: Problems) -> list[str]:
             problems.add(
                 f"{path}[{i}]", f"{fmt!r} is not a strptime format", "e.g. '%Y-%m-%d %H:%M' or 'iso'"
             )
+            continue
+        problem = date_format_problem(fmt)
+        if problem is not None:
+            problems.add(f"{path}[{i}]", *problem)
     return list(raw)
 
 

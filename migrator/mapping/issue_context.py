@@ -4,6 +4,7 @@ and the checks both the field planner and the child planner make (users, times, 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -13,7 +14,7 @@ from migrator.mapping.attachments import AttachmentFiles
 from migrator.mapping.config import MappingConfig
 from migrator.mapping.markup import escape_plain
 from migrator.mapping.target_info import TargetInfo
-from migrator.mapping.users import FALLBACK, Resolution, UserResolver
+from migrator.mapping.users import FALLBACK, NOBODY, Resolution, UserResolver
 from migrator.mapping.values import Reporter, ValueMapper
 from migrator.model import Issue, SourceRef, UserRef
 from migrator.plan import make_unique
@@ -130,6 +131,10 @@ class TransformTools(Protocol):
     ) -> str: ...
 
 
+# Fields naming who *did* something: never "nobody" (users.map: null falls back for them).
+_AUTHORSHIP = re.compile(r"(^|\.)(created_by|updated_by|resolved_by|author)$")
+
+
 class IssueContext:
     """The state of one issue being planned, shared by its field and child planners."""
 
@@ -145,7 +150,20 @@ class IssueContext:
         self.parts = IssueParts()
 
     def user(self, ref: UserRef, field_name: str, where: SourceRef | None = None) -> Resolution:
-        resolution = self.t.users.resolve(ref)
+        authorship = _AUTHORSHIP.search(field_name) is not None
+        resolution = (self.t.users.resolve_author if authorship else self.t.users.resolve)(ref)
+        if resolution.method == NOBODY:
+            if self.t.users.first_nobody(ref):
+                self.scope.info(
+                    "user.nobody",
+                    f"user {ref.label()!r} is mapped to nobody: {field_name} and every other field "
+                    "naming them is left empty (said once per user)",
+                    field=field_name,
+                    value=ref.name,
+                    where=where,
+                    hint="users.map sends this user to null; map them to a login to keep them",
+                )
+            return resolution
         if resolution.method == FALLBACK:
             self.scope.warning(
                 "user.fallback",

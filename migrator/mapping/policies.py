@@ -23,6 +23,9 @@ FINAL_STRATEGIES = frozenset({"text", "drop", "error"})  # always apply: nothing
 UNDATED_LINK_POLICIES = ("extend", "now")
 
 
+DANGLING_KEYS = frozenset({"links", "parent"})  # target.dangling as a mapping
+
+
 @dataclass
 class DanglingPolicy:
     links: list[str] = field(default_factory=lambda: ["error"])
@@ -38,7 +41,7 @@ def parse_dangling(raw: Any, problems: Problems) -> DanglingPolicy:
     if raw is None:
         return DanglingPolicy()
     if isinstance(raw, dict):
-        check_keys("target.dangling", raw, {"links", "parent"}, problems)
+        check_keys("target.dangling", raw, DANGLING_KEYS, problems)
         return DanglingPolicy(
             links=_strategies("target.dangling.links", raw.get("links", "error"), problems),
             parent=_strategies("target.dangling.parent", raw.get("parent", "error"), problems),

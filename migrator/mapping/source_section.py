@@ -6,7 +6,6 @@ patterns, the ``files:`` download settings); problems are collected, never raise
 
 from __future__ import annotations
 
-import difflib
 import ipaddress
 import re
 import string
@@ -21,32 +20,35 @@ from migrator.mapping.config_checks import (
     parse_formats,
     require_dict,
 )
+from migrator.mapping.markup import MARKUPS
+from migrator.mapping.source_fields import (
+    parse_changes,
+    parse_date_locale,
+    parse_field_specs,
+    parse_filter,
+    parse_placeholders,
+    parse_regex,
+)
 from migrator.sources.spec import (
     CHILD_FIELDS,
     DEFAULT_FILES_CACHE,
-    FIELD_TYPES,
     FORMATS,
     ISSUE_FIELDS,
-    MARKUPS,
     MISSING_FILE_POLICIES,
     REQUIRED_CHILD_FIELDS,
     REQUIRED_ISSUE_FIELDS,
     AttachmentFilesSpec,
-    FieldSpec,
     SourceSpec,
     TableSpec,
 )
 from migrator.timeutil import ISO_FORMAT
 
-
-def parse_source(raw: Any, problems: Problems) -> SourceSpec | None:
-    data = require_dict("source", raw, problems)
-    if data is None:
-        return None
-    allowed = {
+SOURCE_KEYS = frozenset(
+    {
         "system",
         "timezone",
         "date_formats",
+        "date_locale",
         "format",
         "encoding",
         "delimiter",
@@ -54,6 +56,7 @@ def parse_source(raw: Any, problems: Problems) -> SourceSpec | None:
         "parent_ref",
         "link_ref",
         "hours_per_day",
+        "placeholders",
         "issues",
         "comments",
         "attachments",
@@ -62,7 +65,20 @@ def parse_source(raw: Any, problems: Problems) -> SourceSpec | None:
         "files",
         "issue_url",
     }
-    check_keys("source", data, allowed, problems)
+)
+# Keys of source.issues / source.<children>: every table; issues only; children only; links only.
+TABLE_KEYS = frozenset({"file", "sheet", "records", "fields", "where"})
+ISSUE_TABLE_KEYS = frozenset({"custom"})
+CHILD_TABLE_KEYS = frozenset({"column", "pattern", "regex", "parse", "path"})
+LINK_TABLE_KEYS = frozenset({"columns"})
+COMMENT_TABLE_KEYS = frozenset({"changes"})
+
+
+def parse_source(raw: Any, problems: Problems) -> SourceSpec | None:
+    data = require_dict("source", raw, problems)
+    if data is None:
+        return None
+    check_keys("source", data, SOURCE_KEYS, problems)
     system = data.get("system")
     if not isinstance(system, str) or not system.strip():
         problems.add("source.system", "is required: a short name of the source tracker, e.g. 'jira'")
@@ -105,6 +121,8 @@ def parse_source(raw: Any, problems: Problems) -> SourceSpec | None:
         parent_ref=data.get("parent_ref", "id"),
         link_ref=data.get("link_ref", "key"),
         hours_per_day=float(data.get("hours_per_day", 8.0)),
+        placeholders=parse_placeholders("source.placeholders", data.get("placeholders"), problems) or (),
+        date_locale=parse_date_locale("source.date_locale", data.get("date_locale"), problems),
         issues=issues or TableSpec(),
         comments=children["comments"],
         attachments=children["attachments"],
@@ -119,17 +137,21 @@ def _parse_table(path: str, raw: Any, kind: str, problems: Problems) -> TableSpe
     data = require_dict(path, raw, problems)
     if data is None:
         return None
-    allowed = {"file", "sheet", "records", "fields"}
-    if kind == "issues":
-        allowed |= {"custom"}
-    else:
-        allowed |= {"column", "pattern", "path"}
+    allowed = TABLE_KEYS | (ISSUE_TABLE_KEYS if kind == "issues" else CHILD_TABLE_KEYS)
     if kind == "links":
-        allowed |= {"columns"}
+        allowed |= LINK_TABLE_KEYS
+    if kind == "comments":
+        allowed |= COMMENT_TABLE_KEYS
     check_keys(path, data, allowed, problems)
     known = ISSUE_FIELDS if kind == "issues" else CHILD_FIELDS[kind]
-    fields_ = _parse_field_specs(f"{path}.fields", data.get("fields") or {}, known, problems)
-    custom = _parse_field_specs(f"{path}.custom", data.get("custom") or {}, None, problems)
+    fields_ = parse_field_specs(f"{path}.fields", data.get("fields") or {}, known, problems)
+    custom = parse_field_specs(f"{path}.custom", data.get("custom") or {}, None, problems)
+    parse = data.get("parse")
+    if parse is not None and parse != "json":
+        problems.add(
+            f"{path}.parse", f"unknown value {parse!r}", "json: each cell holds a JSON array of children"
+        )
+        parse = None
     columns = data.get("columns") or {}
     if not isinstance(columns, dict) or not all(isinstance(v, str) for v in columns.values()):
         problems.add(f"{path}.columns", "must map a column header to a source relationship name")
@@ -144,6 +166,10 @@ def _parse_table(path: str, raw: Any, kind: str, problems: Problems) -> TableSpe
         pattern=opt_str(f"{path}.pattern", data.get("pattern"), problems),
         path=opt_str(f"{path}.path", data.get("path"), problems),
         columns={str(k): v for k, v in columns.items()},
+        where=parse_filter(f"{path}.where", data.get("where"), problems),
+        regex=parse_regex(f"{path}.regex", data.get("regex"), problems),
+        parse=parse,
+        changes=parse_changes(f"{path}.changes", data.get("changes"), problems),
     )
     _check_table_shape(path, kind, table, problems)
     return table
@@ -158,12 +184,20 @@ def _check_table_shape(path: str, kind: str, table: TableSpec, problems: Problem
                 )
         return
     if table.column is not None:
-        if not table.pattern:
+        given = [k for k in ("pattern", "regex", "parse") if getattr(table, k)]
+        if len(given) != 1:
             problems.add(
-                f"{path}.pattern", "is required with 'column'", "e.g. '{created_at};{author};{text}'"
+                f"{path}.pattern",
+                "is required with 'column'" if not given else f"give only one of {', '.join(given)}",
+                "e.g. '{created_at};{author};{text}', or regex: '(?P<relationship>...) #(?P<to>\\d+)', "
+                "or parse: json with fields",
             )
+        elif table.regex:
+            _check_regex_children(path, kind, table, table.regex, problems)
+        elif table.parse:
+            _check_required_fields(path, kind, table, problems)
         else:
-            names = _pattern_fields(table.pattern)
+            names = _pattern_fields(table.pattern or "")
             unknown = [n for n in names if n not in CHILD_FIELDS[kind]]
             for n in unknown:
                 problems.add(
@@ -177,81 +211,44 @@ def _check_table_shape(path: str, kind: str, table: TableSpec, problems: Problem
         return
     if table.columns:
         return
-    if table.path is not None:
-        required = [n for n in REQUIRED_CHILD_FIELDS[kind] if not (kind == "links" and n == "from")]
-    else:
-        required = list(REQUIRED_CHILD_FIELDS[kind])
-        if kind != "links" and "issue" not in table.fields:
-            problems.add(
-                f"{path}.fields.issue",
-                "is required for a separate table",
-                "the column holding the issue's id (or key)",
-            )
-    for name in required:
+    if table.path is None and kind != "links" and "issue" not in table.fields:
+        problems.add(
+            f"{path}.fields.issue",
+            "is required for a separate table",
+            "the column holding the issue's id (or key)",
+        )
+    _check_required_fields(path, kind, table, problems, embedded=table.path is not None)
+
+
+def _check_required_fields(
+    path: str, kind: str, table: TableSpec, problems: Problems, *, embedded: bool = True
+) -> None:
+    for name in REQUIRED_CHILD_FIELDS[kind]:
+        if embedded and kind == "links" and name == "from":
+            continue
         if name not in table.fields:
             problems.add(f"{path}.fields.{name}", "is required")
+
+
+def _check_regex_children(path: str, kind: str, table: TableSpec, regex: str, problems: Problems) -> None:
+    """A child regex names its fields as groups (``(?P<to>\\d+)``); ``fields`` may add constants."""
+    groups = set(re.compile(regex).groupindex)
+    for name in sorted(groups - CHILD_FIELDS[kind]):
+        problems.add(
+            f"{path}.regex", f"unknown group (?P<{name}>…)", f"known: {', '.join(sorted(CHILD_FIELDS[kind]))}"
+        )
+    for name in REQUIRED_CHILD_FIELDS[kind]:
+        if name not in groups and name not in table.fields and not (kind == "links" and name == "from"):
+            problems.add(f"{path}.regex", f"must have a group (?P<{name}>…) or a field {name!r}")
 
 
 def _pattern_fields(pattern: str) -> list[str]:
     return [name for _, name, _, _ in string.Formatter().parse(pattern) if name]
 
 
-def _parse_field_specs(
-    path: str, raw: Any, known: set[str] | None, problems: Problems
-) -> dict[str, FieldSpec]:
-    if not isinstance(raw, dict):
-        problems.add(path, "must map field names to columns")
-        return {}
-    out: dict[str, FieldSpec] = {}
-    for name, spec in raw.items():
-        key = f"{path}.{name}"
-        if known is not None and name not in known:
-            close = difflib.get_close_matches(str(name), sorted(known), n=1)
-            problems.add(
-                key,
-                "unknown field",
-                f"did you mean {close[0]!r}?" if close else f"known: {', '.join(sorted(known))}",
-            )
-            continue
-        parsed = _parse_field_spec(key, spec, problems)
-        if parsed is not None:
-            out[str(name)] = parsed
-    return out
-
-
-def _parse_field_spec(path: str, spec: Any, problems: Problems) -> FieldSpec | None:
-    if isinstance(spec, str):
-        return FieldSpec(column=spec)
-    if not isinstance(spec, dict):
-        problems.add(path, "must be a column name or a mapping with 'column'")
-        return None
-    check_keys(path, spec, {"column", "split", "date_formats", "timezone", "default", "type"}, problems)
-    column = spec.get("column")
-    if not isinstance(column, str) or not column:
-        problems.add(f"{path}.column", "is required")
-        return None
-    formats = (
-        parse_formats(f"{path}.date_formats", spec["date_formats"], problems)
-        if "date_formats" in spec
-        else None
-    )
-    zone = spec.get("timezone")
-    if zone is not None:
-        check_zone(f"{path}.timezone", str(zone), problems)
-    ftype = spec.get("type")
-    if ftype is not None and ftype not in FIELD_TYPES:
-        problems.add(f"{path}.type", f"unknown type {ftype!r}", f"one of {', '.join(FIELD_TYPES)}")
-    return FieldSpec(
-        column=column,
-        split=spec.get("split"),
-        date_formats=formats,
-        timezone=zone,
-        default=spec.get("default"),
-        type=ftype,
-    )
-
-
-FILES_KEYS = {"directory", "max_size_mb", "download", "cache", "auth_env", "allowed_hosts", "missing"}
+FILES_KEYS = frozenset(
+    {"directory", "max_size_mb", "download", "cache", "auth_env", "allowed_hosts", "missing"}
+)
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 

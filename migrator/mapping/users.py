@@ -3,6 +3,9 @@
 Order (first hit wins):
 
 1. ``users.map`` — explicit, keyed by the source name, e-mail or display name (case-insensitive);
+   a ``null`` value means "nobody": the user's fields (assignee, followers, user fields) stay empty.
+   Authorship cannot be nobody: a mapped-to-nobody author goes on to ``users.fallback``
+   (:meth:`UserResolver.resolve_author`);
 2. auto-match against the target's users in ``users.match`` order: ``email`` (the ref's e-mail, or
    its name when that is an e-mail), ``login``, ``name`` (display name). A method matching more than
    one Tracker user is *ambiguous* and skipped (said in the evidence);
@@ -28,12 +31,13 @@ EXPLICIT = "explicit"
 FALLBACK = "fallback"
 UNRESOLVED = "unresolved"
 UNKNOWN_LOGIN = "unknown_login"  # users.map (or the fallback) names a login the target does not have
+NOBODY = "nobody"  # users.map sends the user to null: the field is left empty
 
 
 @dataclass
 class Resolution:
     login: str | None
-    method: str  # explicit | email | login | name | fallback | unresolved | unknown_login
+    method: str  # explicit | email | login | name | fallback | unresolved | unknown_login | nobody
     evidence: str
     tried: list[str] = field(default_factory=list)  # what was tried before the method that decided
     dismissed: bool = False
@@ -76,6 +80,7 @@ class UserResolver:
                 self._by_name.setdefault(_norm(user.display), []).append(user)
         self._entries: dict[tuple[str, str, str], _Entry] = {}
         self._mentions: dict[str, str | None] = {}
+        self._nobody_told: set[tuple[str, str, str]] = set()
 
     # ------------------------------------------------------------------ public
 
@@ -88,6 +93,22 @@ class UserResolver:
             self._entries[key] = entry
         entry.count += 1
         return entry.resolution
+
+    def resolve_author(self, ref: UserRef) -> Resolution:
+        """Like :meth:`resolve`, for someone who *did* something (created, commented, logged
+        time): "nobody" cannot do that, so a user mapped to null goes on to ``users.fallback``."""
+        resolution = self.resolve(ref)
+        if resolution.method != NOBODY:
+            return resolution
+        return self._fallback(ref, [resolution.evidence + ", but an author is needed"])
+
+    def first_nobody(self, ref: UserRef) -> bool:
+        """True the first time a mapped-to-nobody user is met (to say so once per user)."""
+        key = (_norm(ref.name), _norm(ref.email), _norm(ref.display))
+        if key in self._nobody_told:
+            return False
+        self._nobody_told.add(key)
+        return True
 
     def mention_login(self, name: str) -> str | None:
         """The login for an @-mention of a source user: explicit or auto-matched only (never the
@@ -120,6 +141,9 @@ class UserResolver:
         found = self._match(ref, tried)
         if found is not None:
             return found
+        return self._fallback(ref, tried)
+
+    def _fallback(self, ref: UserRef, tried: list[str]) -> Resolution:
         if self.spec.fallback:
             user = self._login_user(self.spec.fallback)
             if user is None:
@@ -155,6 +179,8 @@ class UserResolver:
             if not value or _norm(value) not in self._explicit:
                 continue
             login = self._explicit[_norm(value)]
+            if login is None:
+                return Resolution(None, NOBODY, f"users.map sends {label} {value!r} to nobody (null)", tried)
             user = self._login_user(login)
             if user is None:
                 return Resolution(

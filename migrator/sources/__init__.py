@@ -14,6 +14,11 @@ orphan checks) and, only when ``parent_ref``/``link_ref`` is ``id`` and a ``key`
 id→key dict built by a cheap pre-pass over the issues (so parents/link targets are keys even when
 the other issue comes later in the file).
 
+Lookup tables (``lookup:``) are read once, when first needed. Records failing ``where:`` are
+skipped and counted (``source.filtered``); children of a skipped issue go with it. Each tabular file
+says which columns it lacks (``source.column_absent``) and which candidate each field used; at the
+end a mapped column/path that gave no value in any record is a ``source.path_always_empty`` warning.
+
 Errors: problems with the setup raise ``MigratorError`` (one message, never a traceback). Missing
 files, unknown formats, undecodable CSV files and missing sheets/columns are found when
 ``read_issues`` is called — every CSV/Excel table's header is checked up front and all problems are
@@ -34,6 +39,11 @@ from migrator.findings import Findings
 from migrator.model import Issue
 from migrator.sources.builder import IssueBuilder, RefResolver
 from migrator.sources.children import ChildIndex, EmbeddedChildren, table_child
+from migrator.sources.columns import ColumnNeed, ColumnReport, child_needs, issue_needs, required_columns
+from migrator.sources.encoding import report_encoding_doubts
+from migrator.sources.extract import Extractor, RecordView, Usage
+from migrator.sources.filters import FilterTally, passes
+from migrator.sources.lookups import Lookups
 from migrator.sources.records import Record
 from migrator.sources.spec import SourceSpec, TableSpec
 from migrator.sources.tables import (
@@ -54,16 +64,19 @@ __all__ = ["read_issues"]
 def read_issues(source: SourceSpec, paths: Sequence[Path], findings: Findings) -> Iterator[Issue]:
     """Yield the export's issues with their comments, attachments, links and worklogs attached."""
     files = check_paths([Path(p) for p in paths])
-    issues = issue_sources(source, files)
+    lookups = Lookups(source, files)
+    issues = issue_sources(source, [p for p in files if p not in lookups.claimed])
     separate = {
         kind: child_sources(kind, table, source, files, issues)
         for kind, table in _child_tables(source)
         if not table.embedded
     }
-    tables = [(src, _issue_columns(source)) for src in issues]
-    tables += [(src, _child_columns(source, kind)) for kind, srcs in separate.items() for src in srcs]
+    tables = [(src, required_columns(issue_needs(source))) for src in issues]
+    tables += [
+        (src, required_columns(child_needs(source, kind))) for kind, srcs in separate.items() for src in srcs
+    ]
     preflight(tables, source)
-    return _stream(source, issues, separate, findings)
+    return _stream(source, issues, separate, findings, lookups)
 
 
 @dataclass(frozen=True)
@@ -79,6 +92,33 @@ class _Children:
 class _Seen:
     ids: set[str] = field(default_factory=set)
     keys: set[str] = field(default_factory=set)
+    skipped: set[str] = field(default_factory=set)  # ids and keys of issues a where: filter skipped
+
+
+@dataclass
+class _Reading:
+    """What one pass over the export shares: readers of values, and what is reported at the end."""
+
+    source: SourceSpec
+    findings: Findings
+    values: ValueReader
+    extractor: Extractor
+    tally: FilterTally = field(default_factory=FilterTally)
+    columns: ColumnReport = field(default_factory=ColumnReport)
+
+    def records(self, src: TableSource, needs: list[ColumnNeed]) -> Iterator[Record]:
+        """The table's records, its column report made on the first one."""
+        first = True
+        for record in open_table(src, self.source, required_columns(needs) if src.format in TABULAR else {}):
+            if first and src.format in TABULAR:
+                self.columns.check(src.label, record.values.keys(), needs, self.findings)
+            first = False
+            self.extractor.usage.sample(record)
+            yield record
+
+    def finish(self) -> None:
+        self.tally.report(self.findings)
+        self.extractor.usage.report(self.findings, self.columns.absent)
 
 
 def _child_tables(source: SourceSpec) -> list[tuple[str, TableSpec]]:
@@ -86,28 +126,41 @@ def _child_tables(source: SourceSpec) -> list[tuple[str, TableSpec]]:
 
 
 def _stream(
-    source: SourceSpec, issues: list[TableSource], separate: dict[str, list[TableSource]], findings: Findings
+    source: SourceSpec,
+    issues: list[TableSource],
+    separate: dict[str, list[TableSource]],
+    findings: Findings,
+    lookups: Lookups,
 ) -> Iterator[Issue]:
-    values = ValueReader(source, findings)
+    for src in issues + [s for srcs in separate.values() for s in srcs]:
+        if src.format != "excel":
+            report_encoding_doubts(src.path, source.encoding, findings)
+    extractor = Extractor(findings, lookups, Usage())
+    reading = _Reading(source, findings, ValueReader(source, findings), extractor)
     with ExitStack() as cleanup:
         index = _open_index(cleanup) if separate else None
         if index is not None:
-            _index_children(source, separate, index, values, findings)
-        refs = RefResolver(source, _id_to_key(source, issues), findings)
-        builder = IssueBuilder(source, findings, values, refs)
+            _index_children(reading, separate, index)
+        refs = RefResolver(source, _id_to_key(source, issues, extractor), findings)
+        builder = IssueBuilder(source, findings, reading.values, refs, extractor)
         children = [
-            _Children(kind, table, EmbeddedChildren(kind, table) if table.embedded else None)
+            _Children(
+                kind,
+                table,
+                EmbeddedChildren(kind, table, extractor, reading.tally) if table.embedded else None,
+            )
             for kind, table in _child_tables(source)
         ]
         seen = _Seen()
-        wanted = _issue_columns(source)
+        needs = issue_needs(source)
         for src in issues:
-            for record in open_table(src, source, wanted if src.format in TABULAR else {}):
-                issue = _issue(record, builder, children, index, seen, findings)
+            for record in reading.records(src, needs):
+                issue = _issue(record, builder, children, index, seen, reading)
                 if issue is not None:
                     yield issue
         if index is not None:
-            _report_orphans(index, seen, findings)
+            _report_orphans(index, seen, reading)
+        reading.finish()
 
 
 def _open_index(cleanup: ExitStack) -> ChildIndex:
@@ -124,9 +177,17 @@ def _issue(
     children: list[_Children],
     index: ChildIndex | None,
     seen: _Seen,
-    findings: Findings,
+    reading: _Reading,
 ) -> Issue | None:
     ident, key = builder.identity(record)
+    where = reading.source.issues.where
+    if where is not None and record.usable and not passes(where, RecordView(record).get):
+        reading.tally.skip(
+            "source.issues.where", f"{record.file} row {record.row}" + (f" ({key})" if key else "")
+        )
+        seen.skipped.update(x for x in (ident, key) if x)
+        return None
+    findings = reading.findings
     record.report_notes(findings, key)
     if not record.usable:
         return None
@@ -141,13 +202,21 @@ def _issue(
         return None
     for child in children:
         if child.embedded is not None:
-            builder.attach(issue, child.kind, child.table, child.embedded.read(record))
+            builder.attach(issue, child.kind, child.table, child.embedded.read(record, key))
+            _note_embedded(child, record, reading)
         elif index is not None:
             builder.attach(
                 issue, child.kind, child.table, index.lookup(child.kind, {issue.source.id, issue.key})
             )
     builder.bind_attachments_to_comments(issue)
     return issue
+
+
+def _note_embedded(child: _Children, record: Record, reading: _Reading) -> None:
+    """Usage of an embedded children's ``path`` (JSON); a CSV column is covered by its header."""
+    path = child.table.path
+    if path is not None:
+        reading.extractor.usage.saw(f"source.{child.kind}.path", path, record.get(path))
 
 
 def _duplicate(record: Record, ident: str, key: str, seen: _Seen, findings: Findings) -> None:
@@ -160,46 +229,29 @@ def _duplicate(record: Record, ident: str, key: str, seen: _Seen, findings: Find
     )  # fmt: skip
 
 
-def _issue_columns(source: SourceSpec) -> dict[str, str]:
-    """Every column the issue table must have (column → the mapping key that names it)."""
-    wanted: dict[str, str] = {}
-    for name, spec in source.issues.fields.items():
-        wanted.setdefault(spec.column, f"source.issues.fields.{name}")
-    for name, spec in source.issues.custom.items():
-        wanted.setdefault(spec.column, f"source.issues.custom.{name}")
-    for kind, table in _child_tables(source):
-        if table.column is not None:
-            wanted.setdefault(table.column, f"source.{kind}.column")
-        for column in table.columns:
-            wanted.setdefault(column, f"source.{kind}.columns")
-    return wanted
-
-
-def _child_columns(source: SourceSpec, kind: str) -> dict[str, str]:
-    table: TableSpec = getattr(source, kind)
-    return {spec.column: f"source.{kind}.fields.{name}" for name, spec in table.fields.items()}
-
-
 def _ref_field(kind: str) -> str:
     return "from" if kind == "links" else "issue"
 
 
-def _index_children(
-    source: SourceSpec,
-    separate: Mapping[str, list[TableSource]],
-    index: ChildIndex,
-    values: ValueReader,
-    findings: Findings,
-) -> None:
+def _index_children(reading: _Reading, separate: Mapping[str, list[TableSource]], index: ChildIndex) -> None:
+    source, findings = reading.source, reading.findings
     for kind, sources in separate.items():
         table: TableSpec = getattr(source, kind)
         name = _ref_field(kind)
         spec = table.fields[name]
-        wanted = _child_columns(source, kind)
+        needs = child_needs(source, kind)
         for src in sources:
-            for record in open_table(src, source, wanted if src.format in TABULAR else {}):
+            for record in reading.records(src, needs):
+                if (
+                    table.where is not None
+                    and record.usable
+                    and not passes(table.where, RecordView(record).get)
+                ):
+                    reading.tally.skip(f"source.{kind}.where", f"{record.file} row {record.row}")
+                    continue
                 where = Where(record.file, record.row, None, record.nested)
-                ref = values.read("string", record.get(spec.column), spec, where, f"{kind}.{name}")
+                raw = reading.extractor.raw(RecordView(record), spec, where, f"source.{kind}.fields.{name}")
+                ref = reading.values.read("string", raw, spec, where, f"{kind}.{name}")
                 record.report_notes(findings, ref)
                 if not record.usable:
                     continue
@@ -211,11 +263,11 @@ def _index_children(
                         hint=f"fill column {spec.column!r} with the issue's id or key",
                     )  # fmt: skip
                     continue
-                index.add(kind, ref, table_child(table, record))
+                index.add(kind, ref, table_child(kind, table, record, reading.extractor))
     index.finish_indexing()
 
 
-def _id_to_key(source: SourceSpec, issues: list[TableSource]) -> dict[str, str] | None:
+def _id_to_key(source: SourceSpec, issues: list[TableSource], extractor: Extractor) -> dict[str, str] | None:
     """id → key of every issue, when references are ids and keys are a separate column; else None
     (references are used as they are)."""
     fields = source.issues.fields
@@ -224,24 +276,32 @@ def _id_to_key(source: SourceSpec, issues: list[TableSource]) -> dict[str, str] 
     )
     if not needs or "key" not in fields:
         return None
-    silent = ValueReader(source, Findings())
+    silent, quiet = ValueReader(source, Findings()), extractor.silent()
     mapping: dict[str, str] = {}
-    wanted = _issue_columns(source)
+    wanted = required_columns(issue_needs(source))
     for src in issues:
         for record in open_table(src, source, wanted if src.format in TABULAR else {}):
             where = Where(record.file, record.row, None, record.nested)
-            ident = silent.read("string", record.get(fields["id"].column), fields["id"], where, "id")
-            key = silent.read("string", record.get(fields["key"].column), fields["key"], where, "key")
+            view = RecordView(record)
+            ident = silent.read(
+                "string", quiet.raw(view, fields["id"], where, "id"), fields["id"], where, "id"
+            )
+            key = silent.read(
+                "string", quiet.raw(view, fields["key"], where, "key"), fields["key"], where, "key"
+            )
             if record.usable and ident and key:
                 mapping.setdefault(ident, key)
     return mapping
 
 
-def _report_orphans(index: ChildIndex, seen: _Seen, findings: Findings) -> None:
+def _report_orphans(index: ChildIndex, seen: _Seen, reading: _Reading) -> None:
     for kind, ref, file, row in index.references():
         if ref in seen.ids or ref in seen.keys:
             continue
-        findings.error(
+        if ref in seen.skipped:
+            reading.tally.skip(f"source.issues.where (the {kind} of skipped issues)", f"{file} row {row}")
+            continue
+        reading.findings.error(
             "child.orphan",
             f"the {kind[:-1]} belongs to issue {ref!r}, which is not in the export; it is skipped",
             file=file, row=row, key=ref, field=f"{kind}.{_ref_field(kind)}", value=ref,

@@ -23,8 +23,15 @@ from typing import Any
 from migrator.findings import Findings
 from migrator.model import Attachment, Comment, Issue, Link, SourceRef, UserRef, Worklog
 from migrator.sources.children import Mismatch, RawChild
+from migrator.sources.extract import Extractor, RecordView
 from migrator.sources.records import Record, is_empty
-from migrator.sources.spec import REQUIRED_CHILD_FIELDS, REQUIRED_ISSUE_FIELDS, SourceSpec, TableSpec
+from migrator.sources.spec import (
+    REQUIRED_CHILD_FIELDS,
+    REQUIRED_ISSUE_FIELDS,
+    FieldSpec,
+    SourceSpec,
+    TableSpec,
+)
 from migrator.sources.values import ValueReader, Where
 
 ISSUE_KINDS: dict[str, str] = {
@@ -64,6 +71,17 @@ _PLAIN_FIELDS = (
     "resolved_by", "assignee", "deadline", "start", "end", "original_estimation", "spent", "story_points",
 )  # fmt: skip
 _PREVIEW = 200
+
+
+def _columns(spec: FieldSpec) -> str:
+    names = spec.candidates
+    if not names:
+        return "the field"
+    return "column " + " or ".join(repr(n) for n in names)
+
+
+def _has_fallback(spec: FieldSpec) -> bool:
+    return spec.default is not None or spec.const is not None
 
 
 class RefResolver:
@@ -120,13 +138,21 @@ def _seconds(value: timedelta | None) -> str:
 
 class IssueBuilder:
     def __init__(
-        self, source: SourceSpec, findings: Findings, values: ValueReader, refs: RefResolver
+        self,
+        source: SourceSpec,
+        findings: Findings,
+        values: ValueReader,
+        refs: RefResolver,
+        extractor: Extractor,
     ) -> None:
         self._source = source
         self._findings = findings
         self._values = values
         self._refs = refs
-        self._silent = ValueReader(source, Findings())  # identity is read again, with reporting, later
+        self._extract = extractor
+        # identity is read again, with reporting, later
+        self._silent = ValueReader(source, Findings())
+        self._silent_extract = extractor.silent()
         self._makers: dict[str, Callable[[Issue, TableSpec, RawChild, Where, _Ids], Any]] = {
             "comments": self._comment,
             "attachments": self._attachment,
@@ -140,17 +166,28 @@ class IssueBuilder:
         """(id, key) of an issue record, without reporting anything."""
         fields = self._source.issues.fields
         where = Where(record.file, record.row, None, record.nested)
-        ident = self._silent.read("string", record.get(fields["id"].column), fields["id"], where, "id")
-        key = None
-        if "key" in fields:
-            key = self._silent.read("string", record.get(fields["key"].column), fields["key"], where, "key")
+        view = RecordView(record)
+
+        def read(name: str) -> Any:
+            raw = self._silent_extract.raw(view, fields[name], where, name)
+            return self._silent.read("string", raw, fields[name], where, name)
+
+        ident = read("id")
+        key = read("key") if "key" in fields else None
         return ident, key or ident
 
     def build_issue(self, record: Record, ident: str | None, key: str | None) -> Issue | None:
         """The issue's own fields; None (after reporting) if a required field is missing or unreadable."""
         where = Where(record.file, record.row, key, record.nested)
+        view = RecordView(record)
+        raws = {
+            name: self._extract.raw(view, spec, where, f"source.issues.fields.{name}")
+            for name, spec in self._source.issues.fields.items()
+        }
         values = {
-            name: self._field(name, record, where)
+            name: self._values.read(
+                ISSUE_KINDS[name], raws[name], self._source.issues.fields[name], where, name
+            )
             for name in self._source.issues.fields
             if name not in ("id", "key")
         }
@@ -158,11 +195,11 @@ class IssueBuilder:
         missing = [n for n in REQUIRED_ISSUE_FIELDS if values.get(n) is None]
         for name in missing:
             spec = self._source.issues.fields[name]
-            if is_empty(record.get(spec.column)):
+            if is_empty(raws.get(name)):
                 self._findings.error(
                     "field.required_missing", f"the required field {name!r} is empty; the issue is skipped",
                     file=record.file, row=record.row, key=key, field=name,
-                    hint=f"fill column {spec.column!r} in the export, or give the field a default in the mapping",
+                    hint=f"fill {_columns(spec)} in the export, or give the field a default in the mapping",
                 )  # fmt: skip
         if missing or ident is None or key is None:
             return None
@@ -180,18 +217,15 @@ class IssueBuilder:
             setattr(issue, name, values.get(name) or [])
         if values.get("parent"):
             issue.parent_key = self._refs.to_key(values["parent"], self._source.parent_ref, where, "parent")
-        issue.custom = self._custom(record, where)
+        issue.custom = self._custom(view, where)
         return issue
 
-    def _field(self, name: str, record: Record, where: Where) -> Any:
-        spec = self._source.issues.fields[name]
-        return self._values.read(ISSUE_KINDS[name], record.get(spec.column), spec, where, name)
-
-    def _custom(self, record: Record, where: Where) -> dict[str, Any]:
+    def _custom(self, view: RecordView, where: Where) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for name, spec in self._source.issues.custom.items():
             kind = CUSTOM_KINDS.get(spec.type or "", "raw")
-            value = self._values.read(kind, record.get(spec.column), spec, where, f"custom.{name}")
+            raw = self._extract.raw(view, spec, where, f"source.issues.custom.{name}")
+            value = self._values.read(kind, raw, spec, where, f"custom.{name}")
             if value is not None and value != []:
                 out[name] = value
         return out
@@ -233,7 +267,7 @@ class IssueBuilder:
     def _mismatch(self, issue: Issue, kind: str, table: TableSpec, item: Mismatch) -> None:
         self._findings.error(
             "cell.pattern_mismatch",
-            f"a {kind[:-1]} cell does not fit the pattern {table.pattern!r}; it is skipped",
+            f"a {kind[:-1]} cell {item.reason or f'does not fit the pattern {table.pattern!r}'}; it is skipped",
             file=issue.source.file, row=issue.source.row, key=issue.key, field=item.column,
             value=item.cell[:_PREVIEW], hint="fix the cell, or the pattern in the mapping",
         )  # fmt: skip
@@ -244,7 +278,7 @@ class IssueBuilder:
         """Typed values of one child; None (after reporting) when a required one is missing."""
         kinds = CHILD_KINDS[kind]
         names = list(item.values) + [
-            n for n, s in table.fields.items() if s.default is not None and n not in item.values
+            n for n, s in table.fields.items() if _has_fallback(s) and n not in item.values
         ]
         out: dict[str, Any] = {}
         for name in names:

@@ -6,7 +6,10 @@ Three layouts:
   child, laid out like ``"{created_at};{author};{text}"``. The cell is split on the literal
   separators; the free-text field (``text``/``comment``, else the last field) takes whatever is left,
   so separators inside a comment body survive: fields before it are split off from the left,
-  fields after it from the right.
+  fields after it from the right. ``column`` + ``regex``: every match of the pattern in a cell is
+  one child, its named groups the fields (Redmine's ``Related issues`` = ``Follows #2, Related to
+  #5``). ``column`` + ``parse: json``: the cell is a JSON array (ClickUp's ``Comments``), each
+  element one child with ``fields`` relative to it.
 * **JSON arrays** — ``path``: an array inside the issue record, ``fields`` relative to each element.
   (Links also: ``columns`` — link cells on the issue row, header → relationship.)
 * **separate tables** — another file / sheet / JSON records path, joined to the issue by its id or
@@ -14,21 +17,27 @@ Three layouts:
   streamed, so memory stays flat however big the child files are.
 
 A child's raw values are a ``dict`` field name → raw value; ``builder`` turns them into model objects.
+Children failing the table's ``where:`` are skipped (and counted); with ``changes:`` a comment's
+text gets the field changes of its history entry appended (Redmine journal ``details``).
 """
 
 from __future__ import annotations
 
+import json
 import pickle
 import re
 import sqlite3
 import string
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from migrator.sources.extract import ElementView, Extractor, RecordView, View
+from migrator.sources.filters import FilterTally, passes
 from migrator.sources.records import Record, is_empty, resolve_path
-from migrator.sources.spec import TableSpec
+from migrator.sources.spec import ChangesSpec, TableSpec
+from migrator.sources.values import Where, as_text
 
 _GREEDY_FIELDS = ("text", "comment")
 _LINK_TARGET_SPLIT = re.compile(r"[\s,;]+")
@@ -95,40 +104,102 @@ class RawChild:
     row: int
     column: str | None = None  # the embedded column it came from, if any
     nested: bool = False  # read from JSON (numbers in date fields are epoch times)
+    element: Any = None  # the JSON element or separate-table record it was read from (for where:)
 
 
 @dataclass(frozen=True)
 class Mismatch:
-    """An embedded cell that does not fit the pattern."""
+    """An embedded cell that does not fit the pattern (or, with ``parse: json``, is not JSON)."""
 
     column: str
     cell: str
+    reason: str | None = None  # None: "does not fit the pattern"
 
 
 class EmbeddedChildren:
     """Reads the children of one kind embedded in issue records (cells, JSON array, link columns)."""
 
-    def __init__(self, kind: str, table: TableSpec) -> None:
+    def __init__(self, kind: str, table: TableSpec, extractor: Extractor, tally: FilterTally) -> None:
         self.kind = kind
         self.table = table
+        self._extractor = extractor
+        self._tally = tally
         self._pattern = CellPattern.parse(table.pattern) if table.pattern else None
 
-    def read(self, record: Record) -> Iterator[RawChild | Mismatch]:
-        if self.table.column is not None and self._pattern is not None:
-            yield from _pattern_cells(self.table.column, self._pattern, record)
-        elif self.table.path is not None:
-            yield from _array_elements(self.table.path, self.table, record)
+    def read(self, record: Record, key: str | None = None) -> Iterator[RawChild | Mismatch]:
+        for item in self._candidates(record, key):
+            if isinstance(item, RawChild) and self.table.where is not None:
+                if not passes(self.table.where, _child_view(item).get):
+                    self._tally.skip(f"source.{self.kind}.where", f"{item.file} row {item.row}")
+                    continue
+            yield item
+
+    def _candidates(self, record: Record, key: str | None) -> Iterator[RawChild | Mismatch]:
+        table = self.table
+        if table.column is not None and self._pattern is not None:
+            yield from _pattern_cells(table.column, self._pattern, record)
+        elif table.column is not None and table.regex is not None:
+            yield from _regex_cells(table.column, table.regex, record)
+        elif table.column is not None and table.parse == "json":
+            yield from _json_cells(table.column, self._element_child(record, key), record)
+        elif table.path is not None:
+            raw = record.get(table.path)
+            elements = raw if isinstance(raw, list) else ([] if raw is None else [raw])
+            make = self._element_child(record, key)
+            yield from (make(element, None) for element in elements)
         if self.kind == "links":
-            yield from _link_columns(self.table, record)
+            yield from _link_columns(table, record)
+
+    def _element_child(self, record: Record, key: str | None) -> Callable[[Any, str | None], RawChild]:
+        where = Where(record.file, record.row, key, True)
+
+        def make(element: Any, column: str | None) -> RawChild:
+            view = ElementView(element)
+            values = child_values(self.kind, self.table, view, self._extractor, where)
+            return RawChild(values, record.file, record.row, column, True, element)
+
+        return make
+
+
+def child_values(
+    kind: str, table: TableSpec, view: View, extractor: Extractor, where: Where
+) -> dict[str, Any]:
+    """A child's raw values by field name (plus its field changes, for ``changes:``)."""
+    values = {
+        name: extractor.raw(view, spec, where, f"source.{kind}.fields.{name}")
+        for name, spec in table.fields.items()
+    }
+    if table.changes is not None:
+        values["text"] = with_changes(values.get("text"), view, table.changes)
+    return values
+
+
+def with_changes(text: Any, view: View, spec: ChangesSpec) -> Any:
+    """The text followed by one line per field change: ``- status_id: 1 → 2``."""
+    raw = view.get(spec.path)
+    changes = raw if isinstance(raw, list) else []
+    lines = []
+    for change in changes:
+        name = resolve_path(change, spec.field)
+        old, new = resolve_path(change, spec.old), resolve_path(change, spec.new)
+        if is_empty(name):
+            continue
+        before = "—" if is_empty(old) else as_text(old, strip=True)
+        after = "—" if is_empty(new) else as_text(new, strip=True)
+        lines.append(f"- {as_text(name, strip=True)}: {before} → {after}")
+    if not lines:
+        return text
+    listing = "Changed:\n" + "\n".join(lines)
+    return listing if is_empty(text) else f"{as_text(text, strip=False).rstrip()}\n\n{listing}"
+
+
+def _child_view(item: RawChild) -> View:
+    """What a child's ``where:`` reads: its source element when there is one, else its values."""
+    return ElementView(item.element if item.element is not None else item.values)
 
 
 def _pattern_cells(column: str, pattern: CellPattern, record: Record) -> Iterator[RawChild | Mismatch]:
-    raw = record.get(column)
-    cells = raw if isinstance(raw, list) else [raw]
-    for cell in cells:
-        if is_empty(cell):
-            continue
-        text = str(cell)
+    for text in _cells(column, record):
         values = pattern.match(text)
         if values is None:
             yield Mismatch(column, text)
@@ -136,12 +207,38 @@ def _pattern_cells(column: str, pattern: CellPattern, record: Record) -> Iterato
             yield RawChild(dict(values), record.file, record.row, column, record.nested)
 
 
-def _array_elements(path: str, table: TableSpec, record: Record) -> Iterator[RawChild]:
-    raw = record.get(path)
-    elements = raw if isinstance(raw, list) else ([] if raw is None else [raw])
-    for element in elements:
-        values = {name: resolve_path(element, spec.column) for name, spec in table.fields.items()}
-        yield RawChild(values, record.file, record.row, nested=True)
+def _cells(column: str, record: Record) -> Iterator[str]:
+    raw = record.get(column)
+    for cell in raw if isinstance(raw, list) else [raw]:
+        if not is_empty(cell):
+            yield str(cell)
+
+
+def _regex_cells(column: str, regex: str, record: Record) -> Iterator[RawChild | Mismatch]:
+    """Each match of ``regex`` in a cell is one child; a cell with text but no match is a mismatch."""
+    pattern = re.compile(regex)
+    for cell in _cells(column, record):
+        found = False
+        for match in pattern.finditer(cell):
+            found = True
+            values = {k: v.strip() for k, v in match.groupdict().items() if v is not None}
+            yield RawChild(values, record.file, record.row, column, record.nested)
+        if not found:
+            yield Mismatch(column, cell, "has no match of the regex")
+
+
+def _json_cells(
+    column: str, make: Callable[[Any, str | None], RawChild], record: Record
+) -> Iterator[RawChild | Mismatch]:
+    for cell in _cells(column, record):
+        try:
+            parsed = json.loads(cell)
+        except json.JSONDecodeError as exc:
+            yield Mismatch(column, cell, f"is not JSON ({exc.msg})")
+            continue
+        for element in parsed if isinstance(parsed, list) else [parsed]:
+            if element is not None:
+                yield make(element, column)
 
 
 def _link_columns(table: TableSpec, record: Record) -> Iterator[RawChild]:
@@ -157,9 +254,10 @@ def _link_columns(table: TableSpec, record: Record) -> Iterator[RawChild]:
                     yield RawChild(values, record.file, record.row, column, record.nested)
 
 
-def table_child(table: TableSpec, record: Record) -> RawChild:
+def table_child(kind: str, table: TableSpec, record: Record, extractor: Extractor) -> RawChild:
     """A child read from a separate table's record."""
-    values = {name: record.get(spec.column) for name, spec in table.fields.items()}
+    where = Where(record.file, record.row, None, record.nested)
+    values = child_values(kind, table, RecordView(record), extractor, where)
     return RawChild(values, record.file, record.row, nested=record.nested)
 
 

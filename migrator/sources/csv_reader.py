@@ -9,12 +9,20 @@ the row a user sees when opening the file in Excel.
 from __future__ import annotations
 
 import csv
-from collections.abc import Generator, Iterator, Mapping
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 from migrator.errors import MigratorError
-from migrator.sources.encoding import REPLACEMENT, detect_encoding, open_text
-from migrator.sources.records import Note, Record, check_columns, is_empty, repeated_headers, table_values
+from migrator.sources.encoding import damaged, detect_encoding, open_text, repair
+from migrator.sources.records import (
+    Note,
+    Record,
+    Wanted,
+    check_columns,
+    is_empty,
+    repeated_headers,
+    table_values,
+)
 
 DELIMITERS = ",;\t|"
 _SNIFF_CHARS = 64 * 1024
@@ -23,10 +31,8 @@ _FIELD_LIMIT = 1 << 30  # Jira descriptions easily exceed the csv module's defau
 _VALUE_PREVIEW = 200
 
 
-def read_csv(
-    path: Path, *, encoding: str, delimiter: str, wanted: Mapping[str, str]
-) -> Generator[Record, None, None]:
-    """Yield the data rows of ``path``. ``wanted`` (column → mapping key naming it) is checked
+def read_csv(path: Path, *, encoding: str, delimiter: str, wanted: Wanted) -> Generator[Record, None, None]:
+    """Yield the data rows of ``path``. ``wanted`` (candidate columns → mapping key naming them) is checked
     against the header first; all missing columns are reported in one ``MigratorError``."""
     codec = detect_encoding(path, encoding)
     sep = _delimiter(path, codec, delimiter)
@@ -51,9 +57,10 @@ def read_csv(
             row += 1
             if all(is_empty(c) for c in cells):
                 continue
-            yield Record(
-                path.name, row, table_values(header, cells, repeated), notes=_row_notes(header, cells)
-            )
+            notes = _row_notes(header, cells)
+            if any(n.kind == "encoding.replaced" for n in notes):
+                cells = [repair(c) for c in cells]
+            yield Record(path.name, row, table_values(header, cells, repeated), notes=notes)
 
 
 def _header(path: Path, reader: Iterator[list[str]]) -> list[str]:
@@ -66,7 +73,7 @@ def _header(path: Path, reader: Iterator[list[str]]) -> list[str]:
             f"{path.name}: the file is empty or its first row is blank",
             hint="the first row must hold the column headers",
         )
-    return [c.strip().lstrip("\ufeff") for c in first]
+    return [repair(c).strip().lstrip("\ufeff") for c in first]
 
 
 def _row_notes(header: list[str], cells: list[str]) -> list[Note]:
@@ -80,13 +87,13 @@ def _row_notes(header: list[str], cells: list[str]) -> list[Note]:
             )
         )
     for name, cell in zip(header, cells, strict=False):
-        if REPLACEMENT in cell:
+        if damaged(cell):
             notes.append(
                 Note(
                     "encoding.replaced",
                     "undecodable bytes were replaced by \ufffd",
                     field=name,
-                    value=cell[:_VALUE_PREVIEW],
+                    value=repair(cell[:_VALUE_PREVIEW]),
                     hint="the file is damaged or not in the detected encoding; set source.encoding or re-export",
                 )
             )

@@ -1,19 +1,28 @@
 """Text encodings of export files: detection and opening as a streaming text reader.
 
 ``auto`` looks, in order, for a byte-order mark (UTF-8, UTF-16 LE/BE, UTF-32), then tries strict
-UTF-8 on a sample, then asks charset-normalizer (first among the code pages exports are usually
-written in, preferring cp1251, then without restriction). A named encoding is used as given.
+UTF-8 on a sample, then asks charset-normalizer which code pages exports are usually written in
+could hold the file. Of those, a decoding that makes words no language writes — Latin and Cyrillic
+letters in one word (``franзais``), or a Latin word made only of accented letters (``Ïðèâåò``) — is
+dropped; the first of the rest in the order below wins (cp1251 first: Russian Windows/Excel). When
+the plausible code pages still read the file differently, :func:`report_encoding_doubts` says so as a
+``encoding.uncertain`` warning listing each candidate with the first line they disagree on; naming
+the encoding in ``source.encoding`` settles it. A named encoding is used as given.
 
-Either way the file is then decoded with ``errors="replace"``: the few undecodable bytes of a damaged
-file become U+FFFD (readers report each affected row as ``encoding.replaced``). A file that is
-*mostly* undecodable in the chosen encoding is refused with a ``MigratorError`` instead, because
-every value would be garbage.
+Either way the file is then decoded with ``errors="surrogateescape"``: the few undecodable bytes of a
+damaged file become lone surrogates, which readers report (``encoding.replaced``) and turn into
+U+FFFD with :func:`repair` — so a literal U+FFFD that the file itself contains (valid UTF-8, e.g.
+Jira's XML writing astral characters as two U+FFFD) is text, not damage. A file that is *mostly*
+undecodable in the chosen encoding is refused with a ``MigratorError`` instead, because every value
+would be garbage.
 """
 
 from __future__ import annotations
 
 import codecs
 import io
+import re
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,6 +32,7 @@ from typing import TextIO
 from charset_normalizer import from_bytes
 
 from migrator.errors import MigratorError
+from migrator.findings import Findings
 
 SAMPLE_SIZE = 1 << 18  # bytes looked at for detection and the damage check
 REPLACEMENT = "\ufffd"
@@ -48,8 +58,14 @@ _PREFERRED = (
 )
 # A decoded sample with more replaced characters than this share of its non-ASCII characters (and
 # more than _DAMAGE_MIN of them) is "not in this encoding at all" rather than "damaged in places".
+# The code pages a Western or Russian export is really confused between (the doubt finding's candidates).
+_CONFUSED = ("cp1251", "cp1252", "koi8_r", "cp1250", "iso8859_15", "latin_1")
 _DAMAGE_SHARE = 0.5
 _DAMAGE_MIN = 10
+_ESCAPED = re.compile("[\udc80-\udcff]")  # undecodable bytes under errors="surrogateescape"
+_TOKEN = re.compile(r"[^\s!-@\[-`{-~]+")  # runs of anything but spaces, ASCII digits and punctuation
+_IMPLAUSIBLE_SHARE = 0.1  # more odd words than this share of the words with non-ASCII letters
+_LINE_PREVIEW = 120
 
 
 @dataclass(frozen=True)
@@ -75,13 +91,49 @@ def detect_encoding(path: Path, configured: str = "auto") -> str:
     return encoding
 
 
+def report_encoding_doubts(path: Path, configured: str, findings: Findings) -> None:
+    """An ``encoding.uncertain`` warning when ``auto`` had to choose between code pages that read
+    the file differently, with each candidate's reading of the first line where they differ."""
+    if configured.lower() != "auto":
+        return
+    sample, complete = _sample(path)
+    if _from_bom(sample) or _utf8_or_none(sample, complete):
+        return
+    common = [c for c in _normalizer_candidates(sample) if c in _CONFUSED]
+    readings = _distinct_readings(sample, _plausible(sample, common))
+    if len(readings) < 2:
+        return
+    chosen = detect_encoding(path, configured)
+    line = _first_difference(readings)
+    shown = "; ".join(f"{enc}: {text!r}" for enc, text in line)
+    findings.warning(
+        "encoding.uncertain",
+        f"the encoding is not certain: read as {chosen}, but {', '.join(e for e, _ in line if e != chosen)} "
+        f"read(s) it differently — {shown}",
+        file=path.name,
+        field="source.encoding",
+        value=chosen,
+        hint=f"set source.encoding to the one that reads the line right: {' or '.join(e for e, _ in line)}",
+    )
+
+
+def damaged(text: str) -> bool:
+    """True when ``text`` holds bytes that could not be decoded (not a literal U+FFFD)."""
+    return _ESCAPED.search(text) is not None
+
+
+def repair(text: str) -> str:
+    """Undecodable bytes (escaped as lone surrogates) → U+FFFD."""
+    return _ESCAPED.sub(REPLACEMENT, text)
+
+
 @contextmanager
 def open_text(path: Path, encoding: str) -> Iterator[TextIO]:
-    """Open ``path`` for streaming reads: undecodable bytes become U+FFFD; newlines are kept as is
-    (what the ``csv`` module needs for multi-line cells)."""
+    """Open ``path`` for streaming reads: undecodable bytes become lone surrogates (see
+    :func:`damaged`, :func:`repair`); newlines are kept as is (what the ``csv`` module needs)."""
     with (
         path.open("rb") as raw,
-        io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="") as text,
+        io.TextIOWrapper(raw, encoding=encoding, errors="surrogateescape", newline="") as text,
     ):
         yield text
 
@@ -123,12 +175,83 @@ def _utf8_or_none(sample: bytes, complete: bool) -> str | None:
     return "utf-8"
 
 
+def _normalizer_candidates(sample: bytes) -> list[str]:
+    found = {m.encoding for m in from_bytes(sample, cp_isolation=list(_PREFERRED))}
+    return [encoding for encoding in _PREFERRED if encoding in found]
+
+
+def _plausible(sample: bytes, candidates: list[str]) -> list[str]:
+    """The candidates whose decoding reads like text some language writes (see the module doc)."""
+    return [c for c in candidates if _odd_share(sample.decode(c, errors="replace")) <= _IMPLAUSIBLE_SHARE]
+
+
+def _odd_share(text: str) -> float:
+    """The share of words with non-ASCII characters that no language writes: Latin and Cyrillic
+    mixed, a symbol inside a word (``Îò÷¸ò``), a Latin word of accented letters only, or case
+    changing inside a word (``нЬХАЙЮ``: cp1251 read as KOI8-R)."""
+    odd = total = 0
+    for word in _TOKEN.findall(text):
+        if word.isascii():
+            continue
+        total += 1
+        scripts = {_script(ch) for ch in word}
+        only_accented = scripts == {"latin"} and len(word) >= 2 and not any(ch.isascii() for ch in word)
+        letters = "".join(ch for ch in word if ch.isalpha())
+        odd_case = not (letters.islower() or letters.isupper() or letters.istitle())
+        if len(scripts - {"mark"}) > 1 or "symbol" in scripts or only_accented or odd_case:
+            odd += 1
+    return odd / total if total else 0.0
+
+
+def _script(ch: str) -> str:
+    if ch.isascii():
+        return "latin" if ch.isalpha() else "mark"
+    category = unicodedata.category(ch)
+    if category.startswith("M"):
+        return "mark"
+    if not category.startswith("L"):
+        return "symbol"
+    name = unicodedata.name(ch, "")
+    return "latin" if name.startswith("LATIN") else "cyrillic" if name.startswith("CYRILLIC") else "other"
+
+
+def _distinct_readings(sample: bytes, candidates: list[str]) -> dict[str, str]:
+    """Candidate → decoded sample, keeping one candidate per distinct reading."""
+    readings: dict[str, str] = {}
+    for encoding in candidates:
+        text = sample.decode(encoding, errors="replace")
+        if text not in readings.values():
+            readings[encoding] = text
+    return readings
+
+
+def _first_difference(readings: dict[str, str]) -> list[tuple[str, str]]:
+    split = {enc: text.splitlines() for enc, text in readings.items()}
+    for index in range(max(len(lines) for lines in split.values())):
+        line = {enc: lines[index] if index < len(lines) else "" for enc, lines in split.items()}
+        if len(set(line.values())) > 1:
+            return [(enc, _around(text, _first_differing(list(line.values())))) for enc, text in line.items()]
+    return [(enc, text[:_LINE_PREVIEW]) for enc, text in readings.items()]
+
+
+def _first_differing(texts: list[str]) -> int:
+    for index, chars in enumerate(zip(*texts, strict=False)):
+        if len(set(chars)) > 1:
+            return index
+    return 0
+
+
+def _around(text: str, index: int) -> str:
+    """The part of a line around where the readings first differ."""
+    start = max(0, index - _LINE_PREVIEW // 3)
+    return ("…" if start else "") + text[start : start + _LINE_PREVIEW]
+
+
 def _normalizer_guess(path: Path, sample: bytes) -> str:
-    matches = from_bytes(sample, cp_isolation=list(_PREFERRED))
-    found = {m.encoding for m in matches}
-    for encoding in _PREFERRED:
-        if encoding in found:
-            return encoding
+    candidates = _normalizer_candidates(sample)
+    plausible = _plausible(sample, candidates)
+    if plausible or candidates:
+        return (plausible or candidates)[0]
     best = from_bytes(sample).best()
     if best is None:
         raise MigratorError(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import zipfile
-from collections.abc import Generator, Mapping
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +18,18 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.workbook.workbook import Workbook
 
 from migrator.errors import MigratorError
-from migrator.sources.records import Note, Record, check_columns, is_empty, repeated_headers, table_values
+from migrator.sources.records import (
+    Note,
+    Record,
+    Wanted,
+    check_columns,
+    is_empty,
+    repeated_headers,
+    table_values,
+)
 
 
-def read_excel(path: Path, *, sheet: str | None, wanted: Mapping[str, str]) -> Generator[Record, None, None]:
+def read_excel(path: Path, *, sheet: str | None, wanted: Wanted) -> Generator[Record, None, None]:
     """Yield the data rows of one sheet (the first sheet when ``sheet`` is None)."""
     book = _open(path)
     try:

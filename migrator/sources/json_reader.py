@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from migrator.errors import MigratorError
-from migrator.sources.encoding import REPLACEMENT, detect_encoding, open_text
+from migrator.sources.encoding import REPLACEMENT, damaged, detect_encoding, open_text, repair
 from migrator.sources.records import Note, Record
 
 _REPLACED_HINT = "the file is damaged or not in the detected encoding; set source.encoding or re-export"
@@ -26,6 +26,9 @@ def read_json(path: Path, *, encoding: str, records: str | None) -> Generator[Re
     codec = detect_encoding(path, encoding)
     with open_text(path, codec) as fh:
         text = fh.read()
+    # Undecodable bytes → U+FFFD; only then are U+FFFD in records damage (a valid file's are text).
+    damaged_file = damaged(text)
+    text = repair(text) if damaged_file else text
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -33,10 +36,9 @@ def read_json(path: Path, *, encoding: str, records: str | None) -> Generator[Re
             f"{path.name}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
             hint="if the file has one JSON object per line, set source.format: ndjson",
         ) from None
-    damaged = REPLACEMENT in text
     del text
     for index, item in enumerate(records_array(path.name, document, records or ""), start=1):
-        yield _record(path.name, index, item, damaged)
+        yield _record(path.name, index, item, damaged_file)
 
 
 def read_ndjson(path: Path, *, encoding: str) -> Generator[Record, None, None]:
@@ -45,6 +47,8 @@ def read_ndjson(path: Path, *, encoding: str) -> Generator[Record, None, None]:
         for line_no, line in enumerate(fh, start=1):
             if not line.strip():
                 continue
+            broken = damaged(line)
+            line = repair(line) if broken else line
             try:
                 item = json.loads(line)
             except json.JSONDecodeError as exc:
@@ -56,7 +60,7 @@ def read_ndjson(path: Path, *, encoding: str) -> Generator[Record, None, None]:
                 )
                 yield Record(path.name, line_no, {}, nested=True, notes=[note], usable=False)
                 continue
-            yield _record(path.name, line_no, item, REPLACEMENT in line)
+            yield _record(path.name, line_no, item, broken)
 
 
 def records_array(file: str, document: Any, path: str) -> list[Any]:

@@ -75,6 +75,8 @@ def table_values(header: Sequence[str], cells: Sequence[Any], repeated: frozense
             values[name] = cell
     for name in repeated:
         values.setdefault(name, [])
+    for name in header:  # a short (ragged) row still has every column: "present" means "in the header"
+        values.setdefault(name, None)
     return values
 
 
@@ -117,6 +119,13 @@ def resolve_path(data: Any, path: str) -> Any:
     return out
 
 
+def key_text(value: Any) -> str:
+    """An id as text, the same whether it came as ``42``, ``42.0`` or ``"42"``."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
 def is_empty(value: Any) -> bool:
     if value is None:
         return True
@@ -127,19 +136,29 @@ def is_empty(value: Any) -> bool:
     return False
 
 
-def check_columns(file: str, header: Sequence[str], wanted: Mapping[str, str], what: str) -> None:
-    """Raise one ``MigratorError`` listing every wanted column (column → mapping key that names it)
-    missing from ``header``, each with the closest headers as a hint."""
+# Required columns: the candidate headers of one field (any one will do) → the mapping key naming them.
+Wanted = Mapping[tuple[str, ...], str]
+
+
+def close_headers(column: str, header: Iterable[str]) -> list[str]:
+    """Headers that look like ``column`` (case and small typos), closest first."""
+    by_fold = {h.casefold(): h for h in header}
+    close = difflib.get_close_matches(column.casefold(), list(by_fold), n=3, cutoff=0.6)
+    return [by_fold[c] for c in close]
+
+
+def check_columns(file: str, header: Sequence[str], wanted: Wanted, what: str) -> None:
+    """Raise one ``MigratorError`` listing every required column (candidates → mapping key that
+    names them) missing from ``header``, each with the closest headers as a hint."""
     present = set(header)
-    missing = [(column, where) for column, where in wanted.items() if column not in present]
+    missing = [(names, where) for names, where in wanted.items() if not present.intersection(names)]
     if not missing:
         return
-    by_fold = {h.casefold(): h for h in header}
     lines = []
-    for column, where in missing:
-        close = difflib.get_close_matches(column.casefold(), list(by_fold), n=3, cutoff=0.6)
-        hint = f" — did you mean {', '.join(repr(by_fold[c]) for c in close)}?" if close else ""
-        lines.append(f"  - {column!r} (from {where}){hint}")
+    for names, where in missing:
+        close = [c for name in names for c in close_headers(name, header)]
+        hint = f" — did you mean {', '.join(repr(c) for c in dict.fromkeys(close))}?" if close else ""
+        lines.append(f"  - {' or '.join(repr(n) for n in names)} (from {where}){hint}")
     raise MigratorError(
         f"{file}: {len(missing)} column(s) named in the mapping are not in the {what} header:\n"
         + "\n".join(lines),

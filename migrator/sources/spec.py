@@ -56,9 +56,60 @@ CHILD_FIELDS = {
     "worklogs": WORKLOG_FIELDS,
 }
 FORMATS = ("csv", "excel", "json", "ndjson")
-MARKUPS = ("plain", "jira", "markdown", "html", "yfm")
 MISSING_FILE_POLICIES = ("skip-file", "error")
 FIELD_TYPES = ("string", "int", "float", "date", "datetime", "list", "user", "bool")
+
+# -- the mapping language: how one value is found, filtered and read (issue 9 "lang") -------------
+PARSERS = ("json", "name_email")  # FieldSpec.parse / TableSpec.parse
+UNITS = {"ms": 0.001, "seconds": 1.0, "minutes": 60.0, "hours": 3600.0, "days": None}  # None: hours_per_day
+EPOCHS = ("s", "ms")
+FILTER_OPERATORS = ("equals", "in", "exists", "matches", "empty")
+FILTER_COMBINATORS = ("not", "any", "all")
+
+
+@dataclass(frozen=True)
+class FilterTest:
+    """One test of a ``where:`` filter: the value at ``path`` ``op`` ``operand``."""
+
+    path: str
+    op: str  # one of FILTER_OPERATORS
+    operand: Any = None
+
+
+@dataclass(frozen=True)
+class FilterGroup:
+    """``all`` of / ``any`` of / ``not`` (all of) the parts."""
+
+    mode: str  # all | any | not
+    parts: tuple[FilterTest | FilterGroup, ...]
+
+
+RecordFilter = FilterTest | FilterGroup
+
+
+@dataclass(frozen=True)
+class LookupSpec:
+    """Replace an id by a value joined from another table: ``file`` (a glob on the SOURCE file
+    names) and/or ``section`` (a dotted JSON path to an array — in ``file``, or in the file the
+    record itself comes from). ``key`` and ``value`` are columns/paths of the lookup table's
+    records; ``value: ""`` takes the whole record (e.g. a user object with login and e-mail)."""
+
+    key: str
+    value: str
+    file: str | None = None
+    section: str | None = None
+    where: RecordFilter | None = None  # only the lookup records satisfying it (Trello: type createCard)
+
+
+@dataclass(frozen=True)
+class ChangesSpec:
+    """Field changes of a history entry (Redmine journal ``details``) written as comment text:
+    ``path`` is the array of changes inside the child, ``field``/``old``/``new`` paths in each."""
+
+    path: str = "details"
+    field: str = "name"
+    old: str = "old_value"
+    new: str = "new_value"
 
 
 @dataclass
@@ -68,6 +119,10 @@ class FieldSpec:
     ``column`` is a column header (CSV/Excel; a repeated header yields a list) or a dotted path
     (JSON, e.g. ``fields.assignee.name``; ``[]`` in a path flattens arrays). ``split`` splits a
     single cell into a list. ``date_formats``/``timezone`` override the source-wide ones.
+
+    ``columns`` holds every candidate: the first one the file has wins (Jira Server ``Due Date`` vs
+    Cloud ``Due date``); with ``first_non_empty`` the first candidate with a value in *this record*
+    wins (``first_of``). ``column`` is the first candidate ("" for a ``const`` field).
     """
 
     column: str
@@ -76,6 +131,22 @@ class FieldSpec:
     timezone: str | None = None
     default: Any = None
     type: str | None = None  # for custom fields: one of FIELD_TYPES
+    columns: tuple[str, ...] = ()  # every candidate column/path; () = (column,)
+    first_non_empty: bool = False  # first_of: the first candidate with a value in the record
+    const: Any = None  # a constant instead of a column
+    required: bool | None = None  # None: required only for the canonical required fields
+    parse: str | None = None  # json | name_email (PARSERS)
+    path: str | None = None  # with parse: json — a dotted path into the parsed value
+    regex: str | None = None  # keep what the pattern matches (group "value", else group 1, else all)
+    lookup: LookupSpec | None = None
+    placeholders: tuple[str, ...] | None = None  # values meaning "empty"; None = source.placeholders
+    unit: str | None = None  # durations given as bare numbers: one of UNITS (default seconds)
+    epoch: str | None = None  # dates given as numbers: s | ms (JSON numbers: guessed, see values.py)
+    date_locale: str | None = None  # month/weekday names in this language; None = source.date_locale
+
+    @property
+    def candidates(self) -> tuple[str, ...]:
+        return self.columns or ((self.column,) if self.column else ())
 
 
 @dataclass
@@ -95,10 +166,20 @@ class TableSpec:
     path: str | None = None  # JSON: dotted path to an array inside the issue record
     # Links given as columns of the issue table: column header -> source relationship name
     columns: dict[str, str] = field(default_factory=dict)
+    # The mapping language (issue 9): which records count, and other ways to find children.
+    where: RecordFilter | None = None  # records (or children) for which this is false are skipped
+    regex: str | None = None  # children from a cell: each match of this pattern is one child
+    parse: str | None = None  # "json": the ``column`` cell holds a JSON array of children
+    changes: ChangesSpec | None = None  # comments only: field changes appended to the text
 
     @property
     def embedded(self) -> bool:
         return self.column is not None or self.path is not None or bool(self.columns)
+
+    @property
+    def pattern_cells(self) -> bool:
+        """Children from cells of ``column`` (by ``pattern``, ``regex`` or ``parse: json``)."""
+        return self.column is not None and bool(self.pattern or self.regex or self.parse)
 
 
 DEFAULT_FILES_CACHE = ".migrator/files"
@@ -132,6 +213,8 @@ class SourceSpec:
     parent_ref: str = "id"  # the parent column holds the parent's "id" or "key"
     link_ref: str = "key"  # link columns/fields hold the other issue's "id" or "key"
     hours_per_day: float = 8.0
+    placeholders: tuple[str, ...] = ()  # values that mean "empty" in every field ("Unassigned", "nobody@*")
+    date_locale: str | None = None  # language of month/weekday names in dates ("es": 21/abr/26)
     issues: TableSpec = field(default_factory=TableSpec)
     comments: TableSpec | None = None
     attachments: TableSpec | None = None
@@ -141,3 +224,17 @@ class SourceSpec:
     # The source system's page of an issue, "{key}" standing for the reference as the export writes
     # it (e.g. "https://jira.example.com/browse/{key}"): named in lines about issues outside the export.
     issue_url: str | None = None
+
+
+def field_specs(source: SourceSpec) -> list[tuple[str, str | None, FieldSpec]]:
+    """Every field spec of the section as (mapping key, child kind or None for issues, spec)."""
+    out: list[tuple[str, str | None, FieldSpec]] = []
+    for name, spec in source.issues.fields.items():
+        out.append((f"source.issues.fields.{name}", None, spec))
+    for name, spec in source.issues.custom.items():
+        out.append((f"source.issues.custom.{name}", None, spec))
+    for kind in ("comments", "attachments", "links", "worklogs"):
+        table: TableSpec | None = getattr(source, kind)
+        for name, spec in (table.fields if table is not None else {}).items():
+            out.append((f"source.{kind}.fields.{name}", kind, spec))
+    return out

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Generator, Mapping, Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -11,7 +11,7 @@ from migrator.errors import MigratorError
 from migrator.sources.csv_reader import read_csv
 from migrator.sources.excel_reader import read_excel
 from migrator.sources.json_reader import read_json, read_ndjson
-from migrator.sources.records import Record
+from migrator.sources.records import Record, Wanted
 from migrator.sources.spec import SourceSpec, TableSpec
 
 CHILD_KINDS = ("comments", "attachments", "links", "worklogs")
@@ -110,10 +110,8 @@ def child_sources(
     return out
 
 
-def open_table(
-    src: TableSource, source: SourceSpec, wanted: Mapping[str, str]
-) -> Generator[Record, None, None]:
-    """Stream the records of a table. ``wanted`` (column → mapping key) is checked against the
+def open_table(src: TableSource, source: SourceSpec, wanted: Wanted) -> Generator[Record, None, None]:
+    """Stream the records of a table. ``wanted`` (candidates → mapping key) is checked against the
     header of tabular files; JSON records are sparse, so paths there are not checked."""
     if src.format == "csv":
         return read_csv(src.path, encoding=source.encoding, delimiter=source.delimiter, wanted=wanted)
@@ -126,7 +124,7 @@ def open_table(
     raise MigratorError(f"{src.path.name}: unknown format {src.format!r}", hint="csv, excel, json or ndjson")
 
 
-def preflight(tables: Sequence[tuple[TableSource, Mapping[str, str]]], source: SourceSpec) -> None:
+def preflight(tables: Sequence[tuple[TableSource, Wanted]], source: SourceSpec) -> None:
     """Open every tabular table (CSV header, Excel sheet) before any heavy work, so that all
     missing files/sheets/columns are reported together in one ``MigratorError``. JSON documents
     are not opened here: that would mean loading them twice."""

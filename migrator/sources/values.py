@@ -2,10 +2,18 @@
 
 Every problem becomes a finding (never an exception): ``date.*``, ``number.unparsable``,
 ``duration.unparsable``, ``value.unparsable``; the value is then None (DST warnings keep the value).
+
+Before typing, a value equal to one of the field's ``placeholders`` (or ``source.placeholders``;
+``*`` and ``?`` are wildcards, case is ignored) is empty — YouTrack's ``Unassigned``, ClickUp's
+``[]`` or ``NaN`` — and then the field's ``default`` (or ``const``) applies. Durations given as bare
+numbers are read in the field's ``unit``; dates given as numbers are epoch times in its ``epoch``
+(``s``/``ms``; without it only JSON numbers are epochs, milliseconds when above 1e11), and Mongo's
+``{"$date": …}`` is always understood. Month and weekday names follow ``date_locale``.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -15,8 +23,8 @@ from typing import Any
 from migrator.findings import Findings
 from migrator.model import UserRef
 from migrator.sources.records import is_empty
-from migrator.sources.spec import FieldSpec, SourceSpec
-from migrator.timeutil import ParsedTime, SourceTimeParser, parse_duration
+from migrator.sources.spec import UNITS, FieldSpec, SourceSpec
+from migrator.timeutil import ParsedTime, SourceTimeParser, localized_date_names, parse_duration
 
 _NAME_KEYS = ("login", "name", "username", "key", "accountId")
 _EMAIL_KEYS = ("email", "emailAddress")
@@ -52,11 +60,12 @@ class ValueReader:
     def __init__(self, source: SourceSpec, findings: Findings) -> None:
         self._source = source
         self._findings = findings
-        self._parsers: dict[tuple[tuple[str, ...], str], SourceTimeParser] = {}
+        self._parsers: dict[tuple[tuple[str, ...], str, str | None], SourceTimeParser] = {}
 
     def read(self, kind: str, raw: Any, spec: FieldSpec | None, where: Where, field: str) -> Any:
-        if spec is not None and spec.default is not None and is_empty(raw):
-            raw = spec.default
+        raw = self._without_placeholders(raw, spec)
+        if spec is not None and is_empty(raw):
+            raw = spec.default if spec.default is not None else spec.const if spec.const is not None else raw
         if kind in ("list", "users"):
             items = self._items(raw, spec)
             if kind == "list":
@@ -76,7 +85,7 @@ class ValueReader:
         if kind == "date":
             return self._date(value, spec, where, field)
         if kind == "duration":
-            return self._duration(value, where, field)
+            return self._duration(value, spec, where, field)
         if kind in ("float", "int"):
             return self._number(value, kind, where, field)
         if kind == "bool":
@@ -84,6 +93,15 @@ class ValueReader:
         raise ValueError(f"unknown value kind {kind!r}")
 
     # -- pieces ---------------------------------------------------------------------------------
+
+    def _without_placeholders(self, raw: Any, spec: FieldSpec | None) -> Any:
+        marks = spec.placeholders if spec is not None and spec.placeholders is not None else None
+        marks = self._source.placeholders if marks is None else marks
+        if not marks or raw is None:
+            return raw
+        if isinstance(raw, list | tuple):
+            return [item for item in raw if not is_placeholder(item, marks)]
+        return None if is_placeholder(raw, marks) else raw
 
     def _items(self, raw: Any, spec: FieldSpec | None) -> list[Any]:
         items = raw if isinstance(raw, list | tuple) else ([] if is_empty(raw) else [raw])
@@ -103,9 +121,10 @@ class ValueReader:
             (spec.date_formats if spec and spec.date_formats else None) or self._source.date_formats
         )
         zone = (spec.timezone if spec and spec.timezone else None) or self._source.timezone
-        cache_key = (formats, zone)
+        locale = (spec.date_locale if spec and spec.date_locale else None) or self._source.date_locale
+        cache_key = (formats, zone, locale)
         if cache_key not in self._parsers:
-            self._parsers[cache_key] = SourceTimeParser(list(formats), zone)
+            self._parsers[cache_key] = SourceTimeParser(list(formats), zone, locale)
         return self._parsers[cache_key]
 
     def _datetime(self, value: Any, spec: FieldSpec | None, where: Where, field: str) -> datetime | None:
@@ -118,16 +137,41 @@ class ValueReader:
         self, value: Any, spec: FieldSpec | None, where: Where, field: str
     ) -> datetime | None:
         parser = self.parser(spec)
+        if isinstance(value, Mapping) and "$date" in value:
+            return self._mongo_date(value["$date"], spec, where, field)
         if isinstance(value, datetime):
             if value.tzinfo is not None:
                 return value
             return self._outcome(parser.localize(value), value, where, field)
         if isinstance(value, date):
             return self._outcome(parser.localize(datetime.combine(value, time())), value, where, field)
+        if spec is not None and spec.epoch is not None:
+            return self._epoch(value, spec.epoch, where, field)
         if where.nested and isinstance(value, int | float) and not isinstance(value, bool):
             seconds = value / 1000 if abs(value) > _EPOCH_MS_THRESHOLD else value
             return datetime.fromtimestamp(seconds, UTC)
         return self._outcome(parser.parse(as_text(value, strip=True)), value, where, field)
+
+    def _mongo_date(self, inner: Any, spec: FieldSpec | None, where: Where, field: str) -> datetime | None:
+        """MongoDB extended JSON: ``{"$date": <ms>}``, ``{"$date": {"$numberLong": "<ms>"}}`` or
+        ``{"$date": "<ISO 8601>"}``."""
+        if isinstance(inner, Mapping) and "$numberLong" in inner:
+            inner = inner["$numberLong"]
+        if isinstance(inner, str) and not _is_number(inner):
+            return self._local_datetime(inner, spec, where, field)
+        return self._epoch(inner, "ms", where, field)
+
+    def _epoch(self, value: Any, unit: str, where: Where, field: str) -> datetime | None:
+        number = to_number(value)
+        if number is None:
+            hint = f"the field says epoch: {unit}; fix the value or remove 'epoch'"
+            self._findings.error(
+                "date.unparsable",
+                f"not an epoch time in {'milliseconds' if unit == 'ms' else 'seconds'}",
+                **_at(where, field, str(value)[:_PREVIEW], hint),
+            )
+            return None
+        return datetime.fromtimestamp(number / 1000 if unit == "ms" else number, UTC)
 
     def _date(self, value: Any, spec: FieldSpec | None, where: Where, field: str) -> date | None:
         if isinstance(value, datetime):
@@ -162,19 +206,36 @@ class ValueReader:
         self._findings.error(
             "date.unparsable",
             f"cannot read the date: {parsed.detail}",
-            **_at(where, field, shown, _DATE_HINT),
+            **_at(where, field, shown, self._date_hint(str(value))),
         )
         return None
 
-    def _duration(self, value: Any, where: Where, field: str) -> timedelta | None:
+    def _date_hint(self, value: str) -> str:
+        """Month or weekday names of another language call for ``date_locale``, not for a format
+        with the name written in (which would read every month as January)."""
+        if self._source.date_locale:
+            return _DATE_HINT
+        for name, code in localized_date_names(value):
+            return (
+                f"{name!r} is a month or weekday name in {code!r}: set source.date_locale: {code} (or the "
+                "field's date_locale) and keep %b/%B/%a/%A in the format"
+            )
+        return _DATE_HINT
+
+    def _duration(self, value: Any, spec: FieldSpec | None, where: Where, field: str) -> timedelta | None:
         if isinstance(value, timedelta):
             return value
         if isinstance(value, time):
             return timedelta(hours=value.hour, minutes=value.minute, seconds=value.second)
+        unit = spec.unit if spec is not None and spec.unit else "seconds"
         try:
-            return parse_duration(as_text(value, strip=True), self._source.hours_per_day)
+            return parse_duration(
+                as_text(value, strip=True), self._source.hours_per_day, unit_seconds=UNITS[unit]
+            )
         except ValueError as exc:
-            hint = "use seconds, ISO 8601 (PT1H30M) or '1d 2h 30m'"
+            hint = (
+                f"bare numbers are {unit} (the field's unit); otherwise use ISO 8601 (PT1H30M) or '1d 2h 30m'"
+            )
             self._findings.error(
                 "duration.unparsable", str(exc), **_at(where, field, str(value)[:_PREVIEW], hint)
             )
@@ -242,6 +303,22 @@ def as_text(value: Any, *, strip: bool) -> str:
                 return as_text(value[key], strip=strip)
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
     return str(value)
+
+
+def is_placeholder(value: Any, marks: tuple[str, ...]) -> bool:
+    """True when the value's text is one of ``marks`` (case-insensitive; ``*``/``?`` wildcards)."""
+    if value is None or isinstance(value, Mapping | list):
+        return False
+    text = as_text(value, strip=True).casefold()
+    for mark in marks:
+        folded = mark.casefold()
+        if text == folded or (("*" in folded or "?" in folded) and fnmatch.fnmatchcase(text, folded)):
+            return True
+    return False
+
+
+def _is_number(text: str) -> bool:
+    return to_number(text) is not None
 
 
 def to_number(value: Any) -> float | None:

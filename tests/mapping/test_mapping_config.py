@@ -87,7 +87,7 @@ version: 2
 source:
   system: jira
   timezone: Mars/Olympus
-  markup: textile
+  markup: troff
   issues:
     fields: {id: Issue id, summary: Summary, created_at: Created}
 target: {queue: DEMO, namespace: "a:b"}

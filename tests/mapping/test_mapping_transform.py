@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from migrator.mapping.config import ExtraField, ValueMap
+from migrator.findings import Findings
+from migrator.mapping.config import ExtraField, UsersSpec, ValueMap
 from migrator.model import Attachment, Comment, Link, UserRef, Worklog
 from migrator.plan import PlannedIssue
 
@@ -389,3 +390,17 @@ def test_the_default_sandbox_fixture_works_as_a_target() -> None:
     (local_id,) = planned.local_fields
     assert local_id.endswith("--customer") and len(local_id.split("--")[0]) == 24
     assert TARGET["queues"][0]["key"] == "DEMO"
+
+
+def test_users_map_null_leaves_the_assignee_empty_and_says_so_once() -> None:
+    findings = Findings()
+    users = UsersSpec(map={"jsmith": "alice", "Unassigned": None, "ghost": None}, fallback="admin")
+    t = transformer(make_config(users=users), findings=findings)
+    first = t.transform(make_issue("PROJ-1", assignee=UserRef("Unassigned")))
+    second = t.transform(make_issue("PROJ-2", assignee=UserRef("Unassigned"), created_by=UserRef("ghost")))
+    assert first is not None and second is not None
+    assert "assignee" not in first.body and "assignee" not in second.body
+    assert second.body["createdBy"] == "admin"  # an author cannot be nobody: the fallback writes it
+    nobody = [f for f in findings if f.kind == "user.nobody"]
+    assert [(f.severity.value, f.value) for f in nobody] == [("info", "Unassigned")]  # once per user
+    assert not [f for f in findings if f.severity.value == "error"]

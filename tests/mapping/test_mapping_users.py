@@ -128,3 +128,18 @@ def test_mentions_never_use_the_fallback_and_are_not_counted() -> None:
         None,
     )
     assert r.rows() == []
+
+
+def test_null_in_users_map_means_nobody() -> None:
+    found = resolver(map={"Unassigned": None}, fallback="admin").resolve(UserRef("Unassigned"))
+    assert (found.login, found.method) == (None, "nobody")
+    assert "to nobody (null)" in found.evidence
+
+
+def test_an_author_mapped_to_nobody_goes_to_the_fallback() -> None:
+    r = resolver(map={"ghost": None}, fallback="admin")
+    author = r.resolve_author(UserRef("ghost"))
+    assert (author.login, author.method) == ("admin", "fallback")
+    assert "nobody (null), but an author is needed" in author.evidence
+    no_fallback = resolver(map={"ghost": None}).resolve_author(UserRef("ghost"))
+    assert (no_fallback.login, no_fallback.method) == (None, "unresolved")

@@ -103,15 +103,21 @@ def test_missing_columns_are_listed_all_at_once_with_hints(tmp_path: Path) -> No
     config = make_config(
         tmp_path,
         {"comments": {"column": "Comment", "pattern": "{created_at};{author};{text}"}},
-        fields={"tags": "Label", "status": "status", "priority": "Priority"},
+        fields={
+            "summary": ["Title", "Subject"],  # required: one of the candidates must be there
+            "tags": {"column": "Label", "required": True},
+            "status": {"column": "status", "required": True},
+            "priority": "Priority",  # optional: absent is a finding, not a refusal
+        },
     )
     with pytest.raises(MigratorError) as err:
         read_all(config, path)
     message = str(err.value)
-    assert "issues.csv: 4 column(s)" in message
+    assert "issues.csv: 3 column(s)" in message
+    assert "'Title' or 'Subject' (from source.issues.fields.summary)" in message
     assert "'Label' (from source.issues.fields.tags) — did you mean 'Labels'?" in message
     assert "'status' (from source.issues.fields.status) — did you mean 'Status'?" in message
-    assert "'Priority'" in message and "'Comment' (from source.comments.column)" in message
+    assert "'Priority'" not in message and "'Comment'" not in message
     assert "Traceback" not in message
 
 
@@ -170,7 +176,7 @@ def test_problems_in_several_tables_are_reported_together(tmp_path: Path) -> Non
         tmp_path,
         {"comments": {"file": "comments.csv", "fields": {
             "issue": "Issue", "author": "Author", "created_at": "Created", "text": "Body"}}},
-        fields={"status": "Status"},
+        fields={"status": {"column": "Status", "required": True}},
     )  # fmt: skip
     with pytest.raises(MigratorError) as err:
         read_issues(config.source, [issues, comments], Findings())  # raised at call time, before iterating

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import codecs
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -114,3 +116,61 @@ def test_binary_file_is_fatal(tmp_path: Path) -> None:
     path.write_bytes(bytes(range(256)) * 64)
     with pytest.raises(MigratorError, match="issues.csv"):
         read_all(make_config(tmp_path, {}), path)
+
+
+FRENCH = "id,summary,created,reporter\n1,Réunion à Paris : français,2021-06-01,amélie\n2,Où est la crème brûlée,2021-06-02,zoé\n"
+
+
+def _french_config(tmp_path: Path, encoding: str = "auto") -> Any:
+    fields = {
+        "id": "id",
+        "key": "id",
+        "summary": "summary",
+        "created_at": "created",
+        "created_by": "reporter",
+    }
+    return make_config(tmp_path, {"encoding": encoding, "date_formats": ["%Y-%m-%d"]}, fields=fields)
+
+
+def test_latin1_is_not_read_as_cp1251_and_the_doubt_is_a_finding(tmp_path: Path) -> None:
+    path = tmp_path / "issues.csv"
+    path.write_bytes(FRENCH.encode("latin-1"))
+    issues, findings = read_all(_french_config(tmp_path), path)
+    assert issues[0].summary == "Réunion à Paris : français"  # not "franзais"
+    (doubt,) = [f for f in findings if f.kind == "encoding.uncertain"]
+    assert doubt.severity.value == "warning" and doubt.file == "issues.csv" and doubt.value == "cp1252"
+    assert "cp1252: '1,Réunion à Paris : français,2021-06-01,amélie'" in doubt.message
+    assert "cp1250: '1,Réunion ŕ Paris" in doubt.message  # the other candidate's reading of the same line
+    assert "source.encoding" in (doubt.hint or "")
+
+
+def test_a_named_encoding_settles_the_doubt(tmp_path: Path) -> None:
+    path = tmp_path / "issues.csv"
+    path.write_bytes(FRENCH.encode("latin-1"))
+    issues, findings = read_all(_french_config(tmp_path, "latin-1"), path)
+    assert issues[1].summary == "Où est la crème brûlée" and list(findings) == []
+
+
+def test_a_russian_cp1251_file_raises_no_doubt(tmp_path: Path) -> None:
+    path = tmp_path / "issues.csv"
+    path.write_bytes(_encoded("cp1251"))
+    _, findings = read_all(make_config(tmp_path, {}), path)
+    assert not [f for f in findings if f.kind == "encoding.uncertain"]
+
+
+def test_a_literal_replacement_character_in_valid_utf8_is_text(tmp_path: Path) -> None:
+    rows = [BASE_HEADER, issue_row("1", "A-1", "emoji lost upstream: \ufffd\ufffd end", reporter="al")]
+    path = tmp_path / "issues.csv"
+    path.write_bytes(csv_text(rows).encode("utf-8"))
+    (issue,), findings = read_all(make_config(tmp_path, {}), path)
+    assert issue.summary == "emoji lost upstream: \ufffd\ufffd end"
+    assert list(findings) == []  # not encoding.replaced: the file decoded without a single error
+
+
+def test_a_literal_replacement_character_in_json_is_text(tmp_path: Path) -> None:
+    path = tmp_path / "issues.json"
+    record = {"id": 1, "title": "x \ufffd", "at": "2021-06-01T10:00:00", "by": "al"}
+    path.write_text(json.dumps([record], ensure_ascii=False), encoding="utf-8")
+    fields = {"id": "id", "key": "id", "summary": "title", "created_at": "at", "created_by": "by"}
+    (issue,), findings = read_all(make_config(tmp_path, {"format": "json"}, fields=fields), path)
+    assert issue.summary == "x \ufffd" and list(findings) == []

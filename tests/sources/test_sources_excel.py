@@ -109,7 +109,7 @@ def test_named_issue_sheet_and_missing_sheet(tmp_path: Path) -> None:
 
 def test_missing_columns_in_sheet(tmp_path: Path) -> None:
     path = _workbook(tmp_path / "export.xlsx")
-    config = make_config(tmp_path, {}, fields={"status": "Status"})
+    config = make_config(tmp_path, {}, fields={"status": {"column": "Status", "required": True}})
     with pytest.raises(MigratorError, match=r"(?s)export.xlsx \[Issues\]: 1 column\(s\).*'Status'"):
         read_all(config, path)
 

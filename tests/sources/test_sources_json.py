@@ -123,7 +123,12 @@ def test_ndjson_records_and_bad_lines(tmp_path: Path) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     issues, findings = read_all(_config(tmp_path), path)  # type: ignore[arg-type]
     assert [(i.key, i.source.row) for i in issues] == [("DEMO-1", 1), ("DEMO-2", 4)]
-    assert [(f.kind, f.row) for f in findings] == [("json.invalid_record", 2), ("json.invalid_record", 5)]
+    assert [(f.kind, f.row) for f in findings] == [
+        ("json.invalid_record", 2),
+        ("json.invalid_record", 5),
+        ("source.path_always_empty", None),  # no record has fields.parent
+        ("source.path_always_empty", None),  # nor fields.status
+    ]
 
 
 def test_epoch_numbers_and_flattened_objects(tmp_path: Path) -> None:

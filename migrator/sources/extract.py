@@ -1,0 +1,280 @@
+"""The raw value of one mapped field in one record: which column or path, then parse, regex, lookup.
+
+Order, for a field spec:
+
+1. **where from** — ``column`` (the first candidate the file has: ``[Due Date, Due date]``),
+   ``first_of`` (the first candidate with a value in this record) or ``const``;
+2. ``parse: json`` (a JSON text in a cell; then ``path`` into it) or ``parse: name_email``
+   (``John Smith <john@example.com>`` → a user with a display name and an e-mail); ``path`` also
+   walks into an object value without ``parse``;
+3. ``regex`` — what the pattern matches (group ``value``, else group 1, else the whole match);
+4. ``lookup`` — an id replaced by the value joined from another table (:class:`Lookups`).
+
+Typing (dates, numbers, users, placeholders, defaults) happens afterwards in ``values.py``. A list
+value (a repeated header, a JSON array) is processed item by item. Problems (a cell that is not
+JSON, an id the lookup table lacks) are findings, never exceptions.
+
+Also here: :class:`Usage` remembers which mapped columns/paths ever gave a value, so a path that
+gives nothing in every record (a typo, usually) is reported once at the end.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Protocol
+
+from migrator.findings import Findings
+from migrator.sources.records import Record, is_empty, key_text, resolve_path
+from migrator.sources.spec import FieldSpec, LookupSpec
+from migrator.sources.values import Where
+
+_NAME_EMAIL = re.compile(r"^\s*\"?(?P<name>[^<>\"]*?)\"?\s*<\s*(?P<email>[^<>\s]+@[^<>\s]+)\s*>\s*$")
+_PREVIEW = 200
+_SAMPLE_RECORDS = 50  # records whose paths are remembered for "did you mean"
+
+
+class View(Protocol):
+    """A record, or one element of an array inside it, as seen by a field spec."""
+
+    def get(self, path: str) -> Any: ...
+    def has(self, path: str) -> bool: ...
+
+
+@dataclass(frozen=True)
+class RecordView:
+    record: Record
+
+    def get(self, path: str) -> Any:
+        return self.record.get(path)
+
+    def has(self, path: str) -> bool:
+        if self.record.nested:
+            return self.record.get(path) is not None
+        return path in self.record.values
+
+
+@dataclass(frozen=True)
+class ElementView:
+    """An element of a JSON array (children at ``path``), or a dict of already split values."""
+
+    element: Any
+
+    def get(self, path: str) -> Any:
+        return resolve_path(self.element, path)
+
+    def has(self, path: str) -> bool:
+        return self.get(path) is not None
+
+
+class LookupTables(Protocol):
+    def table(self, spec: LookupSpec, file: str) -> Mapping[str, Any] | None: ...
+
+
+@dataclass
+class Usage:
+    """Which mapped columns/paths gave a value at least once, and the paths the records have.
+
+    A mapped column/path is reported when it gave nothing in every record *and* no sampled record
+    has it at all — a column present but empty, or a JSON key that is always ``null``, is data."""
+
+    used: set[str] = field(default_factory=set)
+    mapped: dict[str, str] = field(default_factory=dict)  # mapping key → the column/path it names
+    seen_paths: set[str] = field(default_factory=set)
+    sampled: int = 0
+    records: int = 0
+
+    def expect(self, label: str, column: str) -> None:
+        self.mapped.setdefault(label, column)
+
+    def saw(self, label: str, column: str, value: Any) -> None:
+        """A column/path read outside field specs (a children ``path`` or ``column``)."""
+        self.expect(label, column)
+        if not is_empty(value):
+            self.used.add(label)
+
+    def sample(self, record: Record) -> None:
+        """Remember the paths of the first records (hints for paths that give nothing)."""
+        self.records += 1
+        if self.sampled >= _SAMPLE_RECORDS:
+            return
+        self.sampled += 1
+        if record.nested:
+            self.seen_paths.update(_paths(record.values))
+        else:
+            self.seen_paths.update(str(k) for k in record.values)
+
+    def report(self, findings: Findings, absent: set[str]) -> None:
+        """``source.path_always_empty`` for each mapped column/path that never gave a value (except
+        those already reported as absent from the file's header)."""
+        if not self.records:
+            return
+        for label, column in sorted(self.mapped.items()):
+            if label in self.used or label in absent or self._exists(column):
+                continue
+            close = difflib.get_close_matches(column, sorted(self.seen_paths), n=3, cutoff=0.6)
+            hint = (
+                f"did you mean {', '.join(repr(c) for c in close)}?"
+                if close
+                else "check the column name or JSON path; it is matched exactly"
+            )
+            findings.warning(
+                "source.path_always_empty",
+                f"{label} ({column!r}) gave no value in any of the {self.records} record(s)",
+                field=label,
+                value=column,
+                hint=hint,
+            )
+
+    def _exists(self, columns: str) -> bool:
+        """A column the header has, or a path some record has (maybe null): it is data, not a typo."""
+        return any(c in self.seen_paths for c in columns.split(" | "))
+
+
+def _paths(data: Any, prefix: str = "", depth: int = 0) -> Iterable[str]:
+    if depth > 4:
+        return
+    if isinstance(data, Mapping):
+        for key, value in data.items():
+            path = f"{prefix}{key}"
+            yield path
+            yield from _paths(value, f"{path}.", depth + 1)
+    elif isinstance(data, list) and data:
+        base = prefix[:-1] + "[]." if prefix.endswith(".") else prefix
+        yield from _paths(data[0], base, depth + 1)
+
+
+class Extractor:
+    """Raw values of field specs (see the module docstring), with findings and usage."""
+
+    def __init__(
+        self, findings: Findings, lookups: LookupTables | None = None, usage: Usage | None = None
+    ) -> None:
+        self._findings = findings
+        self._lookups = lookups
+        self.usage = usage if usage is not None else Usage()
+        self._told: set[tuple[str, str]] = set()
+
+    def silent(self) -> Extractor:
+        """The same lookups, reporting nothing (for a second reading of the same records)."""
+        return Extractor(Findings(), self._lookups)
+
+    def raw(self, view: View, spec: FieldSpec, where: Where, label: str) -> Any:
+        if spec.candidates:
+            self.usage.expect(label, " | ".join(spec.candidates))
+        value = self._locate(view, spec)
+        if is_empty(value):
+            return value
+        self.usage.used.add(label)
+        if spec.parse == "json":
+            value = self._json(value, where, label)
+        elif spec.parse == "name_email":
+            value = _each(value, name_email)
+        if spec.path is not None and not is_empty(value):
+            value = resolve_path(value, spec.path)
+            self.usage.expect(f"{label}.path", spec.path)
+            if not is_empty(value):
+                self.usage.used.add(f"{label}.path")
+        if spec.regex is not None:
+            value = _each(value, lambda item: regex_value(spec.regex or "", item))
+        if spec.lookup is not None and not is_empty(value):
+            value = self._lookup(spec.lookup, value, where, label)
+        return value
+
+    def _locate(self, view: View, spec: FieldSpec) -> Any:
+        if spec.const is not None:
+            return spec.const
+        if spec.first_non_empty:
+            return next((v for c in spec.candidates if not is_empty(v := view.get(c))), None)
+        for column in spec.candidates:
+            if view.has(column):
+                return view.get(column)
+        return None
+
+    def _json(self, value: Any, where: Where, label: str) -> Any:
+        if not isinstance(value, str):
+            return value
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError as exc:
+            self._findings.error(
+                "value.not_json",
+                f"the cell is not JSON: {exc.msg} (column {exc.colno}); the field is left empty",
+                file=where.file, row=where.row, key=where.key, field=label, value=value[:_PREVIEW],
+                hint="fix the cell, or remove parse: json from the field",
+            )  # fmt: skip
+            return None
+
+    def _lookup(self, spec: LookupSpec, value: Any, where: Where, label: str) -> Any:
+        table = self._lookups.table(spec, where.file) if self._lookups is not None else None
+        if table is None:
+            return value
+
+        def join(item: Any) -> Any:
+            if is_empty(item) or isinstance(item, Mapping | list):
+                return item
+            key = key_text(item)
+            if key in table:
+                return table[key]
+            if (label, key) not in self._told:
+                self._told.add((label, key))
+                self._findings.warning(
+                    "lookup.missing",
+                    f"{key!r} is not in the lookup table ({_describe(spec)}); the value is kept as it is",
+                    file=where.file, row=where.row, key=where.key, field=label, value=key,
+                    hint="add it to the lookup file, or map the raw value (users.map, values.*.map); "
+                    "said once per value",
+                )  # fmt: skip
+            return item
+
+        return _each(value, join)
+
+
+def _describe(spec: LookupSpec) -> str:
+    where = " ".join(p for p in (spec.file, spec.section and f"section {spec.section!r}") if p)
+    return f"{where}, key {spec.key!r}"
+
+
+def _each(value: Any, convert: Any) -> Any:
+    if isinstance(value, list | tuple):
+        out = [convert(item) for item in value]
+        return [item for item in out if not is_empty(item)]
+    return convert(value)
+
+
+def name_email(value: Any) -> Any:
+    """``John Smith <john@example.com>`` → ``{"displayName": "John Smith", "email": "john@…"}``
+    (a user object ``as_user`` understands); anything else is returned unchanged."""
+    if not isinstance(value, str):
+        return value
+    match = _NAME_EMAIL.match(value)
+    if match is None:
+        return value
+    name = match.group("name").strip()
+    out = {"email": match.group("email")}
+    if name:
+        out["displayName"] = name
+    return out
+
+
+def regex_value(pattern: str, value: Any) -> Any:
+    """What ``pattern`` finds in the value's text: group ``value``, else group 1, else the match;
+    None when it finds nothing."""
+    if value is None or isinstance(value, Mapping | list):
+        return value
+    match = _compiled(pattern).search(str(value))
+    if match is None:
+        return None
+    groups = match.re.groupindex
+    if "value" in groups:
+        return match.group("value")
+    return match.group(1) if match.re.groups else match.group(0)
+
+
+@lru_cache(maxsize=256)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
