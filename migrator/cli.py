@@ -58,6 +58,15 @@ def _add_source_args(p: argparse.ArgumentParser) -> None:
         help="seed a new embedded sandbox with this org (a `migrator snapshot` file), so the rehearsal uses the "
         "real org's rules; use a new --sandbox-data file with it",
     )
+    p.add_argument(
+        "--ledger",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="STATE_FILE",
+        help="checkpoint file of an earlier run whose issues links may point to (target.dangling: existing); "
+        "repeatable. Every .migrator/*.state.sqlite is searched too",
+    )
 
 
 def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

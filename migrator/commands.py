@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from migrator.errors import MigratorError
+from migrator.existing import ExistingIssueFinder
 from migrator.findings import Findings
 from migrator.mapping.config import MappingConfig, load_mapping
 from migrator.mapping.target_info import TargetInfo
@@ -53,12 +55,41 @@ def _existing_keys(target: Target, config: MappingConfig) -> QueueKeyLookup:
     return QueueKeyLookup(target.client, config.target.queue)
 
 
+def _existing_issues(
+    args: argparse.Namespace, target: Target, config: MappingConfig
+) -> ExistingIssueFinder | None:
+    """Read-only search for issues earlier runs imported (only when the mapping may link to them):
+    the ledgers given with --ledger and every checkpoint file in .migrator/, then the target."""
+    dangling = config.target.dangling
+    if "existing" not in dangling.links + dangling.parent:
+        return None
+    missing = [str(p) for p in args.ledger if not p.is_file()]
+    if missing:
+        raise MigratorError(
+            f"ledger file(s) not found: {', '.join(missing)}",
+            hint="--ledger takes the .state.sqlite checkpoint file of an earlier `migrator run`",
+        )
+    ledgers = [*args.ledger, *sorted(DEFAULT_WORKDIR.glob("*.state.sqlite"))]
+    return ExistingIssueFinder(
+        target.client,
+        system=config.source.system,
+        namespace=config.target.namespace,
+        queue=config.target.queue,
+        keep_keys=config.target.keep_keys,
+        ledgers=ledgers,
+        identity=target.identity,
+    )
+
+
 def _source_label(args: argparse.Namespace) -> str:
     return ", ".join(map(str, args.sources))
 
 
 def _prepare_options(
-    args: argparse.Namespace, target_label: str, existing_keys: QueueKeyLookup | None = None
+    args: argparse.Namespace,
+    target_label: str,
+    existing_keys: QueueKeyLookup | None = None,
+    existing_issues: ExistingIssueFinder | None = None,
 ) -> PrepareOptions:
     """The pipeline options of ``run`` and ``validate``: --strict, --max-rps, --no-progress."""
     return PrepareOptions(
@@ -67,6 +98,7 @@ def _prepare_options(
         target_label=target_label,
         max_rps=args.max_rps,
         existing_keys=existing_keys,
+        existing_issues=existing_issues,
         progress=not args.no_progress,
     )
 
@@ -96,13 +128,22 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         findings = Findings()
         with CheckpointStore(state_path) as store:
             store.bind_target(target.identity, config.target.namespace, config.target.queue)
-            options = _prepare_options(args, target.label, _existing_keys(target, config))
+            options = _prepare_options(
+                args, target.label, _existing_keys(target, config), _existing_issues(args, target, config)
+            )
             prepared = PreparedRun(config, list(args.sources), info, findings, options)
-            load_plan(store, prepared.planned(), config.target.namespace, config.target.queue)
+            load_plan(
+                store,
+                prepared.planned(),
+                config.target.namespace,
+                config.target.queue,
+                revisions=lambda: prepared.revisions,
+            )
             result = prepared.finish()
             _out(format_console_summary(result))
             # Always written: the console shows a few examples per kind and points here for the rest.
-            _write_reports(result, args.report or DEFAULT_WORKDIR / f"{config.target.namespace}.report")
+            report = args.report or DEFAULT_WORKDIR / f"{config.target.namespace}.report"
+            _write_reports(result, report)
             if result.blocking and not args.force:
                 _out(
                     f"Nothing was written: fix the {result.blocking} blocking problem(s) above "
@@ -115,7 +156,20 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             executor = Executor(target.client, store, workers=args.workers, progress=not args.no_progress)
             summary = executor.run(retry_failed=args.retry_failed)
             _out(summary.render())
-            return 0 if summary.complete else 1
+            forced = _forced_past(result, report)
+            return 0 if summary.complete and not forced else 1
+
+
+def _forced_past(result: ValidationResult, report: Path) -> bool:
+    """With --force the run went ahead despite blocking problems: say what that left out."""
+    if not result.blocking:
+        return False
+    skipped = int(result.counts.get("issues_not_planned", 0))
+    _out(
+        f"{skipped} issue(s) not imported because of errors, "
+        f"{result.blocking} blocking problem(s) in all (--force) — see {report / 'report.html'}"
+    )
+    return True
 
 
 def _confirm(args: argparse.Namespace, target: Target, config: MappingConfig) -> bool:
@@ -169,7 +223,9 @@ def cmd_validate(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             announce=_out,
         ) as target:
             info = _target_info(target, config.target.queue)
-            options = _prepare_options(args, target.label, _existing_keys(target, config))
+            options = _prepare_options(
+                args, target.label, _existing_keys(target, config), _existing_issues(args, target, config)
+            )
             result = validate(config, list(args.sources), info, options)
     _out(format_console_summary(result))
     _write_reports(result, args.report)
@@ -202,12 +258,23 @@ def cmd_verify(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     ) as target:
         info = _target_info(target, config.target.queue)
         options = PrepareOptions(source_label=_source_label(args), target_label=target.label)
+        # Two passes over the export: the first decides what planning across issues changes (link
+        # dates, dangling links), which the second applies to each issue it compares.
+        first = PreparedRun(
+            config,
+            list(args.sources),
+            info,
+            Findings(),
+            replace(options, existing_issues=_existing_issues(args, target, config)),
+        )
+        first.drain()
+        revisions = first.revisions
         prepared = PreparedRun(config, list(args.sources), info, Findings(), options)
         store = CheckpointStore(state_path) if state_path.exists() else None
         try:
             report = verify(
                 target.client,
-                prepared.planned(),
+                (revisions.apply(issue) for issue in prepared.planned()),
                 store,
                 check_content=not args.no_content,
                 workers=args.workers,
@@ -220,6 +287,12 @@ def cmd_verify(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     output.write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
     for line in report.summary_lines():
         _out(line)
+    unplanned = prepared.tally.issues - prepared.tally.planned
+    if unplanned:
+        _out(
+            f"  {unplanned} issue(s) of the export have errors, are not in the plan and were not compared "
+            "(see `migrator validate`)"
+        )
     _out(f"  diff: {output}")
     return 0 if report.clean else 1
 

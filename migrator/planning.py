@@ -8,35 +8,46 @@ it; :class:`~migrator.state.CheckpointStore` only stores what it is handed:
 * which issue owns a link listed on both of its ends (the first to list it);
 * each issue's chain: the issue; its comments and files by time (a comment's own files right
   after it); worklogs; links; the local-field patch;
-* the depth of every issue in the parent forest (parents are imported first), cycles broken.
+* the depth of every issue in the parent forest (parents are imported first), cycles broken;
+* what planning across issues changed (``PlanRevisions``: link dates inside both issues' windows,
+  the updatedAt extended for them, dangling links dropped, named in the text or pointed at issues
+  already in Tracker) — applied to the stored plan before anything is executed.
 
-The date window a link must fit in (``plan.link_window``) needs both issues' bodies; the executor
-applies it when it sends the link, as the other issue may come later in the stream.
+The plan is streamed, and revisions are known only when the stream has ended (an issue's window may
+depend on an issue later in the export). So a link whose other issue has not been stored yet waits
+(only its id is kept) and gets its row at the end, from its issue's revised plan; an issue a
+revision touches is re-stored. All of it happens in the load's one transaction.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC
 from typing import Any
 
-from migrator.plan import PlannedAttachment, PlannedIssue, make_unique
-from migrator.state import CheckpointStore, PlanLoadStats, PlannedRow
+from migrator.plan import PlannedAttachment, PlannedIssue, PlannedLink, PlanRevisions, make_unique
+from migrator.state import CheckpointStore, PlanLoad, PlanLoadStats, PlannedRow
 from migrator.timeutil import parse_tracker_datetime
 from migrator.vocabulary import Kind
 
 
 def load_plan(
-    store: CheckpointStore, planned: Iterable[PlannedIssue], namespace: str, queue: str
+    store: CheckpointStore,
+    planned: Iterable[PlannedIssue],
+    namespace: str,
+    queue: str,
+    revisions: Callable[[], PlanRevisions] | None = None,
 ) -> PlanLoadStats:
     """Merge a plan into the store's ledger (idempotent): new objects become ``pending``; rows
-    already ``done`` stay done; payloads of unfinished objects are replaced by the new plan's."""
+    already ``done`` stay done; payloads of unfinished objects are replaced by the new plan's.
+    ``revisions`` is asked once the stream has ended (``PreparedRun.revisions``)."""
     forest: list[tuple[str, str | None, int]] = []  # (issue key, parent key, seq)
     seen_keys: set[str] = set()
-    seen_links: set[str] = set()
+    link_owner: dict[str, str] = {}  # link id -> the issue that listed it first (and imports it)
+    waiting: set[str] = set()  # issues with a link whose other issue was not stored yet
     duplicate_keys: list[str] = []
     with store.loading(namespace, queue) as load:
         for seq, issue in enumerate(planned):
@@ -45,16 +56,55 @@ def load_plan(
                 continue
             seen_keys.add(issue.source_key)
             complete_issue(issue, namespace, queue)
-            rows = chain_rows(issue)
-            links = [r for r in rows if r.kind == Kind.LINK and r.source_id not in seen_links]
-            seen_links.update(r.source_id for r in links)
-            load.add(issue, seq, [r for r in rows if r.kind != Kind.LINK] + links)
+            rows, waits = _rows_now(issue, link_owner, seen_keys)
+            load.add(issue, seq, rows)
+            if waits:
+                waiting.add(issue.source_key)
             forest.append((issue.source_key, issue.parent_key, seq))
+        _revise(load, forest, revisions() if revisions is not None else PlanRevisions(), waiting, link_owner)
         depths, cycles_broken = compute_depths(forest)
         load.set_depths(depths)
     load.stats.duplicate_keys = duplicate_keys
     load.stats.cycles_broken = cycles_broken
     return load.stats
+
+
+def _rows_now(
+    issue: PlannedIssue, link_owner: dict[str, str], seen_keys: set[str]
+) -> tuple[list[PlannedRow], bool]:
+    """The rows to store with the issue now; True when some of its links wait for the end of the
+    stream (their other issue is not stored yet: it may come later, or not be in the export)."""
+    key = issue.source_key
+    others = {link.source_id: link.to_source_key for link in issue.links}
+    rows: list[PlannedRow] = []
+    waits = False
+    for row in chain_rows(issue):
+        if row.kind == Kind.LINK:
+            if row.source_id in link_owner:
+                continue  # listed by an issue before: that one imports it
+            link_owner[row.source_id] = key
+            if others[row.source_id] not in seen_keys:
+                waits = True
+                continue
+        rows.append(row)
+    return rows, waits
+
+
+def _revise(
+    load: PlanLoad,
+    forest: Sequence[tuple[str, str | None, int]],
+    revisions: PlanRevisions,
+    waiting: set[str],
+    link_owner: dict[str, str],
+) -> None:
+    """Apply the revisions to the stored plans they touch, and store the links that waited."""
+    touched = revisions.touched() | waiting
+    for key, _parent, _seq in forest:  # plan order: the same rows and seqs on every load
+        if key not in touched:
+            continue
+        issue = revisions.apply(load.stored(key))
+        rows = [r for r in chain_rows(issue) if r.kind != Kind.LINK or link_owner.get(r.source_id) == key]
+        load.revise(issue, rows)
 
 
 def complete_issue(issue: PlannedIssue, namespace: str, queue: str) -> None:
@@ -83,11 +133,19 @@ def chain_rows(issue: PlannedIssue) -> list[PlannedRow]:
         rows += group
     rows += [PlannedRow(Kind.WORKLOG, key, w.source_id, key, None, 0, _hash(w.body)) for w in issue.worklogs]
     rows += [
-        PlannedRow(Kind.LINK, "", link.source_id, key, None, 0, _hash(link.__dict__)) for link in issue.links
+        PlannedRow(Kind.LINK, "", link.source_id, key, None, 0, _link_hash(link)) for link in issue.links
     ]
     if issue.local_fields:
         rows.append(PlannedRow(Kind.LOCAL_FIELDS, key, key, key, None, 0, _hash(issue.local_fields)))
     return [replace(row, seq=seq) for seq, row in enumerate(rows)]
+
+
+def _link_hash(link: PlannedLink) -> str:
+    """A link's fingerprint; ``to_target_key`` counts only when set (older ledgers hashed no such field)."""
+    data = dict(link.__dict__)
+    if data["to_target_key"] is None:
+        del data["to_target_key"]
+    return _hash(data)
 
 
 def _file_row(kind: Kind, key: str, attachment: PlannedAttachment, parent: str | None) -> PlannedRow:

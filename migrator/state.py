@@ -32,7 +32,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -743,6 +743,8 @@ class PlanLoad:
     def __init__(self, conn: sqlite3.Connection, stats: PlanLoadStats) -> None:
         self._conn = conn
         self.stats = stats
+        # done rows whose planned payload differs now, per kind: (scope, source_id)
+        self._changed: dict[str, set[tuple[str, str]]] = {kind: set() for kind in KINDS}
 
     def add(self, issue: PlannedIssue, seq: int, rows: Sequence[PlannedRow]) -> None:
         """Store a planned issue (its ``unique`` and ``queue`` already set) and merge its rows:
@@ -770,7 +772,41 @@ class PlanLoad:
         self.stats.issues += 1
         self._merge_rows(rows)
 
-    def _merge_rows(self, rows: Sequence[PlannedRow]) -> None:
+    def stored(self, issue_key: str) -> PlannedIssue:
+        """The plan of an issue stored by this load."""
+        row = self._conn.execute(
+            "SELECT plan_json FROM issues WHERE namespace = ? AND issue_key = ? AND generation = ?",
+            (self.stats.namespace, issue_key, self.stats.generation),
+        ).fetchone()
+        if row is None:
+            raise KeyError(issue_key)
+        return PlannedIssue.from_dict(json.loads(row[0]))
+
+    def revise(self, issue: PlannedIssue, rows: Sequence[PlannedRow]) -> None:
+        """Replace the stored plan of an issue added earlier in this load (a decision across issues
+        changed it) and merge its rows again: unfinished rows take the revised payloads, done rows
+        stay done, rows not merged yet (links held back until the export was read) are added."""
+        self._conn.execute(
+            "UPDATE issues SET plan_json = ? WHERE namespace = ? AND issue_key = ? AND generation = ?",
+            (
+                json.dumps(issue.to_dict(), ensure_ascii=False),
+                self.stats.namespace,
+                issue.source_key,
+                self.stats.generation,
+            ),
+        )
+        self._merge_rows(rows, revising=True)
+
+    def _note_change(self, row: PlannedRow, done_hash: str) -> None:
+        """Count a done row whose planned payload is not the one it was done with."""
+        changed = self._changed[row.kind]
+        if done_hash != row.payload_hash:
+            changed.add((row.scope, row.source_id))
+        else:
+            changed.discard((row.scope, row.source_id))
+        self.stats.kinds[row.kind].changed_after_done = len(changed)
+
+    def _merge_rows(self, rows: Sequence[PlannedRow], *, revising: bool = False) -> None:
         namespace, generation, stats = self.stats.namespace, self.stats.generation, self.stats
         now = _now()
         for row in rows:
@@ -781,7 +817,9 @@ class PlanLoad:
             ).fetchone()
             kind_stats = stats.kinds[row.kind]
             if existing is not None and int(existing[2]) == generation:
-                continue  # one object planned twice in this load: the first one is kept
+                if revising:  # the revised plan of an object merged earlier in this load
+                    self._revise_row(row, status=existing[0], done_hash=existing[1])
+                continue  # otherwise: one object planned twice in this load, the first one is kept
             kind_stats.planned += 1
             if existing is None:
                 kind_stats.new += 1
@@ -808,8 +846,7 @@ class PlanLoad:
             status, old_hash = existing[0], existing[1]
             if status == Status.DONE:
                 kind_stats.already_done += 1
-                if old_hash != row.payload_hash:
-                    kind_stats.changed_after_done += 1
+                self._note_change(row, old_hash)
             self._conn.execute(
                 """UPDATE ledger SET issue_key = ?, parent_source_id = ?, seq = ?, generation = ?,
                           payload_hash = CASE WHEN status = 'done' THEN payload_hash ELSE ? END
@@ -827,12 +864,90 @@ class PlanLoad:
                 ),
             )
 
+    def _revise_row(self, row: PlannedRow, *, status: str, done_hash: str) -> None:
+        if status == Status.DONE:
+            self._note_change(row, done_hash)
+        self._conn.execute(
+            """UPDATE ledger SET seq = ?, payload_hash = CASE WHEN status = 'done' THEN payload_hash ELSE ? END
+               WHERE namespace = ? AND kind = ? AND scope = ? AND source_id = ?""",
+            (row.seq, row.payload_hash, self.stats.namespace, row.kind, row.scope, row.source_id),
+        )
+
     def set_depths(self, depths: Mapping[str, int]) -> None:
         """Each issue's level in the parent forest (the executor imports level by level)."""
         self._conn.executemany(
             "UPDATE issues SET depth = ? WHERE namespace = ? AND issue_key = ?",
             [(depth, self.stats.namespace, key) for key, depth in depths.items()],
         )
+
+
+@dataclass(frozen=True)
+class ImportedIssue:
+    """An issue a ledger says it imported (its row is ``done``)."""
+
+    namespace: str
+    source_key: str
+    source_id: str
+    unique: str
+    target_key: str
+
+
+class LedgerReader:
+    """A read-only look into a checkpoint file — another run's, or this one's earlier namespaces —
+    to find issues it imported (``target.dangling: existing``). It never writes, so it can be open
+    while the file's own run holds its write lock."""
+
+    _CHUNK = 400  # references per query (SQLite's limit on parameters)
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        try:
+            self._conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=30.0)
+            self._conn.execute("SELECT 1 FROM issues JOIN ledger ON 0 LIMIT 0").fetchall()
+        except sqlite3.Error as exc:
+            raise MigratorError(
+                f"{self.path}: not a readable checkpoint file ({exc})",
+                hint="pass the .state.sqlite file of an earlier `migrator run`",
+            ) from None
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> LedgerReader:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def namespaces(self, identity: str | None = None) -> list[str]:
+        """The file's namespaces — only those bound to the target ``identity`` when it is given."""
+        rows = self._conn.execute("SELECT namespace FROM namespaces ORDER BY namespace").fetchall()
+        names = [str(r[0]) for r in rows]
+        if identity is None:
+            return names
+        bound = dict(self._conn.execute("SELECT key, value FROM meta WHERE key LIKE 'target:%'").fetchall())
+        return [name for name in names if bound.get(f"target:{name}") == identity]
+
+    def imported(self, system: str, namespaces: Sequence[str], refs: Collection[str]) -> list[ImportedIssue]:
+        """Issues of ``system`` imported under ``namespaces`` whose source key or id is in ``refs``."""
+        wanted, names = sorted(set(refs)), list(namespaces)
+        found: list[ImportedIssue] = []
+        if not names:
+            return found
+        for start in range(0, len(wanted), self._CHUNK):
+            chunk = wanted[start : start + self._CHUNK]
+            refs_in, names_in = ",".join("?" * len(chunk)), ",".join("?" * len(names))
+            rows = self._conn.execute(
+                "SELECT i.namespace, i.issue_key, i.source_id, i.unique_value, l.target_key FROM issues i"
+                " JOIN ledger l ON l.namespace = i.namespace AND l.kind = 'issue' AND l.scope = ''"
+                " AND l.source_id = i.issue_key"
+                f" WHERE i.source_system = ? AND i.namespace IN ({names_in}) AND l.status = 'done'"
+                f" AND l.target_key IS NOT NULL AND (i.issue_key IN ({refs_in}) OR i.source_id IN ({refs_in}))"
+                " ORDER BY i.namespace, i.issue_key",
+                (system, *names, *chunk, *chunk),
+            ).fetchall()
+            found += [ImportedIssue(*(str(value) for value in row)) for row in rows]
+        return found
 
 
 def _row(r: Sequence[Any]) -> LedgerRow:

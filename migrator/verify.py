@@ -62,7 +62,8 @@ _TEXTS = ("summary", "description")
 _SETS = ("tags",)
 # Import-only inputs the API does not read back (or only for its own viewer).
 _NOT_READ_BACK = frozenset({"favoritedBy", "markupType", "descriptionRenderType", "textRenderType"})
-# Fields a local-field PATCH legitimately changes after the import.
+# Fields a local-field PATCH, or an undated link (``target.undated_links: now``), legitimately
+# changes after the import.
 _TOUCHED_BY_PATCH = frozenset({"updatedAt", "updatedBy"})
 # Issues pulled from the plan but not yet merged into the report, per worker (bounds memory).
 _IN_FLIGHT_PER_WORKER = 4
@@ -103,8 +104,13 @@ class VerifyReport:
     notes: list[Problem] = field(default_factory=list)  # expected differences (not counted against clean)
 
     @property
+    def empty(self) -> bool:
+        """Nothing was planned, so nothing was compared: never "clean"."""
+        return not any(c.planned for c in self.counts.values())
+
+    @property
     def clean(self) -> bool:
-        return not self.problems
+        return not self.problems and not self.empty
 
     def add(self, problem: Problem) -> None:
         self.problems.append(problem)
@@ -128,10 +134,22 @@ class VerifyReport:
     def to_dict(self) -> dict[str, Any]:
         return {
             "clean": self.clean,
+            "empty_plan": self.empty,
             "counts": {kind: c.__dict__.copy() for kind, c in self.counts.items() if c.planned or c.extra},
             "problems": [p.to_dict() for p in self.problems],
             "notes": [p.to_dict() for p in self.notes],
         }
+
+    def _verdict(self) -> str:
+        if self.empty:
+            return "nothing to compare: the plan is empty (no issue of the export could be planned)"
+        issues = self.counts[Kind.ISSUE]
+        if issues.planned and not issues.found:
+            return (
+                f"none of the {issues.planned} planned issue(s) is in the target — nothing was imported "
+                f"yet ({len(self.problems)} difference(s))"
+            )
+        return "target matches the plan" if self.clean else f"{len(self.problems)} difference(s)"
 
     def summary_lines(self, max_problems: int = 20) -> list[str]:
         lines = []
@@ -141,9 +159,8 @@ class VerifyReport:
                     f"{kind:<20} planned {c.planned:>7}  found {c.found:>7}  missing {c.missing:>5}  "
                     f"extra {c.extra:>5}  mismatched {c.mismatched:>5}"
                 )
-        verdict = "target matches the plan" if self.clean else f"{len(self.problems)} difference(s)"
         lines.append(
-            f"verify: {verdict}"
+            f"verify: {self._verdict()}"
             + (f" ({len(self.notes)} expected difference(s) noted)" if self.notes else "")
         )
         for p in self.problems[:max_problems]:
@@ -162,6 +179,7 @@ class _PendingLink:
     source_id: str
     relationship: str
     to_source_key: str
+    to_target_key: str | None  # the other issue was already in Tracker (``target.dangling: existing``)
 
 
 @dataclass(frozen=True)
@@ -234,7 +252,13 @@ class _Verifier:
             self.seen_links.add(link.source_id)
             self.report.counts[Kind.LINK].planned += 1
             self.links.setdefault(planned.source_key, []).append(
-                _PendingLink(planned.source_key, link.source_id, link.relationship, link.to_source_key)
+                _PendingLink(
+                    planned.source_key,
+                    link.source_id,
+                    link.relationship,
+                    link.to_source_key,
+                    link.to_target_key,
+                )
             )
 
     def _links(self, pool: Executor) -> None:
@@ -328,7 +352,7 @@ class _IssueCheck:
     # ------------------------------------------------------------------ fields
 
     def _fields(self, planned: PlannedIssue, actual: Mapping[str, Any], key: str) -> None:
-        patched = bool(planned.local_fields)
+        touched = _touch_reason(planned)
         for name, expected in planned.body.items():
             if name in _NOT_READ_BACK:
                 continue
@@ -344,8 +368,8 @@ class _IssueCheck:
                 actual=actual.get(name),
                 target=key,
             )
-            if patched and name in _TOUCHED_BY_PATCH:
-                problem.message += " (the local-field PATCH after the import updates it)"
+            if touched and name in _TOUCHED_BY_PATCH:
+                problem.message += f" ({touched} updates it)"
                 self.report.notes.append(problem)
                 continue
             self.report.add(problem)
@@ -564,7 +588,11 @@ class _LinkCheck:
             self._link(owner, key, link, actual)
 
     def _link(self, owner: str, key: str, link: _PendingLink, actual: Sequence[Mapping[str, Any]]) -> None:
-        other = self.target_keys.get(link.to_source_key) or self._other_from_store(link.to_source_key)
+        other = (
+            link.to_target_key
+            or self.target_keys.get(link.to_source_key)
+            or self._other_from_store(link.to_source_key)
+        )
         if other is None:
             self.report.add(
                 Problem(
@@ -669,6 +697,15 @@ def _progress_bar(total: int | None, desc: str, unit: str, enabled: bool) -> tqd
 
 
 # ---------------------------------------------------------------------- comparisons
+
+
+def _touch_reason(planned: PlannedIssue) -> str | None:
+    """What, planned after the import, changes the issue's updatedAt/updatedBy (None: nothing)."""
+    if planned.touched_by_run:
+        return "an undated link, created at the moment of the run,"
+    if planned.local_fields:
+        return "the local-field PATCH after the import"
+    return None
 
 
 def _user_equal(users: UserDirectory, actual: Any, expected: Any) -> bool:

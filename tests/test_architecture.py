@@ -59,6 +59,8 @@ RULES: dict[str, frozenset[str]] = {
     "migrator.execution": EXECUTION,
     "migrator.verify": EXECUTION | {"migrator.execution"},
     "migrator.snapshot": frozenset({"migrator.errors", "migrator.tracker", "migrator.mapping.target_info"}),
+    # read-only: issues earlier runs imported (their ledgers, the target), for dangling references
+    "migrator.existing": BASICS | {"migrator.plan", "migrator.state", "migrator.tracker"},
     "migrator.target": frozenset({"migrator.errors", "migrator.tracker", "migrator.sandbox"}),
     # the top: wires every stage together
     "migrator.commands": ANYTHING,

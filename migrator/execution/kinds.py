@@ -27,7 +27,7 @@ from migrator.execution.matching import (
     value_matches,
     worklog_matches,
 )
-from migrator.plan import PlannedAttachment, PlannedIssue, PlannedLink, fit_link_time, link_window
+from migrator.plan import PlannedAttachment, PlannedIssue, PlannedLink
 from migrator.state import CheckpointStore, LedgerRow
 from migrator.vocabulary import Kind, Status
 
@@ -327,7 +327,9 @@ class WorklogKind(ListedKind):
 
 
 class LinkKind(ListedKind):
-    """A link, imported from the issue that listed it first; a 409 says it is already there."""
+    """A link, imported from the issue that listed it first; a 409 says it is already there.
+
+    Its date was planned inside both issues' windows (``planning``); it is sent as planned."""
 
     kind = Kind.LINK
     family = (Kind.LINK,)
@@ -339,31 +341,30 @@ class LinkKind(ListedKind):
 
     def write(self, ctx: Context, row: LedgerRow, chain: Chain, payload: Any) -> Callable[[], Any]:
         key, client = ctx.issue_key(row, chain), ctx.client
-        body = self.body(ctx, payload, chain)
-        if "createdAt" not in body:
-            return lambda: client.create_link(key, body["relationship"], body["issue"])
-        return lambda: client.import_link(key, body)
-
-    def body(self, ctx: Context, link: PlannedLink, chain: Chain) -> dict[str, Any]:
-        """The import body, its date moved into the window both issues share (the API's rule; the
-        validator reports the move). Issues whose lifetimes do not overlap cannot carry a dated
-        link: then the body has no date and the link is created as an ordinary, undated one."""
-        other = ctx.other_key(link)
-        window = link_window(chain.planned.body, ctx.store.load_issue(link.to_source_key).body)
-        if window is None:
-            return {"relationship": link.relationship, "issue": other}
-        return {
+        link: PlannedLink = payload
+        other = self.other_key(ctx, link)
+        if link.created_at is None:
+            # Planned undated (the mapping's ``target.undated_links: now``, reported by validate).
+            return lambda: client.create_link(key, link.relationship, other)
+        body = {
             "relationship": link.relationship,
             "issue": other,
-            "createdAt": fit_link_time(link.created_at, window),
+            "createdAt": link.created_at,
             "createdBy": link.created_by,
         }
+        return lambda: client.import_link(key, body)
+
+    @staticmethod
+    def other_key(ctx: Context, link: PlannedLink) -> str:
+        """The other issue's target key: an issue of this plan once it is imported, or an issue
+        already in Tracker that the plan names (``target.dangling: existing``)."""
+        return link.to_target_key or ctx.other_key(link)
 
     def listing(self, client: TrackerApi, key: str) -> list[Any]:
         return client.list_links(key)
 
     def matcher(self, ctx: Context, payload: Any) -> Callable[[Mapping[str, Any]], bool]:
-        other, relationship = ctx.other_key(payload), payload.relationship
+        other, relationship = self.other_key(ctx, payload), payload.relationship
         return lambda item: relationship_matches(item, relationship, other)
 
 

@@ -25,6 +25,7 @@ import yaml
 
 from migrator.errors import ConfigError
 from migrator.mapping.config_checks import Problems, check_keys, require_dict
+from migrator.mapping.policies import DanglingPolicy, parse_dangling, parse_undated_links
 from migrator.mapping.preset_section import PresetInfo, parse_preset
 from migrator.mapping.source_section import parse_source
 from migrator.mapping.undecided import Undecided, take_undecided
@@ -36,7 +37,7 @@ USER_MATCH_METHODS = ("email", "login", "name")
 # The keys each section accepts (docs/mapping.md must show every one: tests/mapping/test_mapping_docs.py).
 VALUES_KEYS = frozenset(VALUE_MAP_NAMES)
 TOP_LEVEL_KEYS = frozenset({"version", "name", "preset", "source", "target", "values", "users", "fields"})
-TARGET_KEYS = frozenset({"queue", "namespace", "keep_keys", "markup_type"})
+TARGET_KEYS = frozenset({"queue", "namespace", "keep_keys", "markup_type", "dangling", "undated_links"})
 VALUE_MAP_KEYS = frozenset({"map", "unmapped", "default", "case_sensitive"})
 USERS_KEYS = frozenset({"map", "match", "fallback", "keep_original_name"})
 EXTRA_FIELD_KEYS = frozenset({"target", "from", "type", "local", "map"})
@@ -48,6 +49,9 @@ class TargetSpec:
     namespace: str
     keep_keys: bool = False  # import with "key" = <queue>-<source number> (source keys must be numbered)
     markup_type: str | None = "md"  # sent as markupType on descriptions/comments; None = don't send
+    # History the export cannot give as it is (``mapping/policies.py``):
+    dangling: DanglingPolicy = field(default_factory=DanglingPolicy)  # refs to issues outside the export
+    undated_links: str = "extend"  # links between issues that never lived at the same time: extend | now
 
 
 @dataclass
@@ -199,6 +203,8 @@ def _parse_target(
         namespace=str(ns or ""),
         keep_keys=bool(data.get("keep_keys", False)),
         markup_type=markup_type,
+        dangling=parse_dangling(data.get("dangling"), problems),
+        undated_links=parse_undated_links(data.get("undated_links"), problems),
     )
 
 

@@ -35,6 +35,7 @@ from migrator.sources.spec import (
     DEFAULT_FILES_CACHE,
     FORMATS,
     ISSUE_FIELDS,
+    MISSING_FILE_POLICIES,
     REQUIRED_CHILD_FIELDS,
     REQUIRED_ISSUE_FIELDS,
     ArchiveSpec,
@@ -66,6 +67,7 @@ SOURCE_KEYS = frozenset(
         "files",
         "adapter",  # readers: a registered adapter turns the export into records
         "archives",  # readers: how SOURCE archives are extracted
+        "issue_url",
     }
 )
 # Keys of source.issues / source.<children>: every table; issues only; children only; links only.
@@ -133,6 +135,7 @@ def parse_source(raw: Any, problems: Problems) -> SourceSpec | None:
         files=files,
         adapter=_parse_adapter(data.get("adapter"), problems),
         archives=_parse_archives(data.get("archives") or {}, problems),
+        issue_url=_parse_issue_url(data.get("issue_url"), problems),
     )
 
 
@@ -249,7 +252,9 @@ def _pattern_fields(pattern: str) -> list[str]:
     return [name for _, name, _, _ in string.Formatter().parse(pattern) if name]
 
 
-FILES_KEYS = frozenset({"directory", "max_size_mb", "download", "cache", "auth_env", "allowed_hosts"})
+FILES_KEYS = frozenset(
+    {"directory", "max_size_mb", "download", "cache", "auth_env", "allowed_hosts", "missing"}
+)
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -277,7 +282,40 @@ def _parse_files(raw: Any, problems: Problems) -> AttachmentFilesSpec:
         cache=_parse_cache(raw.get("cache", DEFAULT_FILES_CACHE), problems),
         auth_env=_parse_auth_env(raw.get("auth_env"), problems),
         allowed_hosts=_parse_allowed_hosts(raw.get("allowed_hosts"), problems),
+        missing=_parse_missing_policy(raw.get("missing", "skip-file"), problems),
     )
+
+
+def _parse_missing_policy(raw: Any, problems: Problems) -> str:
+    if raw not in MISSING_FILE_POLICIES:
+        problems.add(
+            "source.files.missing",
+            f"unknown policy {raw!r}",
+            "skip-file (import the issue without the file and name it in the text) or error",
+        )
+        return "skip-file"
+    return str(raw)
+
+
+def _parse_issue_url(raw: Any, problems: Problems) -> str | None:
+    """``source.issue_url``: an http(s) URL template with ``{key}``."""
+    if raw is None:
+        return None
+    if not isinstance(raw, str) or "{key}" not in raw or urlsplit(raw).scheme not in ("http", "https"):
+        problems.add(
+            "source.issue_url",
+            "must be an http(s) URL with {key} where the issue's key goes",
+            "e.g. https://jira.example.com/browse/{key}",
+        )
+        return None
+    try:
+        raw.format(key="K-1")
+    except (KeyError, IndexError, ValueError):
+        problems.add(
+            "source.issue_url", "may contain no placeholder but {key}", "write a literal brace as {{ or }}"
+        )
+        return None
+    return raw
 
 
 def _parse_cache(raw: Any, problems: Problems) -> str:

@@ -56,6 +56,7 @@ CHILD_FIELDS = {
     "worklogs": WORKLOG_FIELDS,
 }
 FORMATS = ("csv", "excel", "json", "ndjson", "xml")
+MISSING_FILE_POLICIES = ("skip-file", "error")
 FIELD_TYPES = ("string", "int", "float", "date", "datetime", "list", "user", "bool")
 
 # -- the mapping language: how one value is found, filtered and read (issue 9 "lang") -------------
@@ -197,6 +198,9 @@ class AttachmentFilesSpec:
     cache: str = DEFAULT_FILES_CACHE  # downloaded files; relative to the current directory
     auth_env: str | None = None  # NAME of the env variable holding the Authorization header value
     allowed_hosts: list[str] | None = None  # None = any http/https host
+    # A file that is missing or cannot be read or downloaded: "skip-file" imports its issue (or
+    # comment) without it and names it in the text; "error" keeps the issue out of the run.
+    missing: str = "skip-file"
 
 
 # -- readers: archives and adapters (the "readers" part of the source section) ----------------------
@@ -237,6 +241,9 @@ class SourceSpec:
     # readers: how the export is opened (see migrator/sources/adapters, migrator/sources/inputs.py)
     adapter: str | None = None  # a registered adapter turns the export into issue records
     archives: ArchiveSpec = field(default_factory=ArchiveSpec)
+    # The source system's page of an issue, "{key}" standing for the reference as the export writes
+    # it (e.g. "https://jira.example.com/browse/{key}"): named in lines about issues outside the export.
+    issue_url: str | None = None
 
 
 def field_specs(source: SourceSpec) -> list[tuple[str, str | None, FieldSpec]]:

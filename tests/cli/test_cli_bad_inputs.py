@@ -17,7 +17,7 @@ source:
   timezone: Europe/Moscow
   date_formats: ["%Y-%m-%d %H:%M"]
   parent_ref: key
-  files: {directory: files}
+  files: {directory: files, missing: error}
   issues:
     fields:
       id: Key
