@@ -8,7 +8,9 @@ it; :class:`~migrator.state.CheckpointStore` only stores what it is handed:
 * which issue owns a link listed on both of its ends (the first to list it);
 * each issue's chain: the issue; its comments and files by time (a comment's own files right
   after it); worklogs; links; the local-field patch;
-* the depth of every issue in the parent forest (parents are imported first), cycles broken.
+* the depth of every issue in the parent forest (parents are imported first), cycles broken;
+* against the ledger, what a newer export changed (``migrator/delta.py``): delta rows right after
+  the issue's own row, re-keyed comments, changes already applied.
 
 The date window a link must fit in (``plan.link_window``) needs both issues' bodies; the executor
 applies it when it sends the link, as the other issue may come later in the stream.
@@ -18,43 +20,114 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC
 from typing import Any
 
+from migrator.delta import DeltaPlanner, DeltaSummary, IssueDelta
+from migrator.findings import Findings
 from migrator.plan import PlannedAttachment, PlannedIssue, make_unique
-from migrator.state import CheckpointStore, PlanLoadStats, PlannedRow
+from migrator.state import CheckpointStore, LedgerView, PlanLoad, PlanLoadStats, PlannedRow
 from migrator.timeutil import parse_tracker_datetime
 from migrator.vocabulary import Kind
 
 
 def load_plan(
-    store: CheckpointStore, planned: Iterable[PlannedIssue], namespace: str, queue: str
+    store: CheckpointStore,
+    planned: Iterable[PlannedIssue],
+    namespace: str,
+    queue: str,
+    *,
+    findings: Findings | None = None,
+    delta: DeltaSummary | None = None,
+    delete_missing: bool = False,
 ) -> PlanLoadStats:
     """Merge a plan into the store's ledger (idempotent): new objects become ``pending``; rows
-    already ``done`` stay done; payloads of unfinished objects are replaced by the new plan's."""
+    already ``done`` stay done; payloads of unfinished objects are replaced by the new plan's.
+
+    What changed since the objects were imported (a newer export, ``migrator/delta.py``) becomes
+    delta rows; its findings go to ``findings`` and its counts to ``delta``. ``delete_missing``
+    plans the deletion in Tracker of children the export no longer has."""
     forest: list[tuple[str, str | None, int]] = []  # (issue key, parent key, seq)
-    seen_keys: set[str] = set()
-    seen_links: set[str] = set()
-    duplicate_keys: list[str] = []
+    walk = PlanWalk(namespace, queue)
     with store.loading(namespace, queue) as load:
-        for seq, issue in enumerate(planned):
-            if issue.source_key in seen_keys:
-                duplicate_keys.append(issue.source_key)
-                continue
-            seen_keys.add(issue.source_key)
-            complete_issue(issue, namespace, queue)
-            rows = chain_rows(issue)
-            links = [r for r in rows if r.kind == Kind.LINK and r.source_id not in seen_links]
-            seen_links.update(r.source_id for r in links)
-            load.add(issue, seq, [r for r in rows if r.kind != Kind.LINK] + links)
+        planner = DeltaPlanner(load.view, findings or Findings(), delta, delete_missing=delete_missing)
+        for seq, issue, rows in walk.issues(planned):
+            delta_of_issue = planner.issue(issue, rows)
+            _store_delta(load, delta_of_issue)
+            load.add(issue, seq, delta_of_issue.rows)
             forest.append((issue.source_key, issue.parent_key, seq))
         depths, cycles_broken = compute_depths(forest)
         load.set_depths(depths)
-    load.stats.duplicate_keys = duplicate_keys
+        planner.deleted_issues(load.done_not_loaded(Kind.ISSUE))
+        removals = planner.deleted_links(load.done_not_loaded(Kind.LINK), walk.seen_keys)
+        load.merge(removals + planner.new_link_windows(walk.seen_keys))
+        for kind, scope, source_id, payload in planner.removal_payloads(removals):
+            load.put_delta_payload(kind, scope, source_id, payload)
+    load.stats.duplicate_keys = walk.duplicate_keys
     load.stats.cycles_broken = cycles_broken
     return load.stats
+
+
+def compare_plan(
+    view: LedgerView,
+    planned: Iterable[PlannedIssue],
+    namespace: str,
+    queue: str,
+    findings: Findings,
+    delta: DeltaSummary,
+    *,
+    delete_missing: bool = False,
+) -> Iterator[PlannedIssue]:
+    """``planned``, passed through, compared with the ledger as ``load_plan`` would (``validate``'s
+    delta): the same findings and counts, nothing written."""
+    walk = PlanWalk(namespace, queue)
+    planner = DeltaPlanner(view, findings, delta, delete_missing=delete_missing)
+    for _seq, issue, rows in walk.issues(planned):
+        planner.issue(issue, rows)
+        yield issue
+    planner.deleted_issues(e for e in view.done_of_kind(Kind.ISSUE) if e.source_id not in walk.seen_keys)
+    planner.deleted_links(
+        (e for e in view.done_of_kind(Kind.LINK) if e.source_id not in walk.seen_links), walk.seen_keys
+    )
+    planner.new_link_windows(walk.seen_keys)
+
+
+@dataclass
+class PlanWalk:
+    """The plan in load order: the first issue with a key wins, the first issue to list a link owns it."""
+
+    namespace: str
+    queue: str
+    seen_keys: set[str] = field(default_factory=set)
+    seen_links: set[str] = field(default_factory=set)
+    duplicate_keys: list[str] = field(default_factory=list)
+
+    def issues(self, planned: Iterable[PlannedIssue]) -> Iterator[tuple[int, PlannedIssue, list[PlannedRow]]]:
+        """``(seq, issue, rows)``: the issue completed, its chain with only the links it owns."""
+        for seq, issue in enumerate(planned):
+            if issue.source_key in self.seen_keys:
+                self.duplicate_keys.append(issue.source_key)
+                continue
+            self.seen_keys.add(issue.source_key)
+            complete_issue(issue, self.namespace, self.queue)
+            rows = chain_rows(issue)
+            links = [r for r in rows if r.kind == Kind.LINK and r.source_id not in self.seen_links]
+            self.seen_links.update(r.source_id for r in links)
+            yield seq, issue, [r for r in rows if r.kind != Kind.LINK] + links
+
+
+def _store_delta(load: PlanLoad, delta: IssueDelta) -> None:
+    """What the comparison decided about existing rows, before the issue's rows are merged."""
+    for entry in delta.forget:
+        load.forget(entry)
+    for entry, source_id in delta.rekeys:
+        load.rekey(entry, source_id)
+    for entry, payload_hash in delta.applied:
+        load.set_payload_hash(entry, payload_hash)
+    for kind, scope, source_id, payload in delta.payloads:
+        load.put_delta_payload(kind, scope, source_id, payload)
 
 
 def complete_issue(issue: PlannedIssue, namespace: str, queue: str) -> None:
@@ -82,8 +155,9 @@ def chain_rows(issue: PlannedIssue) -> list[PlannedRow]:
     for _time, _rank, _index, group in timeline:
         rows += group
     rows += [PlannedRow(Kind.WORKLOG, key, w.source_id, key, None, 0, _hash(w.body)) for w in issue.worklogs]
-    rows += [
-        PlannedRow(Kind.LINK, "", link.source_id, key, None, 0, _hash(link.__dict__)) for link in issue.links
+    rows += [  # a link's other issue is kept as its parent id: a delta looks links up from both ends
+        PlannedRow(Kind.LINK, "", link.source_id, key, link.to_source_key, 0, _hash(link.__dict__))
+        for link in issue.links
     ]
     if issue.local_fields:
         rows.append(PlannedRow(Kind.LOCAL_FIELDS, key, key, key, None, 0, _hash(issue.local_fields)))

@@ -228,6 +228,14 @@ class Ctx:
             raise ApiError(404, f"Issue {ref!r} does not exist")
         return issue
 
+    def child_changed(self, issue: IssueRow) -> None:
+        """An ordinary (non-import) edit or deletion of a comment, link, file or worklog changes the
+        issue as an ordinary create does (``child_create_touches_issue``)."""
+        if self.cfg.child_create_touches_issue:
+            self.state.touch(issue, self.user.uid, self.now)
+        else:
+            self.store.update_issue(issue)
+
     def expected_version(self) -> int | None:
         raw = self.request.args.get("version") or self.request.headers.get("If-Match")
         if raw is None or raw.strip() in ("", "*"):

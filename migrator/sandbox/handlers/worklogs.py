@@ -1,4 +1,4 @@
-"""Worklog: import (answers with a JSON array), create, list, get."""
+"""Worklog: import (answers with a JSON array), create, list, get, delete."""
 
 from __future__ import annotations
 
@@ -54,9 +54,22 @@ def get_worklog(ctx: Ctx, key: str, worklog_id: str) -> Response:
     return ctx.respond(ctx.ser.worklog(issue, row))
 
 
+def delete_worklog(ctx: Ctx, key: str, worklog_id: str) -> Response:
+    """``DELETE issues/{key}/worklog/{id}`` (204)."""
+    with ctx.store.transaction():
+        issue = ctx.issue(key)
+        row = ctx.store.child("worklogs", int(worklog_id)) if worklog_id.isdigit() else None
+        if row is None or row.issue_seq != issue.seq:
+            raise ApiError(404, f"Worklog {worklog_id} of issue {issue.key} does not exist")
+        ctx.store.delete_child("worklogs", row.id)
+        ctx.child_changed(issue)
+    return Response(status=204)
+
+
 ROUTES = [
     Route("POST", "/issues/<key>/worklogs/_import", "worklog_import", import_worklog),
     Route("POST", "/issues/<key>/worklog", "worklog_create", create_worklog),
     Route("GET", "/issues/<key>/worklog", "list_worklogs", list_worklogs),
     Route("GET", "/issues/<key>/worklog/<worklog_id>", "get_worklog", get_worklog),
+    Route("DELETE", "/issues/<key>/worklog/<worklog_id>", "worklog_delete", delete_worklog),
 ]
