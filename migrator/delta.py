@@ -124,14 +124,14 @@ class DeltaSummary:
             "delete_missing": self.delete_missing,
             "issues": {name: self.issues[name] for name in _ISSUE_STATES},
             "children": {
-                "new": dict(sorted(self.new_children.items())),
-                "deleted": dict(sorted(self.deleted_children.items())),
+                "new": {str(k): n for k, n in sorted(self.new_children.items())},
+                "deleted": {str(k): n for k, n in sorted(self.deleted_children.items())},
                 "edited_comments": self.edited_comments,
                 "late": self.late_children,
             },
             "windows_opened": self.windows_opened,
             "not_applicable": self.not_applicable,
-            "planned_writes": {kind: self.planned_writes[kind] for kind in DELTA_KINDS},
+            "planned_writes": {kind.value: self.planned_writes[kind] for kind in DELTA_KINDS},
         }
 
     def render(self) -> str:
@@ -180,7 +180,7 @@ class DeltaPlanner:
     ) -> None:
         self.ledger = ledger
         self.findings = findings
-        self.summary = summary or DeltaSummary()
+        self.summary = summary if summary is not None else DeltaSummary()
         self.summary.delete_missing = delete_missing
         self.delete_missing = delete_missing
         # For the links pass after the stream (a new link may need an imported issue's window):
@@ -760,7 +760,9 @@ def _short_pair(old: Any, new: Any) -> tuple[str, str]:
     """Both values shortened around where they start to differ (long texts share long prefixes)."""
     if not (isinstance(old, str) and isinstance(new, str)):
         return _short(old), _short(new)
-    common = next((i for i, (a, b) in enumerate(zip(old, new, strict=False)) if a != b), min(len(old), len(new)))
+    common = next(
+        (i for i, (a, b) in enumerate(zip(old, new, strict=False)) if a != b), min(len(old), len(new))
+    )
     cut = max(0, common - 20)
     if cut == 0:
         return _short(old), _short(new)

@@ -52,7 +52,9 @@ def load_plan(
     forest: list[tuple[str, str | None, int]] = []  # (issue key, parent key, seq)
     walk = PlanWalk(namespace, queue)
     with store.loading(namespace, queue) as load:
-        planner = DeltaPlanner(load.view, findings or Findings(), delta, delete_missing=delete_missing)
+        planner = DeltaPlanner(
+            load.view, findings if findings is not None else Findings(), delta, delete_missing=delete_missing
+        )
         for seq, issue, rows in walk.issues(planned):
             delta_of_issue = planner.issue(issue, rows)
             _store_delta(load, delta_of_issue)

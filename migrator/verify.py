@@ -427,8 +427,8 @@ class _IssueCheck:
         )
 
     def _worklogs(self, planned: PlannedIssue, key: str) -> None:
-        if not planned.worklogs:
-            return  # listing worklogs costs a request per issue; nothing planned, nothing to compare
+        if not planned.worklogs and not self.history.kept.get(Kind.WORKLOG):
+            return  # listing worklogs costs a request per issue; nothing planned or kept, nothing to compare
         actual = self.client.list_worklogs(key) or []
         self._match(
             planned.source_key,

@@ -50,7 +50,8 @@ RULES: dict[str, frozenset[str]] = {
     | {"migrator.sources.spec", "migrator.plan", "migrator.vocabulary", "migrator.results"},
     "migrator.plan": BASICS | {"migrator.vocabulary"},
     # planning decides order, depths and windows, then hands ready rows to the store
-    "migrator.planning": BASICS | {"migrator.plan", "migrator.state", "migrator.vocabulary", "migrator.delta"},
+    "migrator.planning": BASICS
+    | {"migrator.plan", "migrator.state", "migrator.vocabulary", "migrator.delta"},
     # a newer export against the ledger: what changed, as delta rows and findings
     "migrator.delta": BASICS | {"migrator.plan", "migrator.state", "migrator.vocabulary"},
     "migrator.pipeline": BASICS

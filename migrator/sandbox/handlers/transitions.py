@@ -1,4 +1,4 @@
-"""Workflow transitions: ``GET issues/{key}/transitions`` and ``POST …/transitions/{id}/_execute``.
+"""Workflow transitions: ``GET issues/{key}/transitions[/{id}]`` and ``POST …/transitions/{id}/_execute``.
 
 The sandbox's workflows are sets of statuses whose steps have an action to every other status (as
 ``GET /workflows/{id}`` shows), so an issue may move from its status to any other status of its
@@ -52,6 +52,15 @@ def list_transitions(ctx: Ctx, key: str) -> Response:
     return ctx.respond([_render(ctx, issue, s) for s in _targets(ctx, issue)])
 
 
+def get_transition(ctx: Ctx, key: str, transition_id: str) -> Response:
+    """One transition (its ``self`` URL; the official client reads it before executing it)."""
+    issue = ctx.issue(key)
+    target = next((s for s in _targets(ctx, issue) if s.key == transition_id), None)
+    if target is None:
+        raise ApiError(404, f"Issue {issue.key} has no transition {transition_id!r} from its status")
+    return ctx.respond(_render(ctx, issue, target))
+
+
 def execute_transition(ctx: Ctx, key: str, transition_id: str) -> Response:
     check = ctx.check
     body = check.json_object(ctx.json() or {})
@@ -95,5 +104,6 @@ def _resolve(ctx: Ctx, issue: IssueRow, target: Status, resolution: Any) -> None
 
 ROUTES = [
     Route("GET", "/issues/<key>/transitions", "transitions", list_transitions),
+    Route("GET", "/issues/<key>/transitions/<transition_id>", "transitions", get_transition),
     Route("POST", "/issues/<key>/transitions/<transition_id>/_execute", "transition", execute_transition),
 ]
