@@ -140,22 +140,38 @@ class DeltaSummary:
             where = f" in {self.state_file}" if self.state_file else ""
             return f"Delta: no earlier import{where}: everything is new."
         issues = self.issues
-        lines = [
-            f"Delta against the last import ({self.state_file}):",
-            f"  issues: {issues['new']} new, {issues['changed']} changed, {issues['unchanged']} unchanged, "
-            f"{issues['deleted']} deleted from the export (kept in Tracker: its API cannot delete issues)"
-            + (f", {issues['unfinished']} not imported yet" if issues["unfinished"] else ""),
-            f"  children: {_kinds(self.new_children) or 'none'} new ({self.late_children} dated after "
-            f"their issue's imported window), {self.edited_comments} comment(s) edited, "
-            f"{_kinds(self.deleted_children) or 'none'} deleted from the export "
-            + ("(deleted in Tracker: --delete-missing)" if self.delete_missing else "(kept in Tracker)"),
-        ]
+        line = f"  issues: {issues['new']} new, {issues['changed']} changed, {issues['unchanged']} unchanged"
+        if issues["deleted"]:
+            line += f", {issues['deleted']} deleted from the export (kept in Tracker: its API cannot delete issues)"
+        if issues["unfinished"]:
+            line += f", {issues['unfinished']} not imported yet"
+        lines = [f"Delta against the last import ({self.state_file}):", line]
+        children = []
+        if self.new_children:
+            late = (
+                f" ({self.late_children} dated after their issue's imported window)"
+                if self.late_children
+                else ""
+            )
+            children.append(f"{_kinds(self.new_children)} new{late}")
+        if self.edited_comments:
+            children.append(f"{self.edited_comments} comment(s) edited")
+        if self.deleted_children:
+            fate = "deleted in Tracker: --delete-missing" if self.delete_missing else "kept in Tracker"
+            children.append(f"{_kinds(self.deleted_children)} deleted from the export ({fate})")
+        if children:
+            lines.append("  children: " + "; ".join(children))
         writes = self.planned_writes
-        lines.append(
-            f"  delta writes: {writes[Kind.ISSUE_UPDATE]} issue update(s) "
-            f"({self.windows_opened} only to open the window), {writes[Kind.COMMENT_EDIT]} comment edit(s), "
-            f"{writes[Kind.REMOVAL]} deletion(s); {self.not_applicable} change(s) Tracker cannot make"
-        )
+        if sum(writes.values()):
+            opened = f" ({self.windows_opened} only to open a window)" if self.windows_opened else ""
+            lines.append(
+                f"  delta writes: {writes[Kind.ISSUE_UPDATE]} issue update(s){opened}, "
+                f"{writes[Kind.COMMENT_EDIT]} comment edit(s), {writes[Kind.REMOVAL]} deletion(s)"
+            )
+        elif not issues["new"] and not self.new_children:
+            lines.append("  nothing to write")
+        if self.not_applicable:
+            lines.append(f"  {self.not_applicable} change(s) Tracker cannot make (delta.not_applicable)")
         return "\n".join(lines)
 
 
@@ -647,30 +663,31 @@ class _IssueComparison:
             if change.how == "not_applicable":
                 self._not_applicable(change.field, _not_applicable_text(change))
         if writes:
-            body = self.issue.body
-            self.findings.warning(
+            self._stamps(
                 "delta.updated_at_moves",
                 "the change is made through the ordinary API: Tracker sets updatedAt to the run's time and "
-                f"updatedBy to the token's user (the export says {body.get('updatedAt')} by "
-                f"{body.get('updatedBy')})",
-                key=self.key,
-                field="updatedAt",
-                value=body.get("updatedAt"),
+                "updatedBy to the token's user",
+                "updatedAt",
             )
-        resolving = any(
-            c.field == "resolution" and c.how == "transition" and c.new is not None for c in changes
-        )
-        if resolving:
-            body = self.issue.body
-            self.findings.warning(
+        if any(c.field == "resolution" and c.how == "transition" and c.new is not None for c in changes):
+            self._stamps(
                 "delta.resolved_at_moves",
                 "the status changes through a workflow transition that resolves the issue: Tracker sets "
-                f"resolvedAt/resolvedBy to the run's time and the token's user (the export says "
-                f"{body.get('resolvedAt')} by {body.get('resolvedBy')})",
-                key=self.key,
-                field="resolvedAt",
-                value=body.get("resolvedAt"),
+                "resolvedAt/resolvedBy to the run's time and the token's user",
+                "resolvedAt",
             )
+
+    def _stamps(self, kind: str, what: str, stamp: str) -> None:
+        """A history stamp the ordinary API sets itself, with what the export says instead."""
+        body = self.issue.body
+        by = stamp.replace("At", "By")
+        self.findings.warning(
+            kind,
+            f"{what} (the export says {body.get(stamp)} by {body.get(by)})",
+            key=self.key,
+            field=stamp,
+            value=body.get(stamp),
+        )
 
     def _report_late(self, late: list[tuple[Kind, str, str]], rides_on_update: bool) -> None:
         self.summary.late_children += len(late)

@@ -80,6 +80,16 @@ def _resolve(issue: PlannedIssue) -> None:
     )
 
 
+def _late_comment(issue: PlannedIssue, text: str = "a late reply") -> str:
+    """A comment dated after the issue's imported window (the export's updatedAt moves with it)."""
+    late = ts(ISSUE_UPDATED + timedelta(days=3))
+    issue.body["updatedAt"] = late
+    issue.comments.append(
+        PlannedComment(f"{issue.source_key}-late", {"text": text, "createdAt": late, "createdBy": "bob"})
+    )
+    return late
+
+
 def test_changed_fields_and_status_are_applied_once(imported) -> None:  # noqa: ANN001
     server, client, store, files = imported
     plan = _plan(files)
@@ -120,11 +130,7 @@ def test_update_whose_answer_was_lost_is_reconciled_not_repeated(imported, kind:
 def test_late_comment_lands_after_the_window_is_opened(imported) -> None:  # noqa: ANN001
     server, client, store, files = imported
     plan = _plan(files)
-    late = ts(ISSUE_UPDATED + timedelta(days=3))
-    plan[1].body["updatedAt"] = late
-    plan[1].comments.append(
-        PlannedComment("S-2-late", {"text": "a late reply", "createdAt": late, "createdBy": "bob"})
-    )
+    late = _late_comment(plan[1])
     findings = Findings()
     load_plan(store, plan, "test", "DEMO", findings=findings)
     assert [f.kind for f in findings if f.kind == "delta.window_opened"] == ["delta.window_opened"]
@@ -144,11 +150,7 @@ def test_late_comment_lands_after_the_window_is_opened(imported) -> None:  # noq
 def test_interrupted_window_opening_removes_its_tag(imported) -> None:  # noqa: ANN001
     server, client, store, files = imported
     plan = _plan(files)
-    late = ts(ISSUE_UPDATED + timedelta(days=3))
-    plan[1].body["updatedAt"] = late
-    plan[1].comments.append(
-        PlannedComment("S-2-late", {"text": "late", "createdAt": late, "createdBy": "bob"})
-    )
+    _late_comment(plan[1], "late")
     load_plan(store, plan, "test", "DEMO")
     server.fail_next("patch", 1, mode="drop")  # the tag is added, the answer lost
 

@@ -8,7 +8,6 @@ from typing import Any
 from werkzeug.wrappers import Response
 
 from migrator.sandbox.context import Ctx
-from migrator.sandbox.errors import ApiError
 from migrator.sandbox.handlers.routes import Route
 from migrator.sandbox.paging import paged
 from migrator.sandbox.store import AttachmentRow, ChildRow, IssueRow
@@ -84,10 +83,7 @@ def list_comments(ctx: Ctx, key: str) -> Response:
 
 
 def comment_of(ctx: Ctx, issue: IssueRow, comment_id: str) -> ChildRow:
-    row = ctx.store.child("comments", int(comment_id)) if comment_id.isdigit() else None
-    if row is None or row.issue_seq != issue.seq:
-        raise ApiError(404, f"Comment {comment_id} of issue {issue.key} does not exist")
-    return row
+    return ctx.child("comments", issue, comment_id, "Comment")
 
 
 def get_comment(ctx: Ctx, key: str, comment_id: str) -> Response:

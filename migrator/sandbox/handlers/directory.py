@@ -249,55 +249,51 @@ def _options(check: Any, provider: Any) -> tuple[Any, ...] | None:
     return tuple(provider["values"]) or None
 
 
-def _next_id(ctx: Ctx, kind: str) -> int:
-    """Component and version ids are global across queues."""
-    used = [
-        item.id
-        for live in ctx.state.queues.values()
-        for item in (live.queue.components if kind == "components" else live.queue.versions)
-    ]
-    return max(used, default=0) + 1
-
-
-def _queue_of(ctx: Ctx, body: dict[str, Any]) -> Queue:
-    queue = ctx.state.find_queue(ctx.check.required(body, "queue"))
-    if queue is None:
-        raise ApiError(ctx.cfg.not_found_status, f"queue {body['queue']!r} does not exist", field="queue")
-    return queue
+def _add_named(ctx: Ctx, kind: str, allowed: tuple[str, ...]) -> tuple[Queue, Component | Version]:
+    """``POST components`` / ``POST versions``: a new named item (name unique in its queue; ids are
+    global across queues) added to the queue named in the body."""
+    check = ctx.check
+    body = check.json_object(ctx.json())
+    check.reject_unknown(body, ("name", "queue", "description", *allowed))
+    name = check.string("name", check.required(body, "name"), 255)
+    for day in ("startDate", "dueDate"):
+        if day in allowed and body.get(day) is not None:
+            check.day(day, body[day])
+    with ctx.store.transaction():
+        queue = ctx.state.find_queue(check.required(body, "queue"))
+        if queue is None:
+            raise ApiError(ctx.cfg.not_found_status, f"queue {body['queue']!r} does not exist", field="queue")
+        items = queue.components if kind == "components" else queue.versions
+        if any(i.name == name for i in items):
+            raise ApiError(409, f"Queue {queue.key} already has a {kind[:-1]} {name!r}", field="name")
+        used = [
+            i.id
+            for live in ctx.state.queues.values()
+            for i in (live.queue.components if kind == "components" else live.queue.versions)
+        ]
+        description = str(body.get("description") or "")
+        item: Component | Version
+        if kind == "components":
+            component = Component(max(used, default=0) + 1, name, description)
+            changed, item = replace(queue, components=(*queue.components, component)), component
+        else:
+            version = Version(max(used, default=0) + 1, name, description)
+            changed, item = replace(queue, versions=(*queue.versions, version)), version
+        _changed_queue(ctx, queue, changed)
+    return changed, item
 
 
 def create_component(ctx: Ctx) -> Response:
-    """``POST components``: name, queue, optional description (and lead, assignAuto: not modelled)."""
-    check = ctx.check
-    body = check.json_object(ctx.json())
-    check.reject_unknown(body, ("name", "queue", "description", "lead", "assignAuto"))
-    name = check.string("name", check.required(body, "name"), 255)
-    with ctx.store.transaction():
-        queue = _queue_of(ctx, body)
-        if any(c.name == name for c in queue.components):
-            raise ApiError(409, f"Queue {queue.key} already has a component {name!r}", field="name")
-        item = Component(_next_id(ctx, "components"), name, str(body.get("description") or ""))
-        _changed_queue(ctx, queue, replace(queue, components=(*queue.components, item)))
-        queue = ctx.state.queues[queue.key].queue
+    """``POST components``: name, queue, optional description (and lead, assignAuto: not modelled). 201."""
+    queue, item = _add_named(ctx, "components", ("lead", "assignAuto"))
+    assert isinstance(item, Component)
     return ctx.respond(ctx.ser.component(queue, item), ctx.cfg.create_status)
 
 
 def create_version(ctx: Ctx) -> Response:
     """``POST versions``: queue, name, optional description, startDate, dueDate (200, as documented)."""
-    check = ctx.check
-    body = check.json_object(ctx.json())
-    check.reject_unknown(body, ("name", "queue", "description", "startDate", "dueDate"))
-    name = check.string("name", check.required(body, "name"), 255)
-    for day in ("startDate", "dueDate"):
-        if body.get(day) is not None:
-            check.day(day, body[day])
-    with ctx.store.transaction():
-        queue = _queue_of(ctx, body)
-        if any(v.name == name for v in queue.versions):
-            raise ApiError(409, f"Queue {queue.key} already has a version {name!r}", field="name")
-        item = Version(_next_id(ctx, "versions"), name, str(body.get("description") or ""))
-        _changed_queue(ctx, queue, replace(queue, versions=(*queue.versions, item)))
-        queue = ctx.state.queues[queue.key].queue
+    queue, item = _add_named(ctx, "versions", ("startDate", "dueDate"))
+    assert isinstance(item, Version)
     return ctx.respond(ctx.ser.version(queue, item))
 
 

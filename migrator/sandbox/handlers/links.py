@@ -114,9 +114,7 @@ def delete_link(ctx: Ctx, key: str, link_id: str) -> Response:
     """``DELETE issues/{key}/links/{id}`` (204): unlinks both issues."""
     with ctx.store.transaction():
         issue = ctx.issue(key)
-        row = ctx.store.child("links", int(link_id)) if link_id.isdigit() else None
-        if row is None or row.issue_seq != issue.seq:
-            raise ApiError(404, f"Link {link_id} of issue {issue.key} does not exist")
+        row = ctx.child("links", issue, link_id, "Link")
         other = ctx.store.issue_by_seq(row.data["other"])
         ctx.store.delete_link_pair(row)
         if row.data["type"] == "subtask":
