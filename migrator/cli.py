@@ -59,6 +59,7 @@ def _add_source_args(p: argparse.ArgumentParser) -> None:
         help="seed a new embedded sandbox with this org (a `migrator snapshot` file), so the rehearsal uses the "
         "real org's rules; use a new --sandbox-data file with it",
     )
+    p.set_defaults(announce_target=True)
 
 
 def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

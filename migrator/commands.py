@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,15 @@ from migrator.target import DEFAULT_WORKDIR, Target, open_target
 
 def _out(text: str = "") -> None:
     print(text, flush=True)
+
+
+def _announcer(args: argparse.Namespace) -> Callable[[str], None]:
+    """Where the target banner goes: the console, unless a step of ``stage`` (which said it once)."""
+    return _out if args.announce_target else _silent
+
+
+def _silent(text: str) -> None:
+    """Says nothing (a banner already shown)."""
 
 
 def _load_config(args: argparse.Namespace) -> MappingConfig:
@@ -91,7 +100,7 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         max_rps=args.max_rps,
         sandbox_data=args.sandbox_data,
         sandbox_fixture=args.sandbox_fixture,
-        announce=_out,
+        announce=_announcer(args),
     ) as target:
         info = _target_info(target, queue)
         findings = Findings()
@@ -285,7 +294,7 @@ def cmd_verify(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         max_rps=args.max_rps,
         sandbox_data=args.sandbox_data,
         sandbox_fixture=args.sandbox_fixture,
-        announce=_out,
+        announce=_announcer(args),
     ) as target:
         info = _target_info(target, config.target.queue)
         options = PrepareOptions(source_label=_source_label(args), target_label=target.label)
@@ -426,6 +435,7 @@ def _staging_args(args: argparse.Namespace, queue: str, namespace: str) -> argpa
         delete_missing=False,
         output=None,
         no_content=args.no_content,
+        announce_target=False,
     )
 
 

@@ -201,8 +201,11 @@ class DeltaPlanner:
         self.delete_missing = delete_missing
         # For the links pass after the stream (a new link may need an imported issue's window):
         self.windows: dict[str, dict[str, Any]] = {}  # new/changed issues: their new createdAt/updatedAt
-        self.new_links: list[tuple[str, PlannedLink]] = []  # (owner, link) not imported yet
-        self.updated: set[str] = set()  # issues with an issue_update row
+        self.pending_links: list[tuple[str, PlannedLink]] = []  # (owner, link) not imported yet
+        self.window_ends: dict[str, str] = {}  # changed issues: where their imported window ends
+        # issues with an issue_update row → what moves their window: "writes" (a field update),
+        # "opener" (the window opening, reported), "quiet" (nothing: no field to write, no late child)
+        self.updated: dict[str, str] = {}
 
     # ------------------------------------------------------------------ one issue
 
@@ -227,13 +230,13 @@ class DeltaPlanner:
         if result.state != "unchanged":
             self.windows[key] = _window_body(issue.body)
         if any(row.kind == Kind.ISSUE_UPDATE for row in result.rows):
-            self.updated.add(key)
+            self.updated.setdefault(key, "quiet")
         owned = {row.source_id for row in result.rows if row.kind == Kind.LINK}
         for link in issue.links:
             if link.source_id in owned:
                 entry = self.ledger.entry(Kind.LINK, "", link.source_id)
                 if entry is None or entry.status != Status.DONE:
-                    self.new_links.append((key, link))
+                    self.pending_links.append((key, link))
 
     # ------------------------------------------------------------------ after the stream
 
@@ -279,12 +282,12 @@ class DeltaPlanner:
     def removal_payloads(self, rows: Iterable[PlannedRow]) -> list[tuple[Kind, str, str, dict[str, Any]]]:
         return [(row.kind, row.scope, row.source_id, _removal_payload_of(row)) for row in rows]
 
-    def new_link_windows(self, planned_keys: set[str]) -> list[PlannedRow]:
-        """New links touching an imported issue: a link dated after that issue's imported window
-        needs it moved first (an issue_update row that opens it, returned); issues whose lifetimes
-        do not overlap get an undated link through the ordinary API (reported)."""
-        rows: list[PlannedRow] = []
-        for owner, link in self.new_links:
+    def new_links(self) -> None:
+        """New links touching an imported issue, once the whole export was seen. A link is dated
+        inside both issues' *planned* windows; an imported issue whose export window grew with no
+        field to change (a "quiet" update) must open its window for it — reported here, done by its
+        update row. Issues whose lifetimes do not overlap get an undated link (reported)."""
+        for owner, link in self.pending_links:
             ends = (owner, link.to_source_key)
             a, b = (self._window_of(key) for key in ends)
             if a is None or b is None:
@@ -296,10 +299,7 @@ class DeltaPlanner:
                 continue
             when = fit_link_time(link.created_at, window)
             for key in ends:
-                row = self._open_window(key, when, planned_keys)
-                if row is not None:
-                    rows.append(row)
-        return rows
+                self._open_window(key, when)
 
     def _window_of(self, key: str) -> dict[str, Any] | None:
         if key in self.windows:
@@ -311,24 +311,15 @@ class DeltaPlanner:
         entry = self.ledger.entry(Kind.ISSUE, "", key)
         return entry if entry is not None and entry.status == Status.DONE else None
 
-    def _open_window(self, key: str, when: str, planned_keys: set[str]) -> PlannedRow | None:
-        own = self._imported(key)
-        if own is None or key in self.updated or key not in planned_keys:
-            return None
-        entries = self.ledger.entries_of_issue(key)
-        end = _window_end(self.ledger.stored_plan(key), entries)
-        if end is None or not _after(when, end):
-            return None
-        local = next((e for e in entries if e.kind == Kind.LOCAL_FIELDS), None)
-        update_id = update_source_id(key, own.payload_hash, local.payload_hash if local else None)
-        if any(e.source_id == update_id and e.status == Status.DONE for e in entries):
-            return None
-        self.updated.add(key)
-        self.summary.issues["unchanged"] -= 1
-        self.summary.issues["changed"] += 1
+    def _open_window(self, key: str, when: str) -> None:
+        """``key``'s quiet update must open the window for a new link dated ``when`` (an unchanged
+        issue never needs it: the link is dated inside its unchanged window)."""
+        end = self.window_ends.get(key)
+        if self.updated.get(key) != "quiet" or end is None or not _after(when, end):
+            return
+        self.updated[key] = "opener"
         self.summary.late_children += 1
         self.summary.windows_opened += 1
-        self.summary.planned_writes[Kind.ISSUE_UPDATE] += 1
         self.findings.warning(
             "delta.window_opened",
             f"a new link is dated {when}, after the imported issue's window (it ends {end}): Tracker "
@@ -338,7 +329,6 @@ class DeltaPlanner:
             field="links",
             value=when,
         )
-        return PlannedRow(Kind.ISSUE_UPDATE, key, update_id, key, None, 1_000_000, update_id)
 
     def _undated_link(self, owner: str, link: PlannedLink) -> None:
         self.findings.warning(
@@ -490,6 +480,7 @@ class _IssueComparison:
                 "its text; the export gives comments no id, so it looks like one deleted and one added "
                 "comment: it is taken as the same comment (same author and time) and edited in place",
                 key=self.key,
+                where=self.issue.source,
                 field="comments",
                 value=_preview(comment.body.get("text")),
                 hint="export comment ids (a comments.id column) to make edits unambiguous",
@@ -575,6 +566,7 @@ class _IssueComparison:
             "Tracker shows the run's time and the token's user as the comment's updatedAt/updatedBy "
             "(the comment's author and date stay)",
             key=self.key,
+            where=self.issue.source,
             field="comments",
             value=_preview((new.body if new is not None else {}).get("text")),
         )
@@ -600,6 +592,7 @@ class _IssueComparison:
             "delta.deleted",
             f"{_kinds(gone)} of the issue are not in the newer export: {action}",
             key=self.key,
+            where=self.issue.source,
             field=", ".join(sorted(gone)),
             hint=None
             if self.planner.delete_missing
@@ -646,6 +639,9 @@ class _IssueComparison:
         clear = [c.field for c in changes if c.how == "clear"]
         self.result.payloads.append((Kind.ISSUE_UPDATE, self.key, update_id, {"clear": clear}))
         self.summary.planned_writes[Kind.ISSUE_UPDATE] += 1
+        self.planner.updated[self.key] = "writes" if writes else ("opener" if late else "quiet")
+        if self.window_end is not None:
+            self.planner.window_ends[self.key] = self.window_end
         self._report_changes(changes, writes)
         if late:
             self._report_late(late, bool(writes))
@@ -657,6 +653,7 @@ class _IssueComparison:
                 "delta.changed",
                 "changed since the last import: " + "; ".join(_describe(c) for c in shown),
                 key=self.key,
+                where=self.issue.source,
                 field=", ".join(c.field for c in shown),
             )
         for change in changes:
@@ -685,6 +682,7 @@ class _IssueComparison:
             kind,
             f"{what} (the export says {body.get(stamp)} by {body.get(by)})",
             key=self.key,
+            where=self.issue.source,
             field=stamp,
             value=body.get(stamp),
         )
@@ -705,6 +703,7 @@ class _IssueComparison:
             f"latest is {latest}): Tracker refuses to import them until the window moves, so {how}; they "
             "keep their own authors and dates",
             key=self.key,
+            where=self.issue.source,
             field=", ".join(sorted(kinds)),
             value=latest,
         )
@@ -716,6 +715,7 @@ class _IssueComparison:
                 f"remove the tag {WINDOW_MARKER!r}, so Tracker shows the run's time and the token's user as "
                 "updatedAt/updatedBy",
                 key=self.key,
+                where=self.issue.source,
                 field="updatedAt",
             )
 
@@ -725,6 +725,7 @@ class _IssueComparison:
             "delta.not_applicable",
             message,
             key=self.key,
+            where=self.issue.source,
             field=field_name,
             hint="verify lists the difference; fix it by hand in Tracker if it matters",
         )

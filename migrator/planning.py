@@ -64,7 +64,8 @@ def load_plan(
         load.set_depths(depths)
         planner.deleted_issues(load.done_not_loaded(Kind.ISSUE))
         removals = planner.deleted_links(load.done_not_loaded(Kind.LINK), walk.seen_keys)
-        load.merge(removals + planner.new_link_windows(walk.seen_keys))
+        load.merge(removals)
+        planner.new_links()
         for kind, scope, source_id, payload in planner.removal_payloads(removals):
             load.put_delta_payload(kind, scope, source_id, payload)
     load.stats.duplicate_keys = walk.duplicate_keys
@@ -93,7 +94,7 @@ def compare_plan(
     planner.deleted_links(
         (e for e in view.done_of_kind(Kind.LINK) if e.source_id not in walk.seen_links), walk.seen_keys
     )
-    planner.new_link_windows(walk.seen_keys)
+    planner.new_links()
 
 
 @dataclass

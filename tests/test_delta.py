@@ -321,3 +321,49 @@ def test_summary_renders_every_count(store: CheckpointStore, tmp_path: Path) -> 
     assert "Delta against the last import (state.sqlite)" in text
     assert "0 new, 1 changed, 1 unchanged, 1 deleted from the export" in text
     assert "1 issue update(s)" in text
+
+
+def _new_linked_issue(created_days: int, updated_days: int) -> PlannedIssue:
+    """S-4, new, with no children but a link to the imported S-2."""
+    issue = make_issue(4, None, comments=0, worklogs=0, links=[("relates", "S-2")])
+    issue.body.update(
+        createdAt=ts(ISSUE_UPDATED + timedelta(days=created_days)),
+        updatedAt=ts(ISSUE_UPDATED + timedelta(days=updated_days)),
+    )
+    return issue
+
+
+def test_new_link_to_an_imported_issue_opens_its_window(store: CheckpointStore, tmp_path: Path) -> None:
+    _import(store, _plan(tmp_path / "f"))
+    plan = _plan(tmp_path / "f")
+    plan[1].body["updatedAt"] = ts(ISSUE_UPDATED + timedelta(days=2))  # Jira stamps both ends of a new link
+    plan.append(_new_linked_issue(1, 2))
+    findings, delta = _load(store, plan)
+
+    [opened] = _of(findings, "delta.window_opened")
+    assert opened.key == "S-2" and opened.field == "links"
+    assert delta.windows_opened == 1 and delta.issues["new"] == 1
+    assert len(_pending(store, "S-2", Kind.ISSUE_UPDATE)) == 1  # the quiet update opens it
+    assert _of(findings, "delta.undated_link") == []
+
+
+def test_new_link_inside_an_unchanged_issue_window_needs_nothing(
+    store: CheckpointStore, tmp_path: Path
+) -> None:
+    _import(store, _plan(tmp_path / "f"))
+    plan = _plan(tmp_path / "f")
+    plan.append(_new_linked_issue(-2, 2))  # overlaps S-2's window: the link is dated inside it
+    plan[3].links[0].created_at = ts(ISSUE_UPDATED + timedelta(days=1))
+    findings, delta = _load(store, plan)
+    assert list(findings) == [] and delta.issues == {"new": 1, "unchanged": 3}
+    assert store.rows_for_issue("S-2", (Kind.ISSUE_UPDATE,)) == []
+
+
+def test_new_link_between_lifetimes_that_do_not_meet_is_undated(
+    store: CheckpointStore, tmp_path: Path
+) -> None:
+    _import(store, _plan(tmp_path / "f"))
+    plan = [*_plan(tmp_path / "f"), _new_linked_issue(1, 2)]
+    findings, _delta = _load(store, plan)
+    [undated] = _of(findings, "delta.undated_link")
+    assert undated.key == "S-4" and "cannot be dated" in undated.message

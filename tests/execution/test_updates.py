@@ -218,3 +218,25 @@ def test_status_without_a_transition_fails_with_the_reason(tmp_path: Path) -> No
         assert not summary.complete and summary.kinds[Kind.ISSUE_UPDATE].failed == 1
         [row] = store.rows_for_issue("S-1", (Kind.ISSUE_UPDATE,))
         assert row.status == Status.FAILED and "Transitions are not emulated" in (row.last_error or "")
+
+
+def test_new_link_to_an_imported_issue_lands_dated_after_its_window_opens(imported) -> None:  # noqa: ANN001
+    server, client, store, files = imported
+    plan = _plan(files)
+    plan[1].body["updatedAt"] = ts(ISSUE_UPDATED + timedelta(days=2))  # the export stamps the linked end
+    new = make_issue(3, None, comments=0, worklogs=0, links=[("relates", "S-2")])
+    new.body.update(
+        createdAt=ts(ISSUE_UPDATED + timedelta(days=1)), updatedAt=ts(ISSUE_UPDATED + timedelta(days=2))
+    )
+    plan.append(new)
+    findings = Findings()
+    load_plan(store, plan, "test", "DEMO", findings=findings)
+    assert [f.key for f in findings if f.kind == "delta.window_opened"] == ["S-2"]
+    before = _counts(server)
+
+    assert _run(client, store).complete
+    assert _delta_writes(server, before) == {"patch": 2}  # S-2's window: tag added, tag removed
+    [link] = client.list_links(_key(client, new))
+    assert link["object"]["key"] == _key(client, plan[1])
+    assert link["createdAt"] == ts(ISSUE_UPDATED + timedelta(days=1))  # dated, not an ordinary link
+    _assert_verified(client, plan, store)
