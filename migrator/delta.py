@@ -38,6 +38,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any, Protocol
 
 from migrator.findings import Findings
@@ -69,6 +70,8 @@ _PREVIEW = 60
 
 class LedgerLookup(Protocol):
     """What the comparison reads from the ledger (``migrator.state.LedgerView``)."""
+
+    def has_imported(self) -> bool: ...
 
     def entries_of_issue(self, issue_key: str) -> list[LedgerEntry]: ...
 
@@ -206,12 +209,17 @@ class DeltaPlanner:
         # issues with an issue_update row → what moves their window: "writes" (a field update),
         # "opener" (the window opening, reported), "quiet" (nothing: no field to write, no late child)
         self.updated: dict[str, str] = {}
+        # Nothing imported yet (a first import): every issue is new, nothing to compare or look up.
+        self.earlier = ledger.has_imported()
 
     # ------------------------------------------------------------------ one issue
 
     def issue(self, issue: PlannedIssue, rows: Sequence[PlannedRow]) -> IssueDelta:
         """``rows`` = the issue's chain (``planning.chain_rows``) with only the links it owns."""
         key = issue.source_key
+        if not self.earlier:
+            self.summary.issues["new"] += 1
+            return IssueDelta(key, "new", list(rows))
         entries = self.ledger.entries_of_issue(key)
         own = next((e for e in entries if e.kind == Kind.ISSUE and e.source_id == key), None)
         if own is None:
@@ -226,9 +234,12 @@ class DeltaPlanner:
         return result
 
     def _remember(self, issue: PlannedIssue, result: IssueDelta) -> None:
+        """What the links pass needs: windows and new links of issues that are not unchanged (an
+        unchanged issue has no new link: a new link row would have made it changed)."""
         key = issue.source_key
-        if result.state != "unchanged":
-            self.windows[key] = _window_body(issue.body)
+        if not self.earlier or result.state == "unchanged":
+            return
+        self.windows[key] = _window_body(issue.body)
         if any(row.kind == Kind.ISSUE_UPDATE for row in result.rows):
             self.updated.setdefault(key, "quiet")
         owned = {row.source_id for row in result.rows if row.kind == Kind.LINK}
@@ -394,7 +405,6 @@ class _IssueComparison:
         self.key = issue.source_key
         self.rows = rows
         self.own = own
-        self.old = planner.ledger.stored_plan(self.key)
         self.result = IssueDelta(self.key, "unchanged", rows)
         self.removed = {
             (kind, source_id)
@@ -406,9 +416,19 @@ class _IssueComparison:
         }
         self.done_delta = {e.source_id for e in entries if e.kind in DELTA_KINDS and e.status == Status.DONE}
         self.entries = {(e.kind, e.scope, e.source_id): e for e in entries}
-        self.window_end = _window_end(self.old, entries)
+        self._all_entries = entries
         self.delta_rows: list[PlannedRow] = []
         self.changed = False
+
+    @cached_property
+    def old(self) -> PlannedIssue | None:
+        """The plan the previous load stored (read only when something differs: most issues of a
+        delta run are unchanged, and their hashes say so)."""
+        return self.planner.ledger.stored_plan(self.key)
+
+    @cached_property
+    def window_end(self) -> str | None:
+        return _window_end(self.old, self._all_entries)
 
     def run(self) -> IssueDelta:
         self._forget_removed()

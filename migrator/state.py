@@ -187,6 +187,15 @@ class LedgerView:
             ).fetchall()
         return [_entry(r) for r in rows]
 
+    def has_imported(self) -> bool:
+        """Has any issue of the namespace been imported (is there anything to compare with)?"""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT 1 FROM ledger WHERE namespace = ? AND kind = 'issue' AND status = 'done' LIMIT 1",
+                (self.namespace,),
+            ).fetchone()
+        return row is not None
+
     def entry(self, kind: Kind, scope: str, source_id: str) -> LedgerEntry | None:
         with self._lock:
             row = self._conn.execute(
