@@ -290,9 +290,6 @@ class DeltaPlanner:
             )
         return removals
 
-    def removal_payloads(self, rows: Iterable[PlannedRow]) -> list[tuple[Kind, str, str, dict[str, Any]]]:
-        return [(row.kind, row.scope, row.source_id, _removal_payload_of(row)) for row in rows]
-
     def new_links(self) -> None:
         """New links touching an imported issue, once the whole export was seen. A link is dated
         inside both issues' *planned* windows; an imported issue whose export window grew with no
@@ -377,11 +374,6 @@ def edit_source_id(comment_id: str, payload_hash: str) -> str:
 def _removal_row(entry: LedgerEntry, seq: int) -> PlannedRow:
     source_id = removal_source_id(entry.kind, entry.target_id, entry.source_id)
     return PlannedRow(Kind.REMOVAL, entry.issue_key, source_id, entry.issue_key, None, seq, source_id)
-
-
-def _removal_payload_of(row: PlannedRow) -> dict[str, Any]:
-    kind, target_id, source_id = parse_removal(row.source_id)
-    return {"kind": kind.value, "target_id": target_id, "source_id": source_id}
 
 
 # ---------------------------------------------------------------------- comparing one issue
@@ -602,7 +594,6 @@ class _IssueComparison:
             if self.planner.delete_missing:
                 row = _removal_row(entry, 0)
                 self.delta_rows.append(row)
-                self.result.payloads.append((row.kind, row.scope, row.source_id, _removal_payload_of(row)))
                 self.summary.planned_writes[Kind.REMOVAL] += 1
         if not gone:
             return

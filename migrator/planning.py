@@ -66,8 +66,6 @@ def load_plan(
         removals = planner.deleted_links(load.done_not_loaded(Kind.LINK), walk.seen_keys)
         load.merge(removals)
         planner.new_links()
-        for kind, scope, source_id, payload in planner.removal_payloads(removals):
-            load.put_delta_payload(kind, scope, source_id, payload)
     load.stats.duplicate_keys = walk.duplicate_keys
     load.stats.cycles_broken = cycles_broken
     return load.stats

@@ -6,6 +6,7 @@ history lists all three runs."""
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -171,3 +172,41 @@ def test_status_json_and_refused_run_in_history(sandbox, point_at, capsys, tmp_p
     assert main(["status", "--json"]) == 0
     status = json.loads(capsys.readouterr().out)
     assert status["namespace"] == "jira-sample" and status["counts"]["issue"]["pending"] == 26
+
+
+def _write_csv(path: Path, rows: list[list[str]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, lineterminator="\r\n").writerows(rows)
+
+
+def test_delete_missing_deletes_a_comment_the_export_dropped(
+    sandbox, point_at, capsys, tmp_path: Path
+) -> None:  # noqa: ANN001
+    point_at(sandbox)
+    export = tmp_path / "export"
+    export.mkdir()
+    (export / "attachments").symlink_to(ROOT / "samples/jira/attachments", target_is_directory=True)
+    with (ROOT / "samples/jira/issues.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    _write_csv(export / "issues.csv", rows)
+    source = [str(export / "issues.csv"), *MAPPING]
+    assert main(["run", *source, "--yes", *FAST]) == 0
+    pay19 = next(r for r in rows if r[1] == "PAY-19")
+    last = max(i for i, name in enumerate(rows[0]) if name == "Comment" and pay19[i])
+    assert pay19[last].startswith("08/Nov/23 6:10 PM;jsmith;")
+    pay19[last] = ""  # the comment was deleted in Jira
+    _write_csv(export / "issues.csv", rows)
+    capsys.readouterr()
+
+    assert (
+        main(["validate", *source, "--delete-missing", "--report", str(tmp_path / "r"), "--no-progress"]) == 0
+    )
+    shown = capsys.readouterr().out
+    assert "1 comment(s) deleted from the export (deleted in Tracker: --delete-missing)" in shown
+    assert "1 issue update(s), 0 comment edit(s), 1 deletion(s)" in shown
+    # the mapping derives PAY-19's resolvedBy from its last activity: Tracker cannot change it
+    assert "field 'resolvedBy': resolvedBy changed in the export ('alice' → 'bob')" in shown
+    before = _writes(sandbox)
+    assert main(["run", *source, "--yes", "--delete-missing", *FAST]) == 0
+    assert _diff(_writes(sandbox), before) == {"comment_delete": 1}
+    assert main(["verify", *source, "--output", str(tmp_path / "v.json"), "--no-progress"]) == 0
