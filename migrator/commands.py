@@ -7,11 +7,10 @@ import json
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from migrator.delta import DeltaSummary
 from migrator.errors import MigratorError
-from migrator.execution.summary import RunSummary
 from migrator.findings import Findings
 from migrator.history import RunHistory, findings_counts
 from migrator.mapping.config import MappingConfig, load_mapping
@@ -20,6 +19,9 @@ from migrator.pipeline import PrepareOptions
 from migrator.results import ValidationResult
 from migrator.snapshot import QueueKeyLookup
 from migrator.target import DEFAULT_WORKDIR, Target, open_target
+
+if TYPE_CHECKING:
+    from migrator.execution.summary import RunSummary
 
 
 def _out(text: str = "") -> None:
