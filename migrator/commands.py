@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from migrator.delta import DeltaSummary
 from migrator.errors import MigratorError
 from migrator.existing import ExistingIssueFinder
 from migrator.findings import Findings
+from migrator.history import RunHistory, findings_counts
 from migrator.mapping.config import MappingConfig, load_mapping
 from migrator.mapping.target_info import TargetInfo
 from migrator.mapping.undecided import UNDECIDED
@@ -20,9 +24,21 @@ from migrator.snapshot import QueueKeyLookup
 from migrator.sources.inputs import expand_sources
 from migrator.target import DEFAULT_WORKDIR, Target, open_target
 
+if TYPE_CHECKING:
+    from migrator.execution.summary import RunSummary
+
 
 def _out(text: str = "") -> None:
     print(text, flush=True)
+
+
+def _announcer(args: argparse.Namespace) -> Callable[[str], None]:
+    """Where the target banner goes: the console, unless a step of ``stage`` (which said it once)."""
+    return _out if args.announce_target else _silent
+
+
+def _silent(text: str) -> None:
+    """Says nothing (a banner already shown)."""
 
 
 def _load_config(args: argparse.Namespace) -> MappingConfig:
@@ -117,17 +133,27 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     _check_sources(args.sources)
     state_path = _state_path(args, config)
     state_path.parent.mkdir(parents=True, exist_ok=True)
+    namespace, queue = config.target.namespace, config.target.queue
     with open_target(
         env,
         max_rps=args.max_rps,
         sandbox_data=args.sandbox_data,
         sandbox_fixture=args.sandbox_fixture,
-        announce=_out,
+        announce=_announcer(args),
     ) as target:
-        info = _target_info(target, config.target.queue)
+        info = _target_info(target, queue)
         findings = Findings()
-        with CheckpointStore(state_path) as store:
-            store.bind_target(target.identity, config.target.namespace, config.target.queue)
+        delta = DeltaSummary(state_file=str(state_path))
+        with CheckpointStore(state_path) as store, RunHistory(state_path) as history:
+            store.bind_target(target.identity, namespace, queue)
+            run_id = history.start(
+                namespace=namespace,
+                queue=queue,
+                command="run",
+                target=target.identity,
+                exports=list(args.sources),
+                mapping=args.mapping,
+            )
             options = _prepare_options(
                 args, target.label, _existing_keys(target, config), _existing_issues(args, target, config)
             )
@@ -135,29 +161,39 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             load_plan(
                 store,
                 prepared.planned(),
-                config.target.namespace,
-                config.target.queue,
+                namespace,
+                queue,
                 revisions=lambda: prepared.revisions,
+                findings=findings,
+                delta=delta,
+                delete_missing=args.delete_missing,
             )
             result = prepared.finish()
+            result.extra["delta"] = delta.to_dict()
             _out(format_console_summary(result))
+            _out(delta.render())
             # Always written: the console shows a few examples per kind and points here for the rest.
-            report = args.report or DEFAULT_WORKDIR / f"{config.target.namespace}.report"
+            report = args.report or DEFAULT_WORKDIR / f"{namespace}.report"
             _write_reports(result, report)
+            record = _Manifest(history, run_id, result, delta)
             if result.blocking and not args.force:
                 _out(
                     f"Nothing was written: fix the {result.blocking} blocking problem(s) above "
                     "(or see the report), then run the same command again."
                 )
+                record.finish("refused")
                 return 1
             if not _confirm(args, target, config):
                 _out("Nothing was written.")
+                record.finish("declined")
                 return 1
             executor = Executor(target.client, store, workers=args.workers, progress=not args.no_progress)
             summary = executor.run(retry_failed=args.retry_failed)
             _out(summary.render())
             forced = _forced_past(result, report)
-            return 0 if summary.complete and not forced else 1
+            complete = summary.complete and not forced
+            record.finish("complete" if complete else "incomplete", summary)
+            return 0 if complete else 1
 
 
 def _forced_past(result: ValidationResult, report: Path) -> bool:
@@ -170,6 +206,32 @@ def _forced_past(result: ValidationResult, report: Path) -> bool:
         f"{result.blocking} blocking problem(s) in all (--force) — see {report / 'report.html'}"
     )
     return True
+
+
+class _Manifest:
+    """The run's record in the checkpoint file's history (``migrator status --history``)."""
+
+    def __init__(
+        self, history: RunHistory, run_id: int, result: ValidationResult, delta: DeltaSummary
+    ) -> None:
+        self.history = history
+        self.run_id = run_id
+        self.findings = findings_counts((f.severity.value, f.kind) for f in result.findings)
+        self.delta = delta.to_dict()
+
+    def finish(self, outcome: str, summary: RunSummary | None = None) -> None:
+        written: dict[str, dict[str, int]] = {}
+        if summary is not None:
+            written = {
+                "written": {
+                    k: s.done_now - s.reconciled
+                    for k, s in summary.kinds.items()
+                    if s.done_now - s.reconciled
+                },
+                "reconciled": {k: s.reconciled for k, s in summary.kinds.items() if s.reconciled},
+                "failed": {k: s.failed + s.blocked for k, s in summary.kinds.items() if s.failed + s.blocked},
+            }
+        self.history.finish(self.run_id, outcome, written=written, findings=self.findings, delta=self.delta)
 
 
 def _confirm(args: argparse.Namespace, target: Target, config: MappingConfig) -> bool:
@@ -206,14 +268,13 @@ def _write_reports(result: ValidationResult, folder: Path) -> None:
 def cmd_validate(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     from migrator.report.json_report import format_console_summary
     from migrator.snapshot import load_target_info
-    from migrator.validate import validate
 
     config = _load_config(args)
     _check_sources(args.sources)
     if args.target_snapshot:
         info = load_target_info(args.target_snapshot, config.target.queue)
         options = _prepare_options(args, f"snapshot {args.target_snapshot}")
-        result = validate(config, list(args.sources), info, options)
+        result, delta = _validate_with_delta(args, config, info, options)
     else:
         with open_target(
             env,
@@ -226,10 +287,47 @@ def cmd_validate(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             options = _prepare_options(
                 args, target.label, _existing_keys(target, config), _existing_issues(args, target, config)
             )
-            result = validate(config, list(args.sources), info, options)
+            result, delta = _validate_with_delta(args, config, info, options)
     _out(format_console_summary(result))
+    _out(delta.render())
     _write_reports(result, args.report)
     return result.exit_code
+
+
+def _validate_with_delta(
+    args: argparse.Namespace, config: MappingConfig, info: TargetInfo, options: PrepareOptions
+) -> tuple[ValidationResult, DeltaSummary]:
+    """``validate``, plus the delta against the ledger of an earlier import when there is one (the
+    checkpoint file is opened read-only: a dry run changes nothing)."""
+    from migrator.pipeline import PreparedRun
+    from migrator.planning import compare_plan
+    from migrator.state import CheckpointStore
+
+    state_path = _state_path(args, config)
+    namespace, queue = config.target.namespace, config.target.queue
+    delta = DeltaSummary(state_file=str(state_path), delete_missing=args.delete_missing)
+    findings = Findings()
+    prepared = PreparedRun(config, list(args.sources), info, findings, options)
+    if not state_path.is_file():
+        prepared.drain()
+    else:
+        with CheckpointStore(state_path, read_only=True) as store:
+            if namespace in store.namespaces():
+                compare_plan(
+                    store.view(namespace),
+                    prepared.planned(),
+                    namespace,
+                    queue,
+                    findings,
+                    delta,
+                    revisions=lambda: prepared.revisions,
+                    delete_missing=args.delete_missing,
+                )
+            else:
+                prepared.drain()
+    result = prepared.finish()
+    result.extra["delta"] = delta.to_dict()
+    return result, delta
 
 
 # --------------------------------------------------------------------------------------- verify
@@ -254,7 +352,7 @@ def cmd_verify(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         max_rps=args.max_rps,
         sandbox_data=args.sandbox_data,
         sandbox_fixture=args.sandbox_fixture,
-        announce=_out,
+        announce=_announcer(args),
     ) as target:
         info = _target_info(target, config.target.queue)
         options = PrepareOptions(source_label=_source_label(args), target_label=target.label)
@@ -308,11 +406,28 @@ def cmd_status(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         raise MigratorError(
             f"no checkpoint file {state_path}", hint="run `migrator run ...` first, or pass --state"
         )
+    if args.history:
+        return _history(state_path, as_json=args.json)
     with CheckpointStore(state_path) as store:
         summary = store.status_summary()
-    _out(f"checkpoints: {state_path}")
-    _out(summary.render())
+    if args.json:
+        _out(json.dumps({"state_file": str(state_path), **summary.to_dict()}, ensure_ascii=False, indent=2))
+    else:
+        _out(f"checkpoints: {state_path}")
+        _out(summary.render())
     return 1 if summary.has_failures else 0
+
+
+def _history(state_path: Path, *, as_json: bool) -> int:
+    from migrator.history import render_history
+
+    with RunHistory(state_path) as history:
+        records = history.records()
+    if as_json:
+        _out(json.dumps([r.to_dict() for r in records], ensure_ascii=False, indent=2))
+    else:
+        _out(render_history(records, state_path))
+    return 0
 
 
 def _only_state_file() -> Path:
@@ -325,6 +440,79 @@ def _only_state_file() -> Path:
         )
     names = ", ".join(str(c) for c in candidates)
     raise MigratorError(f"several checkpoint files: {names}", hint="pick one with --state")
+
+
+# ---------------------------------------------------------------------------------------- stage
+
+
+def cmd_stage(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    """Create a staging queue shaped like the target queue, import into it, verify, leave it —
+    or ``--drop`` / ``--restore`` one."""
+    from migrator.staging import create_staging_queue, drop_staging_queue, restore_staging_queue
+
+    if args.drop or args.restore:
+        with _open(args, env) as target:
+            if args.drop:
+                drop_staging_queue(target.client, args.drop, force=args.force)
+                _out(
+                    f"staging queue {args.drop} deleted (`migrator stage --restore {args.drop}` brings it back)"
+                )
+            else:
+                restore_staging_queue(target.client, args.restore)
+                _out(f"staging queue {args.restore} restored")
+        return 0
+    if not args.sources or args.mapping is None:
+        raise MigratorError(
+            "stage needs the export file(s) and --mapping (or --drop KEY / --restore KEY)",
+            hint="e.g. migrator stage samples/jira/issues.csv --mapping mappings/jira-csv.yaml",
+        )
+    config = load_mapping(args.mapping, namespace=args.namespace)
+    _check_sources(args.sources)
+    like = args.like or config.target.queue
+    with _open(args, env) as target:
+        staging = create_staging_queue(target.client, like, args.key)
+    _out(staging.describe())
+    namespace = f"{config.target.namespace}-{staging.key.lower()}"
+    step = _staging_args(args, staging.key, namespace)
+    imported = cmd_run(step, env)
+    verified = cmd_verify(step, env)
+    _out(
+        f"Staging queue {staging.key} is left for review (namespace {namespace}). "
+        f"Drop it with: migrator stage --drop {staging.key}"
+    )
+    return max(imported, verified)
+
+
+def _open(args: argparse.Namespace, env: Mapping[str, str]) -> Any:
+    return open_target(
+        env, max_rps=None, sandbox_data=args.sandbox_data, sandbox_fixture=args.sandbox_fixture, announce=_out
+    )
+
+
+def _staging_args(args: argparse.Namespace, queue: str, namespace: str) -> argparse.Namespace:
+    """The ``run`` and ``verify`` arguments of a staging import (its own queue, namespace, state)."""
+    return argparse.Namespace(
+        sources=args.sources,
+        mapping=args.mapping,
+        queue=queue,
+        namespace=namespace,
+        sandbox_data=args.sandbox_data,
+        sandbox_fixture=args.sandbox_fixture,
+        state=None,
+        yes=True,
+        workers=args.workers,
+        max_rps=args.max_rps,
+        retry_failed=False,
+        force=False,
+        strict=args.strict,
+        report=None,
+        no_progress=args.no_progress,
+        delete_missing=False,
+        output=None,
+        no_content=args.no_content,
+        ledger=[],
+        announce_target=False,
+    )
 
 
 # ------------------------------------------------------------------------------------- snapshot

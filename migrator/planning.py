@@ -11,27 +11,40 @@ it; :class:`~migrator.state.CheckpointStore` only stores what it is handed:
 * the depth of every issue in the parent forest (parents are imported first), cycles broken;
 * what planning across issues changed (``PlanRevisions``: link dates inside both issues' windows,
   the updatedAt extended for them, dangling links dropped, named in the text or pointed at issues
-  already in Tracker) — applied to the stored plan before anything is executed.
+  already in Tracker) — applied to the stored plan before anything is executed;
+* against the ledger, what a newer export changed (``migrator/delta.py``): delta rows right after
+  the issue's own row, re-keyed comments, changes already applied.
 
 The plan is streamed, and revisions are known only when the stream has ended (an issue's window may
-depend on an issue later in the export). So a link whose other issue has not been stored yet waits
-(only its id is kept) and gets its row at the end, from its issue's revised plan; an issue a
-revision touches is re-stored. All of it happens in the load's one transaction.
+depend on an issue later in the export). On a first import a link whose other issue has not been
+stored yet waits (only its id is kept) and gets its row at the end, from its issue's revised plan;
+an issue a revision touches is re-stored. When an earlier import exists, every issue is compared
+with the ledger *as revised* (the ledger holds what the revised plan sent): the streamed plans are
+spooled (``state.PlanSpool``, a temporary table) and compared, then stored, once the revisions are
+known. So a delta run's links are dated as a first import's are; an imported issue whose planned
+``updatedAt`` grew for a new link is not a field change (``updatedAt`` is a stamp the ordinary API
+sets), its update row opens the window when the link needs it (``delta.window_opened``); a
+description that gained a note (a dangling reference named in the text) is a field change, PATCHed.
+All of it happens in the load's one transaction.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC
 from typing import Any
 
+from migrator.delta import DeltaPlanner, DeltaSummary, IssueDelta
+from migrator.findings import Findings
 from migrator.plan import PlannedAttachment, PlannedIssue, PlannedLink, PlanRevisions, make_unique
-from migrator.state import CheckpointStore, PlanLoad, PlanLoadStats, PlannedRow
+from migrator.state import CheckpointStore, LedgerView, PlanLoad, PlanLoadStats, PlannedRow
 from migrator.timeutil import parse_tracker_datetime
 from migrator.vocabulary import Kind
+
+Revisions = Callable[[], PlanRevisions]  # asked once the stream has ended (``PreparedRun.revisions``)
 
 
 def load_plan(
@@ -39,72 +52,165 @@ def load_plan(
     planned: Iterable[PlannedIssue],
     namespace: str,
     queue: str,
-    revisions: Callable[[], PlanRevisions] | None = None,
+    *,
+    revisions: Revisions | None = None,
+    findings: Findings | None = None,
+    delta: DeltaSummary | None = None,
+    delete_missing: bool = False,
 ) -> PlanLoadStats:
     """Merge a plan into the store's ledger (idempotent): new objects become ``pending``; rows
     already ``done`` stay done; payloads of unfinished objects are replaced by the new plan's.
-    ``revisions`` is asked once the stream has ended (``PreparedRun.revisions``)."""
-    forest: list[tuple[str, str | None, int]] = []  # (issue key, parent key, seq)
-    seen_keys: set[str] = set()
-    link_owner: dict[str, str] = {}  # link id -> the issue that listed it first (and imports it)
-    waiting: set[str] = set()  # issues with a link whose other issue was not stored yet
-    duplicate_keys: list[str] = []
+    ``revisions`` is asked once the stream has ended.
+
+    What changed since the objects were imported (a newer export, ``migrator/delta.py``) becomes
+    delta rows; its findings go to ``findings`` and its counts to ``delta``. ``delete_missing``
+    plans the deletion in Tracker of children the export no longer has."""
+    walk = PlanWalk(namespace, queue)
+    revise = revisions or PlanRevisions
     with store.loading(namespace, queue) as load:
-        for seq, issue in enumerate(planned):
-            if issue.source_key in seen_keys:
-                duplicate_keys.append(issue.source_key)
-                continue
-            seen_keys.add(issue.source_key)
-            complete_issue(issue, namespace, queue)
-            rows, waits = _rows_now(issue, link_owner, seen_keys)
-            load.add(issue, seq, rows)
-            if waits:
-                waiting.add(issue.source_key)
-            forest.append((issue.source_key, issue.parent_key, seq))
-        _revise(load, forest, revisions() if revisions is not None else PlanRevisions(), waiting, link_owner)
-        depths, cycles_broken = compute_depths(forest)
+        planner = DeltaPlanner(
+            load.view, findings if findings is not None else Findings(), delta, delete_missing=delete_missing
+        )
+        if planner.earlier:
+            _load_compared(load, walk, planned, planner, revise)
+        else:
+            _load_first(load, walk, planned, planner, revise)
+        depths, cycles_broken = compute_depths(walk.forest)
         load.set_depths(depths)
-    load.stats.duplicate_keys = duplicate_keys
+        planner.deleted_issues(load.done_not_loaded(Kind.ISSUE))
+        removals = planner.deleted_links(load.done_not_loaded(Kind.LINK), walk.seen_keys)
+        load.merge(removals)
+        planner.new_links()
+    load.stats.duplicate_keys = walk.duplicate_keys
     load.stats.cycles_broken = cycles_broken
     return load.stats
 
 
-def _rows_now(
-    issue: PlannedIssue, link_owner: dict[str, str], seen_keys: set[str]
-) -> tuple[list[PlannedRow], bool]:
-    """The rows to store with the issue now; True when some of its links wait for the end of the
-    stream (their other issue is not stored yet: it may come later, or not be in the export)."""
-    key = issue.source_key
-    others = {link.source_id: link.to_source_key for link in issue.links}
-    rows: list[PlannedRow] = []
-    waits = False
-    for row in chain_rows(issue):
-        if row.kind == Kind.LINK:
-            if row.source_id in link_owner:
-                continue  # listed by an issue before: that one imports it
-            link_owner[row.source_id] = key
-            if others[row.source_id] not in seen_keys:
-                waits = True
-                continue
-        rows.append(row)
-    return rows, waits
-
-
-def _revise(
-    load: PlanLoad,
-    forest: Sequence[tuple[str, str | None, int]],
-    revisions: PlanRevisions,
-    waiting: set[str],
-    link_owner: dict[str, str],
+def _load_first(
+    load: PlanLoad, walk: PlanWalk, planned: Iterable[PlannedIssue], planner: DeltaPlanner, revise: Revisions
 ) -> None:
-    """Apply the revisions to the stored plans they touch, and store the links that waited."""
+    """Nothing imported yet: store each issue as it streams by (links whose other issue is not
+    stored yet wait), then apply the revisions to the plans they touch."""
+    waiting: set[str] = set()  # issues with a link whose other issue was not stored yet
+    for seq, issue in walk.issues(planned):
+        rows, waits = walk.rows_now(issue)
+        load.add(issue, seq, planner.issue(issue, rows).rows)
+        if waits:
+            waiting.add(issue.source_key)
+    revisions = revise()
     touched = revisions.touched() | waiting
-    for key, _parent, _seq in forest:  # plan order: the same rows and seqs on every load
-        if key not in touched:
-            continue
-        issue = revisions.apply(load.stored(key))
-        rows = [r for r in chain_rows(issue) if r.kind != Kind.LINK or link_owner.get(r.source_id) == key]
-        load.revise(issue, rows)
+    for key, _parent, _seq in walk.forest:  # plan order: the same rows and seqs on every load
+        if key in touched:
+            issue = revisions.apply(load.stored(key))
+            load.revise(issue, walk.owned_rows(issue))
+
+
+def _load_compared(
+    load: PlanLoad, walk: PlanWalk, planned: Iterable[PlannedIssue], planner: DeltaPlanner, revise: Revisions
+) -> None:
+    """An earlier import exists: compare each revised issue with the ledger, then store it."""
+    for seq, issue in _revised(load.view, walk, planned, revise):
+        compared = planner.issue(issue, walk.owned_rows(issue))
+        _store_delta(load, compared)
+        load.add(issue, seq, compared.rows)
+
+
+def _revised(
+    view: LedgerView, walk: PlanWalk, planned: Iterable[PlannedIssue], revise: Revisions
+) -> Iterator[tuple[int, PlannedIssue]]:
+    """The planned issues in plan order, revised: spooled until the stream has ended."""
+    with view.spool() as spool:
+        for seq, issue in walk.issues(planned):
+            spool.hold(seq, issue)
+        revisions = revise()
+        touched = revisions.touched()
+        for seq, issue in spool.held():
+            yield seq, (revisions.apply(issue) if issue.source_key in touched else issue)
+
+
+def compare_plan(
+    view: LedgerView,
+    planned: Iterable[PlannedIssue],
+    namespace: str,
+    queue: str,
+    findings: Findings,
+    delta: DeltaSummary,
+    *,
+    revisions: Revisions | None = None,
+    delete_missing: bool = False,
+) -> None:
+    """Read ``planned`` to the end and compare it with the ledger as ``load_plan`` would
+    (``validate``'s delta): the same findings and counts, nothing written."""
+    walk = PlanWalk(namespace, queue)
+    planner = DeltaPlanner(view, findings, delta, delete_missing=delete_missing)
+    compared_links: set[str] = set()
+    if planner.earlier:
+        for _seq, issue in _revised(view, walk, planned, revisions or PlanRevisions):
+            rows = walk.owned_rows(issue)
+            compared_links.update(r.source_id for r in rows if r.kind == Kind.LINK)
+            planner.issue(issue, rows)
+    else:
+        for _seq, issue in walk.issues(planned):
+            planner.issue(issue, [])
+    planner.deleted_issues(e for e in view.done_of_kind(Kind.ISSUE) if e.source_id not in walk.seen_keys)
+    planner.deleted_links(
+        (e for e in view.done_of_kind(Kind.LINK) if e.source_id not in compared_links), walk.seen_keys
+    )
+    planner.new_links()
+
+
+@dataclass
+class PlanWalk:
+    """The plan in load order: the first issue with a key wins, the first issue to list a link owns it."""
+
+    namespace: str
+    queue: str
+    seen_keys: set[str] = field(default_factory=set)
+    link_owner: dict[str, str] = field(default_factory=dict)  # link id -> the issue that imports it
+    duplicate_keys: list[str] = field(default_factory=list)
+    forest: list[tuple[str, str | None, int]] = field(default_factory=list)  # (key, parent key, seq)
+
+    def issues(self, planned: Iterable[PlannedIssue]) -> Iterator[tuple[int, PlannedIssue]]:
+        """``(seq, issue)``: each issue completed, once per key; the links it lists first are its own."""
+        for seq, issue in enumerate(planned):
+            key = issue.source_key
+            if key in self.seen_keys:
+                self.duplicate_keys.append(key)
+                continue
+            self.seen_keys.add(key)
+            complete_issue(issue, self.namespace, self.queue)
+            for link in issue.links:
+                self.link_owner.setdefault(link.source_id, key)
+            self.forest.append((key, issue.parent_key, seq))
+            yield seq, issue
+
+    def owned_rows(self, issue: PlannedIssue) -> list[PlannedRow]:
+        """The issue's chain with only the links it owns."""
+        key = issue.source_key
+        return [
+            r for r in chain_rows(issue) if r.kind != Kind.LINK or self.link_owner.get(r.source_id) == key
+        ]
+
+    def rows_now(self, issue: PlannedIssue) -> tuple[list[PlannedRow], bool]:
+        """The rows to store with the issue as it streams by; True when some of its links wait for the
+        end of the stream (their other issue is not stored yet: it may come later, or not be in the
+        export)."""
+        rows = self.owned_rows(issue)
+        others = {link.source_id: link.to_source_key for link in issue.links}
+        now = [r for r in rows if r.kind != Kind.LINK or others[r.source_id] in self.seen_keys]
+        return now, len(now) < len(rows)
+
+
+def _store_delta(load: PlanLoad, delta: IssueDelta) -> None:
+    """What the comparison decided about existing rows, before the issue's rows are merged."""
+    for entry in delta.forget:
+        load.forget(entry)
+    for entry, source_id in delta.rekeys:
+        load.rekey(entry, source_id)
+    for entry, payload_hash in delta.applied:
+        load.set_payload_hash(entry, payload_hash)
+    for kind, scope, source_id, payload in delta.payloads:
+        load.put_delta_payload(kind, scope, source_id, payload)
 
 
 def complete_issue(issue: PlannedIssue, namespace: str, queue: str) -> None:
@@ -132,8 +238,9 @@ def chain_rows(issue: PlannedIssue) -> list[PlannedRow]:
     for _time, _rank, _index, group in timeline:
         rows += group
     rows += [PlannedRow(Kind.WORKLOG, key, w.source_id, key, None, 0, _hash(w.body)) for w in issue.worklogs]
-    rows += [
-        PlannedRow(Kind.LINK, "", link.source_id, key, None, 0, _link_hash(link)) for link in issue.links
+    rows += [  # a link's other issue is kept as its parent id: a delta looks links up from both ends
+        PlannedRow(Kind.LINK, "", link.source_id, key, link.to_source_key, 0, _link_hash(link))
+        for link in issue.links
     ]
     if issue.local_fields:
         rows.append(PlannedRow(Kind.LOCAL_FIELDS, key, key, key, None, 0, _hash(issue.local_fields)))

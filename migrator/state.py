@@ -99,11 +99,23 @@ CREATE INDEX IF NOT EXISTS ledger_issue ON ledger (namespace, issue_key, seq);
 CREATE INDEX IF NOT EXISTS ledger_work ON ledger (namespace, issue_key, kind, status);
 CREATE INDEX IF NOT EXISTS ledger_status ON ledger (namespace, kind, status);
 CREATE INDEX IF NOT EXISTS ledger_target ON ledger (namespace, kind, target_id);
+CREATE TABLE IF NOT EXISTS delta_payloads (
+    namespace    TEXT NOT NULL,
+    kind         TEXT NOT NULL,
+    scope        TEXT NOT NULL,
+    source_id    TEXT NOT NULL,
+    payload_json TEXT NOT NULL,
+    PRIMARY KEY (namespace, kind, scope, source_id)
+);
 """
 
 _ROW_COLUMNS = (
     "id, kind, source_id, issue_key, parent_source_id, seq, status, unsure, target_id, target_key, "
     "attempts, last_error"
+)
+_ENTRY_COLUMNS = (
+    "id, kind, scope, source_id, issue_key, parent_source_id, status, target_id, target_key, payload_hash, "
+    "generation, done_at"
 )
 
 
@@ -137,6 +149,141 @@ class IssueTarget:
     target_key: str | None
     target_id: str | None
     last_error: str | None
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """A ledger row as a delta run compares it with a newer plan (any generation)."""
+
+    id: int
+    kind: Kind
+    scope: str
+    source_id: str
+    issue_key: str
+    parent_source_id: str | None  # comment files: their comment; links: the other issue's source key
+    status: Status
+    target_id: str | None
+    target_key: str | None
+    payload_hash: str  # done rows: the payload the target was made to match
+    generation: int
+    done_at: str | None  # this machine's clock (ISO 8601, UTC) when the row became done
+
+
+class LedgerView:
+    """Read-only questions about one namespace's ledger and stored plan (what a delta run compares a
+    newer plan with). Shared by a plan load (inside its transaction) and ``validate`` (read-only)."""
+
+    def __init__(self, conn: sqlite3.Connection, lock: threading.RLock, namespace: str) -> None:
+        self._conn = conn
+        self._lock = lock
+        self.namespace = namespace
+
+    def entries_of_issue(self, issue_key: str) -> list[LedgerEntry]:
+        """Every row the issue owns (its own row, children, delta rows, links it owns), any generation."""
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT {_ENTRY_COLUMNS} FROM ledger WHERE namespace = ? AND issue_key = ? ORDER BY seq, id",
+                (self.namespace, issue_key),
+            ).fetchall()
+        return [_entry(r) for r in rows]
+
+    def has_imported(self) -> bool:
+        """Has any issue of the namespace been imported (is there anything to compare with)?"""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT 1 FROM ledger WHERE namespace = ? AND kind = 'issue' AND status = 'done' LIMIT 1",
+                (self.namespace,),
+            ).fetchone()
+        return row is not None
+
+    def entry(self, kind: Kind, scope: str, source_id: str) -> LedgerEntry | None:
+        with self._lock:
+            row = self._conn.execute(
+                f"SELECT {_ENTRY_COLUMNS} FROM ledger WHERE namespace = ? AND kind = ? AND scope = ?"
+                " AND source_id = ?",
+                (self.namespace, kind, scope, source_id),
+            ).fetchone()
+        return None if row is None else _entry(row)
+
+    def done_of_kind(self, kind: Kind) -> Iterator[LedgerEntry]:
+        """Done rows of ``kind``, any generation (deleted issues and links are found among them)."""
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT {_ENTRY_COLUMNS} FROM ledger WHERE namespace = ? AND kind = ? AND status = 'done'"
+                " ORDER BY issue_key, seq",
+                (self.namespace, kind),
+            ).fetchall()
+        return (_entry(r) for r in rows)
+
+    def stored_plan(self, issue_key: str) -> PlannedIssue | None:
+        """The issue as the last plan load stored it (None if never planned)."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT plan_json FROM issues WHERE namespace = ? AND issue_key = ?",
+                (self.namespace, issue_key),
+            ).fetchone()
+        return None if row is None else PlannedIssue.from_dict(json.loads(row[0]))
+
+    def delta_payload(self, kind: Kind, scope: str, source_id: str) -> dict[str, Any] | None:
+        """What a delta row needs beyond the plan (e.g. the fields to clear, the object to delete)."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT payload_json FROM delta_payloads"
+                " WHERE namespace = ? AND kind = ? AND scope = ? AND source_id = ?",
+                (self.namespace, kind, scope, source_id),
+            ).fetchone()
+        return None if row is None else dict(json.loads(row[0]))
+
+    def spool(self) -> PlanSpool:
+        """A temporary table on this connection to hold plans in (see :class:`PlanSpool`)."""
+        return PlanSpool(self._conn, self._lock)
+
+
+class PlanSpool:
+    """Planned issues held until the whole export has been read — a delta run compares each issue
+    with the ledger only once the decisions across issues (``plan.PlanRevisions``) are known. The
+    plans wait in a ``TEMP`` table of the checkpoint file's connection: SQLite keeps it apart from the
+    file (it works on a read-only connection too) and drops it when the spool closes."""
+
+    _PAGE = 500  # plans read back per query (the caller writes to the same connection in between)
+
+    def __init__(self, conn: sqlite3.Connection, lock: threading.RLock) -> None:
+        self._conn = conn
+        self._lock = lock
+        with self._lock:
+            self._conn.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS spooled_plans (seq INTEGER PRIMARY KEY, plan_json TEXT NOT NULL)"
+            )
+            self._conn.execute("DELETE FROM temp.spooled_plans")
+
+    def __enter__(self) -> PlanSpool:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        with self._lock:
+            self._conn.execute("DROP TABLE IF EXISTS temp.spooled_plans")
+
+    def hold(self, seq: int, issue: PlannedIssue) -> None:
+        with self._lock:
+            self._conn.execute(
+                "INSERT INTO temp.spooled_plans (seq, plan_json) VALUES (?, ?)",
+                (seq, json.dumps(issue.to_dict(), ensure_ascii=False)),
+            )
+
+    def held(self) -> Iterator[tuple[int, PlannedIssue]]:
+        """``(seq, issue)`` in the order they were held."""
+        after = -1
+        while True:
+            with self._lock:
+                page = self._conn.execute(
+                    "SELECT seq, plan_json FROM temp.spooled_plans WHERE seq > ? ORDER BY seq LIMIT ?",
+                    (after, self._PAGE),
+                ).fetchall()
+            for seq, plan_json in page:
+                yield int(seq), PlannedIssue.from_dict(json.loads(plan_json))
+            if len(page) < self._PAGE:
+                return
+            after = int(page[-1][0])
 
 
 @dataclass
@@ -259,11 +406,18 @@ class PlannedRow:
 class CheckpointStore:
     """SQLite ledger + stored plan. Safe to share between worker threads (one connection, one lock)."""
 
-    def __init__(self, path: Path | str, *, durable: bool = True) -> None:
+    def __init__(self, path: Path | str, *, durable: bool = True, read_only: bool = False) -> None:
         self.path = Path(path)
+        self._lock = threading.RLock()
+        self._namespace: str | None = None
+        if read_only:  # ``validate`` compares with the ledger and must not change the file
+            self._conn = _open_read_only(self.path)
+            self._durable = False
+            self._check_version()
+            self._namespace = self._meta("active_namespace")
+            return
         if self.path.parent and not self.path.parent.exists():
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.RLock()
         self._conn = sqlite3.connect(
             str(self.path), check_same_thread=False, isolation_level=None, timeout=30.0
         )
@@ -276,7 +430,7 @@ class CheckpointStore:
         self._conn.execute("PRAGMA foreign_keys=ON")
         with self._transaction():
             self._create_schema()
-        self._namespace: str | None = self._meta("active_namespace")
+        self._namespace = self._meta("active_namespace")
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -284,10 +438,13 @@ class CheckpointStore:
         for statement in _SCHEMA.split(";"):
             if statement.strip():
                 self._conn.execute(statement)
-        version = self._meta("schema_version")
-        if version is None:
+        if self._meta("schema_version") is None:
             self._set_meta("schema_version", str(SCHEMA_VERSION))
-        elif int(version) != SCHEMA_VERSION:
+        self._check_version()
+
+    def _check_version(self) -> None:
+        version = self._meta("schema_version")
+        if version is not None and int(version) != SCHEMA_VERSION:
             raise MigratorError(
                 f"{self.path}: state file has schema version {version}, this migrator reads {SCHEMA_VERSION}",
                 hint="use a new --state file or the migrator version that wrote it",
@@ -408,7 +565,7 @@ class CheckpointStore:
         with self._transaction():
             generation = self._bump_generation(namespace, queue)
             load = PlanLoad(
-                self._conn, PlanLoadStats(namespace=namespace, queue=queue, generation=generation)
+                self._conn, PlanLoadStats(namespace=namespace, queue=queue, generation=generation), self._lock
             )
             yield load
             load.stats.stale = self._count_stale(namespace, generation)
@@ -562,6 +719,23 @@ class CheckpointStore:
         for kind, status, count in rows:
             result.setdefault(kind, dict.fromkeys(STATUSES, 0))[status] = int(count)
         return result
+
+    # ------------------------------------------------------------------ delta runs
+
+    def view(self, namespace: str | None = None) -> LedgerView:
+        """Read-only questions a delta run asks (see :class:`LedgerView`)."""
+        return LedgerView(self._conn, self._lock, namespace or self.namespace)
+
+    def unfinished_links_touching(self, issue_key: str) -> list[tuple[str, str]]:
+        """``(owner issue, link source id)`` of current, unfinished links with ``issue_key`` at either end."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT issue_key, source_id FROM ledger WHERE namespace = ? AND generation = ?"
+                " AND kind = 'link' AND status IN ('pending', 'in_flight')"
+                " AND (issue_key = ? OR parent_source_id = ?)",
+                (self.namespace, self.generation(), issue_key, issue_key),
+            ).fetchall()
+        return [(str(owner), str(source_id)) for owner, source_id in rows]
 
     # ------------------------------------------------------------------ transitions
 
@@ -740,11 +914,12 @@ class CheckpointStore:
 class PlanLoad:
     """The writes of one plan load, inside :meth:`CheckpointStore.loading`'s transaction."""
 
-    def __init__(self, conn: sqlite3.Connection, stats: PlanLoadStats) -> None:
+    def __init__(self, conn: sqlite3.Connection, stats: PlanLoadStats, lock: threading.RLock) -> None:
         self._conn = conn
         self.stats = stats
         # done rows whose planned payload differs now, per kind: (scope, source_id)
         self._changed: dict[str, set[tuple[str, str]]] = {kind: set() for kind in KINDS}
+        self._lock = lock
 
     def add(self, issue: PlannedIssue, seq: int, rows: Sequence[PlannedRow]) -> None:
         """Store a planned issue (its ``unique`` and ``queue`` already set) and merge its rows:
@@ -805,6 +980,10 @@ class PlanLoad:
         else:
             changed.discard((row.scope, row.source_id))
         self.stats.kinds[row.kind].changed_after_done = len(changed)
+
+    def merge(self, rows: Sequence[PlannedRow]) -> None:
+        """Merge rows planned after their issue was added (e.g. a link's removal, known only at the end)."""
+        self._merge_rows(rows)
 
     def _merge_rows(self, rows: Sequence[PlannedRow], *, revising: bool = False) -> None:
         namespace, generation, stats = self.stats.namespace, self.stats.generation, self.stats
@@ -873,6 +1052,46 @@ class PlanLoad:
             (row.seq, row.payload_hash, self.stats.namespace, row.kind, row.scope, row.source_id),
         )
 
+    @property
+    def view(self) -> LedgerView:
+        """The ledger as it stands inside this load (rows already merged by it included)."""
+        return LedgerView(self._conn, self._lock, self.stats.namespace)
+
+    def rekey(self, entry: LedgerEntry, source_id: str) -> None:
+        """Give a row a new source id (an id-less comment whose text changed is the same comment);
+        files of a comment follow it."""
+        self._conn.execute("UPDATE ledger SET source_id = ? WHERE id = ?", (source_id, entry.id))
+        if entry.kind == Kind.COMMENT:
+            self._conn.execute(
+                "UPDATE ledger SET parent_source_id = ? WHERE namespace = ? AND issue_key = ?"
+                " AND kind = 'comment_attachment' AND parent_source_id = ?",
+                (source_id, self.stats.namespace, entry.issue_key, entry.source_id),
+            )
+
+    def set_payload_hash(self, entry: LedgerEntry, payload_hash: str) -> None:
+        """A done row's target now matches this payload (a delta row applied the change)."""
+        self._conn.execute("UPDATE ledger SET payload_hash = ? WHERE id = ?", (payload_hash, entry.id))
+
+    def forget(self, entry: LedgerEntry) -> None:
+        """Drop a row whose object was deleted from the target (it is planned anew if it comes back)."""
+        self._conn.execute("DELETE FROM ledger WHERE id = ?", (entry.id,))
+
+    def put_delta_payload(self, kind: Kind, scope: str, source_id: str, payload: Mapping[str, Any]) -> None:
+        self._conn.execute(
+            """INSERT INTO delta_payloads (namespace, kind, scope, source_id, payload_json) VALUES (?, ?, ?, ?, ?)
+               ON CONFLICT(namespace, kind, scope, source_id) DO UPDATE SET payload_json = excluded.payload_json""",
+            (self.stats.namespace, kind, scope, source_id, json.dumps(payload, ensure_ascii=False)),
+        )
+
+    def done_not_loaded(self, kind: Kind) -> list[LedgerEntry]:
+        """Done rows of ``kind`` this load did not see (deleted from the export)."""
+        rows = self._conn.execute(
+            f"SELECT {_ENTRY_COLUMNS} FROM ledger WHERE namespace = ? AND kind = ? AND status = 'done'"
+            " AND generation < ? ORDER BY issue_key, seq",
+            (self.stats.namespace, kind, self.stats.generation),
+        ).fetchall()
+        return [_entry(r) for r in rows]
+
     def set_depths(self, depths: Mapping[str, int]) -> None:
         """Each issue's level in the parent forest (the executor imports level by level)."""
         self._conn.executemany(
@@ -902,7 +1121,7 @@ class LedgerReader:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         try:
-            self._conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=30.0)
+            self._conn = _open_read_only(self.path)
             self._conn.execute("SELECT 1 FROM issues JOIN ledger ON 0 LIMIT 0").fetchall()
         except sqlite3.Error as exc:
             raise MigratorError(
@@ -948,6 +1167,32 @@ class LedgerReader:
             ).fetchall()
             found += [ImportedIssue(*(str(value) for value in row)) for row in rows]
         return found
+
+
+def _entry(r: Sequence[Any]) -> LedgerEntry:
+    return LedgerEntry(
+        id=int(r[0]),
+        kind=Kind(r[1]),
+        scope=str(r[2]),
+        source_id=str(r[3]),
+        issue_key=str(r[4]),
+        parent_source_id=r[5],
+        status=Status(r[6]),
+        target_id=r[7],
+        target_key=r[8],
+        payload_hash=str(r[9]),
+        generation=int(r[10]),
+        done_at=r[11],
+    )
+
+
+def _open_read_only(path: Path) -> sqlite3.Connection:
+    if not path.is_file():
+        raise MigratorError(
+            f"no checkpoint file {path}", hint="run `migrator run ...` first, or pass --state"
+        )
+    uri = f"{path.resolve().as_uri()}?mode=ro"
+    return sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None, timeout=30.0)
 
 
 def _row(r: Sequence[Any]) -> LedgerRow:

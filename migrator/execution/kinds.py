@@ -7,7 +7,8 @@ id/key a successful write returned. Kinds found through a listing of the issue's
 to match; the listing, the one-to-one claim and its caching are shared.
 
 The scheduler and the attempt (``scheduler.py``, ``attempt.py``) never branch on a row's kind:
-they ask :func:`kind_of`.
+they ask :func:`migrator.execution.registry.kind_of` (which also knows the delta kinds of
+``updates.py``).
 """
 
 from __future__ import annotations
@@ -391,25 +392,6 @@ class LocalFieldsKind(ObjectKind):
 
     def target_of(self, result: Any, chain: Chain) -> tuple[str | None, str | None]:
         return None, chain.target_key
-
-
-_KINDS: dict[Kind, ObjectKind] = {
-    handler.kind: handler
-    for handler in (
-        IssueKind(),
-        CommentKind(),
-        AttachmentKind(),
-        CommentAttachmentKind(),
-        WorklogKind(),
-        LinkKind(),
-        LocalFieldsKind(),
-    )
-}
-
-
-def kind_of(row: LedgerRow) -> ObjectKind:
-    """The (stateless) handler of the row's kind."""
-    return _KINDS[row.kind]
 
 
 def _first(result: Any) -> Any:
