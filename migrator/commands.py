@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import shlex
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from migrator.errors import MigratorError
 from migrator.findings import Findings
@@ -14,6 +17,10 @@ from migrator.mapping.target_info import TargetInfo
 from migrator.report.model import ValidationResult
 from migrator.snapshot import QueueKeyLookup
 from migrator.target import DEFAULT_WORKDIR, Target, open_target
+
+if TYPE_CHECKING:
+    from migrator.execution.queue_lease import QueueLease
+    from migrator.state import CheckpointStore
 
 
 def _out(text: str = "") -> None:
@@ -55,23 +62,31 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     from migrator.pipeline import prepare
     from migrator.planning import load_plan
     from migrator.report.json_report import format_console_summary
+    from migrator.run_lock import holding_state_file
     from migrator.state import CheckpointStore
 
     config = _load_config(args)
     _check_sources(args.sources)
     state_path = _state_path(args, config)
-    state_path.parent.mkdir(parents=True, exist_ok=True)
-    with open_target(
-        env,
-        max_rps=args.max_rps,
-        sandbox_data=args.sandbox_data,
-        sandbox_fixture=args.sandbox_fixture,
-        announce=_out,
-    ) as target:
+    # One run per checkpoint file (a second one exits 2 naming the holder); the OS drops the lock
+    # when the process dies, so a killed run is resumed at once by the same command.
+    with (
+        holding_state_file(state_path, _command_line()),
+        open_target(
+            env,
+            max_rps=args.max_rps,
+            sandbox_data=args.sandbox_data,
+            sandbox_fixture=args.sandbox_fixture,
+            announce=_out,
+        ) as target,
+    ):
         info = _target_info(target, config.target.queue)
         findings = Findings()
         with CheckpointStore(state_path) as store:
             store.bind_target(target.identity, config.target.namespace, config.target.queue)
+            lease = None if args.ignore_queue_lock else _queue_lease(target, store, config)
+            if lease is not None:
+                lease.check()  # refuse now, not after a long validation
             prepared = prepare(
                 config,
                 list(args.sources),
@@ -99,9 +114,48 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
                 _out("Nothing was written.")
                 return 1
             executor = Executor(target.client, store, workers=args.workers, progress=not args.no_progress)
-            summary = executor.run(retry_failed=args.retry_failed)
+            with (
+                lease.holding(lambda reason: executor.stop(), _lease_marker_key(store, config))
+                if lease is not None and _has_work(store, args.retry_failed)
+                else contextlib.nullcontext()  # a finished import re-run writes nothing, not even the lease
+            ):
+                summary = executor.run(retry_failed=args.retry_failed)
             _out(summary.render())
+            if lease is not None:
+                lease.raise_if_lost()
             return 0 if summary.complete else 1
+
+
+def _command_line() -> str:
+    """What the lock file says the holder runs (arguments only: tokens never come on the command line)."""
+    return shlex.join(["migrator", *sys.argv[1:]])[:500]
+
+
+def _queue_lease(target: Target, store: CheckpointStore, config: MappingConfig) -> QueueLease:
+    from migrator.execution.queue_lease import QueueLease, checkpoint_owner
+
+    return QueueLease(
+        target.client,
+        config.target.queue,
+        namespace=config.target.namespace,
+        owner=checkpoint_owner(store.state_id, store.path),
+    )
+
+
+def _has_work(store: CheckpointStore, retry_failed: bool) -> bool:
+    from migrator.vocabulary import Status
+
+    if store.unfinished_count():
+        return True
+    settled = (Status.FAILED, Status.BLOCKED)
+    return retry_failed and any(by.get(s, 0) for by in store.counts().values() for s in settled)
+
+
+def _lease_marker_key(store: CheckpointStore, config: MappingConfig) -> str | None:
+    """With ``keep_keys`` a new lease marker must not take a planned number: it takes the next one."""
+    if not config.target.keep_keys:
+        return None
+    return f"{config.target.queue}-{store.max_planned_key_number(config.target.queue) + 1}"
 
 
 def _confirm(args: argparse.Namespace, target: Target, config: MappingConfig) -> bool:
@@ -187,7 +241,6 @@ def cmd_verify(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     import json
 
     from migrator.pipeline import prepare
-    from migrator.state import CheckpointStore
     from migrator.verify import stored_issue_count, verify
 
     if args.workers < 1:
@@ -214,7 +267,7 @@ def cmd_verify(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             source_label=", ".join(map(str, args.sources)),
             target_label=target.label,
         )
-        store = CheckpointStore(state_path) if state_path.exists() else None
+        store = _reading_store(state_path) if args.state or state_path.exists() else None
         try:
             report = verify(
                 target.client,
@@ -239,18 +292,25 @@ def cmd_verify(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
 
 def cmd_status(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    from migrator.state import CheckpointStore
-
     state_path = args.state or _only_state_file()
-    if not state_path.exists():
-        raise MigratorError(
-            f"no checkpoint file {state_path}", hint="run `migrator run ...` first, or pass --state"
-        )
-    with CheckpointStore(state_path) as store:
+    with _reading_store(state_path) as store:
         summary = store.status_summary()
     _out(f"checkpoints: {state_path}")
     _out(summary.render())
     return 1 if summary.has_failures else 0
+
+
+def _reading_store(state_path: Path) -> CheckpointStore:
+    """The checkpoint file for ``status`` / ``verify``: it must exist and be sound. They read while
+    a run may be writing (SQLite WAL), and say so."""
+    from migrator.run_lock import probe
+    from migrator.state import CheckpointStore
+
+    store = CheckpointStore(state_path, create=False)
+    holder = probe(state_path)
+    if holder is not None:
+        _out(f"note: a run is in progress on {state_path} ({holder.describe()}); counts are changing")
+    return store
 
 
 def _only_state_file() -> Path:
