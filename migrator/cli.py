@@ -76,6 +76,11 @@ def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     _add_source_args(p)
     p.add_argument("--state", type=Path, help="checkpoint file (default .migrator/<namespace>.state.sqlite)")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation before writing")
+    p.add_argument(
+        "--ignore-queue-lock",
+        action="store_true",
+        help="write even if another run holds the queue's import lease (only when that run is surely dead)",
+    )
     p.add_argument("--workers", type=int, default=4, help="parallel workers (default 4)")
     p.add_argument(
         "--max-rps", type=float, default=10.0, help="shared request-rate limit, requests/s (default 10)"

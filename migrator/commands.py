@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import shlex
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -25,11 +27,17 @@ from migrator.sources.inputs import expand_sources
 from migrator.target import DEFAULT_WORKDIR, Target, open_target
 
 if TYPE_CHECKING:
+    from migrator.execution.queue_lease import QueueLease
     from migrator.execution.summary import RunSummary
+    from migrator.state import CheckpointStore
 
 
 def _out(text: str = "") -> None:
     print(text, flush=True)
+
+
+def _err(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
 
 
 def _announcer(args: argparse.Namespace) -> Callable[[str], None]:
@@ -127,25 +135,33 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     from migrator.pipeline import PreparedRun
     from migrator.planning import load_plan
     from migrator.report.json_report import format_console_summary
+    from migrator.run_lock import holding_state_file
     from migrator.state import CheckpointStore
 
     config = _load_config(args)
     _check_sources(args.sources)
     state_path = _state_path(args, config)
-    state_path.parent.mkdir(parents=True, exist_ok=True)
     namespace, queue = config.target.namespace, config.target.queue
-    with open_target(
-        env,
-        max_rps=args.max_rps,
-        sandbox_data=args.sandbox_data,
-        sandbox_fixture=args.sandbox_fixture,
-        announce=_announcer(args),
-    ) as target:
+    # One run per checkpoint file (a second one exits 2 naming the holder); the OS drops the lock
+    # when the process dies, so a killed run is resumed at once by the same command.
+    with (
+        holding_state_file(state_path, _command_line()),
+        open_target(
+            env,
+            max_rps=args.max_rps,
+            sandbox_data=args.sandbox_data,
+            sandbox_fixture=args.sandbox_fixture,
+            announce=_announcer(args),
+        ) as target,
+    ):
         info = _target_info(target, queue)
         findings = Findings()
         delta = DeltaSummary(state_file=str(state_path))
         with CheckpointStore(state_path) as store, RunHistory(state_path) as history:
             store.bind_target(target.identity, namespace, queue)
+            lease = None if args.ignore_queue_lock else _queue_lease(target, store, config)
+            if lease is not None:
+                lease.check()  # refuse now, not after a long validation (and before the run's record)
             run_id = history.start(
                 namespace=namespace,
                 queue=queue,
@@ -188,11 +204,18 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
                 record.finish("declined")
                 return 1
             executor = Executor(target.client, store, workers=args.workers, progress=not args.no_progress)
-            summary = executor.run(retry_failed=args.retry_failed)
+            with (
+                lease.holding(lambda reason: executor.stop(), _lease_marker_key(store, config))
+                if lease is not None and _has_work(store, args.retry_failed)
+                else contextlib.nullcontext()  # a finished import re-run writes nothing, not even the lease
+            ):
+                summary = executor.run(retry_failed=args.retry_failed)
             _out(summary.render())
             forced = _forced_past(result, report)
             complete = summary.complete and not forced
             record.finish("complete" if complete else "incomplete", summary)
+            if lease is not None:
+                lease.raise_if_lost()
             return 0 if complete else 1
 
 
@@ -232,6 +255,38 @@ class _Manifest:
                 "failed": {k: s.failed + s.blocked for k, s in summary.kinds.items() if s.failed + s.blocked},
             }
         self.history.finish(self.run_id, outcome, written=written, findings=self.findings, delta=self.delta)
+
+
+def _command_line() -> str:
+    """What the lock file says the holder runs (arguments only: tokens never come on the command line)."""
+    return shlex.join(["migrator", *sys.argv[1:]])[:500]
+
+
+def _queue_lease(target: Target, store: CheckpointStore, config: MappingConfig) -> QueueLease:
+    from migrator.execution.queue_lease import QueueLease, checkpoint_owner
+
+    return QueueLease(
+        target.client,
+        config.target.queue,
+        namespace=config.target.namespace,
+        owner=checkpoint_owner(store.state_id, store.path),
+    )
+
+
+def _has_work(store: CheckpointStore, retry_failed: bool) -> bool:
+    from migrator.vocabulary import Status
+
+    if store.unfinished_count():
+        return True
+    settled = (Status.FAILED, Status.BLOCKED)
+    return retry_failed and any(by.get(s, 0) for by in store.counts().values() for s in settled)
+
+
+def _lease_marker_key(store: CheckpointStore, config: MappingConfig) -> str | None:
+    """With ``keep_keys`` a new lease marker must not take a planned number: it takes the next one."""
+    if not config.target.keep_keys:
+        return None
+    return f"{config.target.queue}-{store.max_planned_key_number(config.target.queue) + 1}"
 
 
 def _confirm(args: argparse.Namespace, target: Target, config: MappingConfig) -> bool:
@@ -337,7 +392,6 @@ def cmd_verify(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     import json
 
     from migrator.pipeline import PreparedRun
-    from migrator.state import CheckpointStore
     from migrator.verify import stored_issue_count, verify
 
     if args.workers < 1:
@@ -368,7 +422,7 @@ def cmd_verify(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         first.drain()
         revisions = first.revisions
         prepared = PreparedRun(config, list(args.sources), info, Findings(), options)
-        store = CheckpointStore(state_path) if state_path.exists() else None
+        store = _reading_store(state_path) if args.state or state_path.exists() else None
         try:
             report = verify(
                 target.client,
@@ -399,16 +453,11 @@ def cmd_verify(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
 
 def cmd_status(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    from migrator.state import CheckpointStore
-
     state_path = args.state or _only_state_file()
-    if not state_path.exists():
-        raise MigratorError(
-            f"no checkpoint file {state_path}", hint="run `migrator run ...` first, or pass --state"
-        )
-    if args.history:
-        return _history(state_path, as_json=args.json)
-    with CheckpointStore(state_path) as store:
+    announce = _err if args.json else _out  # --json: stdout is the JSON alone
+    with _reading_store(state_path, announce) as store:
+        if args.history:
+            return _history(state_path, as_json=args.json)
         summary = store.status_summary()
     if args.json:
         _out(json.dumps({"state_file": str(state_path), **summary.to_dict()}, ensure_ascii=False, indent=2))
@@ -428,6 +477,19 @@ def _history(state_path: Path, *, as_json: bool) -> int:
     else:
         _out(render_history(records, state_path))
     return 0
+
+
+def _reading_store(state_path: Path, announce: Callable[[str], None] = _out) -> CheckpointStore:
+    """The checkpoint file for ``status`` / ``verify``: it must exist and be sound. They read while
+    a run may be writing (SQLite WAL), and say so."""
+    from migrator.run_lock import probe
+    from migrator.state import CheckpointStore
+
+    store = CheckpointStore(state_path, create=False)
+    holder = probe(state_path)
+    if holder is not None:
+        announce(f"note: a run is in progress on {state_path} ({holder.describe()}); counts are changing")
+    return store
 
 
 def _only_state_file() -> Path:
@@ -511,6 +573,7 @@ def _staging_args(args: argparse.Namespace, queue: str, namespace: str) -> argpa
         output=None,
         no_content=args.no_content,
         ledger=[],
+        ignore_queue_lock=False,
         announce_target=False,
     )
 

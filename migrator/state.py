@@ -23,6 +23,12 @@ reads work from the database in batches and memory does not grow with the plan. 
 load (``loading``) bumps the namespace's *generation*; only rows seen in the latest load are
 executed and counted (objects dropped from the export stay in the file but are left alone).
 
+Opening checks the file first (:func:`check_file`): an empty, truncated, overwritten or foreign file,
+or one of another schema version, is refused with one :class:`StateFileError` naming the file and
+what to do; a new file is built aside and linked into place whole. Any SQLite failure while the
+store is in use (a full disk, a file damaged meanwhile) becomes a :class:`StateFileError` too.
+Which *process* may write the file is decided outside the store (``migrator/run_lock.py``).
+
 Nothing secret is ever stored: rows hold source ids, target ids/keys, counters and the client's
 error messages (which the client already redacts).
 """
@@ -30,8 +36,10 @@ error messages (which the client already redacts).
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
+import uuid
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -108,6 +116,148 @@ CREATE TABLE IF NOT EXISTS delta_payloads (
     PRIMARY KEY (namespace, kind, scope, source_id)
 );
 """
+
+_TABLES = frozenset({"meta", "namespaces", "issues", "ledger"})
+_SQLITE_HEADER = b"SQLite format 3\x00"
+_START_OVER = (
+    "restore it from a backup, or move it aside and run the same `migrator run` command again: a new "
+    "checkpoint file is made, issues already imported are found again by their unique value and their "
+    "comments, files, worklogs and links are looked up before anything is sent, so nothing is duplicated"
+)
+
+
+class StateFileError(MigratorError):
+    """The checkpoint file is missing, damaged, of another kind or of another version."""
+
+
+def check_file(path: Path) -> None:
+    """Refuse anything but an intact migrator checkpoint file of this schema version, with one
+    message naming the file and what to do. Reads the whole file once (``PRAGMA quick_check``), so
+    a truncated or overwritten file is caught before a run relies on it."""
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as handle:
+            header = handle.read(len(_SQLITE_HEADER))
+    except IsADirectoryError:
+        raise StateFileError(
+            f"{path}: is a folder, not a checkpoint file", hint="pass a file to --state"
+        ) from None
+    except OSError as exc:
+        raise StateFileError(
+            f"{path}: cannot read the checkpoint file: {exc.strerror or exc}", hint="check its permissions"
+        ) from exc
+    if size == 0:
+        raise StateFileError(f"{path}: the checkpoint file is empty (0 bytes)", hint=_START_OVER)
+    if header != _SQLITE_HEADER:
+        raise StateFileError(
+            f"{path}: not a checkpoint file (not an SQLite database: it starts with {header[:16]!r})",
+            hint=f"pass the right --state file; if this one was damaged, {_START_OVER}",
+        )
+    try:
+        conn = sqlite3.connect(str(path), isolation_level=None, timeout=30.0)
+    except sqlite3.Error as exc:
+        raise _damaged(path, exc) from exc
+    try:
+        _check_contents(path, conn)
+    except sqlite3.Error as exc:
+        raise _damaged(path, exc) from exc
+    finally:
+        conn.close()
+
+
+def _check_contents(path: Path, conn: sqlite3.Connection) -> None:
+    problems = [str(r[0]) for r in conn.execute("PRAGMA quick_check(3)")]
+    if problems != ["ok"]:
+        raise StateFileError(
+            f"{path}: the checkpoint file is damaged (truncated or overwritten): {'; '.join(problems)}",
+            hint=_START_OVER,
+        )
+    tables = {str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    meta_columns = {str(r[1]) for r in conn.execute("PRAGMA table_info(meta)")}
+    if not _TABLES <= tables or not {"key", "value"} <= meta_columns:
+        found = ", ".join(sorted(tables)) or "none"
+        raise StateFileError(
+            f"{path}: an SQLite database, but not a migrator checkpoint file (its tables: {found})",
+            hint="pass the checkpoint file of the run with --state (default .migrator/<namespace>.state.sqlite)",
+        )
+    row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    version = str(row[0]) if row is not None else None
+    if version is None or not version.isdigit():
+        raise StateFileError(
+            f"{path}: the checkpoint file has no valid schema version ({version!r})", hint=_START_OVER
+        )
+    if int(version) > SCHEMA_VERSION:
+        raise StateFileError(
+            f"{path}: written by a newer migrator (checkpoint schema {version}; this one reads {SCHEMA_VERSION})",
+            hint="upgrade migrator to the version that wrote it, or use another --state file",
+        )
+    if int(version) < SCHEMA_VERSION:
+        raise StateFileError(
+            f"{path}: written by an older migrator (checkpoint schema {version}; this one reads {SCHEMA_VERSION})",
+            hint=f"finish that import with the migrator version that wrote it; or {_START_OVER}",
+        )
+
+
+def _create_file(path: Path) -> None:
+    """Make a new, empty checkpoint file whole or not at all: built beside it, then linked into
+    place (which fails if another process made it first). A kill half-way leaves only the
+    temporary file, never a half-made checkpoint file that would later be refused as damaged."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.new")
+    for leftover in (temporary, *(temporary.with_name(temporary.name + s) for s in ("-wal", "-shm"))):
+        leftover.unlink(missing_ok=True)
+    try:
+        conn = sqlite3.connect(str(temporary), isolation_level=None)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("BEGIN IMMEDIATE")
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.executemany(
+                "INSERT INTO meta (key, value) VALUES (?, ?)",
+                [("schema_version", str(SCHEMA_VERSION)), ("state_id", uuid.uuid4().hex)],
+            )
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            check_file(path)  # made meanwhile by another process: use theirs if it is sound
+    except sqlite3.Error as exc:
+        raise StateFileError(f"{path}: cannot create the checkpoint file: {exc}") from exc
+    except OSError as exc:
+        raise StateFileError(
+            f"{path}: cannot create the checkpoint file: {exc.strerror or exc}",
+            hint="check that the folder exists and is writable",
+        ) from exc
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def _damaged(path: Path, exc: sqlite3.Error) -> StateFileError:
+    """One message for an SQLite failure on the checkpoint file, with what to do about it."""
+    text = str(exc)
+    if "full" in text:
+        return StateFileError(
+            f"{path}: the checkpoint file cannot be written: {text}",
+            hint="free space on its disk, then run the same command again (it resumes)",
+        )
+    if "locked" in text or "busy" in text:
+        return StateFileError(
+            f"{path}: the checkpoint file is locked by another program: {text}",
+            hint="close the program that has it open, then run the same command again",
+        )
+    if "I/O" in text or "unable to open" in text:
+        return StateFileError(
+            f"{path}: the checkpoint file cannot be read or written: {text}",
+            hint="check the disk and the file's permissions, then run the same command again",
+        )
+    return StateFileError(
+        f"{path}: the checkpoint file is damaged (truncated or overwritten): {text}", hint=_START_OVER
+    )
+
 
 _ROW_COLUMNS = (
     "id, kind, source_id, issue_key, parent_source_id, seq, status, unsure, target_id, target_key, "
@@ -406,49 +556,62 @@ class PlannedRow:
 class CheckpointStore:
     """SQLite ledger + stored plan. Safe to share between worker threads (one connection, one lock)."""
 
-    def __init__(self, path: Path | str, *, durable: bool = True, read_only: bool = False) -> None:
+    def __init__(
+        self, path: Path | str, *, durable: bool = True, create: bool = True, read_only: bool = False
+    ) -> None:
+        """Open the checkpoint file at ``path``; a missing one is created when ``create`` (``run``),
+        else refused (``status``, ``verify``). An existing file is checked first (:func:`check_file`):
+        anything but an intact migrator checkpoint file raises :class:`StateFileError`. ``read_only``
+        (``validate`` compares with the ledger) never creates or changes the file."""
         self.path = Path(path)
         self._lock = threading.RLock()
-        self._namespace: str | None = None
-        if read_only:  # ``validate`` compares with the ledger and must not change the file
-            self._conn = _open_read_only(self.path)
-            self._durable = False
-            self._check_version()
-            self._namespace = self._meta("active_namespace")
-            return
-        if self.path.parent and not self.path.parent.exists():
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(
-            str(self.path), check_same_thread=False, isolation_level=None, timeout=30.0
-        )
-        self._conn.execute("PRAGMA journal_mode=WAL")
         # NORMAL in WAL mode survives any process crash. With ``durable`` the write-ahead ``in_flight``
         # mark is also fsynced (FULL) before its HTTP call, which survives a power loss too; a
         # confirmation lost that way only leaves a row that gets reconciled, so those stay NORMAL.
-        self._durable = durable
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.execute("PRAGMA foreign_keys=ON")
+        self._durable = durable and not read_only
+        self._namespace: str | None = None
+        if self.path.exists():
+            check_file(self.path)
+        elif create and not read_only:
+            _create_file(self.path)
+        else:
+            raise StateFileError(
+                f"{self.path}: no such checkpoint file",
+                hint="run `migrator run ...` first, or pass the --state file the run used",
+            )
+        if read_only:
+            try:
+                self._conn = _open_read_only(self.path)
+            except sqlite3.Error as exc:
+                raise _damaged(self.path, exc) from exc
+            self._namespace = self._meta("active_namespace")
+            return
+        try:
+            self._conn = sqlite3.connect(
+                str(self.path), check_same_thread=False, isolation_level=None, timeout=30.0
+            )
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.execute("PRAGMA foreign_keys=ON")
+        except sqlite3.Error as exc:
+            raise _damaged(self.path, exc) from exc
         with self._transaction():
-            self._create_schema()
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    self._conn.execute(statement)  # adds what an older file of this version lacks
+            if self._meta("state_id") is None:
+                self._set_meta("state_id", uuid.uuid4().hex)
         self._namespace = self._meta("active_namespace")
 
     # ------------------------------------------------------------------ lifecycle
 
-    def _create_schema(self) -> None:
-        for statement in _SCHEMA.split(";"):
-            if statement.strip():
-                self._conn.execute(statement)
-        if self._meta("schema_version") is None:
-            self._set_meta("schema_version", str(SCHEMA_VERSION))
-        self._check_version()
-
-    def _check_version(self) -> None:
-        version = self._meta("schema_version")
-        if version is not None and int(version) != SCHEMA_VERSION:
-            raise MigratorError(
-                f"{self.path}: state file has schema version {version}, this migrator reads {SCHEMA_VERSION}",
-                hint="use a new --state file or the migrator version that wrote it",
-            )
+    @property
+    def state_id(self) -> str:
+        """A random id given to this checkpoint file when it was made (copies share it)."""
+        value = self._meta("state_id")
+        if value is None:  # set in __init__; only a file edited behind our back lacks it
+            raise StateFileError(f"{self.path}: the checkpoint file has lost its state_id")
+        return value
 
     def close(self) -> None:
         with self._lock:
@@ -461,10 +624,20 @@ class CheckpointStore:
         self.close()
 
     @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Hold the connection; an SQLite failure inside (a disk error, a file damaged while in use)
+        becomes one :class:`StateFileError` naming the file instead of a traceback."""
+        with self._lock:
+            try:
+                yield
+            except sqlite3.Error as exc:
+                raise _damaged(self.path, exc) from exc
+
+    @contextmanager
     def _transaction(self, *, sync: bool = False) -> Iterator[sqlite3.Connection]:
         """One write transaction; ``sync`` fsyncs it (and everything before it) when the store is durable."""
         full = sync and self._durable
-        with self._lock:
+        with self._locked():
             if full:
                 self._conn.execute("PRAGMA synchronous=FULL")  # cannot change inside a transaction
             try:
@@ -472,7 +645,8 @@ class CheckpointStore:
                 try:
                     yield self._conn
                 except BaseException:
-                    self._conn.execute("ROLLBACK")
+                    if self._conn.in_transaction:  # SQLite itself ends it on some errors (a full disk)
+                        self._conn.execute("ROLLBACK")
                     raise
                 self._conn.execute("COMMIT")
             finally:
@@ -480,7 +654,7 @@ class CheckpointStore:
                     self._conn.execute("PRAGMA synchronous=NORMAL")
 
     def _meta(self, key: str) -> str | None:
-        with self._lock:
+        with self._locked():
             row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else str(row[0])
 
@@ -504,7 +678,7 @@ class CheckpointStore:
         return self._namespace is not None
 
     def namespaces(self) -> list[str]:
-        with self._lock:
+        with self._locked():
             return [r[0] for r in self._conn.execute("SELECT namespace FROM namespaces ORDER BY created_at")]
 
     def use_namespace(self, namespace: str) -> None:
@@ -541,13 +715,13 @@ class CheckpointStore:
 
     def queue(self, namespace: str | None = None) -> str | None:
         ns = namespace or self._namespace
-        with self._lock:
+        with self._locked():
             row = self._conn.execute("SELECT queue FROM namespaces WHERE namespace = ?", (ns,)).fetchone()
         return None if row is None else str(row[0])
 
     def generation(self, namespace: str | None = None) -> int:
         ns = namespace or self.namespace
-        with self._lock:
+        with self._locked():
             row = self._conn.execute(
                 "SELECT generation FROM namespaces WHERE namespace = ?", (ns,)
             ).fetchone()
@@ -606,7 +780,7 @@ class CheckpointStore:
 
     def issue_depths(self) -> list[int]:
         """Distinct topological levels of the current plan, lowest first."""
-        with self._lock:
+        with self._locked():
             rows = self._conn.execute(
                 "SELECT DISTINCT depth FROM issues WHERE namespace = ? AND generation = ? ORDER BY depth",
                 (self.namespace, self.generation()),
@@ -631,12 +805,12 @@ class CheckpointStore:
                             AND l.generation = i.generation AND l.kind IN ({kind_marks})
                             AND l.status IN ('pending', 'in_flight'))
             ORDER BY i.seq LIMIT ?"""
-        with self._lock:
+        with self._locked():
             rows = self._conn.execute(query, params).fetchall()
         return [(int(s), str(k)) for s, k in rows]
 
     def load_issue(self, issue_key: str) -> PlannedIssue:
-        with self._lock:
+        with self._locked():
             row = self._conn.execute(
                 "SELECT plan_json FROM issues WHERE namespace = ? AND issue_key = ?",
                 (self.namespace, issue_key),
@@ -651,7 +825,7 @@ class CheckpointStore:
         generation = self.generation(ns)
         last = -1
         while True:
-            with self._lock:
+            with self._locked():
                 rows = self._conn.execute(
                     "SELECT seq, plan_json FROM issues WHERE namespace = ? AND generation = ? AND seq > ?"
                     " ORDER BY seq LIMIT ?",
@@ -663,10 +837,23 @@ class CheckpointStore:
                 last = int(seq)
                 yield PlannedIssue.from_dict(json.loads(text))
 
+    def max_planned_key_number(self, queue: str) -> int:
+        """The highest ``<queue>-<number>`` key the current plan imports issues under (0: none);
+        only ``keep_keys`` plans have keys."""
+        prefix = f"{queue}-"
+        with self._locked():
+            rows = self._conn.execute(
+                "SELECT json_extract(plan_json, '$.body.key') FROM issues"
+                " WHERE namespace = ? AND generation = ? AND json_extract(plan_json, '$.body.key') LIKE ?",
+                (self.namespace, self.generation(), prefix + "%"),
+            ).fetchall()
+        numbers = [int(k[len(prefix) :]) for (k,) in rows if str(k[len(prefix) :]).isdigit()]
+        return max(numbers, default=0)
+
     def rows_for_issue(self, issue_key: str, kinds: Sequence[str]) -> list[LedgerRow]:
         """Every current row of ``kinds`` that belongs to the issue, in chain order (done ones too)."""
         marks = ",".join("?" * len(kinds))
-        with self._lock:
+        with self._locked():
             rows = self._conn.execute(
                 f"SELECT {_ROW_COLUMNS} FROM ledger INDEXED BY ledger_issue"
                 f" WHERE namespace = ? AND issue_key = ? AND generation = ?"
@@ -676,7 +863,7 @@ class CheckpointStore:
         return [_row(r) for r in rows]
 
     def get_row(self, row_id: int) -> LedgerRow:
-        with self._lock:
+        with self._locked():
             row = self._conn.execute(f"SELECT {_ROW_COLUMNS} FROM ledger WHERE id = ?", (row_id,)).fetchone()
         if row is None:
             raise KeyError(row_id)
@@ -685,7 +872,7 @@ class CheckpointStore:
     def issue_target(self, issue_key: str, namespace: str | None = None) -> IssueTarget | None:
         """The issue row of ``issue_key`` (None if the plan has no such issue)."""
         ns = namespace or self.namespace
-        with self._lock:
+        with self._locked():
             row = self._conn.execute(
                 "SELECT status, target_key, target_id, last_error FROM ledger"
                 " WHERE namespace = ? AND kind = 'issue' AND scope = '' AND source_id = ?"
@@ -698,7 +885,7 @@ class CheckpointStore:
 
     def unfinished_count(self, kinds: Sequence[Kind] = KINDS) -> int:
         marks = ",".join("?" * len(kinds))
-        with self._lock:
+        with self._locked():
             row = self._conn.execute(
                 f"SELECT COUNT(*) FROM ledger WHERE namespace = ? AND generation = ? AND kind IN ({marks})"
                 " AND status IN ('pending', 'in_flight')",
@@ -710,7 +897,7 @@ class CheckpointStore:
         """kind -> status -> rows (current generation); every kind and status present."""
         ns = namespace or self.namespace
         result: dict[str, dict[str, int]] = {kind: dict.fromkeys(STATUSES, 0) for kind in KINDS}
-        with self._lock:
+        with self._locked():
             rows = self._conn.execute(
                 "SELECT kind, status, COUNT(*) FROM ledger WHERE namespace = ? AND generation = ?"
                 " GROUP BY kind, status",
@@ -883,7 +1070,7 @@ class CheckpointStore:
             "WHERE namespace = ? AND generation = ? AND (status IN ('failed', 'blocked')"
             " OR (status = 'pending' AND last_error IS NOT NULL))"
         )
-        with self._lock:
+        with self._locked():
             failures = [
                 Failure(
                     kind=Kind(r[0]),

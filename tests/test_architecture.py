@@ -69,6 +69,8 @@ RULES: dict[str, frozenset[str]] = {
     "migrator.staging": frozenset({"migrator.errors", "migrator.tracker"}),
     # the run manifest in the checkpoint file
     "migrator.history": frozenset({"migrator.errors"}),
+    # one run per checkpoint file: an OS lock beside it
+    "migrator.run_lock": frozenset({"migrator.errors"}),
     "migrator.target": frozenset({"migrator.errors", "migrator.tracker", "migrator.sandbox"}),
     # the top: wires every stage together
     "migrator.commands": ANYTHING,

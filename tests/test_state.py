@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 from execution.helpers_executor import BASE, make_issue, make_plan, object_count, ts
+from state_helpers import BROKEN, broken_state_file
 
 from migrator.errors import MigratorError
 from migrator.plan import PlannedComment
 from migrator.planning import load_plan
-from migrator.state import CheckpointStore
+from migrator.state import CheckpointStore, StateFileError
 from migrator.vocabulary import Kind, Status
 
 
@@ -250,3 +251,37 @@ def test_status_render_lists_counts_and_reasons(store: CheckpointStore) -> None:
         "blocked",
         "total",
     ]
+
+
+# ---------------------------------------------------------------------- opening: broken files
+
+
+@pytest.mark.parametrize("kind", sorted(BROKEN))
+def test_a_broken_file_is_refused_with_one_message_and_left_untouched(tmp_path: Path, kind: str) -> None:
+    path = broken_state_file(tmp_path, kind)
+    before = path.read_bytes()
+    with pytest.raises(StateFileError) as refused:
+        CheckpointStore(path)
+    assert str(refused.value).startswith(f"{path}: ")
+    assert BROKEN[kind] in str(refused.value)
+    assert refused.value.hint  # says what to do
+    assert path.read_bytes() == before  # never "repaired" by overwriting
+
+
+def test_missing_file_is_created_for_a_run_and_refused_for_readers(tmp_path: Path) -> None:
+    with pytest.raises(StateFileError, match="no such checkpoint file"):
+        CheckpointStore(tmp_path / "none.sqlite", create=False)
+    assert not (tmp_path / "none.sqlite").exists()
+    with CheckpointStore(tmp_path / "sub" / "new.sqlite") as store:
+        state_id = store.state_id
+    assert [p.name for p in (tmp_path / "sub").iterdir()] == ["new.sqlite"]  # no temporary left behind
+    with CheckpointStore(tmp_path / "sub" / "new.sqlite", create=False) as store:
+        assert store.state_id == state_id and not store.has_plan
+
+
+def test_an_sqlite_failure_while_in_use_becomes_one_message(tmp_path: Path) -> None:
+    with CheckpointStore(tmp_path / "s.sqlite") as store:
+        store._conn.execute("PRAGMA max_page_count = 8")  # a disk that fills up during the load
+        with pytest.raises(StateFileError, match="cannot be written: database or disk is full") as full:
+            load_plan(store, make_plan(40, tmp_path / "files"), "ns", "DEMO")
+        assert "free space" in (full.value.hint or "")

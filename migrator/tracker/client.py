@@ -139,6 +139,10 @@ class TrackerClient:
     def import_issue(self, body: Mapping[str, Any]) -> JSON:
         return self._json("POST", "issues/_import", safe=False, json=body)
 
+    def create_issue(self, body: Mapping[str, Any]) -> JSON:
+        """An ordinary (non-import) create: ``POST issues/``; a taken ``unique`` answers 409."""
+        return self._json("POST", "issues/", safe=False, json=body)
+
     def import_comment(self, key: str, body: Mapping[str, Any]) -> JSON:
         return self._json("POST", _path("issues", key, "comments", "_import"), safe=False, json=body)
 

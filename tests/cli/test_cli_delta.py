@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from migrator.cli import main
+from migrator.execution.queue_lease import lease_unique
 from migrator.tracker import TrackerClient, TrackerSettings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,6 +64,9 @@ def test_rehearse_then_cut_over(sandbox, point_at, capsys, tmp_path: Path) -> No
     point_at(sandbox)
     assert main(["run", *FIRST, "--yes", *FAST]) == 0
     capsys.readouterr()
+    # the queue also holds the import lease's marker issue: never in the ledger, so neither a
+    # deleted issue below nor a difference for verify
+    assert _client(sandbox).find_by_unique(lease_unique("DEMO")) is not None
 
     # validate: the delta, before anything is written
     before = _writes(sandbox)
@@ -98,7 +102,8 @@ def test_rehearse_then_cut_over(sandbox, point_at, capsys, tmp_path: Path) -> No
     assert _diff(_writes(sandbox), before) == {
         "issue_import": 1,  # PAY-27
         "comment_import": 3,  # PAY-27's, PAY-26's, PAY-5's late one
-        "patch": 4,  # PAY-26 and PAY-11 fields, PAY-5's window (tag added and removed)
+        # PAY-26 and PAY-11 fields, PAY-5's window (tag added and removed), the queue lease (taken, released)
+        "patch": 4 + 2,
         "transition": 1,  # PAY-26 In Progress → Resolved
         "comment_edit": 1,  # PAY-12
     }
@@ -208,5 +213,5 @@ def test_delete_missing_deletes_a_comment_the_export_dropped(
     assert "field 'resolvedBy': resolvedBy changed in the export ('alice' → 'bob')" in shown
     before = _writes(sandbox)
     assert main(["run", *source, "--yes", "--delete-missing", *FAST]) == 0
-    assert _diff(_writes(sandbox), before) == {"comment_delete": 1}
+    assert _diff(_writes(sandbox), before) == {"comment_delete": 1, "patch": 2}  # and the queue lease
     assert main(["verify", *source, "--output", str(tmp_path / "v.json"), "--no-progress"]) == 0

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from migrator.cli import main
+from migrator.execution.queue_lease import UNIQUE_PREFIX
 from migrator.tracker import TrackerClient, TrackerSettings
 
 MAPPING = """
@@ -93,6 +94,8 @@ def issues_by_summary(sandbox: Any) -> dict[str, dict[str, Any]]:
     with client_of(sandbox) as client:
         found = {}
         for issue in client.search_issues(queue="DEMO"):
+            if str(issue.get("unique")).startswith(UNIQUE_PREFIX):
+                continue  # the queue's import-lease marker
             full = dict(client.get_issue(issue["key"]))
             full["links"] = client.list_links(issue["key"])
             full["comments"] = client.list_comments(issue["key"])

@@ -10,6 +10,7 @@ from yandex_tracker_client import TrackerClient as OfficialClient
 from yandex_tracker_client.exceptions import NotFound
 
 from migrator.cli import main
+from migrator.execution.queue_lease import lease_unique
 from migrator.tracker import TrackerClient, TrackerSettings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,7 +50,8 @@ def test_stage_imports_verifies_and_drops(sandbox, point_at, capsys) -> None:  #
         v["name"] for v in client.list_versions("DEMO")
     ]
     assert [f["key"] for f in client.list_local_fields("STG1")] == ["customer"]
-    assert len(list(client.search_issues(queue="STG1"))) == 26
+    staged_uniques = [str(i.get("unique")) for i in client.search_issues(queue="STG1")]
+    assert len(staged_uniques) == 26 + 1 and lease_unique("STG1") in staged_uniques  # the lease's marker
     assert len(list(client.search_issues(queue="DEMO"))) == 0  # production untouched
 
     official = _official(sandbox)
