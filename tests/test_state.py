@@ -285,3 +285,24 @@ def test_an_sqlite_failure_while_in_use_becomes_one_message(tmp_path: Path) -> N
         with pytest.raises(StateFileError, match="cannot be written: database or disk is full") as full:
             load_plan(store, make_plan(40, tmp_path / "files"), "ns", "DEMO")
         assert "free space" in (full.value.hint or "")
+
+
+def test_a_spool_gives_back_every_held_plan_in_order_and_leaves_the_file_alone(tmp_path: Path) -> None:
+    """``PlanSpool``: what a delta run holds until the export's link dates are planned — more plans
+    than one page, on a read-only store, in seq order; a new spool starts empty; the file unchanged."""
+    path = tmp_path / "state.sqlite"
+    with CheckpointStore(path) as store:
+        load_plan(store, [make_issue(1, comments=0, worklogs=0)], "ns", "DEMO")
+    before = path.read_bytes()
+    plans = [make_issue(n, comments=1, worklogs=0) for n in range(1, 1_204)]
+    with CheckpointStore(path, read_only=True) as store:
+        view = store.view("ns")
+        with view.spool() as spool:
+            for seq, issue in reversed(list(enumerate(plans))):  # held out of order
+                spool.hold(seq, issue)
+            held = list(spool.held())
+        assert [seq for seq, _issue in held] == list(range(len(plans)))
+        assert [issue.to_dict() for _seq, issue in held] == [issue.to_dict() for issue in plans]
+        with view.spool() as again:  # a new spool starts empty
+            assert list(again.held()) == []
+    assert path.read_bytes() == before
