@@ -9,7 +9,8 @@ add their findings; ``finish()`` then assembles the :class:`ValidationResult` (c
 users, distributions, findings, the API-call estimate) that ``validate`` reports and ``run`` gates on:
 
     prepared = PreparedRun(config, paths, target_info, findings, PrepareOptions(strict=..., ...))
-    load_plan(store, prepared.planned(), namespace, queue)   # or: prepared.drain()
+    load_plan(store, prepared.planned(), namespace, queue,   # or: prepared.drain()
+              revisions=lambda: prepared.revisions)        # asked once the stream has ended
     result = prepared.finish()
 
 Nothing here writes anywhere: the only target access is the optional read-only ``existing_keys``
