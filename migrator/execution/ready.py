@@ -7,7 +7,8 @@ for (:class:`After`, ``ObjectKind.after``); the scheduler groups an issue's rows
   (comments and files by time, a comment's files after it, worklogs, and whatever a later kind adds
   to the chain). It waits for its parent issue's import to have been attempted;
 * a **link** (``After.BOTH_ISSUES``): waits until the chains of both its issues are settled;
-* the **last** rows of an issue (``After.LAST``: local fields): after its chain and its own links.
+* the **last** rows of an issue (``After.LAST``: local fields, a delta's removals): after its chain
+  and its own links.
 
 Waiting is event-driven: a unit names the events it waits for (``("issue", key)``: that issue's
 import was attempted; ``("chain", key)``: its chain is settled; ``("links", key)``: its own links

@@ -35,7 +35,7 @@ from tqdm import tqdm
 
 from migrator.execution.api import TrackerApi
 from migrator.execution.attempt import AttemptRunner, ExecutorPolicy, Throttle
-from migrator.execution.kinds import Chain, Context, kind_of
+from migrator.execution.kinds import Chain, Context
 from migrator.execution.matching import UserDirectory
 from migrator.execution.ready import (
     STEP_OF,
@@ -47,6 +47,7 @@ from migrator.execution.ready import (
     issue_attempted,
     links_settled,
 )
+from migrator.execution.registry import kind_of
 from migrator.execution.summary import RunCounters, RunSummary
 from migrator.state import CheckpointStore, IssueWork, LedgerRow
 from migrator.tracker.ratelimit import RateLimiter

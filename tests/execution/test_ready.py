@@ -3,7 +3,6 @@ continuations before fresh chains, stalled waits released only on request."""
 
 from __future__ import annotations
 
-from migrator.execution.kinds import kind_of
 from migrator.execution.ready import (
     STEP_OF,
     After,
@@ -14,6 +13,7 @@ from migrator.execution.ready import (
     issue_attempted,
     links_settled,
 )
+from migrator.execution.registry import kind_of
 from migrator.state import LedgerRow
 from migrator.vocabulary import KINDS, Kind, Status
 
@@ -145,6 +145,10 @@ def test_every_kind_declares_what_it_waits_for() -> None:
         Kind.DESCRIPTION: After.ISSUE,  # in the chain, after every file of the issue (plan order)
         Kind.LINK: After.BOTH_ISSUES,
         Kind.LOCAL_FIELDS: After.LAST,
+        # a delta (migrator/delta.py): the update after its issue, an edit after its comment, removals last
+        Kind.ISSUE_UPDATE: After.ISSUE,
+        Kind.COMMENT_EDIT: After.ISSUE,
+        Kind.REMOVAL: After.LAST,
     }
     for kind in KINDS:
         row = LedgerRow(1, kind, "x", "S-1", None, 0, Status.PENDING, False, None, None, 0, None)
