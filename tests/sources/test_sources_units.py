@@ -4,7 +4,7 @@ mapped paths that give nothing."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -56,6 +56,16 @@ def test_a_bare_number_is_still_seconds_without_a_unit(tmp_path: Path) -> None:
 def test_epoch_dates_in_text_cells(tmp_path: Path, cell: str, epoch: str) -> None:
     issue, findings = _one(tmp_path, {"Due": cell}, {"updated_at": {"column": "Due", "epoch": epoch}})
     assert issue.updated_at == datetime(2025, 3, 3, 7, 15, tzinfo=UTC) and not findings.errors
+
+
+@pytest.mark.parametrize(("zone", "day"), [("UTC", date(2025, 4, 30)), ("Asia/Tokyo", date(2025, 5, 1))])
+def test_epoch_dates_in_date_fields(tmp_path: Path, zone: str, day: date) -> None:
+    # ClickUp "Due Date" 1746025200000 = 2025-04-30 15:00 UTC: the day it is in the source zone
+    source = {"timezone": zone}
+    issue, findings = _one(
+        tmp_path, {"Due": "1746025200000"}, {"deadline": {"column": "Due", "epoch": "ms"}}, source
+    )
+    assert issue.deadline == day and not findings.errors
 
 
 def test_epoch_field_with_text_that_is_not_a_number(tmp_path: Path) -> None:
