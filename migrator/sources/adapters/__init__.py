@@ -9,10 +9,12 @@ from __future__ import annotations
 import difflib
 
 from migrator.errors import MigratorError
+from migrator.sources.adapters.asana import AsanaAdapter
 from migrator.sources.adapters.base import Adapter, AdapterInput
 from migrator.sources.adapters.trello import TrelloAdapter
 
 ADAPTERS: dict[str, type[Adapter]] = {
+    AsanaAdapter.name: AsanaAdapter,
     TrelloAdapter.name: TrelloAdapter,
 }
 
