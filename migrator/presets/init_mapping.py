@@ -41,6 +41,7 @@ MAPPED_FIELDS = ("type", "status", "priority", "resolution", "link", "components
 _TOP_KEY = re.compile(r"^([A-Za-z_][\w-]*)\s*:")
 _ZONE_LINE = re.compile(r"^  timezone\s*:.*$", re.M)
 _SYSTEM_LINE = re.compile(r"^  system\s*:.*$", re.M)
+_TARGET_LINE = re.compile(r"^  (queue|namespace)\s*:(.*?)(\s+#.*)?$")
 
 
 @dataclass(frozen=True)
@@ -110,12 +111,12 @@ def build_mapping(
         "keep_keys": config.target.keep_keys,
         "markup_type": config.target.markup_type,
     }
+    original = preset.path.read_text(encoding="utf-8")
     blocks = {
-        "target": _target_block(target),
+        "target": _target_block(original, target),
         "values": _values_block(values, config),
         "users": _users_block(people, config),
     }
-    original = preset.path.read_text(encoding="utf-8")
     header = _header(preset, sources)
     text = header + _splice(original, blocks, zone)
     result = InitResult(text, sum(len(v) for v in values.values()) + len(people))
@@ -173,8 +174,27 @@ def _comment(count: int, choice: Choice, note: str = "") -> str:
     return f"# {flag}×{count}{who} — {choice.how}; {level}"
 
 
-def _target_block(target: dict[str, Any]) -> list[str]:
-    return ["target:"] + [f"  {key}: {scalar(value)}" for key, value in target.items()]
+def _target_block(original: str, target: dict[str, Any]) -> list[str]:
+    """The preset's ``target:`` section with ``queue`` and ``namespace`` decided; its other keys (the
+    dangling-link policy, …) and their comments are kept. A flow-style section is written anew."""
+    lines = original.splitlines()
+    chunk = next((lines[b:e] for key, b, e in _block_starts(lines) if key == "target"), [])
+    body = chunk[len(_leading_comments(chunk)) :]
+    while body and not body[-1].strip():
+        body.pop()
+    if not body or body[0].strip() != "target:":
+        return ["target:"] + [f"  {key}: {scalar(value)}" for key, value in target.items()]
+    out = [body[0]]
+    decided = {"queue": target["queue"], "namespace": target["namespace"]}
+    for line in body[1:]:
+        match = _TARGET_LINE.match(line)
+        if match and match.group(1) in decided:
+            value = decided.pop(match.group(1))
+            out.append(f"  {match.group(1)}: {scalar(value)}" + (match.group(3) or ""))
+        else:
+            out.append(line)
+    out[1:1] = [f"  {key}: {scalar(value)}" for key, value in decided.items() if value is not None]
+    return out
 
 
 def _values_block(values: dict[str, list[Entry]], config: MappingConfig) -> list[str]:

@@ -177,3 +177,22 @@ def test_the_preset_comments_and_other_sections_are_kept(
     assert '    column: Comment\n    pattern: "{created_at};{author};{text}"' in text
     assert "  - {target: customer, from: custom.customer, type: string, local: true}" in text
     assert "\npreset:" not in text
+
+
+def test_the_target_section_keeps_its_other_lines_and_comments(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A preset's target: section says more than the queue (policies, and why): only the queue and
+    # namespace are decided by init, each keeping its comment.
+    export = ROOT / "samples" / "jira" / "issues.csv"
+    code, _ = _init(
+        tmp_path, capsys, export, "--timezone", "Europe/Moscow", "--queue", "STAGE", "--namespace", "pay"
+    )
+    text = (tmp_path / "mapping.yaml").read_text(encoding="utf-8")
+    assert code == 0
+    section = text[text.index("\ntarget:\n") + 1 :].split("\n\n")[0].splitlines()[1:]
+    assert section == [
+        "  queue: STAGE                  # --queue overrides",
+        "  namespace: pay       # --namespace overrides; re-runs with the same namespace never duplicate",
+        "  markup_type: md              # descriptions and comments are converted to YFM (Tracker's Markdown)",
+    ]
