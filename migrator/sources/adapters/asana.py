@@ -62,7 +62,10 @@ class AsanaAdapter(Adapter):
     def records(self, given: AdapterInput) -> Iterator[Record]:
         files = _attachments(given)
         emails = _emails(given)
+        companions = {id(f) for pattern in self.companions for f in given.export.find(pattern)}
         for file in given.files:
+            if id(file) in companions:  # given as an issue file too (e.g. a folder's every file)
+                continue
             tasks = _tasks(file, _load(file, given.encoding))
             yield from Project(file.label, tasks, files, emails).records()
 
@@ -152,7 +155,9 @@ class Project:
         return None
 
 
-def _flatten(tasks: list[dict[str, Any]], parent: str | None = None) -> Iterator[tuple[dict[str, Any], str | None]]:
+def _flatten(
+    tasks: list[dict[str, Any]], parent: str | None = None
+) -> Iterator[tuple[dict[str, Any], str | None]]:
     """Depth first: a task, then its subtasks (and theirs), each with the gid it is nested in."""
     for task in tasks:
         yield task, parent
