@@ -164,3 +164,42 @@ def _login(expected: dict[str, Any], person: str | None) -> str | None:
 def _writes(server: SandboxServer) -> int:
     by_kind = server.stats()["by_kind"]
     return sum(int(by_kind.get(kind, 0)) for kind in WRITE_KINDS)
+
+
+SHEET_CSV = (
+    "№;Тема;Описание;Тип;Статус;Приоритет;Исполнитель;Автор;Дата создания;Родитель;Теги\n"
+    "1;Переезд офиса;Всё к 15 апреля;Эпик;В работе;Высокий;alice@example.com;alice@example.com;01.03.2024 10:00;;переезд\n"
+    "2;Проложить сеть;;Задача;Закрыта;Средний;bob@example.com;alice@example.com;02.03.2024 09:30;1;сеть, переезд\n"
+    '3;"Принтер; не печатает";"Строка 1\nСтрока 2";Ошибка;Новая;-;;Дмитрий Орлов;05.03.2024 14:15;1;\n'
+)
+
+
+def test_a_plain_csv_lands_through_init_with_the_generic_csv_preset(
+    sandbox: SandboxServer, client: TrackerClient, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Russian headers, ";" as Excel saves it, day-first dates: read through the preset's candidates.
+    export = tmp_path / "tasks.csv"
+    export.write_text(SHEET_CSV, encoding="utf-8-sig")
+    mapping = tmp_path / "mapping.yaml"
+    init = ["init", str(export), "--queue", "DEMO", "--timezone", "Europe/Moscow", "-o", str(mapping)]
+    assert main(init) == 0
+    assert "preset generic-csv" in capsys.readouterr().out  # recognised among every preset
+    args = [str(export), "--mapping", str(mapping), "--no-progress"]
+    assert main(["validate", *args, "--report", "report"]) == 0
+    assert main(["run", *args, "--yes", "--max-rps", "1000"]) == 0
+    assert main(["verify", *args, "--max-rps", "1000"]) == 0
+
+    landed = {i["summary"]: i for i in client.search_issues(queue="DEMO")}
+    assert set(landed) == {"Переезд офиса", "Проложить сеть", "Принтер; не печатает"}
+    printer = landed["Принтер; не печатает"]
+    assert (printer["type"]["key"], printer["status"]["key"]) == ("bug", "open")
+    assert "Строка 1\nСтрока 2" in printer["description"]
+    assert printer["createdAt"].startswith("2024-03-05T11:15:00.000")  # 14:15 Moscow time
+    assert landed["Проложить сеть"]["tags"] == ["сеть", "переезд"]
+    parents = {
+        link["object"]["key"]
+        for title in ("Проложить сеть", "Принтер; не печатает")
+        for link in client.list_links(landed[title]["key"])
+        if link["type"]["id"] == "subtask"
+    }
+    assert parents == {landed["Переезд офиса"]["key"]}
