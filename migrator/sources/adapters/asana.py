@@ -26,8 +26,10 @@ A task record keeps every key of the task (read with record paths) and adds:
                   belong to); subtasks usually have none
 ``created_by``    ``created_by`` when the task has it, else the author of a story written at the
                   task's creation time (``asana.creator_from_story``, info), else absent
-``comments``      stories of ``type: comment``, oldest first: ``{id, text, html_text, author,
-                  created_at}``
+``html``          ``html_notes``, else ``notes`` as HTML (escaped, line breaks kept): one markup
+                  for every description, whichever the export gives
+``comments``      stories of ``type: comment``, oldest first: ``{id, text, html (as above, from
+                  html_text / text), author, created_at}``
 ``attachments``   ``{id, filename, path: <gid>/<name>, url, size, created_at, host}`` — files
                   Asana hosts; files kept elsewhere (Google Drive, Dropbox, …) are ``web_links``
 ``links``         ``{to: <gid>, relationship: is blocked by | blocks}`` from ``dependencies`` and
@@ -38,6 +40,7 @@ A task record keeps every key of the task (read with record paths) and adds:
 
 from __future__ import annotations
 
+import html
 import json
 from collections import Counter
 from collections.abc import Iterator, Mapping
@@ -110,6 +113,7 @@ class Project:
         creator = self._creator(task, stories, notes)
         if creator is not None:
             values["created_by"] = creator
+        values["html"] = _html(task.get("html_notes"), task.get("notes"))
         values["comments"] = [_comment(s) for s in _sorted(stories) if s.get("type") == "comment"]
         hosted, elsewhere = _split_files(self.files.get(gid, []) + _objects(task.get("attachments")))
         values["attachments"] = [_attachment(a) for a in hosted]
@@ -179,10 +183,19 @@ def _comment(story: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "id": story.get("gid"),
         "text": story.get("text"),
-        "html_text": story.get("html_text"),
+        "html": _html(story.get("html_text"), story.get("text")),
         "author": story.get("created_by"),
         "created_at": story.get("created_at"),
     }
+
+
+def _html(rich: Any, plain: Any) -> str | None:
+    """Asana's rich text when it is there, else the plain text as HTML (so one markup reads both)."""
+    if isinstance(rich, str) and rich.strip():
+        return rich
+    if not isinstance(plain, str) or not plain.strip():
+        return None
+    return "<body>" + html.escape(plain).replace("\n", "<br>") + "</body>"
 
 
 def _split_files(found: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

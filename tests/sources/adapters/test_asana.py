@@ -50,6 +50,15 @@ def test_comments_are_the_comment_stories_oldest_first(tasks: dict[str, Record])
     (comment,) = tasks["100"].get("comments")
     assert comment["id"] == "5002" and comment["text"] == "Looks good"
     assert comment["author"]["name"] == "Ben Brook"
+    assert comment["html"] == "<body>Looks good</body>"  # no html_text: the text, escaped
+
+
+def test_descriptions_are_html_whichever_the_export_gives(tasks: dict[str, Record], tmp_path: Path) -> None:
+    assert tasks["100"].get("html") == "<body>Go <strong>live</strong>.</body>"  # html_notes
+    plain = {"data": [{"gid": "1", "name": "x", "notes": "a < b\nsecond line"}]}
+    (tmp_path / "project.json").write_text(json.dumps(plain), encoding="utf-8")
+    (task,) = _records(tmp_path, tmp_path / "project.json").values()
+    assert task.get("html") == "<body>a &lt; b<br>second line</body>"
 
 
 def test_the_creator_comes_from_the_task_or_a_story_at_its_creation(tasks: dict[str, Record]) -> None:
