@@ -41,7 +41,6 @@ MAPPED_FIELDS = ("type", "status", "priority", "resolution", "link", "components
 _TOP_KEY = re.compile(r"^([A-Za-z_][\w-]*)\s*:")
 _ZONE_LINE = re.compile(r"^  timezone\s*:.*$", re.M)
 _SYSTEM_LINE = re.compile(r"^  system\s*:.*$", re.M)
-_TARGET_LINE = re.compile(r"^  (queue|namespace)\s*:(.*?)(\s+#.*)?$")
 
 
 @dataclass(frozen=True)
@@ -105,15 +104,18 @@ def build_mapping(
     people = [
         Entry(p.name, p.count, match_person(p, config, catalogue.info), _person_note(p)) for p in facts.people
     ]
+    original = preset.path.read_text(encoding="utf-8")
+    # every key of the preset's target (a dangling-link policy too), with --queue/--namespace
+    preset_target = (yaml.safe_load(original) or {}).get("target") or {}
     target = {
         "queue": queue or config.target.queue,
         "namespace": namespace or config.target.namespace,
         "keep_keys": config.target.keep_keys,
         "markup_type": config.target.markup_type,
     }
-    original = preset.path.read_text(encoding="utf-8")
+    target |= {k: v for k, v in preset_target.items() if k not in target}
     blocks = {
-        "target": _target_block(original, target),
+        "target": _target_block(target),
         "values": _values_block(values, config),
         "users": _users_block(people, config),
     }
@@ -142,7 +144,7 @@ def _tally(
         if entry.choice.target == UNDECIDED:
             result.undecided.append(line)
         elif entry.choice.review:
-            result.review.append(line + f" → {entry.choice.target}")
+            result.review.append(line + f" → {scalar(entry.choice.target)}")
     if zone.zone is None or zone.zone == UNDECIDED:
         result.undecided.append(f"source.timezone: {zone.how}")
     result.levels = levels
@@ -174,27 +176,13 @@ def _comment(count: int, choice: Choice, note: str = "") -> str:
     return f"# {flag}×{count}{who} — {choice.how}; {level}"
 
 
-def _target_block(original: str, target: dict[str, Any]) -> list[str]:
-    """The preset's ``target:`` section with ``queue`` and ``namespace`` decided; its other keys (the
-    dangling-link policy, …) and their comments are kept. A flow-style section is written anew."""
-    lines = original.splitlines()
-    chunk = next((lines[b:e] for key, b, e in _block_starts(lines) if key == "target"), [])
-    body = chunk[len(_leading_comments(chunk)) :]
-    while body and not body[-1].strip():
-        body.pop()
-    if not body or body[0].strip() != "target:":
-        return ["target:"] + [f"  {key}: {scalar(value)}" for key, value in target.items()]
-    out = [body[0]]
-    decided = {"queue": target["queue"], "namespace": target["namespace"]}
-    for line in body[1:]:
-        match = _TARGET_LINE.match(line)
-        if match and match.group(1) in decided:
-            value = decided.pop(match.group(1))
-            out.append(f"  {match.group(1)}: {scalar(value)}" + (match.group(3) or ""))
-        else:
-            out.append(line)
-    out[1:1] = [f"  {key}: {scalar(value)}" for key, value in decided.items() if value is not None]
-    return out
+def _target_block(target: dict[str, Any]) -> list[str]:
+    return ["target:"] + [f"  {key}: {_flow(value)}" for key, value in target.items()]
+
+
+def _flow(value: Any) -> str:
+    """A scalar, or a list/mapping written as JSON (YAML's flow style)."""
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, list | dict) else scalar(value)
 
 
 def _values_block(values: dict[str, list[Entry]], config: MappingConfig) -> list[str]:

@@ -10,12 +10,18 @@ import difflib
 
 from migrator.errors import MigratorError
 from migrator.sources.adapters.asana import AsanaAdapter
+from migrator.sources.adapters.azure_devops import AzureDevOpsAdapter
 from migrator.sources.adapters.base import Adapter, AdapterInput
+from migrator.sources.adapters.redmine import RedmineAdapter
 from migrator.sources.adapters.trello import TrelloAdapter
+from migrator.sources.adapters.youtrack import YouTrackAdapter
 
 ADAPTERS: dict[str, type[Adapter]] = {
     AsanaAdapter.name: AsanaAdapter,
     TrelloAdapter.name: TrelloAdapter,
+    AzureDevOpsAdapter.name: AzureDevOpsAdapter,
+    RedmineAdapter.name: RedmineAdapter,
+    YouTrackAdapter.name: YouTrackAdapter,
 }
 
 __all__ = ["ADAPTERS", "Adapter", "AdapterInput", "adapter_class"]
