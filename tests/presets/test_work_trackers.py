@@ -19,13 +19,25 @@ import pytest
 import yaml
 
 from migrator.cli import main
+from migrator.mapping.config import TARGET_KEYS
 from migrator.sandbox import SandboxServer
 from migrator.sandbox.faults import WRITE_KINDS
 from migrator.tracker import TrackerClient, TrackerSettings
 from migrator.vocabulary import RELATIONSHIPS
 
 ROOT = Path(__file__).resolve().parents[2]
-GROUP = ["asana-csv", "asana-json", "linear-csv", "pivotal-csv", "clickup-csv", "generic-excel"]
+# Until issue 9 ("history") is merged the loader refuses target.dangling, which the samples with
+# links or parents outside the export need: their landings must fail then, and pass once it is.
+needs_history = pytest.mark.xfail(
+    "dangling" not in TARGET_KEYS,
+    reason="links outside the export and missing files need issue 9's policies",
+    strict=True,
+)
+GROUP = [
+    *(pytest.param(p, marks=needs_history) for p in ["asana-csv", "asana-json", "linear-csv", "pivotal-csv"]),
+    pytest.param("clickup-csv", marks=needs_history),
+    "generic-excel",
+]
 # expected.yaml's relationship kind (seen from its ``from``/``child``) → Tracker's import relationship
 RELATIONSHIP = {
     "subtask": "is subtask for",
@@ -174,6 +186,11 @@ SHEET_CSV = (
 )
 
 
+@pytest.mark.xfail(
+    "dangling" not in TARGET_KEYS,
+    reason="the rows have no Updated: parent and child never overlap until issue 9 plans the link's date",
+    strict=True,
+)
 def test_a_plain_csv_lands_through_init_with_the_generic_csv_preset(
     sandbox: SandboxServer, client: TrackerClient, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
