@@ -159,6 +159,13 @@ def _parse_table(path: str, raw: Any, kind: str, problems: Problems) -> TableSpe
     if not isinstance(columns, dict) or not all(isinstance(v, str) for v in columns.values()):
         problems.add(f"{path}.columns", "must map a column header to a source relationship name")
         columns = {}
+    for header in columns:
+        if str(header).count("*") > 1:
+            problems.add(
+                f"{path}.columns",
+                f"the header pattern {header!r} has more than one '*'",
+                "a pattern has one '*' (e.g. 'Outward issue link (*)'); its relationship may name it with '*'",
+            )
     table = TableSpec(
         file=opt_str(f"{path}.file", data.get("file"), problems),
         sheet=opt_str(f"{path}.sheet", data.get("sheet"), problems),

@@ -131,6 +131,23 @@ def has_column(header: Collection[str], column: str) -> bool:
     return column in header or cell_path_head(column, header) is not None
 
 
+HEADER_WILDCARD = "*"
+
+
+def header_pattern_matches(pattern: str, header: Iterable[str]) -> list[tuple[str, str]]:
+    """The headers a pattern with one ``*`` matches (``Outward issue link (*)``), each with the text
+    the ``*`` stands for (``Blocks``), in header order and once each. A pattern without ``*``
+    matches only itself."""
+    if HEADER_WILDCARD not in pattern:
+        return [(pattern, "")] if pattern in header else []
+    head, _, tail = pattern.partition(HEADER_WILDCARD)
+    found: dict[str, str] = {}
+    for name in header:
+        if len(name) > len(head) + len(tail) and name.startswith(head) and name.endswith(tail):
+            found.setdefault(name, name[len(head) : len(name) - len(tail)])
+    return list(found.items())
+
+
 def json_in_text(raw: Any) -> tuple[Any, str | None]:
     """The JSON a text holds (a CSV cell, a JSON string): ``(value, None)``, or ``(None, why)``
     when it is not JSON. Empty text is ``(None, None)``; a value that is not text is returned as it
