@@ -145,12 +145,13 @@ class EmbeddedChildren:
 
     def _candidates(self, record: Record, key: str | None) -> Iterator[RawChild | Mismatch]:
         table = self.table
-        if table.column is not None and self._pattern is not None:
-            yield from _pattern_cells(table.column, self._pattern, record)
-        elif table.column is not None and table.regex is not None:
-            yield from _regex_cells(table.column, table.regex, record)
-        elif table.column is not None and table.parse == "json":
-            yield from _json_cells(table.column, self._element_child(record, key), record)
+        column = _present_column(table.column_names, record)
+        if column is not None and self._pattern is not None:
+            yield from _pattern_cells(column, self._pattern, record)
+        elif column is not None and table.regex is not None:
+            yield from _regex_cells(column, table.regex, record)
+        elif column is not None and table.parse == "json":
+            yield from _json_cells(column, self._element_child(record, key), record)
         elif table.path is not None and not record.nested and table.path in record.values:
             # a CSV/Excel column holding a JSON array: the same as ``column`` + ``parse: json``
             yield from _json_cells(table.path, self._element_child(record, key), record)
@@ -171,6 +172,13 @@ class EmbeddedChildren:
             return RawChild(values, record.file, record.row, column, True, element)
 
         return make
+
+
+def _present_column(candidates: tuple[str, ...], record: Record) -> str | None:
+    """The first candidate header the record has (else the first one: it reads as empty)."""
+    if len(candidates) > 1:
+        return next((c for c in candidates if record.has(c)), candidates[0])
+    return candidates[0] if candidates else None
 
 
 def child_values(

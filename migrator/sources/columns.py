@@ -47,7 +47,7 @@ def issue_needs(source: SourceSpec) -> list[ColumnNeed]:
         if table is None:
             continue
         if table.column is not None:
-            needs.append(ColumnNeed((table.column,), f"source.{kind}.column", False))
+            needs.append(ColumnNeed(table.column_names, f"source.{kind}.column", False))
         needs += [ColumnNeed((c,), f"source.{kind}.columns", False) for c in table.columns]
     return [n for n in needs if n.candidates]
 

@@ -66,6 +66,22 @@ def test_embedded_comment_cells_keep_semicolons(tmp_path: Path) -> None:
     assert list(findings) == []
 
 
+def test_embedded_children_column_candidates(tmp_path: Path) -> None:
+    """A localised export names the repeated column in its own language (Spanish ``Comentario``):
+    the first candidate the header has is read, and no column is reported absent."""
+    rows = [
+        BASE_HEADER + ["Comentario"],
+        issue_row("1", "A-1", "s") + ["2021-06-01T10:00:00;bob;Hola; qué tal"],
+    ]
+    path = write_csv(tmp_path / "issues.csv", rows)
+    table = {"column": ["Comment", "Comentario"], "pattern": "{created_at};{author};{text}"}
+    (issue,), findings = read_all(make_config(tmp_path, {"comments": table}), path)
+    assert [(c.author.name, c.text) for c in issue.comments] == [("bob", "Hola; qué tal")]
+    (used,) = of_kind(findings, "source.column_used")
+    assert used.value == "Comentario"
+    assert of_kind(findings, "source.column_absent") == []
+
+
 def test_embedded_cell_not_fitting_pattern(tmp_path: Path) -> None:
     rows = [BASE_HEADER + ["Comment"], issue_row("1", "A-1", "s") + ["just some text"]]
     path = write_csv(tmp_path / "issues.csv", rows)
