@@ -2,8 +2,9 @@
 
 A location is a path relative to the attachment directory, an absolute path, or a URL. For a URL
 the file is looked up as ``<dir>/<last two URL path segments>`` (Jira's
-``.../secure/attachment/10001/name.png`` → ``10001/name.png``), then ``<dir>/<last segment>``,
-then ``<dir>/<filename>``. Files are hashed in chunks; results are cached per path.
+``.../secure/attachment/10001/name.png`` → ``10001/name.png``), then
+``<dir>/<last segment>/<filename>`` (Jira Cloud's ``.../attachment/content/10001`` →
+``10001/name.png``), then ``<dir>/<last segment>``, then ``<dir>/<filename>``. Files are hashed in chunks; results are cached per path.
 
 With ``source.files.download: true`` an http(s) location that has no local copy is downloaded
 from the source system into a content-addressed cache (see :mod:`migrator.mapping.downloads`);
@@ -75,12 +76,14 @@ class AttachmentFiles:
         if not location:
             return [self.directory / attachment.filename]
         parts = urlsplit(location)
-        if parts.scheme.lower() in ("http", "https", "ftp", "file") and parts.netloc + parts.path:
+        if _is_url(location):
             segments = [unquote(s) for s in parts.path.split("/") if s]
             found: list[Path] = []
             if len(segments) >= 2:
                 found.append(self.directory / segments[-2] / segments[-1])
             if segments:
+                # Jira Cloud's .../attachment/content/<id> names the file by its id only
+                found.append(self.directory / segments[-1] / attachment.filename)
                 found.append(self.directory / segments[-1])
             found.append(self.directory / attachment.filename)
             return list(dict.fromkeys(found))
@@ -90,8 +93,9 @@ class AttachmentFiles:
     def resolve(self, attachment: Attachment) -> FileInfo | FileProblem:
         """A local copy first; then, for an http(s) location and a downloader, the download."""
         tried = self.candidates(attachment)
+        from_url = _is_url(attachment.location or "")
         for path in tried:
-            if path.exists():
+            if path.is_file() or (path.exists() and not from_url):  # a URL's id folder is not the file
                 return self._inspect(path)
         url = download_url(attachment.location)
         if url is not None and self.downloader is not None:
@@ -145,3 +149,8 @@ def _download(downloader: Downloader, url: str, attachment: Attachment) -> FileI
     if isinstance(result, FetchProblem):
         return FileProblem(result.kind, result.message, result.hint)
     return FileInfo(result.path, result.size, result.sha256)
+
+
+def _is_url(location: str) -> bool:
+    parts = urlsplit(location.strip())
+    return parts.scheme.lower() in ("http", "https", "ftp", "file") and bool(parts.netloc + parts.path)
