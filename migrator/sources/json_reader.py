@@ -258,3 +258,11 @@ class _Utf8Stream:
 def _utf8_stream(path: Path, codec: str) -> Iterator[_Utf8Stream]:
     with open_text(path, codec) as text:
         yield _Utf8Stream(text)
+
+
+@contextmanager
+def json_bytes(path: Path, encoding: str) -> Iterator[_Utf8Stream]:
+    """The file, in whatever encoding ``source.encoding`` says (``auto`` detects), as the UTF-8 byte
+    stream ``ijson`` reads — for adapters that look into a JSON document themselves."""
+    with _utf8_stream(path, detect_encoding(path, encoding)) as stream:
+        yield stream

@@ -46,6 +46,9 @@ class Record:
     nested: bool = False  # True: JSON-like, ``get`` resolves paths
     notes: list[Note] = field(default_factory=list)
     usable: bool = True  # False: unreadable (its notes say why); consumers report the notes and skip it
+    # An adapter record made from a table row (Jira's CSV): its top-level keys are the table's
+    # columns, so the mapping's columns are checked as for a CSV (required ones, absent ones).
+    header: tuple[str, ...] | None = None
     _reported: int = 0  # notes already reported (``get`` may add notes while fields are read)
     _cells: dict[str, Any] = field(default_factory=dict)  # decoded JSON cells of a table record
 
