@@ -10,10 +10,16 @@ import difflib
 
 from migrator.errors import MigratorError
 from migrator.sources.adapters.base import Adapter, AdapterInput
+from migrator.sources.adapters.jira_csv import JiraCsvAdapter
+from migrator.sources.adapters.jira_json import JiraJsonAdapter
+from migrator.sources.adapters.jira_xml import JiraXmlAdapter
 from migrator.sources.adapters.trello import TrelloAdapter
 
 ADAPTERS: dict[str, type[Adapter]] = {
     TrelloAdapter.name: TrelloAdapter,
+    JiraCsvAdapter.name: JiraCsvAdapter,
+    JiraXmlAdapter.name: JiraXmlAdapter,
+    JiraJsonAdapter.name: JiraJsonAdapter,
 }
 
 __all__ = ["ADAPTERS", "Adapter", "AdapterInput", "adapter_class"]
