@@ -32,7 +32,11 @@ ROOT = Path(__file__).resolve().parents[2]
 WITH_SAMPLES = [p for p in list_presets() if p.info.sample]
 
 # sample -> key path -> source value -> the answer a user would write (only for init's "?").
-ANSWERS: dict[str, dict[str, dict[str, str]]] = {}
+ANSWERS: dict[str, dict[str, dict[str, str]]] = {
+    "jira-server-csv": {"values.components.map": {"Web": "Frontend", "Checkout": "Backend"}},
+    "jira-cloud-csv": {"values.versions.map": {"2.4.1": "2.0"}},
+    "jira-cloud-json": {"values.status.map": {"На ревью": "inProgress"}},  # a team's own status
+}
 MAX_ANSWERS = 40  # across all samples; a growing table means init decides too little
 
 
