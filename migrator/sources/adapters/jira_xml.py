@@ -25,6 +25,10 @@ every element, for the mapping's paths), plus:
                          ``<type> (inward)``, the epic (``Epic Link``) and the parent
                          (``Parent (<type>)``) — see ``jira_common``
 ``jira.custom``          custom field values by ``<customfieldname>`` (a list when several)
+``jira.labels``,         ``<labels><label>``, ``<component>``, ``<version>``, ``<fixVersion>`` as
+``.components``,         lists, present (maybe empty) in every record: Jira leaves the elements
+``.versions``,           out when there are none
+``.fix_versions``
 =======================  ======================================================================
 
 Astral characters (emoji) arrive from Jira as two U+FFFD: the text keeps them, and the record gets
@@ -136,6 +140,10 @@ def _derived(values: Mapping[str, Any], names: Mapping[str, str], notes: list[No
     ]
     out["links"] = _links(values)
     out["custom"] = _custom(values)
+    # Lists Jira leaves out when empty, always given (an export without versions is not a typo)
+    out["labels"] = [_text(v) for v in _list(_at(values, "labels", "label")) if _text(v)]
+    for name, tag in (("components", "component"), ("versions", "version"), ("fix_versions", "fixVersion")):
+        out[name] = [_text(v) for v in _list(values.get(tag)) if _text(v)]
     if any(_LOST in str(text) for text in (values.get("description"), *(c["text"] for c in out["comments"]))):
         notes.append(
             Note(

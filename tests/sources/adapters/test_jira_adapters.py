@@ -134,6 +134,7 @@ def test_xml_links_epic_and_parent_are_one_list(tmp_path: Path) -> None:
         found["KAN-2"].get("id") == "10101"
         and jira(found["KAN-2"])["custom"]["Story point estimate"] == "5.0"
     )
+    assert jira(found["KAN-2"])["components"] == [] and jira(found["KAN-2"])["labels"] == []  # always there
 
 
 def test_xml_minus_one_means_nobody_and_people_get_display_names(tmp_path: Path) -> None:
