@@ -63,9 +63,11 @@ def test_a_url_whose_id_folder_lacks_the_file_is_missing_not_unreadable(tmp_path
     assert str(tmp_path / "10001" / "name.png") in (found.hint or "")
 
 
-def test_absolute_locations_are_used_as_they_are(tmp_path: Path) -> None:
+def test_absolute_locations_are_used_as_they_are_when_the_mapping_allows_them(tmp_path: Path) -> None:
     path = put(tmp_path / "elsewhere", "x.bin")
-    found = AttachmentFiles(tmp_path / "files", 10).resolve(att(str(path), "x.bin"))
+    found = AttachmentFiles(tmp_path / "files", 10, allow_absolute_paths=True).resolve(
+        att(str(path), "x.bin")
+    )
     assert isinstance(found, FileInfo) and found.path == path
 
 

@@ -98,7 +98,13 @@ class JiraCsv:
 
     def _rows(self) -> Iterator[Record]:
         path = self.file.local_path()
-        rows = read_csv(path, encoding=self.source.encoding, delimiter=self.source.delimiter, wanted={})
+        rows = read_csv(
+            path,
+            encoding=self.source.encoding,
+            delimiter=self.source.delimiter,
+            wanted={},
+            limits=self.source.limits,
+        )
         for record in rows:
             record.file = self.file.label
             yield record

@@ -40,18 +40,16 @@ page) — converting them as ADF would import them as escaped plain text.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
 import ijson
 
 from migrator.errors import MigratorError
 from migrator.findings import Severity
+from migrator.limits import Limits, TooDeep
 from migrator.sources.adapters.base import Adapter, AdapterInput
 from migrator.sources.adapters.jira_common import EPIC_LINK, EPIC_LINK_KEY, link
-from migrator.sources.encoding import detect_encoding, open_text
 from migrator.sources.inputs import SourceFile
 from migrator.sources.json_reader import json_bytes, read_json
 from migrator.sources.records import Note, Record, is_empty
@@ -64,22 +62,23 @@ class JiraJsonAdapter(Adapter):
     name = "jira_json"
 
     def records(self, given: AdapterInput) -> Iterator[Record]:
-        shapes = [(file, _shape(file, given.encoding)) for file in given.files]
+        limits = self.source.limits
+        shapes = [(file, _shape(file, given.encoding, limits)) for file in given.files]
         fields = _FieldNames()
         for file, shape in shapes:
             if shape == "fields":
-                fields.add_list(_load(file, given.encoding))
+                fields.add_list(_field_list(file, given.encoding, limits))
         given_labels = {f.label for f in given.files}
         for extra in given.export.find("field*.json"):  # a /field file another table claimed
-            if extra.label not in given_labels and _shape(extra, given.encoding) == "fields":
-                fields.add_list(_load(extra, given.encoding))
+            if extra.label not in given_labels and _shape(extra, given.encoding, limits) == "fields":
+                fields.add_list(_field_list(extra, given.encoding, limits))
         told, told_wiki = False, False
         for file, shape in shapes:
             if shape == "fields":
                 continue
             if shape == "page":
-                fields.add_names(_names(file, given.encoding))
-            for record in _issues(file, shape, given.encoding):
+                fields.add_names(_names(file, given.encoding, limits))
+            for record in _issues(file, shape, given.encoding, limits):
                 values = dict(record.values)
                 notes = list(record.notes)
                 values["jira"] = _derived(values, fields, notes)
@@ -275,19 +274,17 @@ def _at_list(data: Mapping[str, Any], *keys: str) -> list[Any]:
 # -- files --------------------------------------------------------------------------------------
 
 
-def _shape(file: SourceFile, encoding: str) -> str:
+def _shape(file: SourceFile, encoding: str, limits: Limits) -> str:
     """``page`` ({"issues": …}), ``issues`` (a list of issues), ``issue`` (one), ``fields`` (/field)."""
     events = []
     try:
-        with json_bytes(file.local_path(), encoding) as stream:
+        with json_bytes(file.local_path(), encoding, limits) as stream:
             for event in ijson.parse(stream):
                 events.append(event)
                 if len(events) >= _PEEK_EVENTS:
                     break
-    except ijson.JSONError as exc:
-        raise MigratorError(
-            f"{file.label}: not valid JSON ({exc})", hint="save the API response as it came"
-        ) from None
+    except (ijson.JSONError, TooDeep) as exc:
+        raise _unreadable(file, exc) from None
     top = events[0][1] if events else None
     keys = {value for prefix, event, value in events if event == "map_key" and prefix in ("", "item")}
     if top == "start_map" and "issues" in keys:
@@ -305,25 +302,33 @@ def _shape(file: SourceFile, encoding: str) -> str:
     )
 
 
-def _issues(file: SourceFile, shape: str, encoding: str) -> Iterator[Record]:
+def _issues(file: SourceFile, shape: str, encoding: str, limits: Limits) -> Iterator[Record]:
     records = "issues" if shape == "page" else ""
-    for record in read_json(file.local_path(), encoding=encoding, records=records):
+    for record in read_json(file.local_path(), encoding=encoding, records=records, limits=limits):
         record.file = file.label
         yield record
 
 
-def _names(file: SourceFile, encoding: str) -> Mapping[str, Any]:
+def _names(file: SourceFile, encoding: str, limits: Limits) -> Mapping[str, Any]:
     """The ``names`` map of a page searched with ``expand=names`` (empty without it)."""
-    with json_bytes(file.local_path(), encoding) as stream:
-        for found in ijson.items(stream, "names"):
-            return found if isinstance(found, Mapping) else {}
+    try:
+        with json_bytes(file.local_path(), encoding, limits) as stream:
+            for found in ijson.items(stream, "names"):
+                return found if isinstance(found, Mapping) else {}
+    except (ijson.JSONError, TooDeep) as exc:
+        raise _unreadable(file, exc) from None
     return {}
 
 
-def _load(file: SourceFile, encoding: str) -> Any:
-    path: Path = file.local_path()
-    with open_text(path, detect_encoding(path, encoding)) as text:
-        try:
-            return json.load(text)
-        except json.JSONDecodeError as exc:
-            raise MigratorError(f"{file.label}: not valid JSON at line {exc.lineno}: {exc.msg}") from None
+def _unreadable(file: SourceFile, exc: Exception) -> MigratorError:
+    if isinstance(exc, TooDeep):
+        return MigratorError(f"{file.label}: the JSON is {exc}", hint=exc.hint)
+    return MigratorError(f"{file.label}: not valid JSON ({exc})", hint="save the API response as it came")
+
+
+def _field_list(file: SourceFile, encoding: str, limits: Limits) -> list[Any]:
+    """The items of a /field list, read like any JSON table (streamed, within ``limits``)."""
+    return [
+        dict(record.values)
+        for record in read_json(file.local_path(), encoding=encoding, records="", limits=limits)
+    ]

@@ -43,6 +43,7 @@ from urllib.parse import quote, urlsplit
 
 from migrator.errors import MigratorError
 from migrator.findings import Severity
+from migrator.limits import Limits
 from migrator.sources.adapters.base import Adapter, AdapterInput
 from migrator.sources.adapters.jira_common import (
     EPIC_LINK,
@@ -66,22 +67,24 @@ class JiraXmlAdapter(Adapter):
 
     def records(self, given: AdapterInput) -> Iterator[Record]:
         for file in given.files:
-            yield from _JiraXml(file).records()
+            yield from _JiraXml(file, self.source.limits).records()
 
 
 class _JiraXml:
-    def __init__(self, file: SourceFile) -> None:
+    def __init__(self, file: SourceFile, limits: Limits) -> None:
         self.file = file
+        self.limits = limits
 
     def _items(self) -> Iterator[Record]:
         try:
-            for record in read_xml(self.file.local_path(), records=ITEMS):
+            for record in read_xml(self.file.local_path(), records=ITEMS, limits=self.limits):
                 record.file = self.file.label
                 yield record
         except MigratorError as exc:
             raise MigratorError(
-                f"{self.file.label}: not a Jira XML export ({exc})",
-                hint="export from the issue navigator with Export → XML (the file starts with <rss>)",
+                f"{self.file.label}: cannot be read as a Jira XML export ({exc.message})",
+                hint=exc.hint
+                or "export from the issue navigator with Export → XML (the file starts with <rss>)",
             ) from None
 
     def records(self) -> Iterator[Record]:

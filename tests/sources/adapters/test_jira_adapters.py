@@ -151,7 +151,7 @@ def test_xml_minus_one_means_nobody_and_people_get_display_names(tmp_path: Path)
 def test_xml_that_is_not_rss_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "bugs.xml"
     path.write_text("<bugzilla><bug><bug_id>1</bug_id></bug></bugzilla>", encoding="utf-8")
-    with pytest.raises(MigratorError, match="bugs.xml: not a Jira XML export"):
+    with pytest.raises(MigratorError, match="bugs.xml: cannot be read as a Jira XML export"):
         records("jira_xml", [path], tmp_path)
 
 
@@ -229,6 +229,16 @@ def test_json_that_is_not_a_jira_export_is_refused(tmp_path: Path) -> None:
     (tmp_path / "cards.json").write_text(json.dumps({"cards": []}), encoding="utf-8")
     with pytest.raises(MigratorError, match="cards.json: not a Jira REST export"):
         records("jira_json", [tmp_path / "cards.json"], tmp_path)
+
+
+def test_json_nested_past_the_limit_or_broken_is_an_error_naming_the_file(tmp_path: Path) -> None:
+    (tmp_path / "deep.json").write_text('{"issues": [' + "[" * 500 + "]" * 500 + "]}", encoding="utf-8")
+    with pytest.raises(MigratorError, match="deep.json: the JSON is nested"):
+        records("jira_json", [tmp_path / "deep.json"], tmp_path)
+    (tmp_path / "deep.json").unlink()
+    (tmp_path / "cut.json").write_text('{"issues": [{"key": "A-1", "fields": {', encoding="utf-8")
+    with pytest.raises(MigratorError, match="cut.json"):
+        records("jira_json", [tmp_path / "cut.json"], tmp_path)
 
 
 def test_adf_text_keeps_the_words_and_the_lines() -> None:
