@@ -18,16 +18,14 @@ import argparse
 import csv
 import json
 import tempfile
-import time
-import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from migrator.findings import Findings
-from migrator.mapping.config import MappingConfig, load_mapping
-from migrator.sources import read_issues
+from bench_readers import measure_config
+
+from migrator.mapping.config import load_mapping
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMENTS = 3
@@ -157,32 +155,10 @@ def write_json(folder: Path, count: int) -> list[Path]:
     return [*paths, field]
 
 
-def _read(config: MappingConfig, paths: list[Path]) -> tuple[int, int, Findings]:
-    findings = Findings()
-    issues = comments = 0
-    for issue in read_issues(config.source, paths, findings):
-        issues += 1
-        comments += len(issue.comments)
-    return issues, comments, findings
-
-
 def measure(preset: str, paths: list[Path], count: int) -> None:
-    """One timed pass, then one pass under ``tracemalloc`` (which slows Python down) for memory."""
     config = load_mapping(ROOT / "mappings" / f"{preset}.yaml")
     config.source.timezone = "UTC"  # the preset's "?": a decision, not part of reading
-    start = time.perf_counter()
-    issues, comments, findings = _read(config, paths)
-    seconds = time.perf_counter() - start
-    assert issues == count and comments == count * COMMENTS, (preset, issues, comments, findings.errors[:3])
-    tracemalloc.start()
-    _read(config, paths)
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    size = sum(p.stat().st_size for p in paths)
-    print(
-        f"{preset:<16} {size / 1e6:8.1f} MB {seconds:8.2f} s {issues / seconds:10,.0f} issues/s "
-        f"peak {peak / 1e6:7.1f} MB (Python allocations while reading)"
-    )
+    measure_config(preset, config, paths, count, COMMENTS)
 
 
 def main() -> None:
