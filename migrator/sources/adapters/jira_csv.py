@@ -128,18 +128,16 @@ class JiraCsv:
 
     def _scan(self) -> _Export:
         export = _Export()
-        header_checked = False
+        pairs: list[tuple[str, str]] | None = None  # (people column, its account id twin): one header
         for record in self._rows():
             values = record.values
-            if not header_checked:
+            if pairs is None:
                 _check_header(self.file.label, values)
-                export.cloud = any(_twin(values, name) is not None for name in _people_columns(values))
-                header_checked = True
-            for name in _people_columns(values):
-                twin = _twin(values, name)
-                if twin is not None:
-                    for account, display in zip(_cells(values, twin), _cells(values, name), strict=False):
-                        export.people.setdefault(account.strip(), display.strip())
+                pairs = [(n, t) for n in _people_columns(values) if (t := _twin(values, n)) is not None]
+                export.cloud = bool(pairs)
+            for name, twin in pairs:
+                for account, display in zip(_cells(values, twin), _cells(values, name), strict=False):
+                    export.people.setdefault(account.strip(), display.strip())
             ident, key = _first(values, ID), _first(values, KEY)
             if ident and key:
                 export.keys.setdefault(ident, key)
