@@ -77,6 +77,8 @@ class MarkupConverter:
         self._nothing_to_convert = nothing_to_convert if fast_path else _never
 
     def convert(self, text: SourceText) -> ConvertedText:
+        if isinstance(text, str) and not text.strip():
+            return ConvertedText("")  # an empty field (even of an ADF export) is no text, not a failure
         if isinstance(text, str):
             text = normalise(text)
             if not text.strip():  # nothing written (an issue without description): nothing to parse
