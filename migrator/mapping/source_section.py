@@ -73,7 +73,7 @@ SOURCE_KEYS = frozenset(
 # Keys of source.issues / source.<children>: every table; issues only; children only; links only.
 TABLE_KEYS = frozenset({"file", "sheet", "records", "fields", "where"})
 ISSUE_TABLE_KEYS = frozenset({"custom"})
-CHILD_TABLE_KEYS = frozenset({"column", "pattern", "regex", "parse", "path"})
+CHILD_TABLE_KEYS = frozenset({"column", "pattern", "regex", "parse", "path", "optional"})
 LINK_TABLE_KEYS = frozenset({"columns"})
 COMMENT_TABLE_KEYS = frozenset({"changes"})
 
@@ -185,6 +185,7 @@ def _parse_table(path: str, raw: Any, kind: str, problems: Problems) -> TableSpe
         regex=parse_regex(f"{path}.regex", data.get("regex"), problems),
         parse=parse,
         changes=parse_changes(f"{path}.changes", data.get("changes"), problems),
+        optional=_optional_table(f"{path}.optional", data, problems),
     )
     _check_table_shape(path, kind, table, problems)
     return table
@@ -199,6 +200,19 @@ def _child_columns(path: str, value: Any, problems: Problems) -> tuple[str, ...]
         problems.add(path, "must be a column name or a list of candidate names", "e.g. [Comment, Comentario]")
         return ()
     return tuple(items)
+
+
+def _optional_table(path: str, data: dict[str, Any], problems: Problems) -> bool:
+    value = data.get("optional", False)
+    if not isinstance(value, bool):
+        problems.add(path, "must be true or false")
+        return False
+    if value and not data.get("file"):
+        problems.add(
+            path, "applies to a separate table's 'file' only", "give 'file', or leave 'optional' out"
+        )
+        return False
+    return value
 
 
 def _check_table_shape(path: str, kind: str, table: TableSpec, problems: Problems) -> None:

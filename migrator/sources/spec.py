@@ -175,6 +175,7 @@ class TableSpec:
     regex: str | None = None  # children from a cell: each match of this pattern is one child
     parse: str | None = None  # "json": the ``column`` cell holds a JSON array of children
     changes: ChangesSpec | None = None  # comments only: field changes appended to the text
+    optional: bool = False  # a separate child table whose ``file`` may match nothing (no such children)
 
     @property
     def column_names(self) -> tuple[str, ...]:

@@ -35,9 +35,12 @@ KINDS |= {"subtask": "subtask", "epic": "epic"}
 # Where the "from" end of a kind is, for a link listed with this direction on the listing issue.
 FROM_HERE = {("depends", "outward"), ("duplicates", "inward"), ("subtask", "inward"), ("epic", "outward")}
 
-needs_history_policies = pytest.mark.skipif(
+# Until issue 9 ("history") is merged the loader refuses target.dangling, which these samples need
+# (links and parents outside the export): the tests must fail then, and pass once it is.
+needs_history_policies = pytest.mark.xfail(
     "dangling" not in TARGET_KEYS,
-    reason="the samples link outside the export: needs target.dangling (issue 9, 'history')",
+    reason="links outside the export and missing files need issue 9's policies",
+    strict=True,
 )
 
 

@@ -24,15 +24,40 @@ import pytest
 import yaml
 
 from migrator.cli import main
+from migrator.mapping.config import TARGET_KEYS
 from migrator.presets.registry import Preset, list_presets
 from migrator.sandbox import SandboxConfig, SandboxServer
 from migrator.sandbox.faults import WRITE_KINDS
 
 ROOT = Path(__file__).resolve().parents[2]
 WITH_SAMPLES = [p for p in list_presets() if p.info.sample]
+# Issue 9 ("history") brings target.dangling and source.files.missing: skip-file. Until it is merged
+# a sample with links or parents outside the export, or with missing files, cannot pass validate;
+# once it is, those presets must name their dangling policy and pass (strict: no silent pass).
+HISTORY = "dangling" in TARGET_KEYS
+
+
+def _needs_history(preset: Preset) -> bool:
+    expected = yaml.safe_load(
+        (ROOT / (preset.info.sample or "") / "expected.yaml").read_text(encoding="utf-8")
+    )
+    return bool(expected.get("external_links") or expected.get("missing_attachments"))
+
+
+CASES = [
+    pytest.param(
+        p,
+        id=p.name,
+        marks=pytest.mark.xfail(strict=True, reason="outside links / missing files need issue 9's policies"),
+    )
+    if not HISTORY and _needs_history(p)
+    else pytest.param(p, id=p.name)
+    for p in WITH_SAMPLES
+]
 
 # sample -> key path -> source value -> the answer a user would write (only for init's "?").
 ANSWERS: dict[str, dict[str, dict[str, str]]] = {
+    "trello-json": {"values.status.map": {"Alt (2024)": "closed"}},  # an archived list: the board's own name
     "jira-server-csv": {"values.components.map": {"Web": "Frontend", "Checkout": "Backend"}},
     "jira-cloud-csv": {"values.versions.map": {"2.4.1": "2.0"}},
     "jira-cloud-json": {"values.status.map": {"На ревью": "inProgress"}},  # a team's own status
@@ -57,7 +82,7 @@ def test_the_answers_table_is_small_and_names_real_samples() -> None:
     assert set(ANSWERS) <= samples, f"answers for samples no preset has: {sorted(set(ANSWERS) - samples)}"
 
 
-@pytest.mark.parametrize("preset", WITH_SAMPLES, ids=lambda p: p.name)
+@pytest.mark.parametrize("preset", CASES)
 def test_init_validate_run_verify_rerun(
     preset: Preset, server: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

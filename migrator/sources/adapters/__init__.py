@@ -9,14 +9,20 @@ from __future__ import annotations
 import difflib
 
 from migrator.errors import MigratorError
+from migrator.sources.adapters.azure_devops import AzureDevOpsAdapter
 from migrator.sources.adapters.base import Adapter, AdapterInput
 from migrator.sources.adapters.jira_csv import JiraCsvAdapter
 from migrator.sources.adapters.jira_json import JiraJsonAdapter
 from migrator.sources.adapters.jira_xml import JiraXmlAdapter
+from migrator.sources.adapters.redmine import RedmineAdapter
 from migrator.sources.adapters.trello import TrelloAdapter
+from migrator.sources.adapters.youtrack import YouTrackAdapter
 
 ADAPTERS: dict[str, type[Adapter]] = {
     TrelloAdapter.name: TrelloAdapter,
+    AzureDevOpsAdapter.name: AzureDevOpsAdapter,
+    RedmineAdapter.name: RedmineAdapter,
+    YouTrackAdapter.name: YouTrackAdapter,
     JiraCsvAdapter.name: JiraCsvAdapter,
     JiraXmlAdapter.name: JiraXmlAdapter,
     JiraJsonAdapter.name: JiraJsonAdapter,
