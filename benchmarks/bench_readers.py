@@ -110,30 +110,35 @@ XML_SOURCE = {
 }  # fmt: skip
 
 
-def _read(config: MappingConfig, path: Path) -> tuple[int, int, Findings]:
+def read_counts(config: MappingConfig, paths: list[Path]) -> tuple[int, int, Findings]:
+    """Issues and comments read from ``paths`` through the mapping's source section."""
     findings = Findings()
     issues = comments = 0
-    for issue in read_issues(config.source, [path], findings):
+    for issue in read_issues(config.source, paths, findings):
         issues += 1
         comments += len(issue.comments)
     return issues, comments, findings
 
 
-def measure(label: str, path: Path, mapping_path: Path, count: int) -> None:
+def measure_config(label: str, config: MappingConfig, paths: list[Path], count: int, comments: int) -> None:
     """One timed pass, then one pass under ``tracemalloc`` (which slows Python down) for memory."""
-    config = load_mapping(mapping_path)
     start = time.perf_counter()
-    issues, comments, findings = _read(config, path)
+    issues, read, findings = read_counts(config, paths)
     seconds = time.perf_counter() - start
-    assert issues == count and comments == count * COMMENTS, (label, issues, comments, list(findings)[:3])
+    assert issues == count and read == count * comments, (label, issues, read, list(findings)[:3])
     tracemalloc.start()
-    _read(config, path)
+    read_counts(config, paths)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
+    size = sum(p.stat().st_size for p in paths)
     print(
-        f"{label:<14} {path.stat().st_size / 1e6:8.1f} MB {seconds:8.2f} s {issues / seconds:10,.0f} issues/s "
+        f"{label:<16} {size / 1e6:8.1f} MB {seconds:8.2f} s {issues / seconds:10,.0f} issues/s "
         f"peak {peak / 1e6:7.1f} MB (Python allocations while reading)"
     )
+
+
+def measure(label: str, path: Path, mapping_path: Path, count: int) -> None:
+    measure_config(label, load_mapping(mapping_path), [path], count, COMMENTS)
 
 
 def main() -> None:

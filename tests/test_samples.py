@@ -25,6 +25,7 @@ import pytest
 import yaml
 
 from migrator.mapping.config import MappingConfig, ValueMap, load_mapping
+from migrator.sources.children import link_columns
 from migrator.sources.spec import TableSpec
 from migrator.timeutil import SourceTimeParser, parse_duration
 from migrator.vocabulary import INVERSE_RELATIONSHIP
@@ -262,17 +263,23 @@ def test_jira_sample_is_a_real_shaped_all_fields_export() -> None:
     )
 
 
+def jira_link_columns(config: MappingConfig, header: list[str]) -> dict[str, str]:
+    """Link column header → relationship, with the mapping's header patterns expanded."""
+    assert config.source.links is not None
+    return dict(link_columns(config.source.links.columns, header))
+
+
 def test_jira_columns_named_by_the_mapping_exist() -> None:
+    """Every field's column (one of its candidates) and every link column or pattern is in the sample."""
     config = mapping("jira-csv.yaml")
     header, _ = jira_rows()
     source = config.source
-    named = set().union(
-        *(
-            columns_of(t)
-            for t in (source.issues, source.comments, source.attachments, source.worklogs, source.links)
-        )
-    )
-    assert named - set(header) == set()
+    tables = (source.issues, source.comments, source.attachments, source.worklogs)
+    specs = [spec for t in tables if t is not None for spec in (*t.fields.values(), *t.custom.values())]
+    assert [spec.candidates for spec in specs if not set(spec.candidates) & set(header)] == []
+    assert {t.column for t in tables[1:] if t is not None} <= set(header)
+    assert source.links is not None
+    assert [c for c in source.links.columns if not link_columns({c: ""}, header)] == []
 
 
 def test_jira_attachments_are_real_files() -> None:
@@ -316,9 +323,9 @@ def test_jira_values_are_covered_by_the_mapping() -> None:
         assert seen, name
         missing = {v for v in seen if not covered(config.values[name], v)}
         assert not missing, f"values.{name} lacks {missing}"
-    assert config.source.links is not None
-    used = {rel for column, rel in config.source.links.columns.items() if any(cells(r, column) for r in rows)}
-    assert used == set(config.source.links.columns.values()), "every link column in the mapping is used"
+    columns = jira_link_columns(config, jira_rows()[0])
+    used = {rel for column, rel in columns.items() if any(cells(r, column) for r in rows)}
+    assert used == set(columns.values()), "every link column in the sample is used"
     assert all(covered(config.values["link"], rel) for rel in used)
     components = {c for r in rows for c in cells(r, fields["components"].column)}
     versions = {
@@ -400,10 +407,10 @@ def test_jira_dates_parse_and_fit_together() -> None:
             assert created <= parse(parser, stamp) <= updated, f"{key}: {stamp} outside the issue's window"
     # links and parents: both ends exist and share a moment when the link can be dated
     by_id = {r["Issue id"]: r["Issue key"] for r in rows}
-    assert config.source.links is not None
+    link_columns_ = jira_link_columns(config, jira_rows()[0])
     for row in rows:
         others = [by_id[row["Parent id"]]] if row["Parent id"] else []
-        others += [k for column in config.source.links.columns for k in cells(row, column)]
+        others += [k for column in link_columns_ for k in cells(row, column)]
         for other in others:
             assert other in window, f"{row['Issue key']} links to {other}, which is not in the export"
             a, b = window[row["Issue key"]], window[other]

@@ -58,6 +58,9 @@ CASES = [
 # sample -> key path -> source value -> the answer a user would write (only for init's "?").
 ANSWERS: dict[str, dict[str, dict[str, str]]] = {
     "trello-json": {"values.status.map": {"Alt (2024)": "closed"}},  # an archived list: the board's own name
+    "jira-server-csv": {"values.components.map": {"Web": "Frontend", "Checkout": "Backend"}},
+    "jira-cloud-csv": {"values.versions.map": {"2.4.1": "2.0"}},
+    "jira-cloud-json": {"values.status.map": {"На ревью": "inProgress"}},  # a team's own status
 }
 MAX_ANSWERS = 40  # across all samples; a growing table means init decides too little
 

@@ -137,6 +137,22 @@ def test_a_json_path_that_gives_nothing_anywhere_is_a_warning(tmp_path: Path) ->
     assert "did you mean 'labels'?" in (empty.hint or "") and issue.tags == []
 
 
+def test_an_array_empty_in_every_record_is_data_not_a_typo(tmp_path: Path) -> None:
+    """Jira REST writes ``"components": []`` on every issue of a project without components: the
+    path into it gives nothing, but it is not a mistake; a misspelt array still is."""
+    records = [
+        {"id": "1", "title": "t", "at": "2021-06-01T10:00:00", "by": "u", "components": [], "labels": []}
+    ]
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(records), encoding="utf-8")
+    fields = {
+        "id": "id", "key": "id", "summary": "title", "created_at": "at", "created_by": "by",
+        "components": "components[].name", "tags": "lables[].name",
+    }  # fmt: skip
+    _, findings = read_all(make_config(tmp_path, {"format": "json"}, fields=fields), path)
+    assert [f.field for f in of_kind(findings, "source.path_always_empty")] == ["source.issues.fields.tags"]
+
+
 def test_a_json_path_no_record_has_nor_resembles_is_info(tmp_path: Path) -> None:
     records = [{"id": 1, "title": "a", "at": "2021-06-01T10:00:00", "by": "al"}]
     path = tmp_path / "issues.json"

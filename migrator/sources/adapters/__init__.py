@@ -12,6 +12,9 @@ from migrator.errors import MigratorError
 from migrator.sources.adapters.asana import AsanaAdapter
 from migrator.sources.adapters.azure_devops import AzureDevOpsAdapter
 from migrator.sources.adapters.base import Adapter, AdapterInput
+from migrator.sources.adapters.jira_csv import JiraCsvAdapter
+from migrator.sources.adapters.jira_json import JiraJsonAdapter
+from migrator.sources.adapters.jira_xml import JiraXmlAdapter
 from migrator.sources.adapters.redmine import RedmineAdapter
 from migrator.sources.adapters.trello import TrelloAdapter
 from migrator.sources.adapters.youtrack import YouTrackAdapter
@@ -22,6 +25,9 @@ ADAPTERS: dict[str, type[Adapter]] = {
     AzureDevOpsAdapter.name: AzureDevOpsAdapter,
     RedmineAdapter.name: RedmineAdapter,
     YouTrackAdapter.name: YouTrackAdapter,
+    JiraCsvAdapter.name: JiraCsvAdapter,
+    JiraXmlAdapter.name: JiraXmlAdapter,
+    JiraJsonAdapter.name: JiraJsonAdapter,
 }
 
 __all__ = ["ADAPTERS", "Adapter", "AdapterInput", "adapter_class"]
