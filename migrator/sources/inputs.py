@@ -225,7 +225,7 @@ class _Archive:
     def __init__(self, origin: Path, spec: ArchiveSpec) -> None:
         self.origin = origin
         self._spec = spec
-        self._folder = _cache_folder(origin, spec)
+        self._folder = cache_folder(origin, spec)
         self._written = 0
         self._members: dict[str, int] = {}  # safe member name -> declared size
         self._names: dict[str, str] = {}  # safe member name -> its name in the archive
@@ -406,7 +406,7 @@ def _tar_kind(info: tarfile.TarInfo) -> str:
     return "special file"
 
 
-def _cache_folder(origin: Path, spec: ArchiveSpec) -> Path:
+def cache_folder(origin: Path, spec: ArchiveSpec) -> Path:
     """One folder per archive version: its absolute path, size and modification time."""
     st = origin.stat()
     identity = f"{origin.resolve()}|{st.st_size}|{st.st_mtime_ns}"
