@@ -10,9 +10,19 @@ import difflib
 
 from migrator.errors import MigratorError
 from migrator.sources.adapters.base import Adapter, AdapterInput
+from migrator.sources.adapters.bugzilla import BugzillaAdapter
+from migrator.sources.adapters.github import GitHubRestAdapter
+from migrator.sources.adapters.github_archive import GitHubArchiveAdapter
+from migrator.sources.adapters.gitlab import GitLabAdapter
+from migrator.sources.adapters.trac import TracAdapter
 from migrator.sources.adapters.trello import TrelloAdapter
 
 ADAPTERS: dict[str, type[Adapter]] = {
+    BugzillaAdapter.name: BugzillaAdapter,
+    GitHubRestAdapter.name: GitHubRestAdapter,
+    GitHubArchiveAdapter.name: GitHubArchiveAdapter,
+    GitLabAdapter.name: GitLabAdapter,
+    TracAdapter.name: TracAdapter,
     TrelloAdapter.name: TrelloAdapter,
 }
 

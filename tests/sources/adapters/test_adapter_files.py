@@ -1,0 +1,109 @@
+"""What adapters share: JSON pages back to back, NDJSON lines, links in Markdown, and the
+companion files an adapter declares (read, never taken for issues, extracted with them)."""
+
+from __future__ import annotations
+
+import shutil
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from migrator.errors import MigratorError
+from migrator.mapping.config import load_mapping
+from migrator.sources.adapters.documents import json_documents, json_objects, named, ndjson_objects
+from migrator.sources.adapters.text_links import TextLink, text_links
+from migrator.sources.inputs import SourceFile, resolve_sources
+from migrator.sources.spec import ArchiveSpec
+
+from ..sources_helpers import read_all
+
+ROOT = Path(__file__).resolve().parents[3]
+FIXTURES = ROOT / "tests" / "fixtures" / "adapters"
+
+
+def _file(path: Path) -> SourceFile:
+    return SourceFile(path.name, path)
+
+
+def test_json_pages_back_to_back_and_search_results(tmp_path: Path) -> None:
+    path = tmp_path / "issues.json"
+    path.write_text('[{"n": 1}]\n[{"n": 2}, 3]\n{"total_count": 1, "items": [{"n": 4}]}', encoding="utf-8")
+    assert len(json_documents(_file(path), "auto", "hint")) == 3
+    assert [o["n"] for o in json_objects(_file(path), "auto", "hint", items_key="items")] == [1, 2, 4]
+
+
+def test_broken_json_names_the_file_and_place(tmp_path: Path) -> None:
+    path = tmp_path / "comments.json"
+    path.write_text('[{"n": 1}]\n[{"n": ', encoding="utf-8")
+    with pytest.raises(MigratorError, match=r"comments\.json: not valid JSON at line 2"):
+        json_documents(_file(path), "auto", "hint")
+
+
+def test_ndjson_lines_and_what_is_wrong_with_them(tmp_path: Path) -> None:
+    path = tmp_path / "issues.ndjson"
+    path.write_text('{"a": 1}\n\n[1]\n{bad\n', encoding="utf-8")
+    assert [(n, value, why is None) for n, value, why in ndjson_objects(_file(path), "auto")] == [
+        (1, {"a": 1}, True),
+        (3, None, False),
+        (4, None, False),
+    ]
+
+
+def test_named_matches_base_names_only(tmp_path: Path) -> None:
+    (tmp_path / "attachments" / "9").mkdir(parents=True)
+    (tmp_path / "attachments" / "9" / "data.json").write_text("{}", encoding="utf-8")
+    (tmp_path / "attachments.json").write_text("{}", encoding="utf-8")
+    export = resolve_sources([tmp_path], ArchiveSpec(cache=str(tmp_path / "cache")))
+    assert [f.name for f in export.find("attachment*.json")] == [
+        "attachments.json",
+        "attachments/9/data.json",
+    ]
+    assert [f.name for f in named(export.files, "attachment*.json")] == ["attachments.json"]
+
+
+def test_links_in_markdown_html_and_bare_urls() -> None:
+    text = (
+        'See [the log](https://x.example/a.log "title") and ![img](<https://x.example/b.png>).\n'
+        '<img width="10" alt="shot" src="https://x.example/c.png"> https://x.example/d.txt, '
+        "and [again](https://x.example/a.log). `<https://x.example/e>`"
+    )
+    assert text_links(text) == [
+        TextLink("https://x.example/a.log", "the log"),
+        TextLink("https://x.example/b.png", "img"),
+        TextLink("https://x.example/c.png", "shot"),
+        TextLink("https://x.example/d.txt", ""),
+        TextLink("https://x.example/e", ""),
+    ]
+    assert text_links(None) == []
+
+
+def test_companion_files_given_loose_count_as_read(tmp_path: Path) -> None:
+    """`migrator run issues.json comments.json`: the adapter reads comments.json itself."""
+    for name in ("issues.json", "comments.json", "events.json"):
+        shutil.copy(FIXTURES / "github" / name, tmp_path / name)
+    config = load_mapping(ROOT / "mappings" / "github-json.yaml")
+    issues, _ = read_all(
+        config, tmp_path / "issues.json", tmp_path / "comments.json", tmp_path / "events.json"
+    )
+    assert {i.key: len(i.comments) for i in issues} == {"1": 2, "3": 1}
+
+
+def test_companions_are_not_taken_for_issues_and_are_extracted_with_them(tmp_path: Path) -> None:
+    """Without issues.file the issues are the data file at the top of the export; the members file
+    beside it is the adapter's, and a tar is read in one pass for both."""
+    source = FIXTURES / "gitlab" / "tree" / "project"
+    archive = tmp_path / "export.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        for path in sorted(source.iterdir()):
+            tar.add(path, arcname=path.name)
+    mapping = tmp_path / "gitlab.yaml"
+    data = (ROOT / "mappings" / "gitlab-export.yaml").read_text(encoding="utf-8")
+    mapping.write_text(data.replace('    file: "issues.ndjson"\n', ""), encoding="utf-8")
+    config = load_mapping(mapping)
+    config.source.archives.cache = str(tmp_path / "cache")
+    issues, _ = read_all(config, archive)
+    assert sorted(i.key or "" for i in issues) == ["1", "2", "3"]
+    assert issues[0].created_by.email == "ann@example.com"  # project_members.ndjson was read
+    extracted = sorted(p.name for p in (tmp_path / "cache").rglob("*.ndjson"))
+    assert extracted == ["issues.ndjson", "project_members.ndjson"]
