@@ -43,7 +43,7 @@ EXPECTED_MAPPINGS = {
     "generic-excel.yaml",
     "youtrack-csv.yaml",
     "redmine-csv.yaml",
-    "gitlab-json.yaml",
+    "gitlab-export.yaml",
 }
 # People who left before the move and have no Tracker account: the only users a sample may send
 # to users.fallback. Anyone else falling back would be a mapping mistake in the sample.

@@ -220,7 +220,8 @@ class ProjectExport:
             "timelogs": _unique_ids([self._timelog(t) for t in objects(issue.get("timelogs"))]),
             "uploads": self._uploads(file, issue, notes),
             "relations": [
-                self._relation(r) for r in self.relations.links.get(key, {}).values() if r["to"] != key
+                *(self._relation(r) for r in self.relations.links.get(key, {}).values() if r["to"] != key),
+                *_epic(issue),
             ],
             "parent": parent[0] if parent else None,
         }
@@ -292,6 +293,15 @@ def _located(file: SourceFile, path: str) -> str:
         return path
     top = Path(file.path).resolve().parent.parent.parent / path
     return str(top) if top.is_file() else path
+
+
+def _epic(issue: dict[str, Any]) -> list[dict[str, Any]]:
+    """The group epic of an issue (Premium exports: ``epic_issue.epic``); epics are not issues of
+    the project, so the link points outside the export (``&iid``)."""
+    epic = as_object(as_object(issue.get("epic_issue")).get("epic"))
+    if epic.get("iid") is None:
+        return []
+    return [{"to": f"&{epic['iid']}", "relationship": "epic", "created_at": None, "user": None}]
 
 
 def _notes_in_order(issue: dict[str, Any]) -> list[dict[str, Any]]:
