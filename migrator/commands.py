@@ -11,6 +11,7 @@ from migrator.errors import MigratorError
 from migrator.findings import Findings
 from migrator.mapping.config import MappingConfig, load_mapping
 from migrator.mapping.target_info import TargetInfo
+from migrator.mapping.undecided import UNDECIDED
 from migrator.pipeline import PrepareOptions
 from migrator.results import ValidationResult
 from migrator.snapshot import QueueKeyLookup
@@ -23,7 +24,13 @@ def _out(text: str = "") -> None:
 
 
 def _load_config(args: argparse.Namespace) -> MappingConfig:
-    return load_mapping(args.mapping, queue=args.queue, namespace=args.namespace)
+    config = load_mapping(args.mapping, queue=args.queue, namespace=args.namespace)
+    if config.target.queue == UNDECIDED:
+        raise MigratorError(
+            f'{args.mapping}: target.queue is undecided ("?")',
+            hint="name the Tracker queue in the mapping, or pass --queue KEY",
+        )
+    return config
 
 
 def _check_sources(paths: list[Path]) -> None:

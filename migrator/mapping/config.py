@@ -25,7 +25,9 @@ import yaml
 
 from migrator.errors import ConfigError
 from migrator.mapping.config_checks import Problems, check_keys, require_dict
+from migrator.mapping.preset_section import PresetInfo, parse_preset
 from migrator.mapping.source_section import parse_source
+from migrator.mapping.undecided import Undecided, take_undecided
 from migrator.sources.spec import FIELD_TYPES, ISSUE_FIELDS, SourceSpec
 
 UNMAPPED_POLICIES = ("error", "default", "keep", "ignore")
@@ -33,7 +35,7 @@ VALUE_MAP_NAMES = ("type", "status", "priority", "resolution", "link", "componen
 USER_MATCH_METHODS = ("email", "login", "name")
 # The keys each section accepts (docs/mapping.md must show every one: tests/mapping/test_mapping_docs.py).
 VALUES_KEYS = frozenset(VALUE_MAP_NAMES)
-TOP_LEVEL_KEYS = frozenset({"version", "name", "source", "target", "values", "users", "fields"})
+TOP_LEVEL_KEYS = frozenset({"version", "name", "preset", "source", "target", "values", "users", "fields"})
 TARGET_KEYS = frozenset({"queue", "namespace", "keep_keys", "markup_type"})
 VALUE_MAP_KEYS = frozenset({"map", "unmapped", "default", "case_sensitive"})
 USERS_KEYS = frozenset({"map", "match", "fallback", "keep_original_name"})
@@ -99,6 +101,8 @@ class MappingConfig:
     users: UsersSpec
     fields: list[ExtraField]
     name: str | None = None
+    preset: PresetInfo | None = None  # the ``preset:`` block of a ready mapping in mappings/
+    undecided: list[Undecided] = field(default_factory=list)  # every "?" left for the user
 
     def value_map(self, name: str) -> ValueMap | None:
         return self.values.get(name)
@@ -142,6 +146,9 @@ def _parse_root(
         problems.add("(top level)", "must be a mapping with keys source, target, values, users, fields")
         return None
     check_keys("(top level)", data, TOP_LEVEL_KEYS, problems)
+    overridden = frozenset(k for k, v in (("target.queue", queue), ("target.namespace", namespace)) if v)
+    undecided = take_undecided(data, overridden=overridden)
+    preset = parse_preset(data.get("preset"), problems)
     version = data.get("version", 1)
     if version != 1:
         problems.add("version", f"unsupported version {version!r}", "this migrator reads version: 1")
@@ -160,6 +167,8 @@ def _parse_root(
         users=users,
         fields=fields_,
         name=data.get("name"),
+        preset=preset,
+        undecided=undecided,
     )
 
 

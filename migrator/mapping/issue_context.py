@@ -14,7 +14,7 @@ from migrator.mapping.attachments import AttachmentFiles
 from migrator.mapping.config import MappingConfig
 from migrator.mapping.markup import escape_plain
 from migrator.mapping.target_info import TargetInfo
-from migrator.mapping.users import FALLBACK, NOBODY, Resolution, UserResolver
+from migrator.mapping.users import FALLBACK, NOBODY, UNDECIDED_USER, Resolution, UserResolver
 from migrator.mapping.values import Reporter, ValueMapper
 from migrator.model import Issue, SourceRef, UserRef
 from migrator.plan import make_unique
@@ -166,6 +166,15 @@ class IssueContext:
                 value=ref.name,
                 where=where,
                 hint=f"{resolution.evidence}; add the user to users.map to keep the author",
+            )
+        elif resolution.method == UNDECIDED_USER:
+            self.scope.error(
+                "decision.undecided",
+                f'user {ref.label()!r}: {resolution.evidence} ("?")',
+                field=field_name,
+                value=ref.name,
+                where=where,
+                hint="replace the ? in users.map with their Tracker login (or null for nobody)",
             )
         elif not resolution.ok:
             self.scope.error(

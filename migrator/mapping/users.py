@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from migrator.mapping.config import UsersSpec
 from migrator.mapping.target_info import TargetUserLike
+from migrator.mapping.undecided import UNDECIDED
 from migrator.model import UserRef
 from migrator.results import UserRow
 
@@ -32,12 +33,15 @@ FALLBACK = "fallback"
 UNRESOLVED = "unresolved"
 UNKNOWN_LOGIN = "unknown_login"  # users.map (or the fallback) names a login the target does not have
 NOBODY = "nobody"  # users.map sends the user to null: the field is left empty
+UNDECIDED_USER = "undecided"  # users.map says "?": the user has to decide who this is
 
 
 @dataclass
 class Resolution:
     login: str | None
-    method: str  # explicit | email | login | name | fallback | unresolved | unknown_login | nobody
+    method: (
+        str  # explicit | email | login | name | fallback | unresolved | unknown_login | nobody | undecided
+    )
     evidence: str
     tried: list[str] = field(default_factory=list)  # what was tried before the method that decided
     dismissed: bool = False
@@ -179,6 +183,10 @@ class UserResolver:
             if not value or _norm(value) not in self._explicit:
                 continue
             login = self._explicit[_norm(value)]
+            if login == UNDECIDED:
+                return Resolution(
+                    None, UNDECIDED_USER, f"users.map leaves {label} {value!r} undecided", tried
+                )
             if login is None:
                 return Resolution(None, NOBODY, f"users.map sends {label} {value!r} to nobody (null)", tried)
             user = self._login_user(login)

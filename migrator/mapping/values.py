@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from migrator.findings import Severity
 from migrator.mapping.config import ValueMap
+from migrator.mapping.undecided import UNDECIDED
 from migrator.results import ValueCoverageRow
 
 # (severity, kind, message, value, hint)
@@ -27,18 +28,19 @@ DEFAULT = "default"
 KEPT = "kept"
 IGNORED = "ignored"
 UNMAPPED = "unmapped"
+UNDECIDED_HOW = "undecided"  # the map (or the default) says "?": the user has to decide
 IDENTITY = "identity"  # no value map for the field: sent as is
 
 
 @dataclass(frozen=True)
 class MappedValue:
     target: str | None  # None: nothing is sent for this value
-    how: str  # mapped | default | kept | ignored | unmapped | identity
+    how: str  # mapped | default | kept | ignored | unmapped | undecided | identity
 
     @property
     def blocked(self) -> bool:
         """True when the value could not be translated and the policy makes that an error."""
-        return self.how == UNMAPPED
+        return self.how in (UNMAPPED, UNDECIDED_HOW)
 
 
 class ValueMapper:
@@ -62,9 +64,13 @@ class ValueMapper:
         if vmap is None:
             return MappedValue(value, IDENTITY)
         found, target = vmap.lookup(value)
+        where = f"values.{field}"
+        if found and target == UNDECIDED:
+            return _undecided(field, value, f"{where}.map", report)
         if found:
             return MappedValue(target, MAPPED)
-        where = f"values.{field}"
+        if vmap.unmapped == "default" and vmap.default == UNDECIDED:
+            return _undecided(field, value, f"{where}.default", report)
         if vmap.unmapped == "default":
             report(
                 Severity.WARNING,
@@ -118,3 +124,14 @@ class ValueMapper:
         for row in self.coverage():
             out.setdefault(row.field, []).append((row.source_value, row.target_value, row.count))
         return out
+
+
+def _undecided(field: str, value: str, path: str, report: Reporter) -> MappedValue:
+    report(
+        Severity.ERROR,
+        "decision.undecided",
+        f'{field} {value!r}: {path} leaves it undecided ("?")',
+        value,
+        f"replace the ? in {path} with the Tracker {field} this value becomes (or null to drop it)",
+    )
+    return MappedValue(None, UNDECIDED_HOW)

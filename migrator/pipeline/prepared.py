@@ -33,6 +33,7 @@ from migrator.findings import Findings
 from migrator.mapping.config import MappingConfig
 from migrator.mapping.target_info import TargetInfo
 from migrator.mapping.transform import IssueTransformer
+from migrator.mapping.undecided import undecided_findings
 from migrator.model import Issue
 from migrator.pipeline.global_checks import ExistingKeys, GlobalIndex
 from migrator.pipeline.tally import DEFAULT_MAX_RPS, Tally, estimate, key_check_reads
@@ -142,6 +143,7 @@ class PreparedRun:
         self.options = options or PrepareOptions()
         self.stages = stages or Stages()
         self.tally = Tally()
+        undecided_findings(config.undecided, findings, str(config.path))
         self.index = GlobalIndex(config, findings, self.options.existing_keys)
         self.transformer = self.stages.transformer(
             config, target_info, findings, source_dir=self.source_dir, now=self.options.now

@@ -65,10 +65,10 @@ _COUNT_LABELS = {
     "worklogs": "Work log entries",
 }
 _SEVERITY_LABELS = {Severity.ERROR: "Errors", Severity.WARNING: "Warnings", Severity.INFO: "Info"}
-_COVERAGE_HOWS = ("mapped", "default", "kept", "ignored", "unmapped")
-_COVERAGE_PROBLEM = {"unmapped"}
+_COVERAGE_HOWS = ("mapped", "default", "kept", "ignored", "unmapped", "undecided")
+_COVERAGE_PROBLEM = {"unmapped", "undecided"}
 _COVERAGE_ATTENTION = {"default", "ignored"}
-_USER_PROBLEM = {"unresolved"}
+_USER_PROBLEM = {"unresolved", "undecided"}
 _USER_ATTENTION = {"fallback", "name"}
 _ICON_OK = (
     '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" aria-hidden="true">'

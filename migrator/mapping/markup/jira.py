@@ -38,7 +38,7 @@ from jira2markdown.markup.text_effects import (
     Superscript,
     Underline,
 )
-from pyparsing import MatchFirst, ParseException, ParserElement
+from pyparsing import MatchFirst, ParseException, ParserElement, White
 
 from migrator.mapping.markup.context import ConversionContext
 from migrator.mapping.markup.jira_elements import (
@@ -70,7 +70,12 @@ def jira_elements() -> MarkupElements:
 # Where an element can start. Block elements start at a line start (after optional blank space,
 # newlines included for headings, quotes and tables); the rest at one of their first characters.
 _LINE_ELEMENTS: tuple[type[AbstractMarkup], ...] = (UnorderedList, OrderedList, Table, Headings, Quote, Ruler)
-LINE_START_GUARD = re.compile(r"[ \t\r\n]*(?:[*#|\-]|h[1-6]\. |bq\. )")
+# Headings and quotes take pyparsing's ``White()`` before them, which includes Unicode spaces (NBSP,
+# em space, ideographic space…); lists, tables and rulers only ASCII blanks.
+_PYPARSING_WHITE = "".join(sorted(White.whiteStrs))
+LINE_START_GUARD = re.compile(
+    r"[ \t\r\n]*(?:[*#|\-])|[" + re.escape(_PYPARSING_WHITE) + r"]*(?:h[1-6]\. |bq\. )"
+)
 _FIRST_CHARS: tuple[tuple[type[AbstractMarkup], str], ...] = (
     (Code, "{"),
     (Noformat, "{"),
@@ -96,7 +101,7 @@ _FIRST_CHARS: tuple[tuple[type[AbstractMarkup], str], ...] = (
 )
 _CHAR_CANDIDATE_RE = re.compile(r"[{\[!*\-+?^~\\(:;@#=_<]|(?=(?:https?|ftp)://)", re.IGNORECASE)
 _CANDIDATE_RE = re.compile(
-    r"(?:^|(?<=\n))(?=[ \t\r\n]*(?:[*#|\-]|h[1-6]\. |bq\. ))|" + _CHAR_CANDIDATE_RE.pattern,
+    r"(?:^|(?<=\n))(?=" + LINE_START_GUARD.pattern + r")|" + _CHAR_CANDIDATE_RE.pattern,
     re.IGNORECASE,
 )
 

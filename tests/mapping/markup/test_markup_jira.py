@@ -222,3 +222,25 @@ def test_macros_without_equivalent(jira_refs: MarkupConverter) -> None:
     assert converted.text == "# Intro\nstate {green}(DONE), see PROJ-5\n\n```\n{toc}\n```"
     assert converted.lossy == ["macro", "macro", "macro", "macro"]
     assert render_text(converted, issues={"PROJ-5": "NEW-5"}).text.endswith("see NEW-5\n\n```\n{toc}\n```")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\xa0h1. ",
+        "\u2003h2. y",
+        "\xa0bq. x",
+        "\u3000h1. x",
+        "a\n\xa0h1. b",
+        "\x0ch3. x",
+        "\u200bh1. x",
+        "\xa0* a",
+    ],
+)
+def test_unicode_blank_before_a_heading_or_quote_is_read_as_the_full_scan_reads_it(
+    grammars: tuple[ConversionContext, JiraGrammar, Forward], text: str
+) -> None:
+    """pyparsing's ``White()`` before ``h1.``/``bq.`` includes NBSP and other Unicode spaces (found by
+    hypothesis); lists and tables take only ASCII blanks. The fast scan must agree on both."""
+    ctx, fast, stock = grammars
+    assert fast.convert(text, ctx) == stock.transform_string(text)
