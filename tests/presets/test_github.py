@@ -19,7 +19,10 @@ ARCHIVE_USERS: dict[str, str | None] = {"cclark": "carol"}
 
 @pytest.fixture
 def session(
-    sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    sandbox: SandboxServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
 ) -> Session:
     return Session(sandbox, monkeypatch, capsys, tmp_path)
 

@@ -19,7 +19,10 @@ USERS: dict[str, str | None] = {"b.brown": "bob"}
 
 @pytest.fixture
 def session(
-    sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    sandbox: SandboxServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
 ) -> Session:
     return Session(sandbox, monkeypatch, capsys, tmp_path)
 

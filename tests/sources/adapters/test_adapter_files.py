@@ -107,3 +107,23 @@ def test_companions_are_not_taken_for_issues_and_are_extracted_with_them(tmp_pat
     assert issues[0].created_by.email == "ann@example.com"  # project_members.ndjson was read
     extracted = sorted(p.name for p in (tmp_path / "cache").rglob("*.ndjson"))
     assert extracted == ["issues.ndjson", "project_members.ndjson"]
+
+
+def test_a_plain_file_matches_a_glob_with_its_folder(tmp_path: Path) -> None:
+    """`migrator run issues.json sub_issues/3.json`: the folder a loose file was given from counts
+    for a glob that names one (and only then: `3.json` alone is not `*sub_issues/*.json`)."""
+    (tmp_path / "sub_issues").mkdir()
+    (tmp_path / "sub_issues" / "3.json").write_text("[]", encoding="utf-8")
+    (tmp_path / "3.json").write_text("[]", encoding="utf-8")
+    inside, loose = _file(tmp_path / "sub_issues" / "3.json"), _file(tmp_path / "3.json")
+    assert inside.name == "3.json" and inside.matches("*sub_issues/*.json")
+    assert not loose.matches("*sub_issues/*.json") and loose.matches("3.json")
+
+
+def test_the_github_dump_given_as_loose_files_keeps_its_relations(tmp_path: Path) -> None:
+    names = ["issues.json", "comments.json", "events.json", "blocked_by/1.json", "sub_issues/1.json"]
+    issues, _ = read_all(
+        load_mapping(ROOT / "mappings" / "github-json.yaml"), *(FIXTURES / "github" / n for n in names)
+    )
+    links = {(i.key, link.to_key, link.relationship) for i in issues for link in i.links}
+    assert {("1", "3", "blocked_by"), ("1", "acme/gadgets#4", "sub_issue")} <= links

@@ -45,7 +45,9 @@ def test_system_notes_are_replayed_into_the_links_that_still_hold() -> None:
     parent, child, once = issues["1"], issues["2"], issues["3"]
     assert child.parent_key == "1"  # said only on the parent: "added #2 as child task"
     assert [(link.to_key, link.relationship) for link in parent.links] == [("group/other#7", "blocked_by")]
-    assert [(link.to_key, link.relationship) for link in once.links] == [("&5", "epic")]  # Premium's epic_issue
+    assert [(link.to_key, link.relationship) for link in once.links] == [
+        ("&5", "epic")
+    ]  # Premium's epic_issue
     # (and no link to #1: related on 3 Jan, removed on 4 Jan)
 
 
