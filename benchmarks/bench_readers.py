@@ -110,26 +110,32 @@ XML_SOURCE = {
 }  # fmt: skip
 
 
-def _read(config: MappingConfig, path: Path) -> tuple[int, int, Findings]:
+def _read(config: MappingConfig, paths: list[Path]) -> tuple[int, int, Findings]:
     findings = Findings()
     issues = comments = 0
-    for issue in read_issues(config.source, [path], findings):
+    for issue in read_issues(config.source, paths, findings):
         issues += 1
         comments += len(issue.comments)
     return issues, comments, findings
 
 
-def measure(label: str, path: Path, mapping_path: Path, count: int) -> None:
-    """One timed pass, then one pass under ``tracemalloc`` (which slows Python down) for memory."""
-    config = load_mapping(mapping_path)
+def passes(config: MappingConfig, paths: list[Path]) -> tuple[int, int, float, int]:
+    """One timed pass, then one pass under ``tracemalloc`` (which slows Python down) for memory:
+    (issues, comments, seconds, peak bytes of Python allocations while reading)."""
     start = time.perf_counter()
-    issues, comments, findings = _read(config, path)
+    issues, comments, findings = _read(config, paths)
     seconds = time.perf_counter() - start
-    assert issues == count and comments == count * COMMENTS, (label, issues, comments, list(findings)[:3])
     tracemalloc.start()
-    _read(config, path)
+    _read(config, paths)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
+    return issues, comments, seconds, peak
+
+
+def measure(label: str, path: Path, mapping_path: Path, count: int) -> None:
+    config = load_mapping(mapping_path)
+    issues, comments, seconds, peak = passes(config, [path])
+    assert issues == count and comments == count * COMMENTS, (label, issues, comments)
     print(
         f"{label:<14} {path.stat().st_size / 1e6:8.1f} MB {seconds:8.2f} s {issues / seconds:10,.0f} issues/s "
         f"peak {peak / 1e6:7.1f} MB (Python allocations while reading)"

@@ -77,6 +77,17 @@ class Session:
     folder: Path  # the working directory (.migrator/, the report)
 
 
+@pytest.fixture
+def session(
+    sandbox: SandboxServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> Session:
+    """A fresh sandbox and working folder per test (import this fixture into the test module)."""
+    return Session(sandbox, monkeypatch, capsys, tmp_path)
+
+
 def land(session: Session, mapping: Path, sources: Sequence[Path]) -> Landed:
     """validate → run → verify → run again, each through the CLI against the sandbox; every step
     must succeed."""

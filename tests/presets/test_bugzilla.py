@@ -3,11 +3,7 @@ show_bug XML with inline attachments (``bugzilla-xml``)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-
-from migrator.sandbox import SandboxServer
 
 from .landing import SAMPLES, Decisions, Session, check_expected, decide, expected, land
 
@@ -15,22 +11,12 @@ from .landing import SAMPLES, Decisions, Session, check_expected, decide, expect
 USERS: dict[str, str | None] = {}
 
 
-@pytest.fixture
-def session(
-    sandbox: SandboxServer,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    tmp_path: Path,
-) -> Session:
-    return Session(sandbox, monkeypatch, capsys, tmp_path)
-
-
 @pytest.mark.parametrize(
     ("preset", "source"), [("bugzilla-json", "bugzilla-json"), ("bugzilla-xml", "bugzilla-xml/show_bug.xml")]
 )
-def test_bugzilla_lands(session: Session, preset: str, source: str) -> None:
-    mapping = decide(preset, session.folder, Decisions(USERS))
-    landed = land(session, mapping, [SAMPLES / source])
+def test_bugzilla_lands(landing: Session, preset: str, source: str) -> None:
+    mapping = decide(preset, landing.folder, Decisions(USERS))
+    landed = land(landing, mapping, [SAMPLES / source])
     check_expected(landed, expected(preset), mapping)
     unassigned = landed.issues["No new mail notifications"]
     assert "assignee" not in unassigned  # nobody@kestrel.example is Bugzilla's "unassigned"

@@ -3,11 +3,7 @@ with comments embedded) and the migration archive (``github-archive``, as .tar.g
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-
-from migrator.sandbox import SandboxServer
 
 from .landing import SAMPLES, Decisions, Session, check_expected, decide, expected, land
 
@@ -17,19 +13,9 @@ OLD_REST_USERS: dict[str, str | None] = {"asmirnova": "alice", "bkovalev": "bob"
 ARCHIVE_USERS: dict[str, str | None] = {"cclark": "carol"}
 
 
-@pytest.fixture
-def session(
-    sandbox: SandboxServer,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    tmp_path: Path,
-) -> Session:
-    return Session(sandbox, monkeypatch, capsys, tmp_path)
-
-
-def test_github_json_lands_the_rest_dump(session: Session) -> None:
-    mapping = decide("github-json", session.folder, Decisions(REST_USERS))
-    landed = land(session, mapping, [SAMPLES / "github-json"])
+def test_github_json_lands_the_rest_dump(landing: Session) -> None:
+    mapping = decide("github-json", landing.folder, Decisions(REST_USERS))
+    landed = land(landing, mapping, [SAMPLES / "github-json"])
     check_expected(landed, expected("github-json"), mapping)
     kinds = {f["kind"] for f in landed.findings}
     assert "link.dangling_text" in kinds  # northwind-labs/objstore#31: named in #14's description
@@ -37,14 +23,14 @@ def test_github_json_lands_the_rest_dump(session: Session) -> None:
     assert [f["value"] for f in filtered] == ["3"]  # the three pull requests
 
 
-def test_github_json_still_reads_the_old_sample_with_comments_embedded(session: Session) -> None:
-    mapping = decide("github-json", session.folder, Decisions(OLD_REST_USERS))
-    landed = land(session, mapping, [SAMPLES / "github" / "issues.json"])
+def test_github_json_still_reads_the_old_sample_with_comments_embedded(landing: Session) -> None:
+    mapping = decide("github-json", landing.folder, Decisions(OLD_REST_USERS))
+    landed = land(landing, mapping, [SAMPLES / "github" / "issues.json"])
     check_expected(landed, expected("github"), mapping)
 
 
 @pytest.mark.parametrize("export", ["migration_archive.tar.gz", "archive"])
-def test_github_archive_lands_the_tarball_and_the_folder(session: Session, export: str) -> None:
-    mapping = decide("github-archive", session.folder, Decisions(ARCHIVE_USERS))
-    landed = land(session, mapping, [SAMPLES / "github-archive" / export])
+def test_github_archive_lands_the_tarball_and_the_folder(landing: Session, export: str) -> None:
+    mapping = decide("github-archive", landing.folder, Decisions(ARCHIVE_USERS))
+    landed = land(landing, mapping, [SAMPLES / "github-archive" / export])
     check_expected(landed, expected("github-archive"), mapping)

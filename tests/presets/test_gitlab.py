@@ -3,11 +3,7 @@ unpacked folder, and the loose ``tree/project/*.ndjson`` files."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-
-from migrator.sandbox import SandboxServer
 
 from .landing import SAMPLES, Decisions, Session, check_expected, decide, expected, land
 
@@ -15,16 +11,6 @@ EXPORT = SAMPLES / "gitlab-export"
 # b.brown has no public e-mail and another login in Tracker; Дмитрий Орлов (77) and Олег Смирнов
 # left: the fallback takes them.
 USERS: dict[str, str | None] = {"b.brown": "bob"}
-
-
-@pytest.fixture
-def session(
-    sandbox: SandboxServer,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    tmp_path: Path,
-) -> Session:
-    return Session(sandbox, monkeypatch, capsys, tmp_path)
 
 
 @pytest.mark.parametrize(
@@ -36,9 +22,9 @@ def session(
     ],
     ids=["tar.gz", "folder", "ndjson"],
 )
-def test_gitlab_export_lands(session: Session, sources: list[str]) -> None:
-    mapping = decide("gitlab-export", session.folder, Decisions(USERS))
-    landed = land(session, mapping, [EXPORT / s for s in sources])
+def test_gitlab_export_lands(landing: Session, sources: list[str]) -> None:
+    mapping = decide("gitlab-export", landing.folder, Decisions(USERS))
+    landed = land(landing, mapping, [EXPORT / s for s in sources])
     check_expected(landed, expected("gitlab-export"), mapping)
     filtered = {f["field"]: f["value"] for f in landed.findings if f["kind"] == "source.filtered"}
     assert filtered == {"source.comments.where": "23"}  # the system notes

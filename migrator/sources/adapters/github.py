@@ -226,6 +226,9 @@ class RestDump:
         self.issues = self._issues(issue_files)
         self.home = next((i.repo for i in self.issues.values() if i.repo), None)
         self.comments = self._comments()
+        self.has_comment_source = bool(self._find(_COMMENTS)) or any(
+            "comments_data" in i.raw for i in self.issues.values()
+        )
         self.events = self._events()
         self.parents, self.relations = self._relations()
 
@@ -401,7 +404,7 @@ class RestDump:
 
     def _comment_notes(self, key: str, raw: dict[str, Any], comments: list[dict[str, Any]]) -> list[Note]:
         counted = raw.get("comments")
-        if not self._has_comment_source() or not isinstance(counted, int) or counted <= len(comments):
+        if not self.has_comment_source or not isinstance(counted, int) or counted <= len(comments):
             return []
         return [
             Note(
@@ -414,11 +417,8 @@ class RestDump:
             )
         ]
 
-    def _has_comment_source(self) -> bool:
-        return bool(self._find(_COMMENTS)) or any("comments_data" in i.raw for i in self.issues.values())
-
     def _dump_notes(self) -> list[Note]:
-        if self._has_comment_source():
+        if self.has_comment_source:
             return []
         counted = sum(
             1
