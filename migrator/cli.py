@@ -33,6 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_verify(sub)
     _add_status(sub)
     _add_snapshot(sub)
+    _add_inspect(sub)
+    _add_init(sub)
     _add_sandbox(sub)
     return parser
 
@@ -140,6 +142,38 @@ def _add_snapshot(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--sandbox-fixture", type=Path, help=argparse.SUPPRESS)
 
 
+def _add_inspect(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("inspect", help="recognise an export and show what it holds (no target needed)")
+    p.add_argument(
+        "sources", nargs="+", type=Path, metavar="EXPORT", help="export file(s), folder or archive"
+    )
+    p.add_argument("--preset", help="the preset to read it with (default: recognised from the export)")
+    p.add_argument("--json", action="store_true", help="print JSON for scripts (see docs/presets.md)")
+
+
+def _add_init(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("init", help="write a complete mapping for an export, pre-filled from the target")
+    p.add_argument(
+        "sources", nargs="+", type=Path, metavar="EXPORT", help="export file(s), folder or archive"
+    )
+    p.add_argument("-o", "--output", type=Path, required=True, help="mapping file to write")
+    p.add_argument("--preset", help="the preset to start from (default: recognised from the export)")
+    p.add_argument("--queue", help="target queue key (default: the preset's)")
+    p.add_argument("--namespace", help="idempotency namespace (default: the preset's)")
+    p.add_argument(
+        "--timezone", help="IANA zone the export's times were written in, when they carry no offset"
+    )
+    p.add_argument("--target-snapshot", type=Path, help="match against a `migrator snapshot` file, offline")
+    p.add_argument("--force", action="store_true", help="overwrite --output if it exists")
+    p.add_argument(
+        "--sandbox-data",
+        type=Path,
+        default=DEFAULT_SANDBOX_DATA,
+        help=f"data file of the embedded sandbox used when no TRACKER_* credentials are set (default {DEFAULT_SANDBOX_DATA})",
+    )
+    p.add_argument("--sandbox-fixture", type=Path, help=argparse.SUPPRESS)
+
+
 def _add_sandbox(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from migrator.sandbox.cli import add_serve_arguments
 
@@ -165,6 +199,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "verify": commands.cmd_verify,
         "status": commands.cmd_status,
         "snapshot": commands.cmd_snapshot,
+        "inspect": commands.cmd_inspect,
+        "init": commands.cmd_init,
         "sandbox": commands.cmd_sandbox,
     }
     from migrator.tracker.errors import TrackerError
@@ -184,6 +220,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MigratorError as exc:
         print(f"migrator: {exc}", file=sys.stderr)
         return exc.exit_code
+    except BrokenPipeError:  # `migrator inspect ... | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("\nmigrator: interrupted. Re-run the same command to resume where it stopped.", file=sys.stderr)
         return 130

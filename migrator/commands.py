@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from migrator.errors import MigratorError
 from migrator.findings import Findings
@@ -17,6 +19,9 @@ from migrator.results import ValidationResult
 from migrator.snapshot import QueueKeyLookup
 from migrator.sources.inputs import expand_sources
 from migrator.target import DEFAULT_WORKDIR, Target, open_target
+
+if TYPE_CHECKING:
+    from migrator.presets.init_mapping import InitResult, ZoneDecision
 
 
 def _out(text: str = "") -> None:
@@ -46,6 +51,13 @@ def _target_info(target: Target, queue: str) -> TargetInfo:
     from migrator.snapshot import load_target_info
 
     return load_target_info(target.client, queue)
+
+
+def _read_only_target(args: argparse.Namespace, env: Mapping[str, str]) -> AbstractContextManager[Target]:
+    """The target to read metadata from (``validate``, ``init``): no rate limit of our own."""
+    return open_target(
+        env, max_rps=None, sandbox_data=args.sandbox_data, sandbox_fixture=args.sandbox_fixture, announce=_out
+    )
 
 
 def _existing_keys(target: Target, config: MappingConfig) -> QueueKeyLookup:
@@ -161,13 +173,7 @@ def cmd_validate(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         options = _prepare_options(args, f"snapshot {args.target_snapshot}")
         result = validate(config, list(args.sources), info, options)
     else:
-        with open_target(
-            env,
-            max_rps=None,
-            sandbox_data=args.sandbox_data,
-            sandbox_fixture=args.sandbox_fixture,
-            announce=_out,
-        ) as target:
+        with _read_only_target(args, env) as target:
             info = _target_info(target, config.target.queue)
             options = _prepare_options(args, target.label, _existing_keys(target, config))
             result = validate(config, list(args.sources), info, options)
@@ -268,6 +274,21 @@ def cmd_snapshot(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     return 0
 
 
+# -------------------------------------------------------------------------------------- inspect
+
+
+def cmd_inspect(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    import json
+
+    from migrator.presets.inspection import inspect_export, render, to_dict
+
+    _check_sources(args.sources)
+    chosen, facts, _ = inspect_export(list(args.sources), args.preset)
+    data = to_dict(chosen, facts, list(args.sources))
+    _out(json.dumps(data, ensure_ascii=False, indent=2) if args.json else render(data))
+    return 0
+
+
 # -------------------------------------------------------------------------------------- sandbox
 
 
@@ -275,3 +296,109 @@ def cmd_sandbox(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     from migrator.sandbox.cli import serve
 
     return serve(args)
+
+
+# ----------------------------------------------------------------------------------------- init
+
+
+def cmd_init(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    from migrator.presets.init_mapping import build_mapping, zone_decision
+    from migrator.presets.inspection import inspect_export
+    from migrator.presets.matching import TargetCatalogue
+
+    if args.output.exists() and not args.force:
+        raise MigratorError(
+            f"{args.output} exists", hint="choose another -o file, or add --force to overwrite it"
+        )
+    if args.timezone:
+        _checked_zone(args.timezone)
+    _check_sources(args.sources)
+    sources = list(args.sources)
+    chosen, facts, _ = inspect_export(sources, args.preset)
+    how = (
+        "given with --preset"
+        if chosen.how == "--preset"
+        else "recognised: " + "; ".join(chosen.verdict.evidence[:3] if chosen.verdict else [])
+    )
+    _out(f"preset {chosen.preset.name} ({how})")
+    queue = args.queue or chosen.preset.config.target.queue
+    if queue == UNDECIDED:
+        raise MigratorError("the preset leaves target.queue undecided", hint="pass --queue KEY")
+    data, info = _target_catalogue(args, env, queue)
+    zone = zone_decision(facts, args.timezone)
+    if zone.zone is None:
+        zone = _ask_zone(zone)
+    result = build_mapping(
+        chosen.preset, facts, TargetCatalogue(data, info), zone=zone, queue=queue,
+        namespace=args.namespace, sources=sources,
+    )  # fmt: skip
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(result.text, encoding="utf-8")
+    _report_init(args.output, result)
+    return 0
+
+
+def _checked_zone(name: str) -> str:
+    from migrator.timeutil import load_zone
+
+    try:
+        load_zone(name)
+    except ValueError as exc:
+        raise MigratorError(f"--timezone: {exc}") from None
+    return name
+
+
+def _target_catalogue(
+    args: argparse.Namespace, env: Mapping[str, str], queue: str
+) -> tuple[dict[str, Any], TargetInfo]:
+    """The target's metadata as the fixture/snapshot dict: a snapshot file, or read from the target."""
+    from migrator.snapshot import load_metadata
+
+    if args.target_snapshot:
+        metadata = load_metadata(args.target_snapshot, queue)
+    else:
+        with _read_only_target(args, env) as target:
+            metadata = load_metadata(target.client, queue)
+    if queue not in metadata.queue_keys:
+        raise MigratorError(
+            f"queue {queue!r} is not in the target (queues: {', '.join(metadata.queue_keys) or 'none'})",
+            hint="pass --queue with one of them",
+        )
+    data = metadata.to_dict()
+    return data, TargetInfo.from_fixture_dict(data, queue)
+
+
+def _ask_zone(undecided: ZoneDecision) -> ZoneDecision:
+    """On a terminal, ask for the zone; otherwise (scripts, CI) leave it "?" and say so."""
+    from migrator.presets.init_mapping import ZoneDecision
+
+    if not sys.stdin.isatty():
+        return ZoneDecision(
+            UNDECIDED, f"{undecided.how}: not decided (no terminal to ask, no --timezone)", undecided.level
+        )
+    question = f"The export's times carry no offset ({undecided.how}). Time zone they were written in (e.g. Europe/Moscow): "
+    for _ in range(3):
+        answer = input(question).strip()
+        if not answer:
+            break
+        try:
+            return ZoneDecision(_checked_zone(answer), "answered at the prompt", "sure")
+        except MigratorError as exc:
+            _out(str(exc))
+    return ZoneDecision(UNDECIDED, f"{undecided.how}: not decided at the prompt", undecided.level)
+
+
+def _report_init(output: Path, result: InitResult) -> None:
+    levels = result.levels
+    _out(
+        f"wrote {output}: {result.entries} values and people — {levels.get('sure', 0)} sure, "
+        f"{levels.get('likely', 0)} likely, {levels.get('review', 0)} to check, {levels.get('undecided', 0)} undecided"
+    )
+    review = len(result.review) + len(result.undecided)
+    _out(f"{review} line(s) to review (marked REVIEW in the file):")
+    for line in result.review:
+        _out(f"  check   {line}")
+    for line in result.undecided:
+        _out(f"  decide  {line}")
+    if result.undecided:
+        _out('Every "?" blocks `migrator validate` until it is replaced.')

@@ -53,6 +53,8 @@ RULES: dict[str, frozenset[str]] = {
     "migrator.pipeline": BASICS
     | {"migrator.sources", "migrator.mapping", "migrator.plan", "migrator.vocabulary", "migrator.results"},
     "migrator.validate": BASICS | {"migrator.pipeline", "migrator.mapping", "migrator.results"},
+    # presets: recognise an export, survey it through a preset, write a user's mapping (no target calls)
+    "migrator.presets": BASICS | {"migrator.sources", "migrator.mapping"},
     "migrator.report": frozenset({"migrator.findings", "migrator.results"}),
     # plan → target
     "migrator.state": BASICS | {"migrator.plan", "migrator.vocabulary"},

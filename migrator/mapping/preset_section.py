@@ -23,19 +23,19 @@ DETECT_CONDITION_KEYS = frozenset(
     {"format", "columns_all", "columns_any", "paths_all", "paths_any", "files_all", "files_any"}
 )
 DETECT_KEYS = DETECT_CONDITION_KEYS | {"records", "not"}
-CARRIES_KEYS = frozenset(
-    {
-        "issues",
-        "comments",
-        "files",
-        "links",
-        "hierarchy",
-        "worklogs",
-        "watchers",
-        "custom_fields",
-        "history",
-    }
+# What a preset carries over, in the order of the README's Supported sources table.
+CARRIES_ORDER = (
+    "issues",
+    "comments",
+    "files",
+    "links",
+    "hierarchy",
+    "worklogs",
+    "watchers",
+    "custom_fields",
+    "history",
 )
+CARRIES_KEYS = frozenset(CARRIES_ORDER)
 CARRY_LEVELS = ("yes", "partial", "no")
 DETECT_FORMATS = (*FORMATS, "folder", "archive")
 

@@ -46,6 +46,7 @@ from migrator.sources.extract import Extractor, RecordView, Usage
 from migrator.sources.filters import FilterTally, passes
 from migrator.sources.inputs import Export, resolve_sources
 from migrator.sources.lookups import Lookups
+from migrator.sources.observe import ReadObserver
 from migrator.sources.records import Record
 from migrator.sources.spec import SourceSpec, TableSpec
 from migrator.sources.tables import (
@@ -65,8 +66,11 @@ from migrator.sources.values import ValueReader, Where
 __all__ = ["read_issues"]
 
 
-def read_issues(source: SourceSpec, paths: Sequence[Path], findings: Findings) -> Iterator[Issue]:
-    """Yield the export's issues with their comments, attachments, links and worklogs attached."""
+def read_issues(
+    source: SourceSpec, paths: Sequence[Path], findings: Findings, *, observer: ReadObserver | None = None
+) -> Iterator[Issue]:
+    """Yield the export's issues with their comments, attachments, links and worklogs attached.
+    ``observer`` (``migrator inspect``) sees every record and raw value read."""
     export = resolve_sources([Path(p) for p in paths], source.archives)
     lookups = Lookups(source, export)
     issues = issue_sources(source, export, lookups.claimed)
@@ -84,7 +88,7 @@ def read_issues(source: SourceSpec, paths: Sequence[Path], findings: Findings) -
     ]
     preflight(tables, source)
     _report_unsafe(export, findings)
-    return _stream(source, issues, separate, findings, _Export(export, lookups))
+    return _stream(source, issues, separate, findings, _Export(export, lookups), observer)
 
 
 @dataclass(frozen=True)
@@ -121,8 +125,9 @@ class _Reading:
     extractor: Extractor
     tally: FilterTally = field(default_factory=FilterTally)
     columns: ColumnReport = field(default_factory=ColumnReport)
+    observer: ReadObserver | None = None
 
-    def records(self, src: TableSource, needs: list[ColumnNeed]) -> Iterator[Record]:
+    def records(self, src: TableSource, needs: list[ColumnNeed], kind: str) -> Iterator[Record]:
         """The table's records, its column report made on the first one."""
         first = True
         for record in open_table(src, self.source, required_columns(needs) if src.format in TABULAR else {}):
@@ -130,6 +135,8 @@ class _Reading:
                 self.columns.check(src.label, record.values.keys(), needs, self.findings)
             first = False
             self.extractor.usage.sample(record)
+            if self.observer is not None:
+                self.observer.record(kind, src.label, record)
             yield record
 
     def finish(self) -> None:
@@ -147,12 +154,14 @@ def _stream(
     separate: dict[str, list[TableSource]],
     findings: Findings,
     opened: _Export,
+    observer: ReadObserver | None,
 ) -> Iterator[Issue]:
     for src in issues + [s for srcs in separate.values() for s in srcs]:
         if src.format in TEXT_FORMATS:
             report_encoding_doubts(src.path, source.encoding, findings)
     extractor = Extractor(findings, opened.lookups, Usage())
-    reading = _Reading(source, findings, ValueReader(source, findings), extractor)
+    values = ValueReader(source, findings, observer)
+    reading = _Reading(source, findings, values, extractor, observer=observer)
     with ExitStack() as cleanup:
         index = _open_index(cleanup) if separate else None
         if index is not None:
@@ -170,7 +179,7 @@ def _stream(
         seen = _Seen()
         needs = issue_needs(source)
         for src in issues:
-            for record in reading.records(src, needs):
+            for record in reading.records(src, needs, "issues"):
                 issue = _issue(record, builder, children, index, seen, reading)
                 if issue is not None:
                     _local_attachments(issue, opened.export, source)
@@ -260,7 +269,7 @@ def _index_children(reading: _Reading, separate: Mapping[str, list[TableSource]]
         spec = table.fields[name]
         needs = child_needs(source, kind)
         for src in sources:
-            for record in reading.records(src, needs):
+            for record in reading.records(src, needs, kind):
                 if (
                     table.where is not None
                     and record.usable

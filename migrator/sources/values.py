@@ -22,6 +22,7 @@ from typing import Any
 
 from migrator.findings import Findings
 from migrator.model import UserRef
+from migrator.sources.observe import ReadObserver
 from migrator.sources.records import is_empty
 from migrator.sources.spec import UNITS, FieldSpec, SourceSpec
 from migrator.timeutil import ParsedTime, SourceTimeParser, localized_date_names, parse_duration
@@ -57,12 +58,15 @@ class ValueReader:
     (stripped), ``datetime``, ``date``, ``duration``, ``float``, ``int``, ``bool``, ``user``,
     ``users``, ``list``, ``raw``."""
 
-    def __init__(self, source: SourceSpec, findings: Findings) -> None:
+    def __init__(self, source: SourceSpec, findings: Findings, observer: ReadObserver | None = None) -> None:
         self._source = source
         self._findings = findings
+        self._observer = observer
         self._parsers: dict[tuple[tuple[str, ...], str, str | None], SourceTimeParser] = {}
 
     def read(self, kind: str, raw: Any, spec: FieldSpec | None, where: Where, field: str) -> Any:
+        if self._observer is not None:
+            self._observer.value(field, kind, raw)
         raw = self._without_placeholders(raw, spec)
         if spec is not None and is_empty(raw):
             raw = spec.default if spec.default is not None else spec.const if spec.const is not None else raw
