@@ -27,6 +27,7 @@ from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from migrator.findings import Severity
 from migrator.sources.adapters.base import Adapter, AdapterInput
 from migrator.sources.adapters.documents import json_objects, named
 from migrator.sources.adapters.github import (
@@ -37,7 +38,7 @@ from migrator.sources.adapters.github import (
     key_for,
 )
 from migrator.sources.inputs import SourceFile
-from migrator.sources.records import Record
+from migrator.sources.records import Note, Record
 
 HINT = "export the migration archive again (gh gei / ghe-migrator export) and pass the .tar.gz"
 _ISSUES = "issues_*.json"
@@ -47,13 +48,15 @@ _ATTACHMENTS = "attachments_*.json"
 _USERS = "users_*.json"
 _LABELS = "labels_*.json"
 _MILESTONES = "milestones_*.json"
+_SCHEMA = "schema.json"
+_KNOWN_SCHEMA = "1."  # archive schema versions 1.0.1, 1.1.0, 1.2.0 are read
 _COMMENT_ID = re.compile(r"#issuecomment-(\d+)$")
 _ARCHIVE_ROOT = "tarball://root/"
 
 
 class GitHubArchiveAdapter(Adapter):
     name = "github-archive"
-    companions = (_COMMENTS, _EVENTS, _ATTACHMENTS, _USERS, _LABELS, _MILESTONES)
+    companions = (_SCHEMA, _COMMENTS, _EVENTS, _ATTACHMENTS, _USERS, _LABELS, _MILESTONES)
 
     def records(self, given: AdapterInput) -> Iterator[Record]:
         archive = Archive(given, named(given.files, _ISSUES) or given.files)
@@ -85,8 +88,27 @@ class Archive:
         )
 
     def records(self) -> Iterator[Record]:
+        notes = self._schema_notes()
         for file, row, raw in self.issues:
-            yield Record(file.label, row, self._record(raw), nested=True)
+            yield Record(file.label, row, self._record(raw), nested=True, notes=notes)
+            notes = []
+
+    def _schema_notes(self) -> list[Note]:
+        """An archive of a schema version this adapter was not written for is read, with a warning."""
+        versions = [str(x.get("version")) for x in self._all(_SCHEMA) if x.get("version") is not None]
+        unknown = [v for v in versions if not v.startswith(_KNOWN_SCHEMA)]
+        if not unknown:
+            return []
+        return [
+            Note(
+                "github.archive_schema",
+                f"the archive's schema version is {unknown[0]}; this adapter reads versions 1.x",
+                field="schema.json",
+                value=unknown[0],
+                hint="check the import report closely: records may have changed shape",
+                severity=Severity.WARNING,
+            )
+        ]
 
     # -- reading --------------------------------------------------------------------------------
 

@@ -189,3 +189,14 @@ def test_archive_comments_skip_pull_requests_and_files_keep_their_comment() -> N
     (trace,) = api.comments[0].attachments
     assert (trace.filename, trace.location.endswith("trace.txt")) == ("trace.txt", True)
     assert [(link.to_key, link.relationship) for link in web.links] == [("acme/api#1", "duplicate_of")]
+
+
+def test_an_archive_of_another_schema_version_is_read_with_a_warning(tmp_path: Path) -> None:
+    shutil.copytree(ARCHIVE, tmp_path / "archive")
+    (tmp_path / "archive" / "schema.json").write_text('{"version": "2.0.0"}', encoding="utf-8")
+    issues, findings = read_all(preset("github-archive"), tmp_path / "archive")
+    assert len(issues) == 2
+    (note,) = of_kind(findings, "github.archive_schema")
+    assert (note.severity, note.value) == (Severity.WARNING, "2.0.0")
+    _, findings = read_all(preset("github-archive"), ARCHIVE)
+    assert not of_kind(findings, "github.archive_schema")
