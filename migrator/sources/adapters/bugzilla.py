@@ -335,12 +335,29 @@ class XmlBugs:
 
     def records(self) -> Iterator[Record]:
         bugs = list(read_xml(self.path, records="bugzilla.bug"))
-        exported = {str(_text(r.values.get("bug_id"))) for r in bugs}
+        exported = {str(_text(r.values.get("bug_id"))) for r in bugs if not r.values.get("@error")}
         for record in bugs:
+            if record.values.get("@error"):
+                yield self._refused(record)
+                continue
             notes = list(record.notes)
             bug = self._bug(dict(record.values), notes)
             values = build_record(bug, lambda url: self._internal(url, exported))
             yield Record(self.file.label, record.row, values, nested=True, notes=notes)
+
+    def _refused(self, record: Record) -> Record:
+        """``<bug error="NotPermitted">`` (or ``NotFound``, ``InvalidBugId``): Bugzilla would not
+        show that bug to the exporting account — reported, and skipped."""
+        bug_id = str(_text(record.values.get("bug_id")))
+        note = Note(
+            "bugzilla.bug_error",
+            f"bug {bug_id} is not in the export: Bugzilla answered {record.values['@error']}",
+            field="bug",
+            value=bug_id,
+            hint="export it with an account that may see it",
+            severity=Severity.WARNING,
+        )
+        return Record(self.file.label, record.row, {"id": bug_id}, nested=True, notes=[note], usable=False)
 
     def _internal(self, url: str, exported: set[str]) -> str | None:
         found = bug_id_in(url)

@@ -108,7 +108,8 @@ class ProjectExport:
                     file.label, line, {"id": f"line {line}"}, nested=True, notes=[note], usable=False
                 )
                 continue
-            yield Record(file.label, line, self._record(file, issue), nested=True, notes=_issue_notes(issue))
+            notes = _issue_notes(issue)
+            yield Record(file.label, line, self._record(file, issue), nested=True, notes=notes)
 
     # -- first pass -----------------------------------------------------------------------------
 
@@ -217,7 +218,9 @@ class ProjectExport:
             "weight": issue.get("weight"),
             "confidential": bool(issue.get("confidential")),
             "notes": notes,
-            "timelogs": _unique_ids([self._timelog(t) for t in objects(issue.get("timelogs"))]),
+            "timelogs": _unique_ids(
+                [self._timelog(t) for t in objects(issue.get("timelogs")) if _spent(t) >= 0]
+            ),
             "uploads": self._uploads(file, issue, notes),
             "relations": [
                 *(self._relation(r) for r in self.relations.links.get(key, {}).values() if r["to"] != key),
@@ -339,15 +342,35 @@ def _digest(*parts: Any) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
+def _spent(log: dict[str, Any]) -> float:
+    value = log.get("time_spent")
+    return float(value) if isinstance(value, int | float) else 0.0
+
+
 def _issue_notes(issue: dict[str, Any]) -> list[Note]:
-    if issue.get("iid") is not None:
-        return []
-    return [
-        Note(
-            "gitlab.no_iid",
-            "the issue has no iid (its number in the project); it cannot be keyed",
-            field="iid",
-            hint=_HINT,
-            severity=Severity.ERROR,
+    notes = []
+    if issue.get("iid") is None:
+        notes.append(
+            Note(
+                "gitlab.no_iid",
+                "the issue has no iid (its number in the project); it cannot be keyed",
+                field="iid",
+                hint=_HINT,
+                severity=Severity.ERROR,
+            )
         )
-    ]
+    negative = [log for log in objects(issue.get("timelogs")) if _spent(log) < 0]
+    if negative:
+        seconds = -sum(_spent(log) for log in negative)
+        notes.append(
+            Note(
+                "gitlab.time_subtracted",
+                f"{len(negative)} time log(s) subtract {seconds / 3600:g} h of time spent; Tracker worklogs "
+                "cannot be negative, so they are left out and the issue's total is that much higher",
+                field="timelogs",
+                value=f"-{seconds:g} s",
+                hint="remove the worklogs they correct after the import, or leave the totals as they are",
+                severity=Severity.WARNING,
+            )
+        )
+    return notes

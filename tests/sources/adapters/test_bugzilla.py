@@ -71,6 +71,9 @@ XML = """<?xml version="1.0" encoding="UTF-8" standalone="yes" ?>
     <reporter name="Ben B">ben@example.com</reporter>
     <assigned_to>ann@example.com</assigned_to>
   </bug>
+  <bug error="NotPermitted">
+    <bug_id>103</bug_id>
+  </bug>
 </bugzilla>
 """.replace("{data}", base64.b64encode(b"#0 main()\n").decode())
 
@@ -168,6 +171,9 @@ def test_xml_reads_the_same_record_and_decodes_attachments(
     ]
     assert [(link.to_key, link.relationship) for link in issues["102"].links] == [("101", "depends_on")]
     assert not of_kind(findings, "bugzilla.attachment_undecodable")
+    assert sorted(issues) == ["101", "102"]
+    (refused,) = of_kind(findings, "bugzilla.bug_error")  # <bug error="NotPermitted">: reported, skipped
+    assert (refused.severity, refused.value) == (Severity.WARNING, "103")
 
 
 def test_xml_attachments_are_written_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -112,19 +112,23 @@ def test_the_old_shape_with_comments_embedded_still_reads(tmp_path: Path) -> Non
         "state": "open",
         "created_at": "2025-01-01T00:00:00Z",
         "updated_at": "2025-01-02T00:00:00Z",
-        "comments": 1,
+        "comments": 2,
         "comments_data": [
             {
                 "id": 1,
                 "user": {"login": "dana"},
                 "created_at": "2025-01-02T00:00:00Z",
                 "body": "Duplicate of #7",
-            }
+            },
+            {"id": 2, "user": None, "created_at": "2025-01-02T01:00:00Z", "body": "by a deleted account"},
         ],
     }
     (tmp_path / "issues.json").write_text(json.dumps([issue]), encoding="utf-8")
     (read,), findings = read_all(preset("github-json"), tmp_path / "issues.json")
-    assert [c.text for c in read.comments] == ["Duplicate of #7"]
+    assert [(c.author.name, c.text) for c in read.comments] == [
+        ("dana", "Duplicate of #7"),
+        ("ghost", "by a deleted account"),  # GitHub's own name for a deleted account
+    ]
     assert [(link.to_key, link.relationship) for link in read.links] == [("7", "duplicate_of")]
     assert not of_kind(findings, "github.comments_not_exported")
 

@@ -4,6 +4,7 @@ Markdown, time logs, ids for notes that have none."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import tarfile
 from datetime import UTC, datetime, timedelta
@@ -113,3 +114,18 @@ def test_a_line_that_is_not_json_is_reported_and_skipped(tmp_path: Path) -> None
     assert len(issues) == 3
     (bad,) = of_kind(findings, "json.invalid_record")
     assert (bad.severity, bad.row) == (Severity.ERROR, 4)
+
+
+def test_time_logs_that_subtract_time_are_left_out_with_a_warning(tmp_path: Path) -> None:
+    shutil.copytree(EXPORT, tmp_path / "export")
+    issues_file = tmp_path / "export" / "tree" / "project" / "issues.ndjson"
+    lines = issues_file.read_text(encoding="utf-8").splitlines()
+    first = json.loads(lines[0])
+    first["timelogs"].append({"time_spent": -1800, "user_id": 11, "spent_at": None,
+                              "created_at": "2025-01-08T10:00:00.000Z", "summary": "logged twice"})  # fmt: skip
+    issues_file.write_text("\n".join([json.dumps(first), *lines[1:]]) + "\n", encoding="utf-8")
+    issues, findings = read_all(load_mapping(PRESET), tmp_path / "export")
+    parent = next(i for i in issues if i.key == "1")
+    assert [w.duration for w in parent.worklogs] == [timedelta(hours=1)]
+    (note,) = of_kind(findings, "gitlab.time_subtracted")
+    assert (note.severity, note.key, note.value) == (Severity.WARNING, "1", "-1800 s")
