@@ -14,7 +14,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from migrator import __version__
+from migrator.argtypes import limit, positive_float, positive_int
 from migrator.errors import MigratorError
+from migrator.limits import LIMIT_NAMES
 from migrator.target import DEFAULT_SANDBOX_DATA, DEFAULT_WORKDIR
 
 log = logging.getLogger("migrator")
@@ -60,6 +62,15 @@ def _add_source_args(p: argparse.ArgumentParser) -> None:
         help="seed a new embedded sandbox with this org (a `migrator snapshot` file), so the rehearsal uses the "
         "real org's rules; use a new --sandbox-data file with it",
     )
+    p.add_argument(
+        "--limit",
+        dest="limits",
+        action="append",
+        type=limit,
+        default=[],
+        metavar="NAME=VALUE",
+        help=f"raise (or lower) a safety limit; overrides the mapping's limits: section ({', '.join(LIMIT_NAMES)})",
+    )
 
 
 def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -67,9 +78,12 @@ def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     _add_source_args(p)
     p.add_argument("--state", type=Path, help="checkpoint file (default .migrator/<namespace>.state.sqlite)")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation before writing")
-    p.add_argument("--workers", type=int, default=4, help="parallel workers (default 4)")
+    p.add_argument("--workers", type=positive_int, default=4, help="parallel workers (default 4)")
     p.add_argument(
-        "--max-rps", type=float, default=10.0, help="shared request-rate limit, requests/s (default 10)"
+        "--max-rps",
+        type=positive_float,
+        default=10.0,
+        help="shared request-rate limit, requests/s (default 10)",
     )
     p.add_argument(
         "--retry-failed", action="store_true", help="retry objects that failed or were blocked before"
@@ -98,7 +112,10 @@ def _add_validate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
     p.add_argument("--target-snapshot", type=Path, help="validate offline against a `migrator snapshot` file")
     p.add_argument(
-        "--max-rps", type=float, default=10.0, help="rate used for the duration estimate (default 10)"
+        "--max-rps",
+        type=positive_float,
+        default=10.0,
+        help="rate used for the duration estimate (default 10)",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -110,12 +127,15 @@ def _add_verify(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         "--state", type=Path, help="checkpoint file of the run (default .migrator/<namespace>.state.sqlite)"
     )
     p.add_argument(
-        "--max-rps", type=float, default=10.0, help="shared request-rate limit, requests/s (default 10)"
+        "--max-rps",
+        type=positive_float,
+        default=10.0,
+        help="shared request-rate limit, requests/s (default 10)",
     )
     p.add_argument("--output", type=Path, help="JSON diff file (default .migrator/<namespace>.verify.json)")
     p.add_argument(
         "--workers",
-        type=int,
+        type=positive_int,
         default=4,
         help="parallel readers sharing the connection (default 4); the report is the same for any number",
     )

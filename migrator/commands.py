@@ -29,7 +29,7 @@ def _out(text: str = "") -> None:
 
 
 def _load_config(args: argparse.Namespace) -> MappingConfig:
-    config = load_mapping(args.mapping, queue=args.queue, namespace=args.namespace)
+    config = load_mapping(args.mapping, queue=args.queue, namespace=args.namespace, limits=dict(args.limits))
     if config.target.queue == UNDECIDED:
         raise MigratorError(
             f'{args.mapping}: target.queue is undecided ("?")',
@@ -192,8 +192,6 @@ def cmd_verify(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     from migrator.state import CheckpointStore
     from migrator.verify import stored_issue_count, verify
 
-    if args.workers < 1:
-        raise MigratorError(f"--workers must be at least 1 (got {args.workers})")
     config = _load_config(args)
     _check_sources(args.sources)
     state_path = _state_path(args, config)

@@ -31,13 +31,16 @@ def now_utc() -> datetime:
 
 
 def format_tracker_datetime(value: datetime) -> str:
-    """``2017-06-11T05:16:01.339+0000`` — always UTC, milliseconds, no colon in the offset."""
+    """``2017-06-11T05:16:01.339+0000`` — always UTC, milliseconds, no colon in the offset.
+
+    The year always has four digits (``0999-…``): ``strftime("%Y")`` writes ``999`` on Linux, which
+    Tracker's ``YYYY-MM-DD…`` format refuses, and nothing in the API bounds years from below."""
     if value.tzinfo is None:
         raise ValueError(
             f"naive datetime {value!r} cannot be sent to Tracker; attach the source time zone first"
         )
-    utc = value.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}+0000"
+    utc = value.astimezone(UTC).replace(tzinfo=None)
+    return utc.isoformat(timespec="milliseconds") + "+0000"
 
 
 def parse_tracker_datetime(text: str) -> datetime:
@@ -53,7 +56,8 @@ def truncate_to_millis(value: datetime) -> datetime:
 
 
 def format_date(value: date) -> str:
-    return value.strftime("%Y-%m-%d")
+    """``YYYY-MM-DD`` with a four-digit year (see :func:`format_tracker_datetime`)."""
+    return f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
 
 
 def load_zone(name: str) -> tzinfo:
@@ -117,9 +121,12 @@ class SourceTimeParser:
             readings = ", ".join(f"{fmt} → {dt.isoformat()}" for dt, fmt in candidates.items())
             return ParsedTime(None, "ambiguous_format", f"reads differently by format: {readings}")
         (value,) = candidates
-        if value.tzinfo is not None:
+        if value.tzinfo is None:
+            return self.localize(value)
+        try:
             return ParsedTime(value.astimezone(UTC))
-        return self.localize(value)
+        except OverflowError:  # 0001-01-01T00:00+05:00 is in year 0 in UTC
+            return _out_of_range(value)
 
     def localize(self, naive: datetime) -> ParsedTime:
         """Attach the zone to a wall-clock time, reporting DST gaps and overlaps.
@@ -127,6 +134,12 @@ class SourceTimeParser:
         The result is converted to UTC: an aware datetime with ``fold=1`` in a zone compares
         unequal to every datetime in another zone (PEP 495), so zone-local values must not leak.
         """
+        try:
+            return self._localize(naive)
+        except OverflowError:  # 0001-01-01 00:00 east of Greenwich is in year 0 in UTC
+            return _out_of_range(naive)
+
+    def _localize(self, naive: datetime) -> ParsedTime:
         if self.zone is UTC:
             return ParsedTime(naive.replace(tzinfo=UTC))
         first = naive.replace(tzinfo=self.zone, fold=0)
@@ -147,6 +160,10 @@ class SourceTimeParser:
                 f"{naive.isoformat()} occurs twice in {self.zone_name}; the earlier was used",
             )
         return ParsedTime(first.astimezone(UTC))
+
+
+def _out_of_range(value: datetime) -> ParsedTime:
+    return ParsedTime(None, "unparsable", f"{value.isoformat()} is outside the years 1–9999 in UTC")
 
 
 def _try_format(raw: str, fmt: str) -> datetime | None:
@@ -335,9 +352,18 @@ def parse_duration(
     ``1d 2h 30m``.
 
     Days and weeks are *working* days/weeks (Tracker and Jira both count 8-hour days, 5-day weeks).
-    Raises ValueError for anything else.
+    Raises ValueError for anything else, and for a duration too long to represent.
     """
     raw = str(text).strip()
+    try:
+        return _parse_duration(raw, hours_per_day, days_per_week, unit_seconds)
+    except OverflowError:
+        raise ValueError(f"duration {raw[:40]!r} is too long (more than 2.7 million years)") from None
+
+
+def _parse_duration(
+    raw: str, hours_per_day: float, days_per_week: float, unit_seconds: float | None
+) -> timedelta:
     if not raw:
         raise ValueError("empty duration")
     day = timedelta(hours=hours_per_day)

@@ -17,7 +17,9 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "migrator"
 
-BASICS = frozenset({"migrator.model", "migrator.errors", "migrator.timeutil", "migrator.findings"})
+BASICS = frozenset(
+    {"migrator.model", "migrator.errors", "migrator.timeutil", "migrator.findings", "migrator.limits"}
+)
 EXECUTION = BASICS | {
     "migrator.plan",
     "migrator.planning",
@@ -38,11 +40,14 @@ RULES: dict[str, frozenset[str]] = {
     "migrator.errors": frozenset(),
     "migrator.timeutil": frozenset(),
     "migrator.vocabulary": frozenset(),
+    "migrator.limits": frozenset(),  # safety limits on input: numbers and their checks only
     "migrator.findings": frozenset({"migrator.model"}),
     "migrator.results": frozenset({"migrator.model", "migrator.findings"}),
     # the target side: a client and a model of the real service, sharing only the date format
     "migrator.tracker": frozenset({"migrator.errors", "migrator.timeutil"}),
-    "migrator.sandbox": frozenset({"migrator.errors", "migrator.timeutil"}),
+    "migrator.sandbox": frozenset({"migrator.errors", "migrator.timeutil", "migrator.argtypes"}),
+    # argparse types for numeric flags, shared by the migrator CLI and `migrator sandbox serve`
+    "migrator.argtypes": frozenset({"migrator.limits"}),
     # export → plan
     "migrator.sources": BASICS,
     "migrator.mapping": BASICS

@@ -1,9 +1,10 @@
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from migrator.timeutil import (
     SourceTimeParser,
+    format_date,
     format_iso_duration,
     format_tracker_datetime,
     parse_duration,
@@ -101,3 +102,32 @@ def test_format_iso_duration() -> None:
     assert format_iso_duration(timedelta(hours=1, minutes=30)) == "PT1H30M"
     assert format_iso_duration(timedelta(seconds=45)) == "PT45S"
     assert format_iso_duration(timedelta(0)) == "PT0S"
+
+
+def test_years_before_1000_are_zero_padded_and_read_back() -> None:
+    early = datetime(999, 5, 2, 7, 29, 43, 120000, tzinfo=UTC)
+    assert format_tracker_datetime(early) == "0999-05-02T07:29:43.120+0000"
+    assert parse_tracker_datetime("0999-05-02T07:29:43.120+0000") == early
+    assert format_tracker_datetime(datetime(1, 1, 1, tzinfo=UTC)) == "0001-01-01T00:00:00.000+0000"
+    assert format_date(date(999, 12, 31)) == "0999-12-31"
+    assert format_date(datetime(999, 12, 31, 23, 0, tzinfo=UTC)) == "0999-12-31"
+
+
+@pytest.mark.parametrize(
+    ("text", "zone"),
+    [
+        ("0001-01-01 00:00", "Europe/Moscow"),  # UTC would be in year 0
+        ("9999-12-31 23:59", "America/New_York"),  # UTC would be in year 10000
+        ("0001-01-01T00:00:00+05:00", "UTC"),  # its own offset, same problem
+    ],
+)
+def test_a_time_that_has_no_utc_equivalent_is_unparsable_not_a_crash(text: str, zone: str) -> None:
+    parsed = SourceTimeParser(["%Y-%m-%d %H:%M", "iso"], zone).parse(text)
+    assert (parsed.value, parsed.problem) == (None, "unparsable")
+    assert "outside the years 1–9999 in UTC" in (parsed.detail or "")
+
+
+@pytest.mark.parametrize("text", ["9" * 400, "99999999999999999999", "P99999999999W", "99999999999999w"])
+def test_durations_too_long_for_python_are_a_value_error(text: str) -> None:
+    with pytest.raises(ValueError, match="too long"):
+        parse_duration(text)

@@ -329,7 +329,9 @@ def test_workers_must_be_positive(imported30) -> None:
     _server, client, plan, store = imported30
     with pytest.raises(ValueError, match="workers"):
         verify(client, plan, store, workers=0)
-    assert main(["verify", *SAMPLE, "--workers", "0"]) == 2
+    with pytest.raises(SystemExit) as exited:  # refused by the argument parser
+        main(["verify", *SAMPLE, "--workers", "0"])
+    assert exited.value.code == 2
 
 
 def test_cli_verify_with_workers_and_no_content(tmp_path: Path, monkeypatch) -> None:

@@ -5,6 +5,14 @@ the file is looked up as ``<dir>/<last two URL path segments>`` (Jira's
 ``.../secure/attachment/10001/name.png`` → ``10001/name.png``), then ``<dir>/<last segment>``,
 then ``<dir>/<filename>``. Files are hashed in chunks; results are cached per path.
 
+The export decides which local files are read, so every path it names is confined to the
+attachment directory: a ``..`` part (also one hidden as ``%2F`` in a URL), an absolute path
+(unless ``source.files.allow_absolute_paths``) or a symlink leading out of the directory makes the
+attachment an ``attachment.outside_directory`` error, and nothing is read. The one exception are
+the export's own *roots* — a folder given as SOURCE, the cache an archive given as SOURCE is
+extracted into: the readers point attachments kept there at their local copy (an absolute path),
+and an absolute path inside a root is read as long as it stays inside it (no ``..``, no symlink out).
+
 With ``source.files.download: true`` an http(s) location that has no local copy is downloaded
 from the source system into a content-addressed cache (see :mod:`migrator.mapping.downloads`);
 the planned attachment's path is then the cached file.
@@ -13,7 +21,7 @@ the planned attachment's path is then the cached file.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -24,6 +32,7 @@ from migrator.sources.spec import AttachmentFilesSpec
 
 CHUNK = 1024 * 1024
 MAX_FILENAME = 255
+OUTSIDE = "attachment.outside_directory"
 
 
 @dataclass(frozen=True)
@@ -35,7 +44,7 @@ class FileInfo:
 
 @dataclass(frozen=True)
 class FileProblem:
-    kind: str  # attachment.missing | .unreadable | .too_large | .download_failed | .host_not_allowed
+    kind: str  # attachment.missing | .unreadable | .too_large | .outside_directory | .download_failed | …
     message: str
     hint: str
 
@@ -44,18 +53,32 @@ class AttachmentFiles:
     """Resolves and fingerprints attachment files below one directory; downloads URL locations
     without a local copy when given a ``downloader``."""
 
-    def __init__(self, directory: Path, max_size_mb: float, downloader: Downloader | None = None) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        max_size_mb: float,
+        downloader: Downloader | None = None,
+        *,
+        allow_absolute_paths: bool = False,
+        roots: Sequence[Path] = (),
+    ) -> None:
         self.directory = directory
         self.max_bytes = int(max_size_mb * 1024 * 1024)
         self.downloader = downloader
+        self.allow_absolute_paths = allow_absolute_paths
+        self.roots = tuple(roots)  # the export's own folders (SOURCE folders, the archive cache)
         self._cache: dict[Path, FileInfo | FileProblem] = {}
 
     @classmethod
     def from_spec(
-        cls, spec: AttachmentFilesSpec, source_dir: Path, env: Mapping[str, str]
+        cls,
+        spec: AttachmentFilesSpec,
+        source_dir: Path,
+        env: Mapping[str, str],
+        roots: Sequence[Path] = (),
     ) -> AttachmentFiles:
         """``directory`` is relative to ``source_dir``; the download cache to the current directory;
-        ``env`` holds the variable named by ``auth_env``."""
+        ``env`` holds the variable named by ``auth_env``; ``roots`` are the export's own folders."""
         downloader = None
         if spec.download:
             cache = Path(spec.cache).expanduser()
@@ -67,13 +90,23 @@ class AttachmentFiles:
                 else None,
             )
             downloader = Downloader(policy, Credentials(spec.auth_env, env))
-        return cls(source_dir / (spec.directory or ""), spec.max_size_mb, downloader)
+        return cls(
+            source_dir / (spec.directory or ""),
+            spec.max_size_mb,
+            downloader,
+            allow_absolute_paths=spec.allow_absolute_paths,
+            roots=roots,
+        )
 
     def candidates(self, attachment: Attachment) -> list[Path]:
-        """Where the file may be, in the order tried."""
+        """Where the file may be, in the order tried (not yet checked to stay inside the directory)."""
+        return [path for path, _ in self._candidates(attachment)]
+
+    def _candidates(self, attachment: Attachment) -> list[tuple[Path, bool]]:
+        """(path, True when it is the export's own absolute location), in the order tried."""
         location = (attachment.location or "").strip()
         if not location:
-            return [self.directory / attachment.filename]
+            return [(self.directory / attachment.filename, False)]
         parts = urlsplit(location)
         if parts.scheme.lower() in ("http", "https", "ftp", "file") and parts.netloc + parts.path:
             segments = [unquote(s) for s in parts.path.split("/") if s]
@@ -83,13 +116,19 @@ class AttachmentFiles:
             if segments:
                 found.append(self.directory / segments[-1])
             found.append(self.directory / attachment.filename)
-            return list(dict.fromkeys(found))
+            return [(path, False) for path in dict.fromkeys(found)]
         path = Path(location)
-        return [path if path.is_absolute() else self.directory / path]
+        return [(path, True)] if path.is_absolute() else [(self.directory / path, False)]
 
     def resolve(self, attachment: Attachment) -> FileInfo | FileProblem:
-        """A local copy first; then, for an http(s) location and a downloader, the download."""
-        tried = self.candidates(attachment)
+        """A local copy first; then, for an http(s) location and a downloader, the download.
+        A path that would leave the attachment directory is refused before anything is read."""
+        candidates = self._candidates(attachment)
+        for path, absolute in candidates:
+            refused = self._confine(path, absolute, attachment)
+            if refused is not None:
+                return refused
+        tried = [path for path, _ in candidates]
         for path in tried:
             if path.exists():
                 return self._inspect(path)
@@ -97,6 +136,28 @@ class AttachmentFiles:
         if url is not None and self.downloader is not None:
             return _download(self.downloader, url, attachment)
         return self._missing(attachment, tried, url)
+
+    def _confine(self, path: Path, absolute: bool, attachment: Attachment) -> FileProblem | None:
+        """Why ``path`` may not be read (None when it stays inside the attachment directory, or —
+        an absolute path — inside one of the export's roots)."""
+        named = f"file {attachment.filename!r}"
+        if "\x00" in str(path):
+            return FileProblem(
+                "attachment.unreadable", f"{named}: the path contains a NUL character", "fix the export"
+            )
+        if not absolute:
+            return _inside(path, self.directory, named, "the attachment directory")
+        if self.allow_absolute_paths:
+            return None
+        root = next((r for r in self.roots if path.is_relative_to(r)), None)
+        if root is not None:
+            return _inside(path, root, named, f"the SOURCE folder {root}")
+        return FileProblem(
+            OUTSIDE,
+            f"{named}: the export names the absolute path {path}",
+            "copy the file under source.files.directory and give a relative location, or set "
+            "source.files.allow_absolute_paths: true if the export's absolute paths are trusted",
+        )
 
     def _missing(self, attachment: Attachment, tried: list[Path], url: str | None) -> FileProblem:
         where = ", ".join(str(p) for p in tried)
@@ -138,6 +199,30 @@ class AttachmentFiles:
                 "check the file's permissions",
             )
         return FileInfo(path, size, digest.hexdigest())
+
+
+def _inside(path: Path, base: Path, named: str, what: str) -> FileProblem | None:
+    """Why ``path`` is not a file under ``base`` (None when it is)."""
+    # Lexically first: ``dir / "/etc/x"`` is ``/etc/x``, and ``..`` may point at a file that exists.
+    relative = path.relative_to(base) if path.is_relative_to(base) else None
+    if relative is None or ".." in relative.parts:
+        shown = str(relative) if relative is not None else str(path)
+        return FileProblem(
+            OUTSIDE,
+            f"{named}: the path {shown!r} leads out of {what}",
+            f"only files under {base} are read; fix the location or file name in the export",
+        )
+    try:
+        inside = path.resolve().is_relative_to(base.resolve())
+    except (OSError, RuntimeError) as exc:  # a symlink loop, an unreadable folder
+        return FileProblem("attachment.unreadable", f"{named}: cannot resolve {path}: {exc}", "fix the file")
+    if not inside:
+        return FileProblem(
+            OUTSIDE,
+            f"{named}: {path} is a symlink leading out of {what}",
+            f"only files under {base} are read; replace the link by the file itself",
+        )
+    return None
 
 
 def _download(downloader: Downloader, url: str, attachment: Attachment) -> FileInfo | FileProblem:

@@ -17,6 +17,7 @@ by ``source_section.py``; this module holds the rest of the schema and the loade
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,8 +25,10 @@ from typing import Any
 import yaml
 
 from migrator.errors import ConfigError
+from migrator.limits import CLI_ONLY, LIMIT_NAMES, Limits, check_limit
 from migrator.mapping.config_checks import Problems, check_keys, require_dict
 from migrator.mapping.preset_section import PresetInfo, parse_preset
+from migrator.mapping.safe_yaml import YamlLimitError, load_yaml
 from migrator.mapping.source_section import parse_source
 from migrator.mapping.undecided import Undecided, take_undecided
 from migrator.sources.spec import FIELD_TYPES, ISSUE_FIELDS, SourceSpec
@@ -35,11 +38,15 @@ VALUE_MAP_NAMES = ("type", "status", "priority", "resolution", "link", "componen
 USER_MATCH_METHODS = ("email", "login", "name")
 # The keys each section accepts (docs/mapping.md must show every one: tests/mapping/test_mapping_docs.py).
 VALUES_KEYS = frozenset(VALUE_MAP_NAMES)
-TOP_LEVEL_KEYS = frozenset({"version", "name", "preset", "source", "target", "values", "users", "fields"})
+TOP_LEVEL_KEYS = frozenset(
+    {"version", "name", "preset", "source", "target", "values", "users", "fields", "limits"}
+)
 TARGET_KEYS = frozenset({"queue", "namespace", "keep_keys", "markup_type"})
 VALUE_MAP_KEYS = frozenset({"map", "unmapped", "default", "case_sensitive"})
 USERS_KEYS = frozenset({"map", "match", "fallback", "keep_original_name"})
 EXTRA_FIELD_KEYS = frozenset({"target", "from", "type", "local", "map"})
+# limits: the export's limits (migrator/limits.py); the two guarding the mapping itself are --limit only
+LIMITS_KEYS = frozenset(LIMIT_NAMES) - frozenset(CLI_ONLY)
 
 
 @dataclass
@@ -113,11 +120,40 @@ class MappingConfig:
 
 
 def load_mapping(
-    path: str | Path, *, queue: str | None = None, namespace: str | None = None
+    path: str | Path,
+    *,
+    queue: str | None = None,
+    namespace: str | None = None,
+    limits: Mapping[str, float] | None = None,
 ) -> MappingConfig:
-    """Read and validate a mapping file. Raises ``ConfigError`` listing every problem found."""
+    """Read and validate a mapping file. Raises ``ConfigError`` listing every problem found.
+
+    ``limits`` are the ``--limit`` values of the command line: they guard the reading of the file
+    itself and override the mapping's own ``limits:`` section."""
     file = Path(path)
+    overrides = dict(limits or {})
+    data = _read_yaml(file, Limits().with_values(overrides))
+    problems = Problems()
+    config = _parse_root(file, data, problems, queue=queue, namespace=namespace)
+    if problems.items or config is None:
+        raise ConfigError(str(file), problems.items or ["the mapping is empty"])
+    config.source.limits = config.source.limits.with_values(overrides)
+    return config
+
+
+def _read_yaml(file: Path, limits: Limits) -> Any:
+    """The YAML document of ``file``, within the size and node limits; ``ConfigError`` otherwise."""
     try:
+        size = file.stat().st_size
+        if size > limits.mapping_bytes:
+            raise ConfigError(
+                str(file),
+                [
+                    f"the file has {size:,} bytes, over the {limits.mapping_mb:g} MB limit for a mapping "
+                    "(hint: a mapping is a few kilobytes; if this one really is that big, "
+                    "pass --limit mapping_mb=N)"
+                ],
+            )
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(
@@ -126,17 +162,19 @@ def load_mapping(
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(str(file), [f"cannot read the file: {exc}"]) from None
     try:
-        data = yaml.safe_load(text)
+        return load_yaml(text, max_nodes=limits.yaml_nodes)
+    except YamlLimitError as exc:
+        hint = "anchors and aliases (&a / *a) multiply; if the file is legitimate, pass --limit yaml_nodes=N"
+        raise ConfigError(str(file), [f"line {exc.line}: {exc} (hint: {hint})"]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "somewhere"
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigError(str(file), [f"{where}: not valid YAML: {problem}"]) from None
-    problems = Problems()
-    config = _parse_root(file, data, problems, queue=queue, namespace=namespace)
-    if problems.items or config is None:
-        raise ConfigError(str(file), problems.items or ["the mapping is empty"])
-    return config
+    except RecursionError:
+        raise ConfigError(str(file), ["the YAML is nested too deeply to read"]) from None
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        raise ConfigError(str(file), [f"a value cannot be read: {exc}"]) from None
 
 
 def _parse_root(
@@ -157,8 +195,10 @@ def _parse_root(
     values = _parse_values(data.get("values") or {}, problems)
     users = _parse_users(data.get("users") or {}, problems)
     fields_ = _parse_extra_fields(data.get("fields") or [], problems)
+    limits = _parse_limits(data.get("limits") or {}, problems)
     if source is None or target is None:
         return None
+    source.limits = limits
     return MappingConfig(
         path=file,
         source=source,
@@ -216,10 +256,7 @@ def _parse_values(raw: Any, problems: Problems) -> dict[str, ValueMap]:
             problems.add(path, "must be a mapping with 'map' and 'unmapped'")
             continue
         check_keys(path, spec, VALUE_MAP_KEYS, problems)
-        mapping = spec.get("map") or {}
-        if not isinstance(mapping, dict):
-            problems.add(f"{path}.map", "must map source values to Tracker keys")
-            mapping = {}
+        mapping = _scalar_map(f"{path}.map", spec.get("map") or {}, "source values to Tracker keys", problems)
         policy = spec.get("unmapped", "error")
         if policy not in UNMAPPED_POLICIES:
             problems.add(
@@ -242,10 +279,7 @@ def _parse_users(raw: Any, problems: Problems) -> UsersSpec:
         problems.add("users", "must be a mapping with map / match / fallback")
         return UsersSpec()
     check_keys("users", raw, USERS_KEYS, problems)
-    mapping = raw.get("map") or {}
-    if not isinstance(mapping, dict):
-        problems.add("users.map", "must map source user names to Tracker logins")
-        mapping = {}
+    mapping = _scalar_map("users.map", raw.get("map") or {}, "source user names to Tracker logins", problems)
     match = raw.get("match", ["email", "login"])
     if not isinstance(match, list) or any(m not in USER_MATCH_METHODS for m in match):
         problems.add("users.match", f"must be a list of {', '.join(USER_MATCH_METHODS)}")
@@ -293,3 +327,46 @@ def _parse_extra_fields(raw: Any, problems: Problems) -> list[ExtraField]:
             )
         )
     return out
+
+
+def _scalar_map(path: str, raw: Any, what: str, problems: Problems) -> dict[Any, Any]:
+    """A map of plain values: a list or mapping as a value is a mistake (and, made of aliases,
+    could expand to gigabytes when turned into text)."""
+    if not isinstance(raw, dict):
+        problems.add(path, f"must map {what}")
+        return {}
+    out: dict[Any, Any] = {}
+    for key, value in raw.items():
+        if isinstance(key, list | dict) or isinstance(value, list | dict):
+            shape = type(key if isinstance(key, list | dict) else value).__name__
+            problems.add(f"{path}.{_short(key)}", f"must map {what}: got a {shape}")
+            continue
+        out[key] = value
+    return out
+
+
+def _short(value: Any) -> str:
+    text = str(value) if isinstance(value, str | int | float) else type(value).__name__
+    return text if len(text) <= 40 else text[:40] + "…"
+
+
+def _parse_limits(raw: Any, problems: Problems) -> Limits:
+    """The top-level ``limits:`` section (names in ``LIMITS_KEYS``; see migrator/limits.py)."""
+    if not isinstance(raw, dict):
+        problems.add("limits", "must map a limit name to a number", "e.g. limits: {cell_mb: 64}")
+        return Limits()
+    values: dict[str, float] = {}
+    for name, value in raw.items():
+        if name in CLI_ONLY:
+            problems.add(
+                f"limits.{name}",
+                "guards the reading of the mapping itself, so it cannot be set inside it",
+                f"pass --limit {name}=N on the command line",
+            )
+            continue
+        checked = check_limit(str(name), value)
+        if isinstance(checked, str):
+            problems.add(f"limits.{name}", checked)
+        else:
+            values[checked[0]] = checked[1]
+    return Limits().with_values(values)

@@ -11,9 +11,12 @@ executor) for ``http``/``https`` locations that have no local copy, when the map
   verify, resume) never downloads a URL again; a cached copy is re-hashed before use and fetched
   again if it is gone or changed.
 * Connection errors, timeouts, 429 and 5xx are retried a couple of times with exponential backoff;
-  a host that could not be reached at all is not tried again in the same run;
+  a host that could not be reached at all is not tried again in the same run (the host that failed:
+  a redirect to a dead host marks that host, not the one that redirected);
   redirects are followed by hand so every hop is checked against ``allowed_hosts`` and the
   Authorization header only goes to the URL's own origin.
+* One parser decides both the check and the request (see :mod:`migrator.mapping.download_urls`):
+  every hop's host is read from the URL exactly as ``requests`` prepares it.
 * The Authorization value (from the environment variable named by ``auth_env``) lives only in
   :class:`Credentials`; it is never logged, stored, put in a problem's text or shown by ``repr``.
 """
@@ -34,13 +37,14 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
+from migrator.mapping.download_urls import SCHEMES, UrlRefused, UrlTarget, host_of, url_target
+
 LOG = logging.getLogger(__name__)
 
 CHUNK = 1024 * 1024
 INDEX_NAME = "index.sqlite"
 PART_PREFIX = ".part-"
 MAX_REDIRECTS = 5
-SCHEMES = ("http", "https")
 FAILED = "attachment.download_failed"
 NOT_ALLOWED = "attachment.host_not_allowed"
 TOO_LARGE = "attachment.too_large"
@@ -178,11 +182,20 @@ class _TooLarge(Exception):
         self.received = received
 
 
+class _HopFailed(Exception):
+    """A request of one hop failed in transport; ``host`` is the host that hop went to."""
+
+    def __init__(self, host: str, error: requests.RequestException) -> None:
+        super().__init__(host)
+        self.host = host
+        self.error = error
+
+
 @dataclass(frozen=True)
 class _Attempt:
     result: Fetched | FetchProblem
     retry: bool = False  # worth another try: a network error, 429 or 5xx
-    network: bool = False  # the server could not be reached (or the connection broke)
+    unreachable: str | None = None  # the host that could not be reached (or broke the connection)
 
 
 class Downloader:
@@ -208,14 +221,14 @@ class Downloader:
         return self._done[url]
 
     def _fetch(self, url: str, filename: str) -> Fetched | FetchProblem:
-        refused = self._refuse(url, redirected=False)
-        if refused is not None:
-            return refused
+        target = self._target(url, redirected=False)
+        if isinstance(target, FetchProblem):
+            return target
         try:
             cached = self._cached(url)
             if cached is not None:
                 return cached
-            result = self._download(url)
+            result = self._download(url, target.host)
             if isinstance(result, Fetched):
                 self.index.put(url, IndexEntry(result.sha256, result.size, filename))
         except sqlite3.Error as exc:
@@ -244,14 +257,9 @@ class Downloader:
 
     # -------------------------------------------------------------- network
 
-    def _download(self, url: str) -> Fetched | FetchProblem:
-        host = _origin(url)[1]
+    def _download(self, url: str, host: str) -> Fetched | FetchProblem:
         if host in self._unreachable:
-            return self._problem(
-                FAILED,
-                f"download failed: {host} could not be reached earlier in this run",
-                NOT_REACHABLE_HINT,
-            )
+            return self._unreachable_problem(host)
         attempts = self.policy.retries + 1
         for attempt in range(1, attempts + 1):
             outcome = self._attempt(url)
@@ -267,8 +275,8 @@ class Downloader:
                 delay,
             )
             self._sleep(delay)
-        if outcome.network:
-            self._unreachable.add(host)
+        if outcome.unreachable is not None:
+            self._unreachable.add(outcome.unreachable)
         if isinstance(outcome.result, FetchProblem) and attempt > 1:
             return replace(outcome.result, message=f"{outcome.result.message} (after {attempt} attempts)")
         return outcome.result
@@ -289,31 +297,63 @@ class Downloader:
                         self._auth_hint(),
                     )
                 )
-            except requests.RequestException as exc:
-                problem = self._problem(FAILED, f"download failed: {_describe(exc)}", NOT_REACHABLE_HINT)
-                return _Attempt(problem, retry=True, network=True)
+            except _HopFailed as exc:
+                via = "" if exc.host == host_of(url) else f" (redirected to {exc.host})"
+                problem = self._problem(
+                    FAILED, f"download failed{via}: {_describe(exc.error)}", NOT_REACHABLE_HINT
+                )
+                return _Attempt(problem, retry=True, unreachable=exc.host)
 
     def _open(self, session: requests.Session, url: str) -> requests.Response | FetchProblem:
         """GET ``url``, following redirects by hand: each hop's host is checked, and the
         Authorization header is only sent to the URL's own origin."""
-        origin, current = _origin(url), url
+        origin: tuple[str, str, int | None] | None = None
+        current = url
         for _ in range(MAX_REDIRECTS + 1):
-            refused = self._refuse(current, redirected=current != url)
-            if refused is not None:
-                return refused
-            headers = self.credentials.header() if _origin(current) == origin else {}
-            response = session.get(
-                current, headers=headers, stream=True, timeout=self.policy.timeout, allow_redirects=False
-            )
+            target = self._target(current, redirected=current != url)
+            if isinstance(target, FetchProblem):
+                return target
+            if target.host in self._unreachable:
+                return self._unreachable_problem(target.host)
+            origin = origin or target.origin
+            prepared = self._prepare(session, target, auth=target.origin == origin)
+            if isinstance(prepared, FetchProblem):
+                return prepared
+            response = self._send(session, prepared, target.host)
             if not response.is_redirect:
                 return response
-            current = urljoin(current, response.headers["location"])
+            current = urljoin(target.url, response.headers["location"])
             response.close()
         return self._problem(
             FAILED,
             f"download failed: more than {MAX_REDIRECTS} redirects",
             "open the URL in a browser to see where it leads",
         )
+
+    def _prepare(
+        self, session: requests.Session, target: UrlTarget, *, auth: bool
+    ) -> requests.PreparedRequest | FetchProblem:
+        """The request for ``target``, re-checked: the prepared URL must still name the checked host."""
+        headers = self.credentials.header() if auth else {}
+        prepared = session.prepare_request(requests.Request("GET", target.url, headers=headers))
+        if host_of(prepared.url or "") != target.host:
+            return self._problem(
+                NOT_ALLOWED,
+                f"download refused: the URL {target.url!r} is read as two different hosts",
+                "fix the location in the export",
+            )
+        return prepared
+
+    def _send(
+        self, session: requests.Session, prepared: requests.PreparedRequest, host: str
+    ) -> requests.Response:
+        settings = session.merge_environment_settings(prepared.url, {}, True, None, None)
+        try:
+            return session.send(prepared, timeout=self.policy.timeout, allow_redirects=False, **settings)
+        except requests.exceptions.InvalidHeader:  # the Authorization value itself: not the network
+            raise
+        except requests.RequestException as exc:
+            raise _HopFailed(host, exc) from exc
 
     def _receive(self, url: str, response: requests.Response) -> _Attempt:
         status = response.status_code
@@ -368,25 +408,17 @@ class Downloader:
 
     # -------------------------------------------------------------- problems
 
-    def _refuse(self, url: str, *, redirected: bool) -> FetchProblem | None:
-        parts = urlsplit(url)
-        host = (parts.hostname or "").lower()
+    def _target(self, url: str, *, redirected: bool) -> UrlTarget | FetchProblem:
         via = "the server redirected the download to " if redirected else ""
-        if parts.scheme.lower() not in SCHEMES or not host:
-            return self._problem(
-                FAILED,
-                f"download failed: {via}a {parts.scheme or 'host-less'} URL",
-                "only http and https locations are downloaded",
-            )
-        allowed = self.policy.allowed_hosts
-        if allowed is not None and host not in allowed:
-            return self._problem(
-                NOT_ALLOWED,
-                f"{via}host {host!r} is not in source.files.allowed_hosts",
-                f"allowed: {', '.join(sorted(allowed))}; add the host if it belongs to the source system, "
-                "or copy the file under source.files.directory",
-            )
-        return None
+        target = url_target(url, self.policy.allowed_hosts, via=via)
+        if isinstance(target, UrlRefused):
+            return self._problem(NOT_ALLOWED if target.not_allowed else FAILED, target.message, target.hint)
+        return target
+
+    def _unreachable_problem(self, host: str) -> FetchProblem:
+        return self._problem(
+            FAILED, f"download failed: {host} could not be reached earlier in this run", NOT_REACHABLE_HINT
+        )
 
     def _status_problem(self, response: requests.Response) -> FetchProblem:
         status = response.status_code
@@ -424,11 +456,6 @@ class Downloader:
 
 # ---------------------------------------------------------------------------------------------
 # Helpers
-
-
-def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
-    return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
 
 
 def _message(result: Fetched | FetchProblem) -> str:

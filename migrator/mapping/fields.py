@@ -7,6 +7,7 @@ option checks return a problem text (``field.bad_value`` / ``field.bad_option``)
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
@@ -96,11 +97,19 @@ def _to_int(value: Any) -> int:
 
 def _to_float(value: Any) -> float:
     if isinstance(value, bool) or isinstance(value, list | tuple):
-        raise FieldValueError(f"{value!r} is not a number")
+        raise FieldValueError(f"{_short(value)} is not a number")
     try:
-        return float(str(value).strip().replace(",", ".")) if isinstance(value, str) else float(value)
-    except (TypeError, ValueError):
-        raise FieldValueError(f"{value!r} is not a number") from None
+        number = float(str(value).strip().replace(",", ".")) if isinstance(value, str) else float(value)
+    except (TypeError, ValueError, OverflowError):
+        raise FieldValueError(f"{_short(value)} is not a number") from None
+    if not math.isfinite(number):  # JSON cannot carry NaN or Infinity: the write would fail
+        raise FieldValueError(f"{_short(value)} is NaN, Infinity or too large for a number field")
+    return number
+
+
+def _short(value: Any) -> str:
+    text = repr(value) if not isinstance(value, int) or value.bit_length() < 10_000 else "a huge integer"
+    return text if len(text) <= 60 else text[:60] + "…"
 
 
 def _to_date(value: Any) -> str:

@@ -19,6 +19,7 @@ from migrator.model import UserRef
 from migrator.timeutil import format_date
 
 SUMMARY_LIMIT = 255
+MAX_KEY_DIGITS = 18  # an issue number Tracker can hold (a 64-bit integer)
 
 
 def _millis(value: timedelta) -> int:
@@ -230,7 +231,17 @@ class IssueFieldsPlanner:
                 hint="set target.keep_keys: false to let Tracker number the issues",
             )
             return
-        self.ctx.parts.body["key"] = f"{self.ctx.cfg.target.queue}-{int(match.group(1))}"
+        digits = match.group(1).lstrip("0") or "0"  # not int(): it refuses more than 4,300 digits
+        if len(digits) > MAX_KEY_DIGITS:
+            self.ctx.scope.error(
+                "key.not_numbered",
+                f"the number of source key {self.ctx.issue.key[:40]!r}… has {len(digits)} digits",
+                field="key",
+                value=self.ctx.issue.key[:200],
+                hint="set target.keep_keys: false to let Tracker number the issues",
+            )
+            return
+        self.ctx.parts.body["key"] = f"{self.ctx.cfg.target.queue}-{digits}"
 
     def description(self, author: Resolution) -> None:
         text = self.ctx.t.convert_text(self.ctx.issue.description or "", self.ctx.scope, "description")

@@ -249,7 +249,9 @@ def _pattern_fields(pattern: str) -> list[str]:
     return [name for _, name, _, _ in string.Formatter().parse(pattern) if name]
 
 
-FILES_KEYS = frozenset({"directory", "max_size_mb", "download", "cache", "auth_env", "allowed_hosts"})
+FILES_KEYS = frozenset(
+    {"directory", "max_size_mb", "download", "cache", "auth_env", "allowed_hosts", "allow_absolute_paths"}
+)
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -262,22 +264,26 @@ def _parse_files(raw: Any, problems: Problems) -> AttachmentFilesSpec:
     if isinstance(size, bool) or not isinstance(size, int | float) or size <= 0:
         problems.add("source.files.max_size_mb", "must be a positive number")
         size = 1024.0
-    download = raw.get("download", False)
-    if not isinstance(download, bool):
-        problems.add(
-            "source.files.download",
-            "must be true or false",
-            "true fetches URL locations that have no local copy",
-        )
-        download = False
     return AttachmentFilesSpec(
         directory=opt_str("source.files.directory", raw.get("directory"), problems),
         max_size_mb=float(size),
-        download=download,
+        download=_flag(raw, "download", "true fetches URL locations that have no local copy", problems),
         cache=_parse_cache(raw.get("cache", DEFAULT_FILES_CACHE), problems),
         auth_env=_parse_auth_env(raw.get("auth_env"), problems),
         allowed_hosts=_parse_allowed_hosts(raw.get("allowed_hosts"), problems),
+        allow_absolute_paths=_flag(
+            raw, "allow_absolute_paths", "true reads absolute attachment locations as they are", problems
+        ),
     )
+
+
+def _flag(raw: dict[str, Any], name: str, hint: str, problems: Problems) -> bool:
+    """``source.files.<name>``: true or false (default false)."""
+    value = raw.get(name, False)
+    if isinstance(value, bool):
+        return value
+    problems.add(f"source.files.{name}", "must be true or false", hint)
+    return False
 
 
 def _parse_cache(raw: Any, problems: Problems) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -79,8 +79,11 @@ class IssueTransformer:
         source_dir: Path | None,
         now: datetime | None = None,
         env: Mapping[str, str] | None = None,
+        source_roots: Sequence[Path] = (),
     ) -> None:
-        """``env`` (default: the process environment) holds ``source.files.auth_env``."""
+        """``env`` (default: the process environment) holds ``source.files.auth_env``;
+        ``source_roots`` are the export's own folders (SOURCE folders, the archive cache), where
+        attachments the readers found keep their absolute local path."""
         self.config = config
         self.target = target
         self.findings = findings
@@ -89,7 +92,7 @@ class IssueTransformer:
         self.users = UserResolver(config.users, target.users())
         self.markup = MarkupConverter(config.source.markup, user_login=self.users.mention_login)
         self.files = AttachmentFiles.from_spec(
-            config.source.files, Path(source_dir or "."), os.environ if env is None else env
+            config.source.files, Path(source_dir or "."), os.environ if env is None else env, source_roots
         )
         self.lossy: Counter[str] = Counter()
         self.component_ids = Catalogue(target.components())

@@ -40,6 +40,7 @@ from migrator.pipeline.tally import DEFAULT_MAX_RPS, Tally, estimate, key_check_
 from migrator.plan import PlannedIssue
 from migrator.results import UserRow, ValidationResult, ValueCoverageRow
 from migrator.sources import read_issues
+from migrator.sources.inputs import export_roots
 from migrator.sources.spec import SourceSpec
 from migrator.timeutil import format_tracker_datetime, now_utc
 
@@ -83,6 +84,7 @@ class TransformerFactory(Protocol):
         *,
         source_dir: Path | None,
         now: datetime | None = None,
+        source_roots: Sequence[Path] = (),
     ) -> Transformer: ...
 
 
@@ -146,7 +148,12 @@ class PreparedRun:
         undecided_findings(config.undecided, findings, str(config.path))
         self.index = GlobalIndex(config, findings, self.options.existing_keys)
         self.transformer = self.stages.transformer(
-            config, target_info, findings, source_dir=self.source_dir, now=self.options.now
+            config,
+            target_info,
+            findings,
+            source_dir=self.source_dir,
+            now=self.options.now,
+            source_roots=export_roots(self.paths, config.source.archives),
         )
         self._started = False
         self._checked = False

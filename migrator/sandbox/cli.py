@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from migrator.argtypes import fraction, non_negative_float, port, positive_float, positive_int
 from migrator.errors import MigratorError
 from migrator.sandbox.config import SandboxConfig
 from migrator.sandbox.server import SandboxServer, print_banner
@@ -22,7 +23,7 @@ from migrator.sandbox.server import SandboxServer, print_banner
 
 def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 = any free port)")
+    parser.add_argument("--port", type=port, default=8765, help="port (default 8765; 0 = any free port)")
     parser.add_argument("--data", metavar="FILE", help="SQLite file keeping everything (default: in memory)")
     parser.add_argument(
         "--fixture",
@@ -41,29 +42,34 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         help="who --admin-token belongs to (created if missing; default admin)",
     )
     knobs = parser.add_argument_group("load and fault knobs")
-    knobs.add_argument("--latency-ms", type=float, default=0.0, help="added latency per request")
+    knobs.add_argument("--latency-ms", type=non_negative_float, default=0.0, help="added latency per request")
     knobs.add_argument(
-        "--rate-limit", type=float, metavar="RPS", help="token-bucket limit; excess -> 429 + Retry-After"
+        "--rate-limit",
+        type=positive_float,
+        metavar="RPS",
+        help="token-bucket limit; excess -> 429 + Retry-After",
     )
-    knobs.add_argument("--rate-limit-burst", type=int, metavar="N", help="bucket size (default max(1, RPS))")
     knobs.add_argument(
-        "--fault-rate", type=float, default=0.0, help="share of requests answered 500/503 unprocessed"
+        "--rate-limit-burst", type=positive_int, metavar="N", help="bucket size (default max(1, RPS))"
+    )
+    knobs.add_argument(
+        "--fault-rate", type=fraction, default=0.0, help="share of requests answered 500/503 unprocessed"
     )
     knobs.add_argument(
         "--drop-rate",
-        type=float,
+        type=fraction,
         default=0.0,
         help="share of requests whose connection is dropped unprocessed",
     )
     knobs.add_argument(
         "--commit-then-fail-rate",
-        type=float,
+        type=fraction,
         default=0.0,
         help="share of writes committed and then answered 500",
     )
     knobs.add_argument(
         "--commit-then-drop-rate",
-        type=float,
+        type=fraction,
         default=0.0,
         help="share of writes committed and then dropped without any response",
     )
@@ -74,7 +80,9 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         "(e.g. issue_import,comment_import; groups: write, import)",
     )
     knobs.add_argument("--fault-seed", type=int, help="seed for deterministic faults")
-    knobs.add_argument("--max-file-size", type=int, metavar="BYTES", help="413 above this (default 1 GiB)")
+    knobs.add_argument(
+        "--max-file-size", type=positive_int, metavar="BYTES", help="413 above this (default 1 GiB)"
+    )
     parser.add_argument(
         "--set",
         dest="settings",

@@ -48,6 +48,8 @@ class SandboxConfig:
     per_scroll_default: int = 100
     per_scroll_max: int = 1000
     scroll_ttl_ms_default: int = 60_000
+    search_window: int = 10_000  # search results reachable page by page; beyond them only a scroll
+    search_window_overflow: Literal["error", "truncate"] = "error"  # a page past the window: 400 / empty
     version_cap: int = 11_100  # 423 once an issue's version reaches this
 
     # --- behaviours the documentation leaves open (see docs/sandbox.md) ---

@@ -56,8 +56,8 @@ def read_fixture(source: str | Path | dict[str, Any] | None) -> tuple[dict[str, 
 def _parse(text: str, label: str) -> dict[str, Any]:
     try:
         data = json.loads(text) if label.endswith(".json") else yaml.load(text, Loader=yaml.CSafeLoader)
-    except (ValueError, yaml.YAMLError) as exc:
-        raise ConfigError(label, [f"not valid YAML/JSON: {exc}"]) from exc
+    except (ValueError, yaml.YAMLError, RecursionError) as exc:  # RecursionError: absurd nesting
+        raise ConfigError(label, [f"not valid YAML/JSON: {exc}"]) from None
     if not isinstance(data, dict):
         raise ConfigError(label, ["the fixture must be a mapping with org, users, statuses, ... sections"])
     return data

@@ -2,6 +2,11 @@
 
 The official client follows ``Link: <...>; rel="next"`` re-issuing the same method and body, so
 every link keeps the request's own query string and only changes ``page``.
+
+Issue search pages reach only the first ``search_window`` results (Tracker's documentation: more
+than 10,000 results need a scroll). ``X-Total-Count`` stays the real total, so a client can tell;
+``X-Total-Pages`` and the links stop at the window; a page past it is a 400 naming ``page``, or
+(``search_window_overflow: truncate``) an empty page.
 """
 
 from __future__ import annotations
@@ -55,8 +60,27 @@ def _url(request: Request, params: list[tuple[str, str]]) -> str:
     return f"{request.base_url}?{urlencode(params)}" if params else request.base_url
 
 
-def page_headers(request: Request, page: Page, total: int, cfg: SandboxConfig) -> dict[str, str]:
-    pages = max(1, math.ceil(total / page.size))
+def window_rows(page: Page, cfg: SandboxConfig) -> int:
+    """How many rows of a *search* page may be answered: the page is cut at the search window; a
+    page starting past it is refused (or empty, in truncate mode)."""
+    if page.offset < cfg.search_window:
+        return min(page.size, cfg.search_window - page.offset)
+    if cfg.search_window_overflow == "truncate":
+        return 0
+    raise ApiError(
+        cfg.validation_status,
+        f"only the first {cfg.search_window} results can be read page by page; "
+        "use a scroll (scrollType=sorted) for more",
+        field="page",
+    )
+
+
+def page_headers(
+    request: Request, page: Page, total: int, cfg: SandboxConfig, *, reachable: int | None = None
+) -> dict[str, str]:
+    """Paging headers; ``reachable`` (search: the rows inside the window) bounds the pages linked,
+    while ``X-Total-Count`` stays ``total``."""
+    pages = max(1, math.ceil((total if reachable is None else reachable) / page.size))
     keep = [(k, v) for k, v in request.args.items(multi=True) if k not in ("page", "perPage")]
     keep.append(("perPage", str(page.size)))
     links = []

@@ -159,7 +159,7 @@ def _stream(
     for src in issues + [s for srcs in separate.values() for s in srcs]:
         if src.format in TEXT_FORMATS:
             report_encoding_doubts(src.path, source.encoding, findings)
-    extractor = Extractor(findings, opened.lookups, Usage())
+    extractor = Extractor(findings, opened.lookups, Usage(), json_depth=source.limits.json_depth)
     values = ValueReader(source, findings, observer)
     reading = _Reading(source, findings, values, extractor, observer=observer)
     with ExitStack() as cleanup:
@@ -345,8 +345,8 @@ def _local_attachments(issue: Issue, export: Export, source: SourceSpec) -> None
         return
     for attachment in [*issue.attachments, *(a for c in issue.comments for a in c.attachments)]:
         local = export.attachment_path(attachment.location, attachment.filename, source.files.directory)
-        if local is not None:
-            attachment.location = str(local)
+        if local is not None:  # absolute: the transform reads it inside the export's roots only
+            attachment.location = str(local.absolute())
 
 
 def _report_unsafe(export: Export, findings: Findings) -> None:

@@ -235,7 +235,7 @@ def _json_cells(
     column: str, make: Callable[[Any, str | None], RawChild], record: Record
 ) -> Iterator[RawChild | Mismatch]:
     for cell in _cells(column, record):
-        parsed, error = json_in_text(cell)
+        parsed, error = json_in_text(cell, record.json_depth)
         if error is not None:
             yield Mismatch(column, cell, f"is not JSON ({error})")
             continue

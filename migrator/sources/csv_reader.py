@@ -13,6 +13,7 @@ from collections.abc import Generator, Iterator
 from pathlib import Path
 
 from migrator.errors import MigratorError
+from migrator.limits import Limits, raise_hint
 from migrator.sources.encoding import damaged, detect_encoding, open_text, repair
 from migrator.sources.records import (
     Note,
@@ -27,20 +28,24 @@ from migrator.sources.records import (
 DELIMITERS = ",;\t|"
 _SNIFF_CHARS = 64 * 1024
 _NAMED_DELIMITERS = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
-_FIELD_LIMIT = 1 << 30  # Jira descriptions easily exceed the csv module's default 128 KB per cell
 _VALUE_PREVIEW = 200
 
 
-def read_csv(path: Path, *, encoding: str, delimiter: str, wanted: Wanted) -> Generator[Record, None, None]:
-    """Yield the data rows of ``path``. ``wanted`` (candidate columns → mapping key naming them) is checked
-    against the header first; all missing columns are reported in one ``MigratorError``."""
+def read_csv(
+    path: Path, *, encoding: str, delimiter: str, wanted: Wanted, limits: Limits | None = None
+) -> Generator[Record, None, None]:
+    """Yield the data rows of ``path``. ``wanted`` (candidate columns → mapping key naming them) is
+    checked against the header first; all missing columns are reported in one ``MigratorError``.
+    A cell over ``limits.cell_mb`` stops the read with the row to look at."""
+    limits = limits or Limits()
     codec = detect_encoding(path, encoding)
     sep = _delimiter(path, codec, delimiter)
-    if csv.field_size_limit() < _FIELD_LIMIT:
-        csv.field_size_limit(_FIELD_LIMIT)  # process-wide, but only ever raised
+    # The csv module keeps one process-wide limit (default 128 KB, which Jira descriptions exceed);
+    # set it for this read. Reads are sequential, so the setting cannot leak into another one.
+    csv.field_size_limit(limits.cell_chars)
     with open_text(path, codec) as text:
         reader = csv.reader(text, delimiter=sep)
-        header = _header(path, reader)
+        header = _header(path, reader, limits)
         check_columns(path.name, header, wanted, "CSV")
         repeated = repeated_headers(header)
         row = 1
@@ -50,24 +55,35 @@ def read_csv(path: Path, *, encoding: str, delimiter: str, wanted: Wanted) -> Ge
             except StopIteration:
                 return
             except csv.Error as exc:
-                raise MigratorError(
-                    f"{path.name} row {row + 1}: the CSV cannot be parsed: {exc}",
-                    hint="check the delimiter (source.delimiter) and quoting around that row",
-                ) from None
+                raise _row_error(path, row + 1, exc, limits) from None
             row += 1
             if all(is_empty(c) for c in cells):
                 continue
             notes = _row_notes(header, cells)
             if any(n.kind == "encoding.replaced" for n in notes):
                 cells = [repair(c) for c in cells]
-            yield Record(path.name, row, table_values(header, cells, repeated), notes=notes)
+            values = table_values(header, cells, repeated)
+            yield Record(path.name, row, values, notes=notes, json_depth=limits.json_depth)
 
 
-def _header(path: Path, reader: Iterator[list[str]]) -> list[str]:
+def _row_error(path: Path, row: int, exc: csv.Error, limits: Limits) -> MigratorError:
+    if "field larger than field limit" in str(exc):
+        return MigratorError(
+            f"{path.name} row {row}: a cell is over limits.cell_mb ({limits.cell_mb:g} MB)",
+            hint="a quote left open can swallow the rest of the file (check that row); if the cell really "
+            "is that long, raise the limit: " + raise_hint("cell_mb"),
+        )
+    return MigratorError(
+        f"{path.name} row {row}: the CSV cannot be parsed: {exc}",
+        hint="check the delimiter (source.delimiter) and quoting around that row",
+    )
+
+
+def _header(path: Path, reader: Iterator[list[str]], limits: Limits) -> list[str]:
     try:
         first = next(reader, None)
     except csv.Error as exc:
-        raise MigratorError(f"{path.name}: the header row cannot be parsed: {exc}") from None
+        raise _row_error(path, 1, exc, limits) from None
     if not first or all(is_empty(c) for c in first):
         raise MigratorError(
             f"{path.name}: the file is empty or its first row is blank",

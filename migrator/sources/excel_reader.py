@@ -3,13 +3,18 @@
 Cells keep their Excel types: a date cell arrives as a naive ``datetime`` (wall-clock time in the
 source zone), numbers as int/float. The first row is the header; row numbers are the sheet's row
 numbers. Cached formula results are read (``data_only``), not the formulas.
+
+An .xlsx is a zip archive, and openpyxl keeps the shared-strings part in memory whole: before it
+opens anything, the parts' declared sizes are checked (zipfile never inflates a part beyond its
+declared size) against ``limits.xlsx_unpacked_mb`` (all parts together) and ``limits.xlsx_ratio``
+(any part over 1 MiB), so a few kilobytes cannot unpack into gigabytes.
 """
 
 from __future__ import annotations
 
 import difflib
 import zipfile
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +23,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.workbook.workbook import Workbook
 
 from migrator.errors import MigratorError
+from migrator.limits import MIB, Limits, raise_hint
 from migrator.sources.records import (
     Note,
     Record,
@@ -29,13 +35,16 @@ from migrator.sources.records import (
 )
 
 
-def read_excel(path: Path, *, sheet: str | None, wanted: Wanted) -> Generator[Record, None, None]:
+def read_excel(
+    path: Path, *, sheet: str | None, wanted: Wanted, limits: Limits | None = None
+) -> Generator[Record, None, None]:
     """Yield the data rows of one sheet (the first sheet when ``sheet`` is None)."""
-    book = _open(path)
+    limits = limits or Limits()
+    book = _open(path, limits)
     try:
         ws = _sheet(path, book, sheet)
         label = f"{path.name} [{ws.title}]"
-        rows = ws.iter_rows(values_only=True)
+        rows = _rows(label, ws.iter_rows(values_only=True))
         header = _header(label, next(rows, None))
         check_columns(label, header, wanted, f"sheet {ws.title!r}")
         repeated = repeated_headers(header)
@@ -43,20 +52,40 @@ def read_excel(path: Path, *, sheet: str | None, wanted: Wanted) -> Generator[Re
             if all(is_empty(c) for c in cells):
                 continue
             notes = _row_notes(header, cells)
-            yield Record(path.name, row, table_values(header, cells[: len(header)], repeated), notes=notes)
+            values = table_values(header, cells[: len(header)], repeated)
+            yield Record(path.name, row, values, notes=notes, json_depth=limits.json_depth)
     finally:
         book.close()
 
 
+def _rows(label: str, rows: Iterator[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+    """The sheet's rows; a cell openpyxl cannot convert (a number of more than 4,300 digits, which
+    ``int()`` refuses) stops the read naming the row, since openpyxl's reader cannot go on."""
+    row = 0
+    while True:
+        try:
+            cells = next(rows)
+        except StopIteration:
+            return
+        except ValueError as exc:
+            raise MigratorError(
+                f"{label} row {row + 1}: a cell cannot be read: {exc}",
+                hint="fix the cell in the workbook (a number that long is not a number; store it as text)",
+            ) from None
+        row += 1
+        yield cells
+
+
 def sheet_titles(path: Path) -> list[str]:
-    book = _open(path)
+    book = _open(path, Limits())
     try:
         return list(book.sheetnames)
     finally:
         book.close()
 
 
-def _open(path: Path) -> Workbook:
+def _open(path: Path, limits: Limits) -> Workbook:
+    check_archive(path, limits)
     try:
         return load_workbook(path, read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
@@ -64,6 +93,33 @@ def _open(path: Path) -> Workbook:
             f"{path.name}: cannot open as an Excel workbook: {exc}",
             hint="save it as .xlsx (Excel 2007+), or export CSV and set source.format: csv",
         ) from None
+
+
+def check_archive(path: Path, limits: Limits) -> None:
+    """Refuse a workbook whose parts would unpack beyond the limits (read from the zip directory;
+    nothing is decompressed). A file that is not a zip archive is left to openpyxl to report."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError):
+        return
+    hint = "a workbook this size is unusual: check the file; if it is legitimate, raise the limit: "
+    total = sum(part.file_size for part in parts)
+    if total > limits.xlsx_unpacked_bytes:
+        raise MigratorError(
+            f"{path.name}: the workbook unpacks to {total / MIB:,.0f} MB, over limits.xlsx_unpacked_mb "
+            f"({limits.xlsx_unpacked_mb:g} MB)",
+            hint=hint + raise_hint("xlsx_unpacked_mb"),
+        )
+    for part in parts:
+        ratio = part.file_size / max(part.compress_size, 1)
+        if part.file_size > MIB and ratio > limits.xlsx_ratio:
+            raise MigratorError(
+                f"{path.name}: part {part.filename} unpacks {ratio:,.0f} times its packed size "
+                f"({part.compress_size:,} → {part.file_size:,} bytes), over limits.xlsx_ratio "
+                f"({limits.xlsx_ratio:g})",
+                hint=hint + raise_hint("xlsx_ratio"),
+            )
 
 
 def _sheet(path: Path, book: Workbook, name: str | None) -> Any:

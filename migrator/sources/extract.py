@@ -28,6 +28,7 @@ from functools import lru_cache
 from typing import Any, Protocol
 
 from migrator.findings import Findings
+from migrator.limits import Limits
 from migrator.sources.records import Record, is_empty, json_in_text, key_text, resolve_path
 from migrator.sources.spec import FieldSpec, LookupSpec
 from migrator.sources.values import Where
@@ -149,16 +150,22 @@ class Extractor:
     """Raw values of field specs (see the module docstring), with findings and usage."""
 
     def __init__(
-        self, findings: Findings, lookups: LookupTables | None = None, usage: Usage | None = None
+        self,
+        findings: Findings,
+        lookups: LookupTables | None = None,
+        usage: Usage | None = None,
+        *,
+        json_depth: int = Limits.json_depth,
     ) -> None:
         self._findings = findings
         self._lookups = lookups
+        self._json_depth = json_depth  # parse: json — limits.json_depth
         self.usage = usage if usage is not None else Usage()
         self._told: set[tuple[str, str]] = set()
 
     def silent(self) -> Extractor:
         """The same lookups, reporting nothing (for a second reading of the same records)."""
-        return Extractor(Findings(), self._lookups)
+        return Extractor(Findings(), self._lookups, json_depth=self._json_depth)
 
     def raw(self, view: View, spec: FieldSpec, where: Where, label: str) -> Any:
         if spec.candidates:
@@ -193,7 +200,7 @@ class Extractor:
         return None
 
     def _json(self, value: Any, where: Where, label: str) -> Any:
-        parsed, error = json_in_text(value)
+        parsed, error = json_in_text(value, self._json_depth)
         if error is not None:
             self._findings.error(
                 "value.not_json",

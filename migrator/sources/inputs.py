@@ -190,6 +190,24 @@ def expand_sources(paths: Sequence[Path]) -> list[Path]:
     return out
 
 
+def export_roots(paths: Sequence[Path], archives: ArchiveSpec) -> list[Path]:
+    """The export's own folders, where attachments found inside SOURCE folders/archives are read
+    from: each folder given as SOURCE and, when an archive is given, the extraction cache. Paths
+    that do not exist are left out (reading reports them)."""
+    found = [Path(p) for p in paths if Path(p).exists() or glob.has_magic(str(p))]
+    expanded = expand_sources(found) if found else []
+    roots = [p.absolute() for p in expanded if p.is_dir()]
+    if any(is_archive(p) for p in expanded):
+        roots.append(archive_cache(archives))
+    return roots
+
+
+def archive_cache(spec: ArchiveSpec) -> Path:
+    """``source.archives.cache`` as an absolute folder (relative to the current directory)."""
+    cache = Path(spec.cache).expanduser()
+    return cache if cache.is_absolute() else Path.cwd() / cache
+
+
 def is_archive(path: Path) -> bool:
     name = path.name.lower()
     return any(name.endswith(suffix) for suffix in ARCHIVE_SUFFIXES)
@@ -420,9 +438,7 @@ def cache_folder(origin: Path, spec: ArchiveSpec) -> Path:
     st = origin.stat()
     identity = f"{origin.resolve()}|{st.st_size}|{st.st_mtime_ns}"
     digest = hashlib.sha256(identity.encode("utf-8")).hexdigest()[:16]
-    cache = Path(spec.cache).expanduser()
-    base = cache if cache.is_absolute() else Path.cwd() / cache
-    return base / f"{_stem(origin)}-{digest}"
+    return archive_cache(spec) / f"{_stem(origin)}-{digest}"
 
 
 def _stem(path: Path) -> str:

@@ -18,6 +18,13 @@
 
 Encoding: undecodable bytes become U+FFFD and their record gets an ``encoding.replaced`` note; a
 U+FFFD that a valid file really contains is text, not damage (the rule of ``encoding.py``).
+
+Hostile input (``migrator/limits.py``; the text is checked before the parser sees it, see
+:mod:`migrator.sources.json_text`): a document nested deeper than ``limits.json_depth`` is refused
+with one error naming the file and how deep it goes; an NDJSON line too deep or longer than
+``limits.cell_mb`` is a ``json.invalid_record`` and the other lines are read. ``NaN``,
+``Infinity`` and numbers no parser holds are kept as their text: text fields keep them verbatim,
+number fields report them (``number.not_finite``).
 """
 
 from __future__ import annotations
@@ -32,17 +39,17 @@ from typing import Any, TextIO
 import ijson
 
 from migrator.errors import MigratorError
+from migrator.limits import Limits, TooDeep, raise_hint
 from migrator.sources.encoding import REPLACEMENT, damaged, detect_encoding, open_text, repair
+from migrator.sources.json_text import DAMAGE_MARK, JsonScan, is_overflow, parse_json
 from migrator.sources.records import Note, Record
 
-# Stands for an undecodable byte until its record is built, then becomes U+FFFD: a noncharacter, so
-# a literal U+FFFD of a valid file stays text and is never reported as damage.
-DAMAGE_MARK = "\ufdd1"
 KEY_FIELD = "$key"
 VALUE_FIELD = "$value"
 _REPLACED_HINT = "the file is damaged or not in the detected encoding; set source.encoding or re-export"
 _EXACT_ERROR_LIMIT = 64 * 1024 * 1024  # re-read a broken document with ``json`` for line/column
 _KEYS_SHOWN = 20
+_SKIP_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -68,38 +75,90 @@ class RecordsPath:
         return ".".join(self.parts + (("*",) if self.keyed else ())) or "(top level)"
 
 
-def read_json(path: Path, *, encoding: str, records: str | None) -> Generator[Record, None, None]:
+def read_json(
+    path: Path, *, encoding: str, records: str | None, limits: Limits | None = None
+) -> Generator[Record, None, None]:
+    limits = limits or Limits()
     codec = detect_encoding(path, encoding)
     where = RecordsPath.parse(records)
-    shape = _probe(path, codec, where)
-    with _utf8_stream(path, codec) as stream:
-        try:
-            for index, (key, item) in enumerate(_items(stream, where, shape), start=1):
-                yield _record(path.name, index, item, stream.damaged, key)
-        except ijson.JSONError as exc:
-            raise _invalid(path, codec, exc, stream.lines) from None
+    try:
+        shape = _probe(path, codec, where, limits)
+        yield from _stream_records(path, codec, where, shape, limits)
+    except TooDeep as exc:
+        raise MigratorError(f"{path.name}: the JSON is {exc}", hint=exc.hint) from None
 
 
-def read_ndjson(path: Path, *, encoding: str) -> Generator[Record, None, None]:
+def _stream_records(
+    path: Path, codec: str, where: RecordsPath, shape: str, limits: Limits
+) -> Iterator[Record]:
+    """The records, streamed. When the parser reports a number too large for it, the document is
+    read again with such numbers quoted (see json_text), going on after the records already given."""
+    given = 0
+    for quote_numbers in (False, True):
+        with _utf8_stream(path, codec, limits, quote_numbers) as stream:
+            try:
+                for index, (key, item) in enumerate(_items(stream, where, shape), start=1):
+                    if index > given:
+                        given = index
+                        yield _record(path.name, index, item, stream.damaged, key)
+                return
+            except ijson.JSONError as exc:
+                if quote_numbers or not is_overflow(exc):
+                    raise _invalid(path, codec, exc, stream.lines, limits) from None
+
+
+def read_ndjson(path: Path, *, encoding: str, limits: Limits | None = None) -> Generator[Record, None, None]:
+    limits = limits or Limits()
     codec = detect_encoding(path, encoding)
     with open_text(path, codec) as fh:
-        for line_no, line in enumerate(fh, start=1):
+        for line_no, line in _lines(fh, limits.cell_chars):
+            if line is None:
+                yield _invalid_line(
+                    path.name,
+                    line_no,
+                    f"the line is over limits.cell_mb ({limits.cell_mb:g} MB); it is skipped",
+                    "",
+                    "if the record really is that long, raise the limit: " + raise_hint("cell_mb"),
+                )
+                continue
             if not line.strip():
                 continue
             broken = damaged(line)
             line = repair(line, DAMAGE_MARK) if broken else line
             try:
-                item = json.loads(line)
+                item = parse_json(line, limits.json_depth)
             except json.JSONDecodeError as exc:
-                note = Note(
-                    "json.invalid_record",
+                yield _invalid_line(
+                    path.name,
+                    line_no,
                     f"the line is not valid JSON: {exc.msg} (column {exc.colno})",
-                    value=line.strip()[:200],
-                    hint="fix or remove the line; every line must be one JSON object",
+                    line,
+                    "fix or remove the line; every line must be one JSON object",
                 )
-                yield Record(path.name, line_no, {}, nested=True, notes=[note], usable=False)
+                continue
+            except TooDeep as exc:
+                yield _invalid_line(path.name, line_no, f"the record is {exc}", line, exc.hint)
                 continue
             yield _record(path.name, line_no, item, broken, None)
+
+
+def _lines(fh: TextIO, max_chars: int) -> Iterator[tuple[int, str | None]]:
+    """(line number, line) — None for a line over ``max_chars``, whose rest is skipped unread."""
+    line_no = 0
+    while line := fh.readline(max_chars + 1):
+        line_no += 1
+        if len(line) <= max_chars or line.endswith(("\n", "\r")):
+            yield line_no, line
+            continue
+        while (rest := fh.readline(_SKIP_CHUNK)) and not rest.endswith(("\n", "\r")):
+            pass
+        yield line_no, None
+
+
+def _invalid_line(file: str, line_no: int, message: str, line: str, hint: str) -> Record:
+    shown = line.replace(DAMAGE_MARK, REPLACEMENT).strip()[:200]
+    note = Note("json.invalid_record", message, value=shown or None, hint=hint)
+    return Record(file, line_no, {}, nested=True, notes=[note], usable=False)
 
 
 def _items(stream: _Utf8Stream, where: RecordsPath, shape: str) -> Iterator[tuple[str | None, Any]]:
@@ -114,29 +173,36 @@ def _items(stream: _Utf8Stream, where: RecordsPath, shape: str) -> Iterator[tupl
             yield None, item
 
 
-def _probe(path: Path, codec: str, where: RecordsPath) -> str:
+def _probe(path: Path, codec: str, where: RecordsPath, limits: Limits) -> str:
     """What the records path holds ("array" or "object"), reading only up to it; fatal when it
     does not exist or holds something else (keyed paths need an object)."""
+    for quote_numbers in (False, True):
+        with _utf8_stream(path, codec, limits, quote_numbers) as stream:
+            try:
+                return _probe_events(path, where, ijson.parse(stream, use_float=True))
+            except ijson.JSONError as exc:
+                if quote_numbers or not is_overflow(exc):
+                    raise _invalid(path, codec, exc, stream.lines, limits) from None
+    raise AssertionError("unreachable: the second reading returns or raises")
+
+
+def _probe_events(path: Path, where: RecordsPath, events: Iterator[tuple[str, str, Any]]) -> str:
     target = where.prefix
     ancestors = {".".join(where.parts[:i]): i for i in range(len(where.parts))}
     keys: dict[str, list[str]] = {}
     kinds: dict[str, str] = {}
-    with _utf8_stream(path, codec) as stream:
-        try:
-            for prefix, event, value in ijson.parse(stream, use_float=True):
-                if prefix == target and event in ("start_map", "start_array"):
-                    return _checked_shape(path, where, "object" if event == "start_map" else "array")
-                if prefix == target and event not in ("map_key", "end_map", "end_array"):
-                    return _checked_shape(path, where, type(value).__name__ if value is not None else "null")
-                if prefix in ancestors:
-                    if event in ("start_map", "start_array"):
-                        kinds[prefix] = "object" if event == "start_map" else "array"
-                    elif event == "map_key" and len(keys.setdefault(prefix, [])) < _KEYS_SHOWN:
-                        keys[prefix].append(str(value))
-                    elif event not in ("end_map", "end_array"):
-                        kinds[prefix] = type(value).__name__
-        except ijson.JSONError as exc:
-            raise _invalid(path, codec, exc, stream.lines) from None
+    for prefix, event, value in events:
+        if prefix == target and event in ("start_map", "start_array"):
+            return _checked_shape(path, where, "object" if event == "start_map" else "array")
+        if prefix == target and event not in ("map_key", "end_map", "end_array"):
+            return _checked_shape(path, where, type(value).__name__ if value is not None else "null")
+        if prefix in ancestors:
+            if event in ("start_map", "start_array"):
+                kinds[prefix] = "object" if event == "start_map" else "array"
+            elif event == "map_key" and len(keys.setdefault(prefix, [])) < _KEYS_SHOWN:
+                keys[prefix].append(str(value))
+            elif event not in ("end_map", "end_array"):
+                kinds[prefix] = type(value).__name__
     raise _missing(path, where, keys, kinds)
 
 
@@ -182,19 +248,28 @@ def _a(kind: str) -> str:
     return names.get(kind, f"an {kind}" if kind[:1] in "aeiou" else f"a {kind}")
 
 
-def _invalid(path: Path, codec: str, exc: Exception, lines: int) -> MigratorError:
+def _invalid(path: Path, codec: str, exc: Exception, lines: int, limits: Limits) -> MigratorError:
     hint = "if the file has one JSON object per line, set source.format: ndjson"
-    if path.stat().st_size <= _EXACT_ERROR_LIMIT:
-        with open_text(path, codec) as fh:
-            try:
-                json.loads(fh.read())
-            except json.JSONDecodeError as decoded:
-                return MigratorError(
-                    f"{path.name}: not valid JSON at line {decoded.lineno}, column {decoded.colno}: {decoded.msg}",
-                    hint=hint,
-                )
+    exact = _exact_error(path, codec, limits) if path.stat().st_size <= _EXACT_ERROR_LIMIT else None
+    if exact is not None:
+        return MigratorError(
+            f"{path.name}: not valid JSON at line {exact.lineno}, column {exact.colno}: {exact.msg}",
+            hint=hint,
+        )
     message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return MigratorError(f"{path.name}: not valid JSON near line {lines}: {message}", hint=hint)
+
+
+def _exact_error(path: Path, codec: str, limits: Limits) -> json.JSONDecodeError | None:
+    """The broken document re-read with ``json``, for the exact line and column of the error."""
+    with open_text(path, codec) as fh:
+        try:
+            parse_json(fh.read(), limits.json_depth)
+        except json.JSONDecodeError as decoded:
+            return decoded
+        except TooDeep:
+            return None  # nested too deep past the error: the streaming parser's message stands
+    return None
 
 
 def _record(file: str, index: int, item: Any, broken: bool, key: str | None) -> Record:
@@ -236,25 +311,26 @@ def _unmark(value: Any) -> Any:
 
 
 class _Utf8Stream:
-    """The decoded text as UTF-8 bytes for ``ijson``, undecodable bytes turned into DAMAGE_MARK
-    (so the record they end up in can be told: ``ijson`` reads ahead, past record boundaries);
-    remembers whether any went by and how many lines were read."""
+    """The document as UTF-8 bytes for ``ijson``, through :class:`JsonScan` (nesting checked,
+    unparsable numbers quoted, undecodable bytes marked with DAMAGE_MARK so the record they end
+    up in can be told: ``ijson`` reads ahead, past record boundaries)."""
 
-    def __init__(self, text: TextIO) -> None:
-        self._text = text
-        self.damaged = False
-        self.lines = 1
+    def __init__(self, text: TextIO, limits: Limits, quote_numbers: bool) -> None:
+        self._scan = JsonScan(text, limits.json_depth, quote_numbers=quote_numbers)
+
+    @property
+    def damaged(self) -> bool:
+        return self._scan.damaged
+
+    @property
+    def lines(self) -> int:
+        return self._scan.lines
 
     def read(self, size: int = -1) -> bytes:
-        chunk = self._text.read(size)
-        if damaged(chunk):
-            self.damaged = True
-            chunk = repair(chunk, DAMAGE_MARK)
-        self.lines += chunk.count("\n")
-        return chunk.encode("utf-8")
+        return self._scan.read(size).encode("utf-8")
 
 
 @contextmanager
-def _utf8_stream(path: Path, codec: str) -> Iterator[_Utf8Stream]:
+def _utf8_stream(path: Path, codec: str, limits: Limits, quote_numbers: bool) -> Iterator[_Utf8Stream]:
     with open_text(path, codec) as text:
-        yield _Utf8Stream(text)
+        yield _Utf8Stream(text, limits, quote_numbers)

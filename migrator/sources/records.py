@@ -24,6 +24,8 @@ from typing import Any
 
 from migrator.errors import MigratorError
 from migrator.findings import Findings, Severity
+from migrator.limits import Limits, TooDeep
+from migrator.sources.json_text import parse_json
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class Record:
     usable: bool = True  # False: unreadable (its notes say why); consumers report the notes and skip it
     _reported: int = 0  # notes already reported (``get`` may add notes while fields are read)
     _cells: dict[str, Any] = field(default_factory=dict)  # decoded JSON cells of a table record
+    json_depth: int = Limits.json_depth  # how deep JSON held in a cell may nest (limits.json_depth)
 
     def get(self, column: str, *, elements: bool = False) -> Any:
         """The raw value of a column (table) or path (document); None when absent. ``elements``:
@@ -84,7 +87,7 @@ class Record:
     def _decode_cell(self, head: str, raw: Any) -> Any:
         if isinstance(raw, list):
             return [self._decode_cell(head, item) for item in raw]
-        value, error = json_in_text(raw)
+        value, error = json_in_text(raw, self.json_depth)
         if error is not None:
             self.notes.append(
                 Note(
@@ -131,10 +134,11 @@ def has_column(header: Collection[str], column: str) -> bool:
     return column in header or cell_path_head(column, header) is not None
 
 
-def json_in_text(raw: Any) -> tuple[Any, str | None]:
+def json_in_text(raw: Any, max_depth: int) -> tuple[Any, str | None]:
     """The JSON a text holds (a CSV cell, a JSON string): ``(value, None)``, or ``(None, why)``
-    when it is not JSON. Empty text is ``(None, None)``; a value that is not text is returned as it
-    is (an Excel number, an already decoded JSON value).
+    when it is not JSON or nests deeper than ``max_depth`` (``limits.json_depth``). Empty text is
+    ``(None, None)``; a value that is not text is returned as it is (an Excel number, an already
+    decoded JSON value).
 
     The one decoder of JSON held in text: paths into a cell (``Comments[].text``), ``parse: json``
     on a field and children held as a JSON array in a cell all read it through here.
@@ -144,9 +148,11 @@ def json_in_text(raw: Any) -> tuple[Any, str | None]:
     if not isinstance(raw, str):
         return raw, None
     try:
-        return json.loads(raw), None
+        return parse_json(raw, max_depth), None
     except json.JSONDecodeError as exc:
         return None, f"{exc.msg} (column {exc.colno})"
+    except TooDeep as exc:
+        return None, str(exc)
 
 
 def table_values(header: Sequence[str], cells: Sequence[Any], repeated: frozenset[str]) -> dict[str, Any]:

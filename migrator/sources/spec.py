@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from migrator.limits import Limits
+
 ISSUE_FIELDS = {
     "id",
     "key",
@@ -197,6 +199,7 @@ class AttachmentFilesSpec:
     cache: str = DEFAULT_FILES_CACHE  # downloaded files; relative to the current directory
     auth_env: str | None = None  # NAME of the env variable holding the Authorization header value
     allowed_hosts: list[str] | None = None  # None = any http/https host
+    allow_absolute_paths: bool = False  # read absolute locations as they are (else: an error finding)
 
 
 # -- readers: archives and adapters (the "readers" part of the source section) ----------------------
@@ -237,6 +240,7 @@ class SourceSpec:
     # readers: how the export is opened (see migrator/sources/adapters, migrator/sources/inputs.py)
     adapter: str | None = None  # a registered adapter turns the export into issue records
     archives: ArchiveSpec = field(default_factory=ArchiveSpec)
+    limits: Limits = field(default_factory=Limits)  # the mapping's top-level ``limits:`` + --limit
 
 
 def field_specs(source: SourceSpec) -> list[tuple[str, str | None, FieldSpec]]:

@@ -162,16 +162,19 @@ def open_table(src: TableSource, source: SourceSpec, wanted: Wanted) -> Generato
 
 
 def _open(src: TableSource, source: SourceSpec, wanted: Wanted) -> Generator[Record, None, None]:
+    limits = source.limits
     if src.format == "csv":
-        return read_csv(src.path, encoding=source.encoding, delimiter=source.delimiter, wanted=wanted)
+        return read_csv(
+            src.path, encoding=source.encoding, delimiter=source.delimiter, wanted=wanted, limits=limits
+        )
     if src.format == "excel":
-        return read_excel(src.path, sheet=src.sheet, wanted=wanted)
+        return read_excel(src.path, sheet=src.sheet, wanted=wanted, limits=limits)
     if src.format == "json":
-        return read_json(src.path, encoding=source.encoding, records=src.records)
+        return read_json(src.path, encoding=source.encoding, records=src.records, limits=limits)
     if src.format == "ndjson":
-        return read_ndjson(src.path, encoding=source.encoding)
+        return read_ndjson(src.path, encoding=source.encoding, limits=limits)
     if src.format == "xml":
-        return read_xml(src.path, records=src.records)
+        return read_xml(src.path, records=src.records, limits=limits)
     if src.format == ADAPTER and src.export is not None and source.adapter is not None:
         adapter = adapter_class(source.adapter)(source)
         return _as_generator(adapter.records(AdapterInput(list(src.inputs), src.export, source.encoding)))

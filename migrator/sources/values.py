@@ -1,7 +1,8 @@
 """Typed reading of one raw value (a cell, a JSON value) into its canonical Python type.
 
 Every problem becomes a finding (never an exception): ``date.*``, ``number.unparsable``,
-``duration.unparsable``, ``value.unparsable``; the value is then None (DST warnings keep the value).
+``number.not_finite``, ``duration.unparsable``, ``value.unparsable``; the value is then None (DST
+warnings keep the value).
 
 Before typing, a value equal to one of the field's ``placeholders`` (or ``source.placeholders``;
 ``*`` and ``?`` are wildcards, case is ignored) is empty — YouTrack's ``Unassigned``, ClickUp's
@@ -9,12 +10,22 @@ Before typing, a value equal to one of the field's ``placeholders`` (or ``source
 numbers are read in the field's ``unit``; dates given as numbers are epoch times in its ``epoch``
 (``s``/``ms``; without it only JSON numbers are epochs, milliseconds when above 1e11), and Mongo's
 ``{"$date": …}`` is always understood. Month and weekday names follow ``date_locale``.
+
+Two rules keep what ``validate`` passes writable:
+
+* a number field holding NaN, ±Infinity or a number too large for a double (``1e999``, 5,000
+  digits) is an error (``number.not_finite``) — JSON cannot carry it, so the write would fail;
+* control characters that JSON/XML text cannot hold (C0 controls except tab, line feed and
+  carriage return; lone surrogates; U+FFFE/U+FFFF) are removed from texts, lists and identifiers,
+  with a warning (``text.control_characters``) showing what is kept.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import json
+import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -35,6 +46,8 @@ _TRUE = {"true", "yes", "y", "1", "on", "да"}
 _FALSE = {"false", "no", "n", "0", "off", "нет"}
 _EPOCH_MS_THRESHOLD = 1e11  # larger JSON numbers are epoch milliseconds, smaller ones seconds
 _PREVIEW = 200
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_TEXT_KINDS = ("text", "string")
 
 _DATE_HINT = "add its format to source.date_formats (or the field's date_formats)"
 _DST = {
@@ -73,15 +86,16 @@ class ValueReader:
         if kind in ("list", "users"):
             items = self._items(raw, spec)
             if kind == "list":
-                return [t for t in (as_text(i, strip=True) for i in items) if t]
+                texts = (self._clean(as_text(i, strip=True), where, field) for i in items)
+                return [t for t in texts if t]
             return [u for u in (as_user(i) for i in items) if u is not None]
         if kind == "raw":
             return None if is_empty(raw) else raw
         value = first(raw)
         if is_empty(value):
             return None
-        if kind in ("text", "string"):
-            return as_text(value, strip=kind == "string")
+        if kind in _TEXT_KINDS:
+            return self._clean(as_text(value, strip=kind == "string"), where, field)
         if kind == "user":
             return as_user(value)
         if kind == "datetime":
@@ -106,6 +120,25 @@ class ValueReader:
         if isinstance(raw, list | tuple):
             return [item for item in raw if not is_placeholder(item, marks)]
         return None if is_placeholder(raw, marks) else raw
+
+    def _clean(self, text: str, where: Where, field: str) -> str:
+        """``text`` without the control characters Tracker's texts cannot hold (a warning if any)."""
+        if not _CONTROL.search(text):
+            return text
+        codes = sorted({f"U+{ord(c):04X}" for c in _CONTROL.findall(text)})
+        cleaned = _CONTROL.sub("", text)
+        shown = ", ".join(codes[:8]) + (", …" if len(codes) > 8 else "")
+        self._findings.warning(
+            "text.control_characters",
+            f"removed control characters Tracker's text cannot hold ({shown})",
+            **_at(
+                where,
+                field,
+                cleaned[:_PREVIEW],
+                "the value shown is what is imported; fix the export to keep it",
+            ),
+        )
+        return cleaned
 
     def _items(self, raw: Any, spec: FieldSpec | None) -> list[Any]:
         items = raw if isinstance(raw, list | tuple) else ([] if is_empty(raw) else [raw])
@@ -152,8 +185,7 @@ class ValueReader:
         if spec is not None and spec.epoch is not None:
             return self._epoch(value, spec.epoch, where, field)
         if where.nested and isinstance(value, int | float) and not isinstance(value, bool):
-            seconds = value / 1000 if abs(value) > _EPOCH_MS_THRESHOLD else value
-            return datetime.fromtimestamp(seconds, UTC)
+            return self._epoch(value, None, where, field)
         return self._outcome(parser.parse(as_text(value, strip=True)), value, where, field)
 
     def _mongo_date(self, inner: Any, spec: FieldSpec | None, where: Where, field: str) -> datetime | None:
@@ -165,7 +197,9 @@ class ValueReader:
             return self._local_datetime(inner, spec, where, field)
         return self._epoch(inner, "ms", where, field)
 
-    def _epoch(self, value: Any, unit: str, where: Where, field: str) -> datetime | None:
+    def _epoch(self, value: Any, unit: str | None, where: Where, field: str) -> datetime | None:
+        """An epoch time in ``unit`` (``s`` / ``ms``); None: a JSON number, milliseconds when above
+        1e11. Out of the datetime range (``1e20``, NaN) is a finding, like any unreadable date."""
         number = to_number(value)
         if number is None:
             hint = f"the field says epoch: {unit}; fix the value or remove 'epoch'"
@@ -175,7 +209,18 @@ class ValueReader:
                 **_at(where, field, str(value)[:_PREVIEW], hint),
             )
             return None
-        return datetime.fromtimestamp(number / 1000 if unit == "ms" else number, UTC)
+        if unit is None:
+            unit = "ms" if abs(number) > _EPOCH_MS_THRESHOLD else "s"
+        try:
+            return datetime.fromtimestamp(number / 1000 if unit == "ms" else number, UTC)
+        except (OverflowError, OSError, ValueError):
+            hint = "an epoch time in seconds or milliseconds after 1970-01-01 UTC"
+            self._findings.error(
+                "date.unparsable",
+                "cannot read the date: the epoch time is out of range",
+                **_at(where, field, str(value)[:_PREVIEW], hint),
+            )
+            return None
 
     def _date(self, value: Any, spec: FieldSpec | None, where: Where, field: str) -> date | None:
         if isinstance(value, datetime):
@@ -247,6 +292,15 @@ class ValueReader:
 
     def _number(self, value: Any, kind: str, where: Where, field: str) -> float | int | None:
         number = to_number(value)
+        if number is not None and not math.isfinite(number):
+            self._findings.error(
+                "number.not_finite",
+                "NaN, Infinity or a number too large for Tracker's number fields",
+                **_at(
+                    where, field, str(value)[:_PREVIEW], "fix the value in the export, or map another column"
+                ),
+            )
+            return None
         if number is not None and kind == "int":
             if number == int(number):
                 return int(number)
@@ -326,10 +380,16 @@ def _is_number(text: str) -> bool:
 
 
 def to_number(value: Any) -> float | None:
+    """The value as a float; ±inf for an integer too large for one; None when it is not a number."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int | float):
-        return float(value)
+    if isinstance(value, int):
+        try:
+            return float(value)
+        except OverflowError:
+            return math.copysign(math.inf, value)
+    if isinstance(value, float):
+        return value
     text = as_text(value, strip=True).replace("\u00a0", "").replace(" ", "")
     if text.count(",") == 1 and "." not in text:
         text = text.replace(",", ".")

@@ -15,6 +15,11 @@ One record element becomes a JSON-like value that the usual record paths read:
 Safety: parsed with ``defusedxml`` — a document that declares entities (billion laughs, external
 entities) is refused; nothing is ever fetched (a DOCTYPE's external DTD is not read).
 
+Limits (``migrator/limits.py``, as for JSON and CSV): elements nested deeper than
+``limits.json_depth`` or an element text (or attribute value) longer than ``limits.cell_mb`` stop
+the read with one error naming the file, the record and the limit to raise — the record's
+conversion recurses, and a text that size is no field of a tracker.
+
 Characters XML 1.0 forbids (control characters, raw or as ``&#27;``) occur in real Jira exports and
 make every parser stop. They are removed before parsing and each affected field gets an
 ``xml.invalid_char`` note (warning) naming it. (Inside a CDATA section the marker would stay
@@ -35,6 +40,7 @@ from defusedxml import DefusedXmlException
 
 from migrator.errors import MigratorError
 from migrator.findings import Severity
+from migrator.limits import Limits, TooDeep, raise_hint
 from migrator.sources.records import TEXT_KEY, Note, Record
 
 MARK = "\ufdd0"  # a noncharacter put where a forbidden character was; removed again with a note
@@ -48,7 +54,10 @@ _CHUNK = 1 << 16
 _PATHS_SHOWN = 20
 
 
-def read_xml(path: Path, *, records: str | None) -> Generator[Record, None, None]:
+def read_xml(
+    path: Path, *, records: str | None, limits: Limits | None = None
+) -> Generator[Record, None, None]:
+    limits = limits or Limits()
     if not records:
         raise MigratorError(
             f"{path.name}: an XML export needs source.*.records: the element path of one record",
@@ -61,16 +70,21 @@ def read_xml(path: Path, *, records: str | None) -> Generator[Record, None, None
         stack: list[ET.Element] = []
         tags: list[str] = []
         try:
-            for event, elem in SafeET.iterparse(stream, events=("start", "end")):
+            events = SafeET.iterparse(stream, events=("start", "end"))
+            for event, elem in events:
                 if event == "start":
                     stack.append(elem)
                     tags.append(local_name(elem.tag))
                     if len(tags) <= 3 and len(seen_paths) < _PATHS_SHOWN:
                         seen_paths.setdefault(".".join(tags))
+                    if len(tags) > limits.json_depth:
+                        raise _too_deep(path, _where(tags, wanted, count), events, len(tags), limits)
                     continue
+                if _oversize(elem, limits.cell_chars):
+                    raise _too_long(path, elem, _where(tags, wanted, count), limits)
                 if tuple(tags) == wanted:
                     count += 1
-                    yield _record(path.name, count, elem)
+                    yield _converted(path, count, elem, len(tags))
                     if len(stack) > 1:
                         stack[-2].remove(elem)
                     elem.clear()
@@ -94,6 +108,50 @@ def read_xml(path: Path, *, records: str | None) -> Generator[Record, None, None
             f"{path.name}: no element at the path {records!r}",
             hint=f"elements found near the top: {listed}" if listed else "the document is empty",
         )
+
+
+def _converted(path: Path, count: int, elem: ET.Element, depth: int) -> Record:
+    try:
+        return _record(path.name, count, elem)
+    except RecursionError:  # limits.json_depth raised beyond what the interpreter's stack allows
+        raise MigratorError(
+            f"{path.name} (record {count}): the XML is nested deeper than Python can convert "
+            f"(the record starts {depth} levels down)",
+            hint="this export cannot be read as it is; lower limits.json_depth to be told where, "
+            "and flatten the record",
+        ) from None
+
+
+def _where(tags: list[str], wanted: tuple[str, ...], count: int) -> str:
+    return f"record {count + 1}" if tuple(tags[: len(wanted)]) == wanted else "outside the records"
+
+
+def _too_deep(
+    path: Path, where: str, events: Iterator[tuple[str, Any]], depth: int, limits: Limits
+) -> MigratorError:
+    """The error for elements nested too deep, measured to the end of the offending element."""
+    deepest = depth
+    for event, _ in events:
+        depth += 1 if event == "start" else -1
+        deepest = max(deepest, depth)
+        if depth <= limits.json_depth:
+            break
+    exc = TooDeep(deepest, limits.json_depth)
+    return MigratorError(f"{path.name} ({where}): the XML is {exc}", hint=exc.hint)
+
+
+def _oversize(elem: ET.Element, max_chars: int) -> bool:
+    return len(elem.text or "") > max_chars or any(len(v) > max_chars for v in elem.attrib.values())
+
+
+def _too_long(path: Path, elem: ET.Element, where: str, limits: Limits) -> MigratorError:
+    """The error for an element text or attribute value over ``limits.cell_mb``."""
+    long = "text" if len(elem.text or "") > limits.cell_chars else "attribute value"
+    return MigratorError(
+        f"{path.name} ({where}): the {long} of <{local_name(elem.tag)}> is over limits.cell_mb "
+        f"({limits.cell_mb:g} MB)",
+        hint="if the field really is that long, raise the limit: " + raise_hint("cell_mb"),
+    )
 
 
 def local_name(tag: str) -> str:

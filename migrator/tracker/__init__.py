@@ -18,6 +18,7 @@ from migrator.tracker.errors import (
     TrackerUnavailable,
     Unauthorized,
     UnprocessableEntity,
+    UnsendableRequest,
 )
 from migrator.tracker.metadata import TargetMetadata
 from migrator.tracker.ratelimit import RateLimiter
@@ -45,4 +46,5 @@ __all__ = [
     "TrackerUnavailable",
     "Unauthorized",
     "UnprocessableEntity",
+    "UnsendableRequest",
 ]

@@ -8,6 +8,14 @@ Retry policy is explicit per call: every method states whether it is a *safe rea
 
 The token lives only in the session's auth hook; log lines name method, path, status and
 duration, never headers.
+
+One module on purpose (over 500 lines): every endpoint, the paging and the search scroll go
+through the same transport, retry and redaction plumbing, which splitting would expose.
+
+Search: page-by-page search reaches only the first 10,000 results (tracker-api.md §6), so
+:meth:`TrackerClient.search_issues` reads the first page, and when ``X-Total-Count`` says there
+are more results than that it reads them with a sorted *scroll* instead — transparently, so callers
+(the key-collision check, verify, reconciliation) work the same at 100,000 issues.
 """
 
 from __future__ import annotations
@@ -22,7 +30,7 @@ from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import quote, urljoin, urlsplit
+from urllib.parse import quote, urlencode, urljoin, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -39,6 +47,7 @@ from migrator.tracker.errors import (
     ServerError,
     TrackerError,
     TrackerUnavailable,
+    UnsendableRequest,
     error_class_for,
 )
 from migrator.tracker.multipart import MultipartFile
@@ -51,6 +60,9 @@ log = logging.getLogger(__name__)
 
 JSON = Any  # decoded JSON: dict, list, str, number, bool or None
 SEARCH_PAGE_SIZE = 100  # Tracker's maximum perPage for issue search
+SEARCH_WINDOW = 10_000  # results reachable page by page; more need a scroll (tracker-api.md §6)
+PER_SCROLL = 1000  # the documented maximum perScroll (newer docs: default 100, max 1000)
+SCROLL_TTL_MS = 60_000  # how long the server keeps a scroll between two requests
 USERS_PAGE_SIZE = 100
 _RETRYABLE = (RateLimited, ServerError, TrackerUnavailable)
 _SECONDS_RE = re.compile(r"^\d+(\.\d+)?$")
@@ -100,9 +112,11 @@ class TrackerClient:
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
+        search_window: int = SEARCH_WINDOW,
     ) -> None:
         self.settings = settings
         self.rate_limiter = rate_limiter
+        self.search_window = search_window
         self._session = session if session is not None else build_session(settings)
         self._sleep = sleep
         self._rng = rng if rng is not None else random.Random()
@@ -229,10 +243,79 @@ class TrackerClient:
         order: str | None = None,
         expand: str | None = None,
     ) -> Iterator[JSON]:
-        """Every matching issue, 100 per request, following ``Link: rel="next"`` (same method+body)."""
+        """Every matching issue: 100 per request following ``Link: rel="next"`` (same method and
+        body) — or, beyond the search window, through a scroll (see :meth:`_scroll`)."""
         body = _body(filter=filter, query=query, queue=queue, keys=keys, order=order)
         params = _params(perPage=SEARCH_PAGE_SIZE, expand=expand)
-        yield from self._pages("POST", "issues/_search", params=params, json=body)
+        call = self._call("POST", "issues/_search", safe=True, params=params, json=body)
+        first = self._execute(call)
+        total = _total_count(first)
+        if total is None or total <= self.search_window:
+            yield from self._follow(call, first)
+            return
+        first.close()
+        if "keys" in body:  # no scroll for keys; each batch fits in the window
+            batch = min(self.search_window, SEARCH_PAGE_SIZE)
+            wanted = [keys] if isinstance(keys, str) else list(keys or [])
+            for start in range(0, len(wanted), batch):
+                yield from self.search_issues(keys=wanted[start : start + batch], order=order, expand=expand)
+            return
+        if "queue" in body:  # no scroll for queue either; the same search as a filter
+            body = _body(filter={"queue": body.pop("queue")}, order=order)
+        yield from self._scroll(body, expand)
+
+    def _scroll(self, body: JSON, expand: str | None) -> Iterator[JSON]:
+        """A sorted scroll over ``body``'s results. A scroll advances on the server with every
+        request, so a failed continuation is never simply re-sent (a lost answer would skip a chunk):
+        the scroll starts over and the issues already yielded are skipped."""
+        yielded: set[str] = set()
+        attempt = 1
+        while True:
+            try:
+                for issue in self._scroll_pages(body, expand):
+                    ident = _issue_identity(issue)
+                    if ident not in yielded:
+                        yielded.add(ident)
+                        yield issue
+                return
+            except (TrackerUnavailable, OutcomeUnknown, ServerError, RateLimited) as exc:
+                if attempt >= self.settings.retry.max_attempts:
+                    raise
+                log.warning("search scroll interrupted (%s); starting it over", exc.title)
+                self._sleep(self._backoff(attempt, getattr(exc, "retry_after", None)))
+                attempt += 1
+
+    def _scroll_pages(self, body: JSON, expand: str | None) -> Iterator[JSON]:
+        per_scroll = min(PER_SCROLL, self.search_window)
+        params = _params(
+            scrollType="sorted", perScroll=per_scroll, scrollTTLMillis=SCROLL_TTL_MS, expand=expand
+        )
+        call = self._call("POST", "issues/_search", safe=True, params=params, json=body)
+        read = 0
+        while True:
+            response = self._execute(call)
+            items = _as_list(self._decode(response, call))
+            yield from items
+            read += len(items)
+            total = _total_count(response)
+            next_url = self._scroll_next(response)
+            if not items or next_url is None or (total is not None and read >= total):
+                return
+            call = _Call("POST", next_url, False, json=body)  # a continuation: never re-sent as is
+
+    def _scroll_next(self, response: requests.Response) -> str | None:
+        """The next chunk of a scroll: the ``Link: rel="next"`` URL, else one built from the
+        ``X-Scroll-Id`` / ``X-Scroll-Token`` headers."""
+        next_url = response.links.get("next", {}).get("url")
+        if next_url:
+            absolute = urljoin(response.url, next_url)
+            self._check_origin(absolute, "POST")
+            return absolute
+        scroll_id = response.headers.get("X-Scroll-Id")
+        if not scroll_id:
+            return None
+        query = urlencode(_body(scrollId=scroll_id, scrollToken=response.headers.get("X-Scroll-Token")))
+        return f"{self.settings.api_root}/issues/_search?{query}"
 
     def count_issues(
         self,
@@ -321,9 +404,12 @@ class TrackerClient:
     ) -> Iterator[JSON]:
         """Items of a list endpoint, page by page, following ``Link: <…>; rel="next"``."""
         call = self._call(method, path, safe=True, params=params, json=json)
+        yield from self._follow(call, self._execute(call))
+
+    def _follow(self, call: _Call, response: requests.Response) -> Iterator[JSON]:
+        """Items of ``response`` (the answer to ``call``) and of every page after it."""
         seen: set[str] = set()
         while True:
-            response = self._execute(call)
             yield from _as_list(self._decode(response, call))
             next_url = response.links.get("next", {}).get("url")
             if not next_url:
@@ -339,6 +425,7 @@ class TrackerClient:
             seen.add(next_url)
             self._check_origin(next_url, call.method)
             call = _Call(call.method, next_url, True, json=call.json)  # the next URL carries the query
+            response = self._execute(call)
 
     def _download_call(self, url: str, *, stream: bool) -> _Call:
         absolute = urljoin(self.settings.base_url + "/", url)
@@ -414,6 +501,10 @@ class TrackerClient:
                 stream=call.stream,
                 allow_redirects=call.method == "GET",
             )
+        except requests.exceptions.InvalidJSONError as exc:  # raised before anything is sent
+            raise UnsendableRequest(
+                None, method=call.method, url=call.url, detail=f"the body is not valid JSON: {exc}"
+            ) from exc
         except requests.RequestException as exc:
             raise self._transport_error(exc, call) from exc
         finally:
@@ -567,6 +658,19 @@ def _params(**values: Any) -> dict[str, Any] | None:
 
 def _body(**values: Any) -> dict[str, Any]:
     return {name: value for name, value in values.items() if value is not None}
+
+
+def _total_count(response: requests.Response) -> int | None:
+    value = response.headers.get("X-Total-Count", "")
+    return int(value) if value.isdigit() and len(value) < 19 else None
+
+
+def _issue_identity(issue: JSON) -> str:
+    if isinstance(issue, dict):
+        for name in ("id", "key", "self"):
+            if issue.get(name) is not None:
+                return f"{name}:{issue[name]}"
+    return repr(issue)
 
 
 def _as_list(data: JSON) -> list[JSON]:

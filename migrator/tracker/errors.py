@@ -189,6 +189,12 @@ class OutcomeUnknown(TrackerError):
     title = "the write may or may not have been applied"
 
 
+class UnsendableRequest(TrackerError):
+    """Not sent: the request cannot be encoded (a body with NaN/Infinity is not JSON). Permanent."""
+
+    title = "not sent: the request cannot be encoded"
+
+
 class InvalidResponse(TrackerError):
     """Invalid response: the body is not the JSON Tracker should have sent."""
 
@@ -243,6 +249,7 @@ __all__ = [
     "TrackerUnavailable",
     "Unauthorized",
     "UnprocessableEntity",
+    "UnsendableRequest",
     "error_class_for",
     "redact_url",
 ]

@@ -105,8 +105,8 @@ class TargetMetadata:
         try:
             text = source.read_text(encoding="utf-8")
             data = yaml.safe_load(text) if source.suffix.lower() in (".yaml", ".yml") else json.loads(text)
-        except (OSError, ValueError, yaml.YAMLError) as exc:
-            raise ConfigError(str(source), [f"cannot read target metadata: {exc}"]) from exc
+        except (OSError, ValueError, yaml.YAMLError, RecursionError) as exc:  # RecursionError: absurd nesting
+            raise ConfigError(str(source), [f"cannot read target metadata: {exc}"]) from None
         if not isinstance(data, Mapping):
             raise ConfigError(
                 str(source), ["target metadata must be a mapping with org/users/statuses/... sections"]

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from werkzeug.serving import make_server
 
 from migrator.errors import ConfigError
 from migrator.findings import Finding, Findings
@@ -179,3 +182,17 @@ def mapping_problems(tmp_path: Path, text: str) -> list[str]:
     with pytest.raises(ConfigError) as caught:
         load_mapping(path)
     return caught.value.problems
+
+
+@contextmanager
+def serving(app: Callable[..., Any], host: str = "127.0.0.1") -> Iterator[str]:
+    """Serve the WSGI ``app`` on ``host`` (any free port) in a thread; yields its base URL."""
+    httpd = make_server(host, 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://{host}:{httpd.server_port}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join()

@@ -8,13 +8,11 @@ from __future__ import annotations
 import hashlib
 import logging
 import socket
-import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
 from validate_helpers import HEADER, base_mapping, row, run_validate, where
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from migrator.errors import ConfigError
@@ -26,7 +24,7 @@ from migrator.mapping.transform import IssueTransformer
 from migrator.model import Attachment, SourceRef
 from migrator.sources.spec import AttachmentFilesSpec
 
-from .mapping_helpers import make_config, make_issue, of_kind, target
+from .mapping_helpers import make_config, make_issue, of_kind, serving, target
 
 TOKEN = "s3ntinel-T0KEN-9f2c41d7"  # must never show up outside the request it authorises
 SENTINEL = f"Bearer {TOKEN}"
@@ -91,16 +89,8 @@ class FileServer:
 @pytest.fixture
 def server() -> Iterator[FileServer]:
     app = FileServer()
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    app.base = f"http://127.0.0.1:{httpd.server_port}"
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
+    with serving(app) as app.base:
         yield app
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join()
 
 
 def att(location: str, filename: str = "report.txt", ident: str = "a-1") -> Attachment:

@@ -53,9 +53,11 @@ def test_jira_url_prefers_the_id_folder_over_a_same_named_file(tmp_path: Path) -
     assert isinstance(found, FileInfo) and found.path == tmp_path / "10001" / "name.png"
 
 
-def test_absolute_locations_are_used_as_they_are(tmp_path: Path) -> None:
+def test_absolute_locations_are_used_as_they_are_when_the_mapping_allows_them(tmp_path: Path) -> None:
     path = put(tmp_path / "elsewhere", "x.bin")
-    found = AttachmentFiles(tmp_path / "files", 10).resolve(att(str(path), "x.bin"))
+    found = AttachmentFiles(tmp_path / "files", 10, allow_absolute_paths=True).resolve(
+        att(str(path), "x.bin")
+    )
     assert isinstance(found, FileInfo) and found.path == path
 
 

@@ -365,3 +365,25 @@ def test_findings_of_children_name_the_childs_file_and_row_when_it_has_them(tmp_
     _, findings = run(make_issue(worklogs=[worklog]))
     f = only(findings, "user.unresolved")
     assert (f.file, f.row, f.key, f.field) == ("worklogs.csv", 12, "PROJ-1", "worklogs[0].author")
+
+
+def test_a_field_value_that_is_not_finite_is_a_bad_value() -> None:
+    for value in ("NaN", "Infinity", "1e999", float("nan"), 10**400):
+        t = transformer(make_config(fields=[ExtraField("businessValue", "custom.bv", "float")]))
+        planned, findings = run(make_issue(custom={"bv": value}), t)
+        f = only(findings, "field.bad_value")
+        assert (f.severity, f.field) == (Severity.ERROR, "businessValue"), value
+        assert "NaN, Infinity or too large" in f.message or "not a number" in f.message
+        assert planned is None
+
+
+def test_a_kept_key_with_thousands_of_digits_is_a_finding() -> None:
+    key = "PROJ-" + "9" * 5000
+    issue = make_issue()
+    issue.key = key
+    planned, findings = run(issue, transformer(make_config(keep_keys=True)))
+    f = only(findings, "key.not_numbered")
+    assert (f.severity, f.field) == (Severity.ERROR, "key") and "5000 digits" in f.message
+    assert planned is None
+    planned, _ = run(make_issue(key="PROJ-007"), transformer(make_config(keep_keys=True)))
+    assert planned is not None and planned.body["key"] == "DEMO-7"

@@ -78,6 +78,7 @@ class FakeTransformer:
         *,
         source_dir: Path | None = None,
         now: datetime | None = None,
+        source_roots: Sequence[Path] = (),
     ) -> None:
         self.config = config
         self.findings = findings

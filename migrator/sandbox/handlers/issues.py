@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 from migrator.sandbox.context import Ctx
 from migrator.sandbox.errors import ApiError
 from migrator.sandbox.handlers.routes import Route
-from migrator.sandbox.paging import page_headers, positive_int, requested_page
+from migrator.sandbox.paging import Page, page_headers, positive_int, requested_page, window_rows
 from migrator.sandbox.query import Criteria, CriteriaBuilder, run_search
 from migrator.sandbox.store import IssueRow
 
@@ -130,11 +130,16 @@ def search(ctx: Ctx) -> Response:
     criteria = _criteria(ctx, body)
     if args.get("scrollType"):
         return _scroll_start(ctx, body or {}, criteria)
-    page = requested_page(ctx.request, ctx.cfg)
-    rows, total = run_search(ctx.store, criteria, page.offset, page.size)
-    return ctx.respond(
-        [render(ctx, r) for r in rows], headers=page_headers(ctx.request, page, total, ctx.cfg)
-    )
+    return _search_page(ctx, criteria)
+
+
+def _search_page(ctx: Ctx, criteria: Criteria) -> Response:
+    """One page of a search, within the search window (see paging.py)."""
+    page: Page = requested_page(ctx.request, ctx.cfg)
+    rows, total = run_search(ctx.store, criteria, page.offset, window_rows(page, ctx.cfg))
+    reachable = min(total, ctx.cfg.search_window)
+    headers = page_headers(ctx.request, page, total, ctx.cfg, reachable=reachable)
+    return ctx.respond([render(ctx, r) for r in rows], headers=headers)
 
 
 def _scroll_start(ctx: Ctx, body: dict[str, Any], criteria: Criteria) -> Response:
@@ -194,11 +199,7 @@ def list_issues(ctx: Ctx) -> Response:
             body[name] = args[name]
     if args.get("keys"):
         body["keys"] = args["keys"].split(",")
-    page = requested_page(ctx.request, ctx.cfg)
-    rows, total = run_search(ctx.store, _criteria(ctx, body), page.offset, page.size)
-    return ctx.respond(
-        [render(ctx, r) for r in rows], headers=page_headers(ctx.request, page, total, ctx.cfg)
-    )
+    return _search_page(ctx, _criteria(ctx, body))
 
 
 def find_by_unique(ctx: Ctx) -> Response:

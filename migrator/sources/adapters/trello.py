@@ -46,9 +46,11 @@ from typing import Any
 
 from migrator.errors import MigratorError
 from migrator.findings import Severity
+from migrator.limits import Limits, TooDeep
 from migrator.sources.adapters.base import Adapter, AdapterInput
-from migrator.sources.encoding import detect_encoding, open_text
+from migrator.sources.encoding import damaged, detect_encoding, open_text, repair
 from migrator.sources.inputs import SourceFile
+from migrator.sources.json_text import parse_json
 from migrator.sources.records import Note, Record
 
 ACTIONS_LIMIT = 1000  # Trello's board export keeps at most this many actions
@@ -61,33 +63,41 @@ class TrelloAdapter(Adapter):
 
     def records(self, given: AdapterInput) -> Iterator[Record]:
         for file in given.files:
-            yield from Board(file.label, _load(file, given.encoding)).records()
+            data, broken = _load(file, given.encoding, self.source.limits)
+            yield from Board(file.label, data, damaged=broken).records()
 
 
-def _load(file: SourceFile, encoding: str) -> dict[str, Any]:
+def _load(file: SourceFile, encoding: str, limits: Limits) -> tuple[dict[str, Any], bool]:
+    """The board's JSON (nesting checked first, see json_text.parse_json) and whether it held bytes
+    the encoding could not decode (replaced by U+FFFD)."""
     path = file.local_path()
     codec = detect_encoding(path, encoding)
     with open_text(path, codec) as fh:
-        try:
-            data = json.load(fh)
-        except json.JSONDecodeError as exc:
-            raise MigratorError(
-                f"{file.label}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
-                hint="export the board again (board menu → Print, export and share → Export as JSON)",
-            ) from None
+        text = fh.read()
+    broken = damaged(text)
+    try:
+        data = parse_json(repair(text) if broken else text, limits.json_depth)
+    except json.JSONDecodeError as exc:
+        raise MigratorError(
+            f"{file.label}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
+            hint="export the board again (board menu → Print, export and share → Export as JSON)",
+        ) from None
+    except TooDeep as exc:
+        raise MigratorError(f"{file.label}: the JSON is {exc}", hint=exc.hint) from None
     if not isinstance(data, dict) or not ("cards" in data or "idList" in data):
         raise MigratorError(
             f"{file.label}: not a Trello board export (no 'cards' at the top level)",
             hint="source.adapter: trello reads the JSON of a board or of a single card",
         )
-    return data
+    return data, broken
 
 
 class Board:
     """One board export: the lookups every card record needs, built once."""
 
-    def __init__(self, label: str, data: dict[str, Any]) -> None:
+    def __init__(self, label: str, data: dict[str, Any], *, damaged: bool = False) -> None:
         self.label = label
+        self.damaged = damaged
         self.single_card = "cards" not in data
         self.cards: list[dict[str, Any]] = [data] if self.single_card else _objects(data.get("cards"))
         self.lists = {x["id"]: x for x in _objects(data.get("lists")) if "id" in x}
@@ -276,6 +286,14 @@ class Board:
 
     def _board_notes(self) -> list[Note]:
         notes = []
+        if self.damaged:
+            notes.append(
+                Note(
+                    "encoding.replaced",
+                    "the board export holds bytes the encoding could not decode; they were replaced by \ufffd",
+                    hint="the file is damaged or not in the detected encoding; set source.encoding or re-export",
+                )
+            )
         if self.single_card:
             notes.append(
                 Note(
