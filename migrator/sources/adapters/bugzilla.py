@@ -45,7 +45,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from migrator.findings import Severity
 from migrator.sources.adapters.base import Adapter, AdapterInput
-from migrator.sources.adapters.documents import json_documents, named, objects
+from migrator.sources.adapters.documents import JsonLoader, named, objects
 from migrator.sources.inputs import SourceFile, cache_folder
 from migrator.sources.records import TEXT_KEY, Note, Record
 from migrator.sources.xml_reader import read_xml
@@ -99,7 +99,8 @@ class BugzillaAdapter(Adapter):
             *named(given.files, "*.json"),
             *(f for p in _COMPANIONS for f in named(given.export.files, p)),
         ]
-        yield from JsonBugs(given, list({id(f): f for f in files}.values())).records()
+        loader = JsonLoader(given.encoding, self.source.limits, HINT)
+        yield from JsonBugs(loader, list({id(f): f for f in files}.values())).records()
 
 
 @dataclass(frozen=True)
@@ -183,14 +184,15 @@ def bug_id_in(url: str) -> str | None:
 class JsonBugs:
     """The REST answers of one export, told apart by content."""
 
-    def __init__(self, given: AdapterInput, files: list[SourceFile]) -> None:
+    def __init__(self, loader: JsonLoader, files: list[SourceFile]) -> None:
+        self.loader = loader
         self.bugs: list[tuple[SourceFile, int, dict[str, Any]]] = []
         self.comments: dict[str, list[dict[str, Any]]] = {}
         self.attachments: dict[str, list[dict[str, Any]]] = {}
         self.faults: list[Any] = []
         self.comment_files = 0
         for file in files:
-            for document in json_documents(file, given.encoding, HINT):
+            for document in loader.documents(file):
                 self._take(file, document)
         exported = {str(b.get("id")) for _, _, b in self.bugs}
         self.internal, self.see_also_note = _see_also_resolver(
@@ -267,7 +269,7 @@ class JsonBugs:
         ]
 
     def _first_notes(self) -> list[Note]:
-        notes = [self.see_also_note] if self.see_also_note else []
+        notes = self.loader.notes() + ([self.see_also_note] if self.see_also_note else [])
         if self.faults:
             notes.append(
                 Note(
@@ -332,9 +334,10 @@ class XmlBugs:
         self.path = file.local_path()
         self.urlbase = _urlbase(self.path)
         self.cache = cache_folder(self.path, adapter.source.archives) / "attachments"
+        self.limits = adapter.source.limits
 
     def records(self) -> Iterator[Record]:
-        bugs = list(read_xml(self.path, records="bugzilla.bug"))
+        bugs = list(read_xml(self.path, records="bugzilla.bug", limits=self.limits))
         exported = {str(_text(r.values.get("bug_id"))) for r in bugs if not r.values.get("@error")}
         for record in bugs:
             if record.values.get("@error"):

@@ -46,7 +46,7 @@ from urllib.parse import unquote
 
 from migrator.findings import Severity
 from migrator.sources.adapters.base import Adapter, AdapterInput
-from migrator.sources.adapters.documents import as_object, json_objects, named, objects, stem_number
+from migrator.sources.adapters.documents import JsonLoader, as_object, named, objects, stem_number
 from migrator.sources.adapters.text_links import text_links
 from migrator.sources.inputs import SourceFile
 from migrator.sources.records import Note, Record
@@ -222,6 +222,7 @@ class RestDump:
     def __init__(self, adapter: Adapter, given: AdapterInput, issue_files: list[SourceFile]) -> None:
         self.source = adapter.source
         self.given = given
+        self.loader = JsonLoader(given.encoding, adapter.source.limits, HINT)
         self.issue_files = issue_files
         self.issues = self._issues(issue_files)
         self.home = next((i.repo for i in self.issues.values() if i.repo), None)
@@ -233,7 +234,7 @@ class RestDump:
         self.parents, self.relations = self._relations()
 
     def records(self) -> Iterator[Record]:
-        pending = self._dump_notes()  # told on the first issue (a pull request may be filtered out)
+        pending = self.loader.notes() + self._dump_notes()  # on the first issue (a PR may be filtered out)
         for key, issue in self.issues.items():
             values, notes = self._record(key, issue)
             if pending and not values["is_pull_request"]:
@@ -256,9 +257,7 @@ class RestDump:
     def _issues(self, files: list[SourceFile]) -> dict[str, _Issue]:
         out: dict[str, _Issue] = {}
         for file in files:
-            for row, raw in enumerate(
-                json_objects(file, self.given.encoding, HINT, items_key="items"), start=1
-            ):
+            for row, raw in enumerate(self.loader.objects(file, items_key="items"), start=1):
                 number = raw.get("number")
                 if number is None:
                     continue
@@ -289,7 +288,7 @@ class RestDump:
             for comment in objects(issue.raw.get("comments_data")):
                 by_key.setdefault(key, {})[str(comment.get("id"))] = comment
         for file in self._find(_COMMENTS):
-            for comment in json_objects(file, self.given.encoding, HINT):
+            for comment in self.loader.objects(file):
                 ref = issue_ref(comment.get("issue_url")) or issue_ref(comment.get("html_url"))
                 if ref is None:
                     continue
@@ -303,7 +302,7 @@ class RestDump:
     def _events(self) -> dict[str, list[dict[str, Any]]]:
         out: dict[str, list[dict[str, Any]]] = {}
         for file in self._find(_EVENTS):
-            for event in json_objects(file, self.given.encoding, HINT):
+            for event in self.loader.objects(file):
                 issue = as_object(event.get("issue"))
                 ref = issue_ref(issue.get("url")) or issue_ref(issue.get("html_url"))
                 number = issue.get("number")
@@ -325,7 +324,7 @@ class RestDump:
             parent = stem_number(file)
             if parent is None:
                 continue
-            for child in json_objects(file, self.given.encoding, HINT):
+            for child in self.loader.objects(file):
                 child_key = key_for(repo_of(child), child.get("number"), self.home)
                 if child_key in self.issues:
                     parents.setdefault(child_key, parent)
@@ -336,7 +335,7 @@ class RestDump:
                 number = stem_number(file)
                 if number is None:
                     continue
-                for other in json_objects(file, self.given.encoding, HINT):
+                for other in self.loader.objects(file):
                     to = key_for(repo_of(other), other.get("number"), self.home)
                     relations.setdefault(number, []).append(relation(to, relationship))
         return parents, relations

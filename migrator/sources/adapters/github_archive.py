@@ -29,7 +29,7 @@ from urllib.parse import unquote, urlsplit
 
 from migrator.findings import Severity
 from migrator.sources.adapters.base import Adapter, AdapterInput
-from migrator.sources.adapters.documents import json_objects, named
+from migrator.sources.adapters.documents import JsonLoader, named
 from migrator.sources.adapters.github import (
     closing_actor,
     distinct_relations,
@@ -59,15 +59,20 @@ class GitHubArchiveAdapter(Adapter):
     companions = (_SCHEMA, _COMMENTS, _EVENTS, _ATTACHMENTS, _USERS, _LABELS, _MILESTONES)
 
     def records(self, given: AdapterInput) -> Iterator[Record]:
-        archive = Archive(given, named(given.files, _ISSUES) or given.files)
+        archive = Archive(
+            given,
+            named(given.files, _ISSUES) or given.files,
+            JsonLoader(given.encoding, self.source.limits, HINT),
+        )
         yield from archive.records()
 
 
 class Archive:
     """The archive's files, joined once by URL."""
 
-    def __init__(self, given: AdapterInput, issue_files: list[SourceFile]) -> None:
+    def __init__(self, given: AdapterInput, issue_files: list[SourceFile], loader: JsonLoader) -> None:
         self.given = given
+        self.loader = loader
         self.issues = [
             (file, row, raw)
             for file in issue_files
@@ -88,7 +93,7 @@ class Archive:
         )
 
     def records(self) -> Iterator[Record]:
-        notes = self._schema_notes()
+        notes = self.loader.notes() + self._schema_notes()
         for file, row, raw in self.issues:
             yield Record(file.label, row, self._record(raw), nested=True, notes=notes)
             notes = []
@@ -113,7 +118,7 @@ class Archive:
     # -- reading --------------------------------------------------------------------------------
 
     def _read(self, file: SourceFile) -> list[dict[str, Any]]:
-        return json_objects(file, self.given.encoding, HINT)
+        return self.loader.objects(file)
 
     def _all(self, pattern: str) -> list[dict[str, Any]]:
         return [item for file in named(self.given.export.files, pattern) for item in self._read(file)]

@@ -40,8 +40,9 @@ from typing import Any
 from urllib.parse import unquote
 
 from migrator.findings import Severity
+from migrator.limits import Limits
 from migrator.sources.adapters.base import Adapter, AdapterInput
-from migrator.sources.adapters.documents import as_object, named, ndjson_objects, objects
+from migrator.sources.adapters.documents import as_object, named, ndjson_records, objects
 from migrator.sources.adapters.text_links import text_links
 from migrator.sources.inputs import SourceFile
 from migrator.sources.records import Note, Record
@@ -73,7 +74,7 @@ class GitLabAdapter(Adapter):
 
     def records(self, given: AdapterInput) -> Iterator[Record]:
         files = named(given.files, _ISSUES)
-        export = ProjectExport(given, files)
+        export = ProjectExport(given, files, self.source.limits)
         for file in files:
             yield from export.records(file)
 
@@ -90,34 +91,33 @@ class ProjectExport:
     """The members and, from a first pass over the issues, the people and relations of the whole
     export; :meth:`records` then streams the issues a second time."""
 
-    def __init__(self, given: AdapterInput, files: list[SourceFile]) -> None:
+    def __init__(self, given: AdapterInput, files: list[SourceFile], limits: Limits) -> None:
         self.given = given
+        self.limits = limits
         self.members = self._members()
         self.names: dict[str, str] = {}
         self.relations = _Relations()
         for file in files:
-            for _, issue, _ in ndjson_objects(file, given.encoding):
-                if issue is not None:
-                    self._learn(issue)
+            for record in ndjson_records(file, given.encoding, limits):
+                if record.usable:
+                    self._learn(dict(record.values))
 
     def records(self, file: SourceFile) -> Iterator[Record]:
-        for line, issue, problem in ndjson_objects(file, self.given.encoding):
-            if issue is None:
-                note = Note("json.invalid_record", f"line {line} is {problem}; it is skipped", hint=_HINT)
-                yield Record(
-                    file.label, line, {"id": f"line {line}"}, nested=True, notes=[note], usable=False
-                )
-                continue
-            notes = _issue_notes(issue)
-            yield Record(file.label, line, self._record(file, issue), nested=True, notes=notes)
+        """The issues of one file; a line the NDJSON reader could not read stays its unusable record."""
+        for record in ndjson_records(file, self.given.encoding, self.limits):
+            if record.usable:
+                issue = dict(record.values)
+                record.values = self._record(file, issue)
+                record.notes.extend(_issue_notes(issue))
+            yield record
 
     # -- first pass -----------------------------------------------------------------------------
 
     def _members(self) -> dict[str, dict[str, Any]]:
         out: dict[str, dict[str, Any]] = {}
         for file in named(self.given.export.files, _MEMBERS):
-            for _, member, _ in ndjson_objects(file, self.given.encoding):
-                user = (member or {}).get("user")
+            for record in ndjson_records(file, self.given.encoding, self.limits):
+                user = record.values.get("user") if record.usable else None
                 if isinstance(user, dict) and user.get("id") is not None:
                     email = user.get("public_email") or user.get("email") or None
                     out[str(user["id"])] = {

@@ -33,7 +33,7 @@ from typing import Any
 
 from migrator.findings import Severity
 from migrator.sources.adapters.base import Adapter, AdapterInput
-from migrator.sources.adapters.documents import json_objects, named
+from migrator.sources.adapters.documents import JsonLoader, named
 from migrator.sources.records import Note, Record
 
 HINT = (
@@ -49,9 +49,11 @@ class TracAdapter(Adapter):
     name = "trac"
 
     def records(self, given: AdapterInput) -> Iterator[Record]:
+        loader = JsonLoader(given.encoding, self.source.limits, HINT)
         for file in named(given.files, _TICKETS):
-            for row, ticket in enumerate(json_objects(file, given.encoding, HINT), start=1):
+            for row, ticket in enumerate(loader.objects(file), start=1):
                 values, notes = _record(ticket)
+                notes = loader.notes() + notes if row == 1 else notes
                 if values is None:
                     yield Record(
                         file.label, row, {"id": f"row {row}"}, nested=True, notes=notes, usable=False

@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 
 from migrator.errors import MigratorError
+from migrator.findings import Severity
+from migrator.limits import Limits
 from migrator.mapping.config import load_mapping
-from migrator.sources.adapters.documents import json_documents, json_objects, named, ndjson_objects
+from migrator.sources.adapters.documents import JsonLoader, named, ndjson_records
 from migrator.sources.adapters.text_links import TextLink, text_links
 from migrator.sources.inputs import SourceFile, resolve_sources
 from migrator.sources.spec import ArchiveSpec
@@ -26,27 +28,52 @@ def _file(path: Path) -> SourceFile:
     return SourceFile(path.name, path)
 
 
+def _loader(**limits: float) -> JsonLoader:
+    return JsonLoader("auto", Limits().with_values(limits), "export it again")
+
+
 def test_json_pages_back_to_back_and_search_results(tmp_path: Path) -> None:
     path = tmp_path / "issues.json"
     path.write_text('[{"n": 1}]\n[{"n": 2}, 3]\n{"total_count": 1, "items": [{"n": 4}]}', encoding="utf-8")
-    assert len(json_documents(_file(path), "auto", "hint")) == 3
-    assert [o["n"] for o in json_objects(_file(path), "auto", "hint", items_key="items")] == [1, 2, 4]
+    assert len(_loader().documents(_file(path))) == 3
+    assert [o["n"] for o in _loader().objects(_file(path), items_key="items")] == [1, 2, 4]
 
 
 def test_broken_json_names_the_file_and_place(tmp_path: Path) -> None:
     path = tmp_path / "comments.json"
     path.write_text('[{"n": 1}]\n[{"n": ', encoding="utf-8")
     with pytest.raises(MigratorError, match=r"comments\.json: not valid JSON at line 2"):
-        json_documents(_file(path), "auto", "hint")
+        _loader().documents(_file(path))
 
 
-def test_ndjson_lines_and_what_is_wrong_with_them(tmp_path: Path) -> None:
+def test_json_deeper_than_the_limit_is_refused_before_parsing(tmp_path: Path) -> None:
+    path = tmp_path / "issues.json"
+    path.write_text("[" * 30 + "]" * 30 + "\n[]", encoding="utf-8")
+    with pytest.raises(
+        MigratorError, match=r"issues\.json: the JSON is nested 30 levels deep, over limits.json_depth"
+    ):
+        _loader(json_depth=20).documents(_file(path))
+    assert len(_loader().documents(_file(path))) == 2
+
+
+def test_undecodable_bytes_are_replaced_and_reported_once(tmp_path: Path) -> None:
+    path = tmp_path / "issues.json"
+    path.write_bytes(b'[{"title": "caf\xe9 \xff\xfe"}]')
+    loader = JsonLoader("utf-8", Limits(), "hint")
+    (issue,) = loader.objects(_file(path))
+    assert "\ufffd" in issue["title"]
+    (note,) = loader.notes()
+    assert (note.kind, note.severity, note.value) == ("encoding.replaced", Severity.WARNING, "issues.json")
+
+
+def test_ndjson_lines_come_from_the_ndjson_reader(tmp_path: Path) -> None:
     path = tmp_path / "issues.ndjson"
     path.write_text('{"a": 1}\n\n[1]\n{bad\n', encoding="utf-8")
-    assert [(n, value, why is None) for n, value, why in ndjson_objects(_file(path), "auto")] == [
-        (1, {"a": 1}, True),
-        (3, None, False),
-        (4, None, False),
+    records = list(ndjson_records(SourceFile("tree/project/issues.ndjson", path), "auto", Limits()))
+    assert [(r.row, r.usable, r.file) for r in records] == [
+        (1, True, "tree/project/issues.ndjson"),
+        (3, False, "tree/project/issues.ndjson"),
+        (4, False, "tree/project/issues.ndjson"),
     ]
 
 
