@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Literal
 
 from migrator import __version__
 from migrator.argtypes import limit, positive_float, positive_int
@@ -73,18 +74,36 @@ def _add_source_args(p: argparse.ArgumentParser) -> None:
     )
 
 
+def parse_max_rps(text: str) -> float | Literal["auto"]:
+    """``auto`` or a positive number of requests per second (argparse turns the error into exit 2)."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        return positive_float(text)
+    except argparse.ArgumentTypeError as exc:
+        raise argparse.ArgumentTypeError(
+            f"must be 'auto' or a positive number of requests per second ({exc}; "
+            "e.g. --max-rps auto, --max-rps 20)"
+        ) from None
+
+
+def _add_max_rps(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--max-rps",
+        type=parse_max_rps,
+        default="auto",
+        help="request rate shared by all workers: 'auto' (default) starts safely and learns the org's limit "
+        "from its answers (see docs/rate-control.md); a number starts there and never exceeds it",
+    )
+
+
 def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("run", help="validate, then import into Tracker exactly once (resumable)")
     _add_source_args(p)
     p.add_argument("--state", type=Path, help="checkpoint file (default .migrator/<namespace>.state.sqlite)")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation before writing")
     p.add_argument("--workers", type=positive_int, default=4, help="parallel workers (default 4)")
-    p.add_argument(
-        "--max-rps",
-        type=positive_float,
-        default=10.0,
-        help="shared request-rate limit, requests/s (default 10)",
-    )
+    _add_max_rps(p)
     p.add_argument(
         "--retry-failed", action="store_true", help="retry objects that failed or were blocked before"
     )
@@ -126,12 +145,7 @@ def _add_verify(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument(
         "--state", type=Path, help="checkpoint file of the run (default .migrator/<namespace>.state.sqlite)"
     )
-    p.add_argument(
-        "--max-rps",
-        type=positive_float,
-        default=10.0,
-        help="shared request-rate limit, requests/s (default 10)",
-    )
+    _add_max_rps(p)
     p.add_argument("--output", type=Path, help="JSON diff file (default .migrator/<namespace>.verify.json)")
     p.add_argument(
         "--workers",

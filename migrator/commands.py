@@ -70,14 +70,19 @@ def _source_label(args: argparse.Namespace) -> str:
 
 
 def _prepare_options(
-    args: argparse.Namespace, target_label: str, existing_keys: QueueKeyLookup | None = None
+    args: argparse.Namespace,
+    target_label: str,
+    existing_keys: QueueKeyLookup | None = None,
+    *,
+    max_rps: float | None = None,
 ) -> PrepareOptions:
-    """The pipeline options of ``run`` and ``validate``: --strict, --max-rps, --no-progress."""
+    """The pipeline options of ``run`` and ``validate``: --strict, the rate of the duration estimate
+    (``max_rps``, else validate's --max-rps), --no-progress."""
     return PrepareOptions(
         strict=args.strict,
         source_label=_source_label(args),
         target_label=target_label,
-        max_rps=args.max_rps,
+        max_rps=args.max_rps if max_rps is None else max_rps,
         existing_keys=existing_keys,
         progress=not args.no_progress,
     )
@@ -103,12 +108,15 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         sandbox_data=args.sandbox_data,
         sandbox_fixture=args.sandbox_fixture,
         announce=_out,
+        workers=args.workers,
     ) as target:
         info = _target_info(target, config.target.queue)
         findings = Findings()
         with CheckpointStore(state_path) as store:
             store.bind_target(target.identity, config.target.namespace, config.target.queue)
-            options = _prepare_options(args, target.label, _existing_keys(target, config))
+            options = _prepare_options(
+                args, target.label, _existing_keys(target, config), max_rps=_expected_rate(target)
+            )
             prepared = PreparedRun(config, list(args.sources), info, findings, options)
             load_plan(store, prepared.planned(), config.target.namespace, config.target.queue)
             result = prepared.finish()
@@ -127,7 +135,22 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             executor = Executor(target.client, store, workers=args.workers, progress=not args.no_progress)
             summary = executor.run(retry_failed=args.retry_failed)
             _out(summary.render())
+            _out_rate(target)
             return 0 if summary.complete else 1
+
+
+def _expected_rate(target: Target) -> float:
+    """The rate the validation report's duration estimate uses."""
+    from migrator.pipeline.tally import DEFAULT_MAX_RPS
+
+    limiter = target.client.rate_limiter
+    return limiter.expected_rate() if limiter is not None else DEFAULT_MAX_RPS
+
+
+def _out_rate(target: Target) -> None:
+    limiter = target.client.rate_limiter
+    if limiter is not None:
+        _out(f"rate control: {limiter.status().describe()}")
 
 
 def _confirm(args: argparse.Namespace, target: Target, config: MappingConfig) -> bool:
@@ -203,6 +226,7 @@ def cmd_verify(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         sandbox_data=args.sandbox_data,
         sandbox_fixture=args.sandbox_fixture,
         announce=_out,
+        workers=args.workers,
     ) as target:
         info = _target_info(target, config.target.queue)
         options = PrepareOptions(source_label=_source_label(args), target_label=target.label)
@@ -225,6 +249,7 @@ def cmd_verify(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     for line in report.summary_lines():
         _out(line)
     _out(f"  diff: {output}")
+    _out_rate(target)
     return 0 if report.clean else 1
 
 

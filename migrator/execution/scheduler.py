@@ -178,7 +178,10 @@ class Executor:
 
     def _tick(self, n: int = 1) -> None:
         if self._bar is not None and n:
+            limiter = self._throttle.limiter
             with self._bar_lock:
+                if limiter is not None:  # current rate and learned ceiling
+                    self._bar.set_postfix_str(limiter.status().short(), refresh=False)
                 self._bar.update(n)
 
     # ------------------------------------------------------------------ chains

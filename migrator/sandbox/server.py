@@ -1,9 +1,10 @@
 """The threaded werkzeug server around :class:`SandboxApp`, embeddable and blocking.
 
-Dropping a connection: the app raises :class:`DropConnection` (a BaseException, so werkzeug's
-``except Exception`` does not turn it into a 500); :class:`_Handler` catches it and returns without
-writing anything, and socketserver closes the socket — the client sees the connection closed with
-no HTTP response at all.
+Connections are kept alive (HTTP/1.1, as the real API does; see :mod:`migrator.sandbox.keepalive`).
+Dropping a connection: the app raises :class:`~migrator.sandbox.errors.DropConnection` (a
+BaseException, so werkzeug's ``except Exception`` does not turn it into a 500); the handler returns
+without writing anything, and socketserver closes the socket — the client sees the connection closed
+with no HTTP response at all.
 """
 
 from __future__ import annotations
@@ -15,27 +16,15 @@ import threading
 from types import TracebackType
 from typing import Any
 
-from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler, select_address_family
+from werkzeug.serving import ThreadedWSGIServer, select_address_family
 
 from migrator.sandbox.app import SandboxApp
 from migrator.sandbox.config import SandboxConfig
-from migrator.sandbox.errors import DropConnection
 from migrator.sandbox.faults import Mode
+from migrator.sandbox.keepalive import ConnectionRegistry, KeepAliveHandler
 
 POLL_INTERVAL = 0.01
 BACKLOG = 1024
-
-
-class _Handler(WSGIRequestHandler):
-    def handle(self) -> None:
-        try:
-            super().handle()
-        except DropConnection:
-            self.close_connection = True
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        if getattr(self.server, "sandbox_verbose", False):
-            super().log_request(code, size)
 
 
 def _listening_socket(host: str, port: int) -> socket.socket:
@@ -59,10 +48,14 @@ class SandboxServer:
             self.app.close()
             raise
         try:
-            self._server = ThreadedWSGIServer(host, port, self.app, handler=_Handler, fd=listener.fileno())
+            self._server = ThreadedWSGIServer(
+                host, port, self.app, handler=KeepAliveHandler, fd=listener.fileno()
+            )
         finally:
             listener.close()
         self._server.sandbox_verbose = self.config.verbose  # type: ignore[attr-defined]
+        self._connections = ConnectionRegistry()
+        self._server.connections = self._connections  # type: ignore[attr-defined]
         self.host = host
         self.port = int(self._server.server_address[1])
         self._thread: threading.Thread | None = None
@@ -94,6 +87,7 @@ class SandboxServer:
         if self._thread is not None:
             self._shutdown_now()
             self._thread.join()
+        self._connections.close_all()  # idle kept-alive connections would outlive the server
         self._server.server_close()
         self.app.close()
 

@@ -51,7 +51,7 @@ from migrator.tracker.errors import (
     error_class_for,
 )
 from migrator.tracker.multipart import MultipartFile
-from migrator.tracker.ratelimit import RateLimiter
+from migrator.tracker.ratelimit import Outcome, Permit, RateLimiter
 from migrator.tracker.settings import TrackerSettings
 
 T = TypeVar("T")
@@ -471,17 +471,30 @@ class TrackerClient:
         return min(base, policy.backoff_max) * (1 + self._rng.uniform(0, policy.jitter))
 
     def _attempt(self, call: _Call) -> requests.Response:
-        if self.rate_limiter is not None:
-            self.rate_limiter.acquire()
+        permit = self.rate_limiter.acquire() if self.rate_limiter is not None else None
         started = time.monotonic()
-        response = self._send(call)
+        try:
+            response = self._send(call)
+        except TrackerError:
+            self._report(permit, "failed")
+            raise
         elapsed = time.monotonic() - started
         log.debug("%s %s -> %d in %.3fs", call.method, call.path, response.status_code, elapsed)
         if response.status_code < 300:
+            self._report(permit, "answered")
             return response
         error = self._http_error(response, call)
+        if isinstance(error, RateLimited):
+            self._report(permit, "throttled", error.retry_after)
+        else:
+            self._report(permit, "failed" if response.status_code >= 500 else "answered")
         response.close()
         raise error
+
+    def _report(self, permit: Permit | None, outcome: Outcome, retry_after: float | None = None) -> None:
+        """Tell the shared limiter how the request ended (it learns the rate from this)."""
+        if self.rate_limiter is not None:
+            self.rate_limiter.record(permit, outcome, retry_after)
 
     def _send(self, call: _Call) -> requests.Response:
         body = call.body_factory() if call.body_factory else None
@@ -524,8 +537,6 @@ class TrackerClient:
         args = (status, messages, errors, call.method, response.url or call.url)
         if status == 429:
             retry_after = _retry_after(response.headers.get("Retry-After"))
-            if self.rate_limiter is not None:
-                self.rate_limiter.penalize(retry_after)
             return RateLimited(*args, retry_after=retry_after, detail=detail)
         if status >= 500 and not call.safe:
             return OutcomeUnknown(

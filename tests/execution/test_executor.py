@@ -221,7 +221,7 @@ def test_rate_limited_writes_all_land(tmp_path: Path, store: CheckpointStore) ->
     with sandbox_server(rate_limit=60.0, rate_limit_burst=8) as server:
         # The bucket alone may never be hit on a slow machine: a few 429s are queued for certain.
         server.fail_next("write", 3, mode="rate_limit")
-        limiter = RateLimiter(100.0, min_rps=30.0, recovery_interval=0.1)
+        limiter = RateLimiter(100.0, min_rps=30.0)
         with client_for(server, rate_limiter=limiter) as client:
             summary = _run(client, store, workers=4, rate_limiter=limiter)
             assert summary.complete, summary.format_table()

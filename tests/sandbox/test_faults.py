@@ -17,11 +17,13 @@ from .sandbox_helpers import ADMIN, VIEWER, Api, assert_error, issue_body
 
 
 def raw_exchange(server: SandboxServer, body: dict[str, Any]) -> bytes:
-    """Send one import over a bare socket and return every byte the server sent back."""
+    """Send one import over a bare socket and return every byte the server sent back (the request
+    asks to close the connection after the answer; a dropped one is closed without any)."""
     payload = json.dumps(body).encode()
     head = (
         f"POST /v2/issues/_import HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nAuthorization: OAuth {ADMIN}\r\n"
-        f"X-Org-ID: 1\r\nContent-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n"
+        f"X-Org-ID: 1\r\nContent-Type: application/json\r\nContent-Length: {len(payload)}\r\n"
+        "Connection: close\r\n\r\n"
     ).encode()
     with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
         sock.sendall(head + payload)

@@ -1,0 +1,419 @@
+"""The adaptive rate-control law: how many requests per second to send, learned from the answers.
+
+Pure and single-threaded: it is fed events (a request sent, answered, throttled, failed) with the
+time they happened and keeps the allowed rate. :class:`~migrator.tracker.ratelimit.RateLimiter`
+does the locking, the pacing and the pauses around it. The algorithm, its parameters and what they
+were learned from (TCP slow start and AIMD, CUBIC's remembered ceiling, the AWS SDKs' adaptive
+retry mode, BBR's probe cycle, RFC 7661's application-limited rule) are in ``docs/rate-control.md``.
+
+Phases:
+
+* ``startup`` — no ceiling known: ×``startup_growth`` per clean round (slow start);
+* ``recover`` — after a cut: close half the gap to the settle rate (``settle`` × ceiling) per round;
+* ``hold`` — at the settle rate, just under the learned ceiling, for ``hold_seconds`` (doubling, up to
+  ``hold_max_seconds``, each time a probe finds the limit where it was) and ``hold_answers``;
+* ``probe`` — add ``probe_step`` × ceiling per clean round until a 429 says where the limit is now.
+
+A 429 cuts at once (×``startup_backoff`` in startup, ×``backoff`` otherwise) and re-estimates the
+ceiling; a round whose 5xx/timeout share rises above the usual cuts by ×``error_backoff``. The rate
+grows only in a *clean* round: no errors, latency flat, and the sender actually used most of the
+rate it had (an application-limited sender learns nothing by being allowed more).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Phase(StrEnum):
+    STARTUP = "startup"
+    RECOVER = "recover"
+    HOLD = "hold"
+    PROBE = "probe"
+
+
+@dataclass(frozen=True)
+class RateControlPolicy:
+    """Parameters of the control law (see docs/rate-control.md for why each has its value)."""
+
+    start_rps: float = 10.0  # Tracker's documented guaranteed rate outside search/bulk (tracker-api.md §5.3)
+    min_rps: float = 0.5
+    startup_growth: float = 2.0
+    startup_backoff: float = 0.5
+    backoff: float = 0.7
+    error_backoff: float = 0.8
+    recovery_gain: float = 0.5
+    settle: float = 0.95
+    hold_seconds: float = 10.0
+    hold_max_seconds: float = 80.0
+    hold_answers: int = 100
+    confirm_band: float = 0.05
+    probe_step: float = 0.02
+    round_seconds: float = 0.5
+    round_latencies: float = 2.0
+    round_min_answers: int = 3
+    latency_tolerance: float = 1.5
+    latency_slack: float = 0.02
+    latency_weight: float = 0.2
+    latency_floor_rounds: int = 20
+    error_margin: float = 0.05
+    error_min: int = 2
+    error_weight: float = 0.2
+    busy_share: float = 0.8
+    estimate_min_seconds: float = 1.0
+    drain_min_answers: int = 8
+    drain_floor: float = 0.35
+
+    def __post_init__(self) -> None:
+        problems = []
+        if not 0 < self.min_rps or not 0 < self.start_rps:
+            problems.append("min_rps and start_rps must be positive")
+        if self.startup_growth <= 1:
+            problems.append("startup_growth must be > 1")
+        for name in ("startup_backoff", "backoff", "error_backoff", "recovery_gain", "settle", "busy_share"):
+            if not 0 < getattr(self, name) < 1:
+                problems.append(f"{name} must be between 0 and 1")
+        if self.probe_step <= 0 or self.round_seconds <= 0:
+            problems.append("need probe_step > 0 and round_seconds > 0")
+        if problems:
+            raise ValueError("; ".join(problems))
+
+
+@dataclass(frozen=True)
+class RateStatus:
+    """What the progress bar and the run summary show."""
+
+    rate: float  # requests/s allowed now
+    ceiling: float | None  # learned from 429s (None: none seen and none remembered)
+    phase: Phase
+    throttled: int  # 429 answers
+    errors: int  # 5xx answers, timeouts, dropped connections
+    answers: int  # every completed request, including the above
+    latency: float | None  # EWMA of request latency, seconds
+    cap: float | None  # the user's --max-rps, if a number
+
+    def short(self) -> str:
+        """For a progress bar: ``23.4 req/s, ceiling 50.1``."""
+        ceiling = f"ceiling {self.ceiling:.1f}" if self.ceiling is not None else self.phase.value
+        return f"{self.rate:.1f} req/s, {ceiling}"
+
+    def describe(self) -> str:
+        ceiling = f"ceiling {self.ceiling:.1f} req/s" if self.ceiling is not None else "no ceiling met"
+        latency = f"latency {self.latency * 1000:.0f} ms" if self.latency is not None else "latency -"
+        share = f" ({100 * self.throttled / self.answers:.1f}%)" if self.answers else ""
+        return (
+            f"rate {self.rate:.1f} req/s ({self.phase}), {ceiling}, "
+            f"{self.throttled} rate-limited answers{share}, {latency}"
+        )
+
+
+@dataclass
+class DrainSample:
+    """The answers to requests that were already in flight when a 429 cut the rate.
+
+    They reach the server after the 429 emptied its bucket, while it refills at its limit ``L`` and
+    they arrive at the rate we sent (``sent_at``): about ``L / sent_at`` of them get through. So
+    ``sent_at × accepted / answered`` estimates the limit in one step — a bucket's burst cannot
+    hide it, which matters most after startup's overshoot.
+    """
+
+    epoch: int
+    sent_at: float
+    accepted: int = 0
+    answered: int = 0
+
+    def add(self, accepted: bool) -> None:
+        self.answered += 1
+        self.accepted += accepted
+
+    def estimate(self, min_answers: int) -> float | None:
+        if self.answered < min_answers:
+            return None
+        return self.sent_at * self.accepted / self.answered
+
+
+class RateController:
+    """The control law. Not thread-safe: its owner serialises calls (the limiter's lock)."""
+
+    def __init__(
+        self,
+        now: float,
+        *,
+        cap: float | None = None,
+        learned_ceiling: float | None = None,
+        policy: RateControlPolicy | None = None,
+    ) -> None:
+        if cap is not None and not cap > 0:
+            raise ValueError("the rate cap must be positive")
+        self.policy = p = policy or RateControlPolicy()
+        self.cap = cap
+        self.min_rps = min(p.min_rps, cap) if cap is not None else p.min_rps
+        self.epoch = 0  # +1 at every cut; answers to requests sent before a cut do not cut again
+        self.ceiling: float | None = None
+        self.phase = Phase.STARTUP
+        self.rate = self._capped(p.start_rps if cap is None else cap)
+        self.throttled = self.errors = self.answers = 0
+        self.latency: float | None = None
+        self._round_latencies: deque[float] = deque(maxlen=p.latency_floor_rounds)
+        self._error_baseline = 0.0
+        self._hold_since = now
+        self._hold_answers = 0
+        self._last_throttle: float | None = None
+        self._busy_since_throttle = True  # the sender used its rate in every round since the last 429
+        self._paused_until = now
+        self._hold_for = self._hold_for_last = self.policy.hold_seconds  # doubles while probes confirm
+        self._recent_accepted: deque[float] = deque(maxlen=4)  # accepted/s of the last rounds
+        self._in_flight: dict[int, int] = {}  # epoch -> requests sent in it and not answered yet
+        self._drain: DrainSample | None = None
+        self._accepted_since_throttle = 0
+        self._new_round(now)
+        if cap is not None:
+            self._enter_hold(now)  # the user's number is where to start, not a guess to grow from
+        if learned_ceiling is not None and 0 < learned_ceiling < (cap or math.inf):
+            self.ceiling = self._capped(learned_ceiling)
+            self.rate = self._capped(p.settle * self.ceiling)
+            self._enter_hold(now)
+
+    # ------------------------------------------------------------------ questions
+
+    @property
+    def settle_rate(self) -> float | None:
+        return self._capped(self.policy.settle * self.ceiling) if self.ceiling is not None else None
+
+    def concurrency(self, headroom: float = 1.25, default_latency: float = 0.25) -> int:
+        """Requests worth having in flight now: rate × latency (Little's law), with headroom."""
+        latency = self.latency if self.latency is not None else default_latency
+        return max(1, math.ceil(self.rate * latency * headroom))
+
+    def status(self) -> RateStatus:
+        return RateStatus(
+            self.rate,
+            self.ceiling,
+            self.phase,
+            self.throttled,
+            self.errors,
+            self.answers,
+            self.latency,
+            self.cap,
+        )
+
+    # ------------------------------------------------------------------ events
+
+    def sent(self, now: float) -> None:
+        self._advance(now)
+        self._sent += 1
+        self._in_flight[self.epoch] = self._in_flight.get(self.epoch, 0) + 1
+
+    def answered(self, now: float, latency: float, epoch: int | None = None) -> None:
+        """Any answer that is not a 429 or a 5xx (a 404 or a 409 is a clean answer too)."""
+        self._advance(now)
+        self._count_answer(latency)
+        self._accepted_since_throttle += 1
+        self._round_accepted += 1
+        self._hold_answers += 1
+        self._landed(epoch, accepted=True)
+
+    def failed(self, now: float, latency: float, epoch: int | None = None) -> None:
+        """A 5xx, a timeout or a dropped connection."""
+        self._advance(now)
+        self._count_answer(latency)
+        self.errors += 1
+        self._round_errors += 1
+        self._landed(epoch, accepted=None)
+
+    def throttled_answer(self, now: float, epoch: int | None, paused_until: float | None = None) -> bool:
+        """A 429. Cuts the rate unless this request was sent before the last cut; True when it cut.
+        ``paused_until``: nobody sends before then (Retry-After), so that time is not idleness."""
+        self._advance(now)
+        self.answers += 1
+        self.throttled += 1
+        self._landed(epoch, accepted=False)
+        cut = epoch is None or epoch >= self.epoch
+        if cut:
+            self._throttle_cut(now)
+        if paused_until is not None:
+            self._paused_until = max(self._paused_until, paused_until)
+        return cut
+
+    def _landed(self, epoch: int | None, *, accepted: bool | None) -> None:
+        """Bookkeeping of requests in flight per epoch, and the drain sample after a 429 cut."""
+        if epoch is None or epoch not in self._in_flight:
+            return
+        self._in_flight[epoch] -= 1
+        if self._in_flight[epoch] <= 0:
+            del self._in_flight[epoch]
+        sample = self._drain
+        if sample is None or sample.epoch != epoch:
+            return
+        if accepted is not None:
+            sample.add(accepted)
+        if epoch not in self._in_flight:
+            self._drain = None
+            self._apply_drain(sample)
+
+    def tick(self, now: float) -> None:
+        """Let time pass (ends a round when it is due)."""
+        self._advance(now)
+
+    # ------------------------------------------------------------------ rounds
+
+    def _count_answer(self, latency: float) -> None:
+        self.answers += 1
+        self._round_answers += 1
+        latency = max(0.0, latency)
+        self._round_latency_sum += latency
+        w = self.policy.latency_weight
+        self.latency = latency if self.latency is None else (1 - w) * self.latency + w * latency
+
+    def _new_round(self, now: float) -> None:
+        self._round_start = now
+        self._sent = 0
+        self._round_answers = 0
+        self._round_accepted = 0
+        self._round_errors = 0
+        self._round_latency_sum = 0.0
+
+    def _round_length(self) -> float:
+        p = self.policy
+        return max(p.round_seconds, p.round_latencies * (self.latency or 0.0))
+
+    def _advance(self, now: float) -> None:
+        duration = now - self._round_start
+        if duration < self._round_length() or self._round_answers < self.policy.round_min_answers:
+            return
+        p = self.policy
+        sending_time = now - max(self._round_start, self._paused_until)
+        if sending_time < p.round_seconds / 2:
+            return  # mostly paused: this round says nothing about demand yet
+        sent_rate = self._sent / sending_time
+        self._recent_accepted.append(self._round_accepted / sending_time)
+        busy = sent_rate >= p.busy_share * self.rate
+        self._busy_since_throttle = self._busy_since_throttle and busy
+        flat = self._latency_flat()
+        share = self._round_errors / self._round_answers
+        rising = self._round_errors >= p.error_min and share > self._error_baseline + p.error_margin
+        self._error_baseline = (1 - p.error_weight) * self._error_baseline + p.error_weight * share
+        if rising:
+            self._error_cut(now)
+        elif busy and flat and self._round_errors == 0:
+            self._grow(now)
+        self._new_round(now)
+
+    def _latency_flat(self) -> bool:
+        if self._round_answers == 0:
+            return True
+        mean = self._round_latency_sum / self._round_answers
+        floor = min(self._round_latencies, default=mean)
+        self._round_latencies.append(mean)
+        p = self.policy
+        return mean <= floor * p.latency_tolerance + p.latency_slack
+
+    # ------------------------------------------------------------------ moves
+
+    def _grow(self, now: float) -> None:
+        p = self.policy
+        if self.phase is Phase.STARTUP:
+            self.rate = self._capped(self.rate * p.startup_growth)
+        elif self.phase is Phase.RECOVER:
+            target = self.settle_rate or self.rate
+            self.rate = self._capped(self.rate + p.recovery_gain * (target - self.rate))
+            if self.rate >= 0.99 * target:
+                self.rate = target
+                self._enter_hold(now)
+        elif self.phase is Phase.HOLD:
+            if now - self._hold_since >= self._hold_for and self._hold_answers >= p.hold_answers:
+                self.phase = Phase.PROBE
+        else:
+            self.rate = self._capped(self.rate + p.probe_step * (self.ceiling or self.rate))
+
+    def _throttle_cut(self, now: float) -> None:
+        p = self.policy
+        sent_at = self._sending_rate(now)
+        # What the server recently let through, when the workers happen to be sending less just now
+        # (between phases, at a tail): a 429 then still says the limit is near what got through.
+        basis = min(self.rate, max(sent_at, max(self._recent_accepted, default=0.0)))
+        estimate = self._accepted_rate(now)
+        if self.phase is Phase.PROBE and self.ceiling is not None:
+            # Probing above the old ceiling: the limit lies between it (which held) and here, and a
+            # token bucket's burst may have hidden it for a while — split the difference. Below the
+            # old ceiling: the 429 came where the limit is.
+            above = max(estimate or 0.0, (self.ceiling + basis) / 2)
+            ceiling = min(basis, above) if basis > self.ceiling else basis
+        elif self.phase is Phase.STARTUP or estimate is None:
+            ceiling = basis
+        else:
+            # Holding or recovering, the settle rate is too high: the limit is at least what got
+            # through since the previous 429. Trust that down to ×startup_backoff only after a
+            # second of sending, busy all along (an idle spell or a short window lowers it): else
+            # at most ×backoff per cut.
+            sending = now - self._paused_until >= p.estimate_min_seconds
+            floor = p.startup_backoff if sending and self._busy_since_throttle else p.backoff
+            ceiling = min(basis, max(estimate, floor * basis))
+        factor = p.startup_backoff if self.phase is Phase.STARTUP else p.backoff
+        self._hold_for = p.hold_seconds
+        if self.phase is Phase.PROBE and self.ceiling is not None:
+            if abs(ceiling - self.ceiling) <= p.confirm_band * self.ceiling:
+                # The probe met the limit where it was: probe it half as often from now on.
+                self._hold_for = min(2 * self._hold_for_last, p.hold_max_seconds)
+        self._hold_for_last = self._hold_for
+        if self.phase is Phase.STARTUP and self.epoch in self._in_flight:
+            self._drain = DrainSample(self.epoch, sent_at)  # startup overshoots: refine the ceiling
+        self.ceiling = self._capped(ceiling)
+        self.rate = self._capped(min(factor * basis, p.settle * self.ceiling))
+        self._last_throttle = now
+        self._accepted_since_throttle = 0
+        self._busy_since_throttle = True
+        self._after_cut(now)
+
+    def _apply_drain(self, sample: DrainSample) -> None:
+        """Lower the ceiling to what the drain sample shows got through (see :class:`DrainSample`)."""
+        p = self.policy
+        estimate = sample.estimate(p.drain_min_answers)
+        if estimate is None or self.ceiling is None or estimate >= self.ceiling:
+            return
+        self.ceiling = self._capped(max(estimate, p.drain_floor * sample.sent_at))
+        settle = p.settle * self.ceiling
+        if self.rate > settle:
+            self.rate = self._capped(settle)
+
+    def _error_cut(self, now: float) -> None:
+        sent_at = self._sending_rate(now)
+        if self.ceiling is None:
+            self.ceiling = self._capped(sent_at)  # a soft ceiling: the server struggles above it
+        self.rate = self._capped(self.policy.error_backoff * sent_at)
+        self._after_cut(now)
+
+    def _after_cut(self, now: float) -> None:
+        self.epoch += 1
+        self.phase = Phase.RECOVER
+        settle = self.settle_rate
+        if settle is not None and self.rate >= 0.99 * settle:
+            self._enter_hold(now)
+        self._new_round(now)
+
+    def _enter_hold(self, now: float) -> None:
+        self.phase = Phase.HOLD
+        self._hold_since = now
+        self._hold_answers = 0
+
+    def _sending_rate(self, now: float) -> float:
+        """The rate the workers really sent at just now: the allowed rate, or less when they could not
+        use it (too few workers, an idle spell) — requests in flight ÷ latency (Little's law)."""
+        if self.latency is None or now - self._paused_until < self.latency:
+            return self.rate  # no latency known yet, or just out of a pause: nothing to count
+        in_flight = sum(self._in_flight.values()) + 1  # + the request that was just answered
+        return max(self.min_rps, min(self.rate, in_flight / self.latency))
+
+    def _accepted_rate(self, now: float) -> float | None:
+        """Answers accepted per second since the previous 429 (its pause included) — a lower bound of a
+        token bucket's rate: the bucket was empty then and is empty now."""
+        if self._last_throttle is None or now - self._last_throttle < self.policy.estimate_min_seconds:
+            return None
+        return self._accepted_since_throttle / (now - self._last_throttle)
+
+    def _capped(self, rate: float) -> float:
+        rate = max(self.min_rps, rate)
+        return min(rate, self.cap) if self.cap is not None else rate

@@ -1,0 +1,229 @@
+"""The adaptive control law, alone and in a deterministic simulation against a rate-limited server.
+
+The simulated server is the sandbox's limiter (a token bucket holding one second of requests, 429 with
+a whole-second ``Retry-After``), 100 ms per request, 64 workers that always have work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from migrator.tracker.ratecontrol import Phase, RateController, RateControlPolicy
+from migrator.tracker.ratelimit import RateLimiter
+from migrator.tracker.ratesim import BucketServer, SimClock, SimResult, simulate
+
+
+def auto(**kwargs: object) -> Callable[[SimClock], RateLimiter]:
+    return lambda clock: RateLimiter.auto(clock=clock, sleep=lambda s: None, **kwargs)  # type: ignore[arg-type]
+
+
+def run(limit: float, seconds: float = 300.0, **kwargs: object) -> tuple[SimResult, RateLimiter]:
+    factory = kwargs.pop("factory", None) or auto()
+    return simulate(factory, BucketServer(limit, burst=kwargs.pop("burst", None)), seconds=seconds, **kwargs)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------- convergence (simulation)
+
+
+@pytest.mark.parametrize("limit", [5.0, 15.0, 50.0, 100.0])
+def test_converges_to_at_least_90_percent_of_the_limit_with_few_429s(limit: float) -> None:
+    result, limiter = run(limit)
+    assert result.accepted_rate(0, 300) >= 0.9 * limit  # from a cold start, over the whole run
+    assert result.accepted_rate(60, 300) >= 0.93 * limit  # settled
+    assert result.throttled_share() < 0.02
+    ceiling = limiter.ceiling
+    assert ceiling is not None and 0.9 * limit <= ceiling <= 1.3 * limit
+
+
+@pytest.mark.parametrize("limit", [5.0, 15.0, 50.0, 100.0])
+def test_a_server_without_burst_still_gets_most_of_its_limit(limit: float) -> None:
+    # Every probe above such a limit costs a whole Retry-After pause of the pool, so less than 90%.
+    result, limiter = run(limit, burst=1)
+    assert result.accepted_rate(60, 300) >= 0.8 * limit
+    assert result.throttled_share() < 0.02
+
+
+def test_reacts_fast_to_a_limit_drop() -> None:
+    result, limiter = run(
+        50.0, seconds=200.0, events={60.0: lambda server, now: server.change_limit(now, 15.0)}
+    )
+    assert result.accepted_rate(30, 60) >= 0.9 * 50
+    settled = next(t for t, rate in result.rates if t > 60 and rate <= 1.2 * 15)
+    assert settled - 60 <= 6.0
+    assert result.accepted_rate(75, 200) >= 0.9 * 15
+    assert result.throttled_share(60) < 0.02
+
+
+def test_finds_a_raised_limit() -> None:
+    result, _ = run(15.0, events={60.0: lambda server, now: server.change_limit(now, 50.0)})
+    assert result.accepted_rate(150, 300) >= 0.9 * 50
+
+
+def test_a_remembered_ceiling_starts_near_the_limit_at_once() -> None:
+    result, _ = run(50.0, seconds=60.0, factory=auto(learned_ceiling=52.0))
+    assert result.accepted_rate(0, 13) >= 0.95 * 50
+    assert not [t for t in result.throttled if t < 13]
+
+
+def test_a_number_caps_the_rate() -> None:
+    result, limiter = run(
+        50.0, seconds=60.0, factory=lambda clock: RateLimiter(20.0, clock=clock, sleep=lambda s: None)
+    )
+    assert max(rate for _, rate in result.rates) == pytest.approx(20.0)
+    assert result.accepted_rate(1, 60) == pytest.approx(20.0, rel=0.03)
+    assert not result.throttled
+
+
+def test_an_application_limited_sender_does_not_inflate_its_rate() -> None:
+    # 4 workers at 100 ms can send 40 req/s; being allowed much more teaches nothing.
+    result, limiter = run(100.0, seconds=120.0, workers=4)
+    assert result.accepted_rate(10, 120) == pytest.approx(40.0, rel=0.02)
+    assert max(rate for _, rate in result.rates) <= 2 * 40.0
+    assert limiter.ceiling is None and not result.throttled
+
+
+def test_the_simulation_is_deterministic() -> None:
+    first, _ = run(15.0, seconds=60.0)
+    second, _ = run(15.0, seconds=60.0)
+    assert first.accepted == second.accepted and first.throttled == second.throttled
+
+
+# ---------------------------------------------------------------------- the law alone
+
+
+def clean_rounds(law: RateController, now: float, rounds: int, rate: float | None = None) -> float:
+    """Feed ``rounds`` half-second rounds of clean, busy traffic; returns the time after them."""
+    for _ in range(rounds):
+        per_round = max(4, int((rate or law.rate) * 0.5))
+        for i in range(per_round):
+            law.sent(now + i * 0.5 / per_round)
+            law.answered(now + i * 0.5 / per_round, 0.1, law.epoch)
+        now += 0.5
+        law.tick(now)
+    return now
+
+
+def test_startup_doubles_per_clean_round() -> None:
+    law = RateController(0.0)
+    assert law.rate == 10.0 and law.phase is Phase.STARTUP
+    clean_rounds(law, 0.0, 3)
+    assert law.rate == pytest.approx(80.0)
+
+
+def test_rising_latency_stops_growth() -> None:
+    law = RateController(0.0)
+    now = clean_rounds(law, 0.0, 2)
+    rate = law.rate
+    for _ in range(4):
+        for _ in range(int(rate)):
+            law.sent(now)
+            law.answered(now, 0.6, law.epoch)  # six times the usual latency: the server is struggling
+        now += 1.0
+        law.tick(now)
+    assert law.rate == rate
+
+
+def test_a_rising_error_rate_cuts_but_a_steady_one_does_not_keep_cutting() -> None:
+    law = RateController(0.0, learned_ceiling=40.0)
+    now = 0.0
+    rates = []
+    for _ in range(30):
+        for i in range(20):
+            law.sent(now)
+            if i % 5 == 0:
+                law.failed(now, 0.1, law.epoch)  # 20% of answers are 5xx, from the start
+            else:
+                law.answered(now, 0.1, law.epoch)
+        now += 0.5
+        law.tick(now)
+        rates.append(law.rate)
+    assert rates[0] < 38.0  # the first rounds' new errors cut
+    assert rates[-1] == rates[-10]  # once that share is the norm, it no longer cuts
+    assert law.errors == 30 * 4
+
+
+def test_a_429_in_startup_halves_and_sets_the_ceiling() -> None:
+    law = RateController(0.0)
+    now = clean_rounds(law, 0.0, 2)  # 40 req/s
+    for _ in range(4):  # 40 req/s × 100 ms in flight
+        law.sent(now)
+    assert law.throttled_answer(now + 0.1, law.epoch, paused_until=now + 1.1)
+    assert law.ceiling == pytest.approx(40.0)
+    assert law.rate == pytest.approx(20.0)
+    assert law.phase is Phase.RECOVER
+
+
+def test_recover_returns_to_just_under_the_ceiling_then_holds_then_probes() -> None:
+    law = RateController(0.0, learned_ceiling=40.0)
+    assert law.phase is Phase.HOLD and law.rate == pytest.approx(38.0)
+    law.sent(0.0)
+    law.throttled_answer(0.1, law.epoch, paused_until=1.1)
+    assert law.phase is Phase.RECOVER and law.rate < 38.0
+    now = clean_rounds(law, 1.1, 8)
+    assert law.phase is Phase.HOLD and law.rate == pytest.approx(0.95 * law.ceiling)  # type: ignore[operator]
+    now = clean_rounds(law, now, 30)  # 15 s of clean answers in hold
+    assert law.phase is Phase.PROBE and law.rate > 0.95 * law.ceiling  # type: ignore[operator]
+
+
+def test_drain_sample_after_startup_overshoot_finds_the_limit() -> None:
+    law = RateController(0.0)
+    clean_rounds(law, 0.0, 3)  # 80 req/s; the server's limit is 40
+    epoch = law.epoch
+    for _ in range(16):
+        law.sent(1.5)
+    assert law.throttled_answer(1.6, epoch, paused_until=2.6)
+    assert law.ceiling == pytest.approx(80.0)  # first guess: where the 429 came
+    for i in range(15):  # the others in flight arrive at an empty bucket: about half get through
+        if i % 2:
+            law.answered(1.6, 0.1, epoch)
+        else:
+            assert not law.throttled_answer(1.6, epoch)  # same congestion event: no second cut
+    assert law.ceiling == pytest.approx(80 * 7 / 15)
+    assert law.rate <= 0.95 * law.ceiling + 1e-9  # type: ignore[operator]
+
+
+def test_status_describes_what_the_summary_prints() -> None:
+    law = RateController(0.0, learned_ceiling=20.0, cap=50.0)
+    text = law.status().describe()
+    assert "rate 19.0 req/s (hold)" in text and "ceiling 20.0 req/s" in text
+    assert "no ceiling met" in RateController(0.0).status().describe()
+
+
+def test_policy_rejects_nonsense() -> None:
+    with pytest.raises(ValueError, match="backoff"):
+        RateControlPolicy(backoff=1.5)
+    with pytest.raises(ValueError, match="startup_growth"):
+        RateControlPolicy(startup_growth=1.0)
+    with pytest.raises(ValueError):
+        RateController(0.0, cap=0.0)
+
+
+def test_a_429_at_a_quiet_moment_is_judged_by_what_recently_got_through() -> None:
+    law = RateController(0.0)
+    now = clean_rounds(law, 0.0, 3)  # rounds at 10, 20, 40 req/s, all accepted; the rate is now 80
+    for _ in range(4):  # a phase boundary: only 4 in flight, i.e. 40 req/s at 100 ms
+        law.sent(now)
+    law.answered(now, 0.4, law.epoch)  # ... and answers got slow: 4 in flight now say 10 req/s
+    law.sent(now)
+    assert law.throttled_answer(now + 0.1, law.epoch, paused_until=now + 1.1)
+    assert law.ceiling == pytest.approx(40.0)  # what got through in the last round, not 10
+    assert law.rate == pytest.approx(20.0)  # startup halves
+
+
+def test_the_sending_rate_is_what_is_in_flight_over_the_latency() -> None:
+    # 160 req/s allowed, but only 8 workers at 100 ms: 80 req/s really sent; a 429 cuts from there.
+    law = RateController(0.0, cap=160.0)
+    now = 0.0
+    for _ in range(40):
+        for i in range(40):
+            law.sent(now + i * 0.0125)
+            law.answered(now + i * 0.0125 + 0.1, 0.1, law.epoch)
+        now += 0.5
+        law.tick(now)
+    for _ in range(8):
+        law.sent(now)
+    law.throttled_answer(now + 0.05, law.epoch, paused_until=now + 1.05)
+    assert law.ceiling == pytest.approx(80.0, rel=0.05)
+    assert law.rate == pytest.approx(0.7 * 80.0, rel=0.05)
