@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-from bench_readers import COMMENTS, passes  # the same timing and memory passes (run from benchmarks/)
+from bench_readers import COMMENTS, measure  # the same timing and memory passes (run from benchmarks/)
 
 from migrator.mapping.config import load_mapping
 
@@ -174,17 +174,6 @@ def trac_json(folder: Path, count: int) -> Path:
     return export
 
 
-def measure(label: str, preset: str, path: Path, count: int) -> None:
-    config = load_mapping(ROOT / "mappings" / f"{preset}.yaml")
-    size = sum(p.stat().st_size for p in ([path] if path.is_file() else path.rglob("*")) if p.is_file())
-    issues, comments, seconds, peak = passes(config, [path])
-    assert (issues, comments) == (count, count * COMMENTS), (label, issues, comments)
-    print(
-        f"{label:<16} {size / 1e6:8.1f} MB {seconds:8.2f} s {issues / seconds:10,.0f} issues/s "
-        f"peak {peak / 1e6:7.1f} MB (Python allocations while reading)"
-    )
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -204,7 +193,8 @@ def main() -> None:
         folder = Path(tmp)
         os.chdir(folder)  # decoded XML attachments go to .migrator/archives here
         for label, preset, write in cases:
-            measure(label, preset, write(folder, args.issues), args.issues)
+            config = load_mapping(ROOT / "mappings" / f"{preset}.yaml")
+            measure(label, write(folder, args.issues), config, args.issues, width=16)
 
 
 if __name__ == "__main__":

@@ -132,12 +132,13 @@ def passes(config: MappingConfig, paths: list[Path]) -> tuple[int, int, float, i
     return issues, comments, seconds, peak
 
 
-def measure(label: str, path: Path, mapping_path: Path, count: int) -> None:
-    config = load_mapping(mapping_path)
+def measure(label: str, path: Path, config: MappingConfig, count: int, width: int = 14) -> None:
+    """Read the export twice (``passes``), check every issue and comment came, print one line."""
     issues, comments, seconds, peak = passes(config, [path])
     assert issues == count and comments == count * COMMENTS, (label, issues, comments)
+    size = sum(p.stat().st_size for p in ([path] if path.is_file() else path.rglob("*")) if p.is_file())
     print(
-        f"{label:<14} {path.stat().st_size / 1e6:8.1f} MB {seconds:8.2f} s {issues / seconds:10,.0f} issues/s "
+        f"{label:<{width}} {size / 1e6:8.1f} MB {seconds:8.2f} s {issues / seconds:10,.0f} issues/s "
         f"peak {peak / 1e6:7.1f} MB (Python allocations while reading)"
     )
 
@@ -160,7 +161,7 @@ def main() -> None:
         print(f"{args.issues:,} issues, {COMMENTS} comments each")
         for label, write, source in cases:
             path = write(folder, args.issues)
-            measure(label, path, mapping(folder, label.split()[0], source), args.issues)
+            measure(label, path, load_mapping(mapping(folder, label.split()[0], source)), args.issues)
 
 
 if __name__ == "__main__":

@@ -8,9 +8,12 @@ time of each stage and the peak memory.
 
     python benchmarks/bench_validate.py                 # 100,000 issues
     python benchmarks/bench_validate.py --issues 20000 --keep /tmp/bench
+    python benchmarks/bench_validate.py --issues 20000 --text-workers 1   # markup converted in-process
 
 Peak memory is the process's maximum resident set size (``ru_maxrss``), measured once everything
-ran; ``--tracemalloc`` additionally reports the Python heap peak of the validate stage (slower).
+ran (the markup pool's worker processes are reported apart); ``--tracemalloc`` additionally reports
+the Python heap peak of the validate stage (slower). ``--text-workers N`` sets the processes that
+convert markup ahead (``1``: in this process; default: one per CPU, once a batch is large enough).
 """
 
 from __future__ import annotations
@@ -33,8 +36,12 @@ from typing import Any
 
 import yaml
 
-from migrator.mapping.config import load_mapping
+from migrator.findings import Findings
+from migrator.mapping.config import MappingConfig, load_mapping
+from migrator.mapping.target_info import TargetInfo
+from migrator.mapping.transform import IssueTransformer
 from migrator.pipeline import PrepareOptions
+from migrator.pipeline import Stages as PipelineStages
 from migrator.report.json_report import format_console_summary, write_json_report
 from migrator.snapshot import load_target_info
 from migrator.tracker.metadata import TargetMetadata
@@ -292,12 +299,34 @@ def optional_writer(module: str, name: str) -> Callable[..., Any] | None:
         return None
 
 
-def peak_rss_mb() -> float:
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
+    peak = resource.getrusage(who).ru_maxrss
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
-def run(count: int, directory: Path, *, trace: bool, markup: str = "jira", defect_rate: float = 0.0) -> None:
+def transformer_with(text_workers: int | None) -> Callable[..., IssueTransformer]:
+    """The real transformer; ``text_workers`` set how many processes convert markup ahead."""
+
+    def make(config: MappingConfig, target: TargetInfo, findings: Findings, **kw: Any) -> IssueTransformer:
+        transformer = IssueTransformer(config, target, findings, **kw)
+        if text_workers is not None:
+            transformer.texts.workers = text_workers
+            if text_workers <= 1:
+                transformer.texts.min_parallel = sys.maxsize  # never start the pool
+        return transformer
+
+    return make
+
+
+def run(
+    count: int,
+    directory: Path,
+    *,
+    trace: bool,
+    markup: str = "jira",
+    defect_rate: float = 0.0,
+    text_workers: int | None = None,
+) -> None:
     stages = Stages()
     with stages.stage("generate export"):
         snapshot_path, snapshot = write_snapshot(directory)
@@ -312,7 +341,8 @@ def run(count: int, directory: Path, *, trace: bool, markup: str = "jira", defec
         tracemalloc.start()
     with stages.stage("validate (read + transform + checks)"):
         options = PrepareOptions(source_label=export.name, target_label=f"snapshot {snapshot_path.name}")
-        result = validate(config, [export], target_info, options)
+        stages_used = PipelineStages(transformer=transformer_with(text_workers))
+        result = validate(config, [export], target_info, options, stages=stages_used)
     heap_peak = tracemalloc.get_traced_memory()[1] / 2**20 if trace else None
     if trace:
         tracemalloc.stop()
@@ -329,6 +359,7 @@ def run(count: int, directory: Path, *, trace: bool, markup: str = "jira", defec
         f"  {'total (without generation)':<40} {sum(stages.times.values()) - stages.times['generate export']:8.2f} s"
     )
     print(f"peak RSS: {peak_rss_mb():,.0f} MB (after generating the export: {rss_before:,.0f} MB)")
+    print(f"peak RSS of a markup worker process: {peak_rss_mb(resource.RUSAGE_CHILDREN):,.0f} MB")
     if heap_peak is not None:
         print(f"validate Python heap peak (tracemalloc): {heap_peak:,.0f} MB")
 
@@ -372,8 +403,19 @@ def main(argv: list[str] | None = None) -> int:
         default=0.02,
         help="fraction of issues given one defect (unmapped value, unknown user, dangling link, ...)",
     )
+    parser.add_argument(
+        "--text-workers",
+        type=int,
+        default=None,
+        help="processes converting markup ahead (1: in this process; default: one per CPU)",
+    )
     args = parser.parse_args(argv)
-    options = {"trace": args.tracemalloc, "markup": args.markup, "defect_rate": args.defect_rate}
+    options = {
+        "trace": args.tracemalloc,
+        "markup": args.markup,
+        "defect_rate": args.defect_rate,
+        "text_workers": args.text_workers,
+    }
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
         run(args.issues, args.keep, **options)

@@ -15,6 +15,7 @@ from migrator.mapping.config import MappingConfig, load_mapping
 from migrator.mapping.target_info import TargetInfo
 from migrator.mapping.undecided import UNDECIDED
 from migrator.pipeline import PrepareOptions
+from migrator.planning_texts import KeyPlan
 from migrator.results import ValidationResult
 from migrator.snapshot import QueueKeyLookup
 from migrator.sources.inputs import expand_sources
@@ -57,6 +58,18 @@ def _read_only_target(args: argparse.Namespace, env: Mapping[str, str]) -> Abstr
     """The target to read metadata from (``validate``, ``init``): no rate limit of our own."""
     return open_target(
         env, max_rps=None, sandbox_data=args.sandbox_data, sandbox_fixture=args.sandbox_fixture, announce=_out
+    )
+
+
+def _key_plan(target: Target, config: MappingConfig) -> KeyPlan:
+    """Every issue gets its Tracker key at plan load (one read of the queue's highest number when
+    new keys are needed), so texts can name issues imported later (``planning_texts.py``)."""
+    from migrator.snapshot import highest_key_number
+
+    queue = config.target.queue
+    return KeyPlan(
+        highest_number=lambda: highest_key_number(target.client, queue),
+        reference_projects=config.source.references.project_keys,
     )
 
 
@@ -118,7 +131,13 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
                 args, target.label, _existing_keys(target, config), max_rps=_expected_rate(target)
             )
             prepared = PreparedRun(config, list(args.sources), info, findings, options)
-            load_plan(store, prepared.planned(), config.target.namespace, config.target.queue)
+            load_plan(
+                store,
+                prepared.planned(),
+                config.target.namespace,
+                config.target.queue,
+                keys=_key_plan(target, config),
+            )
             result = prepared.finish()
             _out(format_console_summary(result))
             # Always written: the console shows a few examples per kind and points here for the rest.

@@ -5,6 +5,10 @@ Tracker (UTC, ms), users as logins, reference values as Tracker keys, the determ
 set. Only values that depend on *other* target objects are resolved at run time by the executor:
 the target key of a linked issue and the target id of a comment that owns a file.
 
+A description or comment that points at other issues or embeds files carries :class:`TextPointers`:
+its body holds the text with nothing resolved, and the executor renders the final text when it
+sends it, from the ledger (target keys of issues, target ids of files) — see ``migrator/textspans.py``.
+
 Every planned object has a ``source_id`` that is stable across runs of the same export: it is the
 key of its row in the checkpoint ledger, which is what makes re-runs exactly-once.
 """
@@ -17,6 +21,20 @@ from typing import Any
 
 from migrator.model import SourceRef
 from migrator.timeutil import format_tracker_datetime, parse_tracker_datetime
+
+
+@dataclass
+class TextPointers:
+    """What a text needs to be rendered at send time: its spans (``textspans.spans_to_json``, offsets
+    into the body's text) and the files of its issue it shows (their source ids: each is sent
+    before the text, and the text waits for them)."""
+
+    spans: list[dict[str, Any]]
+    shows: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> TextPointers | None:
+        return None if data is None else cls(spans=list(data["spans"]), shows=list(data.get("shows", [])))
 
 
 @dataclass
@@ -35,6 +53,7 @@ class PlannedComment:
     source_id: str
     body: dict[str, Any]  # {"text", "createdAt", "createdBy", ["updatedAt", "updatedBy"], ["markupType"]}
     attachments: list[PlannedAttachment] = field(default_factory=list)
+    pointers: TextPointers | None = None  # references / embedded files in body["text"]
 
 
 @dataclass
@@ -65,6 +84,8 @@ class PlannedIssue:
     worklogs: list[PlannedWorklog] = field(default_factory=list)
     links: list[PlannedLink] = field(default_factory=list)  # outgoing links (parent link included)
     parent_key: str | None = None  # source key of the parent, for parents-before-children ordering
+    description_pointers: TextPointers | None = None  # references / embedded files in body["description"]
+    description_patch: bool = False  # the description is PATCHed once its files are in (moves updatedAt)
 
     @property
     def unique(self) -> str:
@@ -85,6 +106,7 @@ class PlannedIssue:
                     source_id=c["source_id"],
                     body=c["body"],
                     attachments=[PlannedAttachment(**a) for a in c.get("attachments", [])],
+                    pointers=TextPointers.from_dict(c.get("pointers")),
                 )
                 for c in data.get("comments", [])
             ],
@@ -92,6 +114,8 @@ class PlannedIssue:
             worklogs=[PlannedWorklog(**w) for w in data.get("worklogs", [])],
             links=[PlannedLink(**link) for link in data.get("links", [])],
             parent_key=data.get("parent_key"),
+            description_pointers=TextPointers.from_dict(data.get("description_pointers")),
+            description_patch=bool(data.get("description_patch", False)),
         )
 
 

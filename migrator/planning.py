@@ -8,7 +8,9 @@ it; :class:`~migrator.state.CheckpointStore` only stores what it is handed:
 * which issue owns a link listed on both of its ends (the first to list it);
 * each issue's chain: the issue; its comments and files by time (a comment's own files right
   after it); worklogs; links; the local-field patch;
-* the depth of every issue in the parent forest (parents are imported first), cycles broken.
+* the depth of every issue in the parent forest (parents are imported first), cycles broken;
+* every issue's Tracker key, and files uploaded before the comments that show them, so texts are
+  finished when they are sent (``planning_texts.py``).
 
 The date window a link must fit in (``plan.link_window``) needs both issues' bodies; the executor
 applies it when it sends the link, as the other issue may come later in the stream.
@@ -24,27 +26,38 @@ from datetime import UTC
 from typing import Any
 
 from migrator.plan import PlannedAttachment, PlannedIssue, make_unique
+from migrator.planning_texts import KeyAllocator, KeyPlan, first_shown, text_projects
 from migrator.state import CheckpointStore, PlanLoadStats, PlannedRow
 from migrator.timeutil import parse_tracker_datetime
 from migrator.vocabulary import Kind
 
 
 def load_plan(
-    store: CheckpointStore, planned: Iterable[PlannedIssue], namespace: str, queue: str
+    store: CheckpointStore,
+    planned: Iterable[PlannedIssue],
+    namespace: str,
+    queue: str,
+    *,
+    keys: KeyPlan | None = None,
 ) -> PlanLoadStats:
     """Merge a plan into the store's ledger (idempotent): new objects become ``pending``; rows
-    already ``done`` stay done; payloads of unfinished objects are replaced by the new plan's."""
+    already ``done`` stay done; payloads of unfinished objects are replaced by the new plan's.
+    With ``keys`` every issue gets its Tracker key now (``planning_texts.py``); without, Tracker
+    numbers them and texts can name only issues imported before them."""
     forest: list[tuple[str, str | None, int]] = []  # (issue key, parent key, seq)
     seen_keys: set[str] = set()
     seen_links: set[str] = set()
     duplicate_keys: list[str] = []
     with store.loading(namespace, queue) as load:
+        allocator = KeyAllocator(load, queue, keys) if keys is not None else None
         for seq, issue in enumerate(planned):
             if issue.source_key in seen_keys:
                 duplicate_keys.append(issue.source_key)
                 continue
             seen_keys.add(issue.source_key)
             complete_issue(issue, namespace, queue)
+            if allocator is not None:
+                allocator.add(issue, seq)
             rows = chain_rows(issue)
             links = [r for r in rows if r.kind == Kind.LINK and r.source_id not in seen_links]
             seen_links.update(r.source_id for r in links)
@@ -52,6 +65,9 @@ def load_plan(
             forest.append((issue.source_key, issue.parent_key, seq))
         depths, cycles_broken = compute_depths(forest)
         load.set_depths(depths)
+        if allocator is not None:
+            allocator.finish()
+        load.set_text_projects(text_projects(seen_keys, keys))
     load.stats.duplicate_keys = duplicate_keys
     load.stats.cycles_broken = cycles_broken
     return load.stats
@@ -66,7 +82,8 @@ def complete_issue(issue: PlannedIssue, namespace: str, queue: str) -> None:
 
 def chain_rows(issue: PlannedIssue) -> list[PlannedRow]:
     """The ledger rows of one planned issue, in chain order: the issue; its comments and files by
-    time (a comment's own files right after it); worklogs; links; the local-field patch."""
+    time (a comment's own files right after it; a file a comment shows just before the first such
+    comment); worklogs; the description PATCH; links; the local-field patch."""
     key = issue.source_key
     rows = [PlannedRow(Kind.ISSUE, "", key, key, None, 0, _hash(issue.body))]
     timeline: list[tuple[tuple[int, str], int, int, list[PlannedRow]]] = []
@@ -74,14 +91,20 @@ def chain_rows(issue: PlannedIssue) -> list[PlannedRow]:
         group = [PlannedRow(Kind.COMMENT, key, comment.source_id, key, None, 0, _hash(comment.body))]
         group += [_file_row(Kind.COMMENT_ATTACHMENT, key, a, comment.source_id) for a in comment.attachments]
         timeline.append((_sort_time(comment.body.get("createdAt")), 0, index, group))
+    shown = first_shown(issue)
     for index, attachment in enumerate(issue.attachments):
-        timeline.append(
-            (_sort_time(attachment.created_at), 1, index, [_file_row(Kind.ATTACHMENT, key, attachment, None)])
-        )
+        at, rank = _sort_time(attachment.created_at), 1
+        if attachment.source_id in shown:
+            at, rank = min((at, rank), (_sort_time(shown[attachment.source_id]), -1))
+        timeline.append((at, rank, index, [_file_row(Kind.ATTACHMENT, key, attachment, None)]))
     timeline.sort(key=lambda item: item[:3])
     for _time, _rank, _index, group in timeline:
         rows += group
     rows += [PlannedRow(Kind.WORKLOG, key, w.source_id, key, None, 0, _hash(w.body)) for w in issue.worklogs]
+    if issue.description_patch:
+        pointers = issue.description_pointers
+        patch = [issue.body.get("description"), vars(pointers) if pointers is not None else None]
+        rows.append(PlannedRow(Kind.DESCRIPTION, key, key, key, None, 0, _hash(patch)))
     rows += [
         PlannedRow(Kind.LINK, "", link.source_id, key, None, 0, _hash(link.__dict__)) for link in issue.links
     ]

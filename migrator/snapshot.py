@@ -7,12 +7,14 @@ components, versions, link types) — reads only — and saves it in the fixture
 
 ``load_target_info(source, queue)`` turns a snapshot file, a sandbox fixture, a ``TargetMetadata``
 or a live client into the ``TargetInfo`` the transform checks against. ``QueueKeyLookup`` answers
-"which of these keys already exist in the queue?" with read-only searches.
+"which of these keys already exist in the queue?" with read-only searches; ``highest_key_number``
+"which is the highest issue number used in the queue?" with one.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -95,3 +97,18 @@ def _matching(issues: Iterable[Any], wanted: set[str]) -> dict[str, str | None]:
             unique = issue.get("unique")
             found[key] = None if unique is None else str(unique)
     return found
+
+
+def highest_key_number(client: TrackerClient, queue: str) -> int:
+    """The highest issue number used in ``queue`` (0 when it is empty): one search request, keys in
+    descending order; the highest number of that first page is taken (it is the first one when
+    Tracker orders keys by number)."""
+    pattern = re.compile(re.escape(queue) + r"-(\d+)")
+    numbers: list[int] = []
+    for index, issue in enumerate(client.search_issues(queue=queue, order="-key")):
+        match = pattern.fullmatch(str(issue.get("key") or "")) if isinstance(issue, dict) else None
+        if match:
+            numbers.append(int(match.group(1)))
+        if index + 1 >= SEARCH_BATCH:
+            break  # the first page only: one request
+    return max(numbers, default=0)

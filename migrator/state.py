@@ -18,6 +18,10 @@ patch — keyed by ``(namespace, kind, scope, source_id)``:
   killed between the write and its checkpoint). The executor reconciles such a row against the
   target before it may send it again, whatever its status — also after ``reset_failed()``.
 
+``planned_keys`` holds the Tracker key each issue is imported with, decided at its first plan load
+(``migrator/planning_texts.py``) and reused by every later load, so texts that name an issue are
+the same on every run; a text names an issue by its imported key once it is done, else by this one.
+
 The full planned issue (``PlannedIssue.to_dict()``) lives in the ``issues`` table, so the executor
 reads work from the database in batches and memory does not grow with the plan. Every plan
 load (``loading``) bumps the namespace's *generation*; only rows seen in the latest load are
@@ -99,7 +103,18 @@ CREATE INDEX IF NOT EXISTS ledger_issue ON ledger (namespace, issue_key, seq);
 CREATE INDEX IF NOT EXISTS ledger_work ON ledger (namespace, issue_key, kind, status);
 CREATE INDEX IF NOT EXISTS ledger_status ON ledger (namespace, kind, status);
 CREATE INDEX IF NOT EXISTS ledger_target ON ledger (namespace, kind, target_id);
+CREATE TABLE IF NOT EXISTS planned_keys (
+    namespace  TEXT NOT NULL,
+    issue_key  TEXT NOT NULL,
+    target_key TEXT NOT NULL,
+    queue      TEXT NOT NULL,
+    number     INTEGER NOT NULL,
+    PRIMARY KEY (namespace, issue_key)
+);
+CREATE INDEX IF NOT EXISTS planned_keys_queue ON planned_keys (queue, number);
 """
+
+_SQL_BATCH = 500  # values per IN (...) list (SQLite's default limit is 999 host parameters)
 
 _ROW_COLUMNS = (
     "id, kind, source_id, issue_key, parent_source_id, seq, status, unsure, target_id, target_key, "
@@ -539,6 +554,55 @@ class CheckpointStore:
             return None
         return IssueTarget(status=Status(row[0]), target_key=row[1], target_id=row[2], last_error=row[3])
 
+    def issue_keys(self, issue_keys: Sequence[str]) -> dict[str, str]:
+        """Source key -> the Tracker key texts name it by: its imported key once done, else the key
+        planned for it (issues with neither are left out)."""
+        wanted = sorted(set(issue_keys))
+        found: dict[str, str] = {}
+        ns = self.namespace
+        with self._lock:
+            for start in range(0, len(wanted), _SQL_BATCH):
+                chunk = wanted[start : start + _SQL_BATCH]
+                marks = ",".join("?" * len(chunk))
+                for source_key, planned, imported in self._conn.execute(
+                    f"""SELECT i.issue_key, p.target_key, l.target_key FROM issues i
+                        LEFT JOIN planned_keys p ON p.namespace = i.namespace AND p.issue_key = i.issue_key
+                        LEFT JOIN ledger l ON l.namespace = i.namespace AND l.kind = 'issue' AND l.scope = ''
+                             AND l.source_id = i.issue_key AND l.status = 'done'
+                        WHERE i.namespace = ? AND i.issue_key IN ({marks})""",
+                    (ns, *chunk),
+                ):
+                    key = imported or planned
+                    if key:
+                        found[str(source_key)] = str(key)
+        return found
+
+    def planned_key(self, issue_key: str) -> str | None:
+        """The Tracker key the issue is to be imported with (None: Tracker numbers it)."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT target_key FROM planned_keys WHERE namespace = ? AND issue_key = ?",
+                (self.namespace, issue_key),
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+    def replan_key(self, issue_key: str, target_key: str) -> None:
+        """The issue turned out to be in the target under another key (found by ``unique``): texts
+        sent from now on name it by that key."""
+        queue, _, number = target_key.rpartition("-")
+        with self._transaction():
+            self._conn.execute(
+                """UPDATE planned_keys SET target_key = ?, queue = ?, number = ?
+                   WHERE namespace = ? AND issue_key = ?""",
+                (target_key, queue, int(number) if number.isdigit() else 0, self.namespace, issue_key),
+            )
+
+    def text_projects(self, namespace: str | None = None) -> frozenset[str] | None:
+        """The project keys (``PROJ`` of ``PROJ-12``) the plan's texts may reference; None when the
+        plan was loaded without them."""
+        value = self._meta(f"text_projects:{namespace or self.namespace}")
+        return None if value is None else frozenset(json.loads(value))
+
     def unfinished_count(self, kinds: Sequence[Kind] = KINDS) -> int:
         marks = ",".join("?" * len(kinds))
         with self._lock:
@@ -826,6 +890,43 @@ class PlanLoad:
                     row.source_id,
                 ),
             )
+
+    def planned_key(self, issue_key: str) -> str | None:
+        """The Tracker key planned for the issue by an earlier load (None: none yet)."""
+        row = self._conn.execute(
+            "SELECT target_key FROM planned_keys WHERE namespace = ? AND issue_key = ?",
+            (self.stats.namespace, issue_key),
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def imported_key(self, issue_key: str) -> str | None:
+        """The key the issue was imported with, when its ledger row is done."""
+        row = self._conn.execute(
+            "SELECT target_key FROM ledger WHERE namespace = ? AND kind = 'issue' AND scope = ''"
+            " AND source_id = ? AND status = 'done'",
+            (self.stats.namespace, issue_key),
+        ).fetchone()
+        return None if row is None or row[0] is None else str(row[0])
+
+    def plan_key(self, issue_key: str, target_key: str) -> None:
+        queue, _, number = target_key.rpartition("-")
+        self._conn.execute(
+            """INSERT INTO planned_keys (namespace, issue_key, target_key, queue, number) VALUES (?, ?, ?, ?, ?)
+               ON CONFLICT(namespace, issue_key) DO UPDATE SET
+                   target_key = excluded.target_key, queue = excluded.queue, number = excluded.number""",
+            (self.stats.namespace, issue_key, target_key, queue, int(number) if number.isdigit() else 0),
+        )
+
+    def highest_planned_number(self, queue: str) -> int:
+        """The highest key number planned in ``queue`` by any namespace of this state file."""
+        row = self._conn.execute("SELECT MAX(number) FROM planned_keys WHERE queue = ?", (queue,)).fetchone()
+        return int(row[0] or 0)
+
+    def set_text_projects(self, projects: Sequence[str]) -> None:
+        self._conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (f"text_projects:{self.stats.namespace}", json.dumps(sorted(set(projects)))),
+        )
 
     def set_depths(self, depths: Mapping[str, int]) -> None:
         """Each issue's level in the parent forest (the executor imports level by level)."""

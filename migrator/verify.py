@@ -44,6 +44,7 @@ from migrator.execution.matching import (
     value_matches,
     worklog_matches,
 )
+from migrator.execution.texts import final_texts
 from migrator.plan import PlannedAttachment, PlannedIssue
 from migrator.state import CheckpointStore
 from migrator.timeutil import parse_duration
@@ -266,6 +267,7 @@ class _IssueCheck:
 
     def issue(self, planned: PlannedIssue) -> str | None:
         """Check ``planned``; returns its target key when it was found."""
+        planned = final_texts(self.store, planned)  # texts as the run sends them (keys, files resolved)
         self._plan_counts(planned)
         try:
             found = self._find(planned)
@@ -312,6 +314,7 @@ class _IssueCheck:
         counts[Kind.ATTACHMENT].planned += len(planned.attachments)
         counts[Kind.WORKLOG].planned += len(planned.worklogs)
         counts[Kind.LOCAL_FIELDS].planned += 1 if planned.local_fields else 0
+        counts[Kind.DESCRIPTION].planned += 1 if planned.description_patch else 0
 
     def _find(self, planned: PlannedIssue) -> dict[str, Any] | None:
         if self.store is not None:
@@ -328,11 +331,13 @@ class _IssueCheck:
     # ------------------------------------------------------------------ fields
 
     def _fields(self, planned: PlannedIssue, actual: Mapping[str, Any], key: str) -> None:
-        patched = bool(planned.local_fields)
+        patched = bool(planned.local_fields) or planned.description_patch
         for name, expected in planned.body.items():
             if name in _NOT_READ_BACK:
                 continue
             if self._field_equal(name, expected, actual.get(name)):
+                if name == "description" and planned.description_patch:
+                    self.report.counts[Kind.DESCRIPTION].found += 1
                 continue
             problem = Problem(
                 planned.source_key,
@@ -345,7 +350,7 @@ class _IssueCheck:
                 target=key,
             )
             if patched and name in _TOUCHED_BY_PATCH:
-                problem.message += " (the local-field PATCH after the import updates it)"
+                problem.message += " (the PATCH after the import updates it)"
                 self.report.notes.append(problem)
                 continue
             self.report.add(problem)

@@ -25,6 +25,7 @@ class Kind(StrEnum):
     ATTACHMENT = "attachment"  # an issue-level file
     COMMENT_ATTACHMENT = "comment_attachment"  # a file that belongs to a comment
     WORKLOG = "worklog"
+    DESCRIPTION = "description"  # the PATCH that lets a description show its files (an option)
     LINK = "link"
     LOCAL_FIELDS = "local_fields"  # the PATCH of queue-local fields after everything else
 

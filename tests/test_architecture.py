@@ -26,6 +26,7 @@ EXECUTION = BASICS | {
     "migrator.state",
     "migrator.tracker",
     "migrator.vocabulary",
+    "migrator.textspans",
 }
 
 ROOT = "migrator"  # the package's __init__: only the version; anyone may import it
@@ -41,6 +42,8 @@ RULES: dict[str, frozenset[str]] = {
     "migrator.timeutil": frozenset(),
     "migrator.vocabulary": frozenset(),
     "migrator.limits": frozenset(),  # safety limits on input: numbers and their checks only
+    # texts' pointers and their rendering: made by mapping, stored by plan, rendered by execution
+    "migrator.textspans": frozenset(),
     "migrator.findings": frozenset({"migrator.model"}),
     "migrator.results": frozenset({"migrator.model", "migrator.findings"}),
     # the target side: a client and a model of the real service, sharing only the date format
@@ -51,10 +54,18 @@ RULES: dict[str, frozenset[str]] = {
     # export → plan
     "migrator.sources": BASICS,
     "migrator.mapping": BASICS
-    | {"migrator.sources.spec", "migrator.plan", "migrator.vocabulary", "migrator.results"},
+    | {
+        "migrator.sources.spec",
+        "migrator.plan",
+        "migrator.vocabulary",
+        "migrator.results",
+        "migrator.textspans",
+    },
     "migrator.plan": BASICS | {"migrator.vocabulary"},
     # planning decides order, depths and windows, then hands ready rows to the store
-    "migrator.planning": BASICS | {"migrator.plan", "migrator.state", "migrator.vocabulary"},
+    "migrator.planning": BASICS
+    | {"migrator.plan", "migrator.state", "migrator.vocabulary", "migrator.planning_texts"},
+    "migrator.planning_texts": BASICS | {"migrator.plan", "migrator.state", "migrator.vocabulary"},
     "migrator.pipeline": BASICS
     | {"migrator.sources", "migrator.mapping", "migrator.plan", "migrator.vocabulary", "migrator.results"},
     "migrator.validate": BASICS | {"migrator.pipeline", "migrator.mapping", "migrator.results"},

@@ -1,11 +1,14 @@
-"""The read-only lookup of keys already in the target queue (``keep_keys`` collisions)."""
+"""The read-only lookups of the target queue: keys already used (``keep_keys`` collisions) and the
+highest number used (where planned keys start)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
 
-from migrator.snapshot import QueueKeyLookup
+from migrator.sandbox import SandboxServer
+from migrator.snapshot import QueueKeyLookup, highest_key_number
+from migrator.tracker import TrackerClient, TrackerSettings
 
 
 class FakeSearchClient:
@@ -40,3 +43,23 @@ def test_key_lookup_scans_a_small_queue_and_batches_keys_for_a_big_one() -> None
     assert len(lookup(wanted)) == 150
     assert big.calls == [("count", "DEMO"), ("search", 100), ("search", 50)]
     assert lookup.requests == 3
+
+
+def test_the_highest_key_number_is_one_search_request_against_the_sandbox(sandbox: SandboxServer) -> None:
+    settings = TrackerSettings(token=sandbox.admin_token, org_id=str(sandbox.org_id), base_url=sandbox.url)
+    with TrackerClient(settings) as client:
+        assert highest_key_number(client, "DEMO") == 0
+        for number in (9, 120, 11):  # explicit keys, as a migration imports them
+            client.import_issue(
+                {
+                    "queue": "DEMO",
+                    "key": f"DEMO-{number}",
+                    "summary": f"n{number}",
+                    "createdAt": "2023-01-01T00:00:00.000+0000",
+                    "createdBy": "admin",
+                }
+            )
+        before = sandbox.stats()["requests"]
+        assert highest_key_number(client, "DEMO") == 120
+        assert highest_key_number(client, "STAGE") == 0
+        assert sandbox.stats()["requests"] - before == 2

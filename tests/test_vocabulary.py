@@ -34,6 +34,7 @@ def test_kind_and_status_values_are_the_ones_stored_in_state_files() -> None:
         "attachment",
         "comment_attachment",
         "worklog",
+        "description",
         "link",
         "local_fields",
     ]

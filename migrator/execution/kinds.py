@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from migrator.execution import texts
 from migrator.execution.api import TrackerApi
 from migrator.execution.matching import (
     UserDirectory,
@@ -27,7 +28,14 @@ from migrator.execution.matching import (
     value_matches,
     worklog_matches,
 )
-from migrator.plan import PlannedAttachment, PlannedIssue, PlannedLink, fit_link_time, link_window
+from migrator.plan import (
+    PlannedAttachment,
+    PlannedComment,
+    PlannedIssue,
+    PlannedLink,
+    fit_link_time,
+    link_window,
+)
 from migrator.state import CheckpointStore, LedgerRow
 from migrator.vocabulary import Kind, Status
 
@@ -60,6 +68,7 @@ class Chain:
     comment_targets: dict[str, str] = field(default_factory=dict)  # comment source id -> target id
     failed_comments: dict[str, str] = field(default_factory=dict)  # comment source id -> reason
     listings: dict[Kind, list[Any]] = field(default_factory=dict)  # claim family -> the target's objects
+    sent_key: str | None = None  # the key the issue's import asked for (texts name the issue by it)
 
     def listing(self, family: Kind, read: Callable[[], list[Any]]) -> list[Any]:
         """The target's objects of ``family``, read once until this chain writes one."""
@@ -192,17 +201,22 @@ class IssueKind(ObjectKind):
         return planned.body
 
     def write(self, ctx: Context, row: LedgerRow, chain: Chain, payload: Any) -> Callable[[], Any]:
-        client = ctx.client
-        return lambda: client.import_issue(payload)
+        client, body = ctx.client, texts.issue_body(ctx.store, chain.planned)
+        chain.sent_key = body.get("key")
+        return lambda: client.import_issue(body)
 
     def find(self, ctx: Context, row: LedgerRow, chain: Chain, payload: Any) -> bool:
         """By ``unique``. Found, not created by our last call: whatever of its children this ledger
-        has not confirmed may exist as well (a killed run, a lost or second state file) — look first."""
+        has not confirmed may exist as well (a killed run, a lost or second state file) — look first.
+        Found under another key than planned (a lost state file): texts name it by that key now."""
         found = ctx.client.find_by_unique(chain.planned.unique)
         if not found:
             return False
-        ctx.store.mark_done(row.id, str(found.get("id")), str(found.get("key")), reconciled=True)
-        chain.target_key = str(found.get("key"))
+        key = str(found.get("key"))
+        ctx.store.mark_done(row.id, str(found.get("id")), key, reconciled=True)
+        chain.target_key = key
+        if ctx.store.planned_key(row.issue_key) not in (None, key):
+            ctx.store.replan_key(row.issue_key, key)
         ctx.store.mark_children_unsure(row.issue_key, ISSUE_CHILDREN)
         return True
 
@@ -214,7 +228,22 @@ class IssueKind(ObjectKind):
         return _str_or_none(result.get("id")), chain.target_key
 
     def unconfirmed_conflict(self, chain: Chain) -> str | None:
+        key = chain.sent_key
+        if key:
+            return (
+                f"no issue has unique {chain.planned.unique!r}: its planned key {key} is taken by another "
+                "issue. It is not renumbered, as texts already name it by that key; free the key (move that "
+                "issue to another queue) and run again with --retry-failed, or import into an empty queue"
+            )
         return f"no issue has unique {chain.planned.unique!r}"
+
+
+@dataclass(frozen=True)
+class _CommentToSend:
+    """A comment's payload: the planned comment and its issue (its text is rendered from both)."""
+
+    comment: PlannedComment
+    issue: PlannedIssue
 
 
 class CommentKind(ListedKind):
@@ -224,16 +253,28 @@ class CommentKind(ListedKind):
     def items(self, planned: PlannedIssue, row: LedgerRow) -> Iterable[Any]:
         return planned.comments
 
+    def payload(self, planned: PlannedIssue, row: LedgerRow) -> Any:
+        return _CommentToSend(super().payload(planned, row), planned)
+
     def write(self, ctx: Context, row: LedgerRow, chain: Chain, payload: Any) -> Callable[[], Any]:
-        key, client = ctx.issue_key(row, chain), ctx.client
-        return lambda: client.import_comment(key, payload.body)
+        key, client, comment, issue = ctx.issue_key(row, chain), ctx.client, payload.comment, payload.issue
+        waiting = texts.waiting_for(ctx.store, issue, comment.pointers)
+        if waiting is not None:
+            raise Unresolved(waiting, final=False)
+        body = texts.comment_body(ctx.store, issue, comment)
+        return lambda: client.import_comment(key, body)
 
     def listing(self, client: TrackerApi, key: str) -> list[Any]:
         return client.list_comments(key)
 
     def matcher(self, ctx: Context, payload: Any) -> Callable[[Mapping[str, Any]], bool]:
-        users, body = ctx.users, payload.body
-        return lambda item: comment_matches(users, item, body)
+        """The comment's author and time, and its text as rendered now — or naming the same issues
+        by other keys (``texts.same_text``: written by a run whose state file is gone)."""
+        users, body = ctx.users, payload.comment.body
+        same_text = texts.comment_check(ctx.store, payload.issue, payload.comment)
+        return lambda item: (
+            comment_matches(users, item, {**body, "text": item.get("text")}) and same_text(item.get("text"))
+        )
 
     def remember(self, row: LedgerRow, chain: Chain) -> None:
         if row.status == Status.DONE and row.target_id is not None:
@@ -367,6 +408,39 @@ class LinkKind(ListedKind):
         return lambda item: relationship_matches(item, relationship, other)
 
 
+class DescriptionKind(ObjectKind):
+    """The PATCH that lets a description show its files (``target.description_files: patch``):
+    after every file of the issue; it moves the issue's ``updatedAt`` (planned and reported)."""
+
+    kind = Kind.DESCRIPTION
+
+    def payload(self, planned: PlannedIssue, row: LedgerRow) -> Any:
+        return planned
+
+    def write(self, ctx: Context, row: LedgerRow, chain: Chain, payload: Any) -> Callable[[], Any]:
+        key, client = ctx.issue_key(row, chain), ctx.client
+        waiting = texts.waiting_for(ctx.store, payload, payload.description_pointers)
+        if waiting is not None:
+            raise Unresolved(waiting, final=False)
+        body = {"description": texts.final_description(ctx.store, payload)}
+        if "markupType" in payload.body:
+            body["markupType"] = payload.body["markupType"]
+        return lambda: client.patch_issue(key, body)
+
+    def find(self, ctx: Context, row: LedgerRow, chain: Chain, payload: Any) -> bool:
+        """The PATCH is only skipped when the issue already shows the final description (its files
+        as rendered now; issues named by any key — ``texts.same_text``)."""
+        key = ctx.issue_key(row, chain)
+        issue = ctx.client.get_issue(key)
+        if not texts.description_check(ctx.store, payload)(issue.get("description")):
+            return False
+        ctx.store.mark_done(row.id, None, key, reconciled=True)
+        return True
+
+    def target_of(self, result: Any, chain: Chain) -> tuple[str | None, str | None]:
+        return None, chain.target_key
+
+
 class LocalFieldsKind(ObjectKind):
     """The PATCH of queue-local fields, last: it is idempotent, and touches the issue."""
 
@@ -400,6 +474,7 @@ _KINDS: dict[Kind, ObjectKind] = {
         AttachmentKind(),
         CommentAttachmentKind(),
         WorklogKind(),
+        DescriptionKind(),
         LinkKind(),
         LocalFieldsKind(),
     )

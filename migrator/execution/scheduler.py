@@ -4,7 +4,8 @@ Three phases, each as per-issue *chains* on a pool of worker threads (one chain 
 chain's objects are never written concurrently):
 
 1. **issues**, level by level of the parent forest (parents first): the issue, then its comments
-   and files in time order (a comment's own files right after it), then worklogs;
+   and files in time order (a comment's own files right after it), then worklogs, then — when a
+   description shows files and the mapping asks for it — the description's PATCH;
 2. **links**, once every issue exists (a link whose other end is missing stays pending with a reason);
 3. **local fields** (an idempotent ``PATCH`` per issue, last, as it touches the issue).
 
@@ -39,6 +40,7 @@ ISSUE_PHASE_KINDS: tuple[Kind, ...] = (
     Kind.ATTACHMENT,
     Kind.COMMENT_ATTACHMENT,
     Kind.WORKLOG,
+    Kind.DESCRIPTION,
 )
 # What a failed issue blocks (its links stay pending: they wait for their issue, with the reason).
 BLOCKED_WITH_ISSUE: tuple[Kind, ...] = (
@@ -46,6 +48,7 @@ BLOCKED_WITH_ISSUE: tuple[Kind, ...] = (
     Kind.ATTACHMENT,
     Kind.COMMENT_ATTACHMENT,
     Kind.WORKLOG,
+    Kind.DESCRIPTION,
     Kind.LOCAL_FIELDS,
 )
 _SETTLED: tuple[Status, ...] = (Status.DONE, Status.FAILED, Status.BLOCKED)

@@ -3,7 +3,9 @@
 A location is a path relative to the attachment directory, an absolute path, or a URL. For a URL
 the file is looked up as ``<dir>/<last two URL path segments>`` (Jira's
 ``.../secure/attachment/10001/name.png`` → ``10001/name.png``), then ``<dir>/<last segment>``,
-then ``<dir>/<filename>``. Files are hashed in chunks; results are cached per path.
+then ``<dir>/<filename>``. Last, files kept per issue are tried: ``<dir>/<issue key>/<filename>``
+and ``<dir>/<issue id>/<filename>`` (an export that names files only, such as Redmine's CSV, whose
+files were downloaded into one folder per issue). Files are hashed in chunks; results are cached per path.
 
 The export decides which local files are read, so every path it names is confined to the
 attachment directory: a ``..`` part (also one hidden as ``%2F`` in a URL), an absolute path
@@ -120,10 +122,32 @@ class AttachmentFiles:
         path = Path(location)
         return [(path, True)] if path.is_absolute() else [(self.directory / path, False)]
 
-    def resolve(self, attachment: Attachment) -> FileInfo | FileProblem:
-        """A local copy first; then, for an http(s) location and a downloader, the download.
-        A path that would leave the attachment directory is refused before anything is read."""
-        candidates = self._candidates(attachment)
+    def in_issue_folders(self, attachment: Attachment, folders: Sequence[str]) -> list[Path]:
+        """``<dir>/<folder>/<file name>`` for each of the issue's folder names (its key, its id)."""
+        name = (attachment.filename or "").strip() or Path(urlsplit(attachment.location or "").path).name
+        safe = [f for f in folders if f and f not in (".", "..") and "/" not in f and "\\" not in f]
+        return [self.directory / folder / name for folder in safe] if name else []
+
+    def local_paths(self, attachment: Attachment, issue_folders: Sequence[str] = ()) -> list[Path]:
+        """Every place a local copy may be, in the order tried: :meth:`candidates`, then (for a
+        location that is not an absolute path) the issue's folders — ``issue_folders`` are its
+        key and id."""
+        return [path for path, _ in self._with_issue_folders(attachment, issue_folders)]
+
+    def _with_issue_folders(
+        self, attachment: Attachment, issue_folders: Sequence[str]
+    ) -> list[tuple[Path, bool]]:
+        found = self._candidates(attachment)
+        if any(absolute for _, absolute in found):
+            return found
+        extra = [(path, False) for path in self.in_issue_folders(attachment, issue_folders)]
+        return list(dict.fromkeys([*found, *extra]))
+
+    def resolve(self, attachment: Attachment, issue_folders: Sequence[str] = ()) -> FileInfo | FileProblem:
+        """A local copy first (see :meth:`local_paths`); then, for an http(s) location and a
+        downloader, the download. A path that would leave the attachment directory is refused
+        before anything is read."""
+        candidates = self._with_issue_folders(attachment, issue_folders)
         for path, absolute in candidates:
             refused = self._confine(path, absolute, attachment)
             if refused is not None:

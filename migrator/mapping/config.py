@@ -41,7 +41,12 @@ VALUES_KEYS = frozenset(VALUE_MAP_NAMES)
 TOP_LEVEL_KEYS = frozenset(
     {"version", "name", "preset", "source", "target", "values", "users", "fields", "limits"}
 )
-TARGET_KEYS = frozenset({"queue", "namespace", "keep_keys", "markup_type"})
+TARGET_KEYS = frozenset(
+    {"queue", "namespace", "keep_keys", "markup_type", "description_files", "comment_files"}
+)
+# How texts show the files they embed (docs/mapping.md, "Texts in the target"): the first is the default.
+DESCRIPTION_FILES = ("named", "patch")  # named: the description names them; patch: PATCH it after upload
+COMMENT_FILES = ("inline", "attached")  # inline: the comment's own embedded files go to the issue first
 VALUE_MAP_KEYS = frozenset({"map", "unmapped", "default", "case_sensitive"})
 USERS_KEYS = frozenset({"map", "match", "fallback", "keep_original_name"})
 EXTRA_FIELD_KEYS = frozenset({"target", "from", "type", "local", "map"})
@@ -55,6 +60,8 @@ class TargetSpec:
     namespace: str
     keep_keys: bool = False  # import with "key" = <queue>-<source number> (source keys must be numbered)
     markup_type: str | None = "md"  # sent as markupType on descriptions/comments; None = don't send
+    description_files: str = DESCRIPTION_FILES[0]  # "patch" moves updatedAt to the run's time (reported)
+    comment_files: str = COMMENT_FILES[0]  # "attached": embedded files stay on their comment, named
 
 
 @dataclass
@@ -239,7 +246,18 @@ def _parse_target(
         namespace=str(ns or ""),
         keep_keys=bool(data.get("keep_keys", False)),
         markup_type=markup_type,
+        description_files=_choice("target.description_files", data, DESCRIPTION_FILES, problems),
+        comment_files=_choice("target.comment_files", data, COMMENT_FILES, problems),
     )
+
+
+def _choice(path: str, data: dict[str, Any], choices: tuple[str, ...], problems: Problems) -> str:
+    """One of ``choices`` (the first when absent)."""
+    value = data.get(path.rsplit(".", 1)[-1], choices[0])
+    if value not in choices:
+        problems.add(path, f"unknown value {value!r}", f"one of {', '.join(choices)}")
+        return choices[0]
+    return str(value)
 
 
 def _parse_values(raw: Any, problems: Problems) -> dict[str, ValueMap]:

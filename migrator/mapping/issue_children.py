@@ -149,7 +149,8 @@ class IssueChildrenPlanner:
                 where=where,
                 hint="rename the file in the export",
             )
-        found = self.ctx.t.files.resolve(att)
+        issue = self.ctx.issue
+        found = self.ctx.t.files.resolve(att, (issue.key, issue.source.id))
         if isinstance(found, FileProblem):
             self.ctx.scope.error(
                 found.kind,

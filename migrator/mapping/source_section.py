@@ -20,7 +20,6 @@ from migrator.mapping.config_checks import (
     parse_formats,
     require_dict,
 )
-from migrator.mapping.markup import MARKUPS
 from migrator.mapping.source_fields import (
     parse_changes,
     parse_date_locale,
@@ -29,6 +28,7 @@ from migrator.mapping.source_fields import (
     parse_placeholders,
     parse_regex,
 )
+from migrator.mapping.source_texts import parse_base_url, parse_markup, parse_references
 from migrator.sources.spec import (
     CHILD_FIELDS,
     DEFAULT_ARCHIVE_CACHE,
@@ -54,6 +54,8 @@ SOURCE_KEYS = frozenset(
         "encoding",
         "delimiter",
         "markup",
+        "base_url",
+        "references",
         "parent_ref",
         "link_ref",
         "hours_per_day",
@@ -71,7 +73,7 @@ SOURCE_KEYS = frozenset(
 # Keys of source.issues / source.<children>: every table; issues only; children only; links only.
 TABLE_KEYS = frozenset({"file", "sheet", "records", "fields", "where"})
 ISSUE_TABLE_KEYS = frozenset({"custom"})
-CHILD_TABLE_KEYS = frozenset({"column", "pattern", "regex", "parse", "path"})
+CHILD_TABLE_KEYS = frozenset({"column", "pattern", "regex", "parse", "path", "optional"})
 LINK_TABLE_KEYS = frozenset({"columns"})
 COMMENT_TABLE_KEYS = frozenset({"changes"})
 
@@ -99,9 +101,7 @@ def parse_source(raw: Any, problems: Problems) -> SourceSpec | None:
     fmt = data.get("format")
     if fmt is not None and fmt not in FORMATS:
         problems.add("source.format", f"unknown format {fmt!r}", f"one of {', '.join(FORMATS)}")
-    markup = data.get("markup", "plain")
-    if markup not in MARKUPS:
-        problems.add("source.markup", f"unknown markup {markup!r}", f"one of {', '.join(MARKUPS)}")
+    markups = parse_markup(data.get("markup", "plain"), problems)
     for key in ("parent_ref", "link_ref"):
         if data.get(key, "id" if key == "parent_ref" else "key") not in ("id", "key"):
             problems.add(f"source.{key}", "must be 'id' or 'key'")
@@ -119,7 +119,10 @@ def parse_source(raw: Any, problems: Problems) -> SourceSpec | None:
         format=fmt,
         encoding=str(data.get("encoding", "auto")),
         delimiter=str(data.get("delimiter", "auto")),
-        markup=markup,
+        markup=markups.default,
+        markup_by_field=markups.by_field,
+        base_url=parse_base_url(data.get("base_url"), problems),
+        references=parse_references(data.get("references"), problems),
         parent_ref=data.get("parent_ref", "id"),
         link_ref=data.get("link_ref", "key"),
         hours_per_day=float(data.get("hours_per_day", 8.0)),
@@ -173,9 +176,23 @@ def _parse_table(path: str, raw: Any, kind: str, problems: Problems) -> TableSpe
         regex=parse_regex(f"{path}.regex", data.get("regex"), problems),
         parse=parse,
         changes=parse_changes(f"{path}.changes", data.get("changes"), problems),
+        optional=_optional_table(f"{path}.optional", data, problems),
     )
     _check_table_shape(path, kind, table, problems)
     return table
+
+
+def _optional_table(path: str, data: dict[str, Any], problems: Problems) -> bool:
+    value = data.get("optional", False)
+    if not isinstance(value, bool):
+        problems.add(path, "must be true or false")
+        return False
+    if value and not data.get("file"):
+        problems.add(
+            path, "applies to a separate table's 'file' only", "give 'file', or leave 'optional' out"
+        )
+        return False
+    return value
 
 
 def _check_table_shape(path: str, kind: str, table: TableSpec, problems: Problems) -> None:

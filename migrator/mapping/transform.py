@@ -8,25 +8,27 @@ an error). Every finding names the issue's file/row/key and the field (``comment
 
 The work is split by what it touches: ``issue_context`` (one issue's findings scope and shared
 checks), ``issue_fields`` (the issue's own fields and time window), ``issue_children`` (comments,
-files, worklogs, links). The full rule list, and every finding kind, is in ``docs/mapping.md``.
+files, worklogs, links), ``texts`` (markup per field, references, mentions; conversion ahead in a
+process pool) and ``text_pointers`` (which files each text shows, what is rendered at send time). The full rule list, and every finding kind, is in ``docs/mapping.md``.
 """
 
 from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
-from migrator.findings import Findings, Severity
+from migrator.findings import Findings
 from migrator.mapping.attachments import AttachmentFiles
 from migrator.mapping.config import MappingConfig
 from migrator.mapping.issue_children import IssueChildrenPlanner
 from migrator.mapping.issue_context import Catalogue, IssueContext, IssueScope, ms
 from migrator.mapping.issue_fields import IssueFieldsPlanner
-from migrator.mapping.markup import MarkupConverter
 from migrator.mapping.target_info import TargetInfo
+from migrator.mapping.text_pointers import PointerPlanner, RecordedText
+from migrator.mapping.texts import TextConversions
 from migrator.mapping.users import UserResolver
 from migrator.mapping.values import ValueMapper
 from migrator.model import Issue, SourceRef
@@ -90,7 +92,8 @@ class IssueTransformer:
         self.now = ms(now or now_utc())
         self.values = ValueMapper(config.values)
         self.users = UserResolver(config.users, target.users())
-        self.markup = MarkupConverter(config.source.markup, user_login=self.users.mention_login)
+        self.texts = TextConversions(config.source, self.users.mention_login)
+        self._recorded: dict[str, RecordedText] = {}  # the issue being transformed: field path -> text
         self.files = AttachmentFiles.from_spec(
             config.source.files, Path(source_dir or "."), os.environ if env is None else env, source_roots
         )
@@ -101,8 +104,17 @@ class IssueTransformer:
     def transform(self, issue: Issue) -> PlannedIssue | None:
         """The planned import of ``issue``, or None when it has errors (all recorded in findings)."""
         scope = IssueScope(self.findings, issue)
-        planned = build_planned_issue(IssueContext(self, issue, scope))
+        self._recorded = {}
+        ctx = IssueContext(self, issue, scope)
+        planned = build_planned_issue(ctx)
+        pointers = PointerPlanner(ctx, planned, self._recorded)
+        pointers.settle()
+        self.lossy.update(pointers.lossy)
         return planned if scope.errors == 0 else None
+
+    def prefetch(self, issues: Iterable[Issue]) -> Iterator[Issue]:
+        """The issue stream, with its texts converted ahead (in a process pool when it is large)."""
+        return self.texts.prefetch(issues)
 
     @property
     def coverage(self) -> list[ValueCoverageRow]:
@@ -119,22 +131,13 @@ class IssueTransformer:
     def convert_text(
         self, text: str, scope: IssueScope, field_name: str, where: SourceRef | None = None
     ) -> str:
-        """Source markup -> YFM, counting (and reporting) lossy constructs."""
-        result = self.markup.convert(text)
-        if result.lossy:
-            self.lossy.update(result.lossy)
-            kinds = ", ".join(sorted(set(result.lossy)))
-            severity = Severity.WARNING if "converter_failed" in result.lossy else Severity.INFO
-            scope.report(
-                severity,
-                "markup.lossy",
-                f"{self.config.source.markup} markup converted with losses: {kinds}",
-                field=field_name,
-                value=kinds,
-                where=where,
-                hint="see docs/mapping.md (Markup) for what each kind means",
-            )
-        return result.text
+        """Source markup -> YFM with nothing resolved. The conversion is kept for the issue's
+        pointers (``text_pointers``), which also report its lossy constructs once settled."""
+        converted = self.texts.convert(text, field_name)
+        self._recorded[field_name] = RecordedText(
+            converted, self.texts.markup_of(field_name), field_name, where
+        )
+        return converted.text
 
 
 def build_planned_issue(ctx: IssueContext) -> PlannedIssue:

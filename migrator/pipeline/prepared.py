@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -57,6 +57,10 @@ class Transformer(Protocol):
     """What the pipeline needs from the transform stage (``IssueTransformer``)."""
 
     def transform(self, issue: Issue) -> PlannedIssue | None: ...
+
+    def prefetch(self, issues: Iterable[Issue]) -> Iterator[Issue]:
+        """The issue stream unchanged; the transformer may read ahead (markup conversion in a pool)."""
+        ...
 
     @property
     def coverage(self) -> list[ValueCoverageRow]: ...
@@ -173,7 +177,7 @@ class PreparedRun:
         return self.planned()
 
     def _stream(self) -> Iterator[PlannedIssue]:
-        issues = self.stages.read(self.config.source, self.paths, self.findings)
+        issues = self.transformer.prefetch(self.stages.read(self.config.source, self.paths, self.findings))
         # The export is streamed, so its size in issues is unknown up front: counts and rate only.
         bar = tqdm(
             issues,
@@ -229,7 +233,9 @@ class PreparedRun:
         )
 
     def _key_check_reads(self) -> int:
-        if not self.config.target.keep_keys or self.options.existing_keys is None:
+        if not self.config.target.keep_keys:
+            return 1  # the queue's highest key number, read once to plan the issues' keys
+        if self.options.existing_keys is None:
             return 0
         return key_check_reads(self.tally.issues)
 

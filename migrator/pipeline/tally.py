@@ -38,6 +38,7 @@ class Tally:
     attachment_bytes: int = 0  # of planned files (sizes of unplanned ones only when the export states them)
     worklogs: int = 0
     local_field_patches: int = 0  # issues needing a PATCH for queue-local fields
+    description_patches: int = 0  # issues whose description is PATCHed to show its files
     # A link listed on both ends is planned twice with one ledger id and imported once.
     _link_ids: set[str] = field(default_factory=set)
 
@@ -52,6 +53,7 @@ class Tally:
         self._link_ids.update(link.source_id for link in planned.links)
         self.worklogs += len(planned.worklogs)
         self.local_field_patches += int(bool(planned.local_fields))
+        self.description_patches += int(planned.description_patch)
         files = list(planned.attachments) + [a for c in planned.comments for a in c.attachments]
         self.attachments += len(files)
         self.attachment_bytes += sum(a.size or 0 for a in files)
@@ -79,6 +81,7 @@ class Tally:
             "issues_planned": self.planned,
             "issues_not_planned": self.issues - self.planned,
             "local_field_patches": self.local_field_patches,
+            "description_patches": self.description_patches,
         }
 
 
@@ -87,8 +90,8 @@ def estimate(
 ) -> Estimate:
     """API calls the run makes, by kind, and the time they take at ``max_rps``.
 
-    One call per issue import, comment, file, link, worklog and local-field PATCH, plus the reads
-    (target metadata, and the key-collision search with ``keep_keys``). Retries are not included.
+    One call per issue import, comment, file, link, worklog, local-field and description PATCH, plus
+    the reads (target metadata, and the key searches: ``key_checks``). Retries are not included.
     """
     if max_rps <= 0:
         raise ValueError("max_rps must be positive")
@@ -99,6 +102,7 @@ def estimate(
         "link_import": tally.links,
         "worklog_import": tally.worklogs,
         "local_field_patch": tally.local_field_patches,
+        "description_patch": tally.description_patches,
         "reads": FIXED_METADATA_READS + max(1, math.ceil(users / USERS_PER_PAGE)) + key_checks,
     }
     calls = sum(by_kind.values())

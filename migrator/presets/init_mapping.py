@@ -104,18 +104,21 @@ def build_mapping(
     people = [
         Entry(p.name, p.count, match_person(p, config, catalogue.info), _person_note(p)) for p in facts.people
     ]
+    original = preset.path.read_text(encoding="utf-8")
+    # every key of the preset's target (a dangling-link policy too), with --queue/--namespace
+    preset_target = (yaml.safe_load(original) or {}).get("target") or {}
     target = {
         "queue": queue or config.target.queue,
         "namespace": namespace or config.target.namespace,
         "keep_keys": config.target.keep_keys,
         "markup_type": config.target.markup_type,
     }
+    target |= {k: v for k, v in preset_target.items() if k not in target}
     blocks = {
         "target": _target_block(target),
         "values": _values_block(values, config),
         "users": _users_block(people, config),
     }
-    original = preset.path.read_text(encoding="utf-8")
     header = _header(preset, sources)
     text = header + _splice(original, blocks, zone)
     result = InitResult(text, sum(len(v) for v in values.values()) + len(people))
@@ -141,7 +144,7 @@ def _tally(
         if entry.choice.target == UNDECIDED:
             result.undecided.append(line)
         elif entry.choice.review:
-            result.review.append(line + f" → {entry.choice.target}")
+            result.review.append(line + f" → {scalar(entry.choice.target)}")
     if zone.zone is None or zone.zone == UNDECIDED:
         result.undecided.append(f"source.timezone: {zone.how}")
     result.levels = levels
@@ -174,7 +177,12 @@ def _comment(count: int, choice: Choice, note: str = "") -> str:
 
 
 def _target_block(target: dict[str, Any]) -> list[str]:
-    return ["target:"] + [f"  {key}: {scalar(value)}" for key, value in target.items()]
+    return ["target:"] + [f"  {key}: {_flow(value)}" for key, value in target.items()]
+
+
+def _flow(value: Any) -> str:
+    """A scalar, or a list/mapping written as JSON (YAML's flow style)."""
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, list | dict) else scalar(value)
 
 
 def _values_block(values: dict[str, list[Entry]], config: MappingConfig) -> list[str]:

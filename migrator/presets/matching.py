@@ -10,7 +10,10 @@ Values (type, status, priority, resolution, link, components, versions), first h
 3. a known synonym, in English and the locales exports come in (``synonym``, likely) —
    :data:`SYNONYMS`;
 4. the closest key or name by similarity, at least :data:`FUZZY_CUTOFF` (``fuzzy``, review);
-5. otherwise ``"?"``: undecided, ``validate`` blocks until the user decides.
+5. what the preset does with values it does not map, when it decided that — ``unmapped: ignore``
+   (left out: ``null``) or ``unmapped: default`` with a default the target has — (review): a
+   component or version the queue lacks is left out, as the preset says, and shown for review;
+6. otherwise ``"?"``: undecided, ``validate`` blocks until the user decides.
 
 People: e-mail, then login, then display name (all sure); the e-mail's local part as a login, or
 a display name close enough (review); else the preset's ``users.fallback`` (their texts keep
@@ -186,6 +189,11 @@ def match_value(field: str, value: str, config: MappingConfig, catalogue: Target
     if best is not None:
         option, score = best
         return Choice(option.key, f"fuzzy, similarity {score:.2f}", REVIEW)
+    if vmap is not None and vmap.unmapped == "ignore":
+        return Choice(None, "no match in the target: left out (the preset's unmapped: ignore)", REVIEW)
+    if vmap is not None and vmap.unmapped == "default" and vmap.default not in (None, UNDECIDED):
+        if catalogue.has(field, str(vmap.default)):
+            return Choice(str(vmap.default), "no match in the target: the preset's default", REVIEW)
     return Choice(UNDECIDED, "no plausible match", UNDECIDED_LEVEL)
 
 

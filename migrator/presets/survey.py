@@ -242,10 +242,10 @@ class _Tally:
             self.values["link"][link.relationship.strip()] += 1
             self.link_targets.append(link.to_key)
         for attachment in [*issue.attachments, *(a for cm in issue.comments for a in cm.attachments)]:
-            self._file(attachment, files)
+            self._file(attachment, files, (issue.key, issue.source.id))
 
-    def _file(self, attachment: Attachment, files: AttachmentFiles) -> None:
-        if any(path.is_file() for path in files.candidates(attachment)):
+    def _file(self, attachment: Attachment, files: AttachmentFiles, issue_folders: tuple[str, str]) -> None:
+        if any(path.is_file() for path in files.local_paths(attachment, issue_folders)):
             self.counts.files_present += 1
         elif attachment.location.startswith(("http://", "https://")) and self.config.source.files.download:
             self.counts.files_remote += 1

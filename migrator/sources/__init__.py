@@ -79,6 +79,7 @@ def read_issues(
         for kind, table in _child_tables(source)
         if not table.embedded
     }
+    _report_absent_tables(source, separate, findings)
     every = [*issues, *(src for srcs in separate.values() for src in srcs)]
     check_all_used(source, export, [*every, *lookups.sources])
     prefetch_tables([*every, *lookups.sources])
@@ -142,6 +143,20 @@ class _Reading:
     def finish(self) -> None:
         self.tally.report(self.findings)
         self.extractor.usage.report(self.findings, self.columns.absent)
+
+
+def _report_absent_tables(
+    source: SourceSpec, separate: Mapping[str, list[TableSource]], findings: Findings
+) -> None:
+    for kind, sources in separate.items():
+        table: TableSpec = getattr(source, kind)
+        if not sources and table.file:
+            findings.info(
+                "source.table_absent",
+                f"no SOURCE file matches {table.file!r}: the export is read without {kind}",
+                field=f"source.{kind}.file", value=table.file,
+                hint=f"pass the {kind} file too if the export has one (the table is optional)",
+            )  # fmt: skip
 
 
 def _child_tables(source: SourceSpec) -> list[tuple[str, TableSpec]]:

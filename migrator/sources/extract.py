@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Protocol
 
-from migrator.findings import Findings
+from migrator.findings import Findings, Severity
 from migrator.limits import Limits
 from migrator.sources.records import Record, is_empty, json_in_text, key_text, resolve_path
 from migrator.sources.spec import FieldSpec, LookupSpec
@@ -108,19 +108,22 @@ class Usage:
 
     def report(self, findings: Findings, absent: set[str]) -> None:
         """``source.path_always_empty`` for each mapped column/path that never gave a value (except
-        those already reported as absent from the file's header)."""
+        those already reported as absent from the file's header): a warning when the records have
+        a path close to it (probably a typo), else info (a preset's optional path this export
+        does not have) — the rule ``source.column_absent`` follows for headers."""
         if not self.records:
             return
         for label, column in sorted(self.mapped.items()):
             if label in self.used or label in absent or self._exists(column):
                 continue
-            close = difflib.get_close_matches(column, sorted(self.seen_paths), n=3, cutoff=0.6)
+            close = [c for name in column.split(" | ") for c in self._close(name)]
             hint = (
-                f"did you mean {', '.join(repr(c) for c in close)}?"
+                f"did you mean {', '.join(repr(c) for c in dict.fromkeys(close))}?"
                 if close
-                else "check the column name or JSON path; it is matched exactly"
+                else "no record has it: the field stays empty (check the name if the export should have it)"
             )
-            findings.warning(
+            findings.add(
+                Severity.WARNING if close else Severity.INFO,
                 "source.path_always_empty",
                 f"{label} ({column!r}) gave no value in any of the {self.records} record(s)",
                 field=label,
@@ -129,8 +132,30 @@ class Usage:
             )
 
     def _exists(self, columns: str) -> bool:
-        """A column the header has, or a path some record has (maybe null): it is data, not a typo."""
-        return any(c in self.seen_paths for c in columns.split(" | "))
+        """A column the header has, or a path some record has (maybe null): it is data, not a typo.
+        A child's field path is relative to its array, so it may also end a sampled path."""
+        return any(
+            c in self.seen_paths or any(p.endswith(f".{c}") for p in self.seen_paths)
+            for c in columns.split(" | ")
+        )
+
+    def _close(self, name: str) -> list[str]:
+        """Sampled paths that look like a typo of ``name``: the same parent and a close last part
+        (``fields.lables`` → ``fields.labels``), or the same last part under a close parent
+        (``feilds.labels``). Siblings that merely share a parent (``custom.Subsystem`` and
+        ``custom.State``) are not close."""
+        parent, _, leaf = name.rpartition(".")
+        siblings: dict[str, str] = {}
+        cousins: dict[str, str] = {}
+        for path in sorted(self.seen_paths):
+            other_parent, _, other_leaf = path.rpartition(".")
+            if other_parent == parent:
+                siblings.setdefault(other_leaf, path)
+            elif other_leaf == leaf:
+                cousins.setdefault(other_parent, path)
+        close = [siblings[c] for c in difflib.get_close_matches(leaf, list(siblings), n=3, cutoff=0.6)]
+        close += [cousins[c] for c in difflib.get_close_matches(parent, list(cousins), n=3, cutoff=0.6)]
+        return close
 
 
 def _paths(data: Any, prefix: str = "", depth: int = 0) -> Iterable[str]:

@@ -174,6 +174,7 @@ class TableSpec:
     regex: str | None = None  # children from a cell: each match of this pattern is one child
     parse: str | None = None  # "json": the ``column`` cell holds a JSON array of children
     changes: ChangesSpec | None = None  # comments only: field changes appended to the text
+    optional: bool = False  # a separate child table whose ``file`` may match nothing (no such children)
 
     @property
     def embedded(self) -> bool:
@@ -217,6 +218,18 @@ class ArchiveSpec:
     max_total_mb: float = 65536.0  # everything extracted from one archive in one run
 
 
+TEXT_FIELDS = ("description", "comments")  # the text fields whose markup a mapping may choose one by one
+
+
+@dataclass(frozen=True)
+class ReferencesSpec:
+    """Which issue references the texts hold (``source.references``); read by the mapping stage."""
+
+    styles: tuple[str, ...] | None = None  # None = the usual ones of ``source.system``
+    project_keys: tuple[str, ...] = ()  # empty = the export's own keys (any KEY-N, told apart later)
+    repository: str | None = None  # "owner/repo" whose "owner/repo#12" means "#12"
+
+
 @dataclass
 class SourceSpec:
     system: str
@@ -225,7 +238,10 @@ class SourceSpec:
     format: str | None = None  # None = by file extension
     encoding: str = "auto"
     delimiter: str = "auto"
-    markup: str = "plain"
+    markup: str = "plain"  # the markup of every text field not named in ``markup_by_field``
+    markup_by_field: dict[str, str] = field(default_factory=dict)  # TEXT_FIELDS name -> markup
+    base_url: str | None = None  # the old tracker: its issue pages are references; unmigrated ones link there
+    references: ReferencesSpec = field(default_factory=ReferencesSpec)
     parent_ref: str = "id"  # the parent column holds the parent's "id" or "key"
     link_ref: str = "key"  # link columns/fields hold the other issue's "id" or "key"
     hours_per_day: float = 8.0
@@ -241,6 +257,10 @@ class SourceSpec:
     adapter: str | None = None  # a registered adapter turns the export into issue records
     archives: ArchiveSpec = field(default_factory=ArchiveSpec)
     limits: Limits = field(default_factory=Limits)  # the mapping's top-level ``limits:`` + --limit
+
+    def markup_of(self, text_field: str) -> str:
+        """The markup of ``description`` or ``comments``."""
+        return self.markup_by_field.get(text_field, self.markup)
 
 
 def field_specs(source: SourceSpec) -> list[tuple[str, str | None, FieldSpec]]:

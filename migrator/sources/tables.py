@@ -115,6 +115,8 @@ def child_sources(
     """Where a *separate* child table is read from: its own file(s), or a sheet / JSON records path
     inside the issues file(s)."""
     if table.file:
+        if table.optional and not export.find(table.file):
+            return []  # an optional table the export does not have: no such children
         return [
             _table(f, source, table.sheet, table.records)
             for f in _glob(export, table.file, f"source.{kind}.file")

@@ -53,6 +53,30 @@ def test_jira_url_prefers_the_id_folder_over_a_same_named_file(tmp_path: Path) -
     assert isinstance(found, FileInfo) and found.path == tmp_path / "10001" / "name.png"
 
 
+def test_a_file_name_only_is_found_in_the_issues_own_folder(tmp_path: Path) -> None:
+    put(tmp_path, "105/report.png", b"issue 105")  # Redmine CSV: files downloaded per issue
+    files = AttachmentFiles(tmp_path, 10)
+    found = files.resolve(att("report.png", "report.png"), ("105", "r-105"))
+    assert isinstance(found, FileInfo) and found.path == tmp_path / "105" / "report.png"
+    put(tmp_path, "report.png", b"loose")
+    found = AttachmentFiles(tmp_path, 10).resolve(att("report.png", "report.png"), ("105",))
+    assert isinstance(found, FileInfo) and found.path == tmp_path / "report.png"  # the location first
+
+
+def test_issue_folders_are_listed_when_missing_and_never_leave_the_directory(tmp_path: Path) -> None:
+    found = AttachmentFiles(tmp_path, 10).resolve(att("a.txt", "a.txt"), ("PRJ-7", "..", "x/y"))
+    assert isinstance(found, FileProblem) and found.kind == "attachment.missing"
+    assert str(tmp_path / "PRJ-7" / "a.txt") in found.hint
+    assert str(tmp_path / ".." / "a.txt") not in found.hint and "x/y" not in found.hint
+
+
+def test_transform_finds_files_under_the_issue_key(tmp_path: Path) -> None:
+    issue = make_issue(attachments=[att("log.txt", "log.txt")])
+    put(tmp_path, f"files/{issue.key}/log.txt")
+    planned = transformer(source_dir=tmp_path).transform(issue)
+    assert planned is not None and [a.filename for a in planned.attachments] == ["log.txt"]
+
+
 def test_absolute_locations_are_used_as_they_are_when_the_mapping_allows_them(tmp_path: Path) -> None:
     path = put(tmp_path / "elsewhere", "x.bin")
     found = AttachmentFiles(tmp_path / "files", 10, allow_absolute_paths=True).resolve(

@@ -16,12 +16,26 @@ from types import ModuleType
 
 import pytest
 
-from migrator.mapping import config, config_checks, preset_section, source_fields, source_section
+from migrator.mapping import (
+    config,
+    config_checks,
+    preset_section,
+    source_fields,
+    source_section,
+    source_texts,
+)
 from migrator.sources.spec import CHILD_FIELDS, ISSUE_FIELDS
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "mapping.md"
-LOADERS: tuple[ModuleType, ...] = (config, config_checks, preset_section, source_fields, source_section)
+LOADERS: tuple[ModuleType, ...] = (
+    config,
+    config_checks,
+    preset_section,
+    source_fields,
+    source_section,
+    source_texts,
+)
 _YAML_BLOCK = re.compile(r"```yaml\n(.*?)```", re.DOTALL)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -88,6 +88,9 @@ class FakeTransformer:
         self.distributions: dict[str, Any] = {"status": [("Open", "open", 2), ("Done", "closed", 5)]}
         self.lossy = {"{panel}": 2}
         self.drop: set[str] = set()
+
+    def prefetch(self, issues: Iterable[Issue]) -> Iterator[Issue]:
+        return iter(issues)
 
     def transform(self, item: Issue) -> PlannedIssue | None:
         if item.key in self.drop:

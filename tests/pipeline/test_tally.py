@@ -40,6 +40,7 @@ def test_tally_counts_children_files_and_patches() -> None:
         "issues_planned": 1,
         "issues_not_planned": 1,
         "local_field_patches": 1,
+        "description_patches": 0,
     }
 
 

@@ -8,15 +8,15 @@ import pytest
 
 from migrator.sandbox import SandboxServer
 
-from .landing import Session
+from .trackers_landing import Session
 
 
 @pytest.fixture
-def landing(
+def session(
     sandbox: SandboxServer,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
 ) -> Session:
-    """A fresh sandbox and working folder for landing a sample (tests/presets/landing.py)."""
+    """A fresh sandbox and working folder for landing a sample (tests/presets/trackers_landing.py)."""
     return Session(sandbox, monkeypatch, capsys, tmp_path)

@@ -24,6 +24,7 @@ import pytest
 import yaml
 
 from migrator.cli import main
+from migrator.mapping.config import TARGET_KEYS
 from migrator.presets.registry import Preset, list_presets
 from migrator.sandbox import SandboxConfig, SandboxServer
 from migrator.sandbox.faults import WRITE_KINDS
@@ -31,11 +32,35 @@ from migrator.sources.inputs import is_archive
 
 ROOT = Path(__file__).resolve().parents[2]
 WITH_SAMPLES = [p for p in list_presets() if p.info.sample]
+# Issue 9 ("history") brings target.dangling and source.files.missing: skip-file. Until it is merged
+# a sample with links or parents outside the export, or with missing files, cannot pass validate;
+# once it is, those presets must name their dangling policy and pass (strict: no silent pass).
+HISTORY = "dangling" in TARGET_KEYS
+
+
+def _needs_history(preset: Preset) -> bool:
+    expected = yaml.safe_load(
+        (ROOT / (preset.info.sample or "") / "expected.yaml").read_text(encoding="utf-8")
+    )
+    return bool(expected.get("external_links") or expected.get("missing_attachments"))
+
+
+CASES = [
+    pytest.param(
+        p,
+        id=p.name,
+        marks=pytest.mark.xfail(strict=True, reason="outside links / missing files need issue 9's policies"),
+    )
+    if not HISTORY and _needs_history(p)
+    else pytest.param(p, id=p.name)
+    for p in WITH_SAMPLES
+]
 
 # sample -> key path -> source value -> the answer a user would write (only for init's "?"; None:
 # leave the value out). Components and versions of the bug trackers' samples exist in no sandbox
 # queue: a user creates them in Tracker or leaves them out — here, out.
 ANSWERS: dict[str, dict[str, dict[str, str | None]]] = {
+    "trello-json": {"values.status.map": {"Alt (2024)": "closed"}},  # an archived list: the board's own name
     "bugzilla-json": {
         "values.components.map": dict.fromkeys(["Account Manager", "Calendar", "IMAP", "Message View"]),
         "values.versions.map": dict.fromkeys(["3.1", "3.2", "3.3", "3.4"]),
@@ -75,7 +100,7 @@ def test_the_answers_table_is_small_and_names_real_samples() -> None:
     assert set(ANSWERS) <= samples, f"answers for samples no preset has: {sorted(set(ANSWERS) - samples)}"
 
 
-@pytest.mark.parametrize("preset", WITH_SAMPLES, ids=lambda p: p.name)
+@pytest.mark.parametrize("preset", CASES)
 def test_init_validate_run_verify_rerun(
     preset: Preset, server: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

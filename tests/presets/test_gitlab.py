@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from .landing import SAMPLES, Decisions, Session, check_expected, decide, expected, land
+from .trackers_landing import SAMPLES, Decisions, Session, findings_of, land_sample, needs_history
 
 EXPORT = SAMPLES / "gitlab-export"
 # b.brown has no public e-mail and another login in Tracker; Дмитрий Орлов (77) and Олег Смирнов
@@ -13,6 +13,7 @@ EXPORT = SAMPLES / "gitlab-export"
 USERS: dict[str, str | None] = {"b.brown": "bob"}
 
 
+@needs_history
 @pytest.mark.parametrize(
     "sources",
     [
@@ -22,11 +23,9 @@ USERS: dict[str, str | None] = {"b.brown": "bob"}
     ],
     ids=["tar.gz", "folder", "ndjson"],
 )
-def test_gitlab_export_lands(landing: Session, sources: list[str]) -> None:
-    mapping = decide("gitlab-export", landing.folder, Decisions(USERS))
-    landed = land(landing, mapping, [EXPORT / s for s in sources])
-    check_expected(landed, expected("gitlab-export"), mapping)
-    filtered = {f["field"]: f["value"] for f in landed.findings if f["kind"] == "source.filtered"}
+def test_gitlab_export_lands(session: Session, sources: list[str]) -> None:
+    landed = land_sample(session, "gitlab-export", Decisions(USERS), [EXPORT / s for s in sources])
+    filtered = {f["field"]: f["value"] for f in findings_of(landed, "source.filtered")}
     assert filtered == {"source.comments.where": "23"}  # the system notes
-    migration = landed.issues["Переход на новый API платёжного шлюза v3"]
-    assert migration["priority"]["key"] == "blocker"  # from the scoped label priority::1
+    assert landed.by_key["1"]["priority"]["key"] == "blocker"  # from the scoped label priority::1
+    assert not any(other == "9" for _, _, other in landed.by_key["1"]["links"])  # related, then removed

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from migrator.cli import main
+from migrator.mapping import config as config_module
 from migrator.mapping.config import load_mapping
 from migrator.mapping.target_info import TargetInfo
 from migrator.presets.matching import LIKELY, REVIEW, SURE, TargetCatalogue, match_person, match_value
@@ -50,6 +51,33 @@ def test_a_value_gets_the_best_match_and_says_how(
 ) -> None:
     choice = match_value(field, value, find_preset(str(SPECIFIC)).config, catalogue)
     assert (choice.target, choice.level, choice.how) == (target, level, how)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "target", "how"),
+    [
+        (
+            "components",
+            "Time sheets",
+            None,
+            "no match in the target: left out (the preset's unmapped: ignore)",
+        ),
+        ("components", "Backend", "Backend", "exact"),  # a match still wins
+        ("priority", "Whenever", "normal", "no match in the target: the preset's default"),
+        ("status", "Alt (2024)", "?", "no plausible match"),  # unmapped: error is the user's to decide
+    ],
+)
+def test_an_unmatched_value_follows_the_presets_unmapped_policy(
+    tmp_path: Path, catalogue: TargetCatalogue, field: str, value: str, target: str | None, how: str
+) -> None:
+    data = yaml.safe_load(SPECIFIC.read_text(encoding="utf-8"))
+    data["values"] |= {
+        "components": {"map": {}, "unmapped": "ignore"},
+        "priority": {"map": {}, "unmapped": "default", "default": "normal"},
+    }
+    preset = write(tmp_path, "preset.yaml", yaml.safe_dump(data))
+    choice = match_value(field, value, load_mapping(preset), catalogue)
+    assert (choice.target, choice.how) == (target, how)
 
 
 @pytest.mark.parametrize(
@@ -133,6 +161,29 @@ def test_the_timezone_flag_and_the_queue_are_written(
     data = yaml.safe_load((tmp_path / "mapping.yaml").read_text(encoding="utf-8"))
     assert code == 0 and data["source"]["timezone"] == "Europe/Berlin" and data["target"]["queue"] == "STAGE"
     assert "1 line(s) to review" in out
+
+
+def test_every_key_of_the_presets_target_is_kept(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a target key such as a dangling-link policy (a list or a mapping) survives init's rewrite
+    monkeypatch.setattr("migrator.mapping.config.TARGET_KEYS", config_module.TARGET_KEYS | {"extra_policy"})
+    data = yaml.safe_load(SPECIFIC.read_text(encoding="utf-8"))
+    data["target"] |= {"keep_keys": True, "extra_policy": {"links": ["existing", "text"], "parent": "drop"}}
+    preset = write(tmp_path, "preset.yaml", yaml.safe_dump(data))
+    export = write(tmp_path, "export.csv", SPRINT_CSV)
+    code, _ = _init(
+        tmp_path, capsys, export, "--preset", str(preset), "--timezone", "UTC", "--queue", "STAGE"
+    )
+    target = yaml.safe_load((tmp_path / "mapping.yaml").read_text(encoding="utf-8"))["target"]
+    assert code == 0
+    assert target == {
+        "queue": "STAGE",
+        "namespace": "sprinty",
+        "keep_keys": True,
+        "markup_type": "md",
+        "extra_policy": {"links": ["existing", "text"], "parent": "drop"},
+    }
 
 
 def test_offsets_in_the_export_mean_utc(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from migrator.errors import MigratorError
-from migrator.findings import Findings
+from migrator.errors import ConfigError, MigratorError
+from migrator.findings import Findings, Severity
 from migrator.sources import read_issues
 from migrator.sources.children import CellPattern
 
@@ -298,3 +299,45 @@ def test_child_index_is_removed_even_when_the_stream_is_abandoned(
     assert [p.name for p in scratch.iterdir()][0].startswith("migrator-sources-")
     stream.close()  # type: ignore[attr-defined]
     assert list(scratch.iterdir()) == []
+
+
+def _worklog_table(optional: bool) -> dict[str, Any]:
+    return {
+        "file": "timelog*.csv",
+        "optional": optional,
+        "fields": {"issue": "Issue", "author": "User", "start": "Date", "duration": "Seconds"},
+    }
+
+
+def test_an_optional_child_table_the_export_lacks_gives_no_children(tmp_path: Path) -> None:
+    issues = write_csv(tmp_path / "issues.csv", [BASE_HEADER, issue_row("1", "P-1", "One")])
+    config = make_config(tmp_path, {"worklogs": _worklog_table(optional=True)})
+    read, findings = read_all(config, issues)
+    assert [(i.key, i.worklogs) for i in read] == [("P-1", [])]
+    (absent,) = of_kind(findings, "source.table_absent")
+    assert (absent.severity, absent.field, absent.value) == (
+        Severity.INFO,
+        "source.worklogs.file",
+        "timelog*.csv",
+    )
+    log = write_csv(
+        tmp_path / "timelog.csv", [["Issue", "User", "Date", "Seconds"], ["P-1", "bob", "2021-06-02", "60"]]
+    )
+    read, findings = read_all(config, issues, log)  # present: read as any separate table
+    assert [w.duration.total_seconds() for w in read[0].worklogs] == [60] and not of_kind(
+        findings, "source.table_absent"
+    )
+
+
+def test_a_child_table_that_is_not_optional_must_match_a_file(tmp_path: Path) -> None:
+    issues = write_csv(tmp_path / "issues.csv", [BASE_HEADER, issue_row("1", "P-1", "One")])
+    with pytest.raises(MigratorError, match=r"source.worklogs.file 'timelog\*.csv' matches none"):
+        read_all(make_config(tmp_path, {"worklogs": _worklog_table(optional=False)}), issues)
+
+
+def test_optional_applies_to_a_separate_tables_file_only(tmp_path: Path) -> None:
+    table = {"column": "Log", "pattern": "{author};{start};{duration}", "optional": True}
+    with pytest.raises(
+        ConfigError, match=r"source.worklogs.optional: applies to a separate table's 'file' only"
+    ):
+        make_config(tmp_path, {"worklogs": table})

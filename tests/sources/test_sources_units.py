@@ -127,6 +127,37 @@ def test_a_json_path_that_gives_nothing_anywhere_is_a_warning(tmp_path: Path) ->
     assert "did you mean 'labels'?" in (empty.hint or "") and issue.tags == []
 
 
+def test_a_json_path_no_record_has_nor_resembles_is_info(tmp_path: Path) -> None:
+    records = [{"id": 1, "title": "a", "at": "2021-06-01T10:00:00", "by": "al"}]
+    path = tmp_path / "issues.json"
+    path.write_text(json.dumps(records), encoding="utf-8")
+    fields = {"id": "id", "key": "id", "summary": "title", "created_at": "at", "created_by": "by"}
+    fields["resolved_at"] = ["Closed Date", "Resolved Date"]  # a preset's candidates this export lacks
+    _, findings = read_all(make_config(tmp_path, {"format": "json"}, fields=fields), path)
+    (empty,) = of_kind(findings, "source.path_always_empty")
+    assert (empty.severity.value, empty.field) == ("info", "source.issues.fields.resolved_at")
+    assert "did you mean" not in (empty.hint or "")
+
+
+def test_siblings_are_not_typos_but_a_misspelt_parent_is(tmp_path: Path) -> None:
+    records = [{"id": 1, "title": "a", "at": "2021-06-01T10:00:00", "by": "al",
+                "custom": {"State": "Open"}, "fields": {"labels": ["x"]},
+                "files": [{"name": "a.txt", "comment": None}]}]  # fmt: skip
+    path = tmp_path / "issues.json"
+    path.write_text(json.dumps(records), encoding="utf-8")
+    fields = {"id": "id", "key": "id", "summary": "title", "created_at": "at", "created_by": "by"}
+    fields |= {"components": "custom.Subsystem", "tags": "feilds.labels"}
+    source = {
+        "format": "json",
+        "attachments": {"path": "files", "fields": {"filename": "name", "comment_id": "comment"}},
+    }
+    _, findings = read_all(make_config(tmp_path, source, fields=fields), path)
+    empty = {f.field: (f.severity.value, f.hint) for f in of_kind(findings, "source.path_always_empty")}
+    assert empty["source.issues.fields.components"][0] == "info"  # custom.State is a sibling, not a typo
+    assert empty["source.issues.fields.tags"] == ("warning", "did you mean 'fields.labels'?")
+    assert "source.attachments.fields.comment_id" not in empty  # a child's key that is always null: data
+
+
 def test_a_date_with_spanish_month_names_and_date_locale(tmp_path: Path) -> None:
     due = {"column": "Due", "date_formats": ["%d/%b/%y %I:%M %p", "iso"], "date_locale": "es"}
     issue, findings = _one(tmp_path, {"Due": "21/abr/26 11:37 p. m."}, {"updated_at": due})

@@ -10,7 +10,7 @@ Tracker keys and attachment ids are known. ``convert_many`` converts many texts 
 
 from migrator.mapping.markup.converter import MARKUPS, MarkupConverter, SourceText, convert, normalise
 from migrator.mapping.markup.plain import escape_plain
-from migrator.mapping.markup.pool import ConverterSpec, convert_many
+from migrator.mapping.markup.pool import ConversionPool, ConverterSpec, convert_many
 from migrator.mapping.markup.references import STYLES, SYSTEMS, ReferenceConfig
 from migrator.mapping.markup.render import RenderedText, attachment_url, render_text
 from migrator.mapping.markup.tokens import ConvertedText, FileRef, IssueRef, Mention, Span
@@ -19,6 +19,7 @@ __all__ = [
     "MARKUPS",
     "STYLES",
     "SYSTEMS",
+    "ConversionPool",
     "ConvertedText",
     "ConverterSpec",
     "FileRef",

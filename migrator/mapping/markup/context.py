@@ -20,6 +20,7 @@ from migrator.mapping.markup.tokens import (
     TEXT,
     ConvertedText,
     FileRef,
+    IssueRef,
     Mention,
     Span,
     Token,
@@ -82,6 +83,19 @@ class ConversionContext:
             return text
         out.append(text[last:])
         return "".join(out)
+
+    def whole_reference(self, text: str) -> IssueRef | None:
+        """The issue reference ``text`` is, all of it (``PROJ-12``, or the marker it became), else None."""
+        if self.refs is None or not self.marking:
+            return None
+        marker = MARKER_RE.fullmatch(text)
+        if marker is not None:
+            token = self.tokens[int(marker.group(1))][0]
+            return token if isinstance(token, IssueRef) else None
+        found = list(self.refs.find(text))
+        if len(found) == 1 and found[0][0] == 0 and found[0][1] == len(text):
+            return found[0][2]
+        return None
 
     def url(self, url: str, context: str | None = None) -> str | None:
         """A marker for ``url`` when it is an issue page of the old tracker, else None."""

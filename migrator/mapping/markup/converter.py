@@ -77,6 +77,8 @@ class MarkupConverter:
         self._nothing_to_convert = nothing_to_convert if fast_path else _never
 
     def convert(self, text: SourceText) -> ConvertedText:
+        if isinstance(text, str) and not text.strip():
+            return ConvertedText("")  # an empty field (even of an ADF export) is no text, not a failure
         if isinstance(text, str):
             text = normalise(text)
             if self._nothing_to_convert(text) and (self._refs is None or not _DIGIT_RE.search(text)):

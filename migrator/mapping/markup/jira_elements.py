@@ -195,10 +195,18 @@ class JiraMention(Mention, JiraMarkup):
 
 class JiraLink(Link, JiraMarkup):
     """``[alias|url]``; smart links ``[url|url|smart-link]`` (also ``smart-card``, ``smart-embed``) are
-    plain links; a link to an issue page of the old tracker becomes a reference token."""
+    plain links; a link to an issue page of the old tracker becomes a reference token, and so does a
+    link to an issue key (``[PROJ-12]``, ``[the bug|PROJ-12]``: Jira links those to the issue)."""
 
     def action(self, tokens: ParseResults) -> str:
         url = str(tokens.url)
+        ref = self.ctx.whole_reference(url.strip())
+        if ref is not None:
+            alias = str(getattr(tokens, "alias", ""))
+            named = self.ctx.whole_reference(alias.strip()) if alias.strip() else ref
+            if named is not None and named.key == ref.key:  # [PROJ-12] or [PROJ-12|PROJ-12]: the key
+                return self.ctx.mark(ref)
+            return f"[{self.markup.transform_string(alias)}]({self.ctx.mark(ref, LINK_TARGET)})"
         parts = url.split("|")
         smart = len(parts) > 1 and parts[-1].strip().lower() in SMART_LINK_KINDS
         if smart:

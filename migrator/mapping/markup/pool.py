@@ -2,7 +2,8 @@
 
 Conversion is CPU-bound Python, so threads do not help; ``convert_many`` sends chunks of texts to a
 process pool and returns the results in input order, identical to converting them one by one in
-this process (which it does for small inputs or one worker). A worker builds each converter once.
+this process (which it does for small inputs or one worker). A worker builds each converter once;
+a :class:`ConversionPool` keeps the workers (and their converters) across calls.
 
 Mentions are resolved from ``ConverterSpec.users`` (a picklable map of source names to logins);
 ``render.render_text(..., users=...)`` can also resolve them later.
@@ -13,7 +14,7 @@ from __future__ import annotations
 import functools
 import multiprocessing
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from itertools import repeat
@@ -48,6 +49,39 @@ class ConverterSpec:
         return MarkupConverter(self.source_markup, user_login=logins.get, references=self.references)
 
 
+class ConversionPool:
+    """A process pool kept across :func:`convert_many` calls (a long export converted batch by
+    batch): its workers are started on first use and build each converter once."""
+
+    def __init__(self, workers: int | None = None, start_method: str | None = None) -> None:
+        self.workers = workers if workers is not None else (os.cpu_count() or 1)
+        self._start_method = start_method
+        self._executor: ProcessPoolExecutor | None = None
+
+    def map(self, spec: ConverterSpec, chunks: list[list[SourceText]]) -> list[ConvertedText]:
+        return self.start(spec, chunks)()
+
+    def start(self, spec: ConverterSpec, chunks: list[list[SourceText]]) -> Callable[[], list[ConvertedText]]:
+        """Send the chunks to the workers now; the returned call waits for the results, in order
+        (the caller works meanwhile)."""
+        if self._executor is None:
+            context = multiprocessing.get_context(self._start_method)
+            self._executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+        converted = self._executor.map(_convert_chunk, repeat(spec), chunks)  # submitted here
+        return lambda: [result for chunk in converted for result in chunk]
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown()
+            self._executor = None
+
+    def __enter__(self) -> ConversionPool:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
 def convert_many(
     spec: ConverterSpec,
     texts: Iterable[SourceText],
@@ -56,20 +90,26 @@ def convert_many(
     chunk_size: int = DEFAULT_CHUNK,
     min_parallel: int = DEFAULT_MIN_PARALLEL,
     start_method: str | None = None,
+    pool: ConversionPool | None = None,
 ) -> list[ConvertedText]:
-    """``texts`` converted, in order. ``workers`` defaults to the CPU count; fewer than
-    ``min_parallel`` texts (or one worker) are converted in this process."""
+    """``texts`` converted, in order. ``workers`` defaults to the CPU count (or ``pool``'s); fewer
+    than ``min_parallel`` texts (or one worker) are converted in this process. ``pool`` is used
+    (and kept open) instead of a pool started and stopped for this call."""
     items = list(texts)
-    count = workers if workers is not None else (os.cpu_count() or 1)
+    count = workers if workers is not None else pool.workers if pool is not None else (os.cpu_count() or 1)
     if count <= 1 or len(items) < max(min_parallel, 2):
         converter = spec.build()
         return [converter.convert(text) for text in items]
+    chunks = in_chunks(items, chunk_size)
+    if pool is not None:
+        return pool.map(spec, chunks)
+    with ConversionPool(min(count, len(chunks)), start_method) as own:
+        return own.map(spec, chunks)
+
+
+def in_chunks(items: list[SourceText], chunk_size: int = DEFAULT_CHUNK) -> list[list[SourceText]]:
     size = max(1, chunk_size)
-    chunks = [items[start : start + size] for start in range(0, len(items), size)]
-    context = multiprocessing.get_context(start_method)
-    with ProcessPoolExecutor(max_workers=min(count, len(chunks)), mp_context=context) as pool:
-        converted = pool.map(_convert_chunk, repeat(spec), chunks)
-        return [result for chunk in converted for result in chunk]
+    return [items[start : start + size] for start in range(0, len(items), size)]
 
 
 def _convert_chunk(spec: ConverterSpec, texts: list[SourceText]) -> list[ConvertedText]:

@@ -2,8 +2,11 @@
 
 Styles (``ReferenceConfig.styles``):
 
-* ``key`` — ``PROJ-12`` for the export's project keys (Jira, YouTrack);
-* ``hash`` — ``#12`` (GitHub, GitLab, Redmine, Trac; also ``GH-12`` for GitHub, ``ticket:12`` for Trac);
+* ``key`` — ``PROJ-12`` for the export's project keys (Jira, YouTrack); with ``any_project_key`` and
+  no project keys, any ``KEY-12`` (the export's keys are known only once it is read: the rendering
+  then tells references from look-alikes such as ``UTF-8``, see ``textspans.render_text``);
+* ``hash`` — ``#12`` (GitHub, GitLab, Redmine, Trac; also ``GH-12`` for GitHub, ``ticket:12`` for Trac,
+  ``##12``/``###12`` for Redmine);
 * ``repo`` — ``owner/repo#12`` (GitHub, GitLab; the export's own repository means ``#12``);
 * ``bug`` — ``bug 12`` / ``bug #12`` (Bugzilla);
 * ``merge_request`` — ``!12`` (GitLab; never migrated, becomes a link to the old page).
@@ -72,6 +75,7 @@ class ReferenceConfig:
     project_keys: tuple[str, ...] = ()
     base_url: str | None = None  # the old tracker (Jira: https://jira.example.com; GitHub: the repo URL)
     repository: str | None = None  # "owner/repo" whose "owner/repo#12" means "#12"
+    any_project_key: bool = False  # "key" style without project keys: any KEY-12 is a candidate
 
     def __post_init__(self) -> None:
         if self.system not in _SYSTEMS:
@@ -90,6 +94,7 @@ class ReferenceConfig:
         base_url: str | None = None,
         project_keys: tuple[str, ...] | list[str] = (),
         styles: frozenset[str] | None = None,
+        any_project_key: bool = False,
     ) -> ReferenceConfig:
         """The usual reference styles of ``system``; GitHub/GitLab take the repository from ``base_url``."""
         preset = _SYSTEMS.get(system, _SYSTEMS["generic"])
@@ -103,6 +108,7 @@ class ReferenceConfig:
             project_keys=tuple(project_keys),
             base_url=base,
             repository=repository,
+            any_project_key=any_project_key,
         )
 
     @property
@@ -110,7 +116,7 @@ class ReferenceConfig:
         return (
             bool(self.base_url)
             or bool(self.styles - {"key"})
-            or bool("key" in self.styles and self.project_keys)
+            or bool("key" in self.styles and (self.project_keys or self.any_project_key))
         )
 
 
@@ -182,11 +188,15 @@ class ReferenceFinder:
         return self._system.other_repo_url.format(host=host, repo=repo, key=number)
 
 
+_ANY_PROJECT = r"[A-Z][A-Z0-9_]+"  # Jira and YouTrack project keys: a capital, then capitals/digits/_
+
+
 def _text_pattern(config: ReferenceConfig) -> re.Pattern[str] | None:
     parts: list[str] = []
     styles = config.styles
-    if "key" in styles and config.project_keys:
+    if "key" in styles and (config.project_keys or config.any_project_key):
         keys = "|".join(re.escape(k) for k in sorted(config.project_keys, key=len, reverse=True))
+        keys = keys or _ANY_PROJECT
         parts.append(rf"(?<![\w\-/.\\])(?P<key>(?:{keys})-\d+)(?![\w\-]|\.\w)")
     if "repo" in styles:
         parts.append(r"(?<![\w/.\-])(?P<repo>[A-Za-z0-9][\w.\-]*(?:/[\w.\-]+)+)#(?P<repo_n>\d+)(?![\w\-])")
@@ -196,6 +206,8 @@ def _text_pattern(config: ReferenceConfig) -> re.Pattern[str] | None:
             hash_forms.append(r"GH-")
         if config.system == "trac":
             hash_forms.append(r"ticket:")
+        if config.system == "redmine":
+            hash_forms[:0] = [r"###", r"##"]  # Redmine: ##12 and ###12 show the issue with its subject
         parts.append(rf"(?<![\w&#/\\\-])(?:{'|'.join(hash_forms)})(?P<hash>\d+)(?![\w\-])")
     if "bug" in styles:
         parts.append(r"(?<![\w\\])[Bb]ug\s?#?(?P<bug>\d+)(?![\w\-])")

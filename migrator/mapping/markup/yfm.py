@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from migrator.textspans import code_span as code_span  # also the spans' default renderings
+
 _FENCE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _ANY_FENCE_RE = re.compile(r"^[ \t>]*(`{3,}|~{3,})")
 _BACKTICKS_RE = re.compile(r"`+")
@@ -25,13 +27,6 @@ def pixels(value: object) -> str:
     """A size in pixels as YFM's ``=WxH`` takes it (``"300"``, ``"300px"``), or "" (percentages…)."""
     text = str(value or "").strip().lower().removesuffix("px").strip()
     return text if text.isdigit() else ""
-
-
-def code_span(text: str) -> str:
-    longest = max((len(m) for m in _BACKTICKS_RE.findall(text)), default=0)
-    fence = "`" * (longest + 1)
-    pad = " " if longest else ""
-    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def fenced(body: str, lang: str = "") -> str:

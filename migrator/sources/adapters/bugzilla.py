@@ -8,6 +8,7 @@
 * **XML** (``show_bug.cgi?ctype=xml&id=…``, the "XML" link of a bug list): one ``<bug>`` per bug
   with ``<long_desc>`` comments and ``<attachment>``\\s whose content is inline base64 — decoded
   into ``source.archives.cache`` (``<cache>/<file>-<hash>/attachments/<id>/<name>``, written once).
+  Streamed: one bug in memory at a time (the JSON answers are loaded whole).
 
 Why code: in both, **comment 0 is the description**; people are an e-mail plus a real name in
 another field (JSON ``creator_detail``) or attribute (XML ``name=``); links come from four fields
@@ -337,9 +338,10 @@ class XmlBugs:
         self.limits = adapter.source.limits
 
     def records(self) -> Iterator[Record]:
-        bugs = list(read_xml(self.path, records="bugzilla.bug", limits=self.limits))
-        exported = {str(_text(r.values.get("bug_id"))) for r in bugs if not r.values.get("@error")}
-        for record in bugs:
+        """Two streamed passes: the bug ids first (a see-also link is inside the export only when
+        its bug is), then the bugs — one bug, inline attachments included, in memory at a time."""
+        exported = {str(_text(r.values.get("bug_id"))) for r in self._bugs() if not r.values.get("@error")}
+        for record in self._bugs():
             if record.values.get("@error"):
                 yield self._refused(record)
                 continue
@@ -347,6 +349,9 @@ class XmlBugs:
             bug = self._bug(dict(record.values), notes)
             values = build_record(bug, lambda url: self._internal(url, exported))
             yield Record(self.file.label, record.row, values, nested=True, notes=notes)
+
+    def _bugs(self) -> Iterator[Record]:
+        return read_xml(self.path, records="bugzilla.bug", limits=self.limits)
 
     def _refused(self, record: Record) -> Record:
         """``<bug error="NotPermitted">`` (or ``NotFound``, ``InvalidBugId``): Bugzilla would not

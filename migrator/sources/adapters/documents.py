@@ -32,10 +32,11 @@ _EXTRA_DATA = "Extra data"  # json's message when a second document follows the 
 class JsonLoader:
     """Loads an adapter's JSON files within the limits, remembering the damaged ones."""
 
-    def __init__(self, encoding: str, limits: Limits, hint: str) -> None:
+    def __init__(self, encoding: str, limits: Limits, hint: str, *, replace_damaged: bool = True) -> None:
         self.encoding = encoding
         self.limits = limits
         self.hint = hint
+        self.replace_damaged = replace_damaged  # False: undecodable bytes stay (lone surrogates)
         self.damaged: list[str] = []  # labels of files with undecodable bytes
 
     def documents(self, file: SourceFile) -> list[Any]:
@@ -44,7 +45,7 @@ class JsonLoader:
         path = file.local_path()
         with open_text(path, detect_encoding(path, self.encoding)) as handle:
             text = handle.read()
-        if damaged(text):
+        if self.replace_damaged and damaged(text):
             text = repair(text)
             self.damaged.append(file.label)
         try:
@@ -131,3 +132,10 @@ def _skip_blank(text: str, at: int) -> int:
     while at < len(text) and text[at].isspace():
         at += 1
     return at
+
+
+def json_documents(file: SourceFile, encoding: str, hint: str, limits: Limits | None = None) -> list[Any]:
+    """Every JSON value of one file (:meth:`JsonLoader.documents`) without a loader to report
+    damage: undecodable bytes stay as they were read (lone surrogates), which the mapping stage
+    reports (``text.control_characters``) where they end up."""
+    return JsonLoader(encoding, limits or Limits(), hint, replace_damaged=False).documents(file)

@@ -313,6 +313,13 @@ class RestDump:
             events.sort(key=lambda e: (str(e.get("created_at") or ""), str(e.get("id"))))
         return out
 
+    def _per_issue(self, pattern: str) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+        """(issue number, the issues listed) of each dump named after an issue (``blocked_by/7.json``)."""
+        for file in self._find([pattern]):
+            number = stem_number(file)
+            if number is not None:
+                yield number, self.loader.objects(file)
+
     def _relations(self) -> tuple[dict[str, str], dict[str, list[dict[str, Any]]]]:
         parents: dict[str, str] = {}
         relations: dict[str, list[dict[str, Any]]] = {}
@@ -320,22 +327,16 @@ class RestDump:
             ref = issue_ref(issue.raw.get("parent_issue_url"))
             if ref is not None:
                 parents[key] = key_for(ref[0], ref[1], self.home)
-        for file in self._find([_SUB_ISSUES]):
-            parent = stem_number(file)
-            if parent is None:
-                continue
-            for child in self.loader.objects(file):
+        for parent, children in self._per_issue(_SUB_ISSUES):
+            for child in children:
                 child_key = key_for(repo_of(child), child.get("number"), self.home)
                 if child_key in self.issues:
                     parents.setdefault(child_key, parent)
                 else:
                     relations.setdefault(parent, []).append(relation(child_key, "sub_issue"))
         for pattern, relationship in ((_BLOCKED_BY, "blocked_by"), (_BLOCKING, "blocking")):
-            for file in self._find([pattern]):
-                number = stem_number(file)
-                if number is None:
-                    continue
-                for other in self.loader.objects(file):
+            for number, others in self._per_issue(pattern):
+                for other in others:
                     to = key_for(repo_of(other), other.get("number"), self.home)
                     relations.setdefault(number, []).append(relation(to, relationship))
         return parents, relations
