@@ -110,7 +110,7 @@ XML_SOURCE = {
 }  # fmt: skip
 
 
-def read_counts(config: MappingConfig, paths: list[Path]) -> tuple[int, int, Findings]:
+def _read(config: MappingConfig, paths: list[Path]) -> tuple[int, int, Findings]:
     """Issues and comments read from ``paths`` through the mapping's source section."""
     findings = Findings()
     issues = comments = 0
@@ -120,25 +120,35 @@ def read_counts(config: MappingConfig, paths: list[Path]) -> tuple[int, int, Fin
     return issues, comments, findings
 
 
-def measure_config(label: str, config: MappingConfig, paths: list[Path], count: int, comments: int) -> None:
-    """One timed pass, then one pass under ``tracemalloc`` (which slows Python down) for memory."""
+def passes(config: MappingConfig, paths: list[Path]) -> tuple[int, int, float, int]:
+    """One timed pass, then one pass under ``tracemalloc`` (which slows Python down) for memory:
+    (issues, comments, seconds, peak bytes of Python allocations while reading)."""
     start = time.perf_counter()
-    issues, read, findings = read_counts(config, paths)
+    issues, comments, _ = _read(config, paths)
     seconds = time.perf_counter() - start
-    assert issues == count and read == count * comments, (label, issues, read, list(findings)[:3])
     tracemalloc.start()
-    read_counts(config, paths)
+    _read(config, paths)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    size = sum(p.stat().st_size for p in paths)
+    return issues, comments, seconds, peak
+
+
+def measure(
+    label: str,
+    paths: list[Path],
+    config: MappingConfig,
+    count: int,
+    comments: int = COMMENTS,
+    width: int = 14,
+) -> None:
+    """Read the export twice (``passes``), check every issue and comment came, print one line."""
+    issues, read, seconds, peak = passes(config, paths)
+    assert issues == count and read == count * comments, (label, issues, read)
+    size = sum(f.stat().st_size for p in paths for f in ([p] if p.is_file() else p.rglob("*")) if f.is_file())
     print(
-        f"{label:<16} {size / 1e6:8.1f} MB {seconds:8.2f} s {issues / seconds:10,.0f} issues/s "
+        f"{label:<{width}} {size / 1e6:8.1f} MB {seconds:8.2f} s {issues / seconds:10,.0f} issues/s "
         f"peak {peak / 1e6:7.1f} MB (Python allocations while reading)"
     )
-
-
-def measure(label: str, path: Path, mapping_path: Path, count: int) -> None:
-    measure_config(label, load_mapping(mapping_path), [path], count, COMMENTS)
 
 
 def main() -> None:
@@ -159,7 +169,7 @@ def main() -> None:
         print(f"{args.issues:,} issues, {COMMENTS} comments each")
         for label, write, source in cases:
             path = write(folder, args.issues)
-            measure(label, path, mapping(folder, label.split()[0], source), args.issues)
+            measure(label, [path], load_mapping(mapping(folder, label.split()[0], source)), args.issues)
 
 
 if __name__ == "__main__":

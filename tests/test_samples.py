@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import importlib.util
 import io
-import json
 import re
 import shlex
 from collections.abc import Iterable, Iterator
@@ -37,7 +36,6 @@ FIXTURE = ROOT / "migrator" / "sandbox" / "default_fixture.yaml"
 
 JIRA_CSV = SAMPLES / "jira" / "issues.csv"
 JIRA_FILES = SAMPLES / "jira" / "attachments"
-GITHUB_JSON = SAMPLES / "github" / "issues.json"
 WORKBOOK = SAMPLES / "generic" / "tracker.xlsx"
 
 EXPECTED_MAPPINGS = {
@@ -46,13 +44,12 @@ EXPECTED_MAPPINGS = {
     "generic-excel.yaml",
     "youtrack-csv.yaml",
     "redmine-csv.yaml",
-    "gitlab-json.yaml",
+    "gitlab-export.yaml",
 }
 # People who left before the move and have no Tracker account: the only users a sample may send
 # to users.fallback. Anyone else falling back would be a mapping mistake in the sample.
 FORMER_EMPLOYEES = {
     "jira": {"o.volkov"},
-    "github": {"lena-shop", "renovate[bot]", "ghost"},  # an outside reporter, a bot, a deleted account
     "sheet": {"d.orlov@example.com", "Дмитрий Орлов"},
 }
 ATTACHMENTS_BUDGET = 20 * 1024  # bytes, all sample attachment files together
@@ -434,60 +431,6 @@ def test_jira_links_are_listed_on_both_ends() -> None:
     assert pairs and pairs == mirrored
     epics = {r["Issue key"] for r in rows if r["Issue Type"] == "Epic"}
     assert {r["Custom field (Epic Link)"] for r in rows} - {""} <= epics
-
-
-# ---------------------------------------------------------------------------------------------
-# GitHub JSON
-
-
-def github_issues() -> list[dict[str, Any]]:
-    return json.loads(GITHUB_JSON.read_text(encoding="utf-8"))
-
-
-def test_github_paths_named_by_the_mapping_exist() -> None:
-    config = mapping("github-json.yaml")
-    issues = github_issues()
-    assert 8 <= len(issues) <= 15
-    assert config.source.issues.records == ""
-    for name, spec in config.source.issues.fields.items():
-        assert any(present(resolve(i, spec.column)) for i in issues), f"issues.fields.{name}: {spec.column}"
-    comments = config.source.comments
-    assert comments is not None and comments.path
-    elements = [c for i in issues for c in resolve(i, comments.path) or []]
-    assert elements
-    for name, spec in comments.fields.items():
-        assert all(present(resolve(c, spec.column)) for c in elements), (
-            f"comments.fields.{name}: {spec.column}"
-        )
-    assert not any("pull_request" in i for i in issues), (
-        "the issues API also returns PRs; the sample has none"
-    )
-
-
-def test_github_values_users_and_dates() -> None:
-    config = mapping("github-json.yaml")
-    issues = github_issues()
-    fields = config.source.issues.fields
-    for name in ("status", "resolution"):
-        seen = {resolve(i, fields[name].column) for i in issues} - {None}
-        assert seen and all(covered(config.values[name], v) for v in seen), name
-    assert config.source.comments is not None
-    names = {resolve(i, fields["created_by"].column) for i in issues}
-    names |= {resolve(i, fields["assignee"].column) for i in issues} - {None}
-    names |= {
-        resolve(c, config.source.comments.fields["author"].column) for i in issues for c in i["comments_data"]
-    }
-    check_users("github", config, names)
-    assert resolve_users(config, default_org(), ["carol"])["carol"] == "login"
-    parser = SourceTimeParser(config.source.date_formats, config.source.timezone)
-    for issue in issues:
-        created, updated = parse(parser, issue["created_at"]), parse(parser, issue["updated_at"])
-        assert created <= updated < datetime.now(UTC)
-        assert (issue["state"] == "closed") == (issue["closed_at"] is not None)
-        if issue["closed_at"]:
-            assert created <= parse(parser, issue["closed_at"]) <= updated
-        for comment in issue["comments_data"]:
-            assert created <= parse(parser, comment["created_at"]) <= updated
 
 
 # ---------------------------------------------------------------------------------------------

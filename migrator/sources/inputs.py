@@ -87,7 +87,16 @@ class SourceFile:
         return self.container.label(self.name) if self.container is not None else self.name
 
     def matches(self, pattern: str) -> bool:
-        return fnmatch.fnmatchcase(self.name, pattern) or fnmatch.fnmatchcase(self.basename, pattern)
+        """The glob matches the file's name or base name — or, for a plain file and a glob with a
+        folder in it (``*sub_issues/*.json``), its path: the folder it was given from counts."""
+        if fnmatch.fnmatchcase(self.name, pattern) or fnmatch.fnmatchcase(self.basename, pattern):
+            return True
+        return (
+            self.container is None
+            and self.path is not None
+            and "/" in pattern
+            and (fnmatch.fnmatchcase(self.path.as_posix(), pattern))
+        )
 
     def local_path(self) -> Path:
         if self.container is not None:

@@ -120,6 +120,14 @@ def land(session: Session, mapping: Path, files: Sequence[Path]) -> Landed:
     return Landed(dict(sandbox.stats()["objects"]), _by_source_key(sandbox, config, files), findings, config)
 
 
+def land_sample(session: Session, preset: str, decisions: Decisions, files: Sequence[Path]) -> Landed:
+    """The preset decided, landed from ``files`` and held to its sample's facts (the preset's
+    ``sample`` folder has the same name)."""
+    landed = land(session, decide(preset, session.folder, decisions), files)
+    check_expected(landed, facts(preset))
+    return landed
+
+
 def check_expected(landed: Landed, expected: dict[str, Any]) -> None:
     """Counts, parents and links, and the spot-checked issues are the sample's facts."""
     counts = expected["counts"]

@@ -1,0 +1,31 @@
+"""The GitLab preset (``gitlab-export``) lands the project export: the .tar.gz as downloaded, the
+unpacked folder, and the loose ``tree/project/*.ndjson`` files."""
+
+from __future__ import annotations
+
+import pytest
+
+from .trackers_landing import SAMPLES, Decisions, Session, findings_of, land_sample, needs_history
+
+EXPORT = SAMPLES / "gitlab-export"
+# b.brown has no public e-mail and another login in Tracker; Дмитрий Орлов (77) and Олег Смирнов
+# left: the fallback takes them.
+USERS: dict[str, str | None] = {"b.brown": "bob"}
+
+
+@needs_history
+@pytest.mark.parametrize(
+    "sources",
+    [
+        ["2025-05-12_10-41-203_platform_billing_export.tar.gz"],
+        ["export"],
+        ["export/tree/project/issues.ndjson", "export/tree/project/project_members.ndjson"],
+    ],
+    ids=["tar.gz", "folder", "ndjson"],
+)
+def test_gitlab_export_lands(session: Session, sources: list[str]) -> None:
+    landed = land_sample(session, "gitlab-export", Decisions(USERS), [EXPORT / s for s in sources])
+    filtered = {f["field"]: f["value"] for f in findings_of(landed, "source.filtered")}
+    assert filtered == {"source.comments.where": "23"}  # the system notes
+    assert landed.by_key["1"]["priority"]["key"] == "blocker"  # from the scoped label priority::1
+    assert not any(other == "9" for _, _, other in landed.by_key["1"]["links"])  # related, then removed
