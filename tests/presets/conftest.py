@@ -8,7 +8,7 @@ import pytest
 
 from migrator.sandbox import SandboxServer
 
-from .trackers_landing import Session
+from .landing import Session
 
 
 @pytest.fixture
@@ -18,5 +18,5 @@ def session(
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
 ) -> Session:
-    """A fresh sandbox and working folder for landing a sample (tests/presets/trackers_landing.py)."""
+    """A fresh sandbox and working folder for landing a sample (tests/presets/landing.py)."""
     return Session(sandbox, monkeypatch, capsys, tmp_path)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from .trackers_landing import SAMPLES, Decisions, Session, land_sample, needs_history
+from .landing import SAMPLES, Decisions, Session, land_sample, needs_history
 
 
 @needs_history

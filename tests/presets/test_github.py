@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from .trackers_landing import (
+from .landing import (
     SAMPLES,
     Decisions,
     Session,

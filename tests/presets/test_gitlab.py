@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from .trackers_landing import SAMPLES, Decisions, Session, findings_of, land_sample, needs_history
+from .landing import SAMPLES, Decisions, Session, findings_of, land_sample, needs_history
 
 EXPORT = SAMPLES / "gitlab-export"
 # b.brown has no public e-mail and another login in Tracker; Дмитрий Орлов (77) and Олег Смирнов

@@ -3,7 +3,7 @@ comments or files, the time zone decided by the user) and a JSON-RPC dump (``tra
 
 from __future__ import annotations
 
-from .trackers_landing import SAMPLES, Decisions, Session, facts, findings_of, land_sample, needs_history
+from .landing import SAMPLES, Decisions, Session, facts, findings_of, land_sample, needs_history
 
 # alice, bob, carol, dave match by login; mei and the anonymous reporter go to the fallback.
 

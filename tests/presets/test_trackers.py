@@ -11,7 +11,7 @@ import pytest
 
 from migrator.cli import main
 
-from .trackers_landing import (
+from .landing import (
     Decisions,
     Landed,
     Session,

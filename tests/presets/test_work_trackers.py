@@ -12,6 +12,7 @@ it) named in the descriptions.
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,18 +22,12 @@ import yaml
 from migrator.cli import main
 from migrator.mapping.config import TARGET_KEYS
 from migrator.sandbox import SandboxServer
-from migrator.sandbox.faults import WRITE_KINDS
 from migrator.tracker import TrackerClient, TrackerSettings
 from migrator.vocabulary import RELATIONSHIPS
 
+from .landing import Session, needs_history, steps
+
 ROOT = Path(__file__).resolve().parents[2]
-# Until issue 9 ("history") is merged the loader refuses target.dangling, which the samples with
-# links or parents outside the export need: their landings must fail then, and pass once it is.
-needs_history = pytest.mark.xfail(
-    "dangling" not in TARGET_KEYS,
-    reason="links outside the export and missing files need issue 9's policies",
-    strict=True,
-)
 GROUP = [
     *(pytest.param(p, marks=needs_history) for p in ["asana-csv", "asana-json", "linear-csv", "pivotal-csv"]),
     pytest.param("clickup-csv", marks=needs_history),
@@ -51,41 +46,23 @@ STATUS = {"open", "inProgress", "needInfo", "resolved", "closed"}
 
 
 @pytest.fixture
-def client(sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> TrackerClient:
-    env = {
-        "TRACKER_API_URL": sandbox.url,
-        "TRACKER_TOKEN": sandbox.admin_token,
-        "TRACKER_ORG_ID": str(sandbox.org_id),
-    }
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.chdir(tmp_path)
-    settings = TrackerSettings.from_env(env)
-    assert settings is not None
-    return TrackerClient(settings)
+def client(sandbox: SandboxServer) -> Iterator[TrackerClient]:
+    """A client of the session's sandbox (the same server, one per test), to read the target back."""
+    settings = TrackerSettings(token=sandbox.admin_token, org_id=str(sandbox.org_id), base_url=sandbox.url)
+    with TrackerClient(settings) as client:
+        yield client
 
 
 @pytest.mark.parametrize("preset", GROUP)
-def test_the_sample_lands_as_expected(
-    preset: str, sandbox: SandboxServer, client: TrackerClient, tmp_path: Path
-) -> None:
+def test_the_sample_lands_as_expected(preset: str, session: Session, client: TrackerClient) -> None:
     config = yaml.safe_load((ROOT / "mappings" / f"{preset}.yaml").read_text(encoding="utf-8"))
     sample = ROOT / config["preset"]["sample"]
     expected = yaml.safe_load((sample / "expected.yaml").read_text(encoding="utf-8"))
     if config["source"]["timezone"] == "?":
         config["source"]["timezone"] = expected["timestamps"]["zone"]  # what init asks the user
-    mapping = tmp_path / "mapping.yaml"
+    mapping = session.folder / "mapping.yaml"
     mapping.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    sources = [str(sample / name) for name in expected["files"]]
-    common = [*sources, "--mapping", str(mapping), "--no-progress"]
-    args = [*common, "--max-rps", "1000"]  # the sandbox is in-process: no need to pace the calls
-
-    assert main(["validate", *common, "--report", "report"]) == 0
-    assert main(["run", *args, "--yes"]) == 0
-    assert main(["verify", *args]) == 0
-    writes = _writes(sandbox)
-    assert main(["run", *args, "--yes"]) == 0
-    assert _writes(sandbox) == writes, "the second run wrote"
+    steps(session, mapping, [sample / name for name in expected["files"]])
 
     landed = Landed(client, config, sample, expected)
     counts = expected["counts"]
@@ -173,11 +150,6 @@ def _login(expected: dict[str, Any], person: str | None) -> str | None:
     return found["tracker_login"] or "admin"  # users.fallback
 
 
-def _writes(server: SandboxServer) -> int:
-    by_kind = server.stats()["by_kind"]
-    return sum(int(by_kind.get(kind, 0)) for kind in WRITE_KINDS)
-
-
 SHEET_CSV = (
     "№;Тема;Описание;Тип;Статус;Приоритет;Исполнитель;Автор;Дата создания;Родитель;Теги\n"
     "1;Переезд офиса;Всё к 15 апреля;Эпик;В работе;Высокий;alice@example.com;alice@example.com;01.03.2024 10:00;;переезд\n"
@@ -192,19 +164,16 @@ SHEET_CSV = (
     strict=True,
 )
 def test_a_plain_csv_lands_through_init_with_the_generic_csv_preset(
-    sandbox: SandboxServer, client: TrackerClient, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    session: Session, client: TrackerClient
 ) -> None:
     # Russian headers, ";" as Excel saves it, day-first dates: read through the preset's candidates.
-    export = tmp_path / "tasks.csv"
+    export = session.folder / "tasks.csv"
     export.write_text(SHEET_CSV, encoding="utf-8-sig")
-    mapping = tmp_path / "mapping.yaml"
+    mapping = session.folder / "mapping.yaml"
     init = ["init", str(export), "--queue", "DEMO", "--timezone", "Europe/Moscow", "-o", str(mapping)]
     assert main(init) == 0
-    assert "preset generic-csv" in capsys.readouterr().out  # recognised among every preset
-    args = [str(export), "--mapping", str(mapping), "--no-progress"]
-    assert main(["validate", *args, "--report", "report"]) == 0
-    assert main(["run", *args, "--yes", "--max-rps", "1000"]) == 0
-    assert main(["verify", *args, "--max-rps", "1000"]) == 0
+    assert "preset generic-csv" in session.capsys.readouterr().out  # recognised among every preset
+    steps(session, mapping, [export])
 
     landed = {i["summary"]: i for i in client.search_issues(queue="DEMO")}
     assert set(landed) == {"Переезд офиса", "Проложить сеть", "Принтер; не печатает"}

@@ -1,47 +1,32 @@
-"""Land a bundled sample with its preset, the way a user does, and compare it with ``expected.yaml``.
+"""The Jira presets' landings read back through the checkpoint ledger and held to ``expected.yaml``.
 
 ``land`` writes the preset with the user's decisions filled in (the ``"?"`` ones: time zone,
-people, values the target lacks), then runs the CLI against a fresh in-process sandbox:
-``validate`` (no error), ``run``, ``verify`` (no difference), ``run`` again (no write). It reads
-the target back — issues by source key (through the checkpoint ledger), comments, files, work logs
-and links — so the test can hold it against the sample's ``expected.yaml``.
+people, values the target lacks), takes it through the shared CLI steps (``landing.steps``:
+validate, run, verify, run again) and reads the target back — issues by source key (through the
+ledger), comments, files, work logs and links — so the test can hold it against the sample's
+``expected.yaml``, files and work logs included.
 """
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 
-from migrator.cli import main
-from migrator.mapping.config import TARGET_KEYS
-from migrator.sandbox import SandboxConfig, SandboxServer
+from migrator.sandbox import SandboxServer
 from migrator.state import CheckpointStore
 from migrator.tracker import TrackerClient, TrackerSettings
 
-ROOT = Path(__file__).resolve().parents[2]
-MAPPINGS = ROOT / "mappings"
-SAMPLES = ROOT / "samples"
-WRITES = ("issue_import", "comment_import", "link_import", "attachment_import", "worklog_import", "patch")
-FAST = ["--no-progress", "--max-rps", "1000"]
+from .landing import MAPPINGS, Session, steps
+
 # Tracker link type → the kinds of expected.yaml (its schema has no "clone": clones count as relates)
 KINDS = {"relates": "relates", "clone": "relates", "depends": "depends", "duplicates": "duplicates"}
 KINDS |= {"subtask": "subtask", "epic": "epic"}
 # Where the "from" end of a kind is, for a link listed with this direction on the listing issue.
 FROM_HERE = {("depends", "outward"), ("duplicates", "inward"), ("subtask", "inward"), ("epic", "outward")}
-
-# Until issue 9 ("history") is merged the loader refuses target.dangling, which these samples need
-# (links and parents outside the export): the tests must fail then, and pass once it is.
-needs_history_policies = pytest.mark.xfail(
-    "dangling" not in TARGET_KEYS,
-    reason="links outside the export and missing files need issue 9's policies",
-    strict=True,
-)
 
 
 @dataclass
@@ -64,12 +49,6 @@ class Landed:
         return {row["source_name"]: row["login"] for row in self.report["users"]}
 
 
-def expected_of(sample: str) -> dict[str, Any]:
-    data = yaml.safe_load((SAMPLES / sample / "expected.yaml").read_text(encoding="utf-8"))
-    assert isinstance(data, dict)
-    return data
-
-
 def preset_with(preset: str, decisions: dict[str, Any], folder: Path) -> Path:
     """The preset with the user's decisions merged in (nested keys replaced leaf by leaf)."""
     data = yaml.safe_load((MAPPINGS / f"{preset}.yaml").read_text(encoding="utf-8"))
@@ -87,39 +66,12 @@ def _merge(into: dict[str, Any], extra: dict[str, Any]) -> None:
             into[key] = value
 
 
-def land(
-    preset: str,
-    sources: list[Path],
-    decisions: dict[str, Any],
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> Landed:
-    mapping = preset_with(preset, decisions, tmp_path)
-    state = tmp_path / "state.sqlite"
-    common = [*map(str, sources), "--mapping", str(mapping)]
-    with SandboxServer(SandboxConfig(data=tmp_path / "sandbox.sqlite")) as server:
-        monkeypatch.setenv("TRACKER_API_URL", server.url)
-        monkeypatch.setenv("TRACKER_TOKEN", server.admin_token)
-        monkeypatch.setenv("TRACKER_ORG_ID", str(server.org_id))
-        monkeypatch.chdir(tmp_path)
-        assert main(["validate", *common, "--report", str(tmp_path / "report"), "--no-progress"]) == 0
-        report = json.loads((tmp_path / "report" / "report.json").read_text(encoding="utf-8"))
-        assert [f for f in report["findings"] if f["severity"] == "error"] == []
-        run = ["run", *common, "--state", str(state), "--yes", *FAST]
-        assert main(run) == 0
-        assert (
-            main(["verify", *common, "--state", str(state), "--output", str(tmp_path / "v.json"), *FAST]) == 0
-        )
-        writes = _writes(server)
-        assert main(run) == 0
-        assert _writes(server) == writes, "a second run writes nothing"
-        landed = _read_back(server, state, report)
-    return landed
-
-
-def _writes(server: SandboxServer) -> int:
-    by_kind = server.stats()["by_kind"]
-    return sum(by_kind.get(kind, 0) for kind in WRITES)
+def land(preset: str, sources: list[Path], decisions: dict[str, Any], session: Session) -> Landed:
+    mapping = preset_with(preset, decisions, session.folder)
+    state = session.folder / "state.sqlite"
+    report = steps(session, mapping, sources, state)
+    assert [f for f in report["findings"] if f["severity"] == "error"] == []
+    return _read_back(session.sandbox, state, report)
 
 
 def _read_back(server: SandboxServer, state: Path, report: dict[str, Any]) -> Landed:
