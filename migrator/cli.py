@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_validate(sub)
     _add_verify(sub)
     _add_status(sub)
+    _add_stage(sub)
     _add_snapshot(sub)
     _add_inspect(sub)
     _add_init(sub)
@@ -63,6 +64,20 @@ def _add_source_args(p: argparse.ArgumentParser) -> None:
         help="seed a new embedded sandbox with this org (a `migrator snapshot` file), so the rehearsal uses the "
         "real org's rules; use a new --sandbox-data file with it",
     )
+    _add_limit(p)
+    p.add_argument(
+        "--ledger",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="STATE_FILE",
+        help="checkpoint file of an earlier run whose issues links may point to (target.dangling: existing); "
+        "repeatable. Every .migrator/*.state.sqlite is searched too",
+    )
+    p.set_defaults(announce_target=True)
+
+
+def _add_limit(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--limit",
         dest="limits",
@@ -102,6 +117,11 @@ def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     _add_source_args(p)
     p.add_argument("--state", type=Path, help="checkpoint file (default .migrator/<namespace>.state.sqlite)")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation before writing")
+    p.add_argument(
+        "--ignore-queue-lock",
+        action="store_true",
+        help="write even if another run holds the queue's import lease (only when that run is surely dead)",
+    )
     p.add_argument("--workers", type=positive_int, default=4, help="parallel workers (default 4)")
     _add_max_rps(p)
     p.add_argument(
@@ -117,6 +137,16 @@ def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="folder for the validation report (HTML, XLSX, JSON; default .migrator/<namespace>.report)",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    _add_delete_missing(p)
+
+
+def _add_delete_missing(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--delete-missing",
+        action="store_true",
+        help="delete in Tracker the comments, files, worklogs and links a newer export no longer has "
+        "(never by default; issues cannot be deleted through the API)",
+    )
 
 
 def _add_validate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -137,6 +167,13 @@ def _add_validate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="rate used for the duration estimate (default 10)",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--state",
+        type=Path,
+        help="checkpoint file of an earlier import to show the delta against (read only; "
+        "default .migrator/<namespace>.state.sqlite when it exists)",
+    )
+    _add_delete_missing(p)
 
 
 def _add_verify(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -164,6 +201,37 @@ def _add_verify(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 def _add_status(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("status", help="done / pending / failed per kind of object, with reasons")
     p.add_argument("--state", type=Path, help="checkpoint file (default: the only one in .migrator/)")
+    p.add_argument(
+        "--history", action="store_true", help="list the runs recorded in the checkpoint file (the manifest)"
+    )
+    p.add_argument("--json", action="store_true", help="print the same as JSON, for scripts")
+
+
+def _add_stage(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "stage",
+        help="rehearse in a throwaway queue shaped like the target queue: create it, import, verify, leave it",
+        description="Create a staging queue shaped like the target queue (issue types, workflows, "
+        "resolutions, components, versions, local fields), import the export into it with its own "
+        "namespace, verify it and leave it for review. `--drop KEY` deletes it, `--restore KEY` brings "
+        "it back.",
+    )
+    p.add_argument("sources", nargs="*", type=Path, metavar="SOURCE", help="export file(s)")
+    p.add_argument("--mapping", type=Path, help="mapping file (needed unless --drop/--restore)")
+    p.add_argument("--like", help="queue whose settings to copy (default: the mapping's target queue)")
+    p.add_argument("--key", help="staging queue key (default: the first free STG1, STG2, ...)")
+    p.add_argument("--namespace", help=argparse.SUPPRESS)
+    p.add_argument("--drop", metavar="KEY", help="delete the staging queue KEY (and everything in it)")
+    p.add_argument("--restore", metavar="KEY", help="restore a dropped staging queue KEY")
+    p.add_argument("--force", action="store_true", help="with --drop: delete a queue `stage` did not make")
+    p.add_argument("--workers", type=positive_int, default=4, help="parallel workers (default 4)")
+    _add_max_rps(p)
+    p.add_argument("--strict", action="store_true", help="treat validation warnings as errors")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument("--no-content", action="store_true", help="verify without downloading files")
+    _add_limit(p)
+    p.add_argument("--sandbox-data", type=Path, default=DEFAULT_SANDBOX_DATA, help=argparse.SUPPRESS)
+    p.add_argument("--sandbox-fixture", type=Path, help=argparse.SUPPRESS)
 
 
 def _add_snapshot(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -232,6 +300,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "validate": commands.cmd_validate,
         "verify": commands.cmd_verify,
         "status": commands.cmd_status,
+        "stage": commands.cmd_stage,
         "snapshot": commands.cmd_snapshot,
         "inspect": commands.cmd_inspect,
         "init": commands.cmd_init,

@@ -1,16 +1,27 @@
-"""What each CLI command does, end to end, in terms of the pipeline's modules."""
+"""What each CLI command does, end to end, in terms of the pipeline's modules.
+
+One room (over 500 lines): it is the only place that wires every stage together, and the commands
+share its helpers (the mapping, the target, the checkpoint file, the reports); each command's own
+work lives in the stage modules it calls."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
+import shlex
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from migrator.delta import DeltaSummary
 from migrator.errors import MigratorError
+from migrator.existing import ExistingIssueFinder
 from migrator.findings import Findings
+from migrator.history import RunHistory, findings_counts
 from migrator.mapping.config import MappingConfig, load_mapping
 from migrator.mapping.target_info import TargetInfo
 from migrator.mapping.undecided import UNDECIDED
@@ -22,11 +33,28 @@ from migrator.sources.inputs import expand_sources
 from migrator.target import DEFAULT_WORKDIR, Target, open_target
 
 if TYPE_CHECKING:
+    from migrator.execution import Executor
+    from migrator.execution.queue_lease import QueueLease
+    from migrator.execution.summary import RunSummary
     from migrator.presets.init_mapping import InitResult, ZoneDecision
+    from migrator.state import CheckpointStore
 
 
 def _out(text: str = "") -> None:
     print(text, flush=True)
+
+
+def _err(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def _announcer(args: argparse.Namespace) -> Callable[[str], None]:
+    """Where the target banner goes: the console, unless a step of ``stage`` (which said it once)."""
+    return _out if args.announce_target else _silent
+
+
+def _silent(text: str) -> None:
+    """Says nothing (a banner already shown)."""
 
 
 def _load_config(args: argparse.Namespace) -> MappingConfig:
@@ -55,9 +83,22 @@ def _target_info(target: Target, queue: str) -> TargetInfo:
 
 
 def _read_only_target(args: argparse.Namespace, env: Mapping[str, str]) -> AbstractContextManager[Target]:
-    """The target to read metadata from (``validate``, ``init``): no rate limit of our own."""
+    """The target to read metadata from (``validate``, ``init``) or to make and drop a staging queue
+    with (``stage``): no rate limit of our own."""
     return open_target(
         env, max_rps=None, sandbox_data=args.sandbox_data, sandbox_fixture=args.sandbox_fixture, announce=_out
+    )
+
+
+def _paced_target(args: argparse.Namespace, env: Mapping[str, str]) -> AbstractContextManager[Target]:
+    """The target ``run`` and ``verify`` talk to: ``--workers`` workers sharing ``--max-rps``."""
+    return open_target(
+        env,
+        max_rps=args.max_rps,
+        sandbox_data=args.sandbox_data,
+        sandbox_fixture=args.sandbox_fixture,
+        announce=_announcer(args),
+        workers=args.workers,
     )
 
 
@@ -78,6 +119,32 @@ def _existing_keys(target: Target, config: MappingConfig) -> QueueKeyLookup:
     return QueueKeyLookup(target.client, config.target.queue)
 
 
+def _existing_issues(
+    args: argparse.Namespace, target: Target, config: MappingConfig
+) -> ExistingIssueFinder | None:
+    """Read-only search for issues earlier runs imported (only when the mapping may link to them):
+    the ledgers given with --ledger and every checkpoint file in .migrator/, then the target."""
+    dangling = config.target.dangling
+    if "existing" not in dangling.links + dangling.parent:
+        return None
+    missing = [str(p) for p in args.ledger if not p.is_file()]
+    if missing:
+        raise MigratorError(
+            f"ledger file(s) not found: {', '.join(missing)}",
+            hint="--ledger takes the .state.sqlite checkpoint file of an earlier `migrator run`",
+        )
+    ledgers = [*args.ledger, *sorted(DEFAULT_WORKDIR.glob("*.state.sqlite"))]
+    return ExistingIssueFinder(
+        target.client,
+        system=config.source.system,
+        namespace=config.target.namespace,
+        queue=config.target.queue,
+        keep_keys=config.target.keep_keys,
+        ledgers=ledgers,
+        identity=target.identity,
+    )
+
+
 def _source_label(args: argparse.Namespace) -> str:
     return ", ".join(map(str, args.sources))
 
@@ -86,6 +153,7 @@ def _prepare_options(
     args: argparse.Namespace,
     target_label: str,
     existing_keys: QueueKeyLookup | None = None,
+    existing_issues: ExistingIssueFinder | None = None,
     *,
     max_rps: float | None = None,
 ) -> PrepareOptions:
@@ -97,6 +165,7 @@ def _prepare_options(
         target_label=target_label,
         max_rps=args.max_rps if max_rps is None else max_rps,
         existing_keys=existing_keys,
+        existing_issues=existing_issues,
         progress=not args.no_progress,
     )
 
@@ -109,53 +178,178 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     from migrator.pipeline import PreparedRun
     from migrator.planning import load_plan
     from migrator.report.json_report import format_console_summary
+    from migrator.run_lock import holding_state_file
     from migrator.state import CheckpointStore
 
     config = _load_config(args)
     _check_sources(args.sources)
     state_path = _state_path(args, config)
-    state_path.parent.mkdir(parents=True, exist_ok=True)
-    with open_target(
-        env,
-        max_rps=args.max_rps,
-        sandbox_data=args.sandbox_data,
-        sandbox_fixture=args.sandbox_fixture,
-        announce=_out,
-        workers=args.workers,
-    ) as target:
-        info = _target_info(target, config.target.queue)
+    namespace, queue = config.target.namespace, config.target.queue
+    # One run per checkpoint file (a second one exits 2 naming the holder); the OS drops the lock
+    # when the process dies, so a killed run is resumed at once by the same command.
+    with (
+        holding_state_file(state_path, _command_line()),
+        _paced_target(args, env) as target,
+    ):
+        info = _target_info(target, queue)
         findings = Findings()
-        with CheckpointStore(state_path) as store:
-            store.bind_target(target.identity, config.target.namespace, config.target.queue)
+        delta = DeltaSummary(state_file=str(state_path))
+        with CheckpointStore(state_path) as store, RunHistory(state_path) as history:
+            store.bind_target(target.identity, namespace, queue)
+            lease = None if args.ignore_queue_lock else _queue_lease(target, store, config)
+            if lease is not None:
+                lease.check()  # refuse now, not after a long validation (and before the run's record)
+            run_id = history.start(
+                namespace=namespace,
+                queue=queue,
+                command="run",
+                target=target.identity,
+                exports=list(args.sources),
+                mapping=args.mapping,
+            )
             options = _prepare_options(
-                args, target.label, _existing_keys(target, config), max_rps=_expected_rate(target)
+                args,
+                target.label,
+                _existing_keys(target, config),
+                _existing_issues(args, target, config),
+                max_rps=_expected_rate(target),
             )
             prepared = PreparedRun(config, list(args.sources), info, findings, options)
             load_plan(
                 store,
                 prepared.planned(),
-                config.target.namespace,
-                config.target.queue,
+                namespace,
+                queue,
                 keys=_key_plan(target, config),
+                revisions=lambda: prepared.revisions,
+                findings=findings,
+                delta=delta,
+                delete_missing=args.delete_missing,
             )
             result = prepared.finish()
+            result.extra["delta"] = delta.to_dict()
             _out(format_console_summary(result))
+            _out(delta.render())
             # Always written: the console shows a few examples per kind and points here for the rest.
-            _write_reports(result, args.report or DEFAULT_WORKDIR / f"{config.target.namespace}.report")
+            report = args.report or DEFAULT_WORKDIR / f"{namespace}.report"
+            _write_reports(result, report)
+            record = _Manifest(history, run_id, result, delta)
             if result.blocking and not args.force:
                 _out(
                     f"Nothing was written: fix the {result.blocking} blocking problem(s) above "
                     "(or see the report), then run the same command again."
                 )
+                record.finish("refused")
                 return 1
             if not _confirm(args, target, config):
                 _out("Nothing was written.")
+                record.finish("declined")
                 return 1
             executor = Executor(target.client, store, workers=args.workers, progress=not args.no_progress)
-            summary = executor.run(retry_failed=args.retry_failed)
+            with (
+                _lease_held(lease, store, target, executor, keep_keys=config.target.keep_keys)
+                if lease is not None and _has_work(store, args.retry_failed)
+                else contextlib.nullcontext()  # a finished import re-run writes nothing, not even the lease
+            ):
+                summary = executor.run(retry_failed=args.retry_failed)
             _out(summary.render())
             _out_rate(target)
-            return 0 if summary.complete else 1
+            forced = _forced_past(result, report)
+            complete = summary.complete and not forced
+            record.finish("complete" if complete else "incomplete", summary)
+            if lease is not None:
+                lease.raise_if_lost()
+            return 0 if complete else 1
+
+
+def _forced_past(result: ValidationResult, report: Path) -> bool:
+    """With --force the run went ahead despite blocking problems: say what that left out."""
+    if not result.blocking:
+        return False
+    skipped = int(result.counts.get("issues_not_planned", 0))
+    _out(
+        f"{skipped} issue(s) not imported because of errors, "
+        f"{result.blocking} blocking problem(s) in all (--force) — see {report / 'report.html'}"
+    )
+    return True
+
+
+class _Manifest:
+    """The run's record in the checkpoint file's history (``migrator status --history``)."""
+
+    def __init__(
+        self, history: RunHistory, run_id: int, result: ValidationResult, delta: DeltaSummary
+    ) -> None:
+        self.history = history
+        self.run_id = run_id
+        self.findings = findings_counts((f.severity.value, f.kind) for f in result.findings)
+        self.delta = delta.to_dict()
+
+    def finish(self, outcome: str, summary: RunSummary | None = None) -> None:
+        written: dict[str, dict[str, int]] = {}
+        if summary is not None:
+            written = {
+                "written": {
+                    k: s.done_now - s.reconciled
+                    for k, s in summary.kinds.items()
+                    if s.done_now - s.reconciled
+                },
+                "reconciled": {k: s.reconciled for k, s in summary.kinds.items() if s.reconciled},
+                "failed": {k: s.failed + s.blocked for k, s in summary.kinds.items() if s.failed + s.blocked},
+            }
+        self.history.finish(self.run_id, outcome, written=written, findings=self.findings, delta=self.delta)
+
+
+def _command_line() -> str:
+    """What the lock file says the holder runs (arguments only: tokens never come on the command line)."""
+    return shlex.join(["migrator", *sys.argv[1:]])[:500]
+
+
+def _queue_lease(target: Target, store: CheckpointStore, config: MappingConfig) -> QueueLease:
+    from migrator.execution.queue_lease import QueueLease, checkpoint_owner
+
+    return QueueLease(
+        target.client,
+        config.target.queue,
+        namespace=config.target.namespace,
+        owner=checkpoint_owner(store.state_id, store.path),
+    )
+
+
+def _has_work(store: CheckpointStore, retry_failed: bool) -> bool:
+    from migrator.vocabulary import Status
+
+    if store.unfinished_count():
+        return True
+    settled = (Status.FAILED, Status.BLOCKED)
+    return retry_failed and any(by.get(s, 0) for by in store.counts().values() for s in settled)
+
+
+@contextlib.contextmanager
+def _lease_held(
+    lease: QueueLease, store: CheckpointStore, target: Target, executor: Executor, *, keep_keys: bool
+) -> Iterator[None]:
+    """Hold the queue's lease while the executor writes. Its marker issue's key is reserved in the
+    checkpoint file, so no later plan load gives that number to an issue."""
+    with lease.holding(lambda reason: executor.stop(), _marker_key(target, store, lease.queue, keep_keys)):
+        if lease.key is not None:
+            store.reserve_key(lease.unique, lease.key)
+        yield
+
+
+def _marker_key(target: Target, store: CheckpointStore, queue: str, keep_keys: bool) -> Callable[[], str]:
+    """A new lease marker's key, clear of every number the queue uses and this checkpoint file planned
+    (issues are imported under keys planned before the import) — and with ``keep_keys`` of the
+    export's next numbers (``queue_lease.marker_number``). One search request, made only when the
+    marker does not exist yet."""
+    from migrator.execution.queue_lease import marker_number
+    from migrator.snapshot import highest_key_number
+
+    def next_free() -> str:
+        highest = max(highest_key_number(target.client, queue), store.highest_planned_number(queue))
+        return f"{queue}-{marker_number(highest, keep_keys=keep_keys)}"
+
+    return next_free
 
 
 def _expected_rate(target: Target) -> float:
@@ -206,22 +400,60 @@ def _write_reports(result: ValidationResult, folder: Path) -> None:
 def cmd_validate(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     from migrator.report.json_report import format_console_summary
     from migrator.snapshot import load_target_info
-    from migrator.validate import validate
 
     config = _load_config(args)
     _check_sources(args.sources)
     if args.target_snapshot:
         info = load_target_info(args.target_snapshot, config.target.queue)
         options = _prepare_options(args, f"snapshot {args.target_snapshot}")
-        result = validate(config, list(args.sources), info, options)
+        result, delta = _validate_with_delta(args, config, info, options)
     else:
         with _read_only_target(args, env) as target:
             info = _target_info(target, config.target.queue)
-            options = _prepare_options(args, target.label, _existing_keys(target, config))
-            result = validate(config, list(args.sources), info, options)
+            options = _prepare_options(
+                args, target.label, _existing_keys(target, config), _existing_issues(args, target, config)
+            )
+            result, delta = _validate_with_delta(args, config, info, options)
     _out(format_console_summary(result))
+    _out(delta.render())
     _write_reports(result, args.report)
     return result.exit_code
+
+
+def _validate_with_delta(
+    args: argparse.Namespace, config: MappingConfig, info: TargetInfo, options: PrepareOptions
+) -> tuple[ValidationResult, DeltaSummary]:
+    """``validate``, plus the delta against the ledger of an earlier import when there is one (the
+    checkpoint file is opened read-only: a dry run changes nothing)."""
+    from migrator.pipeline import PreparedRun
+    from migrator.planning import compare_plan
+    from migrator.state import CheckpointStore
+
+    state_path = _state_path(args, config)
+    namespace, queue = config.target.namespace, config.target.queue
+    delta = DeltaSummary(state_file=str(state_path), delete_missing=args.delete_missing)
+    findings = Findings()
+    prepared = PreparedRun(config, list(args.sources), info, findings, options)
+    if not state_path.is_file():
+        prepared.drain()
+    else:
+        with CheckpointStore(state_path, read_only=True) as store:
+            if namespace in store.namespaces():
+                compare_plan(
+                    store.view(namespace),
+                    prepared.planned(),
+                    namespace,
+                    queue,
+                    findings,
+                    delta,
+                    revisions=lambda: prepared.revisions,
+                    delete_missing=args.delete_missing,
+                )
+            else:
+                prepared.drain()
+    result = prepared.finish()
+    result.extra["delta"] = delta.to_dict()
+    return result, delta
 
 
 # --------------------------------------------------------------------------------------- verify
@@ -231,7 +463,6 @@ def cmd_verify(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     import json
 
     from migrator.pipeline import PreparedRun
-    from migrator.state import CheckpointStore
     from migrator.verify import stored_issue_count, verify
 
     config = _load_config(args)
@@ -239,22 +470,26 @@ def cmd_verify(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     state_path = _state_path(args, config)
     output = args.output or DEFAULT_WORKDIR / f"{config.target.namespace}.verify.json"
     output.parent.mkdir(parents=True, exist_ok=True)
-    with open_target(
-        env,
-        max_rps=args.max_rps,
-        sandbox_data=args.sandbox_data,
-        sandbox_fixture=args.sandbox_fixture,
-        announce=_out,
-        workers=args.workers,
-    ) as target:
+    with _paced_target(args, env) as target:
         info = _target_info(target, config.target.queue)
         options = PrepareOptions(source_label=_source_label(args), target_label=target.label)
+        # Two passes over the export: the first decides what planning across issues changes (link
+        # dates, dangling links), which the second applies to each issue it compares.
+        first = PreparedRun(
+            config,
+            list(args.sources),
+            info,
+            Findings(),
+            replace(options, existing_issues=_existing_issues(args, target, config)),
+        )
+        first.drain()
+        revisions = first.revisions
         prepared = PreparedRun(config, list(args.sources), info, Findings(), options)
-        store = CheckpointStore(state_path) if state_path.exists() else None
+        store = _reading_store(state_path) if args.state or state_path.exists() else None
         try:
             report = verify(
                 target.client,
-                prepared.planned(),
+                (revisions.apply(issue) for issue in prepared.planned()),
                 store,
                 check_content=not args.no_content,
                 workers=args.workers,
@@ -267,6 +502,12 @@ def cmd_verify(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     output.write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
     for line in report.summary_lines():
         _out(line)
+    unplanned = prepared.tally.issues - prepared.tally.planned
+    if unplanned:
+        _out(
+            f"  {unplanned} issue(s) of the export have errors, are not in the plan and were not compared "
+            "(see `migrator validate`)"
+        )
     _out(f"  diff: {output}")
     _out_rate(target)
     return 0 if report.clean else 1
@@ -276,18 +517,43 @@ def cmd_verify(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
 
 def cmd_status(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    state_path = args.state or _only_state_file()
+    announce = _err if args.json else _out  # --json: stdout is the JSON alone
+    with _reading_store(state_path, announce) as store:
+        if args.history:
+            return _history(state_path, as_json=args.json)
+        summary = store.status_summary()
+    if args.json:
+        _out(json.dumps({"state_file": str(state_path), **summary.to_dict()}, ensure_ascii=False, indent=2))
+    else:
+        _out(f"checkpoints: {state_path}")
+        _out(summary.render())
+    return 1 if summary.has_failures else 0
+
+
+def _history(state_path: Path, *, as_json: bool) -> int:
+    from migrator.history import render_history
+
+    with RunHistory(state_path) as history:
+        records = history.records()
+    if as_json:
+        _out(json.dumps([r.to_dict() for r in records], ensure_ascii=False, indent=2))
+    else:
+        _out(render_history(records, state_path))
+    return 0
+
+
+def _reading_store(state_path: Path, announce: Callable[[str], None] = _out) -> CheckpointStore:
+    """The checkpoint file for ``status`` / ``verify``: it must exist and be sound. They read while
+    a run may be writing (SQLite WAL), and say so."""
+    from migrator.run_lock import probe
     from migrator.state import CheckpointStore
 
-    state_path = args.state or _only_state_file()
-    if not state_path.exists():
-        raise MigratorError(
-            f"no checkpoint file {state_path}", hint="run `migrator run ...` first, or pass --state"
-        )
-    with CheckpointStore(state_path) as store:
-        summary = store.status_summary()
-    _out(f"checkpoints: {state_path}")
-    _out(summary.render())
-    return 1 if summary.has_failures else 0
+    store = CheckpointStore(state_path, create=False)
+    holder = probe(state_path)
+    if holder is not None:
+        announce(f"note: a run is in progress on {state_path} ({holder.describe()}); counts are changing")
+    return store
 
 
 def _only_state_file() -> Path:
@@ -300,6 +566,75 @@ def _only_state_file() -> Path:
         )
     names = ", ".join(str(c) for c in candidates)
     raise MigratorError(f"several checkpoint files: {names}", hint="pick one with --state")
+
+
+# ---------------------------------------------------------------------------------------- stage
+
+
+def cmd_stage(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    """Create a staging queue shaped like the target queue, import into it, verify, leave it —
+    or ``--drop`` / ``--restore`` one."""
+    from migrator.staging import create_staging_queue, drop_staging_queue, restore_staging_queue
+
+    if args.drop or args.restore:
+        with _read_only_target(args, env) as target:
+            if args.drop:
+                drop_staging_queue(target.client, args.drop, force=args.force)
+                _out(
+                    f"staging queue {args.drop} deleted (`migrator stage --restore {args.drop}` brings it back)"
+                )
+            else:
+                restore_staging_queue(target.client, args.restore)
+                _out(f"staging queue {args.restore} restored")
+        return 0
+    if not args.sources or args.mapping is None:
+        raise MigratorError(
+            "stage needs the export file(s) and --mapping (or --drop KEY / --restore KEY)",
+            hint="e.g. migrator stage samples/jira/issues.csv --mapping mappings/jira-csv.yaml",
+        )
+    config = load_mapping(args.mapping, namespace=args.namespace, limits=dict(args.limits))
+    _check_sources(args.sources)
+    like = args.like or config.target.queue
+    with _read_only_target(args, env) as target:
+        staging = create_staging_queue(target.client, like, args.key)
+    _out(staging.describe())
+    namespace = f"{config.target.namespace}-{staging.key.lower()}"
+    step = _staging_args(args, staging.key, namespace)
+    imported = cmd_run(step, env)
+    verified = cmd_verify(step, env)
+    _out(
+        f"Staging queue {staging.key} is left for review (namespace {namespace}). "
+        f"Drop it with: migrator stage --drop {staging.key}"
+    )
+    return max(imported, verified)
+
+
+def _staging_args(args: argparse.Namespace, queue: str, namespace: str) -> argparse.Namespace:
+    """The ``run`` and ``verify`` arguments of a staging import (its own queue, namespace, state)."""
+    return argparse.Namespace(
+        sources=args.sources,
+        mapping=args.mapping,
+        queue=queue,
+        namespace=namespace,
+        sandbox_data=args.sandbox_data,
+        sandbox_fixture=args.sandbox_fixture,
+        state=None,
+        yes=True,
+        workers=args.workers,
+        max_rps=args.max_rps,
+        retry_failed=False,
+        force=False,
+        strict=args.strict,
+        report=None,
+        no_progress=args.no_progress,
+        delete_missing=False,
+        output=None,
+        no_content=args.no_content,
+        ledger=[],
+        limits=args.limits,
+        ignore_queue_lock=False,
+        announce_target=False,
+    )
 
 
 # ------------------------------------------------------------------------------------- snapshot

@@ -11,16 +11,17 @@ sends it, from the ledger (target keys of issues, target ids of files) — see `
 
 Every planned object has a ``source_id`` that is stable across runs of the same export: it is the
 key of its row in the checkpoint ledger, which is what makes re-runs exactly-once.
+
+Some decisions need the whole export (a link's date depends on both of its issues): they are
+``PlanRevisions``, applied to the planned issues once the export has been read.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
 from typing import Any
 
 from migrator.model import SourceRef
-from migrator.timeutil import format_tracker_datetime, parse_tracker_datetime
 
 
 @dataclass
@@ -61,8 +62,13 @@ class PlannedLink:
     source_id: str
     to_source_key: str  # the *source* key of the other issue; executor resolves its target key
     relationship: str  # Tracker relationship, e.g. "depends on" (``migrator.vocabulary.RELATIONSHIPS``)
-    created_at: str
+    # Inside both issues' windows once the plan is revised (``PlanRevisions``). None = undated: created
+    # as an ordinary link at the moment of the run — only when the mapping asks for it
+    # (``target.undated_links: now``).
+    created_at: str | None
     created_by: str
+    # The other issue is outside this plan but already in Tracker (``target.dangling: existing``).
+    to_target_key: str | None = None
 
 
 @dataclass
@@ -86,6 +92,9 @@ class PlannedIssue:
     parent_key: str | None = None  # source key of the parent, for parents-before-children ordering
     description_pointers: TextPointers | None = None  # references / embedded files in body["description"]
     description_patch: bool = False  # the description is PATCHed once its files are in (moves updatedAt)
+    # An undated link of this issue is planned (``target.undated_links: now``): Tracker will set its
+    # updatedAt/updatedBy to the moment of the run and the importing user, which verify then expects.
+    touched_by_run: bool = False
 
     @property
     def unique(self) -> str:
@@ -116,6 +125,7 @@ class PlannedIssue:
             parent_key=data.get("parent_key"),
             description_pointers=TextPointers.from_dict(data.get("description_pointers")),
             description_patch=bool(data.get("description_patch", False)),
+            touched_by_run=bool(data.get("touched_by_run", False)),
         )
 
 
@@ -124,25 +134,87 @@ def make_unique(namespace: str, source: SourceRef) -> str:
     return f"{namespace}:{source.system}:{source.id}"
 
 
-def link_window(a_body: dict[str, Any], b_body: dict[str, Any]) -> tuple[str, str] | None:
-    """The interval in which Tracker accepts a link between two imported issues: inside *both*
-    issues' [createdAt, updatedAt] (import-links rule). None when their lifetimes do not overlap."""
-    lo = max(_wire_instant(a_body["createdAt"]), _wire_instant(b_body["createdAt"]))
-    hi = min(
-        _wire_instant(a_body.get("updatedAt") or a_body["createdAt"]),
-        _wire_instant(b_body.get("updatedAt") or b_body["createdAt"]),
-    )
-    if lo > hi:
-        return None
-    return format_tracker_datetime(lo), format_tracker_datetime(hi)
+def append_notes(text: str, notes: list[str]) -> str:
+    """``text`` with each note as a paragraph of its own at the end (the notes alone when it is empty)."""
+    return "\n\n".join([text, *notes] if text else notes)
 
 
-def fit_link_time(created_at: str, window: tuple[str, str]) -> str:
-    """``created_at`` moved into ``window`` (unchanged when already inside)."""
-    lo, hi = (_wire_instant(w) for w in window)
-    value = _wire_instant(created_at)
-    return format_tracker_datetime(min(max(value, lo), hi))
+# ------------------------------------------------------------------------ revisions across issues
 
 
-def _wire_instant(text: str) -> datetime:
-    return parse_tracker_datetime(text)
+@dataclass(frozen=True)
+class ExistingIssue:
+    """An issue outside this export that is already in Tracker (imported by an earlier run or
+    namespace): a link or parent pointing at it can be imported as a link to it."""
+
+    target_key: str
+    created_at: str  # its window in the target, Tracker format
+    updated_at: str
+    found_by: str  # how it was found, for the report: a ledger file, a ``unique``, a kept key
+
+
+@dataclass
+class LinkRevision:
+    owner: str  # source key of the issue that imports the link (the first to list it)
+    drop: bool = False  # not imported (a dangling link with policy drop or text)
+    to_target_key: str | None = None  # the other end is this issue already in Tracker
+    redated: bool = False
+    created_at: str | None = None  # with ``redated``: the planned date (None = undated)
+
+
+@dataclass
+class IssueRevision:
+    updated_at: str | None = None  # a later updatedAt, so that a link can be dated inside both windows
+    notes: list[str] = field(default_factory=list)  # paragraphs appended to the description
+    touched_by_run: bool = False  # one of its links is undated (see ``PlannedIssue.touched_by_run``)
+
+
+@dataclass
+class PlanRevisions:
+    """What planning *across* issues changes in planned issues. It is decided once the whole export
+    has been read (a link's date depends on an issue that may come later in the stream), and the
+    same export and mapping always give the same revisions, so a resumed run plans the same bodies.
+
+    ``run`` applies them to the stored plan before anything is executed (``planning.load_plan``);
+    ``verify`` applies them to the issues it compares; ``validate`` reports each as a finding.
+    """
+
+    markup_type: str | None = None  # sent with a description that only the notes make non-empty
+    issues: dict[str, IssueRevision] = field(default_factory=dict)
+    links: dict[str, LinkRevision] = field(default_factory=dict)  # by link source id
+
+    def issue(self, key: str) -> IssueRevision:
+        return self.issues.setdefault(key, IssueRevision())
+
+    def link(self, source_id: str, owner: str) -> LinkRevision:
+        return self.links.setdefault(source_id, LinkRevision(owner))
+
+    def touched(self) -> set[str]:
+        """Source keys of the issues whose stored plan changes."""
+        return set(self.issues) | {revision.owner for revision in self.links.values()}
+
+    def apply(self, issue: PlannedIssue) -> PlannedIssue:
+        """Revise ``issue`` in place (and return it)."""
+        kept: list[PlannedLink] = []
+        for link in issue.links:
+            change = self.links.get(link.source_id)
+            if change is not None and change.drop:
+                continue
+            if change is not None and change.to_target_key is not None:
+                link.to_target_key = change.to_target_key
+            if change is not None and change.redated:
+                link.created_at = change.created_at
+            kept.append(link)
+        issue.links = kept
+        revision = self.issues.get(issue.source_key)
+        if revision is None:
+            return issue
+        if revision.updated_at is not None:
+            issue.body["updatedAt"] = revision.updated_at
+        if revision.notes:
+            issue.body["description"] = append_notes(str(issue.body.get("description") or ""), revision.notes)
+            if self.markup_type and "markupType" not in issue.body:
+                issue.body["markupType"] = self.markup_type
+        if revision.touched_by_run:
+            issue.touched_by_run = True
+        return issue

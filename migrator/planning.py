@@ -7,29 +7,49 @@ it; :class:`~migrator.state.CheckpointStore` only stores what it is handed:
 * which issue a key belongs to when the export has it twice (the first one);
 * which issue owns a link listed on both of its ends (the first to list it);
 * each issue's chain: the issue; its comments and files by time (a comment's own files right
-  after it); worklogs; links; the local-field patch;
+  after it, a file a comment shows before it); worklogs; the description PATCH; links; the
+  local-field patch;
 * the depth of every issue in the parent forest (parents are imported first), cycles broken;
+* what planning across issues changed (``PlanRevisions``: link dates inside both issues' windows,
+  the updatedAt extended for them, dangling links dropped, named in the text or pointed at issues
+  already in Tracker) — applied to the stored plan before anything is executed;
+* against the ledger, what a newer export changed (``migrator/delta.py``): delta rows right after
+  the issue's own row, re-keyed comments, changes already applied;
 * every issue's Tracker key, and files uploaded before the comments that show them, so texts are
-  finished when they are sent (``planning_texts.py``).
+  finished when they are sent (``planning_texts.py``). The keys of a newer export's new issues come
+  after every key already planned or used in the queue, once the stream has ended.
 
-The date window a link must fit in (``plan.link_window``) needs both issues' bodies; the executor
-applies it when it sends the link, as the other issue may come later in the stream.
+The plan is streamed, and revisions are known only when the stream has ended (an issue's window may
+depend on an issue later in the export). On a first import a link whose other issue has not been
+stored yet waits (only its id is kept) and gets its row at the end, from its issue's revised plan;
+an issue a revision touches is re-stored. When an earlier import exists, every issue is compared
+with the ledger *as revised* (the ledger holds what the revised plan sent): the streamed plans are
+spooled (``state.PlanSpool``, a temporary table) and compared, then stored, once the revisions are
+known. So a delta run's links are dated as a first import's are; an imported issue whose planned
+``updatedAt`` grew for a new link is not a field change (``updatedAt`` is a stamp the ordinary API
+sets), its update row opens the window when the link needs it (``delta.window_opened``); a
+description that gained a note (a dangling reference named in the text) is a field change, PATCHed.
+All of it happens in the load's one transaction.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC
 from typing import Any
 
-from migrator.plan import PlannedAttachment, PlannedIssue, make_unique
+from migrator.delta import DeltaPlanner, DeltaSummary, IssueDelta
+from migrator.findings import Findings
+from migrator.plan import PlannedAttachment, PlannedIssue, PlannedLink, PlanRevisions, make_unique
 from migrator.planning_texts import KeyAllocator, KeyPlan, first_shown, text_projects
-from migrator.state import CheckpointStore, PlanLoadStats, PlannedRow
+from migrator.state import CheckpointStore, LedgerView, PlanLoad, PlanLoadStats, PlannedRow
 from migrator.timeutil import parse_tracker_datetime
 from migrator.vocabulary import Kind
+
+Revisions = Callable[[], PlanRevisions]  # asked once the stream has ended (``PreparedRun.revisions``)
 
 
 def load_plan(
@@ -39,38 +59,175 @@ def load_plan(
     queue: str,
     *,
     keys: KeyPlan | None = None,
+    revisions: Revisions | None = None,
+    findings: Findings | None = None,
+    delta: DeltaSummary | None = None,
+    delete_missing: bool = False,
 ) -> PlanLoadStats:
     """Merge a plan into the store's ledger (idempotent): new objects become ``pending``; rows
     already ``done`` stay done; payloads of unfinished objects are replaced by the new plan's.
+    ``revisions`` is asked once the stream has ended.
+
     With ``keys`` every issue gets its Tracker key now (``planning_texts.py``); without, Tracker
-    numbers them and texts can name only issues imported before them."""
-    forest: list[tuple[str, str | None, int]] = []  # (issue key, parent key, seq)
-    seen_keys: set[str] = set()
-    seen_links: set[str] = set()
-    duplicate_keys: list[str] = []
+    numbers them and texts can name only issues imported before them.
+
+    What changed since the objects were imported (a newer export, ``migrator/delta.py``) becomes
+    delta rows; its findings go to ``findings`` and its counts to ``delta``. ``delete_missing``
+    plans the deletion in Tracker of children the export no longer has."""
     with store.loading(namespace, queue) as load:
-        allocator = KeyAllocator(load, queue, keys) if keys is not None else None
-        for seq, issue in enumerate(planned):
-            if issue.source_key in seen_keys:
-                duplicate_keys.append(issue.source_key)
-                continue
-            seen_keys.add(issue.source_key)
-            complete_issue(issue, namespace, queue)
-            if allocator is not None:
-                allocator.add(issue, seq)
-            rows = chain_rows(issue)
-            links = [r for r in rows if r.kind == Kind.LINK and r.source_id not in seen_links]
-            seen_links.update(r.source_id for r in links)
-            load.add(issue, seq, [r for r in rows if r.kind != Kind.LINK] + links)
-            forest.append((issue.source_key, issue.parent_key, seq))
-        depths, cycles_broken = compute_depths(forest)
+        walk = PlanWalk(namespace, queue, KeyAllocator(load, queue, keys) if keys is not None else None)
+        revise = revisions or PlanRevisions
+        planner = DeltaPlanner(
+            load.view, findings if findings is not None else Findings(), delta, delete_missing=delete_missing
+        )
+        if planner.earlier:
+            _load_compared(load, walk, planned, planner, revise)
+        else:
+            _load_first(load, walk, planned, planner, revise)
+        depths, cycles_broken = compute_depths(walk.forest)
         load.set_depths(depths)
-        if allocator is not None:
-            allocator.finish()
-        load.set_text_projects(text_projects(seen_keys, keys))
-    load.stats.duplicate_keys = duplicate_keys
+        planner.deleted_issues(load.done_not_loaded(Kind.ISSUE))
+        removals = planner.deleted_links(load.done_not_loaded(Kind.LINK), walk.seen_keys)
+        load.merge(removals)
+        planner.new_links()
+        load.set_text_projects(text_projects(walk.seen_keys, keys))
+    load.stats.duplicate_keys = walk.duplicate_keys
     load.stats.cycles_broken = cycles_broken
     return load.stats
+
+
+def _load_first(
+    load: PlanLoad, walk: PlanWalk, planned: Iterable[PlannedIssue], planner: DeltaPlanner, revise: Revisions
+) -> None:
+    """Nothing imported yet: store each issue as it streams by (links whose other issue is not
+    stored yet wait), then apply the revisions to the plans they touch."""
+    waiting: set[str] = set()  # issues with a link whose other issue was not stored yet
+    for seq, issue in walk.issues(planned):
+        rows, waits = walk.rows_now(issue)
+        load.add(issue, seq, planner.issue(issue, rows).rows)
+        if waits:
+            waiting.add(issue.source_key)
+    revisions = revise()
+    touched = revisions.touched() | waiting
+    for key, _parent, _seq in walk.forest:  # plan order: the same rows and seqs on every load
+        if key in touched:
+            issue = revisions.apply(load.stored(key))
+            load.revise(issue, walk.owned_rows(issue))
+
+
+def _load_compared(
+    load: PlanLoad, walk: PlanWalk, planned: Iterable[PlannedIssue], planner: DeltaPlanner, revise: Revisions
+) -> None:
+    """An earlier import exists: compare each revised issue with the ledger, then store it."""
+    for seq, issue in _revised(load.view, walk, planned, revise):
+        compared = planner.issue(issue, walk.owned_rows(issue))
+        _store_delta(load, compared)
+        load.add(issue, seq, compared.rows)
+
+
+def _revised(
+    view: LedgerView, walk: PlanWalk, planned: Iterable[PlannedIssue], revise: Revisions
+) -> Iterator[tuple[int, PlannedIssue]]:
+    """The planned issues in plan order, revised: spooled until the stream has ended."""
+    with view.spool() as spool:
+        for seq, issue in walk.issues(planned):
+            spool.hold(seq, issue)
+        revisions = revise()
+        touched = revisions.touched()
+        for seq, issue in spool.held():
+            yield seq, (revisions.apply(issue) if issue.source_key in touched else issue)
+
+
+def compare_plan(
+    view: LedgerView,
+    planned: Iterable[PlannedIssue],
+    namespace: str,
+    queue: str,
+    findings: Findings,
+    delta: DeltaSummary,
+    *,
+    revisions: Revisions | None = None,
+    delete_missing: bool = False,
+) -> None:
+    """Read ``planned`` to the end and compare it with the ledger as ``load_plan`` would
+    (``validate``'s delta): the same findings and counts, nothing written."""
+    walk = PlanWalk(namespace, queue)
+    planner = DeltaPlanner(view, findings, delta, delete_missing=delete_missing)
+    compared_links: set[str] = set()
+    if planner.earlier:
+        for _seq, issue in _revised(view, walk, planned, revisions or PlanRevisions):
+            rows = walk.owned_rows(issue)
+            compared_links.update(r.source_id for r in rows if r.kind == Kind.LINK)
+            planner.issue(issue, rows)
+    else:
+        for _seq, issue in walk.issues(planned):
+            planner.issue(issue, [])
+    planner.deleted_issues(e for e in view.done_of_kind(Kind.ISSUE) if e.source_id not in walk.seen_keys)
+    planner.deleted_links(
+        (e for e in view.done_of_kind(Kind.LINK) if e.source_id not in compared_links), walk.seen_keys
+    )
+    planner.new_links()
+
+
+@dataclass
+class PlanWalk:
+    """The plan in load order: the first issue with a key wins, the first issue to list a link owns it.
+    With ``keys`` every issue walked gets its Tracker key: the new ones once the stream has ended, so
+    they come after every number the queue and the state file already use (``planning_texts.py``)."""
+
+    namespace: str
+    queue: str
+    keys: KeyAllocator | None = None
+    seen_keys: set[str] = field(default_factory=set)
+    link_owner: dict[str, str] = field(default_factory=dict)  # link id -> the issue that imports it
+    duplicate_keys: list[str] = field(default_factory=list)
+    forest: list[tuple[str, str | None, int]] = field(default_factory=list)  # (key, parent key, seq)
+
+    def issues(self, planned: Iterable[PlannedIssue]) -> Iterator[tuple[int, PlannedIssue]]:
+        """``(seq, issue)``: each issue completed, once per key; the links it lists first are its own."""
+        for seq, issue in enumerate(planned):
+            key = issue.source_key
+            if key in self.seen_keys:
+                self.duplicate_keys.append(key)
+                continue
+            self.seen_keys.add(key)
+            complete_issue(issue, self.namespace, self.queue)
+            for link in issue.links:
+                self.link_owner.setdefault(link.source_id, key)
+            self.forest.append((key, issue.parent_key, seq))
+            if self.keys is not None:
+                self.keys.add(issue, seq)
+            yield seq, issue
+        if self.keys is not None:
+            self.keys.finish()
+
+    def owned_rows(self, issue: PlannedIssue) -> list[PlannedRow]:
+        """The issue's chain with only the links it owns."""
+        key = issue.source_key
+        return [
+            r for r in chain_rows(issue) if r.kind != Kind.LINK or self.link_owner.get(r.source_id) == key
+        ]
+
+    def rows_now(self, issue: PlannedIssue) -> tuple[list[PlannedRow], bool]:
+        """The rows to store with the issue as it streams by; True when some of its links wait for the
+        end of the stream (their other issue is not stored yet: it may come later, or not be in the
+        export)."""
+        rows = self.owned_rows(issue)
+        others = {link.source_id: link.to_source_key for link in issue.links}
+        now = [r for r in rows if r.kind != Kind.LINK or others[r.source_id] in self.seen_keys]
+        return now, len(now) < len(rows)
+
+
+def _store_delta(load: PlanLoad, delta: IssueDelta) -> None:
+    """What the comparison decided about existing rows, before the issue's rows are merged."""
+    for entry in delta.forget:
+        load.forget(entry)
+    for entry, source_id in delta.rekeys:
+        load.rekey(entry, source_id)
+    for entry, payload_hash in delta.applied:
+        load.set_payload_hash(entry, payload_hash)
+    for kind, scope, source_id, payload in delta.payloads:
+        load.put_delta_payload(kind, scope, source_id, payload)
 
 
 def complete_issue(issue: PlannedIssue, namespace: str, queue: str) -> None:
@@ -105,12 +262,21 @@ def chain_rows(issue: PlannedIssue) -> list[PlannedRow]:
         pointers = issue.description_pointers
         patch = [issue.body.get("description"), vars(pointers) if pointers is not None else None]
         rows.append(PlannedRow(Kind.DESCRIPTION, key, key, key, None, 0, _hash(patch)))
-    rows += [
-        PlannedRow(Kind.LINK, "", link.source_id, key, None, 0, _hash(link.__dict__)) for link in issue.links
+    rows += [  # a link's other issue is kept as its parent id: a delta looks links up from both ends
+        PlannedRow(Kind.LINK, "", link.source_id, key, link.to_source_key, 0, _link_hash(link))
+        for link in issue.links
     ]
     if issue.local_fields:
         rows.append(PlannedRow(Kind.LOCAL_FIELDS, key, key, key, None, 0, _hash(issue.local_fields)))
     return [replace(row, seq=seq) for seq, row in enumerate(rows)]
+
+
+def _link_hash(link: PlannedLink) -> str:
+    """A link's fingerprint; ``to_target_key`` counts only when set (older ledgers hashed no such field)."""
+    data = dict(link.__dict__)
+    if data["to_target_key"] is None:
+        del data["to_target_key"]
+    return _hash(data)
 
 
 def _file_row(kind: Kind, key: str, attachment: PlannedAttachment, parent: str | None) -> PlannedRow:

@@ -21,11 +21,18 @@ patch — keyed by ``(namespace, kind, scope, source_id)``:
 ``planned_keys`` holds the Tracker key each issue is imported with, decided at its first plan load
 (``migrator/planning_texts.py``) and reused by every later load, so texts that name an issue are
 the same on every run; a text names an issue by its imported key once it is done, else by this one.
+It also keeps numbers reserved in a queue (the queue lease's marker issue), which plan loads skip.
 
 The full planned issue (``PlannedIssue.to_dict()``) lives in the ``issues`` table, so the executor
 reads work from the database in batches and memory does not grow with the plan. Every plan
 load (``loading``) bumps the namespace's *generation*; only rows seen in the latest load are
 executed and counted (objects dropped from the export stay in the file but are left alone).
+
+Opening checks the file first (:func:`check_file`): an empty, truncated, overwritten or foreign file,
+or one of another schema version, is refused with one :class:`StateFileError` naming the file and
+what to do; a new file is built aside and linked into place whole. Any SQLite failure while the
+store is in use (a full disk, a file damaged meanwhile) becomes a :class:`StateFileError` too.
+Which *process* may write the file is decided outside the store (``migrator/run_lock.py``).
 
 Nothing secret is ever stored: rows hold source ids, target ids/keys, counters and the client's
 error messages (which the client already redacts).
@@ -34,9 +41,11 @@ error messages (which the client already redacts).
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+import uuid
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -48,6 +57,9 @@ from migrator.plan import PlannedIssue
 from migrator.vocabulary import KINDS, STATUSES, Kind, Status
 
 SCHEMA_VERSION = 1
+# ``planned_keys`` rows of keys taken in a queue by issues no plan imports (the queue lease's marker):
+# no namespace is empty (``loading`` refuses one), so these never mix with an issue's planned key.
+RESERVED_NAMESPACE = ""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -112,13 +124,167 @@ CREATE TABLE IF NOT EXISTS planned_keys (
     PRIMARY KEY (namespace, issue_key)
 );
 CREATE INDEX IF NOT EXISTS planned_keys_queue ON planned_keys (queue, number);
+CREATE TABLE IF NOT EXISTS delta_payloads (
+    namespace    TEXT NOT NULL,
+    kind         TEXT NOT NULL,
+    scope        TEXT NOT NULL,
+    source_id    TEXT NOT NULL,
+    payload_json TEXT NOT NULL,
+    PRIMARY KEY (namespace, kind, scope, source_id)
+);
 """
 
 _SQL_BATCH = 500  # values per IN (...) list (SQLite's default limit is 999 host parameters)
 
+_TABLES = frozenset({"meta", "namespaces", "issues", "ledger"})
+_SQLITE_HEADER = b"SQLite format 3\x00"
+_START_OVER = (
+    "restore it from a backup, or move it aside and run the same `migrator run` command again: a new "
+    "checkpoint file is made, issues already imported are found again by their unique value and their "
+    "comments, files, worklogs and links are looked up before anything is sent, so nothing is duplicated"
+)
+
+
+class StateFileError(MigratorError):
+    """The checkpoint file is missing, damaged, of another kind or of another version."""
+
+
+def check_file(path: Path) -> None:
+    """Refuse anything but an intact migrator checkpoint file of this schema version, with one
+    message naming the file and what to do. Reads the whole file once (``PRAGMA quick_check``), so
+    a truncated or overwritten file is caught before a run relies on it."""
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as handle:
+            header = handle.read(len(_SQLITE_HEADER))
+    except IsADirectoryError:
+        raise StateFileError(
+            f"{path}: is a folder, not a checkpoint file", hint="pass a file to --state"
+        ) from None
+    except OSError as exc:
+        raise StateFileError(
+            f"{path}: cannot read the checkpoint file: {exc.strerror or exc}", hint="check its permissions"
+        ) from exc
+    if size == 0:
+        raise StateFileError(f"{path}: the checkpoint file is empty (0 bytes)", hint=_START_OVER)
+    if header != _SQLITE_HEADER:
+        raise StateFileError(
+            f"{path}: not a checkpoint file (not an SQLite database: it starts with {header[:16]!r})",
+            hint=f"pass the right --state file; if this one was damaged, {_START_OVER}",
+        )
+    try:
+        conn = sqlite3.connect(str(path), isolation_level=None, timeout=30.0)
+    except sqlite3.Error as exc:
+        raise _damaged(path, exc) from exc
+    try:
+        _check_contents(path, conn)
+    except sqlite3.Error as exc:
+        raise _damaged(path, exc) from exc
+    finally:
+        conn.close()
+
+
+def _check_contents(path: Path, conn: sqlite3.Connection) -> None:
+    problems = [str(r[0]) for r in conn.execute("PRAGMA quick_check(3)")]
+    if problems != ["ok"]:
+        raise StateFileError(
+            f"{path}: the checkpoint file is damaged (truncated or overwritten): {'; '.join(problems)}",
+            hint=_START_OVER,
+        )
+    tables = {str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    meta_columns = {str(r[1]) for r in conn.execute("PRAGMA table_info(meta)")}
+    if not _TABLES <= tables or not {"key", "value"} <= meta_columns:
+        found = ", ".join(sorted(tables)) or "none"
+        raise StateFileError(
+            f"{path}: an SQLite database, but not a migrator checkpoint file (its tables: {found})",
+            hint="pass the checkpoint file of the run with --state (default .migrator/<namespace>.state.sqlite)",
+        )
+    row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    version = str(row[0]) if row is not None else None
+    if version is None or not version.isdigit():
+        raise StateFileError(
+            f"{path}: the checkpoint file has no valid schema version ({version!r})", hint=_START_OVER
+        )
+    if int(version) > SCHEMA_VERSION:
+        raise StateFileError(
+            f"{path}: written by a newer migrator (checkpoint schema {version}; this one reads {SCHEMA_VERSION})",
+            hint="upgrade migrator to the version that wrote it, or use another --state file",
+        )
+    if int(version) < SCHEMA_VERSION:
+        raise StateFileError(
+            f"{path}: written by an older migrator (checkpoint schema {version}; this one reads {SCHEMA_VERSION})",
+            hint=f"finish that import with the migrator version that wrote it; or {_START_OVER}",
+        )
+
+
+def _create_file(path: Path) -> None:
+    """Make a new, empty checkpoint file whole or not at all: built beside it, then linked into
+    place (which fails if another process made it first). A kill half-way leaves only the
+    temporary file, never a half-made checkpoint file that would later be refused as damaged."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.new")
+    for leftover in (temporary, *(temporary.with_name(temporary.name + s) for s in ("-wal", "-shm"))):
+        leftover.unlink(missing_ok=True)
+    try:
+        conn = sqlite3.connect(str(temporary), isolation_level=None)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("BEGIN IMMEDIATE")
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.executemany(
+                "INSERT INTO meta (key, value) VALUES (?, ?)",
+                [("schema_version", str(SCHEMA_VERSION)), ("state_id", uuid.uuid4().hex)],
+            )
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            check_file(path)  # made meanwhile by another process: use theirs if it is sound
+    except sqlite3.Error as exc:
+        raise StateFileError(f"{path}: cannot create the checkpoint file: {exc}") from exc
+    except OSError as exc:
+        raise StateFileError(
+            f"{path}: cannot create the checkpoint file: {exc.strerror or exc}",
+            hint="check that the folder exists and is writable",
+        ) from exc
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def _damaged(path: Path, exc: sqlite3.Error) -> StateFileError:
+    """One message for an SQLite failure on the checkpoint file, with what to do about it."""
+    text = str(exc)
+    if "full" in text:
+        return StateFileError(
+            f"{path}: the checkpoint file cannot be written: {text}",
+            hint="free space on its disk, then run the same command again (it resumes)",
+        )
+    if "locked" in text or "busy" in text:
+        return StateFileError(
+            f"{path}: the checkpoint file is locked by another program: {text}",
+            hint="close the program that has it open, then run the same command again",
+        )
+    if "I/O" in text or "unable to open" in text:
+        return StateFileError(
+            f"{path}: the checkpoint file cannot be read or written: {text}",
+            hint="check the disk and the file's permissions, then run the same command again",
+        )
+    return StateFileError(
+        f"{path}: the checkpoint file is damaged (truncated or overwritten): {text}", hint=_START_OVER
+    )
+
+
 _ROW_COLUMNS = (
     "id, kind, source_id, issue_key, parent_source_id, seq, status, unsure, target_id, target_key, "
     "attempts, last_error"
+)
+_ENTRY_COLUMNS = (
+    "id, kind, scope, source_id, issue_key, parent_source_id, status, target_id, target_key, payload_hash, "
+    "generation, done_at"
 )
 
 
@@ -152,6 +318,141 @@ class IssueTarget:
     target_key: str | None
     target_id: str | None
     last_error: str | None
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """A ledger row as a delta run compares it with a newer plan (any generation)."""
+
+    id: int
+    kind: Kind
+    scope: str
+    source_id: str
+    issue_key: str
+    parent_source_id: str | None  # comment files: their comment; links: the other issue's source key
+    status: Status
+    target_id: str | None
+    target_key: str | None
+    payload_hash: str  # done rows: the payload the target was made to match
+    generation: int
+    done_at: str | None  # this machine's clock (ISO 8601, UTC) when the row became done
+
+
+class LedgerView:
+    """Read-only questions about one namespace's ledger and stored plan (what a delta run compares a
+    newer plan with). Shared by a plan load (inside its transaction) and ``validate`` (read-only)."""
+
+    def __init__(self, conn: sqlite3.Connection, lock: threading.RLock, namespace: str) -> None:
+        self._conn = conn
+        self._lock = lock
+        self.namespace = namespace
+
+    def entries_of_issue(self, issue_key: str) -> list[LedgerEntry]:
+        """Every row the issue owns (its own row, children, delta rows, links it owns), any generation."""
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT {_ENTRY_COLUMNS} FROM ledger WHERE namespace = ? AND issue_key = ? ORDER BY seq, id",
+                (self.namespace, issue_key),
+            ).fetchall()
+        return [_entry(r) for r in rows]
+
+    def has_imported(self) -> bool:
+        """Has any issue of the namespace been imported (is there anything to compare with)?"""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT 1 FROM ledger WHERE namespace = ? AND kind = 'issue' AND status = 'done' LIMIT 1",
+                (self.namespace,),
+            ).fetchone()
+        return row is not None
+
+    def entry(self, kind: Kind, scope: str, source_id: str) -> LedgerEntry | None:
+        with self._lock:
+            row = self._conn.execute(
+                f"SELECT {_ENTRY_COLUMNS} FROM ledger WHERE namespace = ? AND kind = ? AND scope = ?"
+                " AND source_id = ?",
+                (self.namespace, kind, scope, source_id),
+            ).fetchone()
+        return None if row is None else _entry(row)
+
+    def done_of_kind(self, kind: Kind) -> Iterator[LedgerEntry]:
+        """Done rows of ``kind``, any generation (deleted issues and links are found among them)."""
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT {_ENTRY_COLUMNS} FROM ledger WHERE namespace = ? AND kind = ? AND status = 'done'"
+                " ORDER BY issue_key, seq",
+                (self.namespace, kind),
+            ).fetchall()
+        return (_entry(r) for r in rows)
+
+    def stored_plan(self, issue_key: str) -> PlannedIssue | None:
+        """The issue as the last plan load stored it (None if never planned)."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT plan_json FROM issues WHERE namespace = ? AND issue_key = ?",
+                (self.namespace, issue_key),
+            ).fetchone()
+        return None if row is None else PlannedIssue.from_dict(json.loads(row[0]))
+
+    def delta_payload(self, kind: Kind, scope: str, source_id: str) -> dict[str, Any] | None:
+        """What a delta row needs beyond the plan (e.g. the fields to clear, the object to delete)."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT payload_json FROM delta_payloads"
+                " WHERE namespace = ? AND kind = ? AND scope = ? AND source_id = ?",
+                (self.namespace, kind, scope, source_id),
+            ).fetchone()
+        return None if row is None else dict(json.loads(row[0]))
+
+    def spool(self) -> PlanSpool:
+        """A temporary table on this connection to hold plans in (see :class:`PlanSpool`)."""
+        return PlanSpool(self._conn, self._lock)
+
+
+class PlanSpool:
+    """Planned issues held until the whole export has been read — a delta run compares each issue
+    with the ledger only once the decisions across issues (``plan.PlanRevisions``) are known. The
+    plans wait in a ``TEMP`` table of the checkpoint file's connection: SQLite keeps it apart from the
+    file (it works on a read-only connection too) and drops it when the spool closes."""
+
+    _PAGE = 500  # plans read back per query (the caller writes to the same connection in between)
+
+    def __init__(self, conn: sqlite3.Connection, lock: threading.RLock) -> None:
+        self._conn = conn
+        self._lock = lock
+        with self._lock:
+            self._conn.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS spooled_plans (seq INTEGER PRIMARY KEY, plan_json TEXT NOT NULL)"
+            )
+            self._conn.execute("DELETE FROM temp.spooled_plans")
+
+    def __enter__(self) -> PlanSpool:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        with self._lock:
+            self._conn.execute("DROP TABLE IF EXISTS temp.spooled_plans")
+
+    def hold(self, seq: int, issue: PlannedIssue) -> None:
+        with self._lock:
+            self._conn.execute(
+                "INSERT INTO temp.spooled_plans (seq, plan_json) VALUES (?, ?)",
+                (seq, json.dumps(issue.to_dict(), ensure_ascii=False)),
+            )
+
+    def held(self) -> Iterator[tuple[int, PlannedIssue]]:
+        """``(seq, issue)`` in the order they were held."""
+        after = -1
+        while True:
+            with self._lock:
+                page = self._conn.execute(
+                    "SELECT seq, plan_json FROM temp.spooled_plans WHERE seq > ? ORDER BY seq LIMIT ?",
+                    (after, self._PAGE),
+                ).fetchall()
+            for seq, plan_json in page:
+                yield int(seq), PlannedIssue.from_dict(json.loads(plan_json))
+            if len(page) < self._PAGE:
+                return
+            after = int(page[-1][0])
 
 
 @dataclass
@@ -274,39 +575,62 @@ class PlannedRow:
 class CheckpointStore:
     """SQLite ledger + stored plan. Safe to share between worker threads (one connection, one lock)."""
 
-    def __init__(self, path: Path | str, *, durable: bool = True) -> None:
+    def __init__(
+        self, path: Path | str, *, durable: bool = True, create: bool = True, read_only: bool = False
+    ) -> None:
+        """Open the checkpoint file at ``path``; a missing one is created when ``create`` (``run``),
+        else refused (``status``, ``verify``). An existing file is checked first (:func:`check_file`):
+        anything but an intact migrator checkpoint file raises :class:`StateFileError`. ``read_only``
+        (``validate`` compares with the ledger) never creates or changes the file."""
         self.path = Path(path)
-        if self.path.parent and not self.path.parent.exists():
-            self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
-        self._conn = sqlite3.connect(
-            str(self.path), check_same_thread=False, isolation_level=None, timeout=30.0
-        )
-        self._conn.execute("PRAGMA journal_mode=WAL")
         # NORMAL in WAL mode survives any process crash. With ``durable`` the write-ahead ``in_flight``
         # mark is also fsynced (FULL) before its HTTP call, which survives a power loss too; a
         # confirmation lost that way only leaves a row that gets reconciled, so those stay NORMAL.
-        self._durable = durable
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.execute("PRAGMA foreign_keys=ON")
+        self._durable = durable and not read_only
+        self._namespace: str | None = None
+        if self.path.exists():
+            check_file(self.path)
+        elif create and not read_only:
+            _create_file(self.path)
+        else:
+            raise StateFileError(
+                f"{self.path}: no such checkpoint file",
+                hint="run `migrator run ...` first, or pass the --state file the run used",
+            )
+        if read_only:
+            try:
+                self._conn = _open_read_only(self.path)
+            except sqlite3.Error as exc:
+                raise _damaged(self.path, exc) from exc
+            self._namespace = self._meta("active_namespace")
+            return
+        try:
+            self._conn = sqlite3.connect(
+                str(self.path), check_same_thread=False, isolation_level=None, timeout=30.0
+            )
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.execute("PRAGMA foreign_keys=ON")
+        except sqlite3.Error as exc:
+            raise _damaged(self.path, exc) from exc
         with self._transaction():
-            self._create_schema()
-        self._namespace: str | None = self._meta("active_namespace")
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    self._conn.execute(statement)  # adds what an older file of this version lacks
+            if self._meta("state_id") is None:
+                self._set_meta("state_id", uuid.uuid4().hex)
+        self._namespace = self._meta("active_namespace")
 
     # ------------------------------------------------------------------ lifecycle
 
-    def _create_schema(self) -> None:
-        for statement in _SCHEMA.split(";"):
-            if statement.strip():
-                self._conn.execute(statement)
-        version = self._meta("schema_version")
-        if version is None:
-            self._set_meta("schema_version", str(SCHEMA_VERSION))
-        elif int(version) != SCHEMA_VERSION:
-            raise MigratorError(
-                f"{self.path}: state file has schema version {version}, this migrator reads {SCHEMA_VERSION}",
-                hint="use a new --state file or the migrator version that wrote it",
-            )
+    @property
+    def state_id(self) -> str:
+        """A random id given to this checkpoint file when it was made (copies share it)."""
+        value = self._meta("state_id")
+        if value is None:  # set in __init__; only a file edited behind our back lacks it
+            raise StateFileError(f"{self.path}: the checkpoint file has lost its state_id")
+        return value
 
     def close(self) -> None:
         with self._lock:
@@ -319,10 +643,20 @@ class CheckpointStore:
         self.close()
 
     @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Hold the connection; an SQLite failure inside (a disk error, a file damaged while in use)
+        becomes one :class:`StateFileError` naming the file instead of a traceback."""
+        with self._lock:
+            try:
+                yield
+            except sqlite3.Error as exc:
+                raise _damaged(self.path, exc) from exc
+
+    @contextmanager
     def _transaction(self, *, sync: bool = False) -> Iterator[sqlite3.Connection]:
         """One write transaction; ``sync`` fsyncs it (and everything before it) when the store is durable."""
         full = sync and self._durable
-        with self._lock:
+        with self._locked():
             if full:
                 self._conn.execute("PRAGMA synchronous=FULL")  # cannot change inside a transaction
             try:
@@ -330,7 +664,8 @@ class CheckpointStore:
                 try:
                     yield self._conn
                 except BaseException:
-                    self._conn.execute("ROLLBACK")
+                    if self._conn.in_transaction:  # SQLite itself ends it on some errors (a full disk)
+                        self._conn.execute("ROLLBACK")
                     raise
                 self._conn.execute("COMMIT")
             finally:
@@ -338,7 +673,7 @@ class CheckpointStore:
                     self._conn.execute("PRAGMA synchronous=NORMAL")
 
     def _meta(self, key: str) -> str | None:
-        with self._lock:
+        with self._locked():
             row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else str(row[0])
 
@@ -362,7 +697,7 @@ class CheckpointStore:
         return self._namespace is not None
 
     def namespaces(self) -> list[str]:
-        with self._lock:
+        with self._locked():
             return [r[0] for r in self._conn.execute("SELECT namespace FROM namespaces ORDER BY created_at")]
 
     def use_namespace(self, namespace: str) -> None:
@@ -399,13 +734,13 @@ class CheckpointStore:
 
     def queue(self, namespace: str | None = None) -> str | None:
         ns = namespace or self._namespace
-        with self._lock:
+        with self._locked():
             row = self._conn.execute("SELECT queue FROM namespaces WHERE namespace = ?", (ns,)).fetchone()
         return None if row is None else str(row[0])
 
     def generation(self, namespace: str | None = None) -> int:
         ns = namespace or self.namespace
-        with self._lock:
+        with self._locked():
             row = self._conn.execute(
                 "SELECT generation FROM namespaces WHERE namespace = ?", (ns,)
             ).fetchone()
@@ -423,7 +758,7 @@ class CheckpointStore:
         with self._transaction():
             generation = self._bump_generation(namespace, queue)
             load = PlanLoad(
-                self._conn, PlanLoadStats(namespace=namespace, queue=queue, generation=generation)
+                self._conn, PlanLoadStats(namespace=namespace, queue=queue, generation=generation), self._lock
             )
             yield load
             load.stats.stale = self._count_stale(namespace, generation)
@@ -464,7 +799,7 @@ class CheckpointStore:
 
     def issue_depths(self) -> list[int]:
         """Distinct topological levels of the current plan, lowest first."""
-        with self._lock:
+        with self._locked():
             rows = self._conn.execute(
                 "SELECT DISTINCT depth FROM issues WHERE namespace = ? AND generation = ? ORDER BY depth",
                 (self.namespace, self.generation()),
@@ -489,12 +824,12 @@ class CheckpointStore:
                             AND l.generation = i.generation AND l.kind IN ({kind_marks})
                             AND l.status IN ('pending', 'in_flight'))
             ORDER BY i.seq LIMIT ?"""
-        with self._lock:
+        with self._locked():
             rows = self._conn.execute(query, params).fetchall()
         return [(int(s), str(k)) for s, k in rows]
 
     def load_issue(self, issue_key: str) -> PlannedIssue:
-        with self._lock:
+        with self._locked():
             row = self._conn.execute(
                 "SELECT plan_json FROM issues WHERE namespace = ? AND issue_key = ?",
                 (self.namespace, issue_key),
@@ -509,7 +844,7 @@ class CheckpointStore:
         generation = self.generation(ns)
         last = -1
         while True:
-            with self._lock:
+            with self._locked():
                 rows = self._conn.execute(
                     "SELECT seq, plan_json FROM issues WHERE namespace = ? AND generation = ? AND seq > ?"
                     " ORDER BY seq LIMIT ?",
@@ -524,7 +859,7 @@ class CheckpointStore:
     def rows_for_issue(self, issue_key: str, kinds: Sequence[str]) -> list[LedgerRow]:
         """Every current row of ``kinds`` that belongs to the issue, in chain order (done ones too)."""
         marks = ",".join("?" * len(kinds))
-        with self._lock:
+        with self._locked():
             rows = self._conn.execute(
                 f"SELECT {_ROW_COLUMNS} FROM ledger INDEXED BY ledger_issue"
                 f" WHERE namespace = ? AND issue_key = ? AND generation = ?"
@@ -534,7 +869,7 @@ class CheckpointStore:
         return [_row(r) for r in rows]
 
     def get_row(self, row_id: int) -> LedgerRow:
-        with self._lock:
+        with self._locked():
             row = self._conn.execute(f"SELECT {_ROW_COLUMNS} FROM ledger WHERE id = ?", (row_id,)).fetchone()
         if row is None:
             raise KeyError(row_id)
@@ -543,7 +878,7 @@ class CheckpointStore:
     def issue_target(self, issue_key: str, namespace: str | None = None) -> IssueTarget | None:
         """The issue row of ``issue_key`` (None if the plan has no such issue)."""
         ns = namespace or self.namespace
-        with self._lock:
+        with self._locked():
             row = self._conn.execute(
                 "SELECT status, target_key, target_id, last_error FROM ledger"
                 " WHERE namespace = ? AND kind = 'issue' AND scope = '' AND source_id = ?"
@@ -560,7 +895,7 @@ class CheckpointStore:
         wanted = sorted(set(issue_keys))
         found: dict[str, str] = {}
         ns = self.namespace
-        with self._lock:
+        with self._locked():
             for start in range(0, len(wanted), _SQL_BATCH):
                 chunk = wanted[start : start + _SQL_BATCH]
                 marks = ",".join("?" * len(chunk))
@@ -579,7 +914,7 @@ class CheckpointStore:
 
     def planned_key(self, issue_key: str) -> str | None:
         """The Tracker key the issue is to be imported with (None: Tracker numbers it)."""
-        with self._lock:
+        with self._locked():
             row = self._conn.execute(
                 "SELECT target_key FROM planned_keys WHERE namespace = ? AND issue_key = ?",
                 (self.namespace, issue_key),
@@ -597,6 +932,17 @@ class CheckpointStore:
                 (target_key, queue, int(number) if number.isdigit() else 0, self.namespace, issue_key),
             )
 
+    def highest_planned_number(self, queue: str) -> int:
+        """The highest key number this state file planned or reserved in ``queue`` (0: none)."""
+        with self._locked():
+            return _highest_planned_number(self._conn, queue)
+
+    def reserve_key(self, owner: str, target_key: str) -> None:
+        """Keep ``target_key`` (an issue in the queue that is not imported by a plan: the queue
+        lease's marker, ``owner`` its ``unique``) out of the numbers later plan loads give new issues."""
+        with self._transaction():
+            _plan_key(self._conn, RESERVED_NAMESPACE, owner, target_key)
+
     def text_projects(self, namespace: str | None = None) -> frozenset[str] | None:
         """The project keys (``PROJ`` of ``PROJ-12``) the plan's texts may reference; None when the
         plan was loaded without them."""
@@ -605,7 +951,7 @@ class CheckpointStore:
 
     def unfinished_count(self, kinds: Sequence[Kind] = KINDS) -> int:
         marks = ",".join("?" * len(kinds))
-        with self._lock:
+        with self._locked():
             row = self._conn.execute(
                 f"SELECT COUNT(*) FROM ledger WHERE namespace = ? AND generation = ? AND kind IN ({marks})"
                 " AND status IN ('pending', 'in_flight')",
@@ -617,7 +963,7 @@ class CheckpointStore:
         """kind -> status -> rows (current generation); every kind and status present."""
         ns = namespace or self.namespace
         result: dict[str, dict[str, int]] = {kind: dict.fromkeys(STATUSES, 0) for kind in KINDS}
-        with self._lock:
+        with self._locked():
             rows = self._conn.execute(
                 "SELECT kind, status, COUNT(*) FROM ledger WHERE namespace = ? AND generation = ?"
                 " GROUP BY kind, status",
@@ -626,6 +972,23 @@ class CheckpointStore:
         for kind, status, count in rows:
             result.setdefault(kind, dict.fromkeys(STATUSES, 0))[status] = int(count)
         return result
+
+    # ------------------------------------------------------------------ delta runs
+
+    def view(self, namespace: str | None = None) -> LedgerView:
+        """Read-only questions a delta run asks (see :class:`LedgerView`)."""
+        return LedgerView(self._conn, self._lock, namespace or self.namespace)
+
+    def unfinished_links_touching(self, issue_key: str) -> list[tuple[str, str]]:
+        """``(owner issue, link source id)`` of current, unfinished links with ``issue_key`` at either end."""
+        with self._locked():
+            rows = self._conn.execute(
+                "SELECT issue_key, source_id FROM ledger WHERE namespace = ? AND generation = ?"
+                " AND kind = 'link' AND status IN ('pending', 'in_flight')"
+                " AND (issue_key = ? OR parent_source_id = ?)",
+                (self.namespace, self.generation(), issue_key, issue_key),
+            ).fetchall()
+        return [(str(owner), str(source_id)) for owner, source_id in rows]
 
     # ------------------------------------------------------------------ transitions
 
@@ -773,7 +1136,7 @@ class CheckpointStore:
             "WHERE namespace = ? AND generation = ? AND (status IN ('failed', 'blocked')"
             " OR (status = 'pending' AND last_error IS NOT NULL))"
         )
-        with self._lock:
+        with self._locked():
             failures = [
                 Failure(
                     kind=Kind(r[0]),
@@ -804,9 +1167,12 @@ class CheckpointStore:
 class PlanLoad:
     """The writes of one plan load, inside :meth:`CheckpointStore.loading`'s transaction."""
 
-    def __init__(self, conn: sqlite3.Connection, stats: PlanLoadStats) -> None:
+    def __init__(self, conn: sqlite3.Connection, stats: PlanLoadStats, lock: threading.RLock) -> None:
         self._conn = conn
         self.stats = stats
+        # done rows whose planned payload differs now, per kind: (scope, source_id)
+        self._changed: dict[str, set[tuple[str, str]]] = {kind: set() for kind in KINDS}
+        self._lock = lock
 
     def add(self, issue: PlannedIssue, seq: int, rows: Sequence[PlannedRow]) -> None:
         """Store a planned issue (its ``unique`` and ``queue`` already set) and merge its rows:
@@ -834,7 +1200,45 @@ class PlanLoad:
         self.stats.issues += 1
         self._merge_rows(rows)
 
-    def _merge_rows(self, rows: Sequence[PlannedRow]) -> None:
+    def stored(self, issue_key: str) -> PlannedIssue:
+        """The plan of an issue stored by this load."""
+        row = self._conn.execute(
+            "SELECT plan_json FROM issues WHERE namespace = ? AND issue_key = ? AND generation = ?",
+            (self.stats.namespace, issue_key, self.stats.generation),
+        ).fetchone()
+        if row is None:
+            raise KeyError(issue_key)
+        return PlannedIssue.from_dict(json.loads(row[0]))
+
+    def revise(self, issue: PlannedIssue, rows: Sequence[PlannedRow]) -> None:
+        """Replace the stored plan of an issue added earlier in this load (a decision across issues
+        changed it) and merge its rows again: unfinished rows take the revised payloads, done rows
+        stay done, rows not merged yet (links held back until the export was read) are added."""
+        self._conn.execute(
+            "UPDATE issues SET plan_json = ? WHERE namespace = ? AND issue_key = ? AND generation = ?",
+            (
+                json.dumps(issue.to_dict(), ensure_ascii=False),
+                self.stats.namespace,
+                issue.source_key,
+                self.stats.generation,
+            ),
+        )
+        self._merge_rows(rows, revising=True)
+
+    def _note_change(self, row: PlannedRow, done_hash: str) -> None:
+        """Count a done row whose planned payload is not the one it was done with."""
+        changed = self._changed[row.kind]
+        if done_hash != row.payload_hash:
+            changed.add((row.scope, row.source_id))
+        else:
+            changed.discard((row.scope, row.source_id))
+        self.stats.kinds[row.kind].changed_after_done = len(changed)
+
+    def merge(self, rows: Sequence[PlannedRow]) -> None:
+        """Merge rows planned after their issue was added (e.g. a link's removal, known only at the end)."""
+        self._merge_rows(rows)
+
+    def _merge_rows(self, rows: Sequence[PlannedRow], *, revising: bool = False) -> None:
         namespace, generation, stats = self.stats.namespace, self.stats.generation, self.stats
         now = _now()
         for row in rows:
@@ -845,7 +1249,9 @@ class PlanLoad:
             ).fetchone()
             kind_stats = stats.kinds[row.kind]
             if existing is not None and int(existing[2]) == generation:
-                continue  # one object planned twice in this load: the first one is kept
+                if revising:  # the revised plan of an object merged earlier in this load
+                    self._revise_row(row, status=existing[0], done_hash=existing[1])
+                continue  # otherwise: one object planned twice in this load, the first one is kept
             kind_stats.planned += 1
             if existing is None:
                 kind_stats.new += 1
@@ -872,8 +1278,7 @@ class PlanLoad:
             status, old_hash = existing[0], existing[1]
             if status == Status.DONE:
                 kind_stats.already_done += 1
-                if old_hash != row.payload_hash:
-                    kind_stats.changed_after_done += 1
+                self._note_change(row, old_hash)
             self._conn.execute(
                 """UPDATE ledger SET issue_key = ?, parent_source_id = ?, seq = ?, generation = ?,
                           payload_hash = CASE WHEN status = 'done' THEN payload_hash ELSE ? END
@@ -890,6 +1295,55 @@ class PlanLoad:
                     row.source_id,
                 ),
             )
+
+    def _revise_row(self, row: PlannedRow, *, status: str, done_hash: str) -> None:
+        if status == Status.DONE:
+            self._note_change(row, done_hash)
+        self._conn.execute(
+            """UPDATE ledger SET seq = ?, payload_hash = CASE WHEN status = 'done' THEN payload_hash ELSE ? END
+               WHERE namespace = ? AND kind = ? AND scope = ? AND source_id = ?""",
+            (row.seq, row.payload_hash, self.stats.namespace, row.kind, row.scope, row.source_id),
+        )
+
+    @property
+    def view(self) -> LedgerView:
+        """The ledger as it stands inside this load (rows already merged by it included)."""
+        return LedgerView(self._conn, self._lock, self.stats.namespace)
+
+    def rekey(self, entry: LedgerEntry, source_id: str) -> None:
+        """Give a row a new source id (an id-less comment whose text changed is the same comment);
+        files of a comment follow it."""
+        self._conn.execute("UPDATE ledger SET source_id = ? WHERE id = ?", (source_id, entry.id))
+        if entry.kind == Kind.COMMENT:
+            self._conn.execute(
+                "UPDATE ledger SET parent_source_id = ? WHERE namespace = ? AND issue_key = ?"
+                " AND kind = 'comment_attachment' AND parent_source_id = ?",
+                (source_id, self.stats.namespace, entry.issue_key, entry.source_id),
+            )
+
+    def set_payload_hash(self, entry: LedgerEntry, payload_hash: str) -> None:
+        """A done row's target now matches this payload (a delta row applied the change)."""
+        self._conn.execute("UPDATE ledger SET payload_hash = ? WHERE id = ?", (payload_hash, entry.id))
+
+    def forget(self, entry: LedgerEntry) -> None:
+        """Drop a row whose object was deleted from the target (it is planned anew if it comes back)."""
+        self._conn.execute("DELETE FROM ledger WHERE id = ?", (entry.id,))
+
+    def put_delta_payload(self, kind: Kind, scope: str, source_id: str, payload: Mapping[str, Any]) -> None:
+        self._conn.execute(
+            """INSERT INTO delta_payloads (namespace, kind, scope, source_id, payload_json) VALUES (?, ?, ?, ?, ?)
+               ON CONFLICT(namespace, kind, scope, source_id) DO UPDATE SET payload_json = excluded.payload_json""",
+            (self.stats.namespace, kind, scope, source_id, json.dumps(payload, ensure_ascii=False)),
+        )
+
+    def done_not_loaded(self, kind: Kind) -> list[LedgerEntry]:
+        """Done rows of ``kind`` this load did not see (deleted from the export)."""
+        rows = self._conn.execute(
+            f"SELECT {_ENTRY_COLUMNS} FROM ledger WHERE namespace = ? AND kind = ? AND status = 'done'"
+            " AND generation < ? ORDER BY issue_key, seq",
+            (self.stats.namespace, kind, self.stats.generation),
+        ).fetchall()
+        return [_entry(r) for r in rows]
 
     def planned_key(self, issue_key: str) -> str | None:
         """The Tracker key planned for the issue by an earlier load (None: none yet)."""
@@ -909,18 +1363,11 @@ class PlanLoad:
         return None if row is None or row[0] is None else str(row[0])
 
     def plan_key(self, issue_key: str, target_key: str) -> None:
-        queue, _, number = target_key.rpartition("-")
-        self._conn.execute(
-            """INSERT INTO planned_keys (namespace, issue_key, target_key, queue, number) VALUES (?, ?, ?, ?, ?)
-               ON CONFLICT(namespace, issue_key) DO UPDATE SET
-                   target_key = excluded.target_key, queue = excluded.queue, number = excluded.number""",
-            (self.stats.namespace, issue_key, target_key, queue, int(number) if number.isdigit() else 0),
-        )
+        _plan_key(self._conn, self.stats.namespace, issue_key, target_key)
 
     def highest_planned_number(self, queue: str) -> int:
-        """The highest key number planned in ``queue`` by any namespace of this state file."""
-        row = self._conn.execute("SELECT MAX(number) FROM planned_keys WHERE queue = ?", (queue,)).fetchone()
-        return int(row[0] or 0)
+        """The highest key number planned (or reserved) in ``queue`` by any namespace of this state file."""
+        return _highest_planned_number(self._conn, queue)
 
     def set_text_projects(self, projects: Sequence[str]) -> None:
         self._conn.execute(
@@ -934,6 +1381,116 @@ class PlanLoad:
             "UPDATE issues SET depth = ? WHERE namespace = ? AND issue_key = ?",
             [(depth, self.stats.namespace, key) for key, depth in depths.items()],
         )
+
+
+@dataclass(frozen=True)
+class ImportedIssue:
+    """An issue a ledger says it imported (its row is ``done``)."""
+
+    namespace: str
+    source_key: str
+    source_id: str
+    unique: str
+    target_key: str
+
+
+class LedgerReader:
+    """A read-only look into a checkpoint file — another run's, or this one's earlier namespaces —
+    to find issues it imported (``target.dangling: existing``). It never writes, so it can be open
+    while the file's own run holds its write lock."""
+
+    _CHUNK = 400  # references per query (SQLite's limit on parameters)
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        try:
+            self._conn = _open_read_only(self.path)
+            self._conn.execute("SELECT 1 FROM issues JOIN ledger ON 0 LIMIT 0").fetchall()
+        except sqlite3.Error as exc:
+            raise MigratorError(
+                f"{self.path}: not a readable checkpoint file ({exc})",
+                hint="pass the .state.sqlite file of an earlier `migrator run`",
+            ) from None
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> LedgerReader:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def namespaces(self, identity: str | None = None) -> list[str]:
+        """The file's namespaces — only those bound to the target ``identity`` when it is given."""
+        rows = self._conn.execute("SELECT namespace FROM namespaces ORDER BY namespace").fetchall()
+        names = [str(r[0]) for r in rows]
+        if identity is None:
+            return names
+        bound = dict(self._conn.execute("SELECT key, value FROM meta WHERE key LIKE 'target:%'").fetchall())
+        return [name for name in names if bound.get(f"target:{name}") == identity]
+
+    def imported(self, system: str, namespaces: Sequence[str], refs: Collection[str]) -> list[ImportedIssue]:
+        """Issues of ``system`` imported under ``namespaces`` whose source key or id is in ``refs``."""
+        wanted, names = sorted(set(refs)), list(namespaces)
+        found: list[ImportedIssue] = []
+        if not names:
+            return found
+        for start in range(0, len(wanted), self._CHUNK):
+            chunk = wanted[start : start + self._CHUNK]
+            refs_in, names_in = ",".join("?" * len(chunk)), ",".join("?" * len(names))
+            rows = self._conn.execute(
+                "SELECT i.namespace, i.issue_key, i.source_id, i.unique_value, l.target_key FROM issues i"
+                " JOIN ledger l ON l.namespace = i.namespace AND l.kind = 'issue' AND l.scope = ''"
+                " AND l.source_id = i.issue_key"
+                f" WHERE i.source_system = ? AND i.namespace IN ({names_in}) AND l.status = 'done'"
+                f" AND l.target_key IS NOT NULL AND (i.issue_key IN ({refs_in}) OR i.source_id IN ({refs_in}))"
+                " ORDER BY i.namespace, i.issue_key",
+                (system, *names, *chunk, *chunk),
+            ).fetchall()
+            found += [ImportedIssue(*(str(value) for value in row)) for row in rows]
+        return found
+
+
+def _entry(r: Sequence[Any]) -> LedgerEntry:
+    return LedgerEntry(
+        id=int(r[0]),
+        kind=Kind(r[1]),
+        scope=str(r[2]),
+        source_id=str(r[3]),
+        issue_key=str(r[4]),
+        parent_source_id=r[5],
+        status=Status(r[6]),
+        target_id=r[7],
+        target_key=r[8],
+        payload_hash=str(r[9]),
+        generation=int(r[10]),
+        done_at=r[11],
+    )
+
+
+def _plan_key(conn: sqlite3.Connection, namespace: str, issue_key: str, target_key: str) -> None:
+    queue, _, number = target_key.rpartition("-")
+    conn.execute(
+        """INSERT INTO planned_keys (namespace, issue_key, target_key, queue, number) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT(namespace, issue_key) DO UPDATE SET
+               target_key = excluded.target_key, queue = excluded.queue, number = excluded.number""",
+        (namespace, issue_key, target_key, queue, int(number) if number.isdigit() else 0),
+    )
+
+
+def _highest_planned_number(conn: sqlite3.Connection, queue: str) -> int:
+    row = conn.execute("SELECT MAX(number) FROM planned_keys WHERE queue = ?", (queue,)).fetchone()
+    return int(row[0] or 0)
+
+
+def _open_read_only(path: Path) -> sqlite3.Connection:
+    if not path.is_file():
+        raise MigratorError(
+            f"no checkpoint file {path}", hint="run `migrator run ...` first, or pass --state"
+        )
+    uri = f"{path.resolve().as_uri()}?mode=ro"
+    return sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None, timeout=30.0)
 
 
 def _row(r: Sequence[Any]) -> LedgerRow:

@@ -29,42 +29,34 @@ from typing import Any, TypeVar
 
 from tqdm import tqdm
 
+from migrator.delta import CHILD_KINDS, ORDINARY_WRITE_KINDS, RESOLUTION_STAMPS, WINDOW_STAMPS
 from migrator.execution.api import TrackerApi
 from migrator.execution.matching import (
     UserDirectory,
-    as_list,
     attachment_matches,
     comment_matches,
-    lists_match,
-    normalize_text,
+    issue_field_matches,
     planned_size,
-    ref_matches,
     relationship_matches,
-    same_instant,
     value_matches,
     worklog_matches,
 )
 from migrator.execution.texts import final_texts
 from migrator.plan import PlannedAttachment, PlannedIssue
 from migrator.state import CheckpointStore
-from migrator.timeutil import parse_duration
 from migrator.tracker.errors import TrackerError
 from migrator.vocabulary import KINDS, Kind, Status
 
 log = logging.getLogger(__name__)
 
-_DATES = ("createdAt", "updatedAt", "resolvedAt")
-_USERS = ("createdBy", "updatedBy", "resolvedBy", "assignee")
-_USER_LISTS = ("followers", "access", "votedBy")
-_REFS = ("type", "status", "priority", "resolution", "queue")
-_REF_LISTS = ("components", "fixVersions", "affectedVersions", "followingMaillists", "sprint")
-_MILLIS = ("originalEstimation", "estimation", "spent")
-_TEXTS = ("summary", "description")
-_SETS = ("tags",)
 # Import-only inputs the API does not read back (or only for its own viewer).
 _NOT_READ_BACK = frozenset({"favoritedBy", "markupType", "descriptionRenderType", "textRenderType"})
-# Fields a local-field PATCH legitimately changes after the import.
-_TOUCHED_BY_PATCH = frozenset({"updatedAt", "updatedBy"})
+# Fields any ordinary-API write (the local-field PATCH, a delta's update, edit or removal) or an
+# undated link (``target.undated_links: now``) legitimately changes after the import.
+_TOUCHED_BY_PATCH = frozenset(WINDOW_STAMPS)
+# Fields a delta's issue_update leaves as Tracker has them (a transition stamps resolvedAt/By; the
+# rest cannot change on an existing issue — validate reported them as delta.not_applicable).
+_KEPT_BY_UPDATE = frozenset({*RESOLUTION_STAMPS, "createdAt", "createdBy", "resolution"})
 # Issues pulled from the plan but not yet merged into the report, per worker (bounds memory).
 _IN_FLIGHT_PER_WORKER = 4
 
@@ -104,8 +96,13 @@ class VerifyReport:
     notes: list[Problem] = field(default_factory=list)  # expected differences (not counted against clean)
 
     @property
+    def empty(self) -> bool:
+        """Nothing was planned, so nothing was compared: never "clean"."""
+        return not any(c.planned for c in self.counts.values())
+
+    @property
     def clean(self) -> bool:
-        return not self.problems
+        return not self.problems and not self.empty
 
     def add(self, problem: Problem) -> None:
         self.problems.append(problem)
@@ -129,10 +126,22 @@ class VerifyReport:
     def to_dict(self) -> dict[str, Any]:
         return {
             "clean": self.clean,
+            "empty_plan": self.empty,
             "counts": {kind: c.__dict__.copy() for kind, c in self.counts.items() if c.planned or c.extra},
             "problems": [p.to_dict() for p in self.problems],
             "notes": [p.to_dict() for p in self.notes],
         }
+
+    def _verdict(self) -> str:
+        if self.empty:
+            return "nothing to compare: the plan is empty (no issue of the export could be planned)"
+        issues = self.counts[Kind.ISSUE]
+        if issues.planned and not issues.found:
+            return (
+                f"none of the {issues.planned} planned issue(s) is in the target — nothing was imported "
+                f"yet ({len(self.problems)} difference(s))"
+            )
+        return "target matches the plan" if self.clean else f"{len(self.problems)} difference(s)"
 
     def summary_lines(self, max_problems: int = 20) -> list[str]:
         lines = []
@@ -142,9 +151,8 @@ class VerifyReport:
                     f"{kind:<20} planned {c.planned:>7}  found {c.found:>7}  missing {c.missing:>5}  "
                     f"extra {c.extra:>5}  mismatched {c.mismatched:>5}"
                 )
-        verdict = "target matches the plan" if self.clean else f"{len(self.problems)} difference(s)"
         lines.append(
-            f"verify: {verdict}"
+            f"verify: {self._verdict()}"
             + (f" ({len(self.notes)} expected difference(s) noted)" if self.notes else "")
         )
         for p in self.problems[:max_problems]:
@@ -163,6 +171,7 @@ class _PendingLink:
     source_id: str
     relationship: str
     to_source_key: str
+    to_target_key: str | None  # the other issue was already in Tracker (``target.dangling: existing``)
 
 
 @dataclass(frozen=True)
@@ -235,7 +244,13 @@ class _Verifier:
             self.seen_links.add(link.source_id)
             self.report.counts[Kind.LINK].planned += 1
             self.links.setdefault(planned.source_key, []).append(
-                _PendingLink(planned.source_key, link.source_id, link.relationship, link.to_source_key)
+                _PendingLink(
+                    planned.source_key,
+                    link.source_id,
+                    link.relationship,
+                    link.to_source_key,
+                    link.to_target_key,
+                )
             )
 
     def _links(self, pool: Executor) -> None:
@@ -255,6 +270,45 @@ class _Verifier:
         return check.report
 
 
+@dataclass
+class _History:
+    """What the ledger says happened to one issue after its import (expected differences)."""
+
+    touched: bool = False  # an ordinary-API write moved updatedAt/updatedBy
+    updated: bool = False  # a delta's issue_update was applied
+    kept: dict[Kind, set[str]] = field(default_factory=dict)  # deleted from the export, kept in Tracker
+
+    @classmethod
+    def of(cls, store: CheckpointStore | None, planned: PlannedIssue) -> _History:
+        if store is None or not store.has_plan:
+            return cls(touched=bool(planned.local_fields) or planned.description_patch)
+        entries = [e for e in store.view().entries_of_issue(planned.source_key) if e.status == Status.DONE]
+        planned_ids = {
+            Kind.COMMENT: {c.source_id for c in planned.comments},
+            Kind.ATTACHMENT: {a.source_id for a in planned.attachments},
+            Kind.COMMENT_ATTACHMENT: {a.source_id for c in planned.comments for a in c.attachments},
+            Kind.WORKLOG: {w.source_id for w in planned.worklogs},
+        }
+        kept: dict[Kind, set[str]] = {}
+        for entry in entries:
+            if (
+                entry.kind in CHILD_KINDS
+                and entry.source_id not in planned_ids[entry.kind]
+                and entry.target_id
+            ):
+                kept.setdefault(entry.kind, set()).add(entry.target_id)
+        return cls(
+            touched=bool(planned.local_fields)
+            or planned.description_patch
+            or any(e.kind in ORDINARY_WRITE_KINDS for e in entries),
+            updated=any(e.kind == Kind.ISSUE_UPDATE for e in entries),
+            kept=kept,
+        )
+
+    def kept_ids(self, *kinds: Kind) -> set[str]:
+        return {target for kind in kinds for target in self.kept.get(kind, set())}
+
+
 class _IssueCheck:
     """One planned issue against the target (a worker thread); writes only to its own ``report``."""
 
@@ -264,11 +318,13 @@ class _IssueCheck:
         self.check_content = ctx.check_content
         self.users = ctx.users
         self.report = VerifyReport()
+        self.history = _History()
 
     def issue(self, planned: PlannedIssue) -> str | None:
         """Check ``planned``; returns its target key when it was found."""
         planned = final_texts(self.store, planned)  # texts as the run sends them (keys, files resolved)
         self._plan_counts(planned)
+        self.history = _History.of(self.store, planned)
         try:
             found = self._find(planned)
         except TrackerError as exc:
@@ -331,11 +387,12 @@ class _IssueCheck:
     # ------------------------------------------------------------------ fields
 
     def _fields(self, planned: PlannedIssue, actual: Mapping[str, Any], key: str) -> None:
-        patched = bool(planned.local_fields) or planned.description_patch
+        history = self.history
+        touched = _touch_reason(planned, history)
         for name, expected in planned.body.items():
             if name in _NOT_READ_BACK:
                 continue
-            if self._field_equal(name, expected, actual.get(name)):
+            if issue_field_matches(self.users, name, expected, actual.get(name)):
                 if name == "description" and planned.description_patch:
                     self.report.counts[Kind.DESCRIPTION].found += 1
                 continue
@@ -349,8 +406,15 @@ class _IssueCheck:
                 actual=actual.get(name),
                 target=key,
             )
-            if patched and name in _TOUCHED_BY_PATCH:
-                problem.message += " (the PATCH after the import updates it)"
+            if touched and name in _TOUCHED_BY_PATCH:
+                problem.message += f" ({touched} updates it)"
+                self.report.notes.append(problem)
+                continue
+            if history.updated and name in _KEPT_BY_UPDATE:
+                problem.message += (
+                    " (a delta run updated the issue: Tracker stamps or keeps this field itself, "
+                    "see delta.resolved_at_moves / delta.not_applicable)"
+                )
                 self.report.notes.append(problem)
                 continue
             self.report.add(problem)
@@ -380,25 +444,6 @@ class _IssueCheck:
         if ok:
             self.report.counts[Kind.LOCAL_FIELDS].found += 1
 
-    def _field_equal(self, name: str, expected: Any, actual: Any) -> bool:
-        if name in _DATES:
-            return same_instant(expected, actual)
-        if name in _USERS:
-            return _user_equal(self.users, actual, expected)
-        if name in _USER_LISTS:
-            return lists_match(as_list(expected), as_list(actual), lambda e, a: _user_equal(self.users, a, e))
-        if name in _REFS:
-            return ref_matches(expected, actual)
-        if name in _REF_LISTS:
-            return lists_match(as_list(expected), as_list(actual), lambda e, a: ref_matches(e, a))
-        if name in _MILLIS:
-            return _millis_equal(expected, actual)
-        if name in _TEXTS:
-            return normalize_text(expected) == normalize_text(actual)
-        if name in _SETS:
-            return sorted(map(str, as_list(expected))) == sorted(map(str, as_list(actual)))
-        return value_matches(self.users, expected, actual)
-
     # ------------------------------------------------------------------ children
 
     def _comments(self, planned: PlannedIssue, key: str) -> None:
@@ -414,8 +459,8 @@ class _IssueCheck:
         )
 
     def _worklogs(self, planned: PlannedIssue, key: str) -> None:
-        if not planned.worklogs:
-            return  # listing worklogs costs a request per issue; nothing planned, nothing to compare
+        if not planned.worklogs and not self.history.kept.get(Kind.WORKLOG):
+            return  # listing worklogs costs a request per issue; nothing planned or kept, nothing to compare
         actual = self.client.list_worklogs(key) or []
         self._match(
             planned.source_key,
@@ -453,15 +498,17 @@ class _IssueCheck:
             unmatched.remove(hit)
             if self._content_ok(planned.source_key, kind, source_id, attachment, hit, key):
                 self.report.counts[kind].found += 1
+        kept = self.history.kept_ids(Kind.ATTACHMENT, Kind.COMMENT_ATTACHMENT)
         for item in unmatched:
-            self.report.add(
+            self._extra(
                 Problem(
                     planned.source_key,
                     Kind.ATTACHMENT,
                     "extra",
                     f"file {item.get('name')!r} (id {item.get('id')}) is not in the plan",
                     target=f"{key}/{item.get('id')}",
-                )
+                ),
+                str(item.get("id")) in kept,
             )
 
     def _content_ok(
@@ -523,16 +570,27 @@ class _IssueCheck:
                 continue
             unmatched.remove(hit)
             self.report.counts[kind].found += 1
+        kept = self.history.kept_ids(kind)
         for item in unmatched:
-            self.report.add(
+            self._extra(
                 Problem(
                     issue,
                     kind,
                     "extra",
                     f"{what} id {item.get('id')} created {item.get('createdAt')} is not in the plan",
                     target=f"{key}/{item.get('id')}",
-                )
+                ),
+                str(item.get("id")) in kept,
             )
+
+    def _extra(self, problem: Problem, kept: bool) -> None:
+        """An object in Tracker the plan does not have: a note when the ledger imported it and the
+        newer export deleted it (kept in Tracker unless ``--delete-missing``), else a difference."""
+        if kept:
+            problem.message += " (deleted from the export after its import; kept: delta.deleted)"
+            self.report.notes.append(problem)
+        else:
+            self.report.add(problem)
 
 
 class _LinkCheck:
@@ -569,7 +627,11 @@ class _LinkCheck:
             self._link(owner, key, link, actual)
 
     def _link(self, owner: str, key: str, link: _PendingLink, actual: Sequence[Mapping[str, Any]]) -> None:
-        other = self.target_keys.get(link.to_source_key) or self._other_from_store(link.to_source_key)
+        other = (
+            link.to_target_key
+            or self.target_keys.get(link.to_source_key)
+            or self._other_from_store(link.to_source_key)
+        )
         if other is None:
             self.report.add(
                 Problem(
@@ -676,20 +738,13 @@ def _progress_bar(total: int | None, desc: str, unit: str, enabled: bool) -> tqd
 # ---------------------------------------------------------------------- comparisons
 
 
-def _user_equal(users: UserDirectory, actual: Any, expected: Any) -> bool:
-    if expected is None or actual is None:
-        return expected is None and actual is None
-    return users.same_user(actual, expected) is not False
-
-
-def _millis_equal(expected: Any, actual: Any) -> bool:
-    if expected is None or actual is None:
-        return expected is None and actual is None
-    try:
-        got = parse_duration(str(actual)).total_seconds() * 1000 if isinstance(actual, str) else float(actual)
-        return abs(float(expected) - got) < 1000
-    except (TypeError, ValueError):
-        return str(expected) == str(actual)
+def _touch_reason(planned: PlannedIssue, history: _History) -> str | None:
+    """What, planned after the import, changes the issue's updatedAt/updatedBy (None: nothing)."""
+    if planned.touched_by_run:
+        return "an undated link, created at the moment of the run,"
+    if history.touched:
+        return "an ordinary-API write after the import (the local-field or description PATCH, or a delta run)"
+    return None
 
 
 def _display(value: Any) -> Any:

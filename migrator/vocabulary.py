@@ -28,6 +28,10 @@ class Kind(StrEnum):
     DESCRIPTION = "description"  # the PATCH that lets a description show its files (an option)
     LINK = "link"
     LOCAL_FIELDS = "local_fields"  # the PATCH of queue-local fields after everything else
+    # Delta runs (a newer export of the same source, see ``migrator/delta.py``):
+    ISSUE_UPDATE = "issue_update"  # changed fields / status of an imported issue, through the ordinary API
+    COMMENT_EDIT = "comment_edit"  # an imported comment whose text changed, edited in place
+    REMOVAL = "removal"  # a child deleted from the export, deleted in Tracker (``--delete-missing``)
 
 
 class Status(StrEnum):

@@ -23,6 +23,7 @@ BASICS = frozenset(
 EXECUTION = BASICS | {
     "migrator.plan",
     "migrator.planning",
+    "migrator.delta",
     "migrator.state",
     "migrator.tracker",
     "migrator.vocabulary",
@@ -64,8 +65,10 @@ RULES: dict[str, frozenset[str]] = {
     "migrator.plan": BASICS | {"migrator.vocabulary"},
     # planning decides order, depths and windows, then hands ready rows to the store
     "migrator.planning": BASICS
-    | {"migrator.plan", "migrator.state", "migrator.vocabulary", "migrator.planning_texts"},
+    | {"migrator.plan", "migrator.state", "migrator.vocabulary", "migrator.planning_texts", "migrator.delta"},
     "migrator.planning_texts": BASICS | {"migrator.plan", "migrator.state", "migrator.vocabulary"},
+    # a newer export against the ledger: what changed, as delta rows and findings
+    "migrator.delta": BASICS | {"migrator.plan", "migrator.state", "migrator.vocabulary"},
     "migrator.pipeline": BASICS
     | {"migrator.sources", "migrator.mapping", "migrator.plan", "migrator.vocabulary", "migrator.results"},
     "migrator.validate": BASICS | {"migrator.pipeline", "migrator.mapping", "migrator.results"},
@@ -77,6 +80,14 @@ RULES: dict[str, frozenset[str]] = {
     "migrator.execution": EXECUTION,
     "migrator.verify": EXECUTION | {"migrator.execution"},
     "migrator.snapshot": frozenset({"migrator.errors", "migrator.tracker", "migrator.mapping.target_info"}),
+    # read-only: issues earlier runs imported (their ledgers, the target), for dangling references
+    "migrator.existing": BASICS | {"migrator.plan", "migrator.state", "migrator.tracker"},
+    # a throwaway queue shaped like the target queue, through the queue API
+    "migrator.staging": frozenset({"migrator.errors", "migrator.tracker"}),
+    # the run manifest in the checkpoint file
+    "migrator.history": frozenset({"migrator.errors"}),
+    # one run per checkpoint file: an OS lock beside it
+    "migrator.run_lock": frozenset({"migrator.errors"}),
     "migrator.target": frozenset({"migrator.errors", "migrator.tracker", "migrator.sandbox"}),
     # the top: wires every stage together
     "migrator.commands": ANYTHING,

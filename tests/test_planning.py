@@ -3,15 +3,16 @@ depths of the parent forest — and the ready rows the store receives."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from execution.helpers_executor import link_id, make_issue
 
 from migrator.model import SourceRef
-from migrator.plan import PlannedIssue, make_unique
+from migrator.plan import PlannedIssue, PlanRevisions, make_unique
 from migrator.planning import chain_rows, complete_issue, compute_depths, load_plan
-from migrator.state import CheckpointStore
+from migrator.state import CheckpointStore, PlanLoadStats
 from migrator.vocabulary import Kind
 
 
@@ -131,3 +132,78 @@ def test_the_store_receives_the_completed_issue(store: CheckpointStore) -> None:
     load_plan(store, [bare], "ns", "DEMO")
     stored = store.load_issue("P-1")
     assert stored.unique == make_unique("ns", bare.source) and stored.body["queue"] == "DEMO"
+
+
+# ---------------------------------------------------------------------- revisions across issues
+
+
+def _revisions(
+    *, extend: str | None = None, note: str | None = None, drop: str | None = None
+) -> PlanRevisions:
+    """S-1's updatedAt extended to ``extend``, a ``note`` on S-1, S-1's link to ``drop`` left out."""
+    revisions = PlanRevisions(markup_type="md")
+    if extend is not None:
+        revisions.issue("S-1").updated_at = extend
+    if note is not None:
+        revisions.issue("S-1").notes.append(note)
+    if drop is not None:
+        revisions.link(link_id("S-1", "relates", drop), "S-1").drop = True
+    return revisions
+
+
+def _hash_of(store: CheckpointStore, kind: Kind, source_id: str) -> str:
+    """The payload fingerprint the ledger keeps for a row (not part of ``LedgerRow``)."""
+    query = "SELECT payload_hash FROM ledger WHERE kind = ? AND source_id = ?"
+    return str(store._conn.execute(query, (kind, source_id)).fetchone()[0])
+
+
+def test_a_link_to_an_issue_later_in_the_stream_gets_its_row_at_the_end(store: CheckpointStore) -> None:
+    plan = [make_issue(1, links=[("relates", "S-3")]), make_issue(2), make_issue(3)]
+    stats = load_plan(store, plan, "ns", "DEMO", revisions=PlanRevisions)
+    (row,) = store.rows_for_issue("S-1", (Kind.LINK,))
+    assert row.source_id == link_id("S-1", "relates", "S-3") and stats.kinds[Kind.LINK].planned == 1
+    assert row.seq == chain_rows(plan[0])[-1].seq  # the same place in the chain as without waiting
+
+
+def test_revisions_are_asked_after_the_stream_and_applied_to_the_stored_plan(store: CheckpointStore) -> None:
+    streamed: list[str] = []
+
+    def stream() -> Iterator[PlannedIssue]:
+        for n in (1, 2):
+            streamed.append(f"S-{n}")
+            yield make_issue(n, links=[("relates", "S-2")] if n == 1 else None)
+
+    def revisions() -> PlanRevisions:
+        assert streamed == ["S-1", "S-2"]  # the whole export has been read
+        return _revisions(extend="2023-02-01T00:00:00.000+0000", note="_Link not migrated: X-9_")
+
+    load_plan(store, stream(), "ns", "DEMO", revisions=revisions)
+    stored = store.load_issue("S-1")
+    assert stored.body["updatedAt"] == "2023-02-01T00:00:00.000+0000"
+    assert stored.body["description"].endswith("second line\n\n_Link not migrated: X-9_")
+    assert _hash_of(store, Kind.ISSUE, "S-1") == chain_rows(stored)[0].payload_hash
+
+
+def test_a_dropped_link_gets_no_row_and_leaves_the_stored_plan(store: CheckpointStore) -> None:
+    plan = [make_issue(1, links=[("relates", "X-9"), ("relates", "S-2")]), make_issue(2)]
+    stats = load_plan(store, plan, "ns", "DEMO", revisions=lambda: _revisions(drop="X-9"))
+    assert [r.source_id for r in store.rows_for_issue("S-1", (Kind.LINK,))] == [
+        link_id("S-1", "relates", "S-2")
+    ]
+    assert [link.to_source_key for link in store.load_issue("S-1").links] == ["S-2"]
+    assert stats.kinds[Kind.LINK].planned == 1
+
+
+def test_a_revised_plan_loaded_again_is_unchanged_after_done(store: CheckpointStore) -> None:
+    def load() -> PlanLoadStats:
+        plan = [make_issue(1, links=[("relates", "S-2")]), make_issue(2)]
+        return load_plan(
+            store, plan, "ns", "DEMO", revisions=lambda: _revisions(extend="2023-03-01T00:00:00.000+0000")
+        )
+
+    load()
+    for row in store.rows_for_issue("S-1", (Kind.ISSUE, Kind.LINK)):
+        store.mark_done(row.id, "id", "DEMO-1")
+    again = load()
+    assert again.kinds[Kind.ISSUE].already_done == 1 and again.kinds[Kind.ISSUE].changed_after_done == 0
+    assert again.kinds[Kind.LINK].already_done == 1 and again.kinds[Kind.LINK].changed_after_done == 0

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from execution.helpers_executor import make_issue
 
+from migrator.delta import DeltaSummary
+from migrator.findings import Findings
 from migrator.plan import TextPointers
 from migrator.planning import chain_rows, load_plan
 from migrator.planning_texts import KeyPlan, first_shown, text_projects
@@ -78,6 +80,31 @@ def test_kept_keys_and_already_imported_issues_are_not_numbered_again(store: Che
     load_plan(store, [make_issue(1), make_issue(2)], "old", "DEMO", keys=KeyPlan(reads))
     assert _keys(store, "S-1", "S-2") == ["DEMO-55", "DEMO-56"]
     assert "key" not in store.load_issue("S-1").body
+
+
+def test_a_reserved_number_is_never_given_to_an_issue(store: CheckpointStore) -> None:
+    """The queue lease's marker holds a number of the queue: later loads number new issues after it,
+    even when the queue's search does not show it (yet)."""
+    load_plan(store, [make_issue(1), make_issue(2)], "ns", "DEMO", keys=KeyPlan(Highest(0)))
+    store.reserve_key("migrator.queue-lease:DEMO", "DEMO-3")
+    assert store.highest_planned_number("DEMO") == 3
+    load_plan(store, [make_issue(n) for n in (1, 2, 3)], "ns", "DEMO", keys=KeyPlan(Highest(2)))
+    assert _keys(store, "S-1", "S-2", "S-3") == ["DEMO-1", "DEMO-2", "DEMO-4"]
+    assert store.issue_keys(["migrator.queue-lease:DEMO"]) == {}  # never an issue's key
+
+
+def test_a_delta_load_keys_its_new_issues_after_every_key_already_planned(store: CheckpointStore) -> None:
+    """A newer export compared with the ledger: the imported issues keep their keys, the new ones
+    (whatever their place in the export) are numbered once the stream has ended."""
+    load_plan(store, [make_issue(2), make_issue(3)], "ns", "DEMO", keys=KeyPlan(Highest(0)))
+    for key in ("S-2", "S-3"):
+        row = next(r for r in store.rows_for_issue(key, (Kind.ISSUE,)))
+        store.mark_done(row.id, f"id-{key}", store.planned_key(key) or "")
+    delta, highest = DeltaSummary(), Highest(2)
+    newer = [make_issue(1), make_issue(2), make_issue(3), make_issue(10)]
+    load_plan(store, newer, "ns", "DEMO", keys=KeyPlan(highest), findings=Findings(), delta=delta)
+    assert delta.issues == {"new": 2, "unchanged": 2} and highest.reads == 1
+    assert _keys(store, "S-1", "S-2", "S-3", "S-10") == ["DEMO-3", "DEMO-1", "DEMO-2", "DEMO-4"]
 
 
 def test_the_projects_texts_may_name() -> None:

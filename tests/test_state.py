@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 from execution.helpers_executor import BASE, make_issue, make_plan, object_count, ts
+from state_helpers import BROKEN, broken_state_file
 
 from migrator.errors import MigratorError
 from migrator.plan import PlannedComment
 from migrator.planning import load_plan
-from migrator.state import CheckpointStore
+from migrator.state import CheckpointStore, StateFileError
 from migrator.vocabulary import Kind, Status
 
 
@@ -74,10 +75,13 @@ def test_reload_keeps_done_rows_and_adds_new_objects(store: CheckpointStore, tmp
     assert stats.kinds[Kind.COMMENT].new == 1
     assert stats.kinds[Kind.ISSUE].already_done == 1
     assert stats.kinds[Kind.ISSUE].changed_after_done == 1
-    assert stats.new == 1
+    assert stats.kinds[Kind.ISSUE_UPDATE].new == 1  # the changed summary is a delta (migrator/delta.py)
+    assert stats.new == 2
     rows = {r.source_id: r for r in _rows(store, "S-1")}
     assert rows["S-1-new"].status == Status.PENDING
     assert all(r.status == Status.DONE for sid, r in rows.items() if sid != "S-1-new")
+    update = store.rows_for_issue("S-1", (Kind.ISSUE_UPDATE,))
+    assert [r.status for r in update] == [Status.PENDING]
     assert store.generation() == 2
 
 
@@ -247,3 +251,58 @@ def test_status_render_lists_counts_and_reasons(store: CheckpointStore) -> None:
         "blocked",
         "total",
     ]
+
+
+# ---------------------------------------------------------------------- opening: broken files
+
+
+@pytest.mark.parametrize("kind", sorted(BROKEN))
+def test_a_broken_file_is_refused_with_one_message_and_left_untouched(tmp_path: Path, kind: str) -> None:
+    path = broken_state_file(tmp_path, kind)
+    before = path.read_bytes()
+    with pytest.raises(StateFileError) as refused:
+        CheckpointStore(path)
+    assert str(refused.value).startswith(f"{path}: ")
+    assert BROKEN[kind] in str(refused.value)
+    assert refused.value.hint  # says what to do
+    assert path.read_bytes() == before  # never "repaired" by overwriting
+
+
+def test_missing_file_is_created_for_a_run_and_refused_for_readers(tmp_path: Path) -> None:
+    with pytest.raises(StateFileError, match="no such checkpoint file"):
+        CheckpointStore(tmp_path / "none.sqlite", create=False)
+    assert not (tmp_path / "none.sqlite").exists()
+    with CheckpointStore(tmp_path / "sub" / "new.sqlite") as store:
+        state_id = store.state_id
+    assert [p.name for p in (tmp_path / "sub").iterdir()] == ["new.sqlite"]  # no temporary left behind
+    with CheckpointStore(tmp_path / "sub" / "new.sqlite", create=False) as store:
+        assert store.state_id == state_id and not store.has_plan
+
+
+def test_an_sqlite_failure_while_in_use_becomes_one_message(tmp_path: Path) -> None:
+    with CheckpointStore(tmp_path / "s.sqlite") as store:
+        store._conn.execute("PRAGMA max_page_count = 8")  # a disk that fills up during the load
+        with pytest.raises(StateFileError, match="cannot be written: database or disk is full") as full:
+            load_plan(store, make_plan(40, tmp_path / "files"), "ns", "DEMO")
+        assert "free space" in (full.value.hint or "")
+
+
+def test_a_spool_gives_back_every_held_plan_in_order_and_leaves_the_file_alone(tmp_path: Path) -> None:
+    """``PlanSpool``: what a delta run holds until the export's link dates are planned — more plans
+    than one page, on a read-only store, in seq order; a new spool starts empty; the file unchanged."""
+    path = tmp_path / "state.sqlite"
+    with CheckpointStore(path) as store:
+        load_plan(store, [make_issue(1, comments=0, worklogs=0)], "ns", "DEMO")
+    before = path.read_bytes()
+    plans = [make_issue(n, comments=1, worklogs=0) for n in range(1, 1_204)]
+    with CheckpointStore(path, read_only=True) as store:
+        view = store.view("ns")
+        with view.spool() as spool:
+            for seq, issue in reversed(list(enumerate(plans))):  # held out of order
+                spool.hold(seq, issue)
+            held = list(spool.held())
+        assert [seq for seq, _issue in held] == list(range(len(plans)))
+        assert [issue.to_dict() for _seq, issue in held] == [issue.to_dict() for issue in plans]
+        with view.spool() as again:  # a new spool starts empty
+            assert list(again.held()) == []
+    assert path.read_bytes() == before

@@ -175,11 +175,6 @@ def test_child_in_separate_file_for_an_issue_outside_the_export(tmp_path: Path) 
         ("field.bad_value", {"Points": "many"}, (2, "P-1", "storyPoints")),
         ("field.bad_option", {"Customer": "Umbrella"}, (2, "P-1", "customer")),
         ("time.future", {"Created": "2099-01-01 10:00", "Updated": ""}, (2, "P-1", "created_at")),
-        (
-            "attachment.missing",
-            {"Attachment": ATTACHMENT.format(name="gone.txt")},
-            (2, "P-1", "attachments[0].location"),
-        ),
     ],
 )
 def test_transform_errors(
@@ -190,6 +185,18 @@ def test_transform_errors(
     assert finding["severity"] == "error" and where(finding) == expected
     assert outcome.result.exit_code == 1
     assert outcome.report["summary"]["counts"]["issues_not_planned"] == 1
+
+
+def test_missing_file_is_an_error_only_when_the_mapping_says_so(tmp_path: Path) -> None:
+    rows = [row(1, Attachment=ATTACHMENT.format(name="gone.txt")), row(2)]
+    strict = mapping_with(source__files={"directory": "files", "missing": "error"})
+    refused = run_validate(tmp_path / "error", rows, mapping=strict).one("attachment.missing")
+    assert refused["severity"] == "error" and where(refused) == (2, "P-1", "attachments[0].location")
+    outcome = run_validate(tmp_path / "default", rows)  # source.files.missing: skip-file
+    skipped = outcome.one("attachment.missing")
+    assert skipped["severity"] == "warning" and where(skipped) == (2, "P-1", "attachments[0].location")
+    assert outcome.result.exit_code == 0
+    assert outcome.report["summary"]["counts"]["issues_not_planned"] == 0
 
 
 def test_global_field_option_outside_the_allowed_list(tmp_path: Path) -> None:
@@ -245,7 +252,9 @@ def test_lossy_markup_is_reported_and_summarised(tmp_path: Path) -> None:
 
 def test_attachment_too_large_unreadable_and_duplicate(tmp_path: Path) -> None:
     header = [*HEADER, "Attachment"]
-    mapping = mapping_with(source__files={"directory": "files", "max_size_mb": 0.00001})  # ~10 bytes
+    mapping = mapping_with(
+        source__files={"directory": "files", "max_size_mb": 0.00001, "missing": "error"}
+    )  # ~10 bytes
     rows = [
         [*row(1, Attachment=ATTACHMENT.format(name="big.txt")), ""],
         [*row(2, Attachment=ATTACHMENT.format(name="folder")), ""],

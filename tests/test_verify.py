@@ -72,6 +72,28 @@ def test_clean_after_import_with_and_without_the_ledger(imported) -> None:
     assert json.loads(json.dumps(report.to_dict()))["clean"] is True
 
 
+def test_an_empty_plan_is_never_clean(imported) -> None:
+    client, _plan, store = imported
+    report = verify(client, [], store)
+    assert report.empty and not report.clean and report.problems == []
+    assert report.summary_lines()[-1].startswith("verify: nothing to compare: the plan is empty")
+    assert report.to_dict()["empty_plan"] is True
+
+
+def test_an_undated_link_is_noted_on_the_issues_it_touches(imported) -> None:
+    client, plan, _store = imported
+    moved = copy.deepcopy(plan[1])
+    # No PATCH planned, and no ledger (whose done local-field row would explain a later updatedAt):
+    # only the undated link can.
+    moved.local_fields = {}
+    moved.body["updatedAt"] = "2022-12-31T00:00:00.000+0000"
+    report = verify(client, [moved], None)
+    assert [p.field for p in _problems(report, Kind.ISSUE, "mismatch")] == ["updatedAt"]
+    moved.touched_by_run = True  # planned with target.undated_links: now
+    report = verify(client, [moved], None)
+    assert _problems(report, Kind.ISSUE) == [] and "undated link" in report.notes[0].message
+
+
 def test_stored_plan_verifies_the_same(imported) -> None:
     client, _plan, store = imported
     assert verify(client, store.iter_planned(), store).clean

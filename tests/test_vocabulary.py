@@ -37,6 +37,9 @@ def test_kind_and_status_values_are_the_ones_stored_in_state_files() -> None:
         "description",
         "link",
         "local_fields",
+        "issue_update",
+        "comment_edit",
+        "removal",
     ]
     assert [str(s) for s in STATUSES] == ["pending", "in_flight", "done", "failed", "blocked"]
 

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from migrator.execution.api import TrackerApi
-from migrator.execution.kinds import Chain, Context, Unresolved, kind_of
+from migrator.execution.kinds import Chain, Context, Unresolved
+from migrator.execution.registry import kind_of
 from migrator.execution.summary import RunCounters
 from migrator.state import LedgerRow
 from migrator.tracker.errors import (
@@ -184,6 +185,8 @@ class AttemptRunner:
             return self._conflict(row, chain, exc)
         except TrackerError as exc:
             return self._fail(row, str(exc), unsure=False)
+        except Unresolved as exc:  # a write of several steps found one it cannot make (a delta's transition)
+            return self._unresolved(row, exc)
         except OSError as exc:  # the local file could not be read: nothing was sent
             return self._fail(
                 row, f"cannot read {exc.filename or 'the file'}: {exc.strerror or exc}", unsure=False

@@ -7,7 +7,8 @@ id/key a successful write returned. Kinds found through a listing of the issue's
 to match; the listing, the one-to-one claim and its caching are shared.
 
 The scheduler and the attempt (``scheduler.py``, ``attempt.py``) never branch on a row's kind:
-they ask :func:`kind_of`.
+they ask :func:`migrator.execution.registry.kind_of` (which also knows the delta kinds of
+``updates.py``).
 """
 
 from __future__ import annotations
@@ -24,18 +25,12 @@ from migrator.execution.matching import (
     UserDirectory,
     attachment_matches,
     comment_matches,
+    normalize_text,
     relationship_matches,
     value_matches,
     worklog_matches,
 )
-from migrator.plan import (
-    PlannedAttachment,
-    PlannedComment,
-    PlannedIssue,
-    PlannedLink,
-    fit_link_time,
-    link_window,
-)
+from migrator.plan import PlannedAttachment, PlannedComment, PlannedIssue, PlannedLink
 from migrator.state import CheckpointStore, LedgerRow
 from migrator.vocabulary import Kind, Status
 
@@ -368,7 +363,9 @@ class WorklogKind(ListedKind):
 
 
 class LinkKind(ListedKind):
-    """A link, imported from the issue that listed it first; a 409 says it is already there."""
+    """A link, imported from the issue that listed it first; a 409 says it is already there.
+
+    Its date was planned inside both issues' windows (``planning``); it is sent as planned."""
 
     kind = Kind.LINK
     family = (Kind.LINK,)
@@ -380,37 +377,37 @@ class LinkKind(ListedKind):
 
     def write(self, ctx: Context, row: LedgerRow, chain: Chain, payload: Any) -> Callable[[], Any]:
         key, client = ctx.issue_key(row, chain), ctx.client
-        body = self.body(ctx, payload, chain)
-        if "createdAt" not in body:
-            return lambda: client.create_link(key, body["relationship"], body["issue"])
-        return lambda: client.import_link(key, body)
-
-    def body(self, ctx: Context, link: PlannedLink, chain: Chain) -> dict[str, Any]:
-        """The import body, its date moved into the window both issues share (the API's rule; the
-        validator reports the move). Issues whose lifetimes do not overlap cannot carry a dated
-        link: then the body has no date and the link is created as an ordinary, undated one."""
-        other = ctx.other_key(link)
-        window = link_window(chain.planned.body, ctx.store.load_issue(link.to_source_key).body)
-        if window is None:
-            return {"relationship": link.relationship, "issue": other}
-        return {
+        link: PlannedLink = payload
+        other = self.other_key(ctx, link)
+        if link.created_at is None:
+            # Planned undated (the mapping's ``target.undated_links: now``, reported by validate).
+            return lambda: client.create_link(key, link.relationship, other)
+        body = {
             "relationship": link.relationship,
             "issue": other,
-            "createdAt": fit_link_time(link.created_at, window),
+            "createdAt": link.created_at,
             "createdBy": link.created_by,
         }
+        return lambda: client.import_link(key, body)
+
+    @staticmethod
+    def other_key(ctx: Context, link: PlannedLink) -> str:
+        """The other issue's target key: an issue of this plan once it is imported, or an issue
+        already in Tracker that the plan names (``target.dangling: existing``)."""
+        return link.to_target_key or ctx.other_key(link)
 
     def listing(self, client: TrackerApi, key: str) -> list[Any]:
         return client.list_links(key)
 
     def matcher(self, ctx: Context, payload: Any) -> Callable[[Mapping[str, Any]], bool]:
-        other, relationship = ctx.other_key(payload), payload.relationship
+        other, relationship = self.other_key(ctx, payload), payload.relationship
         return lambda item: relationship_matches(item, relationship, other)
 
 
 class DescriptionKind(ObjectKind):
     """The PATCH that lets a description show its files (``target.description_files: patch``):
-    after every file of the issue; it moves the issue's ``updatedAt`` (planned and reported)."""
+    after every file of the issue; it moves the issue's ``updatedAt`` (planned and reported). A
+    delta run plans another such row when the description changed (``delta.py``)."""
 
     kind = Kind.DESCRIPTION
 
@@ -429,10 +426,17 @@ class DescriptionKind(ObjectKind):
 
     def find(self, ctx: Context, row: LedgerRow, chain: Chain, payload: Any) -> bool:
         """The PATCH is only skipped when the issue already shows the final description (its files
-        as rendered now; issues named by any key — ``texts.same_text``)."""
+        as rendered now; issues named by any key — ``texts.same_text``). A delta's PATCH of a changed
+        description (``delta.py``: its row id is not the issue's key) wants exactly that text: the
+        text it replaces may differ from it only in an issue it names."""
         key = ctx.issue_key(row, chain)
         issue = ctx.client.get_issue(key)
-        if not texts.description_check(ctx.store, payload)(issue.get("description")):
+        current = issue.get("description")
+        if row.source_id == row.issue_key:
+            shown = texts.description_check(ctx.store, payload)(current)
+        else:
+            shown = normalize_text(current) == normalize_text(texts.final_description(ctx.store, payload))
+        if not shown:
             return False
         ctx.store.mark_done(row.id, None, key, reconciled=True)
         return True
@@ -464,26 +468,6 @@ class LocalFieldsKind(ObjectKind):
 
     def target_of(self, result: Any, chain: Chain) -> tuple[str | None, str | None]:
         return None, chain.target_key
-
-
-_KINDS: dict[Kind, ObjectKind] = {
-    handler.kind: handler
-    for handler in (
-        IssueKind(),
-        CommentKind(),
-        AttachmentKind(),
-        CommentAttachmentKind(),
-        WorklogKind(),
-        DescriptionKind(),
-        LinkKind(),
-        LocalFieldsKind(),
-    )
-}
-
-
-def kind_of(row: LedgerRow) -> ObjectKind:
-    """The (stateless) handler of the row's kind."""
-    return _KINDS[row.kind]
 
 
 def _first(result: Any) -> Any:

@@ -3,9 +3,10 @@
 Three phases, each as per-issue *chains* on a pool of worker threads (one chain per issue, so a
 chain's objects are never written concurrently):
 
-1. **issues**, level by level of the parent forest (parents first): the issue, then its comments
-   and files in time order (a comment's own files right after it), then worklogs, then — when a
-   description shows files and the mapping asks for it — the description's PATCH;
+1. **issues**, level by level of the parent forest (parents first): the issue, then (a delta) its
+   update, comment edits and removals, then its comments and files in time order (a comment's own
+   files right after it), then worklogs, then — when a description shows files and the mapping asks
+   for it — the description's PATCH;
 2. **links**, once every issue exists (a link whose other end is missing stays pending with a reason);
 3. **local fields** (an idempotent ``PATCH`` per issue, last, as it touches the issue).
 
@@ -27,8 +28,9 @@ from tqdm import tqdm
 
 from migrator.execution.api import TrackerApi
 from migrator.execution.attempt import AttemptRunner, ExecutorPolicy, Throttle
-from migrator.execution.kinds import Chain, Context, kind_of
+from migrator.execution.kinds import Chain, Context
 from migrator.execution.matching import UserDirectory
+from migrator.execution.registry import kind_of
 from migrator.execution.summary import RunCounters, RunSummary
 from migrator.state import CheckpointStore, LedgerRow
 from migrator.tracker.ratelimit import RateLimiter
@@ -41,6 +43,10 @@ ISSUE_PHASE_KINDS: tuple[Kind, ...] = (
     Kind.COMMENT_ATTACHMENT,
     Kind.WORKLOG,
     Kind.DESCRIPTION,
+    # a delta (migrator/delta.py): right after the issue's own row, before its newer children
+    Kind.ISSUE_UPDATE,
+    Kind.COMMENT_EDIT,
+    Kind.REMOVAL,
 )
 # What a failed issue blocks (its links stay pending: they wait for their issue, with the reason).
 BLOCKED_WITH_ISSUE: tuple[Kind, ...] = (
@@ -50,6 +56,9 @@ BLOCKED_WITH_ISSUE: tuple[Kind, ...] = (
     Kind.WORKLOG,
     Kind.DESCRIPTION,
     Kind.LOCAL_FIELDS,
+    Kind.ISSUE_UPDATE,
+    Kind.COMMENT_EDIT,
+    Kind.REMOVAL,
 )
 _SETTLED: tuple[Status, ...] = (Status.DONE, Status.FAILED, Status.BLOCKED)
 

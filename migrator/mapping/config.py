@@ -27,6 +27,7 @@ import yaml
 from migrator.errors import ConfigError
 from migrator.limits import CLI_ONLY, LIMIT_NAMES, Limits, check_limit
 from migrator.mapping.config_checks import Problems, check_keys, require_dict
+from migrator.mapping.policies import DanglingPolicy, parse_dangling, parse_undated_links
 from migrator.mapping.preset_section import PresetInfo, parse_preset
 from migrator.mapping.safe_yaml import YamlLimitError, load_yaml
 from migrator.mapping.source_section import parse_source
@@ -42,7 +43,16 @@ TOP_LEVEL_KEYS = frozenset(
     {"version", "name", "preset", "source", "target", "values", "users", "fields", "limits"}
 )
 TARGET_KEYS = frozenset(
-    {"queue", "namespace", "keep_keys", "markup_type", "description_files", "comment_files"}
+    {
+        "queue",
+        "namespace",
+        "keep_keys",
+        "markup_type",
+        "description_files",
+        "comment_files",
+        "dangling",
+        "undated_links",
+    }
 )
 # How texts show the files they embed (docs/mapping.md, "Texts in the target"): the first is the default.
 DESCRIPTION_FILES = ("named", "patch")  # named: the description names them; patch: PATCH it after upload
@@ -62,6 +72,9 @@ class TargetSpec:
     markup_type: str | None = "md"  # sent as markupType on descriptions/comments; None = don't send
     description_files: str = DESCRIPTION_FILES[0]  # "patch" moves updatedAt to the run's time (reported)
     comment_files: str = COMMENT_FILES[0]  # "attached": embedded files stay on their comment, named
+    # History the export cannot give as it is (``mapping/policies.py``):
+    dangling: DanglingPolicy = field(default_factory=DanglingPolicy)  # refs to issues outside the export
+    undated_links: str = "extend"  # links between issues that never lived at the same time: extend | now
 
 
 @dataclass
@@ -248,6 +261,8 @@ def _parse_target(
         markup_type=markup_type,
         description_files=_choice("target.description_files", data, DESCRIPTION_FILES, problems),
         comment_files=_choice("target.comment_files", data, COMMENT_FILES, problems),
+        dangling=parse_dangling(data.get("dangling"), problems),
+        undated_links=parse_undated_links(data.get("undated_links"), problems),
     )
 
 

@@ -10,16 +10,25 @@ from pathlib import Path
 from typing import Any
 
 from migrator.mapping.attachments import MAX_FILENAME, FileProblem
-from migrator.mapping.issue_context import Activity, IssueContext, ms, wire
+from migrator.mapping.issue_context import Activity, IssueContext, ms, not_migrated_note, wire
 from migrator.model import Attachment, Comment, Link, SourceRef, Worklog
 from migrator.plan import (
     PlannedAttachment,
     PlannedComment,
     PlannedLink,
     PlannedWorklog,
+    append_notes,
 )
 from migrator.timeutil import format_iso_duration
 from migrator.vocabulary import CHILD_OF, INVERSE_RELATIONSHIP
+
+# Files the export cannot give (as opposed to files Tracker would refuse, or a download that may
+# work next time — ``attachment.download_failed`` stays an error): with
+# ``source.files.missing: skip-file`` their issue is imported without them, and its text names them.
+UNOBTAINABLE = {
+    "attachment.missing": "file missing in the export",
+    "attachment.unreadable": "file unreadable in the export",
+}
 
 
 def canonical_link_id(this_key: str, relationship: str, other_key: str) -> str:
@@ -62,9 +71,12 @@ class IssueChildrenPlanner:
             if draft is None:
                 loose.extend(files)
                 continue
-            draft.planned.attachments = self._attachments(
-                files, draft.created_at, "the comment's createdAt", draft.author
+            draft.planned.attachments, notes = self._attachments(
+                files, draft.created_at, "the comment's createdAt", draft.author, "the comment"
             )
+            if notes:
+                draft.planned.body["text"] = append_notes(draft.planned.body["text"], notes)
+                self.ctx.check_length(draft.planned.body["text"], f"comments[{index}].text", comment.source)
             drafts.append(draft)
         for comment_id, files in by_comment.items():
             for att, path in files:
@@ -118,26 +130,49 @@ class IssueChildrenPlanner:
         return CommentDraft(planned, created, author.login)
 
     def issue_attachments(self, loose: list[tuple[Attachment, str]]) -> list[PlannedAttachment]:
+        """Issue-level files; a file that cannot be had is named in the description instead."""
         files = [
             (a, f"attachments[{i}]") for i, a in enumerate(self.ctx.issue.attachments) if a.comment_id is None
         ]
-        return self._attachments(
-            files + loose, self.ctx.created_at, "the issue's createdAt", self.ctx.created_by
+        planned, notes = self._attachments(
+            files + loose,
+            self.ctx.created_at,
+            "the issue's createdAt",
+            self.ctx.created_by,
+            "the description",
         )
-
-    def _attachments(
-        self, files: list[tuple[Attachment, str]], floor: datetime, floor_label: str, default_by: str | None
-    ) -> list[PlannedAttachment]:
-        planned = []
-        for att, path in files:
-            item = self._attachment(att, path, floor, floor_label, default_by)
-            if item is not None:
-                planned.append(item)
+        self.ctx.parts.notes.extend(notes)
         return planned
 
+    def _attachments(
+        self,
+        files: list[tuple[Attachment, str]],
+        floor: datetime,
+        floor_label: str,
+        default_by: str | None,
+        named_in: str,
+    ) -> tuple[list[PlannedAttachment], list[str]]:
+        """The planned files, and a note for each file that cannot be had (``skip-file``), which goes
+        into ``named_in`` (the description or the comment's text)."""
+        planned, notes = [], []
+        for att, path in files:
+            item = self._attachment(att, path, floor, floor_label, default_by, named_in)
+            if isinstance(item, PlannedAttachment):
+                planned.append(item)
+            elif item is not None:
+                notes.append(item)
+        return planned, notes
+
     def _attachment(
-        self, att: Attachment, path: str, floor: datetime, floor_label: str, default_by: str | None
-    ) -> PlannedAttachment | None:
+        self,
+        att: Attachment,
+        path: str,
+        floor: datetime,
+        floor_label: str,
+        default_by: str | None,
+        named_in: str,
+    ) -> PlannedAttachment | str | None:
+        """The planned file; or the note naming a file that cannot be had (``skip-file``); or None."""
         where = att.source
         filename = (att.filename or "").strip() or Path(att.location or "").name
         if len(filename) > MAX_FILENAME:
@@ -152,15 +187,7 @@ class IssueChildrenPlanner:
         issue = self.ctx.issue
         found = self.ctx.t.files.resolve(att, (issue.key, issue.source.id))
         if isinstance(found, FileProblem):
-            self.ctx.scope.error(
-                found.kind,
-                found.message,
-                field=f"{path}.location",
-                value=att.location,
-                where=where,
-                hint=found.hint,
-            )
-            return None
+            return self._unusable_file(found, att, path, filename, named_in)
         self._check_size(att, found.size, path)
         fingerprint = (filename, found.size, found.sha256)
         if fingerprint in self._files_seen:
@@ -188,6 +215,37 @@ class IssueChildrenPlanner:
             size=found.size,
             sha256=found.sha256,
         )
+
+    def _unusable_file(
+        self, found: FileProblem, att: Attachment, path: str, filename: str, named_in: str
+    ) -> str | None:
+        """Report a file that cannot be imported. With ``source.files.missing: skip-file`` a file that
+        cannot be had is a warning and the note naming it is returned; anything else is an error."""
+        reason = UNOBTAINABLE.get(found.kind)
+        if reason is None or self.ctx.cfg.source.files.missing != "skip-file":
+            self.ctx.scope.error(
+                found.kind,
+                found.message,
+                field=f"{path}.location",
+                value=att.location,
+                where=att.source,
+                hint=found.hint
+                + (
+                    "; or set source.files.missing: skip-file to import the issue without it"
+                    if reason
+                    else ""
+                ),
+            )
+            return None
+        self.ctx.scope.warning(
+            found.kind,
+            f"{found.message}; the issue is imported without it and {named_in} names it",
+            field=f"{path}.location",
+            value=att.location,
+            where=att.source,
+            hint=found.hint + "; or set source.files.missing: error to keep the issue out until it is found",
+        )
+        return not_migrated_note(filename, reason)
 
     def _check_size(self, att: Attachment, actual: int, path: str) -> None:
         if att.size is not None and att.size != actual:

@@ -32,6 +32,11 @@ def wire(value: datetime) -> str:
     return format_tracker_datetime(value)
 
 
+def not_migrated_note(filename: str, reason: str) -> str:
+    """The line left in an issue's description (or a comment) for a file that could not be imported."""
+    return f"_Attachment not migrated: {escape_plain(filename)} ({reason})_"
+
+
 def originally_by(user: UserRef) -> str:
     """The note put in texts whose author became the fallback user."""
     name = user.name if not user.display or user.display == user.name else f"{user.display} ({user.name})"
@@ -106,6 +111,7 @@ class IssueParts:
     body: dict[str, Any] = field(default_factory=dict)
     local_fields: dict[str, Any] = field(default_factory=dict)
     activities: list[Activity] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # paragraphs appended to the description
 
 
 class TransformTools(Protocol):

@@ -16,6 +16,7 @@ from migrator.mapping.issue_context import Catalogue, IssueContext, ms, wire
 from migrator.mapping.users import Resolution
 from migrator.mapping.values import IDENTITY
 from migrator.model import UserRef
+from migrator.plan import append_notes
 from migrator.timeutil import format_date
 
 SUMMARY_LIMIT = 255
@@ -246,6 +247,7 @@ class IssueFieldsPlanner:
     def description(self, author: Resolution) -> None:
         text = self.ctx.t.convert_text(self.ctx.issue.description or "", self.ctx.scope, "description")
         text = self.ctx.attributed(text, author, self.ctx.issue.created_by)
+        text = append_notes(text, self.ctx.parts.notes) if self.ctx.parts.notes else text
         if not text:
             return
         self.ctx.check_length(text, "description")

@@ -20,6 +20,7 @@ from migrator.mapping.config_checks import (
     parse_formats,
     require_dict,
 )
+from migrator.mapping.markup.references import issue_page_template
 from migrator.mapping.source_fields import (
     parse_changes,
     parse_date_locale,
@@ -35,6 +36,7 @@ from migrator.sources.spec import (
     DEFAULT_FILES_CACHE,
     FORMATS,
     ISSUE_FIELDS,
+    MISSING_FILE_POLICIES,
     REQUIRED_CHILD_FIELDS,
     REQUIRED_ISSUE_FIELDS,
     ArchiveSpec,
@@ -68,6 +70,7 @@ SOURCE_KEYS = frozenset(
         "files",
         "adapter",  # readers: a registered adapter turns the export into records
         "archives",  # readers: how SOURCE archives are extracted
+        "issue_url",
     }
 )
 # Keys of source.issues / source.<children>: every table; issues only; children only; links only.
@@ -112,6 +115,7 @@ def parse_source(raw: Any, problems: Problems) -> SourceSpec | None:
             _parse_table(f"source.{kind}", data[kind], kind, problems) if data.get(kind) else None
         )
     files = _parse_files(data.get("files") or {}, problems)
+    base_url = parse_base_url(data.get("base_url"), problems)
     return SourceSpec(
         system=system.strip(),
         timezone=zone,
@@ -121,7 +125,7 @@ def parse_source(raw: Any, problems: Problems) -> SourceSpec | None:
         delimiter=str(data.get("delimiter", "auto")),
         markup=markups.default,
         markup_by_field=markups.by_field,
-        base_url=parse_base_url(data.get("base_url"), problems),
+        base_url=base_url,
         references=parse_references(data.get("references"), problems),
         parent_ref=data.get("parent_ref", "id"),
         link_ref=data.get("link_ref", "key"),
@@ -136,6 +140,8 @@ def parse_source(raw: Any, problems: Problems) -> SourceSpec | None:
         files=files,
         adapter=_parse_adapter(data.get("adapter"), problems),
         archives=_parse_archives(data.get("archives") or {}, problems),
+        issue_url=_parse_issue_url(data.get("issue_url"), problems)
+        or (issue_page_template(system.strip(), base_url) if base_url else None),
     )
 
 
@@ -287,7 +293,16 @@ def _pattern_fields(pattern: str) -> list[str]:
 
 
 FILES_KEYS = frozenset(
-    {"directory", "max_size_mb", "download", "cache", "auth_env", "allowed_hosts", "allow_absolute_paths"}
+    {
+        "directory",
+        "max_size_mb",
+        "download",
+        "cache",
+        "auth_env",
+        "allowed_hosts",
+        "allow_absolute_paths",
+        "missing",
+    }
 )
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -311,6 +326,7 @@ def _parse_files(raw: Any, problems: Problems) -> AttachmentFilesSpec:
         allow_absolute_paths=_flag(
             raw, "allow_absolute_paths", "true reads absolute attachment locations as they are", problems
         ),
+        missing=_parse_missing_policy(raw.get("missing", "skip-file"), problems),
     )
 
 
@@ -321,6 +337,38 @@ def _flag(raw: dict[str, Any], name: str, hint: str, problems: Problems) -> bool
         return value
     problems.add(f"source.files.{name}", "must be true or false", hint)
     return False
+
+
+def _parse_missing_policy(raw: Any, problems: Problems) -> str:
+    if raw not in MISSING_FILE_POLICIES:
+        problems.add(
+            "source.files.missing",
+            f"unknown policy {raw!r}",
+            "skip-file (import the issue without the file and name it in the text) or error",
+        )
+        return "skip-file"
+    return str(raw)
+
+
+def _parse_issue_url(raw: Any, problems: Problems) -> str | None:
+    """``source.issue_url``: an http(s) URL template with ``{key}``."""
+    if raw is None:
+        return None
+    if not isinstance(raw, str) or "{key}" not in raw or urlsplit(raw).scheme not in ("http", "https"):
+        problems.add(
+            "source.issue_url",
+            "must be an http(s) URL with {key} where the issue's key goes",
+            "e.g. https://jira.example.com/browse/{key}",
+        )
+        return None
+    try:
+        raw.format(key="K-1")
+    except (KeyError, IndexError, ValueError):
+        problems.add(
+            "source.issue_url", "may contain no placeholder but {key}", "write a literal brace as {{ or }}"
+        )
+        return None
+    return raw
 
 
 def _parse_cache(raw: Any, problems: Problems) -> str:

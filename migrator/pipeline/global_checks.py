@@ -1,13 +1,17 @@
-"""Checks no single issue can make: duplicates, dangling references, parent cycles, key collisions.
+"""Checks and decisions no single issue can make: duplicates, dangling references, link dates,
+parent cycles, key collisions.
 
 ``GlobalIndex`` is fed every issue (and its plan, when the transform could make one) while the
 export streams, keeping only small indexes — source keys, parent edges, links whose other end has
-not been seen yet, target keys. ``finish()`` then adds the findings:
+not been seen yet, issue windows, target keys. ``finish()`` then adds the findings, and fills
+``revisions`` (:class:`~migrator.plan.PlanRevisions`) with what planning across issues changes:
 
 * ``source.duplicate_key`` — two issues with one source key (unless the sources already said so);
 * ``source.duplicate_id`` — two issues with one source id (they would share a Tracker ``unique``);
-* ``link.dangling`` — a link whose other end is not in the export;
-* ``parent.dangling`` — a parent that is not in the export;
+* ``link.dangling*`` / ``parent.dangling*`` — a link or parent whose other issue is not in the
+  export, decided by ``target.dangling`` (``dangling.py``);
+* ``time.window_extended_for_link``, ``time.link_clamped``, ``link.undated`` — every link dated
+  inside both issues' windows (``link_dates.py``);
 * ``parent.multiple`` — an issue given two different parents;
 * ``parent.cycle`` — issues that are (transitively) their own parent, naming every key in the cycle;
 * ``key.duplicate_target`` / ``key.collision`` — with ``target.keep_keys``, two issues that get one
@@ -15,7 +19,7 @@ not been seen yet, target keys. ``finish()`` then adds the findings:
 * ``key.collision_unchecked`` (info) — ``keep_keys`` is on but no read access to the queue
   (offline snapshot), so collisions were not checked.
 
-The only target access is the optional read-only ``ExistingKeys`` lookup.
+The only target access is the optional read-only ``ExistingKeys`` and ``ExistingIssues`` lookups.
 """
 
 from __future__ import annotations
@@ -26,7 +30,9 @@ from dataclasses import dataclass, field
 from migrator.findings import Findings, Severity
 from migrator.mapping.config import MappingConfig
 from migrator.model import Issue, SourceRef
-from migrator.plan import PlannedIssue
+from migrator.pipeline.dangling import DanglingPlanner, DanglingRef, ExistingIssues
+from migrator.pipeline.link_dates import LinkDatePlanner
+from migrator.plan import PlannedIssue, PlanRevisions
 from migrator.vocabulary import CHILD_OF, PARENT_OF
 
 # Tracker relationships (import vocabulary) that make a parent/child edge.
@@ -36,38 +42,36 @@ ExistingKeys = Callable[[Collection[str]], Mapping[str, str | None]]
 
 
 @dataclass
-class _PendingRef:
-    """A reference (link end or parent) whose target had not been seen when it was read."""
-
-    owner: str  # source key of the issue holding the reference
-    ref: str  # the referenced source key (or id)
-    field: str  # "links" or "parent"
-    detail: str  # relationship, for the message
-    where: SourceRef
-
-
-@dataclass
 class GlobalIndex:
     """Cross-issue checks over small indexes; feed every issue with ``add``, then call ``finish``."""
 
     config: MappingConfig
     findings: Findings
     existing_keys: ExistingKeys | None = None
+    existing_issues: ExistingIssues | None = None
     _keys: dict[str, SourceRef] = field(default_factory=dict)
     _ids: dict[str, str] = field(default_factory=dict)  # source id -> key (refs may use ids)
     _duplicate_keys: dict[str, list[SourceRef]] = field(default_factory=dict)
     _duplicate_ids: dict[str, list[SourceRef]] = field(default_factory=dict)
-    _pending: list[_PendingRef] = field(default_factory=list)
+    _pending: list[DanglingRef] = field(default_factory=list)  # refs whose target was not seen yet
     _parents: dict[str, tuple[str, SourceRef]] = field(default_factory=dict)  # child -> (parent ref, where)
     _target_keys: dict[str, tuple[str, str, SourceRef]] = field(
         default_factory=dict
     )  # key -> (source key, unique, where)
+    revisions: PlanRevisions = field(init=False)  # complete after ``finish()``
+    link_dates: LinkDatePlanner = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.revisions = PlanRevisions(markup_type=self.config.target.markup_type)
+        self.link_dates = LinkDatePlanner(self.findings, self.config.target.undated_links)
 
     def add(self, issue: Issue, planned: PlannedIssue | None) -> None:
         self._index_identity(issue)
         self._index_refs(issue, planned)
-        if planned is not None and self.config.target.keep_keys:
-            self._index_target_key(planned)
+        if planned is not None:
+            self.link_dates.add(planned)
+            if self.config.target.keep_keys:
+                self._index_target_key(planned)
 
     # -------------------------------------------------------------- indexing
 
@@ -85,9 +89,9 @@ class GlobalIndex:
     def _index_refs(self, issue: Issue, planned: PlannedIssue | None) -> None:
         for link in issue.links:
             for end in {link.from_key, link.to_key}:
-                self._reference(issue.key, end, "links", link.relationship, link.source)
+                self._reference(issue.key, end, "links", link.relationship, link.source, planned)
         if issue.parent_key:
-            self._reference(issue.key, issue.parent_key, "parent", "parent", issue.source)
+            self._reference(issue.key, issue.parent_key, "parent", "parent", issue.source, planned)
             self._add_parent(issue.key, issue.parent_key, issue.source)
         for planned_link in planned.links if planned is not None else ():
             if planned_link.relationship == CHILD_OF:
@@ -95,9 +99,22 @@ class GlobalIndex:
             elif planned_link.relationship == PARENT_OF:
                 self._add_parent(planned_link.to_source_key, issue.key, issue.source)
 
-    def _reference(self, owner: str, ref: str, field_name: str, detail: str, where: SourceRef) -> None:
+    def _reference(
+        self,
+        owner: str,
+        ref: str,
+        field_name: str,
+        detail: str,
+        where: SourceRef,
+        planned: PlannedIssue | None,
+    ) -> None:
         if self._resolve(ref, field_name) is None:
-            self._pending.append(_PendingRef(owner, ref, field_name, detail, where))
+            link_ids = tuple(
+                link.source_id
+                for link in (planned.links if planned is not None else ())
+                if link.to_source_key == ref and (link.relationship == CHILD_OF) == (field_name == "parent")
+            )
+            self._pending.append(DanglingRef(owner, ref, field_name, detail, where, link_ids))
 
     def _resolve(self, ref: str, field_name: str) -> str | None:
         """The source key a reference names, if that issue has been read (keys first, then ids
@@ -147,7 +164,7 @@ class GlobalIndex:
 
     def finish(self) -> None:
         self._report_duplicates()
-        self._report_dangling()
+        self._plan_references()
         self._report_cycles()
         self._report_key_collisions()
 
@@ -178,35 +195,17 @@ class GlobalIndex:
                     hint="every issue needs its own id (it makes re-runs exactly-once)",
                 )
 
-    def _report_dangling(self) -> None:
+    def _plan_references(self) -> None:
+        """Dangling references by the mapping's policy, then every link's date (which needs to know
+        which links go to issues already in Tracker, and which are not imported)."""
         dangling = [p for p in self._pending if self._resolve(p.ref, p.field) is None]
-        if not dangling:
-            return
         # Keys the export has but the sources could not read (skipped rows name them in findings).
         unreadable = {f.key for f in self.findings if f.key and f.severity is Severity.ERROR} - set(
             self._keys
         )
-        for pending in dangling:
-            kind = "parent.dangling" if pending.field == "parent" else "link.dangling"
-            what = "parent" if pending.field == "parent" else f"link '{pending.detail}' points to"
-            if pending.ref in unreadable:
-                message = f"{what} {pending.ref}, which is in the export but could not be read"
-                hint = f"fix the problems reported for {pending.ref}; this relation is then resolved"
-            else:
-                message = f"{what} {pending.ref}, which is not in this export"
-                hint = (
-                    "add the other issue to the export, or remove the relation from the source; "
-                    "relations to issues of earlier runs are not resolved automatically"
-                )
-            self.findings.error(
-                kind,
-                message,
-                where=pending.where,
-                key=pending.owner,
-                field=pending.field,
-                value=pending.ref,
-                hint=hint,
-            )
+        planner = DanglingPlanner(self.config, self.findings, self.existing_issues, self.link_dates)
+        existing = planner.plan(dangling, unreadable, self.revisions)
+        self.link_dates.plan(self.revisions, existing)
 
     def _report_cycles(self) -> None:
         edges = self._resolved_parent_edges()

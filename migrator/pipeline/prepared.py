@@ -9,7 +9,8 @@ add their findings; ``finish()`` then assembles the :class:`ValidationResult` (c
 users, distributions, findings, the API-call estimate) that ``validate`` reports and ``run`` gates on:
 
     prepared = PreparedRun(config, paths, target_info, findings, PrepareOptions(strict=..., ...))
-    load_plan(store, prepared.planned(), namespace, queue)   # or: prepared.drain()
+    load_plan(store, prepared.planned(), namespace, queue,   # or: prepared.drain()
+              revisions=lambda: prepared.revisions)        # asked once the stream has ended
     result = prepared.finish()
 
 Nothing here writes anywhere: the only target access is the optional read-only ``existing_keys``
@@ -35,9 +36,10 @@ from migrator.mapping.target_info import TargetInfo
 from migrator.mapping.transform import IssueTransformer
 from migrator.mapping.undecided import undecided_findings
 from migrator.model import Issue
+from migrator.pipeline.dangling import ExistingIssues
 from migrator.pipeline.global_checks import ExistingKeys, GlobalIndex
 from migrator.pipeline.tally import DEFAULT_MAX_RPS, Tally, estimate, key_check_reads
-from migrator.plan import PlannedIssue
+from migrator.plan import PlannedIssue, PlanRevisions
 from migrator.results import UserRow, ValidationResult, ValueCoverageRow
 from migrator.sources import read_issues
 from migrator.sources.inputs import export_roots
@@ -98,8 +100,10 @@ class PrepareOptions:
     and ``verify`` pass down (instead of each repeating a list of keywords).
 
     ``existing_keys`` (a :class:`migrator.snapshot.QueueKeyLookup` on a live target) enables the
-    ``key.collision`` check when the mapping has ``target.keep_keys``. ``now`` is the instant the
-    transform treats as the present (``time.future``); None = the real clock.
+    ``key.collision`` check when the mapping has ``target.keep_keys``. ``existing_issues`` (a
+    :class:`migrator.existing.ExistingIssueFinder`) finds issues of earlier runs for
+    ``target.dangling: existing``. ``now`` is the instant the transform treats as the present
+    (``time.future``); None = the real clock.
     """
 
     strict: bool = False
@@ -107,6 +111,7 @@ class PrepareOptions:
     target_label: str = "embedded sandbox"
     max_rps: float = DEFAULT_MAX_RPS
     existing_keys: ExistingKeys | None = None
+    existing_issues: ExistingIssues | None = None
     now: datetime | None = None
     progress: bool = False
 
@@ -150,7 +155,7 @@ class PreparedRun:
         self.stages = stages or Stages()
         self.tally = Tally()
         undecided_findings(config.undecided, findings, str(config.path))
-        self.index = GlobalIndex(config, findings, self.options.existing_keys)
+        self.index = GlobalIndex(config, findings, self.options.existing_keys, self.options.existing_issues)
         self.transformer = self.stages.transformer(
             config,
             target_info,
@@ -195,6 +200,14 @@ class PreparedRun:
             self.tally.add(planned)
             yield planned
         self._check()
+
+    @property
+    def revisions(self) -> PlanRevisions:
+        """What planning across issues changes in the streamed plans (link dates, dangling links):
+        known once the stream has been read to the end (``planning.load_plan`` asks for it then)."""
+        if not self._checked:
+            raise RuntimeError("PreparedRun.revisions is known once the export has been read to the end")
+        return self.index.revisions
 
     def drain(self) -> None:
         """Consume the stream without keeping anything (what ``validate`` does)."""

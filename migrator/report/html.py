@@ -9,6 +9,9 @@ one pass, so a value that looks like a placeholder stays as it is.
 Findings are not rendered as HTML rows here: all of them are embedded as compact JSON and the
 script renders one filtered page at a time, which keeps a report with 200,000 findings quick to
 open. A Content-Security-Policy allows only this file's own script (by hash) and no network access.
+
+One room (over 500 lines): one page, and its sections share the escaping rules above; splitting
+them would put the one thing that must not be forgotten (escaping) in several places.
 """
 
 from __future__ import annotations

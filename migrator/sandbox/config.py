@@ -73,6 +73,10 @@ class SandboxConfig:
     myself_as_array: bool = False
     retry_after_header: bool = True
     link_seek: bool = True  # also emit Link rel="seek" (lets the official client len() a result)
+    # workflow transitions: "workflow" = from any status to every other status of the type's
+    # workflow, id = the target status key; "none" = not emulated (404)
+    transitions: Literal["workflow", "none"] = "workflow"
+    transition_resolution: Literal["optional", "required"] = "optional"  # entering a "done" status
 
     verbose: bool = False  # log every request line to stderr
 

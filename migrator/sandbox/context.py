@@ -22,7 +22,7 @@ from migrator.sandbox.paging import ScrollRegistry
 from migrator.sandbox.rules import Checker, IssueDraft
 from migrator.sandbox.serialize import Serializer, hex_id
 from migrator.sandbox.stats import RequestStats
-from migrator.sandbox.store import IssueRow, Store
+from migrator.sandbox.store import ChildRow, IssueRow, Store
 
 MULTIPART_SLACK = 64 * 1024
 _IF_MATCH = re.compile(r'^(?:W/)?"?(\d+)"?$')
@@ -227,6 +227,21 @@ class Ctx:
         if issue is None:
             raise ApiError(404, f"Issue {ref!r} does not exist")
         return issue
+
+    def child(self, table: str, issue: IssueRow, child_id: str, what: str) -> ChildRow:
+        """The comment, link or worklog ``child_id`` of ``issue`` (404 naming it otherwise)."""
+        row = self.store.child(table, int(child_id)) if child_id.isdigit() else None
+        if row is None or row.issue_seq != issue.seq:
+            raise ApiError(404, f"{what} {child_id} of issue {issue.key} does not exist")
+        return row
+
+    def child_changed(self, issue: IssueRow) -> None:
+        """An ordinary (non-import) edit or deletion of a comment, link, file or worklog changes the
+        issue as an ordinary create does (``child_create_touches_issue``)."""
+        if self.cfg.child_create_touches_issue:
+            self.state.touch(issue, self.user.uid, self.now)
+        else:
+            self.store.update_issue(issue)
 
     def expected_version(self) -> int | None:
         raw = self.request.args.get("version") or self.request.headers.get("If-Match")

@@ -35,6 +35,15 @@ WRITE_KINDS = frozenset(
         "queue_create",
         "queue_delete",
         "queue_restore",
+        "comment_edit",
+        "comment_delete",
+        "link_delete",
+        "attachment_delete",
+        "worklog_delete",
+        "transition",
+        "component_create",
+        "version_create",
+        "local_field_create",
     }
 )
 KIND_GROUPS = {"*", "any", "write", "read", "import"}

@@ -4,6 +4,10 @@ A :class:`Checker` turns a JSON body into the sandbox's stored representation (u
 reference values as ids, times as epoch milliseconds) or raises :class:`ApiError` naming the field.
 Checks that need the database (key/unique taken, duplicate link) are done by the handlers inside
 the same transaction.
+
+One room (over 500 lines): these are the API's documented validation rules, one function per
+rule, and they are read side by side with the reference they cite; splitting them by object kind
+would scatter the shared value checks (users, times, reference values) they all use.
 """
 
 from __future__ import annotations

@@ -3,6 +3,9 @@ links, attachments, worklogs and the reference data: users, statuses, types, que
 
 ``base`` is the request's own ``host_url`` plus the API version (``http://127.0.0.1:8765/v2``), so
 ``self`` URLs point back at the sandbox that answered and clients can follow them.
+
+One room (over 500 lines): every response shape of the API, so a reader comparing the sandbox with
+the documentation's examples finds them all in one file; they share the reference-object helpers.
 """
 
 from __future__ import annotations

@@ -241,6 +241,10 @@ class Store:
         assert table in CHILD_TABLES
         self._write(f"UPDATE {table} SET data = ? WHERE id = ?", (_dumps(child.data), child.id))
 
+    def delete_child(self, table: str, child_id: int) -> None:
+        assert table in CHILD_TABLES
+        self._write(f"DELETE FROM {table} WHERE id = ?", (child_id,))
+
     def children(self, table: str, issue_seq: int) -> list[ChildRow]:
         assert table in CHILD_TABLES
         rows = self._all(
@@ -259,6 +263,16 @@ class Store:
         return self._write(
             "INSERT INTO links (issue_seq, other_seq, type, direction, data) VALUES (?, ?, ?, ?, ?)",
             (issue_seq, other_seq, type_id, direction, _dumps(data)),
+        )
+
+    def delete_link_pair(self, link: ChildRow) -> None:
+        """Delete a link as both of its issues list it."""
+        inverse = {"outward": "inward", "inward": "outward"}[link.data["direction"]]
+        self._write("DELETE FROM links WHERE id = ?", (link.id,))
+        self._write(
+            "DELETE FROM links WHERE id = (SELECT MIN(id) FROM links WHERE issue_seq = ? AND other_seq = ?"
+            " AND type = ? AND direction = ?)",
+            (link.data["other"], link.issue_seq, link.data["type"], inverse),
         )
 
     def link_exists(self, issue_seq: int, other_seq: int, type_id: str, direction: str) -> bool:
@@ -302,6 +316,9 @@ class Store:
             "SELECT id, issue_seq, comment_id, data FROM attachments WHERE id = ?", (attachment_id,)
         )
         return AttachmentRow(row[0], row[1], row[2], json.loads(row[3])) if row else None
+
+    def delete_attachment(self, attachment_id: int) -> None:
+        self._write("DELETE FROM attachments WHERE id = ?", (attachment_id,))
 
     def attachment_content(self, attachment_id: int) -> bytes | None:
         row = self._one("SELECT content FROM attachments WHERE id = ?", (attachment_id,))

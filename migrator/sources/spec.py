@@ -58,6 +58,7 @@ CHILD_FIELDS = {
     "worklogs": WORKLOG_FIELDS,
 }
 FORMATS = ("csv", "excel", "json", "ndjson", "xml")
+MISSING_FILE_POLICIES = ("skip-file", "error")
 FIELD_TYPES = ("string", "int", "float", "date", "datetime", "list", "user", "bool")
 
 # -- the mapping language: how one value is found, filtered and read (issue 9 "lang") -------------
@@ -207,6 +208,9 @@ class AttachmentFilesSpec:
     auth_env: str | None = None  # NAME of the env variable holding the Authorization header value
     allowed_hosts: list[str] | None = None  # None = any http/https host
     allow_absolute_paths: bool = False  # read absolute locations as they are (else: an error finding)
+    # A file that is missing or cannot be read or downloaded: "skip-file" imports its issue (or
+    # comment) without it and names it in the text; "error" keeps the issue out of the run.
+    missing: str = "skip-file"
 
 
 # -- readers: archives and adapters (the "readers" part of the source section) ----------------------
@@ -263,6 +267,10 @@ class SourceSpec:
     adapter: str | None = None  # a registered adapter turns the export into issue records
     archives: ArchiveSpec = field(default_factory=ArchiveSpec)
     limits: Limits = field(default_factory=Limits)  # the mapping's top-level ``limits:`` + --limit
+    # The source system's page of an issue, "{key}" standing for the reference as the export writes
+    # it (e.g. "https://jira.example.com/browse/{key}"): named in lines about issues outside the export.
+    # Default: the system's issue page under ``base_url`` (when both are known).
+    issue_url: str | None = None
 
     def markup_of(self, text_field: str) -> str:
         """The markup of ``description`` or ``comments``."""

@@ -153,6 +153,10 @@ class TrackerClient:
     def import_issue(self, body: Mapping[str, Any]) -> JSON:
         return self._json("POST", "issues/_import", safe=False, json=body)
 
+    def create_issue(self, body: Mapping[str, Any]) -> JSON:
+        """An ordinary (non-import) create: ``POST issues/``; a taken ``unique`` answers 409."""
+        return self._json("POST", "issues/", safe=False, json=body)
+
     def import_comment(self, key: str, body: Mapping[str, Any]) -> JSON:
         return self._json("POST", _path("issues", key, "comments", "_import"), safe=False, json=body)
 
@@ -190,6 +194,31 @@ class TrackerClient:
         return self._json(
             "PATCH", _path("issues", key), safe=False, json=body, params=_params(version=version)
         )
+
+    def get_transitions(self, key: str) -> list[JSON]:
+        """The workflow transitions the issue has from its current status (``[{id, display, to}]``)."""
+        return _as_list(self._json("GET", _path("issues", key, "transitions"), safe=True))
+
+    def execute_transition(self, key: str, transition_id: str, body: Mapping[str, Any] | None = None) -> JSON:
+        """Move the issue along a transition; ``body`` holds the fields its screen takes (e.g. resolution)."""
+        path = _path("issues", key, "transitions", transition_id, "_execute")
+        return self._json("POST", path, safe=False, json=dict(body or {}))
+
+    def patch_comment(self, key: str, comment_id: str | int, body: Mapping[str, Any]) -> JSON:
+        """Edit a comment (``{"text": ...}``): Tracker stamps it with the token's user and the time."""
+        return self._json("PATCH", _path("issues", key, "comments", comment_id), safe=False, json=body)
+
+    def delete_comment(self, key: str, comment_id: str | int) -> None:
+        self._json("DELETE", _path("issues", key, "comments", comment_id), safe=False)
+
+    def delete_attachment(self, key: str, attachment_id: str | int) -> None:
+        self._json("DELETE", _path("issues", key, "attachments", attachment_id), safe=False)
+
+    def delete_worklog(self, key: str, worklog_id: str | int) -> None:
+        self._json("DELETE", _path("issues", key, "worklog", worklog_id), safe=False)
+
+    def delete_link(self, key: str, link_id: str | int) -> None:
+        self._json("DELETE", _path("issues", key, "links", link_id), safe=False)
 
     def list_comments(self, key: str) -> list[JSON]:
         return self._list(_path("issues", key, "comments"))
@@ -334,6 +363,29 @@ class TrackerClient:
 
     def list_queues(self) -> list[JSON]:
         return self._list("queues")
+
+    def create_queue(self, body: Mapping[str, Any]) -> JSON:
+        """``POST /queues``: key, name, lead, defaultType, defaultPriority, issueTypesConfig (201)."""
+        return self._json("POST", "queues", safe=False, json=body)
+
+    def delete_queue(self, key: str) -> None:
+        """``DELETE /queues/{key}`` (204); ``restore_queue`` brings it back."""
+        self._json("DELETE", _path("queues", key), safe=False)
+
+    def restore_queue(self, key: str) -> JSON:
+        return self._json("POST", _path("queues", key, "_restore"), safe=False)
+
+    def create_component(self, body: Mapping[str, Any]) -> JSON:
+        """``POST /components``: name, queue, [description, lead, assignAuto]."""
+        return self._json("POST", "components", safe=False, json=body)
+
+    def create_version(self, body: Mapping[str, Any]) -> JSON:
+        """``POST /versions``: queue, name, [description, startDate, dueDate]."""
+        return self._json("POST", "versions", safe=False, json=body)
+
+    def create_local_field(self, queue: str, body: Mapping[str, Any]) -> JSON:
+        """``POST /queues/{key}/localFields``: id, name {en, ru}, category, type, [optionsProvider...]."""
+        return self._json("POST", _path("queues", queue, "localFields"), safe=False, json=body)
 
     def list_queue_workflows(self, queue: str) -> list[JSON]:
         return _as_list(self._json("GET", _path("queues", queue, "workflows"), safe=True))

@@ -17,7 +17,7 @@ source:
   timezone: Europe/Moscow
   date_formats: ["%Y-%m-%d %H:%M"]
   parent_ref: key
-  files: {directory: files}
+  files: {directory: files, missing: error}
   issues:
     fields:
       id: Key
@@ -72,7 +72,7 @@ def _assert_nothing_written(sandbox) -> None:  # noqa: ANN001
 def test_clean_input_lands(tmp_path: Path, sandbox, point_at, capsys) -> None:  # noqa: ANN001
     code, out = _run(tmp_path, _write(tmp_path, GOOD), sandbox, point_at, capsys)
     assert code == 0, out
-    assert sandbox.stats()["objects"]["issues"] == 2
+    assert sandbox.stats()["objects"]["issues"] == 2 + 1  # and the queue's import-lease marker
 
 
 @pytest.mark.parametrize(

@@ -55,6 +55,7 @@ def test_run_learns_prints_and_remembers_the_orgs_ceiling(
         assert printed is not None and int(printed.group(2)) >= 2, line
         identity = f"{server.url}#org={server.org_id}"
     remembered = CeilingMemory(tmp_path / ".migrator" / "rate-ceilings.json").recall(identity)
-    assert remembered is not None and f"{remembered:.1f}" == printed.group(1)  # what it printed, kept
+    # what it printed, kept (printed to 0.1, stored to 0.001: 10.1504 prints 10.2 and is kept as 10.15)
+    assert remembered is not None and abs(remembered - float(printed.group(1))) <= 0.05 + 1e-3
     document = json.loads((tmp_path / ".migrator" / "rate-ceilings.json").read_text())
     assert set(document["targets"][identity]) == {"ceiling_rps", "learned_at"}

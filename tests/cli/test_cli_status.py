@@ -28,10 +28,34 @@ def test_status_lists_failures_and_retry_failed_lands_them(
         assert "failed" in out and "blocked" in out
         assert "summary" in out  # the reason is Tracker's own message naming the field
         failed_issues = server.stats()["objects"]["issues"]
-        assert 0 < failed_issues < 26
+        assert 0 < failed_issues - 1 < 26  # minus the queue's import-lease marker
 
         server.app.config.max_summary = 255  # the cause is fixed on the target side
         assert main([*run, "--retry-failed"]) == 0
         capsys.readouterr()
         assert main(["status"]) == 0
-        assert server.stats()["objects"]["issues"] == 26
+        assert server.stats()["objects"]["issues"] == 26 + 1
+
+
+def test_status_reads_beside_a_run_holding_the_checkpoint_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`status` does not take the run's lock (SQLite WAL lets it read beside the writer); it says a run is on."""
+    import os
+
+    from execution.helpers_executor import make_plan
+
+    from migrator.planning import load_plan
+    from migrator.run_lock import StateFileLock
+    from migrator.state import CheckpointStore
+
+    state = tmp_path / "busy.state.sqlite"
+    with CheckpointStore(state) as store:
+        load_plan(store, make_plan(3, tmp_path / "files"), "busy", "DEMO")
+    with StateFileLock(state, "migrator run export.csv --yes"), CheckpointStore(state) as writer:
+        writer.mark_in_flight(writer.rows_for_issue("S-1", ("issue",))[0].id)
+        assert main(["status", "--state", str(state)]) == 0
+    out = capsys.readouterr().out
+    assert f"a run is in progress on {state} (pid {os.getpid()}" in out
+    assert "migrator run export.csv --yes" in out
+    assert "namespace busy" in out

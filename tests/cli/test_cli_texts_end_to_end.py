@@ -28,6 +28,7 @@ from cli.texts_helpers import (
     writes,
 )
 from migrator.cli import main
+from migrator.execution.queue_lease import lease_unique
 from migrator.sandbox import SandboxConfig, SandboxServer
 
 JIRA_REFS = "Blocked by DEMO-2, see also [the old page](/DEMO-3) and [PROJ-99](https://jira.example.com/browse/PROJ-99)."
@@ -110,6 +111,8 @@ def test_texts_point_at_migrated_issues_files_and_people(
     texts = target_texts(client)
     got = {key: (issue["description"], issue["comments"]) for key, issue in texts.items()}
     assert got == EXPECTED[markup]
+    # the queue lease's marker takes the key after the planned ones, never one a text names
+    assert client.find_by_unique(lease_unique("DEMO"))["key"] == "DEMO-4"
     issue = client.get_issue("DEMO-1")
     if markup in PATCHED:  # the PATCH moved updatedAt, as planned and reported
         assert issue["updatedAt"] != "2024-01-10T09:30:00.000+0000"

@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from migrator.execution.queue_lease import UNIQUE_PREFIX
 from migrator.sandbox import SandboxServer
 from migrator.sandbox.faults import WRITE_KINDS
 from migrator.tracker import TrackerClient, TrackerSettings
@@ -85,9 +86,13 @@ def kill_after_writes(proc: subprocess.Popen[bytes], server: SandboxServer, coun
 
 
 def target_texts(client: TrackerClient, queue: str = "DEMO") -> dict[str, Any]:
-    """Every issue of ``queue`` by key: its description, its comments' texts (in time order) and its
-    files — attachment ids in texts replaced by the file's name, so two targets compare."""
-    issues = sorted(client.search_issues(queue=queue), key=lambda i: int(str(i["key"]).rsplit("-", 1)[1]))
+    """Every imported issue of ``queue`` by key (not the queue lease's marker): its description, its
+    comments' texts (in time order) and its files — attachment ids in texts replaced by the file's
+    name, so two targets compare."""
+    imported = (
+        i for i in client.search_issues(queue=queue) if not str(i.get("unique")).startswith(UNIQUE_PREFIX)
+    )
+    issues = sorted(imported, key=lambda i: int(str(i["key"]).rsplit("-", 1)[1]))
     names: dict[str, str] = {}
     files: dict[str, list[str]] = {}
     for issue in issues:

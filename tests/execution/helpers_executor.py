@@ -16,13 +16,16 @@ from pathlib import Path
 from typing import Any
 
 from migrator.execution import ExecutorPolicy
+from migrator.findings import Findings
 from migrator.model import SourceRef
+from migrator.pipeline.link_dates import LinkDatePlanner
 from migrator.plan import (
     PlannedAttachment,
     PlannedComment,
     PlannedIssue,
     PlannedLink,
     PlannedWorklog,
+    PlanRevisions,
     make_unique,
 )
 from migrator.sandbox import SandboxConfig, SandboxServer
@@ -141,6 +144,19 @@ def make_issue(
             )
         )
     return issue
+
+
+def planned_link_dates(
+    plan: list[PlannedIssue], undated_links: str = "extend"
+) -> tuple[Findings, PlanRevisions]:
+    """What the pipeline's planning across issues decides for ``plan``'s links (``pipeline/link_dates.py``),
+    as ``run`` hands it to ``load_plan``: dates inside both windows, windows extended."""
+    findings, revisions = Findings(), PlanRevisions()
+    planner = LinkDatePlanner(findings, undated_links)
+    for issue in plan:
+        planner.add(issue)
+    planner.plan(revisions, {})
+    return findings, revisions
 
 
 def link_id(key: str, relationship: str, other: str) -> str:

@@ -304,6 +304,49 @@ def test_link_to_an_issue_outside_the_plan_stays_pending(tmp_path: Path, store: 
         assert writes(server.stats()) == before
 
 
+def test_a_link_is_sent_with_its_planned_date_and_never_moved(store: CheckpointStore) -> None:
+    late = ts(BASE + timedelta(days=20))  # after both issues' last update (day 10): the plan is wrong
+    plan = [make_issue(1, links=[("relates", "S-2")], comments=0, files=0, worklogs=0), make_issue(2)]
+    plan[0].links[0].created_at = late
+    load_plan(store, plan, "test", "DEMO")
+    with sandbox_server() as server, client_for(server) as client:
+        summary = _run(client, store)
+        assert summary.kinds[Kind.LINK].failed == 1  # refused by Tracker's rule, not fitted silently
+        assert writes_by_kind(server.stats())["link_import"] == 1
+        assert server.stats()["by_kind"].get("link_create", 0) == 0
+        (failure,) = [f for f in store.status_summary().failures if f.kind == Kind.LINK]
+        assert "createdAt" in failure.reason
+
+
+def test_an_undated_link_is_created_only_when_planned_so(store: CheckpointStore) -> None:
+    plan = [make_issue(1, links=[("relates", "S-2")], comments=0, files=0, worklogs=0), make_issue(2)]
+    plan[0].links[0].created_at = None  # the mapping's target.undated_links: now
+    load_plan(store, plan, "test", "DEMO")
+    with sandbox_server() as server, client_for(server) as client:
+        assert _run(client, store).complete
+        assert server.stats()["by_kind"].get("link_create", 0) == 1
+        assert writes_by_kind(server.stats())["link_import"] == 0
+        before = writes(server.stats()) + server.stats()["by_kind"]["link_create"]
+        _run(client, store)  # resumed: nothing again
+        assert writes(server.stats()) + server.stats()["by_kind"]["link_create"] == before
+
+
+def test_a_link_to_an_issue_already_in_tracker_uses_its_target_key(tmp_path: Path) -> None:
+    with sandbox_server() as server, client_for(server) as client:
+        with CheckpointStore(tmp_path / "earlier.sqlite") as earlier:
+            load_plan(earlier, [make_issue(9, comments=0, files=0, worklogs=0)], "earlier", "DEMO")
+            assert _run(client, earlier).complete
+            target_key = earlier.issue_target("S-9").target_key  # type: ignore[union-attr]
+        plan = [make_issue(1, links=[("relates", "S-9")], comments=0, files=0, worklogs=0)]
+        plan[0].links[0].to_target_key = target_key  # planned by target.dangling: existing
+        with CheckpointStore(tmp_path / "now.sqlite") as store:
+            load_plan(store, plan, "test", "DEMO")
+            assert _run(client, store).complete
+            (link,) = client.list_links(store.issue_target("S-1").target_key)  # type: ignore[union-attr]
+            assert link["object"]["key"] == target_key
+            assert verify(client, [store.load_issue("S-1")], store).clean
+
+
 def test_parent_cycle_does_not_hang(tmp_path: Path, store: CheckpointStore) -> None:
     plan = [make_issue(1, parent=2, comments=0, worklogs=0), make_issue(2, parent=1, comments=0, worklogs=0)]
     stats = load_plan(store, plan, "test", "DEMO")

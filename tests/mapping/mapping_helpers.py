@@ -115,6 +115,7 @@ def make_config(
     markup_type: str | None = "md",
     files_dir: str | None = "files",
     max_size_mb: float = 1024.0,
+    missing_files: str = "skip-file",
 ) -> MappingConfig:
     return MappingConfig(
         path=Path("mapping.yaml"),
@@ -123,7 +124,7 @@ def make_config(
             timezone="UTC",
             date_formats=["iso"],
             markup=markup,
-            files=AttachmentFilesSpec(directory=files_dir, max_size_mb=max_size_mb),
+            files=AttachmentFilesSpec(directory=files_dir, max_size_mb=max_size_mb, missing=missing_files),
         ),
         target=TargetSpec(queue="DEMO", namespace="test", keep_keys=keep_keys, markup_type=markup_type),
         values=value_maps() if values is None else values,

@@ -110,7 +110,7 @@ def test_missing_file_says_where_it_looked(tmp_path: Path) -> None:
 
 
 def test_transform_reports_missing_files_with_location(tmp_path: Path) -> None:
-    t = transformer(source_dir=tmp_path)
+    t = transformer(make_config(missing_files="error"), source_dir=tmp_path)
     planned = t.transform(make_issue(attachments=[att("https://jira/secure/attachment/10001/name.png")]))
     assert planned is None
     (f,) = of_kind(t.findings, "attachment.missing")
@@ -132,7 +132,9 @@ def test_too_large_files_are_errors(tmp_path: Path) -> None:
     assert (f.severity, f.field) == (Severity.ERROR, "attachments[0].location")
 
 
-def test_unreadable_files_are_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unreadable_files_are_errors_with_missing_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     secret = put(tmp_path, "files/secret.bin")
     real_open = Path.open
 
@@ -142,7 +144,7 @@ def test_unreadable_files_are_errors(tmp_path: Path, monkeypatch: pytest.MonkeyP
         return real_open(self, *args, **kwargs)  # type: ignore[call-overload]
 
     monkeypatch.setattr(Path, "open", deny)  # chmod 0 does not stop root, who runs CI
-    t = transformer(source_dir=tmp_path)
+    t = transformer(make_config(missing_files="error"), source_dir=tmp_path)
     assert t.transform(make_issue(attachments=[att("secret.bin", "secret.bin")])) is None
     (f,) = of_kind(t.findings, "attachment.unreadable")
     assert (f.severity, f.field) == (Severity.ERROR, "attachments[0].location")
@@ -151,7 +153,7 @@ def test_unreadable_files_are_errors(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 def test_a_directory_is_not_a_readable_file(tmp_path: Path) -> None:
     (tmp_path / "files" / "folder.png").mkdir(parents=True)
-    t = transformer(source_dir=tmp_path)
+    t = transformer(make_config(missing_files="error"), source_dir=tmp_path)
     assert t.transform(make_issue(attachments=[att("folder.png", "folder.png")])) is None
     (f,) = of_kind(t.findings, "attachment.unreadable")
     assert (f.severity, f.field) == (Severity.ERROR, "attachments[0].location")
@@ -228,3 +230,60 @@ def test_the_attachment_directory_may_be_absolute(tmp_path: Path) -> None:
     t = transformer(make_config(files_dir=str(tmp_path / "store")), source_dir=tmp_path / "exports")
     planned = t.transform(make_issue(attachments=[att("a.txt", "a.txt")]))
     assert planned is not None and planned.attachments[0].path == str(tmp_path / "store" / "a.txt")
+
+
+# ---------------------------------------------------------------------- source.files.missing
+
+
+def test_a_missing_file_does_not_drop_its_issue_and_the_description_names_it(tmp_path: Path) -> None:
+    put(tmp_path, "files/kept.txt")
+    comment = Comment(child_ref("c", "1"), UserRef("bob"), T0, "still here")
+    files = [att("gone_1.png", "gone_1.png", ident="a-1"), att("kept.txt", "kept.txt", ident="a-2")]
+    t = transformer(source_dir=tmp_path)
+    planned = t.transform(make_issue(description="The text.", comments=[comment], attachments=files))
+    assert planned is not None  # the default policy is skip-file
+    assert [a.filename for a in planned.attachments] == ["kept.txt"]
+    assert [c.body["text"] for c in planned.comments] == ["still here"]
+    assert planned.body["description"] == (
+        "The text.\n\n_Attachment not migrated: gone\\_1.png (file missing in the export)_"
+    )
+    (f,) = of_kind(t.findings, "attachment.missing")
+    assert (f.severity, f.field, f.value) == (Severity.WARNING, "attachments[0].location", "gone_1.png")
+    assert "the description names it" in f.message and "source.files.missing: error" in (f.hint or "")
+
+
+def test_a_missing_comment_file_is_named_in_its_comment(tmp_path: Path) -> None:
+    comment = Comment(
+        child_ref("c", "1"), UserRef("bob"), T0, "see the log", attachments=[att("log.txt", "log.txt")]
+    )
+    t = transformer(source_dir=tmp_path)
+    planned = t.transform(make_issue(comments=[comment]))
+    assert planned is not None
+    assert planned.comments[0].attachments == []
+    assert planned.comments[0].body["text"] == (
+        "see the log\n\n_Attachment not migrated: log.txt (file missing in the export)_"
+    )
+    assert "description" not in planned.body
+    (f,) = of_kind(t.findings, "attachment.missing")
+    assert (f.severity, f.field) == (Severity.WARNING, "comments[0].attachments[0].location")
+    assert "the comment names it" in f.message
+
+
+def test_an_unreadable_file_alone_gives_the_issue_a_description(tmp_path: Path) -> None:
+    (tmp_path / "files" / "folder.png").mkdir(parents=True)
+    t = transformer(source_dir=tmp_path)
+    planned = t.transform(make_issue(attachments=[att("folder.png", "folder.png")]))
+    assert planned is not None and planned.attachments == []
+    assert (
+        planned.body["description"] == "_Attachment not migrated: folder.png (file unreadable in the export)_"
+    )
+    assert planned.body["markupType"] == "md"
+    (f,) = of_kind(t.findings, "attachment.unreadable")
+    assert f.severity is Severity.WARNING
+
+
+def test_skip_file_does_not_cover_files_tracker_would_refuse(tmp_path: Path) -> None:
+    put(tmp_path, "files/big.bin", b"x" * (1024 * 1024 + 1))
+    t = transformer(make_config(max_size_mb=1), source_dir=tmp_path)
+    assert t.transform(make_issue(attachments=[att("big.bin", "big.bin")])) is None
+    assert [f.severity for f in of_kind(t.findings, "attachment.too_large")] == [Severity.ERROR]

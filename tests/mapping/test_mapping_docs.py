@@ -19,6 +19,7 @@ import pytest
 from migrator.mapping import (
     config,
     config_checks,
+    policies,
     preset_section,
     source_fields,
     source_section,
@@ -31,6 +32,7 @@ DOC = ROOT / "docs" / "mapping.md"
 LOADERS: tuple[ModuleType, ...] = (
     config,
     config_checks,
+    policies,
     preset_section,
     source_fields,
     source_section,

@@ -18,7 +18,6 @@ from .landing import (
     facts,
     findings_of,
     land_sample,
-    needs_history,
     sources,
 )
 
@@ -27,7 +26,6 @@ def _land(session: Session, preset: str, decisions: Decisions) -> Landed:
     return land_sample(session, preset, decisions, sources(preset))
 
 
-@needs_history
 def test_redmine_csv_lands_latin1_hours_relations_and_the_timelog(session: Session) -> None:
     zone = facts("redmine-csv")["timestamps"]["zone"]
     landed = _land(session, "redmine-csv", Decisions({"Hélène Dubois": "alice"}, timezone=zone))
@@ -42,7 +40,6 @@ def test_redmine_csv_lands_latin1_hours_relations_and_the_timelog(session: Sessi
     assert ("105", "worklogs[1].created_at") in clamped  # spent on 03/31 (midnight) < created 08:10
 
 
-@needs_history
 def test_redmine_json_lands_journals_relations_and_time_entries(session: Session) -> None:
     landed = _land(session, "redmine-json", Decisions({"bbraun": "bob"}))
     filtered = {f["field"]: f["value"] for f in findings_of(landed, "source.filtered")}
@@ -63,7 +60,6 @@ def test_youtrack_csv_lands_empty_value_labels_dates_and_periods(session: Sessio
     assert landed.by_key["SUP-42"]["resolution"]["key"] == "fixed"
 
 
-@needs_history
 def test_youtrack_json_lands_custom_fields_links_and_work_items(session: Session) -> None:
     landed = _land(session, "youtrack-json", Decisions())
     epic = landed.by_key["APP-101"]
@@ -72,7 +68,6 @@ def test_youtrack_json_lands_custom_fields_links_and_work_items(session: Session
     assert "WEB-88" in landed.by_key["APP-107"]["description"]  # the link to another project is named
 
 
-@needs_history
 def test_trello_json_lands_lists_archived_cards_and_checklist_subtasks(session: Session) -> None:
     landed = _land(session, "trello-json", Decisions(values={"status": {"Alt (2024)": "closed"}}))
     assert landed.by_key["10"]["status"]["key"] == "closed"  # archived with its archived list

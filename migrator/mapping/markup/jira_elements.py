@@ -8,6 +8,9 @@ YFM palette (else plain, lossy), ``----`` anywhere, lists after a paragraph get 
 with multi-line cells as ``#|`` tables, emoticons, literal YFM syntax escaped. Tokens: mentions
 (``[~name]``, ``[~accountid:…]``, ``[Alias|~accountid:…]``), attached images and ``[^file]`` links,
 old issue URLs in links and bare; smart links ``[url|url|smart-link]`` become plain links.
+
+One room (over 500 lines): the elements are alternatives of one pyparsing grammar whose order
+matters; they are read and changed together.
 """
 
 from __future__ import annotations

@@ -66,6 +66,16 @@ _SYSTEMS: dict[str, _System] = {
 SYSTEMS = tuple(_SYSTEMS)
 
 
+def issue_page_template(system: str, base_url: str) -> str | None:
+    """The old tracker's page of an issue under ``base_url`` as a ``{key}`` template (Jira:
+    ``https://jira.example.com/browse/{key}``); None when ``system`` has no known page."""
+    preset = _SYSTEMS.get(system)
+    if preset is None or not preset.issue_url:
+        return None
+    base = base_url.rstrip("/").replace("{", "{{").replace("}", "}}")
+    return preset.issue_url.replace("{base}", base)
+
+
 @dataclass(frozen=True)
 class ReferenceConfig:
     """Which issue references a conversion finds. Empty (the default) finds none."""

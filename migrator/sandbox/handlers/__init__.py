@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from migrator.sandbox.handlers import attachments, comments, directory, issues, links, worklogs
+from migrator.sandbox.handlers import attachments, comments, directory, issues, links, transitions, worklogs
 from migrator.sandbox.handlers.routes import Route
 
 
@@ -13,5 +13,6 @@ def all_routes() -> list[Route]:
         *links.ROUTES,
         *attachments.ROUTES,
         *worklogs.ROUTES,
+        *transitions.ROUTES,
         *directory.ROUTES,
     ]

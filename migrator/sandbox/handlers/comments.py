@@ -1,4 +1,4 @@
-"""Issue comments: import, create, list, get."""
+"""Issue comments: import, create, list, get, edit, delete."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from typing import Any
 from werkzeug.wrappers import Response
 
 from migrator.sandbox.context import Ctx
-from migrator.sandbox.errors import ApiError
 from migrator.sandbox.handlers.routes import Route
 from migrator.sandbox.paging import paged
 from migrator.sandbox.store import AttachmentRow, ChildRow, IssueRow
@@ -84,10 +83,7 @@ def list_comments(ctx: Ctx, key: str) -> Response:
 
 
 def comment_of(ctx: Ctx, issue: IssueRow, comment_id: str) -> ChildRow:
-    row = ctx.store.child("comments", int(comment_id)) if comment_id.isdigit() else None
-    if row is None or row.issue_seq != issue.seq:
-        raise ApiError(404, f"Comment {comment_id} of issue {issue.key} does not exist")
-    return row
+    return ctx.child("comments", issue, comment_id, "Comment")
 
 
 def get_comment(ctx: Ctx, key: str, comment_id: str) -> Response:
@@ -96,9 +92,44 @@ def get_comment(ctx: Ctx, key: str, comment_id: str) -> Response:
     return ctx.respond(ctx.ser.comment(issue, row, ctx.store.comment_attachments(row.id)))
 
 
+def edit_comment(ctx: Ctx, key: str, comment_id: str) -> Response:
+    """``PATCH``: the new text (and ``attachmentIds``); the caller and the time become updatedBy/At."""
+    check = ctx.check
+    body = check.json_object(ctx.json())
+    check.reject_unknown(body, ("text", "attachmentIds", "summonees", "maillistSummonees"))
+    text = check.string("text", check.required(body, "text"), ctx.cfg.max_text)
+    if not text.strip():
+        raise check.bad("text", "is required")
+    with ctx.store.transaction():
+        issue = ctx.issue(key)
+        row = comment_of(ctx, issue, comment_id)
+        if text != row.data["text"]:
+            row.data.update(text=text, updatedAt=ctx.now, updatedBy=ctx.user.uid)
+            row.data["version"] = int(row.data.get("version", 1)) + 1
+            ctx.store.update_child("comments", row)
+            ctx.child_changed(issue)
+        files = _attach(ctx, issue, row, body.get("attachmentIds"))
+    return ctx.respond(ctx.ser.comment(issue, row, files or ctx.store.comment_attachments(row.id)))
+
+
+def delete_comment(ctx: Ctx, key: str, comment_id: str) -> Response:
+    """``DELETE`` (204); the comment's files go with it."""
+    with ctx.store.transaction():
+        issue = ctx.issue(key)
+        row = comment_of(ctx, issue, comment_id)
+        for attachment in ctx.store.comment_attachments(row.id):
+            ctx.store.delete_attachment(attachment.id)
+        ctx.store.delete_child("comments", row.id)
+        issue.data["commentCount"] = max(0, int(issue.data.get("commentCount", 0)) - 1)
+        ctx.child_changed(issue)
+    return Response(status=204)
+
+
 ROUTES = [
     Route("POST", "/issues/<key>/comments/_import", "comment_import", import_comment),
     Route("POST", "/issues/<key>/comments", "comment_create", create_comment),
     Route("GET", "/issues/<key>/comments", "list_comments", list_comments),
     Route("GET", "/issues/<key>/comments/<comment_id>", "get_comment", get_comment),
+    Route("PATCH", "/issues/<key>/comments/<comment_id>", "comment_edit", edit_comment),
+    Route("DELETE", "/issues/<key>/comments/<comment_id>", "comment_delete", delete_comment),
 ]

@@ -1,11 +1,13 @@
 """Reference data: users, myself, queues (get/list/create/delete/restore and their local fields,
 components, versions, issue types, workflows), workflows, statuses, resolutions, issue types,
-priorities, link types, fields, components, versions."""
+priorities, link types, fields, components, versions — and creating a queue's components, versions
+and local fields (what a staging queue shaped like another one needs)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Any
 
 from werkzeug.wrappers import Response
@@ -14,10 +16,23 @@ from migrator.sandbox.context import Ctx
 from migrator.sandbox.errors import ApiError
 from migrator.sandbox.fixture import queue_hex_id
 from migrator.sandbox.handlers.routes import Route
-from migrator.sandbox.org import Queue, RefIndex, Workflow
+from migrator.sandbox.org import Component, Field, Queue, RefIndex, Version, Workflow
 from migrator.sandbox.paging import paged
 
 QUEUE_KEY = re.compile(r"^[A-Z][A-Z0-9]{0,14}$")
+LOCAL_FIELD_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
+# Local field types (create-local-field) → the schema the sandbox stores and serves.
+FIELD_TYPE_PREFIX = "ru.yandex.startrek.core.fields."
+LOCAL_FIELD_SCHEMAS: dict[str, str] = {
+    "StringFieldType": "string",
+    "TextFieldType": "string",
+    "UriFieldType": "string",
+    "FloatFieldType": "number",
+    "IntegerFieldType": "number",
+    "DateFieldType": "date",
+    "DateTimeFieldType": "datetime",
+    "UserFieldType": "user",
+}
 
 
 def _list(ctx: Ctx, items: list[Any], render: Callable[[Any], dict[str, Any]]) -> Response:
@@ -183,6 +198,105 @@ def restore_queue(ctx: Ctx, ref: str) -> Response:
     return ctx.respond(_render_queue(ctx, live.queue))
 
 
+def _changed_queue(ctx: Ctx, queue: Queue, changed: Queue) -> None:
+    ctx.state.put_queue(changed, ctx.state.queues[queue.key].version + 1, False)
+
+
+def create_local_field(ctx: Ctx, ref: str) -> Response:
+    """``POST queues/{key}/localFields``: id (the key), name {en, ru}, category, type; optional
+    optionsProvider {type, values}, container, readonly, description. 200 with the field."""
+    ctx.require_admin("creating a local field")
+    check = ctx.check
+    body = check.json_object(ctx.json())
+    key = check.string("id", check.required(body, "id"), 64)
+    if not LOCAL_FIELD_KEY.match(key):
+        raise check.bad(
+            "id", f"{key!r} is not a field key: Latin letters, digits and '_', starting with a letter"
+        )
+    name = _localized(check, body)
+    check.string("category", check.required(body, "category"), 64)
+    type_name = check.string("type", check.required(body, "type"), 128).removeprefix(FIELD_TYPE_PREFIX)
+    if type_name not in LOCAL_FIELD_SCHEMAS:
+        raise check.bad(
+            "type", f"unknown field type {body['type']!r}; use one of {', '.join(LOCAL_FIELD_SCHEMAS)}"
+        )
+    schema: dict[str, Any] = {"type": LOCAL_FIELD_SCHEMAS[type_name], "required": False}
+    if body.get("container"):
+        schema = {"type": "array", "items": schema["type"], "required": False}
+    options = _options(check, body.get("optionsProvider"))
+    with ctx.store.transaction():
+        queue = _live_queue(ctx, ref)
+        if queue.local_field(key) is not None:
+            raise ApiError(409, f"Queue {queue.key} already has a local field {key!r}", field="id")
+        item = Field(f"{queue.hex_id}--{key}", key, name, schema, options, bool(body.get("readonly")))
+        _changed_queue(ctx, queue, replace(queue, local_fields=(*queue.local_fields, item)))
+        queue = ctx.state.queues[queue.key].queue
+    return ctx.respond(ctx.ser.field(item, queue))
+
+
+def _localized(check: Any, body: dict[str, Any]) -> str:
+    value = check.required(body, "name")
+    if isinstance(value, dict):
+        value = value.get("en") or value.get("ru")
+    return str(check.string("name", value, 255))
+
+
+def _options(check: Any, provider: Any) -> tuple[Any, ...] | None:
+    if provider is None:
+        return None
+    if not isinstance(provider, dict) or not isinstance(provider.get("values"), list):
+        raise check.bad("optionsProvider", "must be {type: FixedListOptionsProvider, values: [...]}")
+    return tuple(provider["values"]) or None
+
+
+def _add_named(ctx: Ctx, kind: str, allowed: tuple[str, ...]) -> tuple[Queue, Component | Version]:
+    """``POST components`` / ``POST versions``: a new named item (name unique in its queue; ids are
+    global across queues) added to the queue named in the body."""
+    check = ctx.check
+    body = check.json_object(ctx.json())
+    check.reject_unknown(body, ("name", "queue", "description", *allowed))
+    name = check.string("name", check.required(body, "name"), 255)
+    for day in ("startDate", "dueDate"):
+        if day in allowed and body.get(day) is not None:
+            check.day(day, body[day])
+    with ctx.store.transaction():
+        queue = ctx.state.find_queue(check.required(body, "queue"))
+        if queue is None:
+            raise ApiError(ctx.cfg.not_found_status, f"queue {body['queue']!r} does not exist", field="queue")
+        items = queue.components if kind == "components" else queue.versions
+        if any(i.name == name for i in items):
+            raise ApiError(409, f"Queue {queue.key} already has a {kind[:-1]} {name!r}", field="name")
+        used = [
+            i.id
+            for live in ctx.state.queues.values()
+            for i in (live.queue.components if kind == "components" else live.queue.versions)
+        ]
+        description = str(body.get("description") or "")
+        item: Component | Version
+        if kind == "components":
+            component = Component(max(used, default=0) + 1, name, description)
+            changed, item = replace(queue, components=(*queue.components, component)), component
+        else:
+            version = Version(max(used, default=0) + 1, name, description)
+            changed, item = replace(queue, versions=(*queue.versions, version)), version
+        _changed_queue(ctx, queue, changed)
+    return changed, item
+
+
+def create_component(ctx: Ctx) -> Response:
+    """``POST components``: name, queue, optional description (and lead, assignAuto: not modelled). 201."""
+    queue, item = _add_named(ctx, "components", ("lead", "assignAuto"))
+    assert isinstance(item, Component)
+    return ctx.respond(ctx.ser.component(queue, item), ctx.cfg.create_status)
+
+
+def create_version(ctx: Ctx) -> Response:
+    """``POST versions``: queue, name, optional description, startDate, dueDate (200, as documented)."""
+    queue, item = _add_named(ctx, "versions", ("startDate", "dueDate"))
+    assert isinstance(item, Version)
+    return ctx.respond(ctx.ser.version(queue, item))
+
+
 def local_fields(ctx: Ctx, ref: str) -> Response:
     queue = _live_queue(ctx, ref)
     return _list(ctx, list(queue.local_fields), lambda f: ctx.ser.field(f, queue))
@@ -271,6 +385,7 @@ ROUTES = [
     Route("DELETE", "/queues/<ref>", "queue_delete", delete_queue),
     Route("POST", "/queues/<ref>/_restore", "queue_restore", restore_queue),
     Route("GET", "/queues/<ref>/localFields", "metadata", local_fields),
+    Route("POST", "/queues/<ref>/localFields", "local_field_create", create_local_field),
     Route("GET", "/queues/<ref>/localFields/<field_key>", "metadata", local_field),
     Route("GET", "/queues/<ref>/components", "metadata", queue_components),
     Route("GET", "/queues/<ref>/versions", "metadata", queue_versions),
@@ -279,7 +394,9 @@ ROUTES = [
     Route("GET", "/workflows", "metadata", list_workflows),
     Route("GET", "/workflows/<ref>", "metadata", get_workflow),
     Route("GET", "/components/<ref>", "metadata", get_component),
+    Route("POST", "/components", "component_create", create_component),
     Route("GET", "/versions/<ref>", "metadata", get_version),
+    Route("POST", "/versions", "version_create", create_version),
     *_catalog("statuses", "statuses", "status_index", "Status", "status"),
     *_catalog("resolutions", "resolutions", "resolution_index", "Resolution", "resolution"),
     *_catalog("issuetypes", "issue_types", "type_index", "Issue type", "issue_type"),

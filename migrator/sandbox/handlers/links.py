@@ -1,5 +1,5 @@
-"""Issue links: import, create, list, get. A link is stored from both ends: the linked issue sees
-the inverse direction."""
+"""Issue links: import, create, list, get, delete. A link is stored from both ends: the linked issue
+sees the inverse direction (and a deletion from either end removes both)."""
 
 from __future__ import annotations
 
@@ -110,9 +110,28 @@ def get_link(ctx: Ctx, key: str, link_id: str) -> Response:
     return ctx.respond(ctx.ser.link(issue, row, other))
 
 
+def delete_link(ctx: Ctx, key: str, link_id: str) -> Response:
+    """``DELETE issues/{key}/links/{id}`` (204): unlinks both issues."""
+    with ctx.store.transaction():
+        issue = ctx.issue(key)
+        row = ctx.child("links", issue, link_id, "Link")
+        other = ctx.store.issue_by_seq(row.data["other"])
+        ctx.store.delete_link_pair(row)
+        if row.data["type"] == "subtask":
+            child = issue if row.data["direction"] == "inward" else other
+            if child is not None:
+                child.data.pop("parent", None)
+                ctx.store.update_issue(child)
+        for changed in (issue, other):
+            if changed is not None:
+                ctx.child_changed(changed)
+    return Response(status=204)
+
+
 ROUTES = [
     Route("POST", "/issues/<key>/links/_import", "link_import", import_link),
     Route("POST", "/issues/<key>/links", "link_create", create_link),
     Route("GET", "/issues/<key>/links", "list_links", list_links),
     Route("GET", "/issues/<key>/links/<link_id>", "get_link", get_link),
+    Route("DELETE", "/issues/<key>/links/<link_id>", "link_delete", delete_link),
 ]

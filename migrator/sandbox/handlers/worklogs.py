@@ -1,11 +1,10 @@
-"""Worklog: import (answers with a JSON array), create, list, get."""
+"""Worklog: import (answers with a JSON array), create, list, get, delete."""
 
 from __future__ import annotations
 
 from werkzeug.wrappers import Response
 
 from migrator.sandbox.context import Ctx
-from migrator.sandbox.errors import ApiError
 from migrator.sandbox.handlers.routes import Route
 from migrator.sandbox.paging import paged
 from migrator.sandbox.store import ChildRow, IssueRow
@@ -48,10 +47,17 @@ def list_worklogs(ctx: Ctx, key: str) -> Response:
 
 def get_worklog(ctx: Ctx, key: str, worklog_id: str) -> Response:
     issue = ctx.issue(key)
-    row = ctx.store.child("worklogs", int(worklog_id)) if worklog_id.isdigit() else None
-    if row is None or row.issue_seq != issue.seq:
-        raise ApiError(404, f"Worklog {worklog_id} of issue {issue.key} does not exist")
-    return ctx.respond(ctx.ser.worklog(issue, row))
+    return ctx.respond(ctx.ser.worklog(issue, ctx.child("worklogs", issue, worklog_id, "Worklog")))
+
+
+def delete_worklog(ctx: Ctx, key: str, worklog_id: str) -> Response:
+    """``DELETE issues/{key}/worklog/{id}`` (204)."""
+    with ctx.store.transaction():
+        issue = ctx.issue(key)
+        row = ctx.child("worklogs", issue, worklog_id, "Worklog")
+        ctx.store.delete_child("worklogs", row.id)
+        ctx.child_changed(issue)
+    return Response(status=204)
 
 
 ROUTES = [
@@ -59,4 +65,5 @@ ROUTES = [
     Route("POST", "/issues/<key>/worklog", "worklog_create", create_worklog),
     Route("GET", "/issues/<key>/worklog", "list_worklogs", list_worklogs),
     Route("GET", "/issues/<key>/worklog/<worklog_id>", "get_worklog", get_worklog),
+    Route("DELETE", "/issues/<key>/worklog/<worklog_id>", "worklog_delete", delete_worklog),
 ]

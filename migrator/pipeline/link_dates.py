@@ -1,0 +1,248 @@
+"""Dates for links, planned across issues: a link is imported *dated*, inside both issues' windows.
+
+Tracker accepts an imported link only at a time inside the ``[createdAt, updatedAt]`` window of
+*both* of its issues. One issue alone cannot decide that (the other may come later in the export),
+so :class:`LinkDatePlanner` keeps each planned issue's window (two integers) and each link once
+(from the issue that lists it first, which is the one that imports it), and plans every date when
+the export has been read. The rule, with ``target.undated_links: extend`` (the default):
+
+* a link keeps its own date (the export's, or the listing issue's creation when the export has
+  none), except that it cannot be older than either issue: then it is dated when the later of the
+  two was created (``time.link_clamped``, info);
+* an issue whose ``updatedAt`` is earlier than one of its links gets that link's date as its
+  ``updatedAt`` — in Tracker, as in the source tracker, adding a link updates both issues
+  (``time.window_extended_for_link``, warning, with before → after). Two issues whose lifetimes
+  never overlapped are linked this way: the earlier one's window reaches the later one's creation.
+
+Each issue's new ``updatedAt`` is the latest date of its links, so the plan does not depend on the
+order in which links are looked at, and the same export always gives the same dates.
+
+With ``target.undated_links: now`` no window is extended: a link is moved into the window both
+issues share (``time.link_clamped``, warning), and a link between issues whose lifetimes never
+overlapped is created undated — at the moment of the run, by the importing user, which also
+changes both issues' ``updatedAt``/``updatedBy`` in Tracker (``link.undated``, warning).
+
+A link to an issue already in Tracker (``target.dangling: existing``) can extend only this
+export's issue: the other one's window is fixed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from migrator.findings import Findings, Severity
+from migrator.model import SourceRef
+from migrator.plan import PlannedIssue, PlanRevisions
+from migrator.timeutil import format_tracker_datetime, parse_tracker_datetime
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MS = timedelta(milliseconds=1)
+
+
+def to_ms(text: object) -> int | None:
+    """A Tracker timestamp as milliseconds since the epoch (None when it is not one)."""
+    try:
+        return (parse_tracker_datetime(str(text)) - _EPOCH) // _MS
+    except ValueError:
+        return None
+
+
+def wire_ms(value: int) -> str:
+    return format_tracker_datetime(_EPOCH + value * _MS)
+
+
+@dataclass(slots=True)
+class Window:
+    """An issue's ``[createdAt, updatedAt]`` in milliseconds; ``updated`` grows as links need it."""
+
+    key: str
+    created: int
+    updated: int
+    where: SourceRef | None = None
+    fixed: bool = False  # an issue already in Tracker: its window cannot change
+    planned_updated: int = 0  # updatedAt as the issue's own plan has it
+
+    def __post_init__(self) -> None:
+        self.planned_updated = self.updated
+
+
+@dataclass(slots=True)
+class _OwnedLink:
+    owner: str
+    source_id: str
+    other: str  # the other issue's source key
+    at: int  # the planned date, ms
+    relationship: str
+
+
+@dataclass
+class LinkDatePlanner:
+    """Feed every planned issue with ``add``; ``plan`` then dates every link (see the module doc)."""
+
+    findings: Findings
+    undated_links: str = "extend"
+    _windows: dict[str, Window] = field(default_factory=dict)
+    _owned: set[str] = field(default_factory=set)
+    _links: list[_OwnedLink] = field(default_factory=list)
+
+    def add(self, planned: PlannedIssue) -> None:
+        """Record an issue's window and the links it is the first to list (a key seen before is a
+        duplicate: the first issue with it is the one planned)."""
+        key = planned.source_key
+        created, updated = to_ms(planned.body.get("createdAt")), to_ms(planned.body.get("updatedAt"))
+        if key in self._windows or created is None:
+            return
+        self._windows[key] = Window(key, created, max(created, updated or created), planned.source)
+        for link in planned.links:
+            if link.source_id in self._owned:
+                continue
+            self._owned.add(link.source_id)
+            at = to_ms(link.created_at)
+            if at is not None:
+                self._links.append(_OwnedLink(key, link.source_id, link.to_source_key, at, link.relationship))
+
+    def plan(self, revisions: PlanRevisions, existing: Mapping[str, Window]) -> None:
+        """Date every link whose two ends are known — both in the plan, or the other one already in
+        Tracker (``existing``: link source id → that issue's fixed window) — into ``revisions``."""
+        extended: dict[str, list[str]] = {}
+        for link in self._links:
+            change = revisions.links.get(link.source_id)
+            if change is not None and change.drop:
+                continue
+            own = self._windows[link.owner]
+            other = existing.get(link.source_id) or self._windows.get(link.other)
+            if other is None:
+                continue  # the other end is not planned: the link is reported as dangling
+            if self.undated_links == "now" or other.fixed:
+                self._fit(link, own, other, revisions, extended)
+            else:
+                self._extend(link, own, other, revisions, extended)
+        for key, labels in extended.items():
+            self._report_extension(self._windows[key], labels, revisions)
+
+    def can_link(self, owner: str, other: Window) -> bool:
+        """Can a link from ``owner`` to an issue already in Tracker be dated? Its window cannot grow,
+        so (unless undated links are allowed) it must not have ended before ``owner`` began."""
+        own = self._windows.get(owner)
+        if own is None or self.undated_links == "now":
+            return True
+        return max(own.created, other.created) <= other.updated
+
+    def _extend(
+        self,
+        link: _OwnedLink,
+        own: Window,
+        other: Window,
+        revisions: PlanRevisions,
+        extended: dict[str, list[str]],
+    ) -> None:
+        """Keep the link's date (not before both issues exist); extend whichever window ends earlier."""
+        at = max(link.at, own.created, other.created)
+        if at != link.at:
+            self._redate(link, at, revisions)
+            self._report_clamp(link, own, other, at, later_creation=True)
+        for window in (own, other):
+            if at > window.updated:
+                window.updated = at
+                extended.setdefault(window.key, []).append(self._label(link, window.key, own, other))
+
+    def _fit(
+        self,
+        link: _OwnedLink,
+        own: Window,
+        other: Window,
+        revisions: PlanRevisions,
+        extended: dict[str, list[str]],
+    ) -> None:
+        """The other issue's window cannot change: move the date into the windows' overlap (only
+        this export's issue may grow, and only with ``extend``), or plan the link undated."""
+        low = max(own.created, other.created)
+        high = other.updated if self.undated_links == "extend" else min(own.updated, other.updated)
+        if low > high:
+            # Only with ``now``: with ``extend`` such an issue already in Tracker is not linked to
+            # (``can_link`` said no, and the dangling policy's next strategy applied).
+            self._undated(link, own, other, revisions)
+            return
+        at = min(max(link.at, low), high)
+        if at != link.at:
+            self._redate(link, at, revisions)
+            self._report_clamp(link, own, other, at, later_creation=link.at < low)
+        if at > own.updated:
+            own.updated = at
+            extended.setdefault(own.key, []).append(self._label(link, own.key, own, other))
+
+    def _undated(self, link: _OwnedLink, own: Window, other: Window, revisions: PlanRevisions) -> None:
+        change = revisions.link(link.source_id, link.owner)
+        change.redated, change.created_at = True, None
+        revisions.issue(own.key).touched_by_run = True
+        if not other.fixed:
+            revisions.issue(other.key).touched_by_run = True
+        self.findings.warning(
+            "link.undated",
+            f"link '{link.relationship}' {link.other}: the issues' lifetimes never overlap "
+            f"({own.key} {_span(own)}, {other.key} {_span(other)}); it is created undated, at the moment "
+            "of the run, which also sets both issues' updatedAt/updatedBy to then and the importing user",
+            where=own.where,
+            key=own.key,
+            field="links",
+            value=link.other,
+            hint="target.undated_links: now asks for this; the default, extend, dates the link by "
+            "extending the earlier issue's updatedAt instead",
+        )
+
+    @staticmethod
+    def _redate(link: _OwnedLink, at: int, revisions: PlanRevisions) -> None:
+        change = revisions.link(link.source_id, link.owner)
+        change.redated, change.created_at = True, wire_ms(at)
+
+    def _report_clamp(
+        self, link: _OwnedLink, own: Window, other: Window, at: int, later_creation: bool
+    ) -> None:
+        """Raised to the later issue's creation: inevitable, info. Moved into the other issue's
+        fixed window: the link's own date is lost, a warning."""
+        if later_creation:
+            later = other.key if other.created > own.created else own.key
+            severity, why = Severity.INFO, f"before {later} was created"
+            hint = "a link cannot be older than either of its issues"
+        else:
+            severity, why = Severity.WARNING, f"outside {other.key}'s window {_span(other)}"
+            hint = "Tracker only accepts a link inside both issues' [createdAt, updatedAt]"
+        self.findings.add(
+            severity,
+            "time.link_clamped",
+            f"link '{link.relationship}' {link.other} is dated {wire_ms(link.at)}, {why}; dated {wire_ms(at)}",
+            where=own.where,
+            key=own.key,
+            field="links",
+            value=f"{wire_ms(link.at)} → {wire_ms(at)}",
+            hint=hint,
+        )
+
+    @staticmethod
+    def _label(link: _OwnedLink, key: str, own: Window, other: Window) -> str:
+        return (
+            f"{link.relationship} {other.key}" if key == own.key else f"{link.owner} {link.relationship} it"
+        )
+
+    def _report_extension(self, window: Window, labels: list[str], revisions: PlanRevisions) -> None:
+        before, after = wire_ms(window.planned_updated), wire_ms(window.updated)
+        revisions.issue(window.key).updated_at = after
+        shown = ", ".join(labels[:5]) + (f" and {len(labels) - 5} more" if len(labels) > 5 else "")
+        self.findings.warning(
+            "time.window_extended_for_link",
+            f"updatedAt moved from {before} to {after} so that its links can be dated inside both issues' "
+            f"windows ({shown})",
+            where=window.where,
+            key=window.key,
+            field="updated_at",
+            value=f"{before} → {after}",
+            hint="Tracker dates a link inside both issues' [createdAt, updatedAt]; adding a link updates "
+            "both issues, here at the link's date. target.undated_links: now would instead create such "
+            "links at the moment of the run",
+        )
+
+
+def _span(window: Window) -> str:
+    return f"[{wire_ms(window.created)}, {wire_ms(window.updated)}]"
