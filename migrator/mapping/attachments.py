@@ -14,7 +14,7 @@ attachment directory: a ``..`` part (also one hidden as ``%2F`` in a URL), an ab
 (unless ``source.files.allow_absolute_paths``) or a symlink leading out of the directory makes the
 attachment an ``attachment.outside_directory`` error, and nothing is read. The one exception are
 the export's own *roots* — a folder given as SOURCE, the cache an archive given as SOURCE is
-extracted into: the readers point attachments kept there at their local copy (an absolute path),
+extracted into, the cache folder an adapter decodes a SOURCE file's embedded files into: the readers point attachments kept there at their local copy (an absolute path),
 and an absolute path inside a root is read as long as it stays inside it (no ``..``, no symlink out).
 
 With ``source.files.download: true`` an http(s) location that has no local copy is downloaded

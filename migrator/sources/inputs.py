@@ -192,13 +192,16 @@ def expand_sources(paths: Sequence[Path]) -> list[Path]:
 
 def export_roots(paths: Sequence[Path], archives: ArchiveSpec) -> list[Path]:
     """The export's own folders, where attachments found inside SOURCE folders/archives are read
-    from: each folder given as SOURCE and, when an archive is given, the extraction cache. Paths
-    that do not exist are left out (reading reports them)."""
+    from: each folder given as SOURCE, the extraction cache when an archive is given, and each
+    SOURCE file's own cache folder (where an adapter writes the files it decodes from that file,
+    e.g. the attachments inside a Bugzilla XML). Paths that do not exist are left out (reading
+    reports them)."""
     found = [Path(p) for p in paths if Path(p).exists() or glob.has_magic(str(p))]
     expanded = expand_sources(found) if found else []
     roots = [p.absolute() for p in expanded if p.is_dir()]
     if any(is_archive(p) for p in expanded):
         roots.append(archive_cache(archives))
+    roots += [cache_folder(p, archives) for p in expanded if p.is_file() and not is_archive(p)]
     return roots
 
 

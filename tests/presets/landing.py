@@ -25,7 +25,7 @@ import yaml
 
 from migrator.cli import main
 from migrator.findings import Findings
-from migrator.mapping.config import TARGET_KEYS, MappingConfig, load_mapping
+from migrator.mapping.config import MappingConfig, load_mapping
 from migrator.plan import make_unique
 from migrator.sandbox import SandboxServer
 from migrator.sandbox.faults import WRITE_KINDS
@@ -36,12 +36,6 @@ ROOT = Path(__file__).resolve().parents[2]
 MAPPINGS = ROOT / "mappings"
 SAMPLES = ROOT / "samples"
 FIXTURE = ROOT / "migrator" / "sandbox" / "default_fixture.yaml"
-# Issue 9 ("history") brings target.dangling and source.files.missing (skip-file by default); until
-# it is merged, a sample with links outside the export or missing files cannot pass validate.
-HISTORY = "dangling" in TARGET_KEYS
-needs_history = pytest.mark.xfail(
-    not HISTORY, reason="links outside the export and missing files need issue 9's policies", strict=True
-)
 # expected.yaml's link kinds → (Tracker link type, direction listed on the `from` issue); None: either
 KIND_ON_FROM: dict[str, tuple[str, str | None]] = {
     "subtask": ("subtask", "inward"),
@@ -59,6 +53,7 @@ class Decisions:
     users: dict[str, str | None] = field(default_factory=dict)  # source person → Tracker login
     timezone: str | None = None  # for a preset whose source.timezone is "?"
     values: dict[str, dict[str, str | None]] = field(default_factory=dict)  # more values.<field>.map entries
+    files: dict[str, Any] = field(default_factory=dict)  # source.files keys (where the files are)
 
 
 @dataclass(frozen=True)
@@ -98,6 +93,8 @@ def decide(preset: str, folder: Path, decisions: Decisions) -> Path:
     data["users"]["map"] = {**(data["users"].get("map") or {}), **decisions.users}
     for name, entries in decisions.values.items():
         data["values"][name]["map"].update(entries)
+    if decisions.files:
+        data["source"]["files"] = {**(data["source"].get("files") or {}), **decisions.files}
     # links to issues outside the export: the preset's own policy ([existing, text]: none is in the
     # sandbox, so the description names them), else named in the description
     data["target"].setdefault("dangling", "text")

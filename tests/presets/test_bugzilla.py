@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from .landing import SAMPLES, Decisions, Session, land_sample, needs_history
+from .landing import SAMPLES, Decisions, Session, land_sample
 
 
-@needs_history
 @pytest.mark.parametrize(
     ("preset", "source"), [("bugzilla-json", "bugzilla-json"), ("bugzilla-xml", "bugzilla-xml/show_bug.xml")]
 )

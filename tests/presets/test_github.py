@@ -15,7 +15,6 @@ from .landing import (
     findings_of,
     land,
     land_sample,
-    needs_history,
 )
 
 # Who is who, as a user decides it after `init` (expected.yaml's people with a Tracker login).
@@ -24,20 +23,17 @@ OLD_REST_USERS: dict[str, str | None] = {"asmirnova": "alice", "bkovalev": "bob"
 ARCHIVE_USERS: dict[str, str | None] = {"cclark": "carol"}
 
 
-@needs_history
 def test_github_json_lands_the_rest_dump(session: Session) -> None:
     landed = land_sample(session, "github-json", Decisions(REST_USERS), [SAMPLES / "github-json"])
     assert "northwind-labs/objstore#31" in landed.by_key["14"]["description"]  # outside: named, not lost
     assert [f["value"] for f in findings_of(landed, "source.filtered")] == ["3"]  # the three pull requests
 
 
-@needs_history  # #13 and #17 never overlap: the duplicate link's date is planned by issue 9
 def test_github_json_still_reads_the_old_sample_with_comments_embedded(session: Session) -> None:
     mapping = decide("github-json", session.folder, Decisions(OLD_REST_USERS))
     check_expected(land(session, mapping, [SAMPLES / "github" / "issues.json"]), facts("github"))
 
 
-@needs_history
 @pytest.mark.parametrize("export", ["migration_archive.tar.gz", "archive"])
 def test_github_archive_lands_the_tarball_and_the_folder(session: Session, export: str) -> None:
     landed = land_sample(

@@ -13,18 +13,13 @@ from __future__ import annotations
 from typing import Any
 
 from .jira_landing import assert_lands_as_expected, land
-from .landing import SAMPLES, Session, facts, needs_history
-
-# Links and parents to issues outside the export are named in the text (issue 9's policy).
-DANGLING = {"dangling": {"links": ["existing", "text"], "parent": ["existing", "text"]}}
+from .landing import SAMPLES, Session, facts
 
 
 def _decided(sample: str, **decisions: Any) -> dict[str, Any]:
-    """The user's decisions: the export's time zone, then whatever the test names."""
-    out: dict[str, Any] = {
-        "source": {"timezone": facts(sample)["timestamps"]["zone"]},
-        "target": DANGLING,
-    }
+    """The user's decisions: the export's time zone, then whatever the test names (links and
+    parents outside the export: the preset's own target.dangling)."""
+    out: dict[str, Any] = {"source": {"timezone": facts(sample)["timestamps"]["zone"]}}
     for section, value in decisions.items():
         out.setdefault(section, {}).update(value)
     return out
@@ -39,7 +34,6 @@ def test_jira_csv_lands_the_quickstart_sample_as_it_always_did(session: Session)
     assert local == {"customer": "Acme"}  # DEMO's local field, set after the import
 
 
-@needs_history
 def test_jira_server_csv_lands_the_spanish_export(session: Session) -> None:
     decisions = _decided(
         "jira-server-csv",
@@ -53,7 +47,6 @@ def test_jira_server_csv_lands_the_spanish_export(session: Session) -> None:
     assert landed.issues["TND-106"]["environment"] == "Producción, Chrome 121"
 
 
-@needs_history
 def test_jira_cloud_csv_lands_the_all_fields_export(session: Session) -> None:
     decisions = _decided(
         "jira-cloud-csv",
@@ -67,7 +60,6 @@ def test_jira_cloud_csv_lands_the_all_fields_export(session: Session) -> None:
     assert landed.issues["MOB-2"]["storyPoints"] == 8.0
 
 
-@needs_history
 def test_jira_cloud_csv_current_lands_the_list_view_export(session: Session) -> None:
     decisions = _decided(
         "jira-cloud-csv-current", users={"map": {"557058:9c2d1f0e-7a3b-4b8c-9e6f-1d2c3b4a5f60": "dave"}}
@@ -79,7 +71,6 @@ def test_jira_cloud_csv_current_lands_the_list_view_export(session: Session) -> 
     assert "9712" in landed.issues["MOB-6"]["description"]  # a parent outside the file: only its id is known
 
 
-@needs_history
 def test_jira_xml_lands_the_german_export(session: Session) -> None:
     decisions = _decided("jira-xml", users={"map": {"kmueller": "alice"}})  # bob, carol, dave: logins
     landed = land("jira-xml", [SAMPLES / "jira-xml" / "SearchRequest.xml"], decisions, session)
@@ -90,7 +81,6 @@ def test_jira_xml_lands_the_german_export(session: Session) -> None:
     assert landed.issues["OPS-8"]["deadline"] == "2025-03-14"  # the date as written, not shifted to UTC
 
 
-@needs_history
 def test_jira_cloud_json_lands_the_rest_pages(session: Session) -> None:
     """No users.map: e-mails (where shown) and display names find everyone the target has."""
     decisions = _decided("jira-cloud-json", values={"status": {"map": {"На ревью": "inProgress"}}})

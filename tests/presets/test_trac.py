@@ -3,12 +3,11 @@ comments or files, the time zone decided by the user) and a JSON-RPC dump (``tra
 
 from __future__ import annotations
 
-from .landing import SAMPLES, Decisions, Session, facts, findings_of, land_sample, needs_history
+from .landing import SAMPLES, Decisions, Session, facts, findings_of, land_sample
 
 # alice, bob, carol, dave match by login; mei and the anonymous reporter go to the fallback.
 
 
-@needs_history
 def test_trac_csv_lands_with_the_users_time_zone(session: Session) -> None:
     decisions = Decisions(timezone=facts("trac-csv")["timestamps"]["zone"])
     landed = land_sample(session, "trac-csv", decisions, [SAMPLES / "trac-csv" / "query.csv"])
@@ -16,7 +15,6 @@ def test_trac_csv_lands_with_the_users_time_zone(session: Session) -> None:
     assert "400" in landed.by_key["417"]["description"]  # the parent outside the query is named
 
 
-@needs_history
 def test_trac_json_lands_the_rpc_dump(session: Session) -> None:
     landed = land_sample(session, "trac-json", Decisions(), [SAMPLES / "trac-json"])
     filtered = {f["field"]: f["value"] for f in findings_of(landed, "source.filtered")}
