@@ -102,7 +102,11 @@ def issue_sources(
     else:
         chosen = _default_issue_files(source, export, {id(f) for f in lookups})
     if source.adapter is not None:
-        companions = [f for f in _companions(source, export) if all(f is not c for c in chosen)]
+        declared = _companions(source, export)
+        companions = [f for f in declared if all(f is not c for c in chosen)]
+        # a companion the issues glob also matched (Jira's field.json among "*.json") is still read,
+        # but never stands for the issues (what detection and inspect probe is the first file)
+        chosen = sorted(chosen, key=lambda f: any(f is d for d in declared))
         return [
             TableSource(chosen[0], ADAPTER, inputs=tuple(chosen), companions=tuple(companions), export=export)
         ]

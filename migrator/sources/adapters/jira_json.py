@@ -60,6 +60,7 @@ _PEEK_EVENTS = 64
 
 class JiraJsonAdapter(Adapter):
     name = "jira_json"
+    companions = ("field*.json",)  # GET /rest/api/3/field: custom field names, not issues
 
     def records(self, given: AdapterInput) -> Iterator[Record]:
         limits = self.source.limits
