@@ -207,7 +207,7 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
                 queue=queue,
                 command="run",
                 target=target.identity,
-                exports=list(args.sources),
+                exports=expand_sources(list(args.sources)),  # patterns matched, folders walked by history
                 mapping=args.mapping,
             )
             options = _prepare_options(

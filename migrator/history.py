@@ -117,7 +117,7 @@ class RunHistory:
         mapping: Path,
     ) -> int:
         """Record a run as ``running`` (what it stays if the process never comes back); returns its id."""
-        digests = [file_digest(p) for p in exports]
+        digests = export_digests(exports)
         cursor = self._conn.execute(
             "INSERT INTO runs (namespace, queue, command, started_at, outcome, target, export_sha256, exports_json,"
             " mapping, mapping_sha256) VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?)",
@@ -163,6 +163,15 @@ class RunHistory:
         where, params = ("WHERE namespace = ?", (namespace,)) if namespace else ("", ())
         rows = self._conn.execute(f"SELECT {_COLUMNS} FROM runs {where} ORDER BY id", params).fetchall()
         return [_record(r) for r in rows]
+
+
+def export_digests(exports: Sequence[Path]) -> list[FileDigest]:
+    """The digest of each export file; a folder given as SOURCE is every file inside it (sorted by
+    path, so the same folder gives the same digests whatever order the file system lists it in)."""
+    files: list[Path] = []
+    for path in map(Path, exports):
+        files.extend(sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path])
+    return [file_digest(f) for f in files]
 
 
 def file_digest(path: Path) -> FileDigest:

@@ -66,6 +66,24 @@ def test_a_run_is_recorded_from_start_to_finish(state: Path, tmp_path: Path) -> 
     assert json.loads(json.dumps(record.to_dict()))["written"] == {"written": {"issue": 2}}
 
 
+def test_a_folder_export_is_recorded_file_by_file(state: Path, tmp_path: Path) -> None:
+    _, mapping = _files(tmp_path)
+    folder = tmp_path / "export"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "sub" / "b.json").write_bytes(b"[2]")
+    (folder / "a.json").write_bytes(b"[1]")
+    with RunHistory(state) as history:
+        history.start(
+            namespace="ns", queue="DEMO", command="run", target="t", exports=[folder], mapping=mapping
+        )
+        (record,) = history.records()
+    assert [(Path(d.path).relative_to(folder).as_posix(), d.bytes) for d in record.exports] == [
+        ("a.json", 3),
+        ("sub/b.json", 3),
+    ]
+    assert record.exports[1].sha256 == hashlib.sha256(b"[2]").hexdigest()
+
+
 def test_history_table_is_added_to_an_existing_state_file(tmp_path: Path) -> None:
     path = tmp_path / "old.state.sqlite"
     CheckpointStore(path).close()

@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import importlib.util
 import io
-import json
 import re
 import shlex
 from collections.abc import Iterable, Iterator
@@ -25,6 +24,7 @@ import pytest
 import yaml
 
 from migrator.mapping.config import MappingConfig, ValueMap, load_mapping
+from migrator.sources.children import link_columns
 from migrator.sources.spec import TableSpec
 from migrator.timeutil import SourceTimeParser, parse_duration
 from migrator.vocabulary import INVERSE_RELATIONSHIP
@@ -36,7 +36,6 @@ FIXTURE = ROOT / "migrator" / "sandbox" / "default_fixture.yaml"
 
 JIRA_CSV = SAMPLES / "jira" / "issues.csv"
 JIRA_FILES = SAMPLES / "jira" / "attachments"
-GITHUB_JSON = SAMPLES / "github" / "issues.json"
 WORKBOOK = SAMPLES / "generic" / "tracker.xlsx"
 
 EXPECTED_MAPPINGS = {
@@ -45,13 +44,12 @@ EXPECTED_MAPPINGS = {
     "generic-excel.yaml",
     "youtrack-csv.yaml",
     "redmine-csv.yaml",
-    "gitlab-json.yaml",
+    "gitlab-export.yaml",
 }
 # People who left before the move and have no Tracker account: the only users a sample may send
 # to users.fallback. Anyone else falling back would be a mapping mistake in the sample.
 FORMER_EMPLOYEES = {
     "jira": {"o.volkov"},
-    "github": {"lena-shop", "renovate[bot]", "ghost"},  # an outside reporter, a bot, a deleted account
     "sheet": {"d.orlov@example.com", "Дмитрий Орлов"},
 }
 ATTACHMENTS_BUDGET = 20 * 1024  # bytes, all sample attachment files together
@@ -262,17 +260,23 @@ def test_jira_sample_is_a_real_shaped_all_fields_export() -> None:
     )
 
 
+def jira_link_columns(config: MappingConfig, header: list[str]) -> dict[str, str]:
+    """Link column header → relationship, with the mapping's header patterns expanded."""
+    assert config.source.links is not None
+    return dict(link_columns(config.source.links.columns, header))
+
+
 def test_jira_columns_named_by_the_mapping_exist() -> None:
+    """Every field's column (one of its candidates) and every link column or pattern is in the sample."""
     config = mapping("jira-csv.yaml")
     header, _ = jira_rows()
     source = config.source
-    named = set().union(
-        *(
-            columns_of(t)
-            for t in (source.issues, source.comments, source.attachments, source.worklogs, source.links)
-        )
-    )
-    assert named - set(header) == set()
+    tables = (source.issues, source.comments, source.attachments, source.worklogs)
+    specs = [spec for t in tables if t is not None for spec in (*t.fields.values(), *t.custom.values())]
+    assert [spec.candidates for spec in specs if not set(spec.candidates) & set(header)] == []
+    assert {t.column for t in tables[1:] if t is not None} <= set(header)
+    assert source.links is not None
+    assert [c for c in source.links.columns if not link_columns({c: ""}, header)] == []
 
 
 def test_jira_attachments_are_real_files() -> None:
@@ -316,9 +320,9 @@ def test_jira_values_are_covered_by_the_mapping() -> None:
         assert seen, name
         missing = {v for v in seen if not covered(config.values[name], v)}
         assert not missing, f"values.{name} lacks {missing}"
-    assert config.source.links is not None
-    used = {rel for column, rel in config.source.links.columns.items() if any(cells(r, column) for r in rows)}
-    assert used == set(config.source.links.columns.values()), "every link column in the mapping is used"
+    columns = jira_link_columns(config, jira_rows()[0])
+    used = {rel for column, rel in columns.items() if any(cells(r, column) for r in rows)}
+    assert used == set(columns.values()), "every link column in the sample is used"
     assert all(covered(config.values["link"], rel) for rel in used)
     components = {c for r in rows for c in cells(r, fields["components"].column)}
     versions = {
@@ -400,10 +404,10 @@ def test_jira_dates_parse_and_fit_together() -> None:
             assert created <= parse(parser, stamp) <= updated, f"{key}: {stamp} outside the issue's window"
     # links and parents: both ends exist and share a moment when the link can be dated
     by_id = {r["Issue id"]: r["Issue key"] for r in rows}
-    assert config.source.links is not None
+    link_columns_ = jira_link_columns(config, jira_rows()[0])
     for row in rows:
         others = [by_id[row["Parent id"]]] if row["Parent id"] else []
-        others += [k for column in config.source.links.columns for k in cells(row, column)]
+        others += [k for column in link_columns_ for k in cells(row, column)]
         for other in others:
             assert other in window, f"{row['Issue key']} links to {other}, which is not in the export"
             a, b = window[row["Issue key"]], window[other]
@@ -427,60 +431,6 @@ def test_jira_links_are_listed_on_both_ends() -> None:
     assert pairs and pairs == mirrored
     epics = {r["Issue key"] for r in rows if r["Issue Type"] == "Epic"}
     assert {r["Custom field (Epic Link)"] for r in rows} - {""} <= epics
-
-
-# ---------------------------------------------------------------------------------------------
-# GitHub JSON
-
-
-def github_issues() -> list[dict[str, Any]]:
-    return json.loads(GITHUB_JSON.read_text(encoding="utf-8"))
-
-
-def test_github_paths_named_by_the_mapping_exist() -> None:
-    config = mapping("github-json.yaml")
-    issues = github_issues()
-    assert 8 <= len(issues) <= 15
-    assert config.source.issues.records == ""
-    for name, spec in config.source.issues.fields.items():
-        assert any(present(resolve(i, spec.column)) for i in issues), f"issues.fields.{name}: {spec.column}"
-    comments = config.source.comments
-    assert comments is not None and comments.path
-    elements = [c for i in issues for c in resolve(i, comments.path) or []]
-    assert elements
-    for name, spec in comments.fields.items():
-        assert all(present(resolve(c, spec.column)) for c in elements), (
-            f"comments.fields.{name}: {spec.column}"
-        )
-    assert not any("pull_request" in i for i in issues), (
-        "the issues API also returns PRs; the sample has none"
-    )
-
-
-def test_github_values_users_and_dates() -> None:
-    config = mapping("github-json.yaml")
-    issues = github_issues()
-    fields = config.source.issues.fields
-    for name in ("status", "resolution"):
-        seen = {resolve(i, fields[name].column) for i in issues} - {None}
-        assert seen and all(covered(config.values[name], v) for v in seen), name
-    assert config.source.comments is not None
-    names = {resolve(i, fields["created_by"].column) for i in issues}
-    names |= {resolve(i, fields["assignee"].column) for i in issues} - {None}
-    names |= {
-        resolve(c, config.source.comments.fields["author"].column) for i in issues for c in i["comments_data"]
-    }
-    check_users("github", config, names)
-    assert resolve_users(config, default_org(), ["carol"])["carol"] == "login"
-    parser = SourceTimeParser(config.source.date_formats, config.source.timezone)
-    for issue in issues:
-        created, updated = parse(parser, issue["created_at"]), parse(parser, issue["updated_at"])
-        assert created <= updated < datetime.now(UTC)
-        assert (issue["state"] == "closed") == (issue["closed_at"] is not None)
-        if issue["closed_at"]:
-            assert created <= parse(parser, issue["closed_at"]) <= updated
-        for comment in issue["comments_data"]:
-            assert created <= parse(parser, comment["created_at"]) <= updated
 
 
 # ---------------------------------------------------------------------------------------------

@@ -2,17 +2,19 @@
 
 A location is a path relative to the attachment directory, an absolute path, or a URL. For a URL
 the file is looked up as ``<dir>/<last two URL path segments>`` (Jira's
-``.../secure/attachment/10001/name.png`` → ``10001/name.png``), then ``<dir>/<last segment>``,
-then ``<dir>/<filename>``. Last, files kept per issue are tried: ``<dir>/<issue key>/<filename>``
-and ``<dir>/<issue id>/<filename>`` (an export that names files only, such as Redmine's CSV, whose
-files were downloaded into one folder per issue). Files are hashed in chunks; results are cached per path.
+``.../secure/attachment/10001/name.png`` → ``10001/name.png``), then
+``<dir>/<last segment>/<filename>`` (Jira Cloud's ``.../attachment/content/10001`` →
+``10001/name.png``), then ``<dir>/<last segment>``, then ``<dir>/<filename>``. Last, files kept per
+issue are tried: ``<dir>/<issue key>/<filename>`` and ``<dir>/<issue id>/<filename>`` (an export that
+names files only, such as Redmine's CSV, whose files were downloaded into one folder per issue).
+Files are hashed in chunks; results are cached per path.
 
 The export decides which local files are read, so every path it names is confined to the
 attachment directory: a ``..`` part (also one hidden as ``%2F`` in a URL), an absolute path
 (unless ``source.files.allow_absolute_paths``) or a symlink leading out of the directory makes the
 attachment an ``attachment.outside_directory`` error, and nothing is read. The one exception are
 the export's own *roots* — a folder given as SOURCE, the cache an archive given as SOURCE is
-extracted into: the readers point attachments kept there at their local copy (an absolute path),
+extracted into, the cache folder an adapter decodes a SOURCE file's embedded files into: the readers point attachments kept there at their local copy (an absolute path),
 and an absolute path inside a root is read as long as it stays inside it (no ``..``, no symlink out).
 
 With ``source.files.download: true`` an http(s) location that has no local copy is downloaded
@@ -110,12 +112,14 @@ class AttachmentFiles:
         if not location:
             return [(self.directory / attachment.filename, False)]
         parts = urlsplit(location)
-        if parts.scheme.lower() in ("http", "https", "ftp", "file") and parts.netloc + parts.path:
+        if _is_url(location):
             segments = [unquote(s) for s in parts.path.split("/") if s]
             found: list[Path] = []
             if len(segments) >= 2:
                 found.append(self.directory / segments[-2] / segments[-1])
             if segments:
+                # Jira Cloud's .../attachment/content/<id> names the file by its id only
+                found.append(self.directory / segments[-1] / attachment.filename)
                 found.append(self.directory / segments[-1])
             found.append(self.directory / attachment.filename)
             return [(path, False) for path in dict.fromkeys(found)]
@@ -153,8 +157,9 @@ class AttachmentFiles:
             if refused is not None:
                 return refused
         tried = [path for path, _ in candidates]
+        from_url = _is_url(attachment.location or "")
         for path in tried:
-            if path.exists():
+            if path.is_file() or (path.exists() and not from_url):  # a URL's id folder is not the file
                 return self._inspect(path)
         url = download_url(attachment.location)
         if url is not None and self.downloader is not None:
@@ -254,3 +259,8 @@ def _download(downloader: Downloader, url: str, attachment: Attachment) -> FileI
     if isinstance(result, FetchProblem):
         return FileProblem(result.kind, result.message, result.hint)
     return FileInfo(result.path, result.size, result.sha256)
+
+
+def _is_url(location: str) -> bool:
+    parts = urlsplit(location.strip())
+    return parts.scheme.lower() in ("http", "https", "ftp", "file") and bool(parts.netloc + parts.path)

@@ -168,13 +168,22 @@ def _parse_table(path: str, raw: Any, kind: str, problems: Problems) -> TableSpe
     if not isinstance(columns, dict) or not all(isinstance(v, str) for v in columns.values()):
         problems.add(f"{path}.columns", "must map a column header to a source relationship name")
         columns = {}
+    for header in columns:
+        if str(header).count("*") > 1:
+            problems.add(
+                f"{path}.columns",
+                f"the header pattern {header!r} has more than one '*'",
+                "a pattern has one '*' (e.g. 'Outward issue link (*)'); its relationship may name it with '*'",
+            )
+    candidates = _child_columns(f"{path}.column", data.get("column"), problems)
     table = TableSpec(
         file=opt_str(f"{path}.file", data.get("file"), problems),
         sheet=opt_str(f"{path}.sheet", data.get("sheet"), problems),
         records=opt_str(f"{path}.records", data.get("records"), problems),
         fields=fields_,
         custom=custom,
-        column=opt_str(f"{path}.column", data.get("column"), problems),
+        column=candidates[0] if candidates else None,
+        column_candidates=candidates,
         pattern=opt_str(f"{path}.pattern", data.get("pattern"), problems),
         path=opt_str(f"{path}.path", data.get("path"), problems),
         columns={str(k): v for k, v in columns.items()},
@@ -186,6 +195,17 @@ def _parse_table(path: str, raw: Any, kind: str, problems: Problems) -> TableSpe
     )
     _check_table_shape(path, kind, table, problems)
     return table
+
+
+def _child_columns(path: str, value: Any, problems: Problems) -> tuple[str, ...]:
+    """``column: Comment`` or candidates ``column: [Comment, Comentario]`` (the first the header has)."""
+    if value is None:
+        return ()
+    items = value if isinstance(value, list) else [value]
+    if not items or not all(isinstance(item, str) and item.strip() for item in items):
+        problems.add(path, "must be a column name or a list of candidate names", "e.g. [Comment, Comentario]")
+        return ()
+    return tuple(items)
 
 
 def _optional_table(path: str, data: dict[str, Any], problems: Problems) -> bool:

@@ -47,7 +47,7 @@ from migrator.sources.filters import FilterTally, passes
 from migrator.sources.inputs import Export, resolve_sources
 from migrator.sources.lookups import Lookups
 from migrator.sources.observe import ReadObserver
-from migrator.sources.records import Record
+from migrator.sources.records import Record, check_columns
 from migrator.sources.spec import SourceSpec, TableSpec
 from migrator.sources.tables import (
     CHILD_KINDS,
@@ -135,6 +135,9 @@ class _Reading:
         for record in open_table(src, self.source, required_columns(needs) if src.format in TABULAR else {}):
             if first and src.format in TABULAR:
                 self.columns.check(src.label, record.values.keys(), needs, self.findings)
+            elif first and record.header is not None:  # an adapter's record made from a table row
+                check_columns(record.file, record.header, required_columns(needs), "CSV")
+                self.columns.check(src.label, record.header, needs, self.findings)
             first = False
             self.extractor.usage.sample(record)
             if self.observer is not None:

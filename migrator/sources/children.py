@@ -25,18 +25,26 @@ text gets the field changes of its history entry appended (Redmine journal ``det
 
 from __future__ import annotations
 
+import functools
 import pickle
 import re
 import sqlite3
 import string
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from migrator.sources.extract import ElementView, Extractor, RecordView, View
 from migrator.sources.filters import FilterTally, passes
-from migrator.sources.records import Record, is_empty, json_in_text, resolve_path
+from migrator.sources.records import (
+    HEADER_WILDCARD,
+    Record,
+    header_pattern_matches,
+    is_empty,
+    json_in_text,
+    resolve_path,
+)
 from migrator.sources.spec import ChangesSpec, TableSpec
 from migrator.sources.values import Where, as_text
 
@@ -137,12 +145,13 @@ class EmbeddedChildren:
 
     def _candidates(self, record: Record, key: str | None) -> Iterator[RawChild | Mismatch]:
         table = self.table
-        if table.column is not None and self._pattern is not None:
-            yield from _pattern_cells(table.column, self._pattern, record)
-        elif table.column is not None and table.regex is not None:
-            yield from _regex_cells(table.column, table.regex, record)
-        elif table.column is not None and table.parse == "json":
-            yield from _json_cells(table.column, self._element_child(record, key), record)
+        column = _present_column(table.column_names, record)
+        if column is not None and self._pattern is not None:
+            yield from _pattern_cells(column, self._pattern, record)
+        elif column is not None and table.regex is not None:
+            yield from _regex_cells(column, table.regex, record)
+        elif column is not None and table.parse == "json":
+            yield from _json_cells(column, self._element_child(record, key), record)
         elif table.path is not None and not record.nested and table.path in record.values:
             # a CSV/Excel column holding a JSON array: the same as ``column`` + ``parse: json``
             yield from _json_cells(table.path, self._element_child(record, key), record)
@@ -163,6 +172,13 @@ class EmbeddedChildren:
             return RawChild(values, record.file, record.row, column, True, element)
 
         return make
+
+
+def _present_column(candidates: tuple[str, ...], record: Record) -> str | None:
+    """The first candidate header the record has (else the first one: it reads as empty)."""
+    if len(candidates) > 1:
+        return next((c for c in candidates if record.has(c)), candidates[0])
+    return candidates[0] if candidates else None
 
 
 def child_values(
@@ -244,8 +260,24 @@ def _json_cells(
                 yield make(element, column)
 
 
+def link_columns(columns: Mapping[str, str], header: Iterable[str]) -> list[tuple[str, str]]:
+    """(header, relationship) of every link column a record's header has. A key with ``*`` is a
+    header pattern (``Outward issue link (*)``): every header it matches is a link column, and a
+    ``*`` in its relationship is replaced by what the pattern's ``*`` stood for (``* (outward)`` →
+    ``Blocks (outward)``). A header named exactly wins over patterns; the first pattern wins over
+    later ones; a key that is itself a header (``*`` in a real header) is read literally."""
+    names = list(header)
+    literal = set(names)
+    out = {c: relationship for c, relationship in columns.items() if HEADER_WILDCARD not in c or c in literal}
+    for pattern, relationship in columns.items():
+        if HEADER_WILDCARD in pattern and pattern not in literal:
+            for column, text in header_pattern_matches(pattern, names):
+                out.setdefault(column, relationship.replace(HEADER_WILDCARD, text))
+    return list(out.items())
+
+
 def _link_columns(table: TableSpec, record: Record) -> Iterator[RawChild]:
-    for column, relationship in table.columns.items():
+    for column, relationship in _record_link_columns(table, record):
         raw = record.get(column)
         cells = raw if isinstance(raw, list) else [raw]
         for cell in cells:
@@ -255,6 +287,20 @@ def _link_columns(table: TableSpec, record: Record) -> Iterator[RawChild]:
                 if target:
                     values = {"to": target, "relationship": relationship}
                     yield RawChild(values, record.file, record.row, column, record.nested)
+
+
+def _record_link_columns(table: TableSpec, record: Record) -> tuple[tuple[str, str], ...]:
+    if not any(HEADER_WILDCARD in column for column in table.columns):
+        return tuple(table.columns.items())
+    return _cached_link_columns(tuple(table.columns.items()), tuple(record.values))
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_link_columns(
+    columns: tuple[tuple[str, str], ...], header: tuple[str, ...]
+) -> tuple[tuple[str, str], ...]:
+    """The same expansion for every record of a file (they share one header)."""
+    return tuple(link_columns(dict(columns), header))
 
 
 def table_child(kind: str, table: TableSpec, record: Record, extractor: Extractor) -> RawChild:

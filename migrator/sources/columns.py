@@ -16,7 +16,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from migrator.findings import Findings, Severity
-from migrator.sources.records import Wanted, close_headers, has_column
+from migrator.sources.records import Wanted, close_headers, has_column, header_pattern_matches
 from migrator.sources.spec import (
     REQUIRED_CHILD_FIELDS,
     REQUIRED_ISSUE_FIELDS,
@@ -47,7 +47,7 @@ def issue_needs(source: SourceSpec) -> list[ColumnNeed]:
         if table is None:
             continue
         if table.column is not None:
-            needs.append(ColumnNeed((table.column,), f"source.{kind}.column", False))
+            needs.append(ColumnNeed(table.column_names, f"source.{kind}.column", False))
         needs += [ColumnNeed((c,), f"source.{kind}.columns", False) for c in table.columns]
     return [n for n in needs if n.candidates]
 
@@ -91,7 +91,9 @@ class ColumnReport:
         self._done.add(file)
         present = set(header)
         for need in needs:
-            found = [c for c in need.candidates if has_column(present, c)]
+            found = [
+                c for c in need.candidates if has_column(present, c) or header_pattern_matches(c, header)
+            ]
             if not found:
                 self._absent(file, header, need, findings)
             elif len(need.candidates) > 1:

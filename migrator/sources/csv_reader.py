@@ -1,7 +1,10 @@
 """CSV exports → ``Record`` stream (constant memory: one row at a time).
 
 Rows are parsed by the ``csv`` module (quoted multi-line cells, doubled quotes) and kept
-*positionally*: a repeated header gives a list of its non-empty cells. Row numbers are spreadsheet
+*positionally*: a repeated header gives a list of its non-empty cells. A file that puts a space
+between the delimiter and an opening quote (ClickUp: ``86c2x1a7q,"PRD-118", "Onboarding, v2"``) is
+recognised from its first rows and read with ``skipinitialspace``, or its quotes would become data
+and commas inside them would split cells. Row numbers are spreadsheet
 row numbers (the header is row 1, a multi-line cell still counts as one row), so a finding points at
 the row a user sees when opening the file in Excel.
 """
@@ -29,6 +32,7 @@ DELIMITERS = ",;\t|"
 _SNIFF_CHARS = 64 * 1024
 _NAMED_DELIMITERS = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
 _VALUE_PREVIEW = 200
+_SPACE_ROWS = 50  # lines of the sample looked at for a space before quotes
 
 
 def read_csv(
@@ -43,8 +47,9 @@ def read_csv(
     # The csv module keeps one process-wide limit (default 128 KB, which Jira descriptions exceed);
     # set it for this read. Reads are sequential, so the setting cannot leak into another one.
     csv.field_size_limit(limits.cell_chars)
+    spaced = _space_before_quotes(path, codec, sep)
     with open_text(path, codec) as text:
-        reader = csv.reader(text, delimiter=sep)
+        reader = csv.reader(text, delimiter=sep, skipinitialspace=spaced)
         header = _header(path, reader, limits)
         check_columns(path.name, header, wanted, "CSV")
         repeated = repeated_headers(header)
@@ -127,6 +132,24 @@ def _delimiter(path: Path, codec: str, configured: str) -> str:
     with open_text(path, codec) as text:
         sample = text.read(_SNIFF_CHARS)
     return sniff_delimiter(sample)
+
+
+def _space_before_quotes(path: Path, codec: str, sep: str) -> bool:
+    with open_text(path, codec) as text:
+        sample = text.read(_SNIFF_CHARS)
+    return space_before_quotes(sample, sep)
+
+
+def space_before_quotes(sample: str, sep: str) -> bool:
+    """Whether the file writes ``<sep> "quoted"``: some cell of its first rows, read plainly, starts
+    with a space and a quote. Other files keep their leading spaces (``skipinitialspace`` would
+    strip them from unquoted cells too)."""
+    complete = sample[: sample.rfind("\n") + 1] or sample
+    try:
+        rows = list(csv.reader(complete.splitlines()[:_SPACE_ROWS], delimiter=sep))
+    except csv.Error:
+        return False
+    return any(cell.startswith(' "') for row in rows for cell in row[1:])
 
 
 def sniff_delimiter(sample: str) -> str:

@@ -132,10 +132,13 @@ class Usage:
             )
 
     def _exists(self, columns: str) -> bool:
-        """A column the header has, or a path some record has (maybe null): it is data, not a typo.
+        """A column the header has, or a path some record has (maybe null, or an empty array:
+        ``fields.components[].name`` when every ``fields.components`` is ``[]``): data, not a typo.
         A child's field path is relative to its array, so it may also end a sampled path."""
         return any(
-            c in self.seen_paths or any(p.endswith(f".{c}") for p in self.seen_paths)
+            c in self.seen_paths
+            or _array_head(c) in self.seen_paths
+            or any(p.endswith(f".{c}") for p in self.seen_paths)
             for c in columns.split(" | ")
         )
 
@@ -156,6 +159,14 @@ class Usage:
         close = [siblings[c] for c in difflib.get_close_matches(leaf, list(siblings), n=3, cutoff=0.6)]
         close += [cousins[c] for c in difflib.get_close_matches(parent, list(cousins), n=3, cutoff=0.6)]
         return close
+
+
+def _array_head(path: str) -> str | None:
+    """``fields.components`` for ``fields.components[].name`` (an array that may be empty in every
+    record); None for a path without ``[]`` or with a filter before it (``a[name=X].b``: a typo
+    in the filter must still be reported)."""
+    head, found, _ = path.partition("[]")
+    return head if found and "[" not in head else None
 
 
 def _paths(data: Any, prefix: str = "", depth: int = 0) -> Iterable[str]:

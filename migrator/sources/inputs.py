@@ -87,7 +87,16 @@ class SourceFile:
         return self.container.label(self.name) if self.container is not None else self.name
 
     def matches(self, pattern: str) -> bool:
-        return fnmatch.fnmatchcase(self.name, pattern) or fnmatch.fnmatchcase(self.basename, pattern)
+        """The glob matches the file's name or base name — or, for a plain file and a glob with a
+        folder in it (``*sub_issues/*.json``), its path: the folder it was given from counts."""
+        if fnmatch.fnmatchcase(self.name, pattern) or fnmatch.fnmatchcase(self.basename, pattern):
+            return True
+        return (
+            self.container is None
+            and self.path is not None
+            and "/" in pattern
+            and (fnmatch.fnmatchcase(self.path.as_posix(), pattern))
+        )
 
     def local_path(self) -> Path:
         if self.container is not None:
@@ -183,13 +192,16 @@ def expand_sources(paths: Sequence[Path]) -> list[Path]:
 
 def export_roots(paths: Sequence[Path], archives: ArchiveSpec) -> list[Path]:
     """The export's own folders, where attachments found inside SOURCE folders/archives are read
-    from: each folder given as SOURCE and, when an archive is given, the extraction cache. Paths
-    that do not exist are left out (reading reports them)."""
+    from: each folder given as SOURCE, the extraction cache when an archive is given, and each
+    SOURCE file's own cache folder (where an adapter writes the files it decodes from that file,
+    e.g. the attachments inside a Bugzilla XML). Paths that do not exist are left out (reading
+    reports them)."""
     found = [Path(p) for p in paths if Path(p).exists() or glob.has_magic(str(p))]
     expanded = expand_sources(found) if found else []
     roots = [p.absolute() for p in expanded if p.is_dir()]
     if any(is_archive(p) for p in expanded):
         roots.append(archive_cache(archives))
+    roots += [cache_folder(p, archives) for p in expanded if p.is_file() and not is_archive(p)]
     return roots
 
 
@@ -243,7 +255,7 @@ class _Archive:
     def __init__(self, origin: Path, spec: ArchiveSpec) -> None:
         self.origin = origin
         self._spec = spec
-        self._folder = _cache_folder(origin, spec)
+        self._folder = cache_folder(origin, spec)
         self._written = 0
         self._members: dict[str, int] = {}  # safe member name -> declared size
         self._names: dict[str, str] = {}  # safe member name -> its name in the archive
@@ -424,7 +436,7 @@ def _tar_kind(info: tarfile.TarInfo) -> str:
     return "special file"
 
 
-def _cache_folder(origin: Path, spec: ArchiveSpec) -> Path:
+def cache_folder(origin: Path, spec: ArchiveSpec) -> Path:
     """One folder per archive version: its absolute path, size and modification time."""
     st = origin.stat()
     identity = f"{origin.resolve()}|{st.st_size}|{st.st_mtime_ns}"

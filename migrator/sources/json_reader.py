@@ -334,3 +334,11 @@ class _Utf8Stream:
 def _utf8_stream(path: Path, codec: str, limits: Limits, quote_numbers: bool) -> Iterator[_Utf8Stream]:
     with open_text(path, codec) as text:
         yield _Utf8Stream(text, limits, quote_numbers)
+
+
+@contextmanager
+def json_bytes(path: Path, encoding: str, limits: Limits | None = None) -> Iterator[_Utf8Stream]:
+    """The file, in whatever encoding ``source.encoding`` says (``auto`` detects), as the UTF-8 byte
+    stream ``ijson`` reads — for adapters that look into a JSON document themselves."""
+    with _utf8_stream(path, detect_encoding(path, encoding), limits or Limits(), False) as stream:
+        yield stream

@@ -48,6 +48,9 @@ class Record:
     nested: bool = False  # True: JSON-like, ``get`` resolves paths
     notes: list[Note] = field(default_factory=list)
     usable: bool = True  # False: unreadable (its notes say why); consumers report the notes and skip it
+    # An adapter record made from a table row (Jira's CSV): its top-level keys are the table's
+    # columns, so the mapping's columns are checked as for a CSV (required ones, absent ones).
+    header: tuple[str, ...] | None = None
     _reported: int = 0  # notes already reported (``get`` may add notes while fields are read)
     _cells: dict[str, Any] = field(default_factory=dict)  # decoded JSON cells of a table record
     json_depth: int = Limits.json_depth  # how deep JSON held in a cell may nest (limits.json_depth)
@@ -132,6 +135,23 @@ def cell_path_head(column: str, header: Collection[str]) -> str | None:
 def has_column(header: Collection[str], column: str) -> bool:
     """The header has ``column``, or the cell ``column`` reads into (``Comments[].text``)."""
     return column in header or cell_path_head(column, header) is not None
+
+
+HEADER_WILDCARD = "*"
+
+
+def header_pattern_matches(pattern: str, header: Iterable[str]) -> list[tuple[str, str]]:
+    """The headers a pattern with one ``*`` matches (``Outward issue link (*)``), each with the text
+    the ``*`` stands for (``Blocks``), in header order and once each. A pattern without ``*``
+    matches only itself."""
+    if HEADER_WILDCARD not in pattern:
+        return [(pattern, "")] if pattern in header else []
+    head, _, tail = pattern.partition(HEADER_WILDCARD)
+    found: dict[str, str] = {}
+    for name in header:
+        if len(name) > len(head) + len(tail) and name.startswith(head) and name.endswith(tail):
+            found.setdefault(name, name[len(head) : len(name) - len(tail)])
+    return list(found.items())
 
 
 def json_in_text(raw: Any, max_depth: int) -> tuple[Any, str | None]:

@@ -166,6 +166,7 @@ class TableSpec:
     custom: dict[str, FieldSpec] = field(default_factory=dict)  # issues only: name -> column
     # Children embedded in the issue record:
     column: str | None = None  # CSV/Excel: a (repeated) column whose cells each hold one child
+    column_candidates: tuple[str, ...] = ()  # every candidate header for ``column`` (the first found wins)
     pattern: str | None = None  # how such a cell is laid out, e.g. "{created_at};{author};{text}"
     path: str | None = None  # JSON: dotted path to an array inside the issue record
     # Links given as columns of the issue table: column header -> source relationship name
@@ -176,6 +177,11 @@ class TableSpec:
     parse: str | None = None  # "json": the ``column`` cell holds a JSON array of children
     changes: ChangesSpec | None = None  # comments only: field changes appended to the text
     optional: bool = False  # a separate child table whose ``file`` may match nothing (no such children)
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        """The candidate headers of ``column`` (Jira's ``Comment`` vs Spanish ``Comentario``)."""
+        return self.column_candidates or ((self.column,) if self.column is not None else ())
 
     @property
     def embedded(self) -> bool:

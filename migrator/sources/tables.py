@@ -48,7 +48,8 @@ class TableSource:
     format: str  # csv | excel | json | ndjson | xml | adapter
     sheet: str | None = None
     records: str | None = None
-    inputs: tuple[SourceFile, ...] = ()  # adapter: the files it reads
+    inputs: tuple[SourceFile, ...] = ()  # adapter: the files chosen for the issues
+    companions: tuple[SourceFile, ...] = ()  # adapter: the other files it reads (Adapter.companions)
     export: Export | None = field(default=None, compare=False, hash=False)
 
     @property
@@ -101,8 +102,14 @@ def issue_sources(
     else:
         chosen = _default_issue_files(source, export, {id(f) for f in lookups})
     if source.adapter is not None:
-        adapter_class(source.adapter)  # an unknown name is an error before anything is read
-        return [TableSource(chosen[0], ADAPTER, inputs=tuple(chosen), export=export)]
+        declared = _companions(source, export)
+        companions = [f for f in declared if all(f is not c for c in chosen)]
+        # a companion the issues glob also matched (Jira's field.json among "*.json") is still read,
+        # but never stands for the issues (what detection and inspect probe is the first file)
+        chosen = sorted(chosen, key=lambda f: any(f is d for d in declared))
+        return [
+            TableSource(chosen[0], ADAPTER, inputs=tuple(chosen), companions=tuple(companions), export=export)
+        ]
     return [_table(f, source, spec.sheet, spec.records) for f in chosen]
 
 
@@ -236,7 +243,17 @@ def _table(file: SourceFile, source: SourceSpec, sheet: str | None, records: str
 
 
 def _files_of(table: TableSource) -> list[SourceFile]:
-    return list(table.inputs) if table.inputs else [table.file]
+    return [*table.inputs, *table.companions] if table.inputs else [table.file]
+
+
+def _companions(source: SourceSpec, export: Export) -> list[SourceFile]:
+    """The files the adapter reads besides the issue files (an unknown adapter name is an error
+    here, before anything is read)."""
+    if source.adapter is None:
+        return []
+    patterns = adapter_class(source.adapter).companions
+    found = {id(f): f for pattern in patterns for f in export.find(pattern)}
+    return list(found.values())
 
 
 def _claimed(source: SourceSpec, export: Export) -> set[int]:
@@ -249,7 +266,7 @@ def _claimed(source: SourceSpec, export: Export) -> set[int]:
 
 
 def _default_issue_files(source: SourceSpec, export: Export, lookups: set[int]) -> list[SourceFile]:
-    claimed = _claimed(source, export) | lookups
+    claimed = _claimed(source, export) | lookups | {id(f) for f in _companions(source, export)}
     chosen = [f for f in export.files if f.container is None and id(f) not in claimed]
     for container in export.containers:
         data = _shallowest(

@@ -227,9 +227,12 @@ class ValueReader:
             return value.date()
         if isinstance(value, date):
             return value
-        if where.nested and isinstance(value, int | float) and not isinstance(value, bool):
+        if (spec is not None and spec.epoch is not None) or (
+            where.nested and isinstance(value, int | float) and not isinstance(value, bool)
+        ):
             moment = self._local_datetime(value, spec, where, field)
-            return moment.date() if moment else None
+            # an epoch is an instant: its date is the one on the calendar of the source zone
+            return moment.astimezone(self.parser(spec).zone).date() if moment else None
         parser = self.parser(spec)
         parsed = parser.parse(as_text(value, strip=True))
         if parsed.problem in _DST:  # a wall-clock time that is odd in the zone: the date is still right

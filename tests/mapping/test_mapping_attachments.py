@@ -33,6 +33,7 @@ def att(location: str, filename: str = "name.png", **kw: object) -> Attachment:
         ("name.png", "https://jira.example.com/secure/attachment/10001/name.png"),
         ("name.png", "https://files.example.com/download?id=7"),  # falls back to the file name
         ("my file.png", "https://jira.example.com/secure/attachment/10001/my%20file.png"),
+        ("10001/name.png", "https://site.atlassian.net/rest/api/3/attachment/content/10001"),  # Cloud
         ("sub/name.png", "sub/name.png"),
     ],
 )
@@ -51,6 +52,15 @@ def test_jira_url_prefers_the_id_folder_over_a_same_named_file(tmp_path: Path) -
     put(tmp_path, "10001/name.png", b"right")
     found = AttachmentFiles(tmp_path, 10).resolve(att("https://jira/secure/attachment/10001/name.png"))
     assert isinstance(found, FileInfo) and found.path == tmp_path / "10001" / "name.png"
+
+
+def test_a_url_whose_id_folder_lacks_the_file_is_missing_not_unreadable(tmp_path: Path) -> None:
+    (tmp_path / "10001").mkdir()
+    found = AttachmentFiles(tmp_path, 10).resolve(
+        att("https://site.atlassian.net/rest/api/3/attachment/content/10001")
+    )
+    assert isinstance(found, FileProblem) and found.kind == "attachment.missing"
+    assert str(tmp_path / "10001" / "name.png") in (found.hint or "")
 
 
 def test_a_file_name_only_is_found_in_the_issues_own_folder(tmp_path: Path) -> None:

@@ -54,3 +54,22 @@ def test_bad_reader_settings_are_all_reported(tmp_path: Path) -> None:
     assert "source.archives.max_member_mb: must be a positive number of megabytes" in text
     assert "source.archives.cache: must be a folder name" in text
     assert "source.archives.size" in text
+
+
+def test_a_link_column_pattern_has_one_star(tmp_path: Path) -> None:
+    extra = "  links: {columns: {'Outward issue link (*)': '* (outward)', 'Link * (*)': '*'}}"
+    text = "\n".join(mapping_problems(tmp_path, BASE.format(extra=extra)))
+    assert "source.links.columns: the header pattern 'Link * (*)' has more than one '*'" in text
+    assert "'Outward issue link (*)' has" not in text
+
+
+def test_a_children_column_is_a_name_or_candidate_names(tmp_path: Path) -> None:
+    config = _load(
+        tmp_path, "  comments: {column: [Comment, Comentario], pattern: '{created_at};{author};{text}'}"
+    )
+    assert config.source.comments is not None
+    assert config.source.comments.column == "Comment"
+    assert config.source.comments.column_names == ("Comment", "Comentario")
+    extra = "  comments: {column: [Comment, 3], pattern: '{created_at};{author};{text}'}"
+    text = "\n".join(mapping_problems(tmp_path, BASE.format(extra=extra)))
+    assert "source.comments.column: must be a column name or a list of candidate names" in text

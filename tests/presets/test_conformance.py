@@ -28,6 +28,7 @@ from migrator.execution.queue_lease import lease_unique
 from migrator.presets.registry import Preset, list_presets
 from migrator.sandbox import SandboxConfig, SandboxServer
 from migrator.sandbox.faults import WRITE_KINDS
+from migrator.sources.inputs import is_archive
 from migrator.tracker import TrackerClient, TrackerSettings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,6 +40,9 @@ CASES = [pytest.param(p, id=p.name) for p in WITH_SAMPLES]
 # sample -> key path -> source value -> the answer a user would write (only for init's "?").
 ANSWERS: dict[str, dict[str, dict[str, str]]] = {
     "trello-json": {"values.status.map": {"Alt (2024)": "closed"}},  # an archived list: the board's own name
+    "jira-server-csv": {"values.components.map": {"Web": "Frontend", "Checkout": "Backend"}},
+    "jira-cloud-csv": {"values.versions.map": {"2.4.1": "2.0"}},
+    "jira-cloud-json": {"values.status.map": {"На ревью": "inProgress"}},  # a team's own status
 }
 MAX_ANSWERS = 40  # across all samples; a growing table means init decides too little
 
@@ -66,7 +70,9 @@ def test_init_validate_run_verify_rerun(
 ) -> None:
     sample = ROOT / (preset.info.sample or "")
     expected = yaml.safe_load((sample / "expected.yaml").read_text(encoding="utf-8"))
-    sources = [str(sample / name) for name in expected["files"]]
+    files = [sample / name for name in expected["files"]]
+    # An archive listed first is the whole export (the files after it are its unpacked copy).
+    sources = [str(files[0])] if is_archive(files[0]) else [str(f) for f in files]
     monkeypatch.setenv("TRACKER_API_URL", server.url)
     monkeypatch.setenv("TRACKER_TOKEN", server.admin_token)
     monkeypatch.setenv("TRACKER_ORG_ID", str(server.org_id))

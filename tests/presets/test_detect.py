@@ -81,3 +81,11 @@ def test_paths_ignore_array_steps_and_filters() -> None:
         == "fields.labels.name"
     )
     assert set(record_paths({"a": [{"b": 1}, {"c": {"d": 2}}]})) == {"a", "a.b", "a.c", "a.c.d"}
+
+
+def test_a_jira_rest_folder_is_recognised_by_its_pages_not_its_field_list() -> None:
+    """field.json sorts first, but it is the adapter's companion: the pages are what is probed."""
+    folder = Path(__file__).resolve().parents[2] / "samples" / "jira-cloud-json"
+    best = detect(ExportView([folder]), list_presets()).best
+    assert best is not None and best.preset.name == "jira-cloud-json"
+    assert best.probe is not None and best.probe.label.endswith("search-page-1.json")

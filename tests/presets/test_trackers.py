@@ -10,36 +10,20 @@ from pathlib import Path
 import pytest
 
 from migrator.cli import main
-from migrator.sandbox import SandboxServer
 
-from .trackers_landing import (
+from .landing import (
     Decisions,
     Landed,
     Session,
-    check_expected,
-    decide,
     facts,
     findings_of,
-    land,
+    land_sample,
     sources,
 )
 
 
-@pytest.fixture
-def session(
-    sandbox: SandboxServer,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    tmp_path: Path,
-) -> Session:
-    return Session(sandbox, monkeypatch, capsys, tmp_path)
-
-
 def _land(session: Session, preset: str, decisions: Decisions) -> Landed:
-    sample = preset
-    landed = land(session, decide(preset, session.folder, decisions), sources(sample))
-    check_expected(landed, facts(sample))
-    return landed
+    return land_sample(session, preset, decisions, sources(preset))
 
 
 def test_redmine_csv_lands_latin1_hours_relations_and_the_timelog(session: Session) -> None:

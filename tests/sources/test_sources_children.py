@@ -12,7 +12,7 @@ import pytest
 from migrator.errors import ConfigError, MigratorError
 from migrator.findings import Findings, Severity
 from migrator.sources import read_issues
-from migrator.sources.children import CellPattern
+from migrator.sources.children import CellPattern, link_columns
 
 from .sources_helpers import BASE_HEADER, issue_row, make_config, of_kind, read_all, write_csv
 
@@ -65,6 +65,22 @@ def test_embedded_comment_cells_keep_semicolons(tmp_path: Path) -> None:
     assert issue.comments[0].source.file == "issues.csv" and issue.comments[0].source.row == 2
     assert issue.comments[0].source.id.startswith("1/comment/")
     assert list(findings) == []
+
+
+def test_embedded_children_column_candidates(tmp_path: Path) -> None:
+    """A localised export names the repeated column in its own language (Spanish ``Comentario``):
+    the first candidate the header has is read, and no column is reported absent."""
+    rows = [
+        BASE_HEADER + ["Comentario"],
+        issue_row("1", "A-1", "s") + ["2021-06-01T10:00:00;bob;Hola; qué tal"],
+    ]
+    path = write_csv(tmp_path / "issues.csv", rows)
+    table = {"column": ["Comment", "Comentario"], "pattern": "{created_at};{author};{text}"}
+    (issue,), findings = read_all(make_config(tmp_path, {"comments": table}), path)
+    assert [(c.author.name, c.text) for c in issue.comments] == [("bob", "Hola; qué tal")]
+    (used,) = of_kind(findings, "source.column_used")
+    assert used.value == "Comentario"
+    assert of_kind(findings, "source.column_absent") == []
 
 
 def test_embedded_cell_not_fitting_pattern(tmp_path: Path) -> None:
@@ -258,6 +274,43 @@ def test_link_columns_repeated_and_split(tmp_path: Path) -> None:
     assert one.links[0].source.id == "A-1|blocks|A-2"
     assert [lk.source.id for lk in two.links] == ["A-2|relates to|A-1"]
     assert list(findings) == []
+
+
+def test_link_column_patterns_read_every_link_type(tmp_path: Path) -> None:
+    """Jira writes one column group per link type, and link types are the instance's own: a header
+    pattern reads them all, its ``*`` naming the relationship; an exact header wins over a pattern."""
+    header = BASE_HEADER + [
+        "Outward issue link (Blocks)", "Inward issue link (Problem/Incident)", "Outward issue link (Cloners)",
+    ]  # fmt: skip
+    rows = [header, issue_row("1", "A-1", "one") + ["A-2", "A-3", "A-4"]]
+    path = write_csv(tmp_path / "issues.csv", rows)
+    columns = {
+        "Outward issue link (Cloners)": "clones",
+        "Outward issue link (*)": "* (outward)",
+        "Inward issue link (*)": "* (inward)",
+        "Outward issue link (Bl*)": "never used: the first pattern wins",
+    }
+    (one,), findings = read_all(make_config(tmp_path, {"links": {"columns": columns}}), path)
+    assert sorted((lk.relationship, lk.to_key) for lk in one.links) == [
+        ("Blocks (outward)", "A-2"), ("Problem/Incident (inward)", "A-3"), ("clones", "A-4"),
+    ]  # fmt: skip
+    assert of_kind(findings, "source.column_absent") == []
+
+
+def test_a_link_column_pattern_matching_nothing_is_an_absent_column(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "issues.csv", [BASE_HEADER, issue_row("1", "A-1", "one")])
+    config = make_config(
+        tmp_path, {"links": {"columns": {"Vínculo de incidencia saliente (*)": "* (outward)"}}}
+    )
+    (one,), findings = read_all(config, path)
+    assert one.links == []
+    (absent,) = of_kind(findings, "source.column_absent")
+    assert absent.value == "Vínculo de incidencia saliente (*)"
+
+
+def test_link_column_patterns_need_text_for_the_star() -> None:
+    assert link_columns({"Link (*)": "*"}, ["Link ()", "Link (x)", "Link (*)"]) == [("Link (*)", "*")]
+    assert link_columns({"Link (*)": "*"}, ["Link ()", "Link (x)"]) == [("Link (x)", "x")]
 
 
 def test_separate_link_table_with_ids(tmp_path: Path) -> None:

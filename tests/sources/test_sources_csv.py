@@ -9,7 +9,7 @@ import pytest
 from migrator.errors import MigratorError
 from migrator.findings import Findings
 from migrator.sources import read_issues
-from migrator.sources.csv_reader import sniff_delimiter
+from migrator.sources.csv_reader import sniff_delimiter, space_before_quotes
 
 from .sources_helpers import BASE_HEADER, issue_row, make_config, of_kind, read_all, write_csv
 
@@ -186,3 +186,26 @@ def test_problems_in_several_tables_are_reported_together(tmp_path: Path) -> Non
     assert (
         "comments.csv: 2 column(s)" in message and "'Author' (from source.comments.fields.author)" in message
     )
+
+
+def test_a_space_before_quotes_is_skipped(tmp_path: Path) -> None:
+    # ClickUp writes `, "…"` after the first fields: the quotes must still quote (commas inside stay).
+    header = ",".join(BASE_HEADER + ["Labels"])
+    row = (
+        ",".join(issue_row("1", "A-1", "x")[:2])
+        + ', "Onboarding, v2", '
+        + ", ".join(f'"{cell}"' for cell in issue_row("1", "A-1", "x")[3:])
+        + ', "ios, android"'
+    )
+    path = tmp_path / "issues.csv"
+    path.write_text(f"{header}\n{row}\n", encoding="utf-8")
+    config = make_config(tmp_path, {}, fields={"tags": {"column": "Labels", "split": ","}})
+    (issue,), findings = read_all(config, path)
+    assert issue.summary == "Onboarding, v2"
+    assert issue.tags == ["ios", "android"]
+    assert of_kind(findings, "csv.ragged_row") == []
+
+
+def test_space_before_quotes_is_recognised_and_plain_leading_spaces_are_not_it() -> None:
+    assert space_before_quotes('a,b\n1, "x, y"\n', ",") is True
+    assert space_before_quotes('a,b\n1,  indented\n2,"quoted"\n', ",") is False

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from migrator.errors import MigratorError
-from migrator.sources.inputs import resolve_sources, safe_member_name
+from migrator.sources.inputs import cache_folder, export_roots, resolve_sources, safe_member_name
 from migrator.sources.spec import ArchiveSpec
 
 from .sources_helpers import BASE_HEADER, csv_text, make_config, of_kind, read_all
@@ -253,3 +253,18 @@ def test_the_data_file_nearest_the_top_of_a_folder_holds_the_issues(tmp_path: Pa
     (folder / "attachments" / "65d0" / "redirects.csv").write_text("from,to\n/a,/b\n", encoding="utf-8")
     (issue,), _ = read_all(make_config(tmp_path, {}), folder)
     assert (issue.key, issue.source.file) == ("A-1", "board-export/issues.csv")
+
+
+def test_export_roots_are_the_folders_the_archive_cache_and_each_files_own_cache(tmp_path: Path) -> None:
+    folder, data = tmp_path / "export", tmp_path / "show_bug.xml"
+    folder.mkdir()
+    data.write_text("<bugzilla/>", encoding="utf-8")
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("issues.json", "[]")
+    spec = ArchiveSpec(cache=str(tmp_path / "cache"))
+    roots = export_roots([folder, data, archive], spec)
+    # the folder as given; the extraction cache (an archive is given); where an adapter decodes
+    # what the XML holds — and nothing else: the file's own folder is not a root
+    assert roots == [folder.absolute(), tmp_path / "cache", cache_folder(data, spec)]
+    assert cache_folder(data, spec).parent == tmp_path / "cache"

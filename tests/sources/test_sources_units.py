@@ -4,7 +4,7 @@ mapped paths that give nothing."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -56,6 +56,16 @@ def test_a_bare_number_is_still_seconds_without_a_unit(tmp_path: Path) -> None:
 def test_epoch_dates_in_text_cells(tmp_path: Path, cell: str, epoch: str) -> None:
     issue, findings = _one(tmp_path, {"Due": cell}, {"updated_at": {"column": "Due", "epoch": epoch}})
     assert issue.updated_at == datetime(2025, 3, 3, 7, 15, tzinfo=UTC) and not findings.errors
+
+
+@pytest.mark.parametrize(("zone", "day"), [("UTC", date(2025, 4, 30)), ("Asia/Tokyo", date(2025, 5, 1))])
+def test_epoch_dates_in_date_fields(tmp_path: Path, zone: str, day: date) -> None:
+    # ClickUp "Due Date" 1746025200000 = 2025-04-30 15:00 UTC: the day it is in the source zone
+    source = {"timezone": zone}
+    issue, findings = _one(
+        tmp_path, {"Due": "1746025200000"}, {"deadline": {"column": "Due", "epoch": "ms"}}, source
+    )
+    assert issue.deadline == day and not findings.errors
 
 
 def test_epoch_field_with_text_that_is_not_a_number(tmp_path: Path) -> None:
@@ -125,6 +135,22 @@ def test_a_json_path_that_gives_nothing_anywhere_is_a_warning(tmp_path: Path) ->
     (empty,) = of_kind(findings, "source.path_always_empty")
     assert empty.severity.value == "warning" and empty.field == "source.issues.fields.tags"
     assert "did you mean 'labels'?" in (empty.hint or "") and issue.tags == []
+
+
+def test_an_array_empty_in_every_record_is_data_not_a_typo(tmp_path: Path) -> None:
+    """Jira REST writes ``"components": []`` on every issue of a project without components: the
+    path into it gives nothing, but it is not a mistake; a misspelt array still is."""
+    records = [
+        {"id": "1", "title": "t", "at": "2021-06-01T10:00:00", "by": "u", "components": [], "labels": []}
+    ]
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(records), encoding="utf-8")
+    fields = {
+        "id": "id", "key": "id", "summary": "title", "created_at": "at", "created_by": "by",
+        "components": "components[].name", "tags": "lables[].name",
+    }  # fmt: skip
+    _, findings = read_all(make_config(tmp_path, {"format": "json"}, fields=fields), path)
+    assert [f.field for f in of_kind(findings, "source.path_always_empty")] == ["source.issues.fields.tags"]
 
 
 def test_a_json_path_no_record_has_nor_resembles_is_info(tmp_path: Path) -> None:

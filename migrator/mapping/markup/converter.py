@@ -81,6 +81,8 @@ class MarkupConverter:
             return ConvertedText("")  # an empty field (even of an ADF export) is no text, not a failure
         if isinstance(text, str):
             text = normalise(text)
+            if not text.strip():  # nothing written (an issue without description): nothing to parse
+                return ConvertedText("")
             if self._nothing_to_convert(text) and (self._refs is None or not _DIGIT_RE.search(text)):
                 return ConvertedText(tidy(text))
         ctx = ConversionContext(

@@ -9,16 +9,34 @@ from __future__ import annotations
 import difflib
 
 from migrator.errors import MigratorError
+from migrator.sources.adapters.asana import AsanaAdapter
 from migrator.sources.adapters.azure_devops import AzureDevOpsAdapter
 from migrator.sources.adapters.base import Adapter, AdapterInput
+from migrator.sources.adapters.bugzilla import BugzillaAdapter
+from migrator.sources.adapters.github import GitHubRestAdapter
+from migrator.sources.adapters.github_archive import GitHubArchiveAdapter
+from migrator.sources.adapters.gitlab import GitLabAdapter
+from migrator.sources.adapters.jira_csv import JiraCsvAdapter
+from migrator.sources.adapters.jira_json import JiraJsonAdapter
+from migrator.sources.adapters.jira_xml import JiraXmlAdapter
 from migrator.sources.adapters.redmine import RedmineAdapter
+from migrator.sources.adapters.trac import TracAdapter
 from migrator.sources.adapters.trello import TrelloAdapter
 from migrator.sources.adapters.youtrack import YouTrackAdapter
 
 ADAPTERS: dict[str, type[Adapter]] = {
-    TrelloAdapter.name: TrelloAdapter,
+    AsanaAdapter.name: AsanaAdapter,
     AzureDevOpsAdapter.name: AzureDevOpsAdapter,
+    BugzillaAdapter.name: BugzillaAdapter,
+    GitHubRestAdapter.name: GitHubRestAdapter,
+    GitHubArchiveAdapter.name: GitHubArchiveAdapter,
+    GitLabAdapter.name: GitLabAdapter,
+    JiraCsvAdapter.name: JiraCsvAdapter,
+    JiraJsonAdapter.name: JiraJsonAdapter,
+    JiraXmlAdapter.name: JiraXmlAdapter,
     RedmineAdapter.name: RedmineAdapter,
+    TracAdapter.name: TracAdapter,
+    TrelloAdapter.name: TrelloAdapter,
     YouTrackAdapter.name: YouTrackAdapter,
 }
 

@@ -42,6 +42,10 @@ class Adapter(ABC):
     """Base class of the adapters registered in :data:`migrator.sources.adapters.ADAPTERS`."""
 
     name: ClassVar[str]  # the value of ``source.adapter``
+    # Globs of the other files of the export the adapter reads (a members file, comments pages):
+    # they count as read (a SOURCE file no table reads is an error), are never chosen as issue
+    # files by default, and archive members among them are extracted with the issue files.
+    companions: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, source: SourceSpec) -> None:
         self.source = source

@@ -34,6 +34,13 @@ def test_a_json_string_and_a_parsed_document_give_the_same_text(adf: MarkupConve
     assert adf.convert(document).text == adf.convert(json.dumps(document)).text == "hello **world**"
 
 
+def test_no_text_is_no_document_not_a_failure(adf: MarkupConverter) -> None:
+    """Jira REST writes "description": null; an empty text is not a broken ADF document."""
+    for empty in ("", "  \n"):
+        result = adf.convert(empty)
+        assert (result.text, result.lossy) == ("", [])
+
+
 def test_marks(adf: MarkupConverter) -> None:
     document = doc(
         para(

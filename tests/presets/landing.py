@@ -6,6 +6,10 @@ outside the export are named in the description (``target.dangling: text``). The
 (no errors), ``run``, ``verify`` (no differences), ``run`` again (nothing written). The landed
 target is compared with the sample's facts: counts, every parent and link inside the export by
 kind and direction, and the spot-checked issues (summary, type, status, assignee, comments).
+
+Every preset's landing goes through ``steps`` (the ``session`` fixture is in ``conftest.py``);
+the Jira tests read the target back through the ledger (``jira_landing.py``), the work-tracker
+group by ``unique`` (``test_work_trackers.py``).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from migrator.findings import Findings
 from migrator.mapping.config import MappingConfig, load_mapping
 from migrator.plan import make_unique
 from migrator.sandbox import SandboxServer
+from migrator.sandbox.faults import WRITE_KINDS
 from migrator.sources import read_issues
 from migrator.tracker import TrackerClient, TrackerSettings
 
@@ -31,7 +36,6 @@ ROOT = Path(__file__).resolve().parents[2]
 MAPPINGS = ROOT / "mappings"
 SAMPLES = ROOT / "samples"
 FIXTURE = ROOT / "migrator" / "sandbox" / "default_fixture.yaml"
-WRITES = ("issue_import", "comment_import", "link_import", "attachment_import", "worklog_import", "patch")
 # expected.yaml's link kinds → (Tracker link type, direction listed on the `from` issue); None: either
 KIND_ON_FROM: dict[str, tuple[str, str | None]] = {
     "subtask": ("subtask", "inward"),
@@ -49,6 +53,7 @@ class Decisions:
     users: dict[str, str | None] = field(default_factory=dict)  # source person → Tracker login
     timezone: str | None = None  # for a preset whose source.timezone is "?"
     values: dict[str, dict[str, str | None]] = field(default_factory=dict)  # more values.<field>.map entries
+    files: dict[str, Any] = field(default_factory=dict)  # source.files keys (where the files are)
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,8 @@ def decide(preset: str, folder: Path, decisions: Decisions) -> Path:
     data["users"]["map"] = {**(data["users"].get("map") or {}), **decisions.users}
     for name, entries in decisions.values.items():
         data["values"][name]["map"].update(entries)
+    if decisions.files:
+        data["source"]["files"] = {**(data["source"].get("files") or {}), **decisions.files}
     # links to issues outside the export: the preset's own policy ([existing, text]: none is in the
     # sandbox, so the description names them), else named in the description
     data["target"].setdefault("dangling", "text")
@@ -97,7 +104,21 @@ def decide(preset: str, folder: Path, decisions: Decisions) -> Path:
 
 
 def land(session: Session, mapping: Path, files: Sequence[Path]) -> Landed:
-    """validate → run → verify → run again through the CLI against the sandbox."""
+    """The CLI steps (``steps``), then the landed issues read back by source key."""
+    report = steps(session, mapping, files)
+    config = load_mapping(mapping)
+    sandbox = session.sandbox
+    return Landed(
+        dict(sandbox.stats()["objects"]), _by_source_key(sandbox, config, files), report["findings"], config
+    )
+
+
+def steps(
+    session: Session, mapping: Path, files: Sequence[Path], state: Path | None = None
+) -> dict[str, Any]:
+    """validate → run → verify → run again through the CLI against the session's sandbox, each
+    exiting 0, the second run writing nothing; validate's report.json. ``state``: the checkpoint
+    file (for a test that reads the ledger back), else the mapping's default."""
     sandbox = session.sandbox
     session.monkeypatch.setenv("TRACKER_API_URL", sandbox.url)
     session.monkeypatch.setenv("TRACKER_TOKEN", sandbox.admin_token)
@@ -105,14 +126,22 @@ def land(session: Session, mapping: Path, files: Sequence[Path]) -> Landed:
     session.monkeypatch.chdir(session.folder)
     args = [*(str(f) for f in files), "--mapping", str(mapping), "--no-progress"]
     _step(session.capsys, ["validate", *args, "--report", "report"])
-    findings = json.loads(Path("report/report.json").read_text(encoding="utf-8"))["findings"]
-    _step(session.capsys, ["run", *args, "--yes", "--max-rps", "1000"])
-    _step(session.capsys, ["verify", *args, "--max-rps", "1000"])
+    report: dict[str, Any] = json.loads(Path("report/report.json").read_text(encoding="utf-8"))
+    sending = [*args, "--max-rps", "1000", *(["--state", str(state)] if state else [])]
+    _step(session.capsys, ["run", *sending, "--yes"])
+    _step(session.capsys, ["verify", *sending])
     before = _writes(sandbox)
-    _step(session.capsys, ["run", *args, "--yes", "--max-rps", "1000"])
+    _step(session.capsys, ["run", *sending, "--yes"])
     assert _writes(sandbox) == before, "a second run wrote to the target"
-    config = load_mapping(mapping)
-    return Landed(dict(sandbox.stats()["objects"]), _by_source_key(sandbox, config, files), findings, config)
+    return report
+
+
+def land_sample(session: Session, preset: str, decisions: Decisions, files: Sequence[Path]) -> Landed:
+    """The preset decided, landed from ``files`` and held to its sample's facts (the preset's
+    ``sample`` folder has the same name)."""
+    landed = land(session, decide(preset, session.folder, decisions), files)
+    check_expected(landed, facts(preset))
+    return landed
 
 
 def check_expected(landed: Landed, expected: dict[str, Any]) -> None:
@@ -163,7 +192,8 @@ def _step(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
 
 
 def _writes(sandbox: SandboxServer) -> int:
-    return sum(sandbox.stats()["by_kind"].get(kind, 0) for kind in WRITES)
+    by_kind = sandbox.stats()["by_kind"]
+    return sum(int(by_kind.get(kind, 0)) for kind in WRITE_KINDS)
 
 
 def _by_source_key(
