@@ -14,6 +14,13 @@ ledger rows, so it is shown by ``validate`` and applied by ``run`` exactly once:
   to the run's time, after which the child is imported with its own date and author
   (``delta.late_child``). When no field changed, the row opens the window with two PATCHes that add
   and remove the tag :data:`WINDOW_MARKER` (``delta.window_opened``);
+* **only the stamps moved** (``updatedAt``/``updatedBy``: an edited comment, a new child inside the
+  window, a change the export does not carry) — no field change and no row: Tracker sets its stamps
+  itself, so the issue keeps the ones it has and the stored plan keeps the imported ones
+  (``delta.stamps_kept``, unless the issue's comment edit or deletion moves them and says so;
+  ``verify`` notes the difference with the newer export). A new link dated after the imported
+  window still gets an update row that opens it (``delta.window_opened``), planned once the whole
+  export was seen;
 * **edited comments** — a ``comment_edit`` row (PATCH of the comment's text, ``delta.comment_edited``).
   A comment without an id in the export has a content-derived id, so an edit looks like a deletion
   plus an addition; such a pair (same author, same time) is re-keyed and edited in place
@@ -206,8 +213,11 @@ class DeltaPlanner:
         self.pending_links: list[tuple[str, PlannedLink]] = []  # (owner, link) not imported yet
         self.window_ends: dict[str, str] = {}  # changed issues: where their imported window ends
         # issues with an issue_update row → what moves their window: "writes" (a field update),
-        # "opener" (the window opening, reported), "quiet" (nothing: no field to write, no late child)
+        # "opener" (the window opening, reported), "quiet" (nothing to write: only changes Tracker
+        # cannot make, each reported as delta.not_applicable)
         self.updated: dict[str, str] = {}
+        # issues whose only difference is their stamps (no row): the update row a new link may need
+        self.stamped: dict[str, StampsOnly] = {}
         # Nothing imported yet (a first import): every issue is new, nothing to compare or look up.
         self.earlier = ledger.has_imported()
 
@@ -288,27 +298,43 @@ class DeltaPlanner:
             )
         return removals
 
-    def new_links(self) -> None:
+    def new_links(self) -> list[PlannedRow]:
         """New links touching an imported issue, once the whole export was seen. A link is dated as
         planned: inside both issues' planned windows, the earlier issue's ``updatedAt`` extended for
         it (``pipeline/link_dates.py``). An imported issue whose window grew with no field to change
-        (a "quiet" update) must open its window for it — reported here, done by its update row. An
+        must open its window for it — reported here, done by an update row: its quiet one, or one
+        planned now for an issue whose only difference was its stamps (returned, to be merged). An
         undated link (``target.undated_links: now``, reported as ``link.undated``) needs no window."""
+        openers: list[PlannedRow] = []
         for owner, link in self.pending_links:
             if link.created_at is None:
                 continue
             for key in (owner, link.to_source_key):
-                self._open_window(key, link.created_at)
+                row = self._open_window(key, link.created_at)
+                if row is not None:
+                    openers.append(row)
+        return openers
 
-    def _open_window(self, key: str, when: str) -> None:
-        """``key``'s quiet update must open the window for a new link dated ``when`` (an unchanged
-        issue never needs it: the link is dated inside its unchanged window)."""
-        end = self.window_ends.get(key)
-        if self.updated.get(key) != "quiet" or end is None or not _after(when, end):
-            return
+    def _open_window(self, key: str, when: str) -> PlannedRow | None:
+        """``key``'s update must open the window for a new link dated ``when``: its quiet update, or
+        a new row when only its stamps differed (an unchanged issue never needs it: the link is dated
+        inside its unchanged window). Returns the new row."""
+        stamped = self.stamped.get(key)
+        quiet = self.updated.get(key) == "quiet"
+        end = self.window_ends.get(key) if quiet else (stamped.window_end if stamped else None)
+        if end is None or not _after(when, end):
+            return None
         self.updated[key] = "opener"
         self.summary.late_children += 1
         self.summary.windows_opened += 1
+        row = None
+        if not quiet and stamped is not None:
+            del self.stamped[key]
+            self.summary.issues["unchanged"] -= 1
+            self.summary.issues["changed"] += 1
+            self.summary.planned_writes[Kind.ISSUE_UPDATE] += 1
+            source_id = stamped.update_id
+            row = PlannedRow(Kind.ISSUE_UPDATE, key, source_id, key, None, _LATE_OPENER_SEQ, source_id)
         self.findings.warning(
             "delta.window_opened",
             f"a new link is dated {when}, after the imported issue's window (it ends {end}): Tracker "
@@ -318,6 +344,21 @@ class DeltaPlanner:
             field="links",
             value=when,
         )
+        return row
+
+
+@dataclass(frozen=True)
+class StampsOnly:
+    """An imported issue whose newer plan differs from the stored one only in its stamps: the update
+    row (its id) that opens its window if a new link needs it, and where that window ends."""
+
+    update_id: str
+    window_end: str
+
+
+# A window opener planned after the stream: after the issue's children (none is late, or the issue
+# would have its update row already), before its links (the link phase runs after the issue phase).
+_LATE_OPENER_SEQ = 1_000_000
 
 
 def removal_source_id(kind: Kind, target_id: str | None, source_id: str) -> str:
@@ -567,8 +608,8 @@ class _IssueComparison:
         self.findings.warning(
             "delta.comment_edited",
             "the comment's text changed in the export; it is edited in place through the ordinary API, so "
-            "Tracker shows the run's time and the token's user as the comment's updatedAt/updatedBy "
-            "(the comment's author and date stay)",
+            "Tracker shows the run's time and the token's user as the comment's and the issue's "
+            f"updatedAt/updatedBy (the comment's author and date stay; for the issue {self._export_stamps()})",
             key=self.key,
             where=self.issue.source,
             field="comments",
@@ -590,7 +631,12 @@ class _IssueComparison:
         if not gone:
             return
         self.changed = True
-        action = "deleted in Tracker (--delete-missing)" if self.planner.delete_missing else "kept in Tracker"
+        action = (
+            "deleted in Tracker (--delete-missing), which shows the run's time and the token's user as "
+            f"the issue's updatedAt/updatedBy ({self._export_stamps()})"
+            if self.planner.delete_missing
+            else "kept in Tracker"
+        )
         self.findings.warning(
             "delta.deleted",
             f"{_kinds(gone)} of the issue are not in the newer export: {action}",
@@ -634,6 +680,9 @@ class _IssueComparison:
         update_id = update_source_id(self.key, body_hash, local_row.payload_hash if local_row else None)
         if update_id in self.done_delta:
             return  # an earlier run applied this payload and moved the window with it
+        if not late and all(c.how == "consequence" for c in changes):
+            self._keep_stamps(changes, update_id)
+            return
         self.changed = True
         writes = [c for c in changes if c.how in ("patch", "clear", "transition")]
         # A description that shows files is PATCHed by its own row, after them: not by this update.
@@ -650,6 +699,39 @@ class _IssueComparison:
         self._report_changes(changes, writes)
         if late:
             self._report_late(late, bool(window_writes))
+
+    def _export_stamps(self) -> str:
+        body = self.issue.body
+        return f"the export says {body.get('updatedAt')} by {body.get('updatedBy')}"
+
+    def _keep_stamps(self, changes: list[FieldChange], update_id: str) -> None:
+        """Only ``updatedAt``/``updatedBy`` differ: nothing to write for them. The plan stored for the
+        issue keeps the imported stamps (what ``verify`` and the next delta compare with); when no
+        other write of this delta touches the issue (a comment edit or deletion moves its stamps, as
+        its finding says) Tracker keeps them too (``delta.stamps_kept``). A new link may still need
+        the window (``new_links``)."""
+        body = self.issue.body
+        moved = {c.field: c for c in changes}
+        new_at = moved["updatedAt"].new if "updatedAt" in moved else body.get("updatedAt")
+        for change in changes:
+            if change.old is None:
+                body.pop(change.field, None)
+            else:
+                body[change.field] = change.old
+        if self.window_end is not None:
+            self.planner.stamped[self.key] = StampsOnly(update_id, self.window_end)
+        if self.delta_rows:  # a comment edit or deletion: it moves the stamps, and says so
+            return
+        self.findings.info(
+            "delta.stamps_kept",
+            f"only the issue's stamps changed in the export ({', '.join(_describe(c) for c in changes)}): "
+            f"nothing is written for them, so Tracker keeps the updatedAt/updatedBy it has (imported as "
+            f"{body.get('updatedAt')} by {body.get('updatedBy')}, or moved by an ordinary-API write since)",
+            key=self.key,
+            where=self.issue.source,
+            field=", ".join(moved),
+            value=new_at,
+        )
 
     def _report_changes(self, changes: list[FieldChange], writes: list[FieldChange]) -> None:
         shown = [c for c in changes if c.how != "consequence"]
@@ -771,6 +853,7 @@ def _how(name: str, after: Any, status_changes: bool) -> str:
 def _describe(change: FieldChange) -> str:
     what = {
         "patch": "",
+        "consequence": "",
         "clear": " (cleared)",
         "transition": " (workflow transition)",
         "not_applicable": " (not applied)",

@@ -27,8 +27,9 @@ with the ledger *as revised* (the ledger holds what the revised plan sent): the 
 spooled (``state.PlanSpool``, a temporary table) and compared, then stored, once the revisions are
 known. So a delta run's links are dated as a first import's are; an imported issue whose planned
 ``updatedAt`` grew for a new link is not a field change (``updatedAt`` is a stamp the ordinary API
-sets), its update row opens the window when the link needs it (``delta.window_opened``); a
-description that gained a note (a dangling reference named in the text) is a field change, PATCHed.
+sets): its stamps stay as imported and it gets an update row only when the link needs its window
+opened (``delta.window_opened``); a description that gained a note (a dangling reference named in
+the text) is a field change, PATCHed.
 All of it happens in the load's one transaction.
 """
 
@@ -89,7 +90,7 @@ def load_plan(
         planner.deleted_issues(load.done_not_loaded(Kind.ISSUE))
         removals = planner.deleted_links(load.done_not_loaded(Kind.LINK), walk.seen_keys)
         load.merge(removals)
-        planner.new_links()
+        load.merge(planner.new_links())  # window openers for new links, planned once the export was read
         load.set_text_projects(text_projects(walk.seen_keys, keys))
     load.stats.duplicate_keys = walk.duplicate_keys
     load.stats.cycles_broken = cycles_broken

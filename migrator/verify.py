@@ -274,14 +274,19 @@ class _Verifier:
 class _History:
     """What the ledger says happened to one issue after its import (expected differences)."""
 
-    touched: bool = False  # an ordinary-API write moved updatedAt/updatedBy
+    # ordinary-API writes after the import that moved updatedAt/updatedBy, each with its finding
+    writes: list[str] = field(default_factory=list)
     updated: bool = False  # a delta's issue_update was applied
     kept: dict[Kind, set[str]] = field(default_factory=dict)  # deleted from the export, kept in Tracker
+
+    @property
+    def touched(self) -> bool:
+        return bool(self.writes)
 
     @classmethod
     def of(cls, store: CheckpointStore | None, planned: PlannedIssue) -> _History:
         if store is None or not store.has_plan:
-            return cls(touched=bool(planned.local_fields) or planned.description_patch)
+            return cls(writes=_planned_writes(planned, set()))
         entries = [e for e in store.view().entries_of_issue(planned.source_key) if e.status == Status.DONE]
         planned_ids = {
             Kind.COMMENT: {c.source_id for c in planned.comments},
@@ -298,15 +303,30 @@ class _History:
             ):
                 kept.setdefault(entry.kind, set()).add(entry.target_id)
         return cls(
-            touched=bool(planned.local_fields)
-            or planned.description_patch
-            or any(e.kind in ORDINARY_WRITE_KINDS for e in entries),
+            writes=_planned_writes(planned, {e.kind for e in entries if e.kind in ORDINARY_WRITE_KINDS}),
             updated=any(e.kind == Kind.ISSUE_UPDATE for e in entries),
             kept=kept,
         )
 
     def kept_ids(self, *kinds: Kind) -> set[str]:
         return {target for kind in kinds for target in self.kept.get(kind, set())}
+
+
+def _planned_writes(planned: PlannedIssue, done: set[Kind]) -> list[str]:
+    """The ordinary-API writes after the import that move the issue's stamps, as validate announced
+    them: planned for this issue, or done by a run (a delta's rows)."""
+    writes = []
+    if planned.local_fields or Kind.LOCAL_FIELDS in done:
+        writes.append("the local-field PATCH after the import: local_fields.updated_at_moves")
+    if planned.description_patch or Kind.DESCRIPTION in done:
+        writes.append("the description PATCH after the import: text.description_patch")
+    if Kind.ISSUE_UPDATE in done:
+        writes.append("a delta run's update: delta.updated_at_moves / delta.window_opened")
+    if Kind.COMMENT_EDIT in done:
+        writes.append("a delta run's comment edit: delta.comment_edited")
+    if Kind.REMOVAL in done:
+        writes.append("a delta run's deletion of a child (--delete-missing): delta.deleted")
+    return writes
 
 
 class _IssueCheck:
@@ -407,18 +427,36 @@ class _IssueCheck:
                 target=key,
             )
             if touched and name in _TOUCHED_BY_PATCH:
-                problem.message += f" ({touched} updates it)"
+                problem.message += f" (moved by {touched})"
+                self.report.notes.append(problem)
+                continue
+            if name in _TOUCHED_BY_PATCH and self._stamp_kept(planned, name, actual.get(name)):
+                problem.message += (
+                    " (the newer export moved only the issue's stamps: nothing was written, so Tracker "
+                    "keeps the imported ones, see delta.stamps_kept)"
+                )
                 self.report.notes.append(problem)
                 continue
             if history.updated and name in _KEPT_BY_UPDATE:
+                announced = "delta.resolved_at_moves" if name in RESOLUTION_STAMPS else "delta.not_applicable"
                 problem.message += (
                     " (a delta run updated the issue: Tracker stamps or keeps this field itself, "
-                    "see delta.resolved_at_moves / delta.not_applicable)"
+                    f"see {announced})"
                 )
                 self.report.notes.append(problem)
                 continue
             self.report.add(problem)
         self._local_fields(planned, actual, key)
+
+    def _stamp_kept(self, planned: PlannedIssue, name: str, actual: Any) -> bool:
+        """Does the target show the stamp the stored plan kept when a newer export moved only the
+        issue's stamps (``delta.stamps_kept``)? Read only for such a difference: it is rare."""
+        if self.store is None or not self.store.has_plan:
+            return False
+        stored = self.store.view().stored_plan(planned.source_key)
+        if stored is None or stored.body.get(name) == planned.body.get(name):
+            return False
+        return issue_field_matches(self.users, name, stored.body.get(name), actual)
 
     def _local_fields(self, planned: PlannedIssue, actual: Mapping[str, Any], key: str) -> None:
         if not planned.local_fields:
@@ -741,9 +779,9 @@ def _progress_bar(total: int | None, desc: str, unit: str, enabled: bool) -> tqd
 def _touch_reason(planned: PlannedIssue, history: _History) -> str | None:
     """What, planned after the import, changes the issue's updatedAt/updatedBy (None: nothing)."""
     if planned.touched_by_run:
-        return "an undated link, created at the moment of the run,"
+        return "an undated link created at the moment of the run: link.undated"
     if history.touched:
-        return "an ordinary-API write after the import (the local-field or description PATCH, or a delta run)"
+        return "; ".join(history.writes)
     return None
 
 

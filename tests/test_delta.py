@@ -155,6 +155,44 @@ def test_late_child_without_field_changes_opens_the_window(store: CheckpointStor
     assert len(_pending(store, "S-2", Kind.ISSUE_UPDATE)) == 1
 
 
+def test_moved_stamps_alone_are_no_change_and_plan_no_update(store: CheckpointStore, tmp_path: Path) -> None:
+    """The export's updatedAt/updatedBy moved, nothing else of the issue did (the walkthrough's
+    PAY-12: only a comment was edited): Tracker sets its stamps itself, so there is nothing to
+    PATCH — no issue_update row, no delta.changed / delta.updated_at_moves, and the stored plan keeps
+    the imported stamps (what the target has)."""
+    _import(store, _plan(tmp_path / "f"))
+    plan = _plan(tmp_path / "f")
+    moved = ts(ISSUE_UPDATED + timedelta(days=5))
+    plan[0].body.update(updatedAt=moved, updatedBy="carol")
+    plan[0].comments[0].body["text"] = "a typo fixed"
+    plan[1].body["updatedAt"] = moved  # only the stamp: the issue stays unchanged
+    findings, delta = _load(store, plan)
+
+    # S-1's comment edit moves its stamps (its finding says so); S-2's stay as imported
+    assert sorted((f.key, f.kind) for f in findings) == [
+        ("S-1", "delta.comment_edited"),
+        ("S-2", "delta.stamps_kept"),
+    ]
+    assert delta.issues == {"changed": 1, "unchanged": 2}  # S-1 by its edited comment
+    assert delta.planned_writes[Kind.ISSUE_UPDATE] == 0 and delta.planned_writes[Kind.COMMENT_EDIT] == 1
+    assert store.rows_for_issue("S-1", (Kind.ISSUE_UPDATE,)) == []
+    assert store.rows_for_issue("S-2", (Kind.ISSUE_UPDATE,)) == []
+    [edited] = _of(findings, "delta.comment_edited")
+    assert f"for the issue the export says {moved} by carol" in edited.message
+    [kept] = _of(findings, "delta.stamps_kept")
+    assert kept.field == "updatedAt" and kept.value == moved
+    assert f"→ '{moved}'" in kept.message and "Tracker keeps the updatedAt/updatedBy" in kept.message
+    assert store.load_issue("S-1").body["updatedAt"] == ts(ISSUE_UPDATED)
+    assert store.load_issue("S-2").body["updatedAt"] == ts(ISSUE_UPDATED)
+    assert store.load_issue("S-1").body["updatedBy"] == _plan(tmp_path / "f")[0].body["updatedBy"]
+    for row in store.rows_for_issue("S-1", (Kind.COMMENT_EDIT,)):
+        store.mark_done(row.id, None, "DEMO-S-1")
+
+    findings, delta = _load(store, plan)  # the same export again: nothing to write
+    assert delta.issues == {"unchanged": 3} and sum(delta.planned_writes.values()) == 0
+    assert store.unfinished_count() == 0
+
+
 def test_child_inside_the_old_window_needs_no_update(store: CheckpointStore, tmp_path: Path) -> None:
     _import(store, _plan(tmp_path / "f"))
     plan = _plan(tmp_path / "f")
@@ -372,7 +410,8 @@ def test_a_window_extended_for_a_new_link_is_no_field_change_but_opens_the_windo
 ) -> None:
     """The planned link dates meet the delta: S-4 (new) links to the imported S-2 after S-2's window
     ended. Planning extends S-2's updatedAt to the link's date; against the ledger that is no field
-    change (nothing to PATCH), only a quiet update that opens the imported window for the link."""
+    change (nothing to PATCH), only an update planned once the export was read, which opens the
+    imported window for the link."""
     _import(store, _plan(tmp_path / "f"))
     plan = [*_plan(tmp_path / "f"), _new_linked_issue(1, 2)]
     planned_findings, revisions = planned_link_dates(plan)
@@ -387,9 +426,12 @@ def test_a_window_extended_for_a_new_link_is_no_field_change_but_opens_the_windo
     [opened] = _of(findings, "delta.window_opened")
     assert (opened.key, opened.field, opened.value) == ("S-2", "links", link_date)
     assert delta.issues["changed"] == 1 and delta.issues["new"] == 1 and delta.windows_opened == 1
-    [update] = _pending(store, "S-2", Kind.ISSUE_UPDATE)
-    assert store.view().delta_payload(Kind.ISSUE_UPDATE, "S-2", update) == {"clear": []}
-    assert store.load_issue("S-2").body["updatedAt"] == link_date  # the revised plan is what is stored
+    [update] = store.rows_for_issue("S-2", (Kind.ISSUE_UPDATE,))
+    assert update.status == Status.PENDING and delta.planned_writes[Kind.ISSUE_UPDATE] == 1
+    # before the link phase: the issue's rows first, the link after (it is S-4's)
+    assert update.seq > max(r.seq for r in store.rows_for_issue("S-2", KINDS) if r.kind != Kind.ISSUE_UPDATE)
+    # the window opening (not the export) moves the stamps: the stored plan keeps the imported ones
+    assert store.load_issue("S-2").body["updatedAt"] == ts(ISSUE_UPDATED)
     [link] = store.load_issue("S-4").links
     assert link.created_at == link_date
 

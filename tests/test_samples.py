@@ -24,6 +24,7 @@ import pytest
 import yaml
 
 from migrator.mapping.config import MappingConfig, ValueMap, load_mapping
+from migrator.presets.registry import list_presets
 from migrator.sources.children import link_columns
 from migrator.sources.spec import TableSpec
 from migrator.timeutil import SourceTimeParser, parse_duration
@@ -535,3 +536,22 @@ def test_samples_readme_commands_name_existing_files() -> None:
         "samples/github/issues.json",
         "samples/generic/tracker.xlsx",
     } <= mentioned
+
+
+def test_samples_readme_accounts_for_every_preset() -> None:
+    # a Quickstart row names its preset; a tracker's folder is named as its preset; the rest are listed
+    text = (SAMPLES / "README.md").read_text(encoding="utf-8")
+    for preset in list_presets():
+        if preset.info.sample is None:
+            assert f"except `{preset.name}.yaml`" in text, (
+                f"{preset.name}: list it among the presets without a sample"
+            )
+            continue
+        folder = Path(preset.info.sample).name
+        assert re.search(rf"^\| `{re.escape(folder)}/", text, flags=re.M), (
+            f"{preset.name}: no row for {folder}/"
+        )
+        if folder != preset.name:
+            assert re.search(
+                rf"^\| `{re.escape(folder)}/.*`{re.escape(preset.name)}\.yaml` \|$", text, flags=re.M
+            )

@@ -294,6 +294,25 @@ class IssueFieldsPlanner:
         if resolution is not None:
             self._resolution(resolution, resolved_at, updated_at, updated_by)
 
+    def local_fields_patch(self) -> None:
+        """Queue-local fields go in no ``_import`` body (Tracker refuses them there; the official
+        importer PATCHes them too): their PATCH after the import moves the issue's stamps."""
+        local = self.ctx.parts.local_fields
+        if not local:
+            return
+        body = self.ctx.parts.body
+        names = ", ".join(name.split("--", 1)[-1] for name in local)  # ids are <queue hex>--<key>
+        self.ctx.scope.warning(
+            "local_fields.updated_at_moves",
+            f"the queue-local field(s) {names} cannot be imported with the issue: they are set by a PATCH "
+            "after it, so Tracker shows the run's time as updatedAt and the token's user as updatedBy "
+            f"(the export says {body.get('updatedAt')} by {body.get('updatedBy')})",
+            field="updatedAt",
+            value=body.get("updatedAt"),
+            hint="map the value to a global field (fields[].local: false) to keep the export's "
+            "updatedAt/updatedBy",
+        )
+
     def _updated_by(self) -> str | None:
         if self.ctx.issue.updated_by is not None:
             return self.ctx.user(self.ctx.issue.updated_by, "updated_by").login

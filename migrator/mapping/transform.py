@@ -160,6 +160,7 @@ def build_planned_issue(ctx: IssueContext) -> PlannedIssue:
     worklogs = children.worklogs()
     links = children.links()
     fields.window(resolution)
+    fields.local_fields_patch()
     fields.description(author)
     extras = {k: v for k, v in body.items() if k not in BODY_ORDER}
     ordered = {k: body[k] for k in BODY_ORDER if k in body} | extras

@@ -34,6 +34,10 @@ PROBE_RECORDS = 50
 PROBE_BYTES = 4 * 1024 * 1024
 _MAX_DEPTH = 10
 _MAX_ITEMS = 20  # array items flattened per array
+# ijson's C backend turns a whole chunk into events before yielding any, each with its prefix (as long
+# as the nesting): small chunks keep a run of "[" from costing memory with the square of its length.
+_PROBE_CHUNK = 4096
+_NESTING = {"start_map": 1, "start_array": 1, "end_map": -1, "end_array": -1}  # ijson events
 
 
 @dataclass
@@ -214,7 +218,7 @@ def _probe(table: TableSource, source: SourceSpec, records: str | None) -> FileP
     probe = FileProbe(table.file.label, table.format)
     try:
         if table.format == "json":
-            _probe_json(table.path, records, probe)
+            _probe_json(table.path, records, probe, source.limits.json_depth)
         else:
             _probe_records(open_table(replace(table, records=records), source, {}), probe)
     except MigratorError as exc:
@@ -254,17 +258,24 @@ def record_paths(value: Any, prefix: str = "", depth: int = 0) -> Iterator[str]:
             yield from record_paths(item, prefix, depth + 1)
 
 
-def _probe_json(path: Path, records: str | None, probe: FileProbe) -> None:
-    """Paths of the first records, from ``ijson`` events over at most ``PROBE_BYTES``."""
+def _probe_json(path: Path, records: str | None, probe: FileProbe, max_depth: int) -> None:
+    """Paths of the first records, from ``ijson`` events over at most ``PROBE_BYTES``. Nesting over
+    ``max_depth`` (``limits.json_depth``, which the reader refuses) ends the probe: every event's
+    prefix is as long as the nesting, so a few hundred KB of ``[`` would take time and memory
+    growing with its square."""
     with path.open("rb") as fh:
         head = fh.read(PROBE_BYTES)
     parts = [p for p in (records or "").split(".") if p]
     keyed = bool(parts) and parts[-1] == "*"
     root = ".".join(parts[:-1] if keyed else parts)
     paths: set[str] = set()
-    starts = 0
+    starts = depth = 0
     try:
-        for prefix, event, _ in ijson.parse(io.BytesIO(head)):
+        for prefix, event, _ in ijson.parse(io.BytesIO(head), buf_size=_PROBE_CHUNK):
+            depth += _NESTING.get(event, 0)
+            if depth > max_depth:
+                probe.problem = f"nested more than {max_depth} levels deep (limits.json_depth)"
+                break
             relative = _relative(prefix, root, keyed)
             if relative is None:
                 continue

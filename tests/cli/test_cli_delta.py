@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -67,6 +68,18 @@ def test_rehearse_then_cut_over(sandbox, point_at, capsys, tmp_path: Path) -> No
     # the queue also holds the import lease's marker issue: never in the ledger, so neither a
     # deleted issue below nor a difference for verify
     assert _client(sandbox).find_by_unique(lease_unique("DEMO")) is not None
+    # the first import's local-field PATCHes moved five issues' stamps: verify notes them as announced
+    first_verify = tmp_path / "first-verify.json"
+    assert main(["verify", *FIRST, "--output", str(first_verify), "--no-progress"]) == 0
+    first = json.loads(first_verify.read_text(encoding="utf-8"))
+    assert first["clean"] and first["problems"] == []
+    assert {(n["issue"], n["field"]) for n in first["notes"]} == {
+        (key, stamp)
+        for key in ("PAY-12", "PAY-13", "PAY-20", "PAY-22", "PAY-26")
+        for stamp in ("updatedAt", "updatedBy")
+    }
+    assert all(n["message"].endswith("local_fields.updated_at_moves)") for n in first["notes"])
+    capsys.readouterr()
 
     # validate: the delta, before anything is written
     before = _writes(sandbox)
@@ -79,6 +92,8 @@ def test_rehearse_then_cut_over(sandbox, point_at, capsys, tmp_path: Path) -> No
     delta = report["extra"]["delta"]
     assert delta["issues"] == {"new": 1, "changed": 4, "unchanged": 21, "unfinished": 0, "deleted": 1}
     assert delta["children"]["edited_comments"] == 1 and delta["windows_opened"] == 1
+    # PAY-26, PAY-11 (fields) and PAY-5 (its window); PAY-12's edited comment moved only its stamps
+    assert delta["planned_writes"] == {"issue_update": 3, "comment_edit": 1, "removal": 0}
     by_kind = report["summary"]["by_kind"]
     for kind in (
         "delta.changed",
@@ -89,8 +104,14 @@ def test_rehearse_then_cut_over(sandbox, point_at, capsys, tmp_path: Path) -> No
         "delta.deleted",
         "delta.late_child",
         "delta.window_opened",
+        "local_fields.updated_at_moves",
     ):
         assert kind in by_kind, kind
+    # PAY-12: only its comment and its stamps changed — no field change, no update of its own
+    pay12 = {f["kind"] for f in report["findings"] if f["key"] == "PAY-12" and f["kind"].startswith("delta.")}
+    assert pay12 == {"delta.comment_edited", "delta.comment_identity"}
+    local = sorted(f["key"] for f in report["findings"] if f["kind"] == "local_fields.updated_at_moves")
+    assert local == ["PAY-12", "PAY-13", "PAY-20", "PAY-22", "PAY-26"]
     deleted = next(f for f in report["findings"] if f["kind"] == "delta.deleted")
     assert deleted["key"] == "PAY-24"
     assert "delta" in (tmp_path / "report" / "report.html").read_text(encoding="utf-8")
@@ -129,6 +150,10 @@ def test_rehearse_then_cut_over(sandbox, point_at, capsys, tmp_path: Path) -> No
     assert result["clean"] and result["problems"] == []
     noted = {(n["issue"], n["field"]) for n in result["notes"] if n.get("field")}
     assert {("PAY-26", "updatedAt"), ("PAY-26", "resolvedAt"), ("PAY-5", "updatedAt")} <= noted
+    assert {("PAY-12", "updatedAt"), ("PAY-12", "updatedBy")} <= noted  # its local-field PATCH
+    for note in result["notes"]:  # every note names a finding validate showed
+        named = re.findall(r"\b(?:delta|local_fields|text|link)\.[a-z_]+", note["message"])
+        assert named and set(named) <= set(by_kind), note["message"]
     capsys.readouterr()
 
     # a third run with the same export writes nothing
@@ -149,7 +174,7 @@ def test_rehearse_then_cut_over(sandbox, point_at, capsys, tmp_path: Path) -> No
     assert runs[1]["written"]["written"] == {
         "issue": 1,
         "comment": 3,
-        "issue_update": 4,
+        "issue_update": 3,
         "comment_edit": 1,
     }
     assert runs[2]["written"]["written"] == {}

@@ -177,6 +177,43 @@ def test_edited_comment_is_edited_in_place_once(imported) -> None:  # noqa: ANN0
     _assert_verified(client, plan, store)
 
 
+def test_moved_stamps_alone_write_nothing_and_verify_notes_them(imported) -> None:  # noqa: ANN001
+    """A newer export whose issues moved only their updatedAt/updatedBy: no issue_update. S-2 has
+    nothing else, so Tracker keeps its imported stamps (delta.stamps_kept); S-1's comment was edited,
+    and that edit moves the issue's stamps (delta.comment_edited says so). verify against the newer
+    export notes both, each naming the finding that announced it."""
+    server, client, store, files = imported
+
+    def newer() -> list[PlannedIssue]:
+        plan = _plan(files)
+        for issue in plan:
+            issue.body.update(updatedAt=ts(ISSUE_UPDATED + timedelta(days=4)), updatedBy="carol")
+        plan[0].comments[1].body["text"] = "Comment 1 on S-1, corrected"
+        return plan
+
+    findings = Findings()
+    load_plan(store, newer(), "test", "DEMO", findings=findings)
+    assert sorted((f.key, f.kind) for f in findings) == [
+        ("S-1", "delta.comment_edited"),
+        ("S-2", "delta.stamps_kept"),
+    ]
+    [edited] = [f for f in findings if f.kind == "delta.comment_edited"]
+    assert "the comment's and the issue's updatedAt/updatedBy" in edited.message
+    before = _counts(server)
+
+    summary = _run(client, store)
+    assert summary.complete and summary.kinds[Kind.ISSUE_UPDATE].planned == 0
+    assert _delta_writes(server, before) == {"comment_edit": 1}
+    assert client.get_issue(_key(client, newer()[1]))["updatedAt"] == ts(ISSUE_UPDATED)  # as imported
+    assert client.get_issue(_key(client, newer()[0]))["updatedAt"] > ts(ISSUE_UPDATED + timedelta(days=4))
+    report = verify(client, newer(), store, progress=False)  # the newer export, as `migrator verify` plans it
+    assert report.clean, "\n".join(report.summary_lines(50))
+    notes = {(n.issue, n.field): n.message for n in report.notes}
+    assert set(notes) == {(key, stamp) for key in ("S-1", "S-2") for stamp in ("updatedAt", "updatedBy")}
+    assert "moved by a delta run's comment edit: delta.comment_edited" in notes[("S-1", "updatedAt")]
+    assert "see delta.stamps_kept" in notes[("S-2", "updatedAt")]
+
+
 def test_deleted_children_are_kept_unless_asked_then_deleted_once(imported) -> None:  # noqa: ANN001
     server, client, store, files = imported
     plan = _plan(files)

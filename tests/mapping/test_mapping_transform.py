@@ -98,7 +98,7 @@ def test_full_issue_import_bodies_are_exact(files: Path) -> None:
     t = transformer(config, source_dir=files)
     planned = t.transform(full_issue())  # type: ignore[arg-type]
 
-    assert list(t.findings) == []
+    assert [f.kind for f in t.findings] == ["local_fields.updated_at_moves"]  # the customer field
     assert planned is not None
     assert planned.body == {
         "queue": "DEMO",
@@ -299,7 +299,7 @@ def test_extra_fields_convert_to_their_declared_type() -> None:
     )
     t = transformer(config)
     planned = t.transform(issue)
-    assert list(t.findings) == []
+    assert [f.kind for f in t.findings] == ["local_fields.updated_at_moves"]  # the budget field
     assert planned is not None
     assert (
         planned.body["businessValue"],
@@ -384,12 +384,41 @@ def test_the_default_sandbox_fixture_works_as_a_target() -> None:
             custom={"customer": "Initech"},
         )
     )
-    assert [f.kind for f in t.findings] == ["resolution.no_date"]
+    assert [f.kind for f in t.findings] == ["resolution.no_date", "local_fields.updated_at_moves"]
     assert planned is not None
     assert planned.body["components"] == [3]
     (local_id,) = planned.local_fields
     assert local_id.endswith("--customer") and len(local_id.split("--")[0]) == 24
     assert TARGET["queues"][0]["key"] == "DEMO"
+
+
+def test_a_local_field_announces_that_its_patch_moves_the_issue_stamps(files: Path) -> None:
+    """Local fields are PATCHed after the import (no _import body takes them): the issue's
+    updatedAt/updatedBy become the run's time and the token's user — a warning naming the issue, the
+    fields and the export's stamps. Without local fields there is nothing to announce."""
+    local = make_config(
+        fields=[
+            ExtraField("customer", "custom.customer", "string", local=True),
+            ExtraField("budget", "custom.budget", "float", local=True),
+            ExtraField("severity", "custom.sev", "string"),
+        ]
+    )
+    issue = full_issue()
+    issue.custom["budget"] = "2.5"
+    t = transformer(local, source_dir=files)
+    planned = t.transform(issue)  # type: ignore[arg-type]
+    assert planned is not None
+    [finding] = [f for f in t.findings if f.kind == "local_fields.updated_at_moves"]
+    assert finding.severity == "warning" and finding.key == "PROJ-12" and finding.field == "updatedAt"
+    assert "customer, budget" in finding.message
+    assert "the run's time as updatedAt and the token's user as updatedBy" in finding.message
+    stamps = f"the export says {planned.body['updatedAt']} by {planned.body['updatedBy']}"
+    assert stamps in finding.message and finding.value == planned.body["updatedAt"]
+
+    only_global = make_config(fields=[ExtraField("severity", "custom.sev", "string")])
+    t = transformer(only_global, source_dir=files)
+    assert t.transform(full_issue()) is not None  # type: ignore[arg-type]
+    assert [f.kind for f in t.findings if f.kind.startswith("local_fields.")] == []
 
 
 def test_users_map_null_leaves_the_assignee_empty_and_says_so_once() -> None:

@@ -89,3 +89,16 @@ def test_a_jira_rest_folder_is_recognised_by_its_pages_not_its_field_list() -> N
     best = detect(ExportView([folder]), list_presets()).best
     assert best is not None and best.preset.name == "jira-cloud-json"
     assert best.probe is not None and best.probe.label.endswith("search-page-1.json")
+
+
+def test_json_nested_deeper_than_the_limit_ends_the_probe(tmp_path: Path) -> None:
+    # 200 KB of brackets: each ijson event carries a prefix as long as the nesting, so the probe
+    # stops at limits.json_depth (the reader refuses the file there too) instead of reading on
+    deep = "[" * 100_000 + "]" * 100_000
+    path = write(tmp_path, "dump.json", '{"issues": [{"key": "J-1", "fields": ' + deep + "}]}")
+    found = _detect([path])
+    verdicts = {v.preset.name: v for v in found.closest}
+    assert not found.matched
+    assert "dump.json read as json: nested more than 100 levels deep (limits.json_depth)" in (
+        verdicts["json-issues"].missing
+    )

@@ -82,3 +82,20 @@ def test_date_shapes() -> None:
     assert text_shape("23/Nov/21 1:36 PM") == "99/Mon/99 99:99 PM"
     assert text_shape("2024-03-01T10:00:00.000+0300") == "9999-99-99T99:99:99.999+9999"
     assert text_shape("11 Nov 2022") == "99 Mon 9999"
+
+
+@pytest.mark.parametrize("command", ["inspect", "init"])
+def test_an_asana_export_nested_too_deep_is_one_message(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    deep = "[" * 100_000 + "]" * 100_000
+    path = write(
+        tmp_path, "project.json", '{"data": [{"gid": "1", "name": "x", "custom_fields": ' + deep + "}]}"
+    )
+    extra = ["--timezone", "UTC", "-o", str(tmp_path / "m.yaml")] if command == "init" else []
+    assert main([command, str(path), "--preset", "asana-json", *extra]) == 2
+    err = capsys.readouterr().err
+    assert "project.json: the JSON is nested 100,003 levels deep, over limits.json_depth (100)" in err
+    assert "Traceback" not in err and not (tmp_path / "m.yaml").exists()
+    assert main([command, str(path), *extra]) == 2  # detection: the probe stops at the limit too
+    assert "project.json read as json: nested more than 100 levels deep" in capsys.readouterr().err

@@ -41,18 +41,19 @@ A task record keeps every key of the task (read with record paths) and adds:
 from __future__ import annotations
 
 import html
-import json
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from migrator.errors import MigratorError
 from migrator.findings import Severity
+from migrator.limits import Limits
 from migrator.sources.adapters.base import Adapter, AdapterInput
-from migrator.sources.encoding import detect_encoding, open_text
+from migrator.sources.adapters.documents import json_documents
 from migrator.sources.inputs import SourceFile
 from migrator.sources.records import Note, Record
 
+HINT = "export the project again (⌄ → Export/Print → JSON)"
 ATTACHMENTS = "attachments*.json"
 USERS = "users*.json"
 _PEOPLE_KEYS = ("assignee", "created_by", "completed_by", "followers", "hearts", "likes")
@@ -63,13 +64,16 @@ class AsanaAdapter(Adapter):
     companions = (ATTACHMENTS, USERS)
 
     def records(self, given: AdapterInput) -> Iterator[Record]:
-        files = _attachments(given)
-        emails = _emails(given)
+        limits = self.source.limits
+        files = _attachments(given, limits)
+        emails = _emails(given, limits)
         companions = {id(f) for pattern in self.companions for f in given.export.find(pattern)}
         for file in given.files:
             if id(file) in companions:  # given as an issue file too (e.g. a folder's every file)
                 continue
-            tasks = _tasks(file, _load(file, given.encoding))
+            tasks = [
+                task for data in _documents([file], given.encoding, limits) for task in _tasks(file, data)
+            ]
             yield from Project(file.label, tasks, files, emails).records()
 
 
@@ -246,16 +250,15 @@ def _tasks(file: SourceFile, data: Any) -> list[dict[str, Any]]:
     if not isinstance(tasks, list):
         raise MigratorError(
             f"{file.label}: not an Asana project export (no 'data' array of tasks at the top level)",
-            hint="export the project again (⌄ → Export/Print → JSON), or give the tasks as a JSON array",
+            hint=f"{HINT}, or give the tasks as a JSON array",
         )
     return _objects(tasks)
 
 
-def _attachments(given: AdapterInput) -> dict[str, list[dict[str, Any]]]:
+def _attachments(given: AdapterInput, limits: Limits) -> dict[str, list[dict[str, Any]]]:
     """Attachments by task gid, from every ``attachments*.json`` of the export."""
     by_task: dict[str, list[dict[str, Any]]] = {}
-    for file in given.export.find(ATTACHMENTS):
-        data = _load(file, given.encoding)
+    for data in _documents(given.export.find(ATTACHMENTS), given.encoding, limits):
         if isinstance(data, Mapping) and not isinstance(data.get("data"), list):
             pairs = [(str(gid), item) for gid, items in data.items() for item in _objects(items)]
         else:
@@ -266,10 +269,9 @@ def _attachments(given: AdapterInput) -> dict[str, list[dict[str, Any]]]:
     return by_task
 
 
-def _emails(given: AdapterInput) -> dict[str, str]:
+def _emails(given: AdapterInput, limits: Limits) -> dict[str, str]:
     emails: dict[str, str] = {}
-    for file in given.export.find(USERS):
-        data = _load(file, given.encoding)
+    for data in _documents(given.export.find(USERS), given.encoding, limits):
         users = data.get("data") if isinstance(data, Mapping) else data
         for user in _objects(users):
             if user.get("gid") and user.get("email"):
@@ -277,16 +279,12 @@ def _emails(given: AdapterInput) -> dict[str, str]:
     return emails
 
 
-def _load(file: SourceFile, encoding: str) -> Any:
-    path = file.local_path()
-    with open_text(path, detect_encoding(path, encoding)) as fh:
-        try:
-            return json.load(fh)
-        except json.JSONDecodeError as exc:
-            raise MigratorError(
-                f"{file.label}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
-                hint="export the project again (⌄ → Export/Print → JSON)",
-            ) from None
+def _documents(files: list[SourceFile], encoding: str, limits: Limits) -> Iterator[Any]:
+    """The files' JSON documents (one each, or API pages written back to back), read within the
+    mapping's ``limits`` like every reader: nesting over ``limits.json_depth`` is a ``MigratorError``
+    naming the file, before the parser sees it."""
+    for file in files:
+        yield from json_documents(file, encoding, HINT, limits)
 
 
 def _objects(value: Any) -> list[dict[str, Any]]:

@@ -134,8 +134,8 @@ def _skip_blank(text: str, at: int) -> int:
     return at
 
 
-def json_documents(file: SourceFile, encoding: str, hint: str, limits: Limits | None = None) -> list[Any]:
-    """Every JSON value of one file (:meth:`JsonLoader.documents`) without a loader to report
-    damage: undecodable bytes stay as they were read (lone surrogates), which the mapping stage
-    reports (``text.control_characters``) where they end up."""
-    return JsonLoader(encoding, limits or Limits(), hint, replace_damaged=False).documents(file)
+def json_documents(file: SourceFile, encoding: str, hint: str, limits: Limits) -> list[Any]:
+    """Every JSON value of one file (:meth:`JsonLoader.documents`, within the mapping's ``limits``)
+    without a loader to report damage: undecodable bytes stay as they were read (lone surrogates),
+    which the mapping stage reports (``text.control_characters``) where they end up."""
+    return JsonLoader(encoding, limits, hint, replace_damaged=False).documents(file)

@@ -56,6 +56,7 @@ from typing import Any
 
 from migrator.errors import MigratorError
 from migrator.findings import Severity
+from migrator.limits import Limits
 from migrator.sources.adapters.base import Adapter, AdapterInput
 from migrator.sources.adapters.documents import as_object, json_documents, objects
 from migrator.sources.inputs import SourceFile
@@ -100,7 +101,7 @@ class RedmineAdapter(Adapter):
     def records(self, given: AdapterInput) -> Iterator[Record]:
         answers = Answers(self.source.files.directory)
         for file in given.files:
-            answers.read(file, given.encoding)
+            answers.read(file, given.encoding, self.source.limits)
         yield from answers.records()
 
 
@@ -115,11 +116,11 @@ class Answers:
         self.time_entries: list[dict[str, Any]] = []
         self._position = 0  # issues read so far from the current file
 
-    def read(self, file: SourceFile, encoding: str) -> None:
+    def read(self, file: SourceFile, encoding: str, limits: Limits) -> None:
         if self._skip is not None and self._skip in PurePosixPath(file.name).parents:
             return
         self._position = 0
-        for document in json_documents(file, encoding, _HINT):
+        for document in json_documents(file, encoding, _HINT, limits):
             if not self._take(file.label, document):
                 raise MigratorError(
                     f"{file.label}: not a Redmine REST answer (no 'issues', 'issue', 'time_entries' or "

@@ -41,6 +41,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from migrator.errors import MigratorError
+from migrator.limits import Limits
 from migrator.sources.adapters.base import Adapter, AdapterInput
 from migrator.sources.adapters.documents import as_object, json_documents, objects
 from migrator.sources.inputs import SourceFile
@@ -64,7 +65,7 @@ class YouTrackAdapter(Adapter):
         for file in given.files:
             if skip and PurePosixPath(skip.strip("/")) in PurePosixPath(file.name).parents:
                 continue
-            _read(file, given.encoding, issues, work_items)
+            _read(file, given.encoding, self.source.limits, issues, work_items)
         positions: dict[str, int] = {}
         for label, issue in issues:
             positions[label] = positions.get(label, 0) + 1
@@ -75,10 +76,11 @@ class YouTrackAdapter(Adapter):
 def _read(
     file: SourceFile,
     encoding: str,
+    limits: Limits,
     issues: list[tuple[str, dict[str, Any]]],
     work_items: dict[str, list[dict[str, Any]]],
 ) -> None:
-    for document in json_documents(file, encoding, _HINT):
+    for document in json_documents(file, encoding, _HINT, limits):
         items = objects(document) if isinstance(document, list) else [as_object(document)]
         for item in items:
             if "idReadable" in item and "duration" not in item:

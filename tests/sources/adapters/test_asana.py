@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from migrator.errors import MigratorError
+from migrator.limits import Limits
 from migrator.sources.adapters import AdapterInput
 from migrator.sources.adapters.asana import AsanaAdapter
 from migrator.sources.inputs import resolve_sources
@@ -18,9 +19,11 @@ from migrator.sources.spec import ArchiveSpec, SourceSpec
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "adapters" / "asana"
 
 
-def _records(tmp_path: Path, *paths: Path) -> dict[str, Record]:
+def _records(tmp_path: Path, *paths: Path, limits: Limits | None = None) -> dict[str, Record]:
     export = resolve_sources(list(paths), ArchiveSpec(cache=str(tmp_path / "cache")))
-    source = SourceSpec(system="asana", timezone="UTC", date_formats=["iso"], adapter="asana")
+    source = SourceSpec(
+        system="asana", timezone="UTC", date_formats=["iso"], adapter="asana", limits=limits or Limits()
+    )
     issues = [f for f in export.files if f.name.startswith("Site") or f.name.startswith("project")]
     records = AsanaAdapter(source).records(AdapterInput(issues, export, "auto"))
     return {str(r.get("id")): r for r in records}
@@ -108,3 +111,31 @@ def test_a_file_that_is_not_a_project_export_is_refused(tmp_path: Path) -> None:
     (tmp_path / "project.json").write_text("{broken", encoding="utf-8")
     with pytest.raises(MigratorError, match="not valid JSON at line 1"):
         _records(tmp_path, tmp_path / "project.json")
+
+
+def _nested(levels: int) -> list[object]:
+    value: list[object] = []
+    for _ in range(levels - 1):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize("name", ["project.json", "users.json", "attachments.json"])
+def test_json_deeper_than_the_limit_is_refused_naming_the_file(tmp_path: Path, name: str) -> None:
+    # the task files and both companions are read within limits.json_depth, before the parser sees them
+    site = {"data": [{"gid": "1", "name": "x"}]}
+    deep = {"data": [{"gid": "2", "name": "deep", "custom_fields": _nested(30)}]}  # 33 levels in all
+    (tmp_path / "Site.json").write_text(json.dumps(site), encoding="utf-8")
+    (tmp_path / name).write_text(json.dumps(deep), encoding="utf-8")
+    paths = (tmp_path / "Site.json", tmp_path / name)
+    message = rf"^{name}: the JSON is nested 33 levels deep, over limits.json_depth \(20\)"
+    with pytest.raises(MigratorError, match=message) as raised:
+        _records(tmp_path, *paths, limits=Limits(json_depth=20))
+    assert "json_depth" in (raised.value.hint or "")
+    assert "1" in _records(tmp_path, *paths, limits=Limits(json_depth=40))  # a raised limit reads it
+
+
+def test_pages_written_back_to_back_are_all_read(tmp_path: Path) -> None:
+    pages = '{"data": [{"gid": "1", "name": "a"}]}\n{"data": [{"gid": "2", "name": "b"}]}\n'
+    (tmp_path / "project.json").write_text(pages, encoding="utf-8")
+    assert list(_records(tmp_path, tmp_path / "project.json")) == ["1", "2"]

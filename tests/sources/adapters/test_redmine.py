@@ -11,6 +11,7 @@ import pytest
 
 from migrator.errors import MigratorError
 from migrator.findings import Severity
+from migrator.limits import Limits
 from migrator.sources.adapters import AdapterInput, adapter_class
 from migrator.sources.inputs import resolve_sources
 from migrator.sources.records import Record
@@ -19,11 +20,11 @@ from migrator.sources.spec import ArchiveSpec, AttachmentFilesSpec, SourceSpec
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "adapters" / "redmine"
 
 
-def _records(tmp_path: Path, *paths: Path) -> list[Record]:
+def _records(tmp_path: Path, *paths: Path, limits: Limits | None = None) -> list[Record]:
     export = resolve_sources(list(paths) or [FIXTURE], ArchiveSpec(cache=str(tmp_path / "cache")))
     source = SourceSpec(
         system="redmine", timezone="UTC", date_formats=["iso"], adapter="redmine",
-        files=AttachmentFilesSpec(directory="attachments"),
+        files=AttachmentFilesSpec(directory="attachments"), limits=limits or Limits(),
     )  # fmt: skip
     return list(adapter_class("redmine")(source).records(AdapterInput(export.find("*.json"), export, "auto")))
 
@@ -114,3 +115,14 @@ def test_unreadable_files_are_errors_naming_them(tmp_path: Path, broken: str) ->
     path.write_text(broken, encoding="utf-8")
     with pytest.raises(MigratorError, match="issues.json"):
         _records(tmp_path, path)
+
+
+def test_json_deeper_than_the_mappings_limit_is_refused_naming_the_file(tmp_path: Path) -> None:
+    deep = {"issues": [{"id": 1, "subject": "x", "custom_fields": json.loads("[" * 30 + "]" * 30)}]}
+    (tmp_path / "issues.json").write_text(json.dumps(deep), encoding="utf-8")
+    with pytest.raises(
+        MigratorError,
+        match=r"^issues\.json: the JSON is nested 33 levels deep, over limits.json_depth \(20\)",
+    ):
+        _records(tmp_path, tmp_path / "issues.json", limits=Limits(json_depth=20))
+    assert [r.get("id") for r in _records(tmp_path, tmp_path / "issues.json")] == ["1"]  # within the default

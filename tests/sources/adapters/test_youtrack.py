@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from migrator.errors import MigratorError
+from migrator.limits import Limits
 from migrator.sources.adapters import AdapterInput, adapter_class
 from migrator.sources.inputs import resolve_sources
 from migrator.sources.records import Record
@@ -17,11 +18,11 @@ from migrator.sources.spec import ArchiveSpec, AttachmentFilesSpec, SourceSpec
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "adapters" / "youtrack"
 
 
-def _records(tmp_path: Path, *paths: Path) -> dict[str, Record]:
+def _records(tmp_path: Path, *paths: Path, limits: Limits | None = None) -> dict[str, Record]:
     export = resolve_sources(list(paths) or [FIXTURE], ArchiveSpec(cache=str(tmp_path / "cache")))
     source = SourceSpec(
         system="youtrack", timezone="UTC", date_formats=["iso"], adapter="youtrack",
-        files=AttachmentFilesSpec(directory="attachments"),
+        files=AttachmentFilesSpec(directory="attachments"), limits=limits or Limits(),
     )  # fmt: skip
     records = adapter_class("youtrack")(source).records(AdapterInput(export.find("*.json"), export, "auto"))
     return {str(r.get("key")): r for r in records}
@@ -86,3 +87,14 @@ def test_a_single_issue_answer_and_unknown_json(tmp_path: Path) -> None:
     other.write_text(json.dumps([{"shortName": "WEB"}]), encoding="utf-8")
     with pytest.raises(MigratorError, match="projects.json: not a YouTrack answer"):
         _records(tmp_path, other)
+
+
+def test_json_deeper_than_the_mappings_limit_is_refused_naming_the_file(tmp_path: Path) -> None:
+    deep = [{"idReadable": "WEB-9", "summary": "x", "customFields": json.loads("[" * 30 + "]" * 30)}]
+    (tmp_path / "issues.json").write_text(json.dumps(deep), encoding="utf-8")
+    with pytest.raises(
+        MigratorError,
+        match=r"^issues\.json: the JSON is nested 32 levels deep, over limits.json_depth \(20\)",
+    ):
+        _records(tmp_path, tmp_path / "issues.json", limits=Limits(json_depth=20))
+    assert list(_records(tmp_path, tmp_path / "issues.json")) == ["WEB-9"]  # within the default
