@@ -12,6 +12,7 @@ import json
 import shlex
 import sys
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import replace
 from pathlib import Path
@@ -235,9 +236,9 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             _out(delta.render())
             # Always written: the console shows a few examples per kind and points here for the rest.
             report = args.report or DEFAULT_WORKDIR / f"{namespace}.report"
-            _write_reports(result, report)
             record = _Manifest(history, run_id, result, delta)
             if result.blocking and not args.force:
+                _write_reports(result, report)
                 _out(
                     f"Nothing was written: fix the {result.blocking} blocking problem(s) above "
                     "(or see the report), then run the same command again."
@@ -245,14 +246,16 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
                 record.finish("refused")
                 return 1
             if not _confirm(args, target, config):
+                _write_reports(result, report)
                 _out("Nothing was written.")
                 record.finish("declined")
                 return 1
             executor = Executor(target.client, store, workers=args.workers, progress=not args.no_progress)
             with (
+                _reports_alongside(result, report),
                 _lease_held(lease, store, target, executor, keep_keys=config.target.keep_keys)
                 if lease is not None and _has_work(store, args.retry_failed)
-                else contextlib.nullcontext()  # a finished import re-run writes nothing, not even the lease
+                else contextlib.nullcontext(),  # a finished import re-run writes nothing, not even the lease
             ):
                 summary = executor.run(retry_failed=args.retry_failed)
             _out(summary.render())
@@ -383,18 +386,40 @@ def _confirm(args: argparse.Namespace, target: Target, config: MappingConfig) ->
 
 
 def _write_reports(result: ValidationResult, folder: Path) -> None:
+    _write_text_reports(result, folder)
+    _out(f"  report: {_write_xlsx_report(result, folder)}")
+
+
+def _write_text_reports(result: ValidationResult, folder: Path) -> None:
+    """The HTML and JSON reports (quick to write; the console points at the HTML one)."""
     from migrator.report.html import write_html_report
     from migrator.report.json_report import write_json_report
-    from migrator.report.xlsx import write_xlsx_report
 
     folder.mkdir(parents=True, exist_ok=True)
-    paths = [
+    for path in (
         write_html_report(result, folder / "report.html"),
-        write_xlsx_report(result, folder / "report.xlsx"),
         write_json_report(result, folder / "report.json"),
-    ]
-    for path in paths:
+    ):
         _out(f"  report: {path}")
+
+
+def _write_xlsx_report(result: ValidationResult, folder: Path) -> Path:
+    from migrator.report.xlsx import write_xlsx_report  # openpyxl: imported only when written
+
+    return write_xlsx_report(result, folder / "report.xlsx")
+
+
+@contextlib.contextmanager
+def _reports_alongside(result: ValidationResult, folder: Path) -> Iterator[None]:
+    """``run``'s reports around its import: HTML and JSON before it (a killed run leaves them), the
+    XLSX one in a thread while the import waits on the network — importing openpyxl and writing the
+    workbook took 0.3–0.7 s before the first write. Waited for when the import ends, and a failure to
+    write it raised then (the import is complete or resumable; the same command writes it again)."""
+    _write_text_reports(result, folder)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="xlsx-report") as pool:
+        written = pool.submit(_write_xlsx_report, result, folder)
+        yield
+        _out(f"  report: {written.result()}")
 
 
 # ------------------------------------------------------------------------------------- validate

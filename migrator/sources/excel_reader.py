@@ -16,11 +16,7 @@ import difflib
 import zipfile
 from collections.abc import Generator, Iterator
 from pathlib import Path
-from typing import Any
-
-from openpyxl import load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
-from openpyxl.workbook.workbook import Workbook
+from typing import TYPE_CHECKING, Any
 
 from migrator.errors import MigratorError
 from migrator.limits import MIB, Limits, raise_hint
@@ -33,6 +29,9 @@ from migrator.sources.records import (
     repeated_headers,
     table_values,
 )
+
+if TYPE_CHECKING:
+    from openpyxl.workbook.workbook import Workbook
 
 
 def read_excel(
@@ -85,6 +84,11 @@ def sheet_titles(path: Path) -> list[str]:
 
 
 def _open(path: Path, limits: Limits) -> Workbook:
+    # openpyxl (and numpy under it) is imported here, not with the module: a CSV or JSON export
+    # never needs it, and every command imports the readers before its first request.
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
     check_archive(path, limits)
     try:
         return load_workbook(path, read_only=True, data_only=True)
