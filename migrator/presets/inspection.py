@@ -96,6 +96,7 @@ def to_dict(chosen: Chosen, facts: Survey, paths: list[Path]) -> dict[str, Any]:
         "counts": {
             "issues": c.issues,
             "with_parent": c.with_parent,
+            "child_by_link": c.child_by_link,
             "comments": c.comments,
             "files": {"present": c.files_present, "missing": c.files_missing, "to_download": c.files_remote},
             "worklogs": c.worklogs,
@@ -164,8 +165,10 @@ def render(data: dict[str, Any]) -> str:
         add(f"  also matches (less specific): {', '.join(p['also_matched'])}")
     c = data["counts"]
     add("")
-    add(f"Issues: {c['issues']} ({c['with_parent']} with a parent)   comments: {c['comments']}   "
-        f"worklogs: {c['worklogs']}")  # fmt: skip
+    children = f"{c['with_parent']} with a parent"
+    if c["child_by_link"]:
+        children += f", {c['child_by_link']} a child through a hierarchy link"
+    add(f"Issues: {c['issues']} ({children})   comments: {c['comments']}   worklogs: {c['worklogs']}")
     f = c["files"]
     add(
         f"Files: {f['present']} present, {f['missing']} missing"

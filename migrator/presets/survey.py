@@ -28,6 +28,12 @@ from migrator.mapping.undecided import UNDECIDED
 from migrator.model import Attachment, Issue, UserRef
 from migrator.sources import read_issues
 from migrator.sources.records import Record, is_empty
+from migrator.vocabulary import CHILD_OF, RELATIONSHIPS
+
+# Tracker relationships that make the linking issue a child: a sub-task of, or in an epic.
+CHILD_RELATIONSHIPS = frozenset(
+    {CHILD_OF, next(r for r, side in RELATIONSHIPS.items() if side == ("epic", "outward"))}
+)
 
 _MAX_PATHS = 400  # distinct columns/paths tracked per table
 _MAX_DEPTH = 8
@@ -82,6 +88,7 @@ class Person:
 class Counts:
     issues: int = 0
     with_parent: int = 0
+    child_by_link: int = 0  # no parent field, but a child through a hierarchy link (sub-task of, in an epic)
     comments: int = 0
     files_present: int = 0
     files_missing: int = 0
@@ -241,8 +248,25 @@ class _Tally:
         for link in issue.links:
             self.values["link"][link.relationship.strip()] += 1
             self.link_targets.append(link.to_key)
+        if not issue.parent_key and any(self._makes_child(link.relationship) for link in issue.links):
+            c.child_by_link += 1
         for attachment in [*issue.attachments, *(a for cm in issue.comments for a in cm.attachments)]:
             self._file(attachment, files, (issue.key, issue.source.id))
+
+    def _makes_child(self, relationship: str) -> bool:
+        """Whether a link of this source relationship makes its issue a child in Tracker (a sub-task
+        or an epic's issue), read through the mapping's ``values.link`` — as exports whose hierarchy
+        comes as links (Azure DevOps' tree queries, Jira's "Parent/Child" links) have it."""
+        value = relationship.strip()
+        link_map = self.config.value_map("link")
+        if link_map is None:
+            return value.casefold() in CHILD_RELATIONSHIPS
+        found, target = link_map.lookup(value)
+        if not found and link_map.unmapped == "default":
+            target = link_map.default
+        elif not found and link_map.unmapped == "keep":
+            target = value
+        return target is not None and target.casefold() in CHILD_RELATIONSHIPS
 
     def _file(self, attachment: Attachment, files: AttachmentFiles, issue_folders: tuple[str, str]) -> None:
         if any(path.is_file() for path in files.local_paths(attachment, issue_folders)):

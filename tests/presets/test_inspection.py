@@ -99,3 +99,27 @@ def test_an_asana_export_nested_too_deep_is_one_message(
     assert "Traceback" not in err and not (tmp_path / "m.yaml").exists()
     assert main([command, str(path), *extra]) == 2  # detection: the probe stops at the limit too
     assert "project.json read as json: nested more than 100 levels deep" in capsys.readouterr().err
+
+
+def test_children_through_hierarchy_links_are_counted_apart_from_parent_fields(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Azure DevOps' tree query carries its hierarchy as "Child of <type>" links, not a parent
+    column: inspect counts those children (read through values.link) instead of saying "0"."""
+    tree = ROOT / "samples" / "azure-devops-csv" / "Pix - tree.csv"
+    code, out = _inspect(capsys, str(tree), "--preset", "azure-devops-csv", "--json")
+    assert code == 0
+    counts = json.loads(out)["counts"]
+    assert (counts["with_parent"], counts["child_by_link"]) == (0, 7)
+    code, text = _inspect(capsys, str(tree), "--preset", "azure-devops-csv")
+    assert "Issues: 10 (0 with a parent, 7 a child through a hierarchy link)" in text
+
+
+def test_an_issue_with_a_parent_field_is_not_counted_again_through_its_epic_link(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out = _inspect(capsys, str(JIRA / "issues.csv"), "--json")
+    assert code == 0
+    counts = json.loads(out)["counts"]
+    # 4 sub-tasks by the Parent id column; 4 other issues are in an epic by their "Epic Link"
+    assert (counts["with_parent"], counts["child_by_link"]) == (4, 4)
