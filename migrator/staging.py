@@ -23,6 +23,7 @@ from migrator.errors import MigratorError
 from migrator.tracker.client import TrackerClient
 from migrator.tracker.errors import Conflict, NotFound, TrackerError
 from migrator.tracker.metadata import TargetMetadata
+from migrator.vocabulary import local_field_key
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +130,7 @@ def queue_body(meta: TargetMetadata, source: Mapping[str, Any], key: str, lead: 
 
 def local_field_body(raw: Mapping[str, Any]) -> dict[str, Any]:
     """A ``POST /queues/{key}/localFields`` body recreating the field ``raw`` (as the API lists it)."""
-    key = str(raw.get("key") or str(raw.get("id", "")).rsplit("--", 1)[-1])
+    key = str(raw.get("key") or local_field_key(str(raw.get("id", ""))))
     raw_schema = raw.get("schema")
     schema: Mapping[str, Any] = raw_schema if isinstance(raw_schema, Mapping) else {}
     container = schema.get("type") == "array"

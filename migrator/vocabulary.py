@@ -7,6 +7,8 @@ Link relationships are written once, in :data:`RELATIONSHIPS` (the import endpoi
 link type id and the direction in which the API lists the link on the issue it was imported on).
 Everything else is derived from that table: inverses (the same link type seen from the other
 issue), the relationships a link type provides, and which relationship makes a parent/child edge.
+A queue-local field's id is ``<queue hex id>--<field key>`` (:func:`split_local_field_id`).
+
 The sandbox keeps its own copy of the table on purpose (it models the service, not this client);
 ``tests/test_vocabulary.py`` pins the two together.
 """
@@ -92,3 +94,18 @@ LINK_TYPE_RELATIONSHIPS: dict[str, tuple[str, ...]] = {
 
 CHILD_OF = _relationship_of(SUBTASK_LINK_TYPE, "inward")  # this issue is a sub-issue of the linked one
 PARENT_OF = INVERSE_RELATIONSHIP[CHILD_OF]  # the linked issue is a sub-issue of this one
+
+
+LOCAL_FIELD_ID_SEPARATOR = "--"  # a queue-local field's id: <the queue's hex id>--<the field's key>
+
+
+def split_local_field_id(field_id: str) -> tuple[str, str] | None:
+    """``(queue hex id, field key)`` of a queue-local field's id, None for a global field's id."""
+    queue_hex, separator, key = field_id.partition(LOCAL_FIELD_ID_SEPARATOR)
+    return (queue_hex, key) if separator and queue_hex and key else None
+
+
+def local_field_key(field_id: str) -> str:
+    """The key a field is known by: a local field's key without its queue prefix, else the id."""
+    parts = split_local_field_id(field_id)
+    return parts[1] if parts else field_id

@@ -56,7 +56,8 @@ RULES: dict[str, frozenset[str]] = {
     "migrator.findings": frozenset({"migrator.model"}),
     "migrator.results": frozenset({"migrator.model", "migrator.findings"}),
     # the target side: a client and a model of the real service, sharing only the date format
-    "migrator.tracker": frozenset({"migrator.errors", "migrator.timeutil"}),
+    # (the client also reads the shared words: a local field's id)
+    "migrator.tracker": frozenset({"migrator.errors", "migrator.timeutil", "migrator.vocabulary"}),
     "migrator.sandbox": frozenset({"migrator.errors", "migrator.timeutil", "migrator.argtypes"}),
     # argparse types for numeric flags, shared by the migrator CLI and `migrator sandbox serve`
     "migrator.argtypes": frozenset({"migrator.limits"}),
@@ -81,7 +82,7 @@ RULES: dict[str, frozenset[str]] = {
     | {"migrator.sources", "migrator.mapping", "migrator.plan", "migrator.vocabulary", "migrator.results"},
     "migrator.validate": BASICS | {"migrator.pipeline", "migrator.mapping", "migrator.results"},
     # presets: recognise an export, survey it through a preset, write a user's mapping (no target calls)
-    "migrator.presets": BASICS | {"migrator.sources", "migrator.mapping"},
+    "migrator.presets": BASICS | {"migrator.sources", "migrator.mapping", "migrator.vocabulary"},
     "migrator.report": frozenset({"migrator.findings", "migrator.results"}),
     # plan → target
     "migrator.state": BASICS | {"migrator.plan", "migrator.vocabulary"},
@@ -91,7 +92,7 @@ RULES: dict[str, frozenset[str]] = {
     # read-only: issues earlier runs imported (their ledgers, the target), for dangling references
     "migrator.existing": BASICS | {"migrator.plan", "migrator.state", "migrator.tracker"},
     # a throwaway queue shaped like the target queue, through the queue API
-    "migrator.staging": frozenset({"migrator.errors", "migrator.tracker"}),
+    "migrator.staging": frozenset({"migrator.errors", "migrator.tracker", "migrator.vocabulary"}),
     # the run manifest in the checkpoint file
     "migrator.history": frozenset({"migrator.errors"}),
     # one run per checkpoint file: an OS lock beside it

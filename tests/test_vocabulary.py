@@ -107,3 +107,13 @@ def test_sandbox_keeps_its_own_copy() -> None:
                 assert node.module != "migrator.vocabulary", path
             elif isinstance(node, ast.Import):
                 assert all(alias.name != "migrator.vocabulary" for alias in node.names), path
+
+
+def test_a_local_field_id_splits_into_the_queue_hex_id_and_the_key() -> None:
+    from migrator.vocabulary import local_field_key, split_local_field_id
+
+    assert split_local_field_id("6061a1b2c3d4e5f6--storyPoints") == ("6061a1b2c3d4e5f6", "storyPoints")
+    assert split_local_field_id("storyPoints") is None  # a global field
+    assert split_local_field_id("--storyPoints") is None and split_local_field_id("abc--") is None
+    assert local_field_key("6061a1b2c3d4e5f6--storyPoints") == "storyPoints"
+    assert local_field_key("summary") == "summary"

@@ -18,6 +18,7 @@ from migrator.mapping.values import IDENTITY
 from migrator.model import UserRef
 from migrator.plan import append_notes
 from migrator.timeutil import format_date
+from migrator.vocabulary import local_field_key
 
 SUMMARY_LIMIT = 255
 MAX_KEY_DIGITS = 18  # an issue number Tracker can hold (a 64-bit integer)
@@ -301,7 +302,7 @@ class IssueFieldsPlanner:
         if not local:
             return
         body = self.ctx.parts.body
-        names = ", ".join(name.split("--", 1)[-1] for name in local)  # ids are <queue hex>--<key>
+        names = ", ".join(local_field_key(name) for name in local)
         self.ctx.scope.warning(
             "local_fields.updated_at_moves",
             f"the queue-local field(s) {names} cannot be imported with the issue: they are set by a PATCH "

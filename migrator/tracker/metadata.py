@@ -22,6 +22,7 @@ import yaml
 
 from migrator.errors import ConfigError
 from migrator.tracker.errors import NotFound
+from migrator.vocabulary import split_local_field_id
 
 if TYPE_CHECKING:
     from migrator.tracker.client import TrackerClient
@@ -292,7 +293,7 @@ class _QueueReader:
             "versions": [_version(v) for v in self.reads.versions.result()],
             "local_fields": local_fields,
         }
-        hex_ids = {str(f["id"]).split("--", 1)[0] for f in local_fields if "--" in str(f["id"])}
+        hex_ids = {parts[0] for f in local_fields if (parts := split_local_field_id(str(f["id"])))}
         if len(hex_ids) == 1:
             record["hex_id"] = hex_ids.pop()  # the queue's internal id, prefix of its local field ids
         return record
