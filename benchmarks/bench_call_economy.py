@@ -20,7 +20,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from bench_compare import generate, run_migrator, write_export
+from bench_compare import generate, object_count, run_migrator, write_export
 from sandbox_process import SandboxProcess
 
 OBJECT_KINDS = ("issue_import", "comment_import", "link_import", "worklog_import", "attachment_upload")
@@ -58,7 +58,7 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=100.0)
     args = parser.parse_args()
     rows = generate(args.issues, args.links)
-    objects = len(rows) + sum(len(r.comments) for r in rows) + sum(1 for r in rows if r.link_to)
+    objects = object_count(rows)
     with tempfile.TemporaryDirectory(prefix="bench-economy-") as tmp:
         folder = Path(tmp)
         export, mapping = write_export(rows, folder)

@@ -111,6 +111,11 @@ def generate(issues: int, links: int) -> list[Row]:
     return rows
 
 
+def object_count(rows: list[Row]) -> int:
+    """Issues, comments and links the export holds: the objects a run writes."""
+    return len(rows) + sum(len(r.comments) for r in rows) + sum(1 for r in rows if r.link_to)
+
+
 def write_export(rows: list[Row], folder: Path) -> tuple[Path, Path]:
     export, mapping = folder / "export.csv", folder / "mapping.yaml"
     with export.open("w", encoding="utf-8", newline="") as out:
@@ -227,7 +232,7 @@ def run_official_loop(url: str, rows: list[Row]) -> float:
 
 def compare(args: argparse.Namespace, limit: float) -> None:
     rows = generate(args.issues, args.links)
-    objects = len(rows) + sum(len(r.comments) for r in rows) + sum(1 for r in rows if r.link_to)
+    objects = object_count(rows)
     with tempfile.TemporaryDirectory(prefix="bench-compare-") as tmp:
         folder = Path(tmp)
         export, mapping = write_export(rows, folder)
