@@ -14,7 +14,8 @@ For each limit it starts a sandbox in a *subprocess* (client and server must not
    time, its 429 retry switched on) into queue STAGE.
 
 Prints both wall times and their ratio, migrator's achieved requests/s as a share of the limit (over
-the whole run and over its import phase), the 429 share, API calls per imported object and the peak
+the whole run — all its requests over its wall time — and over its import phase — the requests
+the run counted between its first and last write, over that phase's seconds), the 429 share, API calls per imported object and the peak
 RSS of the ``migrator run`` process. ``--run-args '--workers 16'`` adds flags to ``migrator run``.
 """
 
@@ -110,6 +111,11 @@ def generate(issues: int, links: int) -> list[Row]:
     return rows
 
 
+def object_count(rows: list[Row]) -> int:
+    """Issues, comments and links the export holds: the objects a run writes."""
+    return len(rows) + sum(len(r.comments) for r in rows) + sum(1 for r in rows if r.link_to)
+
+
 def write_export(rows: list[Row], folder: Path) -> tuple[Path, Path]:
     export, mapping = folder / "export.csv", folder / "mapping.yaml"
     with export.open("w", encoding="utf-8", newline="") as out:
@@ -147,6 +153,7 @@ def _tracker(moment: datetime) -> str:
 class MigratorRun:
     seconds: float
     import_seconds: float | None
+    import_requests: int | None  # sent during the import phase (the run's own count)
     requests: int
     throttled: int
     peak_rss_mib: float
@@ -170,11 +177,12 @@ def run_migrator(
     output = (work / f"{namespace}.log").read_text()
     if process.returncode != 0:
         raise RuntimeError(f"migrator run failed ({process.returncode}):\n{output[-3000:]}")
-    phase = re.search(r"rate-limited, ([\d.]+)s", output)
+    phase = re.search(r"requests: (\d+) during the import \([\d.]+/s over ([\d.]+)s\)", output)
     rate_line = next((line for line in output.splitlines() if line.startswith("rate control:")), "")
     return MigratorRun(
         seconds,
-        float(phase.group(1)) if phase else None,
+        float(phase.group(2)) if phase else None,
+        int(phase.group(1)) if phase else None,
         after["requests"] - before["requests"],
         after["faults"]["rate_limited"] - before["faults"]["rate_limited"],
         usage.ru_maxrss / 1024,  # Linux: KiB
@@ -224,7 +232,7 @@ def run_official_loop(url: str, rows: list[Row]) -> float:
 
 def compare(args: argparse.Namespace, limit: float) -> None:
     rows = generate(args.issues, args.links)
-    objects = len(rows) + sum(len(r.comments) for r in rows) + sum(1 for r in rows if r.link_to)
+    objects = object_count(rows)
     with tempfile.TemporaryDirectory(prefix="bench-compare-") as tmp:
         folder = Path(tmp)
         export, mapping = write_export(rows, folder)
@@ -248,8 +256,8 @@ def compare(args: argparse.Namespace, limit: float) -> None:
         print(f"  migrator run ({label}):       {run.seconds:7.1f} s{ratio}")
         whole = run.requests / run.seconds
         line = f"    {run.requests} requests: {whole:.1f} req/s = {100 * whole / limit:.0f}% of the limit over the run"
-        if run.import_seconds:
-            during = run.requests / run.import_seconds
+        if run.import_seconds and run.import_requests is not None:
+            during = run.import_requests / run.import_seconds
             line += f", {during:.1f} req/s = {100 * during / limit:.0f}% during import ({run.import_seconds:.1f} s)"
         print(line)
         print(

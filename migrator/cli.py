@@ -283,7 +283,7 @@ def _add_init(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _add_sandbox(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from migrator.sandbox.cli import add_serve_arguments
+    from migrator.sandbox_options import add_serve_arguments
 
     p = sub.add_parser("sandbox", help="the local Tracker-compatible sandbox server")
     sandbox_sub = p.add_subparsers(dest="sandbox_command", required=True, metavar="SUBCOMMAND")

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from migrator.execution import Executor
     from migrator.execution.queue_lease import QueueLease
     from migrator.execution.summary import RunSummary
+    from migrator.live_target import LiveTarget
     from migrator.presets.init_mapping import InitResult, ZoneDecision
     from migrator.state import CheckpointStore
 
@@ -77,10 +78,17 @@ def _state_path(args: argparse.Namespace, config: MappingConfig) -> Path:
     return args.state or DEFAULT_WORKDIR / f"{config.target.namespace}.state.sqlite"
 
 
-def _target_info(target: Target, queue: str) -> TargetInfo:
-    from migrator.snapshot import load_target_info
+@contextlib.contextmanager
+def _target_info(target: Target, queue: str, *, ready: bool = True) -> Iterator[LiveTarget]:
+    """The queue's metadata, read in the background from now on (the catalogues an export does not
+    use are never read: ``live_target.py``). ``ready``: wait for the core reads now."""
+    from migrator.live_target import LiveTarget
 
-    return load_target_info(target.client, queue)
+    info = LiveTarget(target.client, queue)
+    try:
+        yield info.ready() if ready else info
+    finally:
+        info.close()
 
 
 def _read_only_target(args: argparse.Namespace, env: Mapping[str, str]) -> AbstractContextManager[Target]:
@@ -106,16 +114,33 @@ def _paced_target(args: argparse.Namespace, env: Mapping[str, str]) -> AbstractC
     )
 
 
-def _key_plan(target: Target, config: MappingConfig) -> KeyPlan:
+class _HighestKeyNumber:
+    """The queue's highest issue number (one search request), read for the key plan and reused
+    once by the lease marker's key (``_marker_key``): one search per run instead of two."""
+
+    def __init__(self, target: Target, queue: str) -> None:
+        self.target = target
+        self.queue = queue
+        self._unused: int | None = None
+
+    def read(self) -> int:
+        from migrator.snapshot import highest_key_number
+
+        number = highest_key_number(self.target.client, self.queue)
+        self._unused = number
+        return number
+
+    def reuse_or_read(self) -> int:
+        """The number the key plan read, the first time; read again after that (a marker key that
+        was taken meanwhile asks again) or when the key plan did not read it."""
+        number, self._unused = self._unused, None
+        return self.read() if number is None else number
+
+
+def _key_plan(config: MappingConfig, highest: _HighestKeyNumber) -> KeyPlan:
     """Every issue gets its Tracker key at plan load (one read of the queue's highest number when
     new keys are needed), so texts can name issues imported later (``planning_texts.py``)."""
-    from migrator.snapshot import highest_key_number
-
-    queue = config.target.queue
-    return KeyPlan(
-        highest_number=lambda: highest_key_number(target.client, queue),
-        reference_projects=config.source.references.project_keys,
-    )
+    return KeyPlan(highest_number=highest.read, reference_projects=config.source.references.project_keys)
 
 
 def _existing_keys(target: Target, config: MappingConfig) -> QueueKeyLookup:
@@ -194,15 +219,16 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     with (
         holding_state_file(state_path, _command_line()),
         _paced_target(args, env) as target,
+        _target_info(target, queue, ready=False) as info,  # read while the checkpoint file opens
     ):
-        info = _target_info(target, queue)
         findings = Findings()
         delta = DeltaSummary(state_file=str(state_path))
         with CheckpointStore(state_path) as store, RunHistory(state_path) as history:
             store.bind_target(target.identity, namespace, queue)
             lease = None if args.ignore_queue_lock else _queue_lease(target, store, config)
-            if lease is not None:
-                lease.check()  # refuse now, not after a long validation (and before the run's record)
+            # Refuse now, not after a long validation, and show the target's errors before the run's
+            # record: the lease read goes out beside the metadata reads, both are waited for here.
+            _checked_together(lease, info)
             run_id = history.start(
                 namespace=namespace,
                 queue=queue,
@@ -219,12 +245,13 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
                 max_rps=_expected_rate(target),
             )
             prepared = PreparedRun(config, list(args.sources), info, findings, options)
+            highest = _HighestKeyNumber(target, queue)
             load_plan(
                 store,
                 prepared.planned(),
                 namespace,
                 queue,
-                keys=_key_plan(target, config),
+                keys=_key_plan(config, highest),
                 revisions=lambda: prepared.revisions,
                 findings=findings,
                 delta=delta,
@@ -253,13 +280,16 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             executor = Executor(target.client, store, workers=args.workers, progress=not args.no_progress)
             with (
                 _reports_alongside(result, report),
-                _lease_held(lease, store, target, executor, keep_keys=config.target.keep_keys)
+                _lease_held(lease, store, highest, executor, keep_keys=config.target.keep_keys)
                 if lease is not None and _has_work(store, args.retry_failed)
                 else contextlib.nullcontext(),  # a finished import re-run writes nothing, not even the lease
             ):
+                sent_before = target.client.requests_sent
                 summary = executor.run(retry_failed=args.retry_failed)
+                import_requests = target.client.requests_sent - sent_before
             _out(summary.render())
             _out_rate(target)
+            _out_requests(target, import_requests, summary.duration_s)
             forced = _forced_past(result, report)
             complete = summary.complete and not forced
             record.finish("complete" if complete else "incomplete", summary)
@@ -322,6 +352,20 @@ def _queue_lease(target: Target, store: CheckpointStore, config: MappingConfig) 
     )
 
 
+def _checked_together(lease: QueueLease | None, info: LiveTarget) -> None:
+    """``lease.check()`` (when there is a lease) while the metadata's core reads arrive; raises
+    what either raises (the lease's refusal first)."""
+    if lease is None:
+        info.ready()
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lease-check") as pool:
+        checked = pool.submit(lease.check)
+        try:
+            info.ready()
+        finally:
+            checked.result()  # QueueLocked wins over a metadata error: it says what to do
+
+
 def _has_work(store: CheckpointStore, retry_failed: bool) -> bool:
     from migrator.vocabulary import Status
 
@@ -333,27 +377,34 @@ def _has_work(store: CheckpointStore, retry_failed: bool) -> bool:
 
 @contextlib.contextmanager
 def _lease_held(
-    lease: QueueLease, store: CheckpointStore, target: Target, executor: Executor, *, keep_keys: bool
+    lease: QueueLease,
+    store: CheckpointStore,
+    highest: _HighestKeyNumber,
+    executor: Executor,
+    *,
+    keep_keys: bool,
 ) -> Iterator[None]:
     """Hold the queue's lease while the executor writes. Its marker issue's key is reserved in the
     checkpoint file, so no later plan load gives that number to an issue."""
-    with lease.holding(lambda reason: executor.stop(), _marker_key(target, store, lease.queue, keep_keys)):
+    with lease.holding(lambda reason: executor.stop(), _marker_key(store, highest, keep_keys)):
         if lease.key is not None:
             store.reserve_key(lease.unique, lease.key)
         yield
 
 
-def _marker_key(target: Target, store: CheckpointStore, queue: str, keep_keys: bool) -> Callable[[], str]:
+def _marker_key(store: CheckpointStore, highest: _HighestKeyNumber, keep_keys: bool) -> Callable[[], str]:
     """A new lease marker's key, clear of every number the queue uses and this checkpoint file planned
     (issues are imported under keys planned before the import) — and with ``keep_keys`` of the
-    export's next numbers (``queue_lease.marker_number``). One search request, made only when the
-    marker does not exist yet."""
+    export's next numbers (``queue_lease.marker_number``). Asked only when the marker does not exist
+    yet: the first time from the number the key plan read (no request when it read one), again
+    after a conflict (the number was taken meanwhile) from a new search."""
     from migrator.execution.queue_lease import marker_number
-    from migrator.snapshot import highest_key_number
+
+    queue = highest.queue
 
     def next_free() -> str:
-        highest = max(highest_key_number(target.client, queue), store.highest_planned_number(queue))
-        return f"{queue}-{marker_number(highest, keep_keys=keep_keys)}"
+        number = max(highest.reuse_or_read(), store.highest_planned_number(queue))
+        return f"{queue}-{marker_number(number, keep_keys=keep_keys)}"
 
     return next_free
 
@@ -370,6 +421,16 @@ def _out_rate(target: Target) -> None:
     limiter = target.client.rate_limiter
     if limiter is not None:
         _out(f"rate control: {limiter.status().describe()}")
+
+
+def _out_requests(target: Target, import_requests: int, import_s: float) -> None:
+    """How many requests the run sent: during the import (the share of the limit its writers used)
+    and in all (with the metadata reads, the key plan's search and the lease before and after it)."""
+    rate = import_requests / import_s if import_s > 0 else 0.0
+    _out(
+        f"requests: {import_requests} during the import ({rate:.1f}/s over {import_s:.1f}s), "
+        f"{target.client.requests_sent} in all"
+    )
 
 
 def _confirm(args: argparse.Namespace, target: Target, config: MappingConfig) -> bool:
@@ -436,8 +497,7 @@ def cmd_validate(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         options = _prepare_options(args, f"snapshot {args.target_snapshot}")
         result, delta = _validate_with_delta(args, config, info, options)
     else:
-        with _read_only_target(args, env) as target:
-            info = _target_info(target, config.target.queue)
+        with _read_only_target(args, env) as target, _target_info(target, config.target.queue) as info:
             options = _prepare_options(
                 args, target.label, _existing_keys(target, config), _existing_issues(args, target, config)
             )
@@ -498,8 +558,7 @@ def cmd_verify(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     state_path = _state_path(args, config)
     output = args.output or DEFAULT_WORKDIR / f"{config.target.namespace}.verify.json"
     output.parent.mkdir(parents=True, exist_ok=True)
-    with _paced_target(args, env) as target:
-        info = _target_info(target, config.target.queue)
+    with _paced_target(args, env) as target, _target_info(target, config.target.queue) as info:
         options = PrepareOptions(source_label=_source_label(args), target_label=target.label)
         # Two passes over the export: the first decides what planning across issues changes (link
         # dates, dangling links), which the second applies to each issue it compares.

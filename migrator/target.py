@@ -12,7 +12,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from migrator.sandbox import SandboxConfig, SandboxServer
 from migrator.tracker.ceilings import CeilingMemory, RateSetting, limiter_for, remember_learned
 from migrator.tracker.client import TrackerClient
 from migrator.tracker.ratelimit import RateLimiter
@@ -57,6 +56,8 @@ def open_target(
             client.close()
             _remember(limiter, identity, ceilings)
         return
+    from migrator.sandbox import SandboxConfig, SandboxServer  # werkzeug: only for the embedded sandbox
+
     sandbox_data.parent.mkdir(parents=True, exist_ok=True)
     fixture = str(sandbox_fixture) if sandbox_fixture else None
     with SandboxServer(

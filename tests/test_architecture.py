@@ -58,7 +58,11 @@ RULES: dict[str, frozenset[str]] = {
     # the target side: a client and a model of the real service, sharing only the date format
     # (the client also reads the shared words: a local field's id)
     "migrator.tracker": frozenset({"migrator.errors", "migrator.timeutil", "migrator.vocabulary"}),
-    "migrator.sandbox": frozenset({"migrator.errors", "migrator.timeutil", "migrator.argtypes"}),
+    "migrator.sandbox": frozenset(
+        {"migrator.errors", "migrator.timeutil", "migrator.argtypes", "migrator.sandbox_options"}
+    ),
+    # `sandbox serve`'s options, outside the package: the CLI's parser must not import the server
+    "migrator.sandbox_options": frozenset({"migrator.argtypes"}),
     # argparse types for numeric flags, shared by the migrator CLI and `migrator sandbox serve`
     "migrator.argtypes": frozenset({"migrator.limits"}),
     # export → plan
@@ -89,6 +93,10 @@ RULES: dict[str, frozenset[str]] = {
     "migrator.execution": EXECUTION,
     "migrator.verify": EXECUTION | {"migrator.execution"},
     "migrator.snapshot": frozenset({"migrator.errors", "migrator.tracker", "migrator.mapping.target_info"}),
+    # the transform's view of a live queue, each catalogue read on first need
+    "migrator.live_target": frozenset(
+        {"migrator.errors", "migrator.tracker", "migrator.mapping.target_info"}
+    ),
     # read-only: issues earlier runs imported (their ledgers, the target), for dangling references
     "migrator.existing": BASICS | {"migrator.plan", "migrator.state", "migrator.tracker"},
     # a throwaway queue shaped like the target queue, through the queue API

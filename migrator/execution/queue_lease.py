@@ -26,7 +26,7 @@ live. It is taken and renewed with ``PATCH ?version=``, so of two runs racing fo
   it, or could not be renewed for nearly a ``ttl_s``, it stops its writers and the run exits 2.
 * ``--ignore-queue-lock`` skips all of it (the user vouches that no other run is writing).
 
-Cost: 2–3 calls to take, 1 to release, 1 per renewal (every two minutes) — not per object.
+Cost: 1–2 calls to take (``check``'s read is reused), 1 to release, 1 per renewal (every two minutes) — not per object.
 """
 
 from __future__ import annotations
@@ -106,6 +106,13 @@ class _Made(Enum):
     CREATED = "created"
     AGAIN = "again"  # made meanwhile, its key taken, or the outcome unknown: look again
     KEY_UNUSABLE = "key unusable"  # Tracker refused the chosen key itself: let it number the marker
+
+
+@dataclass(frozen=True)
+class _Read:
+    """The marker issue as one ``_findByUnique`` answered (None: there was none)."""
+
+    issue: Mapping[str, Any] | None
 
 
 class LeaseApi(Protocol):
@@ -225,6 +232,7 @@ class QueueLease:
         self._record: LeaseRecord | None = None
         self._renewed_mono = 0.0
         self._stop = threading.Event()
+        self._checked: _Read | None = None  # the marker as ``check`` read it, for ``acquire``
 
     @property
     def key(self) -> str | None:
@@ -235,10 +243,16 @@ class QueueLease:
 
     def check(self) -> None:
         """Read-only: raise :class:`QueueLocked` if another live run holds the lease now (so a run
-        is refused before its validation, not after)."""
+        is refused before its validation, not after). ``acquire`` starts from what this read (one
+        ``_findByUnique`` per run): if the marker changed meanwhile, its create (``unique``) or its
+        take (``?version=``) answers 409/412 and ``acquire`` reads it again."""
         issue = self.client.find_by_unique(self.unique)
         if isinstance(issue, Mapping):
             self._refuse_if_held(issue, LeaseRecord.parse(issue.get("description")))
+        # Without a version the take is not guarded against a change since this read: read again.
+        self._checked = _Read(issue if isinstance(issue, Mapping) else None)
+        if self._checked.issue is not None and _version(self._checked.issue) is None:
+            self._checked = None
 
     def acquire(self, marker_key: MarkerKey | None = None) -> None:
         """Take the lease (creating the marker the first time); raises :class:`QueueLocked`.
@@ -247,7 +261,7 @@ class QueueLease:
         under a key planned before the import, so the marker takes one after them. None = Tracker
         numbers it (also when Tracker refuses the key as unusable)."""
         for _ in range(MAX_TAKE_ATTEMPTS):
-            issue = self.client.find_by_unique(self.unique)
+            issue = self._read_marker()
             if not isinstance(issue, Mapping):
                 made = self._create(marker_key() if marker_key is not None else None)
                 if made is _Made.CREATED:
@@ -267,6 +281,11 @@ class QueueLease:
             "it kept changing (or the target kept refusing to make it) while migrator tried",
             hint="another run is starting at the same moment; run the same command again",
         )
+
+    def _read_marker(self) -> Any:
+        """The marker issue (None when there is none): what ``check`` read, the first time."""
+        checked, self._checked = self._checked, None
+        return checked.issue if checked is not None else self.client.find_by_unique(self.unique)
 
     def _refuse_if_held(self, issue: Mapping[str, Any], record: LeaseRecord | None) -> None:
         if record is None or record.holder == self.token or record.owner == self.owner:

@@ -5,6 +5,7 @@ and the checks both the field planner and the child planner make (users, times, 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -86,13 +87,20 @@ class IssueScope:
 
 
 class Catalogue:
-    """Components or versions of the queue: lookup by name (case-insensitive) or by id."""
+    """Components or versions of the queue: lookup by name (case-insensitive) or by id. Read from
+    ``load`` at the first lookup: an export without components (versions) never asks the target."""
 
-    def __init__(self, by_name: dict[str, Any]) -> None:
-        self._by_name = {name.casefold(): ident for name, ident in by_name.items()}
-        self._ids = {str(ident): ident for ident in by_name.values()}
+    def __init__(self, load: Callable[[], dict[str, Any]]) -> None:
+        self._load: Callable[[], dict[str, Any]] | None = load
+        self._by_name: dict[str, Any] = {}
+        self._ids: dict[str, Any] = {}
 
     def find(self, value: str) -> Any:
+        if self._load is not None:
+            by_name = self._load()
+            self._by_name = {name.casefold(): ident for name, ident in by_name.items()}
+            self._ids = {str(ident): ident for ident in by_name.values()}
+            self._load = None
         if value.casefold() in self._by_name:
             return self._by_name[value.casefold()]
         return self._ids.get(value)

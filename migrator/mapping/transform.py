@@ -98,8 +98,8 @@ class IssueTransformer:
             config.source.files, Path(source_dir or "."), os.environ if env is None else env, source_roots
         )
         self.lossy: Counter[str] = Counter()
-        self.component_ids = Catalogue(target.components())
-        self.version_ids = Catalogue(target.versions())
+        self.component_ids = Catalogue(target.components)
+        self.version_ids = Catalogue(target.versions)
 
     def transform(self, issue: Issue) -> PlannedIssue | None:
         """The planned import of ``issue``, or None when it has errors (all recorded in findings)."""

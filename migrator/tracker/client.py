@@ -24,6 +24,7 @@ import hashlib
 import logging
 import random
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -122,6 +123,13 @@ class TrackerClient:
         self._rng = rng if rng is not None else random.Random()
         base = urlsplit(settings.base_url)
         self._origin = (base.scheme, base.hostname, base.port)
+        self._sent_lock = threading.Lock()
+        self._sent = 0
+
+    @property
+    def requests_sent(self) -> int:
+        """HTTP requests sent so far (every attempt, 429s included): the run's share of the limit."""
+        return self._sent
 
     def __repr__(self) -> str:
         return f"TrackerClient({self.settings!r})"
@@ -524,6 +532,8 @@ class TrackerClient:
 
     def _attempt(self, call: _Call) -> requests.Response:
         permit = self.rate_limiter.acquire() if self.rate_limiter is not None else None
+        with self._sent_lock:
+            self._sent += 1
         started = time.monotonic()
         try:
             response = self._send(call)

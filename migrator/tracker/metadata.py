@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+import threading
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,27 +63,10 @@ class TargetMetadata:
         instead of a dozen in a row before the first write of a run."""
         keys = [queue_key] if isinstance(queue_key, str) else list(queue_key)
         with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="metadata") as pool:
-            users = pool.submit(client.list_users)
-            statuses = pool.submit(client.list_statuses)
-            issue_types = pool.submit(client.list_issue_types)
-            priorities = pool.submit(client.list_priorities)
-            resolutions = pool.submit(client.list_resolutions)
-            link_types = pool.submit(client.list_link_types)
-            fields = pool.submit(client.list_fields)
-            queue_reads = [_QueueReads.start(pool, client, key) for key in keys]
-            meta = cls(
-                org={"id": client.settings.org_id, "cloud_org_id": client.settings.cloud_org_id},
-                users=[_user(u) for u in users.result()],
-                statuses=[_keyed(s, type=s.get("type"), order=s.get("order")) for s in statuses.result()],
-                issue_types=[_keyed(t) for t in issue_types.result()],
-                priorities=[_keyed(p, order=p.get("order")) for p in priorities.result()],
-                resolutions=[_keyed(r) for r in resolutions.result()],
-                link_types=[_link_type(t) for t in link_types.result()],
-                fields=[_field(f) for f in fields.result()],
-            )
-            readers = [_QueueReader(client, meta, reads) for reads in queue_reads]
-            workflows = [reader.start_workflows(pool) for reader in readers]
-            meta.queues = [reader.read(details) for reader, details in zip(readers, workflows, strict=True)]
+            reads = MetadataReads(client, pool)
+            for key in keys:
+                reads.start_all(key)
+            meta = cls.assemble(reads, keys, ALL_READS)
         log.info(
             "target metadata: %d users, %d statuses, %d types, queues %s",
             len(meta.users),
@@ -90,6 +74,28 @@ class TargetMetadata:
             len(meta.issue_types),
             ", ".join(keys),
         )
+        return meta
+
+    @classmethod
+    def assemble(cls, reads: MetadataReads, keys: Sequence[str], sections: Collection[str]) -> TargetMetadata:
+        """The metadata of the reads named in ``sections`` (waiting for them; those not named are left
+        empty): always users, statuses, types, priorities and each queue with its workflows."""
+
+        def listed(section: str) -> list[Any]:
+            return list(reads.result(section)) if section in sections or section in CORE_READS else []
+
+        client = reads.client
+        meta = cls(
+            org={"id": client.settings.org_id, "cloud_org_id": client.settings.cloud_org_id},
+            users=[_user(u) for u in listed("users")],
+            statuses=[_keyed(s, type=s.get("type"), order=s.get("order")) for s in listed("statuses")],
+            issue_types=[_keyed(t) for t in listed("issue_types")],
+            priorities=[_keyed(p, order=p.get("order")) for p in listed("priorities")],
+            resolutions=[_keyed(r) for r in listed("resolutions")],
+            link_types=[_link_type(t) for t in listed("link_types")],
+            fields=[_field(f) for f in listed("fields")],
+        )
+        meta.queues = [_QueueReader(reads, meta, key).read(sections) for key in keys]
         return meta
 
     def to_dict(self) -> dict[str, Any]:
@@ -238,47 +244,125 @@ class TargetMetadata:
 # ---------------------------------------------------------------------- reading one queue
 
 
-@dataclass(frozen=True)
-class _QueueReads:
-    """The independent reads of one queue, sent together."""
+CORE_READS = ("users", "statuses", "issue_types", "priorities")  # and the queue with its workflows
+OPTIONAL_READS = ("resolutions", "link_types", "fields")
+QUEUE_PART_READS = ("local_fields", "components", "versions")
+ALL_READS = frozenset((*CORE_READS, *OPTIONAL_READS, *QUEUE_PART_READS))
 
-    key: str
-    raw: Future[Any]
-    local_fields: Future[list[Any]]
-    components: Future[list[Any]]
-    versions: Future[list[Any]]
 
-    @classmethod
-    def start(cls, pool: ThreadPoolExecutor, client: TrackerClient, key: str) -> _QueueReads:
-        return cls(
-            key,
-            pool.submit(client.get_queue, key, expand="all"),
-            pool.submit(client.list_local_fields, key),
-            pool.submit(client.list_components, key),
-            pool.submit(client.list_versions, key),
-        )
+class MetadataReads:
+    """The target's metadata reads, each sent at most once and in the background (on ``pool``):
+    started all at once (``fetch``), or the core at once and each other catalogue on first need
+    (``migrator/live_target.py``). A queue's workflows are read as soon as the queue's record
+    arrives. ``result`` waits for a read (starting it if need be) and raises its error."""
+
+    def __init__(self, client: TrackerClient, pool: ThreadPoolExecutor) -> None:
+        self.client = client
+        self._pool = pool
+        self._lock = threading.Lock()
+        self._reads: dict[tuple[str, str | None], Future[Any]] = {}
+
+    def start_core(self, queue: str) -> None:
+        for section in CORE_READS:
+            self._start(section, None)
+        self._start("queue", queue)
+
+    def start_all(self, queue: str) -> None:
+        self.start_core(queue)
+        for section in OPTIONAL_READS:
+            self._start(section, None)
+        for part in QUEUE_PART_READS:
+            self._start(part, queue)
+
+    def result(self, section: str, queue: str | None = None) -> Any:
+        return self._start(section, queue).result()
+
+    def workflow(self, workflow_id: str) -> Mapping[str, Any] | None:
+        """``GET /workflows/{id}``; None when the target does not expose it."""
+        detail: Mapping[str, Any] | None = self._start("workflow", workflow_id).result()
+        return detail
+
+    def _start(self, section: str, subject: str | None) -> Future[Any]:
+        with self._lock:
+            read = self._reads.get((section, subject))
+            started = read is None
+            if read is None:
+                read = self._pool.submit(self._read, section, subject)
+                self._reads[(section, subject)] = read
+        if started and section == "queue":
+            # Outside the lock: a read already done calls back at once, in this thread.
+            read.add_done_callback(self._start_workflows)
+        return read
+
+    def _start_workflows(self, queue_read: Future[Any]) -> None:
+        if queue_read.cancelled() or queue_read.exception() is not None:
+            return  # the error is raised to whoever waits for the queue
+        try:
+            for workflow_id in _workflow_ids(queue_read.result()):
+                self._start("workflow", workflow_id)
+        except RuntimeError:  # the pool was shut down meanwhile (the command ended): nobody waits for them
+            log.debug("workflow reads not started: the metadata reads were closed")
+
+    def _read(self, section: str, subject: str | None) -> Any:
+        client = self.client
+        if section == "queue":
+            return client.get_queue(str(subject), expand="all")
+        if section == "workflow":
+            try:
+                return client.get_workflow(str(subject))
+            except NotFound:
+                return None
+        queue_parts = {
+            "local_fields": client.list_local_fields,
+            "components": client.list_components,
+            "versions": client.list_versions,
+        }
+        if section in queue_parts:
+            return queue_parts[section](str(subject))
+        catalogues = {
+            "users": client.list_users,
+            "statuses": client.list_statuses,
+            "issue_types": client.list_issue_types,
+            "priorities": client.list_priorities,
+            "resolutions": client.list_resolutions,
+            "link_types": client.list_link_types,
+            "fields": client.list_fields,
+        }
+        return catalogues[section]()
+
+
+def _workflow_ids(raw: Any) -> list[str]:
+    """The workflows a queue's record names (``issueTypesConfig``, else its ``workflows`` map)."""
+    if not isinstance(raw, Mapping):
+        return []
+    ids = [
+        _ref_key(config.get("workflow"), [], attr="id")
+        for config in raw.get("issueTypesConfig") or []
+        if config.get("issueType")
+    ]
+    found = [i for i in dict.fromkeys(ids) if i]
+    return found or [str(w) for w in raw.get("workflows") or {}]
 
 
 class _QueueReader:
     """Turns ``GET /queues/{key}?expand=all`` plus workflows, components, versions and local fields
     into one fixture-format queue record."""
 
-    def __init__(self, client: TrackerClient, meta: TargetMetadata, reads: _QueueReads) -> None:
-        self.client = client
-        self.meta = meta
-        self.key = reads.key
+    def __init__(self, reads: MetadataReads, meta: TargetMetadata, key: str) -> None:
         self.reads = reads
-        self.raw: Mapping[str, Any] = reads.raw.result()
+        self.meta = meta
+        self.key = key
+        self.raw: Mapping[str, Any] = reads.result("queue", key)
         self.workflow_names: dict[str, str] = {}  # from the workflow references' ``display``
         self.types_by_workflow = self._types_by_workflow(self.raw)
 
-    def start_workflows(self, pool: ThreadPoolExecutor) -> dict[str, Future[Mapping[str, Any]]]:
-        """``GET /workflows/{id}`` of every workflow the queue uses, sent together."""
-        return {wid: pool.submit(self._workflow_detail, wid) for wid in self.types_by_workflow}
-
-    def read(self, workflow_details: Mapping[str, Future[Mapping[str, Any]]]) -> Record:
+    def read(self, sections: Collection[str]) -> Record:
         raw = self.raw
-        local_fields = [_field(f) for f in self.reads.local_fields.result()]
+
+        def part(name: str) -> list[Any]:
+            return list(self.reads.result(name, self.key)) if name in sections else []
+
+        local_fields = [_field(f) for f in part("local_fields")]
         record: Record = {
             "key": raw.get("key", self.key),
             "id": _id(raw.get("id")),
@@ -287,10 +371,10 @@ class _QueueReader:
             "lead": self._login(raw.get("lead")),
             "default_type": _ref_key(raw.get("defaultType"), self.meta.issue_types),
             "default_priority": _ref_key(raw.get("defaultPriority"), self.meta.priorities),
-            "workflows": self._workflows({wid: f.result() for wid, f in workflow_details.items()}),
+            "workflows": self._workflows({wid: self._workflow_detail(wid) for wid in self.types_by_workflow}),
             "resolutions": self._resolutions(raw),
-            "components": [_component(c) for c in self.reads.components.result()],
-            "versions": [_version(v) for v in self.reads.versions.result()],
+            "components": [_component(c) for c in part("components")],
+            "versions": [_version(v) for v in part("versions")],
             "local_fields": local_fields,
         }
         hex_ids = {parts[0] for f in local_fields if (parts := split_local_field_id(str(f["id"])))}
@@ -342,17 +426,16 @@ class _QueueReader:
     def _workflow_detail(self, workflow_id: str) -> Mapping[str, Any]:
         """``GET /workflows/{id}`` (steps = statuses). A target without that endpoint gets every
         status of the org, with a warning: status checks then cannot catch a status outside the workflow."""
-        try:
-            workflow: Mapping[str, Any] = self.client.get_workflow(workflow_id)
+        workflow = self.reads.workflow(workflow_id)
+        if workflow is not None:
             return workflow
-        except NotFound:
-            log.warning(
-                "queue %s: the target does not expose workflow %r; assuming every status is allowed",
-                self.key,
-                workflow_id,
-            )
-            initial = next((s["key"] for s in self.meta.statuses if s.get("type") == "new"), None)
-            return {"id": workflow_id, "statuses": [s["key"] for s in self.meta.statuses], "initial": initial}
+        log.warning(
+            "queue %s: the target does not expose workflow %r; assuming every status is allowed",
+            self.key,
+            workflow_id,
+        )
+        initial = next((s["key"] for s in self.meta.statuses if s.get("type") == "new"), None)
+        return {"id": workflow_id, "statuses": [s["key"] for s in self.meta.statuses], "initial": initial}
 
     def _resolutions(self, raw: Mapping[str, Any]) -> dict[str, list[str]]:
         allowed: dict[str, list[str]] = {}

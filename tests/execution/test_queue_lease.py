@@ -335,3 +335,55 @@ def test_a_lease_that_cannot_be_renewed_for_nearly_its_time_to_live_stops_the_ru
                 if lost or waited.wait(0.02):
                     break
         assert lost and "could not be renewed for 650 s" in lost[0]
+
+
+def _finds(sandbox: SandboxServer) -> int:
+    return int(sandbox.stats()["by_kind"].get("find_by_unique", 0))
+
+
+def test_acquire_after_check_reads_the_marker_once_when_it_did_not_change(sandbox: SandboxServer) -> None:
+    clock = Clock()
+    with client_for(sandbox) as client:
+        first = _lease(client, clock)
+        before = _finds(sandbox)
+        first.check()
+        first.acquire(marker_key=lambda: "DEMO-3")  # no marker yet: made from what check() read
+        assert first.key == "DEMO-3" and _finds(sandbox) - before == 1
+        first.release()
+
+        second = _lease(client, clock, owner="file-b", namespace="ns-b")
+        before = _finds(sandbox)
+        second.check()
+        second.acquire()  # a released marker: taken with the version check() read
+        assert second.key == "DEMO-3" and _finds(sandbox) - before == 1
+        assert LeaseRecord.parse(_marker(client)["description"]).holder == second.token
+
+
+def test_a_marker_taken_between_check_and_acquire_is_read_again_and_refused(sandbox: SandboxServer) -> None:
+    """What check() read is stale: the take with its version answers 409, acquire reads the marker
+    again and finds the other run's live lease."""
+    clock = Clock()
+    with client_for(sandbox) as client:
+        seed = _lease(client, clock, owner="seed")
+        seed.acquire()
+        seed.release()
+        late = _lease(client, clock, owner="file-b", namespace="ns-b")
+        late.check()  # free (released)
+        _lease(client, clock, owner="file-c", namespace="ns-c").acquire()  # meanwhile another run takes it
+        before = _finds(sandbox)
+        with pytest.raises(QueueLocked) as refused:
+            late.acquire()
+        assert "ns-c" in str(refused.value) and _finds(sandbox) - before == 1
+
+
+def test_a_marker_made_between_check_and_acquire_is_read_again_and_refused(sandbox: SandboxServer) -> None:
+    """check() found no marker; another run makes it meanwhile: the create answers 409 (``unique``)
+    and acquire reads the other run's lease instead of making a second marker."""
+    clock = Clock()
+    with client_for(sandbox) as client:
+        late = _lease(client, clock, owner="file-b", namespace="ns-b")
+        late.check()
+        _lease(client, clock, owner="file-c", namespace="ns-c").acquire(marker_key=lambda: "DEMO-2")
+        with pytest.raises(QueueLocked):
+            late.acquire(marker_key=lambda: "DEMO-9")
+        assert sandbox.stats()["objects"]["issues"] == 1

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,7 @@ import pytest
 
 from migrator.errors import ConfigError
 from migrator.tracker import NotFound, TargetMetadata, TrackerSettings
+from migrator.tracker.metadata import ALL_READS, MetadataReads
 
 API = "https://api.tracker.yandex.net/v2"
 HEX = "6054ae3a2b6b2c7f80bb9a93"
@@ -229,3 +232,25 @@ def test_target_without_workflow_endpoint_allows_every_status(caplog: pytest.Log
     assert meta.initial_status("bug") == "open"
     assert meta.queue()["workflows"][0]["name"] == "dev"  # the reference in this fake has no display name
     assert "does not expose workflow" in caplog.text
+
+
+class InlinePool(ThreadPoolExecutor):
+    """Runs each read as it is submitted: every future is done before its callbacks are added."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        done: Future[Any] = Future()
+        done.set_result(fn(*args, **kwargs))
+        return done
+
+
+def test_a_queue_read_already_done_starts_its_workflows_without_deadlock() -> None:
+    """The callback that starts the workflow reads runs at once when the queue's read is already
+    done: it must not wait for the lock the read was started under."""
+    api = FakeApi()
+    with InlinePool() as pool:
+        reads = MetadataReads(api, pool)  # type: ignore[arg-type]
+        reads.start_core("TEST")
+        assert api.workflow_calls  # started by the queue's answer, before anyone asked
+        meta = TargetMetadata.assemble(reads, ["TEST"], ALL_READS)
+    assert meta.statuses_for_type("bug") == ["open", "inProgress", "closed"]
+    assert meta.queue()["workflows"][0]["id"] == api.workflow_calls[0]
