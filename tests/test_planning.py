@@ -329,26 +329,17 @@ def test_a_first_load_into_an_empty_file_stores_what_a_load_beside_other_rows_st
     keys and plans as the row-by-row load into a file that already holds another namespace, and
     every index is there afterwards."""
     plan = make_plan(12)
+
+    def load(store: CheckpointStore) -> None:
+        revisions = _cross_issue_revisions(plan)
+        load_plan(store, make_plan(12), "ns", "DEMO", keys=KeyPlan(lambda: 5), revisions=lambda: revisions)
+
     with CheckpointStore(tmp_path / "bulk.sqlite") as store:
-        load_plan(
-            store,
-            make_plan(12),
-            "ns",
-            "DEMO",
-            keys=KeyPlan(lambda: 5),
-            revisions=lambda: _cross_issue_revisions(plan),
-        )
+        load(store)
         assert [w.issue_key for w in store.issues_to_run()][:3] == ["S-1", "S-2", "S-3"]
     with CheckpointStore(tmp_path / "beside.sqlite") as store:
         load_plan(store, [make_issue(1)], "other", "OTHER", keys=KeyPlan(lambda: 0))
-        load_plan(
-            store,
-            make_plan(12),
-            "ns",
-            "DEMO",
-            keys=KeyPlan(lambda: 5),
-            revisions=lambda: _cross_issue_revisions(plan),
-        )
+        load(store)
     bulk, beside = (
         _ledger_dump(tmp_path / "bulk.sqlite", "ns"),
         _ledger_dump(tmp_path / "beside.sqlite", "ns"),
