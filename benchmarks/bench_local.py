@@ -91,7 +91,8 @@ def validate(export: Path, mapping: Path, snapshot: Path, folder: Path) -> Measu
 def run_to_first_write(export: Path, mapping: Path, folder: Path) -> Measured:
     """``migrator run`` until the sandbox sees its first write, then interrupted."""
     for stale in ("state.sqlite", "sandbox.sqlite"):  # a fresh target and ledger every time
-        (folder / stale).unlink(missing_ok=True)
+        for suffix in ("", "-wal", "-shm"):  # a killed run's write-ahead log would be read into the new file
+            (folder / f"{stale}{suffix}").unlink(missing_ok=True)
     sandbox = SandboxProcess(folder / "sandbox.sqlite")
     try:
         env = dict(os.environ, TRACKER_API_URL=sandbox.url, TRACKER_TOKEN=ADMIN, TRACKER_ORG_ID="1")
@@ -100,7 +101,14 @@ def run_to_first_write(export: Path, mapping: Path, folder: Path) -> Measured:
         command += ["--force", "--yes", "--no-progress"]
         started = time.monotonic()
         with (folder / "run.log").open("w") as out:
-            process = subprocess.Popen(command, cwd=folder, env=env, stdout=out, stderr=subprocess.STDOUT)
+            process = subprocess.Popen(
+                command,
+                cwd=folder,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                preexec_fn=_interruptible,
+            )
             first, ended = _first_write(sandbox, process)
             if ended is None:
                 process.send_signal(signal.SIGINT)
@@ -112,6 +120,12 @@ def run_to_first_write(export: Path, mapping: Path, folder: Path) -> Measured:
         raise RuntimeError(f"the run wrote nothing: see {folder / 'run.log'}")
     cpu = usage.ru_utime + usage.ru_stime
     return Measured(first - started, cpu, usage.ru_maxrss / 1024, "CPU and RSS include the stop")
+
+
+def _interruptible() -> None:
+    """In the run's process before it starts: SIGINT as Python expects it. A shell that starts the
+    benchmark in the background ignores SIGINT, the run would inherit that and never stop."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _first_write(

@@ -42,7 +42,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cached_property
@@ -273,7 +273,7 @@ class DeltaPlanner:
                 "stay with it",
             )
 
-    def deleted_links(self, entries: Iterable[LedgerEntry], kept: set[str]) -> list[PlannedRow]:
+    def deleted_links(self, entries: Iterable[LedgerEntry], kept: Container[str]) -> list[PlannedRow]:
         """Done links the newer export no longer lists. With ``--delete-missing`` a link between two
         issues still in the export gets a removal row (returned); otherwise it is only reported."""
         removals: list[PlannedRow] = []

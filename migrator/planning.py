@@ -38,18 +38,19 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import UTC
 from typing import Any
 
 from migrator.delta import DeltaPlanner, DeltaSummary, IssueDelta
 from migrator.findings import Findings
 from migrator.plan import PlannedAttachment, PlannedIssue, PlannedLink, PlanRevisions, make_unique
 from migrator.planning_texts import KeyAllocator, KeyPlan, first_shown, text_projects
+from migrator.spill import DiskMap, DiskSet
 from migrator.state import CheckpointStore, LedgerView, PlanLoad, PlanLoadStats, PlannedRow
 from migrator.timeutil import parse_tracker_datetime
 from migrator.vocabulary import Kind
 
+# A chain row before its position is known: (kind, scope, source_id, parent_source_id, payload_hash)
+_Row = tuple[Kind, str, str, str | None, str]
 Revisions = Callable[[], PlanRevisions]  # asked once the stream has ended (``PreparedRun.revisions``)
 
 
@@ -75,8 +76,8 @@ def load_plan(
     What changed since the objects were imported (a newer export, ``migrator/delta.py``) becomes
     delta rows; its findings go to ``findings`` and its counts to ``delta``. ``delete_missing``
     plans the deletion in Tracker of children the export no longer has."""
-    with store.loading(namespace, queue) as load:
-        walk = PlanWalk(namespace, queue, KeyAllocator(load, queue, keys) if keys is not None else None)
+    with store.loading(namespace, queue) as load, PlanWalk(namespace, queue) as walk:
+        walk.keys = KeyAllocator(load, queue, keys) if keys is not None else None
         revise = revisions or PlanRevisions
         planner = DeltaPlanner(
             load.view, findings if findings is not None else Findings(), delta, delete_missing=delete_missing
@@ -85,8 +86,8 @@ def load_plan(
             _load_compared(load, walk, planned, planner, revise)
         else:
             _load_first(load, walk, planned, planner, revise)
-        depths, cycles_broken = compute_depths(walk.forest)
-        load.set_depths(depths)
+        depths, cycles_broken = compute_depths(walk.forest())
+        load.set_depths({key: depth for key, depth in depths.items() if depth})  # stored issues start at 0
         planner.deleted_issues(load.done_not_loaded(Kind.ISSUE))
         removals = planner.deleted_links(load.done_not_loaded(Kind.LINK), walk.seen_keys)
         load.merge(removals)
@@ -102,18 +103,19 @@ def _load_first(
 ) -> None:
     """Nothing imported yet: store each issue as it streams by (links whose other issue is not
     stored yet wait), then apply the revisions to the plans they touch."""
-    waiting: set[str] = set()  # issues with a link whose other issue was not stored yet
+    again = load.revision_queue()  # on disk: issues with a link whose other issue was not stored yet
     for seq, issue in walk.issues(planned):
         rows, waits = walk.rows_now(issue)
         load.add(issue, seq, planner.issue(issue, rows).rows)
         if waits:
-            waiting.add(issue.source_key)
+            again.waiting(seq, issue.source_key)
     revisions = revise()
-    touched = revisions.touched() | waiting
-    for key, _parent, _seq in walk.forest:  # plan order: the same rows and seqs on every load
-        if key in touched:
-            issue = revisions.apply(load.stored(key))
-            load.revise(issue, walk.owned_rows(issue))
+    again.revised(revisions.touched())
+    for key, revised in again.in_plan_order():  # plan order: the same rows and seqs on every load
+        issue = load.stored(key)
+        if revised:
+            revisions.apply(issue)
+        load.revise(issue, walk.owned_rows(issue), changed=revised)
 
 
 def _load_compared(
@@ -152,37 +154,48 @@ def compare_plan(
 ) -> None:
     """Read ``planned`` to the end and compare it with the ledger as ``load_plan`` would
     (``validate``'s delta): the same findings and counts, nothing written."""
-    walk = PlanWalk(namespace, queue)
     planner = DeltaPlanner(view, findings, delta, delete_missing=delete_missing)
     compared_links: set[str] = set()
-    if planner.earlier:
-        for _seq, issue in _revised(view, walk, planned, revisions or PlanRevisions):
-            rows = walk.owned_rows(issue)
-            compared_links.update(r.source_id for r in rows if r.kind == Kind.LINK)
-            planner.issue(issue, rows)
-    else:
-        for _seq, issue in walk.issues(planned):
-            planner.issue(issue, [])
-    planner.deleted_issues(e for e in view.done_of_kind(Kind.ISSUE) if e.source_id not in walk.seen_keys)
-    planner.deleted_links(
-        (e for e in view.done_of_kind(Kind.LINK) if e.source_id not in compared_links), walk.seen_keys
-    )
-    planner.new_links()
+    with PlanWalk(namespace, queue) as walk:
+        if planner.earlier:
+            for _seq, issue in _revised(view, walk, planned, revisions or PlanRevisions):
+                rows = walk.owned_rows(issue)
+                compared_links.update(r.source_id for r in rows if r.kind == Kind.LINK)
+                planner.issue(issue, rows)
+        else:
+            for _seq, issue in walk.issues(planned):
+                planner.issue(issue, [])
+        seen = walk.seen_keys
+        planner.deleted_issues(e for e in view.done_of_kind(Kind.ISSUE) if e.source_id not in seen)
+        planner.deleted_links(
+            (e for e in view.done_of_kind(Kind.LINK) if e.source_id not in compared_links), seen
+        )
+        planner.new_links()
 
 
-@dataclass
 class PlanWalk:
     """The plan in load order: the first issue with a key wins, the first issue to list a link owns it.
     With ``keys`` every issue walked gets its Tracker key: the new ones once the stream has ended, so
-    they come after every number the queue and the state file already use (``planning_texts.py``)."""
+    they come after every number the queue and the state file already use (``planning_texts.py``).
 
-    namespace: str
-    queue: str
-    keys: KeyAllocator | None = None
-    seen_keys: set[str] = field(default_factory=set)
-    link_owner: dict[str, str] = field(default_factory=dict)  # link id -> the issue that imports it
-    duplicate_keys: list[str] = field(default_factory=list)
-    forest: list[tuple[str, str | None, int]] = field(default_factory=list)  # (key, parent key, seq)
+    What it keeps has one entry per issue or link, so it is kept on disk (``migrator.spill``), not in
+    memory; only the issues with a parent are kept in memory, for the depths. Close it (``with``)."""
+
+    def __init__(self, namespace: str, queue: str, keys: KeyAllocator | None = None) -> None:
+        self.namespace = namespace
+        self.queue = queue
+        self.keys = keys
+        self.seen_keys = DiskSet()
+        self.link_owner: DiskMap[str] = DiskMap()  # link id -> the issue that imports it
+        self.duplicate_keys: list[str] = []
+        self.children: list[tuple[str, str, int]] = []  # (key, parent key, seq) of issues with a parent
+
+    def __enter__(self) -> PlanWalk:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.seen_keys.close()
+        self.link_owner.close()
 
     def issues(self, planned: Iterable[PlannedIssue]) -> Iterator[tuple[int, PlannedIssue]]:
         """``(seq, issue)``: each issue completed, once per key; the links it lists first are its own."""
@@ -194,20 +207,29 @@ class PlanWalk:
             self.seen_keys.add(key)
             complete_issue(issue, self.namespace, self.queue)
             for link in issue.links:
-                self.link_owner.setdefault(link.source_id, key)
-            self.forest.append((key, issue.parent_key, seq))
+                if link.source_id not in self.link_owner:
+                    self.link_owner[link.source_id] = key
+            if issue.parent_key is not None:
+                self.children.append((key, issue.parent_key, seq))
             if self.keys is not None:
                 self.keys.add(issue, seq)
             yield seq, issue
         if self.keys is not None:
             self.keys.finish()
 
+    def forest(self) -> list[tuple[str, str | None, int]]:
+        """The part of the parent forest depths depend on: the issues with a parent, and the parents
+        in the plan that have none (roots; their ``seq`` is never used: a root is in no cycle). Every
+        other issue is a root at level 0 — the level a stored issue starts with."""
+        with_parent = {key for key, _parent, _seq in self.children}
+        roots = dict.fromkeys(parent for _key, parent, _seq in self.children if parent not in with_parent)
+        return [*self.children, *((key, None, -1) for key in roots if key in self.seen_keys)]
+
     def owned_rows(self, issue: PlannedIssue) -> list[PlannedRow]:
         """The issue's chain with only the links it owns."""
         key = issue.source_key
-        return [
-            r for r in chain_rows(issue) if r.kind != Kind.LINK or self.link_owner.get(r.source_id) == key
-        ]
+        owner = self.link_owner
+        return [r for r in chain_rows(issue) if r.kind != Kind.LINK or owner.get(r.source_id) == key]
 
     def rows_now(self, issue: PlannedIssue) -> tuple[list[PlannedRow], bool]:
         """The rows to store with the issue as it streams by; True when some of its links wait for the
@@ -243,10 +265,10 @@ def chain_rows(issue: PlannedIssue) -> list[PlannedRow]:
     time (a comment's own files right after it; a file a comment shows just before the first such
     comment); worklogs; the description PATCH; links; the local-field patch."""
     key = issue.source_key
-    rows = [PlannedRow(Kind.ISSUE, "", key, key, None, 0, _hash(issue.body))]
-    timeline: list[tuple[tuple[int, str], int, int, list[PlannedRow]]] = []
+    rows: list[_Row] = [(Kind.ISSUE, "", key, None, _hash(issue.body))]
+    timeline: list[tuple[tuple[int, Any], int, int, list[_Row]]] = []
     for index, comment in enumerate(issue.comments):
-        group = [PlannedRow(Kind.COMMENT, key, comment.source_id, key, None, 0, _hash(comment.body))]
+        group: list[_Row] = [(Kind.COMMENT, key, comment.source_id, None, _hash(comment.body))]
         group += [_file_row(Kind.COMMENT_ATTACHMENT, key, a, comment.source_id) for a in comment.attachments]
         timeline.append((_sort_time(comment.body.get("createdAt")), 0, index, group))
     shown = first_shown(issue)
@@ -258,18 +280,20 @@ def chain_rows(issue: PlannedIssue) -> list[PlannedRow]:
     timeline.sort(key=lambda item: item[:3])
     for _time, _rank, _index, group in timeline:
         rows += group
-    rows += [PlannedRow(Kind.WORKLOG, key, w.source_id, key, None, 0, _hash(w.body)) for w in issue.worklogs]
+    rows += [(Kind.WORKLOG, key, w.source_id, None, _hash(w.body)) for w in issue.worklogs]
     if issue.description_patch:
         pointers = issue.description_pointers
         patch = [issue.body.get("description"), vars(pointers) if pointers is not None else None]
-        rows.append(PlannedRow(Kind.DESCRIPTION, key, key, key, None, 0, _hash(patch)))
+        rows.append((Kind.DESCRIPTION, key, key, None, _hash(patch)))
     rows += [  # a link's other issue is kept as its parent id: a delta looks links up from both ends
-        PlannedRow(Kind.LINK, "", link.source_id, key, link.to_source_key, 0, _link_hash(link))
-        for link in issue.links
+        (Kind.LINK, "", link.source_id, link.to_source_key, _link_hash(link)) for link in issue.links
     ]
     if issue.local_fields:
-        rows.append(PlannedRow(Kind.LOCAL_FIELDS, key, key, key, None, 0, _hash(issue.local_fields)))
-    return [replace(row, seq=seq) for seq, row in enumerate(rows)]
+        rows.append((Kind.LOCAL_FIELDS, key, key, None, _hash(issue.local_fields)))
+    return [
+        PlannedRow(kind, scope, source_id, key, parent, seq, payload_hash)
+        for seq, (kind, scope, source_id, parent, payload_hash) in enumerate(rows)
+    ]
 
 
 def _link_hash(link: PlannedLink) -> str:
@@ -280,24 +304,26 @@ def _link_hash(link: PlannedLink) -> str:
     return _hash(data)
 
 
-def _file_row(kind: Kind, key: str, attachment: PlannedAttachment, parent: str | None) -> PlannedRow:
-    return PlannedRow(kind, key, attachment.source_id, key, parent, 0, _hash(attachment.__dict__))
+def _file_row(kind: Kind, key: str, attachment: PlannedAttachment, parent: str | None) -> _Row:
+    return kind, key, attachment.source_id, parent, _hash(attachment.__dict__)
 
 
-def _sort_time(value: Any) -> tuple[int, str]:
-    """A key that orders Tracker timestamps by instant (unparsable values last, by text): the UTC
-    wall time, ``YYYY-MM-DDThh:mm:ss.ffffff``."""
+def _sort_time(value: Any) -> tuple[int, Any]:
+    """A key that orders Tracker timestamps by instant (unparsable values last, by text): the aware
+    datetime itself (aware datetimes compare as instants, whatever their offsets)."""
     try:
-        moment = parse_tracker_datetime(str(value)).astimezone(UTC).replace(tzinfo=None)
+        return 0, parse_tracker_datetime(str(value))
     except ValueError:
         return 1, str(value)
-    return 0, moment.isoformat(timespec="microseconds")
+
+
+# One encoder for every fingerprint: ``json.dumps`` with options builds a new one per call.
+_FINGERPRINT = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
 def _hash(data: Any) -> str:
     """The payload fingerprint stored with a row (a re-load notices a changed plan by it)."""
-    text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hashlib.sha256(_FINGERPRINT.encode(data).encode()).hexdigest()
 
 
 def compute_depths(issues: Sequence[tuple[str, str | None, int]]) -> tuple[dict[str, int], list[str]]:

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from migrator.plan import PlannedIssue
-from migrator.state import PlanLoad
+from migrator.state import NumberOrder, PlanLoad
 
 _PROJECT_KEY_RE = re.compile(r"([A-Z][A-Z0-9_]*)-\d+")
 _TRAILING_NUMBER_RE = re.compile(r"(\d+)$")
@@ -55,7 +55,7 @@ class KeyAllocator:
         self._load = load
         self._queue = queue
         self._plan = plan
-        self._new: list[tuple[tuple[int, str, int, int], str]] = []
+        self._new = load.key_queue()  # issues waiting for a new number: on disk, not in memory
         self.allocated = 0  # new keys given by this load
 
     def add(self, issue: PlannedIssue, seq: int) -> None:
@@ -63,29 +63,28 @@ class KeyAllocator:
         if isinstance(key, str) and key:  # keep_keys: the source number
             self._load.plan_key(issue.source_key, key)
             return
-        imported = self._load.imported_key(issue.source_key)
-        if imported is not None:  # imported by a run that did not plan keys
-            self._load.plan_key(issue.source_key, imported)
-            return
-        if self._load.planned_key(issue.source_key) is None:
-            self._new.append((_number_order(issue.source_key, seq), issue.source_key))
+        if not self._load.first:  # a first load has no key planned or issue imported to look up
+            imported = self._load.imported_key(issue.source_key)
+            if imported is not None:  # imported by a run that did not plan keys
+                self._load.plan_key(issue.source_key, imported)
+                return
+            if self._load.planned_key(issue.source_key) is not None:
+                return
+        self._new.add(issue.source_key, _number_order(issue.source_key, seq))
 
     def finish(self) -> None:
-        if not self._new:
+        if not len(self._new):
             return
         start = max(self._plan.highest_number(), self._load.highest_planned_number(self._queue)) + 1
-        for offset, (_order, source_key) in enumerate(sorted(self._new)):
-            self._load.plan_key(source_key, f"{self._queue}-{start + offset}")
-        self.allocated = len(self._new)
-        self._new = []
+        self.allocated = self._new.number(self._queue, start)
 
 
-def _number_order(source_key: str, seq: int) -> tuple[int, str, int, int]:
+def _number_order(source_key: str, seq: int) -> NumberOrder:
     """``PAY-2`` before ``PAY-10`` (by prefix, then number); keys without a number last, by ``seq``."""
     match = _TRAILING_NUMBER_RE.search(source_key)
     if match is None:
-        return (1, "", 0, seq)
-    return (0, source_key[: match.start()], int(match.group(1)), seq)
+        return NumberOrder(False, "", "", seq)
+    return NumberOrder(True, source_key[: match.start()], match.group(1), seq)
 
 
 def text_projects(source_keys: Iterable[str], plan: KeyPlan | None) -> list[str]:

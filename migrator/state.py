@@ -45,12 +45,12 @@ import os
 import sqlite3
 import threading
 import uuid
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from migrator.errors import MigratorError
 from migrator.plan import PlannedIssue
@@ -86,8 +86,6 @@ CREATE TABLE IF NOT EXISTS issues (
     plan_json     TEXT NOT NULL,
     PRIMARY KEY (namespace, issue_key)
 );
-CREATE INDEX IF NOT EXISTS issues_order ON issues (namespace, generation, depth, seq);
-CREATE INDEX IF NOT EXISTS issues_seq ON issues (namespace, generation, seq);
 CREATE TABLE IF NOT EXISTS ledger (
     id               INTEGER PRIMARY KEY,
     namespace        TEXT NOT NULL,
@@ -111,10 +109,6 @@ CREATE TABLE IF NOT EXISTS ledger (
     done_at          TEXT,
     UNIQUE (namespace, kind, scope, source_id)
 );
-CREATE INDEX IF NOT EXISTS ledger_issue ON ledger (namespace, issue_key, seq);
-CREATE INDEX IF NOT EXISTS ledger_work ON ledger (namespace, issue_key, kind, status);
-CREATE INDEX IF NOT EXISTS ledger_status ON ledger (namespace, kind, status);
-CREATE INDEX IF NOT EXISTS ledger_target ON ledger (namespace, kind, target_id);
 CREATE TABLE IF NOT EXISTS planned_keys (
     namespace  TEXT NOT NULL,
     issue_key  TEXT NOT NULL,
@@ -133,6 +127,23 @@ CREATE TABLE IF NOT EXISTS delta_payloads (
     PRIMARY KEY (namespace, kind, scope, source_id)
 );
 """
+
+# Secondary indexes, by name. A first load into an empty ledger drops them and builds them once
+# its rows are in (sorting once is far cheaper than growing six b-trees row by row); both happen
+# inside the load's one transaction, so a load that fails or is killed leaves them as they were.
+_INDEXES = {
+    "issues_order": "issues (namespace, generation, depth, seq)",
+    "issues_seq": "issues (namespace, generation, seq)",
+    "ledger_issue": "ledger (namespace, issue_key, seq)",
+    "ledger_work": "ledger (namespace, issue_key, kind, status)",
+    "ledger_status": "ledger (namespace, kind, status)",
+    "ledger_target": "ledger (namespace, kind, target_id)",
+}
+_SCHEMA += "".join(f"CREATE INDEX IF NOT EXISTS {name} ON {on};\n" for name, on in _INDEXES.items())
+# SQLite's page cache during a plan load (KiB; the default is 2 MiB): the load writes the whole plan
+# in one transaction and a small cache spills and re-reads b-tree pages all along. Bounded, so the
+# memory it takes does not grow with the export; set back once the load is over.
+_LOAD_CACHE_KIB = 32 * 1024
 
 _SQL_BATCH = 500  # values per IN (...) list (SQLite's default limit is 999 host parameters)
 
@@ -448,7 +459,7 @@ class PlanSpool:
         with self._lock:
             self._conn.execute(
                 "INSERT INTO temp.spooled_plans (seq, plan_json) VALUES (?, ?)",
-                (seq, json.dumps(issue.to_dict(), ensure_ascii=False)),
+                (seq, issue.to_json()),
             )
 
     def held(self) -> Iterator[tuple[int, PlannedIssue]]:
@@ -767,15 +778,46 @@ class CheckpointStore:
         on success the namespace becomes the active one."""
         if not namespace or not queue:
             raise MigratorError("a plan needs a namespace and a target queue")
-        with self._transaction():
+        with self._load_cache(), self._transaction():
             generation = self._bump_generation(namespace, queue)
             load = PlanLoad(
                 self._conn, PlanLoadStats(namespace=namespace, queue=queue, generation=generation), self._lock
             )
-            yield load
+            with self._indexes_after(bulk=self._ledger_empty()):
+                yield load
             load.stats.stale = self._count_stale(namespace, generation)
             self._set_meta("active_namespace", namespace)
         self._namespace = namespace
+
+    @contextmanager
+    def _load_cache(self) -> Iterator[None]:
+        """A larger page cache while a plan is loaded (:data:`_LOAD_CACHE_KIB`), the previous one after."""
+        with self._locked():
+            before = int(self._conn.execute("PRAGMA cache_size").fetchone()[0])
+            self._conn.execute(f"PRAGMA cache_size=-{_LOAD_CACHE_KIB}")
+        try:
+            yield
+        finally:
+            with self._locked():
+                self._conn.execute(f"PRAGMA cache_size={before}")
+
+    def _ledger_empty(self) -> bool:
+        return self._conn.execute("SELECT 1 FROM ledger LIMIT 1").fetchone() is None and (
+            self._conn.execute("SELECT 1 FROM issues LIMIT 1").fetchone() is None
+        )
+
+    @contextmanager
+    def _indexes_after(self, *, bulk: bool) -> Iterator[None]:
+        """With ``bulk`` (inside the load's transaction, on an empty ledger): the secondary indexes
+        are dropped and built again, sorted, once the load's rows are in (see :data:`_INDEXES`)."""
+        if not bulk:
+            yield
+            return
+        for name in _INDEXES:
+            self._conn.execute(f"DROP INDEX IF EXISTS {name}")
+        yield
+        for name, on in _INDEXES.items():
+            self._conn.execute(f"CREATE INDEX {name} ON {on}")
 
     def _bump_generation(self, namespace: str, queue: str) -> int:
         row = self._conn.execute(
@@ -1208,6 +1250,12 @@ class PlanLoad:
         # done rows whose planned payload differs now, per kind: (scope, source_id)
         self._changed: dict[str, set[tuple[str, str]]] = {kind: set() for kind in KINDS}
         self._lock = lock
+        self._now = _now()  # the rows' created_at: the load is one transaction, seen all at once
+
+    @property
+    def first(self) -> bool:
+        """The namespace's first load: nothing of it is in the file yet (no rows, keys or plans)."""
+        return self.stats.generation == 1
 
     def add(self, issue: PlannedIssue, seq: int, rows: Sequence[PlannedRow]) -> None:
         """Store a planned issue (its ``unique`` and ``queue`` already set) and merge its rows:
@@ -1229,7 +1277,7 @@ class PlanLoad:
                 issue.parent_key,
                 seq,
                 self.stats.generation,
-                json.dumps(issue.to_dict(), ensure_ascii=False),
+                issue.to_json(),
             ),
         )
         self.stats.issues += 1
@@ -1245,19 +1293,16 @@ class PlanLoad:
             raise KeyError(issue_key)
         return PlannedIssue.from_dict(json.loads(row[0]))
 
-    def revise(self, issue: PlannedIssue, rows: Sequence[PlannedRow]) -> None:
+    def revise(self, issue: PlannedIssue, rows: Sequence[PlannedRow], *, changed: bool = True) -> None:
         """Replace the stored plan of an issue added earlier in this load (a decision across issues
-        changed it) and merge its rows again: unfinished rows take the revised payloads, done rows
-        stay done, rows not merged yet (links held back until the export was read) are added."""
-        self._conn.execute(
-            "UPDATE issues SET plan_json = ? WHERE namespace = ? AND issue_key = ? AND generation = ?",
-            (
-                json.dumps(issue.to_dict(), ensure_ascii=False),
-                self.stats.namespace,
-                issue.source_key,
-                self.stats.generation,
-            ),
-        )
+        changed it; not when ``changed`` is False: only rows held back wait) and merge its rows again:
+        unfinished rows take the revised payloads, done rows stay done, rows not merged yet (links held
+        back until the export was read) are added."""
+        if changed:
+            self._conn.execute(
+                "UPDATE issues SET plan_json = ? WHERE namespace = ? AND issue_key = ? AND generation = ?",
+                (issue.to_json(), self.stats.namespace, issue.source_key, self.stats.generation),
+            )
         self._merge_rows(rows, revising=True)
 
     def _note_change(self, row: PlannedRow, done_hash: str) -> None:
@@ -1275,8 +1320,8 @@ class PlanLoad:
 
     def _merge_rows(self, rows: Sequence[PlannedRow], *, revising: bool = False) -> None:
         namespace, generation, stats = self.stats.namespace, self.stats.generation, self.stats
-        now = _now()
-        if generation == 1 and not revising and self._insert_fresh(rows, now):
+        now = self._now
+        if self.first and not revising and self._insert_fresh(rows, now):
             return
         for row in rows:
             existing = self._conn.execute(
@@ -1431,6 +1476,14 @@ class PlanLoad:
     def plan_key(self, issue_key: str, target_key: str) -> None:
         _plan_key(self._conn, self.stats.namespace, issue_key, target_key)
 
+    def revision_queue(self) -> RevisionQueue:
+        """Where issues to store again once the stream has ended wait (see :class:`RevisionQueue`)."""
+        return RevisionQueue(self._conn, self.stats.namespace, self.stats.generation)
+
+    def key_queue(self) -> KeyQueue:
+        """Where issues that need a new key number wait for the end of the stream."""
+        return KeyQueue(self._conn, self.stats.namespace)
+
     def highest_planned_number(self, queue: str) -> int:
         """The highest key number planned (or reserved) in ``queue`` by any namespace of this state file."""
         return _highest_planned_number(self._conn, queue)
@@ -1448,6 +1501,119 @@ class PlanLoad:
             "UPDATE issues SET depth = ? WHERE namespace = ? AND issue_key = ?",
             [(depth, self.stats.namespace, key) for key, depth in depths.items()],
         )
+
+
+class RevisionQueue:
+    """The issues of one plan load to store again once the stream has ended (a revision changed
+    their plan, or links of theirs waited for their other issue), in a ``TEMP`` table of the load's
+    connection, read back in plan order, each once."""
+
+    _PAGE = 500
+
+    def __init__(self, conn: sqlite3.Connection, namespace: str, generation: int) -> None:
+        self._conn = conn
+        self._namespace = namespace
+        self._generation = generation
+        conn.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS revision_queue"
+            " (seq INTEGER PRIMARY KEY, issue_key TEXT NOT NULL, revised INTEGER NOT NULL)"
+        )
+        conn.execute("DELETE FROM temp.revision_queue")
+
+    def waiting(self, seq: int, issue_key: str) -> None:
+        """Links of the issue (stored with ``seq``) wait for the end of the stream."""
+        self._conn.execute(
+            "INSERT INTO temp.revision_queue (seq, issue_key, revised) VALUES (?, ?, 0)"
+            " ON CONFLICT(seq) DO NOTHING",
+            (seq, issue_key),
+        )
+
+    def revised(self, issue_keys: Iterable[str]) -> None:
+        """A revision changes these issues' plans (those this load did not store are left out)."""
+        self._conn.executemany(
+            """INSERT INTO temp.revision_queue (seq, issue_key, revised)
+               SELECT seq, issue_key, 1 FROM issues WHERE namespace = ? AND issue_key = ? AND generation = ?
+               ON CONFLICT(seq) DO UPDATE SET revised = 1""",
+            ((self._namespace, key, self._generation) for key in issue_keys),
+        )
+
+    def in_plan_order(self) -> Iterator[tuple[str, bool]]:
+        """``(issue key, whether a revision changes its plan)``, by ``seq``; the queue is dropped after."""
+        after = -1
+        while True:
+            page = self._conn.execute(
+                "SELECT seq, issue_key, revised FROM temp.revision_queue WHERE seq > ? ORDER BY seq LIMIT ?",
+                (after, self._PAGE),
+            ).fetchall()
+            for _seq, issue_key, revised in page:
+                yield str(issue_key), bool(revised)
+            if len(page) < self._PAGE:
+                break
+            after = int(page[-1][0])
+        self._conn.execute("DROP TABLE temp.revision_queue")
+
+
+class NumberOrder(NamedTuple):
+    """Where an issue waiting for a new key number comes (``planning_texts``): issues whose source key
+    ends in a number first, by prefix, then by that number (``digits``, any length); then the others;
+    ties by ``seq``."""
+
+    numbered: bool
+    prefix: str
+    digits: str
+    seq: int
+
+
+class KeyQueue:
+    """The issues of one plan load waiting for a new key number, in a ``TEMP`` table of the load's
+    connection (one row per new issue: kept out of memory), numbered in one statement at the end."""
+
+    _FLUSH_AT = 1000
+
+    def __init__(self, conn: sqlite3.Connection, namespace: str) -> None:
+        self._conn = conn
+        self._namespace = namespace
+        self._buffer: list[tuple[int, str, int, str, int, str]] = []
+        self._count = 0
+        conn.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS key_queue (unnumbered INTEGER NOT NULL, prefix TEXT NOT NULL,"
+            " width INTEGER NOT NULL, digits TEXT NOT NULL, seq INTEGER NOT NULL, issue_key TEXT NOT NULL)"
+        )
+        conn.execute("DELETE FROM temp.key_queue")
+
+    def __len__(self) -> int:
+        return self._count
+
+    def add(self, issue_key: str, order: NumberOrder) -> None:
+        digits = order.digits.lstrip("0")  # by length, then by text: numbers of any size, in order
+        self._buffer.append(
+            (int(not order.numbered), order.prefix, len(digits), digits, order.seq, issue_key)
+        )
+        self._count += 1
+        if len(self._buffer) >= self._FLUSH_AT:
+            self._flush()
+
+    def number(self, queue: str, start: int) -> int:
+        """Plan ``queue-start``, ``queue-(start + 1)``, … in order; returns how many were planned."""
+        self._flush()
+        self._conn.execute(
+            """INSERT INTO planned_keys (namespace, issue_key, target_key, queue, number)
+               SELECT ?, issue_key, ? || '-' || (? + rank), ?, ? + rank FROM (
+                   SELECT issue_key, row_number() OVER (
+                       ORDER BY unnumbered, prefix, width, digits, seq) - 1 AS rank FROM temp.key_queue)
+               WHERE true
+               ON CONFLICT(namespace, issue_key) DO UPDATE SET
+                   target_key = excluded.target_key, queue = excluded.queue, number = excluded.number""",
+            (self._namespace, queue, start, queue, start),
+        )
+        self._conn.execute("DROP TABLE temp.key_queue")
+        count, self._count = self._count, 0
+        return count
+
+    def _flush(self) -> None:
+        if self._buffer:
+            self._conn.executemany("INSERT INTO temp.key_queue VALUES (?, ?, ?, ?, ?, ?)", self._buffer)
+            self._buffer.clear()
 
 
 @dataclass(frozen=True)

@@ -3,21 +3,27 @@ depths of the parent forest — and the ready rows the store receives."""
 
 from __future__ import annotations
 
+import json
+import signal
+import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
 import pytest
-from execution.helpers_executor import link_id, make_issue
+from execution.helpers_executor import link_id, make_issue, make_plan
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from migrator.model import SourceRef
 from migrator.plan import PlannedIssue, PlanRevisions, make_unique
 from migrator.planning import _sort_time, chain_rows, complete_issue, compute_depths, load_plan
+from migrator.planning_texts import KeyPlan
 from migrator.state import CheckpointStore, PlanLoadStats
 from migrator.timeutil import parse_tracker_datetime
-from migrator.vocabulary import Kind
+from migrator.vocabulary import Kind, Status
 
 
 @pytest.fixture
@@ -263,3 +269,132 @@ def test_a_revised_plan_loaded_again_is_unchanged_after_done(store: CheckpointSt
     again = load()
     assert again.kinds[Kind.ISSUE].already_done == 1 and again.kinds[Kind.ISSUE].changed_after_done == 0
     assert again.kinds[Kind.LINK].already_done == 1 and again.kinds[Kind.LINK].changed_after_done == 0
+
+
+def _cross_issue_revisions(plan: list[PlannedIssue]) -> PlanRevisions:
+    """A redated link and a later updatedAt, as the global checks decide them."""
+    revisions = PlanRevisions()
+    link = plan[3].links[0]
+    revised = revisions.link(link.source_id, plan[3].source_key)
+    revised.redated, revised.created_at = True, "2024-05-01T10:00:00.000+0000"
+    revisions.issue(plan[4].source_key).updated_at = "2024-05-01T10:00:00.000+0000"
+    return revisions
+
+
+def _ledger_dump(path: Path, namespace: str) -> dict[str, list[tuple[object, ...]]]:
+    """What a load stored for ``namespace``, in storage order (row ids and timestamps left out)."""
+    conn = sqlite3.connect(path)
+    try:
+        return {
+            "issues": conn.execute(
+                "SELECT issue_key, source_system, source_id, unique_value, parent_key, seq, depth, plan_json"
+                " FROM issues WHERE namespace = ? ORDER BY rowid",
+                (namespace,),
+            ).fetchall(),
+            "ledger": conn.execute(
+                "SELECT kind, scope, source_id, issue_key, parent_source_id, seq, status, payload_hash"
+                " FROM ledger WHERE namespace = ? ORDER BY id",
+                (namespace,),
+            ).fetchall(),
+            "keys": conn.execute(
+                "SELECT issue_key, target_key, queue, number FROM planned_keys WHERE namespace = ?"
+                " ORDER BY issue_key",
+                (namespace,),
+            ).fetchall(),
+        }
+    finally:
+        conn.close()
+
+
+def _indexes(path: Path) -> set[str]:
+    conn = sqlite3.connect(path)
+    try:
+        return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    finally:
+        conn.close()
+
+
+SECONDARY_INDEXES = {
+    "issues_order",
+    "issues_seq",
+    "ledger_issue",
+    "ledger_work",
+    "ledger_status",
+    "ledger_target",
+}
+
+
+def test_a_first_load_into_an_empty_file_stores_what_a_load_beside_other_rows_stores(tmp_path: Path) -> None:
+    """An empty ledger is loaded with its secondary indexes built after the rows: the same rows,
+    keys and plans as the row-by-row load into a file that already holds another namespace, and
+    every index is there afterwards."""
+    plan = make_plan(12)
+
+    def load(store: CheckpointStore) -> None:
+        revisions = _cross_issue_revisions(plan)
+        load_plan(store, make_plan(12), "ns", "DEMO", keys=KeyPlan(lambda: 5), revisions=lambda: revisions)
+
+    with CheckpointStore(tmp_path / "bulk.sqlite") as store:
+        load(store)
+        assert [w.issue_key for w in store.issues_to_run()][:3] == ["S-1", "S-2", "S-3"]
+    with CheckpointStore(tmp_path / "beside.sqlite") as store:
+        load_plan(store, [make_issue(1)], "other", "OTHER", keys=KeyPlan(lambda: 0))
+        load(store)
+    bulk, beside = (
+        _ledger_dump(tmp_path / "bulk.sqlite", "ns"),
+        _ledger_dump(tmp_path / "beside.sqlite", "ns"),
+    )
+    assert bulk == beside
+    assert any(row[0] == Kind.LINK and row[1] == "" for row in bulk["ledger"])  # links waited and came in
+    assert json.loads(bulk["issues"][4][7])["body"]["updatedAt"] == "2024-05-01T10:00:00.000+0000"
+    keys = {issue: key for issue, key, _queue, _number in bulk["keys"]}
+    assert (keys["S-1"], keys["S-2"], keys["S-12"]) == ("DEMO-6", "DEMO-7", "DEMO-17")
+    assert SECONDARY_INDEXES <= _indexes(tmp_path / "bulk.sqlite")
+
+
+def test_a_load_that_fails_leaves_the_file_and_its_indexes_as_they_were(tmp_path: Path) -> None:
+    def failing() -> Iterator[PlannedIssue]:
+        yield from make_plan(5)
+        raise RuntimeError("the export could not be read to its end")
+
+    path = tmp_path / "state.sqlite"
+    with CheckpointStore(path) as store:
+        with pytest.raises(RuntimeError, match="to its end"):
+            load_plan(store, failing(), "ns", "DEMO", keys=KeyPlan(lambda: 0))
+        assert not store.has_plan
+        assert SECONDARY_INDEXES <= _indexes(path)
+        load_plan(store, make_plan(5), "ns", "DEMO", keys=KeyPlan(lambda: 0))
+        assert store.counts()[Kind.ISSUE][Status.PENDING] == 5
+
+
+_KILLED_LOAD = """
+import os, signal, sys
+sys.path.insert(0, sys.argv[2])
+from execution.helpers_executor import make_plan
+from migrator.planning import load_plan
+from migrator.planning_texts import KeyPlan
+from migrator.state import CheckpointStore
+
+def planned():
+    for n, issue in enumerate(make_plan(40)):
+        if n == 30:
+            os.kill(os.getpid(), signal.SIGKILL)  # mid-load: rows, keys and dropped indexes not committed
+        yield issue
+
+with CheckpointStore(sys.argv[1]) as store:
+    load_plan(store, planned(), "ns", "DEMO", keys=KeyPlan(lambda: 0))
+"""
+
+
+def test_a_load_killed_midway_is_loaded_again_by_the_same_command(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite"
+    tests_dir = str(Path(__file__).parent)
+    killed = subprocess.run([sys.executable, "-c", _KILLED_LOAD, str(path), tests_dir], check=False)
+    assert killed.returncode == -signal.SIGKILL
+    with CheckpointStore(path) as store:  # the file is intact: nothing of the load is in it
+        assert not store.has_plan
+        assert SECONDARY_INDEXES <= _indexes(path)
+        load_plan(store, make_plan(40), "ns", "DEMO", keys=KeyPlan(lambda: 0))
+    with CheckpointStore(tmp_path / "clean.sqlite") as store:
+        load_plan(store, make_plan(40), "ns", "DEMO", keys=KeyPlan(lambda: 0))
+    assert _ledger_dump(path, "ns") == _ledger_dump(tmp_path / "clean.sqlite", "ns")

@@ -145,3 +145,19 @@ def test_a_patched_description_is_the_last_row_of_the_issue_chain(tmp_path: Path
     issue.description_patch = True
     kinds = [r.kind for r in chain_rows(issue)]
     assert kinds == [Kind.ISSUE, Kind.ATTACHMENT, Kind.COMMENT, Kind.WORKLOG, Kind.DESCRIPTION, Kind.LINK]
+
+
+def test_new_keys_follow_prefix_then_number_of_any_size_then_keys_without_a_number(
+    store: CheckpointStore,
+) -> None:
+    """The order is decided on disk (the waiting issues are not kept in memory): numbers compare as
+    numbers whatever their length or leading zeros, equal numbers by plan order."""
+    source_keys = ["S-10", "X", "S-7", "S-99999999999999999999999", "S-007", "A-5", "S-0", "S-2"]
+    plan = []
+    for n, source_key in enumerate(source_keys, start=1):
+        issue = make_issue(n)
+        issue.source_key = source_key
+        plan.append(issue)
+    load_plan(store, plan, "ns", "DEMO", keys=KeyPlan(Highest(0)))
+    in_key_order = ["A-5", "S-0", "S-2", "S-7", "S-007", "S-10", "S-99999999999999999999999", "X"]
+    assert _keys(store, *in_key_order) == [f"DEMO-{n}" for n in range(1, 9)]
