@@ -7,6 +7,11 @@ dicts they cost a few hundred bytes per issue, which at 400,000 issues is most o
 temporary SQLite database instead (deleted when closed or collected): memory stays flat whatever
 the export's size, at about 2-3 µs per lookup. Writes are buffered and sent in batches.
 
+Most lookups of a pass are for keys not stored yet (every new issue is looked up before it is
+added), and those are the costly ones once an index outgrows SQLite's page cache. A
+:class:`KeyFilter` (a Bloom filter: one to two bytes per key, in memory) answers them without
+SQLite; only keys it may hold are looked up in the file.
+
 Values are pickled: they are our own objects (source references, tuples, strings) written and
 read back by this process only, never taken from an export. Iteration follows the order in which
 keys were first inserted, as a dict's does.
@@ -24,6 +29,8 @@ T = TypeVar("T")
 
 _FLUSH_AT = 1024  # buffered writes sent to SQLite in one batch
 _CACHE_KIB = 1024  # SQLite page cache per index
+_FILTER_BITS_PER_KEY = 8  # two probes: at most about 5% of absent keys still go to SQLite
+_FILTER_START = 4096  # keys the first filter is sized for; it doubles when full
 
 
 def _temporary_database() -> sqlite3.Connection:
@@ -35,6 +42,39 @@ def _temporary_database() -> sqlite3.Connection:
     return conn
 
 
+class KeyFilter:
+    """A Bloom filter over strings: ``might_hold`` is False only for a key never added (no false
+    negatives; a few false positives). Sized for ``capacity`` keys; the owner rebuilds a larger one
+    from its keys when :attr:`full` (so the false-positive rate stays low as the index grows).
+
+    Probes come from the built-in ``hash`` of the key: salted per process, which is all a filter
+    that never leaves the process needs."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._size = capacity * _FILTER_BITS_PER_KEY
+        self._bits = bytearray((self._size + 7) // 8)
+        self._added = 0
+
+    @property
+    def full(self) -> bool:
+        return self._added > self.capacity
+
+    def add(self, key: str) -> None:
+        h = hash(key)
+        first, second = h % self._size, (h >> 32) % self._size
+        self._bits[first >> 3] |= 1 << (first & 7)
+        self._bits[second >> 3] |= 1 << (second & 7)
+        self._added += 1
+
+    def might_hold(self, key: str) -> bool:
+        h = hash(key)
+        first, second = h % self._size, (h >> 32) % self._size
+        return bool(
+            self._bits[first >> 3] & (1 << (first & 7)) and self._bits[second >> 3] & (1 << (second & 7))
+        )
+
+
 class DiskMap(MutableMapping[str, V]):
     """A ``str``-keyed mapping stored in a temporary SQLite file (see the module docstring)."""
 
@@ -42,33 +82,51 @@ class DiskMap(MutableMapping[str, V]):
         self._conn = _temporary_database()
         self._conn.execute("CREATE TABLE entries (key TEXT NOT NULL UNIQUE, value BLOB NOT NULL)")
         self._buffer: dict[str, bytes] = {}
+        self._filter = KeyFilter(_FILTER_START)
         self._count = 0
         for key, value in items:
             self[key] = value
 
     def __getitem__(self, key: str) -> V:
-        blob = self._buffer.get(key)
+        blob = self._blob(key)
         if blob is None:
-            row = self._conn.execute("SELECT value FROM entries WHERE key = ?", (key,)).fetchone()
-            if row is None:
-                raise KeyError(key)
-            blob = row[0]
+            raise KeyError(key)
         value: V = pickle.loads(blob)
         return value
 
     def __contains__(self, key: object) -> bool:
-        if not isinstance(key, str):
-            return False
-        if key in self._buffer:
-            return True
-        return self._conn.execute("SELECT 1 FROM entries WHERE key = ?", (key,)).fetchone() is not None
+        return isinstance(key, str) and self._blob(key) is not None
+
+    def _blob(self, key: str) -> bytes | None:
+        """The stored value's pickle, None when ``key`` is absent (the filter spares SQLite the
+        question for most absent keys)."""
+        blob = self._buffer.get(key)
+        if blob is not None or not self._filter.might_hold(key):
+            return blob
+        row = self._conn.execute("SELECT value FROM entries WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            return None
+        stored: bytes = row[0]
+        return stored
 
     def __setitem__(self, key: str, value: V) -> None:
         if key not in self:
             self._count += 1
+            self._remember(key)
         self._buffer[key] = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         if len(self._buffer) >= _FLUSH_AT:
             self._flush()
+
+    def _remember(self, key: str) -> None:
+        """``key`` added to the filter; a full filter is rebuilt twice as large from every key."""
+        self._filter.add(key)
+        if self._filter.full:
+            self._flush()
+            larger = KeyFilter(self._filter.capacity * 2)
+            for (stored,) in self._conn.execute("SELECT key FROM entries"):
+                larger.add(stored)
+            larger.add(key)
+            self._filter = larger
 
     def __delitem__(self, key: str) -> None:
         if key not in self:

@@ -41,6 +41,8 @@ def format_tracker_datetime(value: datetime) -> str:
         raise ValueError(
             f"naive datetime {value!r} cannot be sent to Tracker; attach the source time zone first"
         )
+    if value.tzinfo is UTC:  # most values: already normalised by the readers (the same text, faster)
+        return value.isoformat(timespec="milliseconds")[:-6] + "+0000"
     utc = value.astimezone(UTC).replace(tzinfo=None)
     return utc.isoformat(timespec="milliseconds") + "+0000"
 
@@ -60,7 +62,8 @@ def parse_tracker_datetime(text: str) -> datetime:
 
 def truncate_to_millis(value: datetime) -> datetime:
     """Tracker keeps milliseconds; compare source and target times at that precision."""
-    return value.replace(microsecond=value.microsecond - value.microsecond % 1000)
+    extra = value.microsecond % 1000
+    return value.replace(microsecond=value.microsecond - extra) if extra else value
 
 
 def format_date(value: date) -> str:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from migrator import spill
 from migrator.model import SourceRef
-from migrator.spill import DiskList, DiskMap, DiskSet
+from migrator.spill import DiskList, DiskMap, DiskSet, KeyFilter
 
 
 def test_disk_map_is_a_dict_in_first_insertion_order() -> None:
@@ -40,3 +43,40 @@ def test_disk_set_and_list_keep_their_items_in_order() -> None:
     assert len(log) == 2100 and list(log) == [("x", n) for n in range(2100)]
     for index in (items, log):
         index.close()
+
+
+@given(st.lists(st.text(max_size=12), max_size=300), st.lists(st.text(max_size=12), max_size=50))
+def test_key_filter_never_forgets_a_key(added: list[str], probed: list[str]) -> None:
+    key_filter = KeyFilter(8)  # tiny: most examples fill it, which must not lose a key either
+    for key in added:
+        key_filter.add(key)
+    assert all(key_filter.might_hold(key) for key in added)
+    absent = [key for key in probed if key not in added]
+    if not key_filter.full:  # within its capacity the filter answers most absent keys itself
+        assert sum(key_filter.might_hold(key) for key in absent) <= max(2, len(absent) // 4)
+
+
+_OPS = st.lists(
+    st.tuples(st.sampled_from(["set", "del", "get", "in"]), st.integers(0, 60), st.integers()),
+    max_size=400,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_OPS)
+def test_disk_map_with_its_filter_is_the_dict(ops: list[tuple[str, int, int]]) -> None:
+    """A filter that starts tiny is rebuilt several times within one example: answers stay a dict's."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(spill, "_FILTER_START", 2)
+        patch.setattr(spill, "_FLUSH_AT", 7)  # keys in the buffer and in the file alike
+        disk: DiskMap[int] = DiskMap()
+        plain: dict[str, int] = {}
+        for op, number, value in ops:
+            key = f"K-{number}"
+            if op == "set":
+                disk[key], plain[key] = value, value
+            elif op == "del" and key in plain:
+                del disk[key], plain[key]
+            assert (key in disk) == (key in plain) and disk.get(key) == plain.get(key)
+        assert len(disk) == len(plain) and list(disk) == list(plain)
+        disk.close()

@@ -1,6 +1,8 @@
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from migrator.timeutil import (
     SourceTimeParser,
@@ -9,7 +11,10 @@ from migrator.timeutil import (
     format_tracker_datetime,
     parse_duration,
     parse_tracker_datetime,
+    truncate_to_millis,
 )
+
+MOSCOW_FIXED = timezone(timedelta(hours=3))
 
 
 def test_tracker_format_is_utc_with_millis_and_no_colon_offset() -> None:
@@ -131,3 +136,20 @@ def test_a_time_that_has_no_utc_equivalent_is_unparsable_not_a_crash(text: str, 
 def test_durations_too_long_for_python_are_a_value_error(text: str) -> None:
     with pytest.raises(ValueError, match="too long"):
         parse_duration(text)
+
+
+_AWARE = st.datetimes(
+    min_value=datetime(2, 1, 1),
+    max_value=datetime(9998, 12, 31),
+    timezones=st.sampled_from([UTC, MOSCOW_FIXED]),
+)
+
+
+@given(_AWARE)
+def test_fast_paths_of_formatting_and_truncating_equal_the_general_ones(value: datetime) -> None:
+    """UTC values skip the conversion and whole milliseconds the copy: the results are the same."""
+    general = value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="milliseconds") + "+0000"
+    assert format_tracker_datetime(value) == general
+    truncated = truncate_to_millis(value)
+    assert truncated == value.replace(microsecond=value.microsecond - value.microsecond % 1000)
+    assert truncated.tzinfo is value.tzinfo

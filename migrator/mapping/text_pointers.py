@@ -152,13 +152,16 @@ class PointerPlanner:
             later.discard(comment.source_id)
             text = self.recorded.pop(fields.get(comment.source_id, ""), None)
             if text is not None:
-                self._comment(comment, text, later | {comment.source_id})
+                self._comment(comment, text, later)
 
-    def _comment(self, comment: PlannedComment, text: RecordedText, not_sent: set[str]) -> None:
+    def _comment(self, comment: PlannedComment, text: RecordedText, later: set[str]) -> None:
+        """``later``: the comments sent after this one (shared, not copied: an issue with thousands
+        of comments must not cost a set per comment)."""
         inline = self.ctx.cfg.target.comment_files == "inline"
 
         def why_not(ref: FileRef, found: str) -> str | None:
-            if self.files.owner.get(found) not in not_sent:
+            owner = self.files.owner.get(found)
+            if owner != comment.source_id and owner not in later:
                 return None  # an issue file, or one of a comment sent before this one
             if not inline:
                 return f"{ref.name!r} stays attached to its comment: the text names it"

@@ -83,6 +83,8 @@ class UserResolver:
             if user.display:
                 self._by_name.setdefault(_norm(user.display), []).append(user)
         self._entries: dict[tuple[str, str, str], _Entry] = {}
+        # a reference's fields as given -> as compared: the same few people are named on every issue
+        self._keys: dict[tuple[str | None, str | None, str | None], tuple[str, str, str]] = {}
         self._mentions: dict[str, str | None] = {}
         self._nobody_told: set[tuple[str, str, str]] = set()
 
@@ -90,7 +92,7 @@ class UserResolver:
 
     def resolve(self, ref: UserRef) -> Resolution:
         """Resolve (cached) and count one reference to a source user."""
-        key = (_norm(ref.name), _norm(ref.email), _norm(ref.display))
+        key = self._key(ref)
         entry = self._entries.get(key)
         if entry is None:
             entry = _Entry(ref, self._resolve(ref))
@@ -108,11 +110,19 @@ class UserResolver:
 
     def first_nobody(self, ref: UserRef) -> bool:
         """True the first time a mapped-to-nobody user is met (to say so once per user)."""
-        key = (_norm(ref.name), _norm(ref.email), _norm(ref.display))
+        key = self._key(ref)
         if key in self._nobody_told:
             return False
         self._nobody_told.add(key)
         return True
+
+    def _key(self, ref: UserRef) -> tuple[str, str, str]:
+        """Name, email and display name as compared (blank space collapsed, case folded)."""
+        given = (ref.name, ref.email, ref.display)
+        key = self._keys.get(given)
+        if key is None:
+            key = self._keys[given] = (_norm(ref.name), _norm(ref.email), _norm(ref.display))
+        return key
 
     def mention_login(self, name: str) -> str | None:
         """The login for an @-mention of a source user: explicit or auto-matched only (never the

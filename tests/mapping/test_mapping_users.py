@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from migrator.mapping.config import UsersSpec
 from migrator.mapping.users import UserResolver
 from migrator.model import UserRef
@@ -143,3 +146,21 @@ def test_an_author_mapped_to_nobody_goes_to_the_fallback() -> None:
     assert "nobody (null), but an author is needed" in author.evidence
     no_fallback = resolver(map={"ghost": None}).resolve_author(UserRef("ghost"))
     assert (no_fallback.login, no_fallback.method) == (None, "unresolved")
+
+
+_NAMES = st.sampled_from(["jsmith", "JSmith ", "j  smith", "Bob", "bob@example.com", "ghost", ""])
+
+
+@given(st.lists(st.tuples(_NAMES, st.none() | _NAMES, st.none() | _NAMES), max_size=30))
+def test_remembered_comparison_keys_resolve_as_fresh_ones(
+    given_refs: list[tuple[str, str | None, str | None]],
+) -> None:
+    """A reference met again reuses its comparison key: each resolution is what a new resolver
+    gives the first reference met with the same name, email and display name as compared."""
+    remembering = resolver(map={"jsmith": "alice"}, fallback="admin")
+    first_met: dict[tuple[str, ...], UserRef] = {}
+    for name, email, display in given_refs:
+        ref = UserRef(name, email, display)
+        compared = tuple(" ".join((part or "").split()).casefold() for part in (name, email, display))
+        first = first_met.setdefault(compared, ref)
+        assert remembering.resolve(ref) == resolver(map={"jsmith": "alice"}, fallback="admin").resolve(first)

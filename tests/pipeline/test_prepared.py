@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ import pytest
 from migrator.errors import MigratorError
 from migrator.findings import Findings
 from migrator.pipeline import PreparedRun, PrepareOptions, Stages
-from migrator.pipeline.prepared import lossy_summary
+from migrator.pipeline.prepared import STREAM_GC_THRESHOLD, lossy_summary
 
 from .pipeline_fakes import (
     T0,
@@ -41,6 +42,30 @@ def test_planned_streams_once_and_findings_are_complete_at_the_end() -> None:
     assert [f.kind for f in findings] == ["parent.dangling"]
     with pytest.raises(RuntimeError):
         next(prepared.planned())
+
+
+@pytest.mark.parametrize("read_to_the_end", [True, False])
+def test_young_objects_are_collected_less_often_only_while_the_export_streams(read_to_the_end: bool) -> None:
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(700, before[1], before[2])
+        prepared = PreparedRun(
+            make_config(),
+            ["issues.csv"],
+            TARGET,
+            Findings(),
+            stages=Stages(reader_of([issue("P-1", 2), issue("P-2", 3)]), FakeTransformer),
+        )
+        stream = prepared.planned()
+        next(stream)
+        assert gc.get_threshold() == (STREAM_GC_THRESHOLD, before[1], before[2])
+        if read_to_the_end:
+            assert [p.source_key for p in stream] == ["P-2"]
+        else:
+            stream.close()  # a consumer that stops early (run interrupted) restores it too
+        assert gc.get_threshold() == (700, before[1], before[2])
+    finally:
+        gc.set_threshold(*before)
 
 
 def test_finish_is_idempotent_and_works_after_stopping_early() -> None:
