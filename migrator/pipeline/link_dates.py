@@ -2,7 +2,7 @@
 
 Tracker accepts an imported link only at a time inside the ``[createdAt, updatedAt]`` window of
 *both* of its issues. One issue alone cannot decide that (the other may come later in the export),
-so :class:`LinkDatePlanner` keeps each planned issue's window (two integers) and each link once
+so :class:`LinkDatePlanner` keeps each planned issue's window (two integers, on disk) and each link once
 (from the issue that lists it first, which is the one that imports it), and plans every date when
 the export has been read. The rule, with ``target.undated_links: extend`` (the default):
 
@@ -35,6 +35,7 @@ from datetime import UTC, datetime, timedelta
 from migrator.findings import Findings, Severity
 from migrator.model import SourceRef
 from migrator.plan import PlannedIssue, PlanRevisions
+from migrator.spill import DiskList, DiskMap, DiskSet
 from migrator.timeutil import format_tracker_datetime, parse_tracker_datetime
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -79,20 +80,24 @@ class _OwnedLink:
 
 @dataclass
 class LinkDatePlanner:
-    """Feed every planned issue with ``add``; ``plan`` then dates every link (see the module doc)."""
+    """Feed every planned issue with ``add``; ``plan`` then dates every link (see the module doc).
+
+    Windows, owned link ids and links have one entry per issue or link, so they are kept on disk
+    (``migrator.spill``): memory stays flat with the export's size. A window is read back when a link
+    needs it and written back when the link moved its ``updatedAt``."""
 
     findings: Findings
     undated_links: str = "extend"
-    _windows: dict[str, Window] = field(default_factory=dict)
-    _owned: set[str] = field(default_factory=set)
-    _links: list[_OwnedLink] = field(default_factory=list)
+    _windows: DiskMap[Window] = field(default_factory=DiskMap)
+    _owned: DiskSet = field(default_factory=DiskSet)
+    _links: DiskList[tuple[str, str, str, int, str]] = field(default_factory=DiskList)
 
     def add(self, planned: PlannedIssue) -> None:
         """Record an issue's window and the links it is the first to list (a key seen before is a
         duplicate: the first issue with it is the one planned)."""
         key = planned.source_key
         created, updated = to_ms(planned.body.get("createdAt")), to_ms(planned.body.get("updatedAt"))
-        if key in self._windows or created is None:
+        if created is None or key in self._windows:
             return
         self._windows[key] = Window(key, created, max(created, updated or created), planned.source)
         for link in planned.links:
@@ -101,26 +106,38 @@ class LinkDatePlanner:
             self._owned.add(link.source_id)
             at = to_ms(link.created_at)
             if at is not None:
-                self._links.append(_OwnedLink(key, link.source_id, link.to_source_key, at, link.relationship))
+                self._links.append((key, link.source_id, link.to_source_key, at, link.relationship))
 
     def plan(self, revisions: PlanRevisions, existing: Mapping[str, Window]) -> None:
         """Date every link whose two ends are known — both in the plan, or the other one already in
         Tracker (``existing``: link source id → that issue's fixed window) — into ``revisions``."""
         extended: dict[str, list[str]] = {}
-        for link in self._links:
+        for fields in self._links:
+            link = _OwnedLink(*fields)
             change = revisions.links.get(link.source_id)
             if change is not None and change.drop:
                 continue
             own = self._windows[link.owner]
-            other = existing.get(link.source_id) or self._windows.get(link.other)
+            other = existing.get(link.source_id) or (
+                own if link.other == link.owner else self._windows.get(link.other)
+            )
             if other is None:
                 continue  # the other end is not planned: the link is reported as dangling
+            before = (own.updated, other.updated)
             if self.undated_links == "now" or other.fixed:
                 self._fit(link, own, other, revisions, extended)
             else:
                 self._extend(link, own, other, revisions, extended)
+            if before != (own.updated, other.updated):
+                self._store(own, other)
         for key, labels in extended.items():
             self._report_extension(self._windows[key], labels, revisions)
+
+    def _store(self, *windows: Window) -> None:
+        """Write back windows a link extended (an issue already in Tracker is not stored: fixed)."""
+        for window in windows:
+            if not window.fixed:
+                self._windows[window.key] = window
 
     def can_link(self, owner: str, other: Window) -> bool:
         """Can a link from ``owner`` to an issue already in Tracker be dated? Its window cannot grow,

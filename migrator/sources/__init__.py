@@ -62,7 +62,7 @@ from migrator.sources.tables import (
     preflight,
 )
 from migrator.sources.values import ValueReader, Where
-from migrator.spill import DiskMap
+from migrator.spill import DiskMap, DiskSet
 
 __all__ = ["read_issues"]
 
@@ -112,9 +112,16 @@ class _Children:
 
 @dataclass
 class _Seen:
-    ids: set[str] = field(default_factory=set)
-    keys: set[str] = field(default_factory=set)
-    skipped: set[str] = field(default_factory=set)  # ids and keys of issues a where: filter skipped
+    """Every issue's id and key so far, for duplicates and children's references: one entry per
+    issue, so on disk (``DiskSet``) — as sets they held most of a large export's strings."""
+
+    ids: DiskSet = field(default_factory=DiskSet)
+    keys: DiskSet = field(default_factory=DiskSet)
+    skipped: DiskSet = field(default_factory=DiskSet)  # ids and keys of issues a where: filter skipped
+
+    def close(self) -> None:
+        for store in (self.ids, self.keys, self.skipped):
+            store.close()
 
 
 @dataclass
@@ -196,6 +203,7 @@ def _stream(
             for kind, table in _child_tables(source)
         ]
         seen = _Seen()
+        cleanup.callback(seen.close)
         needs = issue_needs(source)
         for src in issues:
             for record in reading.records(src, needs, "issues"):

@@ -157,3 +157,33 @@ def test_a_link_listed_on_both_issues_is_dated_from_its_first_listing() -> None:
     revisions, _ = plan([old, new])
     assert revisions.issues["OLD-1"].updated_at == at(30)
     assert revised(revisions, old).links[0].created_at == at(30)
+
+
+def test_windows_kept_on_disk_carry_every_extension_to_the_next_link() -> None:
+    # 1,500 issues (past the spill's write buffer, so windows are read back from SQLite): each later
+    # issue links to HUB-1 a day after it was created. Every link extends HUB-1's window again; the
+    # plan must see each extension, so HUB-1 ends at the last link and no link is clamped.
+    count = 1_500
+    hub = planned("HUB-1", 0, 1, row=2)
+    others = [planned(f"ISS-{n}", n, n + 0.5, links=[("HUB-1", n + 1)], row=n + 1) for n in range(2, count)]
+    revisions, findings = plan([hub, *others])
+    assert revised(revisions, hub).body["updatedAt"] == at(count)
+    assert {f.kind for f in findings} == {"time.window_extended_for_link"}  # nothing clamped
+    (extended,) = [f for f in findings if f.key == "HUB-1"]
+    assert (extended.key, extended.row) == ("HUB-1", 2)
+    assert extended.value == f"{at(1)} → {at(count)}"
+    assert f"and {count - 2 - 5} more" in extended.message
+    # Each listing issue's own window grew to its link too (a day after its creation).
+    assert revised(revisions, others[0]).body["updatedAt"] == at(3)
+    assert revised(revisions, others[-1]).body["updatedAt"] == at(count)
+
+
+def test_a_window_extended_then_clamped_against_is_read_back_extended() -> None:
+    # A-1's window is extended by B-2's link (day 20); C-3 lists a link to A-1 dated day 15: inside
+    # A-1's extended window, so it keeps its date and A-1 is extended once, to day 20.
+    a, b = planned("A-1", 0, 10), planned("B-2", 18, 25, links=[("A-1", 20)])
+    c = planned("C-3", 12, 30, links=[("A-1", 15)])
+    revisions, findings = plan([a, b, c])
+    assert revised(revisions, a).body["updatedAt"] == at(20)
+    assert revised(revisions, c).links[0].created_at == at(15)
+    assert [f.key for f in findings if f.kind == "time.window_extended_for_link"] == ["A-1"]

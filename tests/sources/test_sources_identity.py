@@ -24,6 +24,18 @@ def test_duplicate_ids_and_keys_first_wins(tmp_path: Path) -> None:
     ]  # fmt: skip
 
 
+def test_duplicates_of_issues_read_long_before_are_still_found(tmp_path: Path) -> None:
+    # Ids and keys seen are kept on disk past a write buffer of ~1,000: duplicates of the first
+    # rows, found after 1,500 others, are still caught (by id, then by key).
+    rows = [BASE_HEADER] + [issue_row(str(n), f"A-{n}", f"issue {n}") for n in range(1, 1_501)]
+    rows += [issue_row("2", "A-9999", "same id as row 3"), issue_row("9999", "A-1", "same key as row 2")]
+    path = write_csv(tmp_path / "issues.csv", rows)
+    issues, findings = read_all(make_config(tmp_path, {}), path)
+    assert len(issues) == 1_500
+    dups = of_kind(findings, "source.duplicate_key")
+    assert [(f.row, f.field, f.value) for f in dups] == [(1_502, "id", "2"), (1_503, "key", "A-1")]
+
+
 def test_parent_ids_are_resolved_to_keys_even_when_the_parent_comes_later(tmp_path: Path) -> None:
     rows = [
         BASE_HEADER + ["Parent id"],
