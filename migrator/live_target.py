@@ -19,12 +19,12 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from migrator.errors import ConfigError
-from migrator.mapping.target_info import FieldInfo, FixtureTarget, TargetUser
+from migrator.mapping.target_info import FieldInfo, FixtureTarget, TargetInfo, TargetUserLike
+from migrator.snapshot import load_target_info
 from migrator.tracker.metadata import FETCH_PARALLEL, MetadataReads, TargetMetadata
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterable, Mapping
 
     from migrator.tracker.client import TrackerClient
 
@@ -39,7 +39,7 @@ class LiveTarget:
         self._reads.start_core(queue)
         self._lock = threading.Lock()
         self._asked: set[str] = set()
-        self._view: FixtureTarget | None = None
+        self._view: TargetInfo | None = None
 
     @staticmethod
     def from_fixture_dict(data: Mapping[str, Any], queue: str) -> FixtureTarget:
@@ -54,7 +54,7 @@ class LiveTarget:
         self._answers()
         return self
 
-    def _answers(self, section: str | None = None) -> FixtureTarget:
+    def _answers(self, section: str | None = None) -> TargetInfo:
         """The view holding the core reads and ``section`` (read now if it was not asked before)."""
         with self._lock:
             if self._view is None or (section is not None and section not in self._asked):
@@ -83,7 +83,7 @@ class LiveTarget:
     def has_priority(self, key: str) -> bool:
         return self._answers().has_priority(key)
 
-    def users(self) -> list[TargetUser]:
+    def users(self) -> Iterable[TargetUserLike]:
         return self._answers().users()
 
     def has_resolution(self, key: str) -> bool:
@@ -105,7 +105,5 @@ class LiveTarget:
         return self._answers("link_types").link_relationships()
 
 
-def _view(metadata: TargetMetadata, queue: str) -> FixtureTarget:
-    if queue not in metadata.queue_keys:
-        raise ConfigError("the target", [f"queue {queue!r} is not in the target"])
-    return FixtureTarget(metadata.to_dict(), queue)
+def _view(metadata: TargetMetadata, queue: str) -> TargetInfo:
+    return load_target_info(metadata, queue)  # ConfigError (with the queues there) when it is absent

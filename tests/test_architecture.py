@@ -95,7 +95,7 @@ RULES: dict[str, frozenset[str]] = {
     "migrator.snapshot": frozenset({"migrator.errors", "migrator.tracker", "migrator.mapping.target_info"}),
     # the transform's view of a live queue, each catalogue read on first need
     "migrator.live_target": frozenset(
-        {"migrator.errors", "migrator.tracker", "migrator.mapping.target_info"}
+        {"migrator.errors", "migrator.tracker", "migrator.mapping.target_info", "migrator.snapshot"}
     ),
     # read-only: issues earlier runs imported (their ledgers, the target), for dangling references
     "migrator.existing": BASICS | {"migrator.plan", "migrator.state", "migrator.tracker"},
