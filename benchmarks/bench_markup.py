@@ -2,6 +2,7 @@
 
     python benchmarks/bench_markup.py                      # 200 issues' texts, 5 rounds
     python benchmarks/bench_markup.py --issues 1000 --rounds 7 --pool 2
+    python benchmarks/bench_markup.py --before main        # per construct: this tree against main
 
 "old" is the single-module converter as of ``markup_baseline.BASELINE_REF`` (imported from git into
 this process), "new" is ``migrator.mapping.markup``; both convert the texts ``bench_validate.py``
@@ -9,18 +10,25 @@ generates (1 description + 3 comments per issue) and the Jira corpus. Times are 
 process (``time.process_time``), best of the rounds, old and new interleaved, so other load on the
 machine disturbs them least. The outputs are compared: the run fails if any text differs.
 ``--pool N`` also times ``convert_many`` with N worker processes on a larger set.
+
+"per construct" times common Jira constructs one by one (µs per text, CPU time, best of the rounds)
+with the converter validate builds (``ConverterSpec.create("jira", {}, None).build()``); with
+``--before REF`` the same cases are timed, in a child process, with ``migrator`` as of that git
+revision (``git archive``), and the outputs are compared.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from markup_baseline import BASELINE_REF, USERS, bench_texts, corpus_texts, load_baseline
+from markup_baseline import BASELINE_REF, REPO, USERS, bench_texts, corpus_texts, load_baseline
 
 from migrator.mapping.markup import ConverterSpec, MarkupConverter, convert_many
 
@@ -42,6 +50,82 @@ OTHER_MARKUPS: dict[str, list[Any]] = {
         )
     ],
 }  # fmt: skip
+
+
+CONSTRUCTS = {
+    "heading": "h2. Steps",
+    "list item": "* open page 5",
+    "two list items": "* open page 5\n* click *Save*",
+    "numbered list": "# one\n# two",
+    "code": "{code}print(5){code}",
+    "link and bold": "Some text with a [link|http://x.y] and *bold*.",
+    "table": "||a||b||\n|1|2|",
+    "table with a link": "||Key||Value||\n|a|[link|http://x.y]|",
+    "mention": "ping [~jsmith], please",
+    "panel": "{panel:title=T}\nh3. Note\n* one\n{panel}",
+    "bench description": "h2. Steps\n* open page 5\n* click *Save*\n{code}print(5){code}",
+    "bench comment": "comment 0 with *bold*; and a semicolon",
+}
+# Run in a child process whose ``migrator`` is another revision's: prints {case: [µs, output]}.
+_CONSTRUCT_TIMER = """
+import json, sys, time
+from migrator.mapping.markup import ConverterSpec
+cases, rounds = json.loads(sys.argv[1]), int(sys.argv[2])
+converter = ConverterSpec.create("jira", {}, None).build()
+result = {}
+for name, text in cases.items():
+    for _ in range(50):
+        converter.convert(text)
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.process_time()
+        for _ in range(200):
+            converter.convert(text)
+        best = min(best, (time.process_time() - start) / 200 * 1e6)
+    result[name] = [best, converter.convert(text).text]
+print(json.dumps(result))
+"""
+
+
+def construct_times(rounds: int, ref: str | None = None) -> dict[str, tuple[float, str]]:
+    """µs per text and output of each construct, with ``migrator`` of this tree or of git ``ref``."""
+    with tempfile.TemporaryDirectory(prefix="bench-markup-") as tree:
+        path = [str(REPO)]
+        if ref is not None:
+            archive = subprocess.run(
+                ["git", "archive", ref, "migrator"], cwd=REPO, check=True, capture_output=True
+            ).stdout
+            subprocess.run(["tar", "-x", "-C", tree], input=archive, check=True)
+            path = [tree]
+        code = f"import sys; sys.path[:0] = {path!r}\n" + _CONSTRUCT_TIMER
+        out = subprocess.run(
+            [sys.executable, "-c", code, json.dumps(CONSTRUCTS), str(rounds)],
+            cwd=tree,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    return {name: (float(us), text) for name, (us, text) in json.loads(out).items()}
+
+
+def print_constructs(rounds: int, before_ref: str | None) -> int:
+    """Prints the per-construct table; returns how many outputs differ from ``before_ref``'s."""
+    after = construct_times(rounds)
+    before = construct_times(rounds, before_ref) if before_ref else {}
+    header = f"{'per construct':<22} {'µs/text':>9}"
+    if before:
+        header += f" {before_ref + ' µs':>12} {'speed-up':>9}"
+    print(f"\n{header}")
+    different = 0
+    for name, (us, text) in after.items():
+        line = f"{name:<22} {us:>9.0f}"
+        if name in before:
+            old_us, old_text = before[name]
+            same = old_text == text
+            different += not same
+            line += f" {old_us:>12.0f} {old_us / us:>8.2f}x" + ("" if same else "  OUTPUT DIFFERS")
+        print(line)
+    return different
 
 
 def per_text_ms(convert: Callable[[Any], Any], texts: Sequence[Any]) -> float:
@@ -83,6 +167,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--baseline-ref", default=BASELINE_REF, help="git revision of the old converter")
     parser.add_argument("--pool", type=int, default=0, help="also time convert_many with this many processes")
+    parser.add_argument("--before", help="git revision to time the constructs against (e.g. main)")
     args = parser.parse_args()
 
     baseline = load_baseline(args.baseline_ref)
@@ -126,8 +211,11 @@ def main() -> None:
             f"\nconvert_many, {len(many):,} texts: 1 process {one:.2f} s, {args.pool} processes {spread:.2f} s "
             f"({one / spread:.2f}x wall clock, {same} results)"
         )
+    constructs_different = print_constructs(args.rounds, args.before)
     if different:
         sys.exit(f"{different} texts convert differently from {args.baseline_ref}")
+    if constructs_different:
+        sys.exit(f"{constructs_different} constructs convert differently from {args.before}")
 
 
 if __name__ == "__main__":

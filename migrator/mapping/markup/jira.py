@@ -3,8 +3,12 @@
 pyparsing's ``transform_string`` tries every element at every position. :class:`Scanner` tries an
 element only where it can start: at one of its first characters, or — for the block elements
 (lists, tables, headings, quotes, rules) — at a line start whose first non-blank characters can
-open one (``LINE_START_GUARD``). Same elements, same order, so the same output; tests compare it
-with the stock scan and with the pinned output of the converter it replaced.
+open one (``LINE_START_GUARD``); and there only the elements whose own opening stands at that
+position (``_OPENINGS``: ``h1.``-``h6.`` for a heading, ``|`` for a table, bullets and a space for a
+list, ``{code`` for code, ``[~`` or ``[alias|~`` for a mention…). Same elements, same order among
+those left, so the same first match and the same output; the simple forms of headings, lists,
+tables and text effects are read by the shortcuts of ``jira_fast.py``. Tests compare it with the
+stock scan and with the pinned output of the converter it replaced.
 
 Issue references (``KEY-N`` for the configured project keys) are marked in a pre-pass over the
 source, outside code, monospace, URLs, images, attachments, mentions and link targets.
@@ -44,6 +48,7 @@ from migrator.mapping.markup.context import ConversionContext
 from migrator.mapping.markup.jira_elements import (
     OVERRIDES,
     JiraEmoticon,
+    JiraList,
     JiraMacro,
     JiraNoteMacro,
     JiraPanel,
@@ -51,7 +56,13 @@ from migrator.mapping.markup.jira_elements import (
     JiraUsernames,
     JiraYfmEscapes,
 )
-from migrator.mapping.markup.jira_fast import quoted_shortcut
+from migrator.mapping.markup.jira_fast import (
+    HeadingShortcut,
+    LinkShortcut,
+    ListShortcut,
+    TableShortcut,
+    quoted_shortcut,
+)
 from migrator.mapping.markup.skip_guard import guard_skips
 from migrator.mapping.markup.yfm import outside
 
@@ -99,6 +110,33 @@ _FIRST_CHARS: tuple[tuple[type[AbstractMarkup], str], ...] = (
     (Superscript, "^"),
     (LineBreak, "\\"),
 )
+# What must stand at a position for an element to match there: a necessary condition read off the
+# element's grammar (its fixed opening), so an element is left out only where it would fail. Tried in
+# the elements' own order among those left, the first match is the full scan's.
+_WHITE_OPENING = "[" + re.escape(_PYPARSING_WHITE) + "]*"
+_OPENINGS: tuple[tuple[type[AbstractMarkup], re.Pattern[str]], ...] = tuple(
+    (element, re.compile(pattern, flags))
+    for element, pattern, flags in (
+        (UnorderedList, r"[ \t]*#?(?:\*+|-+) ", 0),  # optional blanks, nested "#", bullets and a space
+        (OrderedList, r"[ \t]*\*?#+ ", 0),
+        (Table, r"[ \t\r\n]*\|", 0),  # after an optional blank line
+        (Headings, _WHITE_OPENING + r"h[1-6]\. ", 0),
+        (Quote, _WHITE_OPENING + r"bq\. ", 0),
+        (Ruler, r"[ \t]*----", 0),
+        (Code, r"\{code", 0),
+        (Noformat, r"\{noformat", 0),
+        (Panel, r"\{panel", 0),
+        (BlockQuote, r"\{quote\}", 0),
+        (Monospaced, r"\{\{", 0),
+        (Color, r"\{color:", 0),
+        (Mention, r"\[(?:[^\]|]*\|)?~", 0),  # alias: up to the first "|", no "]" in it
+        (MailTo, r"\[(?:[^\]|]*\|)?mailto:", 0),
+        (Attachment, r"\[\^", 0),
+        (Url, r"(?:https?|ftp)://", re.IGNORECASE),
+        (Ndash, "--", 0),
+        (Mdash, "---", 0),
+    )
+)
 _CHAR_CANDIDATE_RE = re.compile(r"[{\[!*\-+?^~\\(:;@#=_<]|(?=(?:https?|ftp)://)", re.IGNORECASE)
 _CANDIDATE_RE = re.compile(
     r"(?:^|(?<=\n))(?=" + LINE_START_GUARD.pattern + r")|" + _CHAR_CANDIDATE_RE.pattern,
@@ -119,12 +157,29 @@ def _first_chars(element: type[AbstractMarkup]) -> tuple[str, bool]:
     raise TypeError(f"no first characters known for Jira element {element.__name__}")
 
 
+def _opening(element: type[AbstractMarkup]) -> re.Pattern[str] | None:
+    """What must stand where the element starts for it to match (None: its first character will do)."""
+    own: re.Pattern[str] | None = getattr(element, "OPENING", None)
+    if own is not None:
+        return own
+    return next((opening for base, opening in _OPENINGS if issubclass(element, base)), None)
+
+
 def _expr_of(element: AbstractMarkup) -> ParserElement:
-    """The element's grammar with faster ``SkipTo`` loops, behind a shortcut for simple text effects."""
+    """The element's grammar with faster ``SkipTo`` loops, behind a shortcut for its simple forms
+    (text effects, headings, lists, tables, links)."""
     expr = element.expr
     guard_skips(expr)
     if isinstance(element, QuotedElement):
         return quoted_shortcut(element, expr) or expr
+    if isinstance(element, Headings):
+        return HeadingShortcut(element, expr)
+    if isinstance(element, JiraList):
+        return ListShortcut(element, expr)
+    if isinstance(element, Table):
+        return TableShortcut(element, expr)
+    if isinstance(element, Link):
+        return LinkShortcut(element, expr)
     return expr
 
 
@@ -134,47 +189,75 @@ def nothing_to_convert(text: str) -> bool:
     return _CANDIDATE_RE.search(text) is None
 
 
+Candidate = tuple[re.Pattern[str] | None, ParserElement]  # (opening, element's parser)
+
+
 class Scanner:
     """Stands in for jira2markdown's ``Forward`` grammar objects: the elements only ever call
     ``transform_string`` on them (for nested text)."""
 
     def __init__(self) -> None:
-        self._entries: list[tuple[str, bool, ParserElement]] = []
-        self._by_start: dict[tuple[bool, str], ParserElement | None] = {}
+        self._entries: list[tuple[str, bool, re.Pattern[str] | None, ParserElement]] = []
+        self._by_start: dict[tuple[bool, str], tuple[Candidate, ...]] = {}
+        self._by_openings: dict[tuple[bool, str, tuple[int, ...]], tuple[ParserElement, bool] | None] = {}
 
     def set_elements(self, elements: list[AbstractMarkup]) -> None:
-        self._entries = [(*_first_chars(type(e)), _expr_of(e)) for e in elements]
+        self._entries = [(*_first_chars(type(e)), _opening(type(e)), _expr_of(e)) for e in elements]
         self._by_start.clear()
+        self._by_openings.clear()
 
-    def _expr(self, line_start: bool, char: str) -> ParserElement | None:
+    def _candidates(self, line_start: bool, char: str) -> tuple[Candidate, ...]:
+        """The elements that can start with ``char`` (at a line start or not), in element order."""
         key = (line_start, char)
-        if key not in self._by_start:
-            chosen = [
-                expr
-                for chars, at_line, expr in self._entries
+        found = self._by_start.get(key)
+        if found is None:
+            found = self._by_start[key] = tuple(
+                (opening, expr)
+                for chars, at_line, opening, expr in self._entries
                 if (at_line and line_start) or (char and char in chars)
-            ]
-            self._by_start[key] = MatchFirst(chosen).streamline() if chosen else None
-        return self._by_start[key]
+            )
+        return found
+
+    def _parser(self, instring: str, loc: int, line_start: bool) -> tuple[ParserElement, bool] | None:
+        """One parser of the elements whose opening stands at ``loc`` — the element itself when it is
+        the only one, else their ``MatchFirst`` (built once per set) — and whether to call it as
+        ``MatchFirst`` calls an alternative (with its pre-parse)."""
+        char = instring[loc : loc + 1]
+        candidates = self._candidates(line_start, char)
+        chosen = tuple(
+            index
+            for index, (opening, _) in enumerate(candidates)
+            if opening is None or opening.match(instring, loc) is not None
+        )
+        key = (line_start, char, chosen)
+        if key not in self._by_openings:
+            exprs = [candidates[index][1] for index in chosen]
+            self._by_openings[key] = (
+                None
+                if not exprs
+                else (exprs[0].streamline(), True)
+                if len(exprs) == 1
+                else (MatchFirst(exprs).streamline(), False)
+            )
+        return self._by_openings[key]
 
     def transform_string(self, instring: str, *, debug: bool = False) -> str:
         out: list[str] = []
         last = loc = 0
         size = len(instring)
         search = _CANDIDATE_RE.search
-        guard = LINE_START_GUARD.match
         while loc <= size:
             match = search(instring, loc)
             if match is None:
                 break
             loc = match.start()
-            line_start = (loc == 0 or instring[loc - 1] == "\n") and guard(instring, loc) is not None
-            expr = self._expr(line_start, instring[loc : loc + 1])
+            parser = self._parser(instring, loc, loc == 0 or instring[loc - 1] == "\n")
             try:
-                if expr is None:
+                if parser is None:
                     raise ParseException(instring, loc)
-                end, tokens = expr._parse(instring, loc, callPreParse=False)
-            except ParseException:
+                # an IndexError is a failure, as in MatchFirst
+                end, tokens = parser[0]._parse(instring, loc, callPreParse=parser[1])
+            except (ParseException, IndexError):
                 loc += 1
                 continue
             if end <= loc:

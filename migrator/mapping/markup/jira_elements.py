@@ -136,6 +136,7 @@ class JiraNoteMacro(JiraMarkup):
     """``{info}``, ``{tip}``, ``{note}``, ``{warning}`` (optionally ``:title=T``) → YFM notes."""
 
     FIRST_CHARS = "{"
+    OPENING = re.compile(r"\{(?:" + "|".join(NOTE_TYPES) + ")")
 
     @property
     def expr(self) -> ParserElement:
@@ -254,10 +255,11 @@ class JiraSubscript(JiraMarkup):
     """``~sub~`` (also inside words, ``H~2~O``) → plain text; YFM has no reliable subscript."""
 
     FIRST_CHARS = "~"
+    OPENING = re.compile(r"~(?P<text>[^~\s\[\]]+)~")
 
     @property
     def expr(self) -> ParserElement:
-        return Regex(r"~(?P<text>[^~\s\[\]]+)~").set_parse_action(self._action)
+        return Regex(self.OPENING).set_parse_action(self._action)
 
     def _action(self, tokens: ParseResults) -> str:
         self.ctx.lossy.append("subscript")
@@ -287,7 +289,7 @@ class JiraRuler(Ruler):
         return Regex(r"^[ \t]*----[ \t]*$", flags=re.MULTILINE).set_parse_action(replace_with("\n\n---\n\n"))
 
 
-class _ListIndent(Token):
+class ListBullets(Token):
     """jira2markdown's ``ListIndent`` without building a new grammar on every try: the longest of
     ``token * n + " "`` (n from indent+1 down to indent-2) that starts at ``loc``, first token first."""
 
@@ -298,14 +300,21 @@ class _ListIndent(Token):
         self.FIRST_CHARS = tokens  # for skip_guard.first_set
 
     def parseImpl(self, instring: str, loc: int, do_actions: bool = True) -> tuple[int, str]:  # noqa: N802
+        literal = self.bullets_at(instring, loc)
+        if literal is None:
+            raise ParseException(instring, loc, "not a list item", self)
+        return loc + len(literal), literal
+
+    def bullets_at(self, instring: str, loc: int) -> str | None:
+        """The bullets (and their space) at ``loc``, their count kept as the indent; None if none."""
         current = self.indent_state.indent
         for token in self.tokens:
             for indent in range(current + 1, max(0, current - 2), -1):
                 literal = token * indent + " "
                 if instring.startswith(literal, loc):
                     self.indent_state.indent = indent
-                    return loc + len(literal), literal
-        raise ParseException(instring, loc, "not a list item", self)
+                    return literal
+        return None
 
 
 class JiraList(JiraMarkup):
@@ -339,7 +348,7 @@ class JiraList(JiraMarkup):
             + Optional(whitespace).suppress()
             + Combine(
                 Optional(self.nested_token, default="")
-                + _ListIndent(self.indent_state, self.tokens)
+                + ListBullets(self.indent_state, self.tokens)
                 + SkipTo(
                     eol + Optional(whitespace) + Char(self.nested_token + self.tokens) | list_break,
                     ignore=ignore,
@@ -425,11 +434,11 @@ class JiraAttachmentLink(Attachment, JiraMarkup):
 
 class JiraEmoticon(AbstractMarkup):
     FIRST_CHARS = "(:;"
+    OPENING = re.compile("|".join(re.escape(o) for o in sorted(EMOTICONS, key=len, reverse=True)))
 
     @property
     def expr(self) -> ParserElement:
-        options = sorted(EMOTICONS, key=len, reverse=True)
-        return Regex("|".join(re.escape(o) for o in options)).set_parse_action(self._action)
+        return Regex(self.OPENING).set_parse_action(self._action)
 
     @staticmethod
     def _action(tokens: ParseResults) -> str:
@@ -442,13 +451,12 @@ class JiraMacro(JiraMarkup):
     All listed as lossy ``macro``."""
 
     FIRST_CHARS = "{"
+    OPENING = re.compile(r"\{(?P<name>toc|anchor|status|jira)(?::(?P<params>[^}\n]*))?\}", re.IGNORECASE)
     STATUS_COLOURS = {"grey": "grey", "red": "red", "yellow": "yellow", "green": "green", "blue": "blue"}
 
     @property
     def expr(self) -> ParserElement:
-        return Regex(
-            r"\{(?P<name>toc|anchor|status|jira)(?::(?P<params>[^}\n]*))?\}", re.IGNORECASE
-        ).set_parse_action(self._action)
+        return Regex(self.OPENING).set_parse_action(self._action)
 
     def _action(self, tokens: ParseResults) -> str:
         self.ctx.lossy.append("macro")
@@ -480,10 +488,11 @@ class JiraYfmEscapes(AbstractMarkup):
     """Literal text that YFM would otherwise read as syntax (Liquid, video, monospace, raw HTML, ``__``)."""
 
     FIRST_CHARS = "{@#=_<"
+    OPENING = re.compile(r"\{%|\{\{|@\[|##|==|__|<")
 
     @property
     def expr(self) -> ParserElement:
-        return Regex(r"\{%|\{\{|@\[|##|==|__|<").set_parse_action(self._action)
+        return Regex(self.OPENING).set_parse_action(self._action)
 
     @staticmethod
     def _action(tokens: ParseResults) -> str:

@@ -1,5 +1,9 @@
-"""A shortcut for jira2markdown's text effects (``*bold*``, ``_em_``, ``+ins+``, ``??cite??``, ``^sup^``,
-``-del-``) in their simple, common form; everything else goes to the pyparsing grammar.
+"""Shortcuts for the simple, common forms of jira2markdown's text effects, headings and lists;
+everything else goes to the pyparsing grammar. Each gives the grammar's match (same end, same
+tokens, the element's own parse action) without pyparsing, and hands any other case to the grammar
+unchanged. Proved equal on the pinned corpus and by property tests against pyparsing's full scan.
+
+Text effects (``*bold*``, ``_em_``, ``+ins+``, ``??cite??``, ``^sup^``, ``-del-``).
 
 A text effect is jira2markdown's ``QuotedElement``::
 
@@ -11,30 +15,60 @@ When the text between the opening token and the first next token holds no newlin
 character that could start an ignored expression, the token right after it is not preceded by
 blank space, the closing token is followed by a non-word character (or the end) that is not the
 token's first character, and the opening token is preceded by a non-word character (or the
-start), the grammar's match is exactly that span: the shortcut returns the same result without
-pyparsing. Any other case is handed to the grammar unchanged. Proved equal on the pinned corpus and
-by property tests against pyparsing's full scan.
+start), the grammar's match is exactly that span.
+
+Headings: ``LineStart + Optional(White) + Combine("h1"-"h6" + ". " + SkipTo(LineEnd | StringEnd))``;
+at a line start with the ``h`` right there (no blank before it) the match is the rest of the line.
+
+Lists: ``OneOrMore(row, stop_on=LIST_BREAK)``, a row being ``LineStart + [ \t]* + Optional(nested)
++ bullets + SkipTo(EOL + [ \t]* + Char(nested + bullets) | LIST_BREAK, ignore={quote}|{panel|{color)
++ Optional(EOL)``. Only a line end can stop the ``SkipTo``; when no ignored expression opens in a
+row, its text runs to the first line end followed by another item, a blank line or the end of the
+text, and rows are read on as the grammar reads them (same bullet rule, :class:`ListBullets`). A
+list with an ignored expression in a row goes to the grammar, the indent state put back first.
+
+Tables: ``(StringStart ^ Optional(EMPTY_LINE, default="\\n")) + OneOrMore(LineStart + Group(row) + NL)
++ (StringEnd | Optional(EMPTY_LINE, default="\\n"))``, a row being ``SEP + ZeroOrMore(SkipTo(SEP |
+ROW_BREAK, ignore=link|mailto|image|mention) + Optional(SEP), stop_on=any line end)``. For a table
+whose ``|`` stands right at the line start and whose cells hold no ``!`` (where an ignored image
+opens), cells run to the next ``|`` or to a line end followed by ``|``, a blank line or the end —
+over any ``[`` and up to the first ``]`` after it (the ignored link, tried first, matches exactly
+that) — and the tokens around the table are the grammar's (``"\\n"`` before it unless it opens the
+text; after it an empty line, ``"\\n"``, or nothing at the end).
+
+Links: ``Combine("[" + Optional(SkipTo("|", fail_on="]")("alias") + "|") + SkipTo("]")("url") + "]")``
+is, whenever a ``]`` follows, the span up to the first ``]``, its alias the text before the first
+``|`` in it (if any). Without a ``]`` the grammar answers (it fails).
 """
 
 from __future__ import annotations
 
 import re
+from typing import Generic, TypeVar
 
+from jira2markdown.markup.base import AbstractMarkup
+from jira2markdown.markup.headings import Headings
+from jira2markdown.markup.links import Link
+from jira2markdown.markup.tables import Table
 from jira2markdown.markup.text_effects import QuotedElement
 from pyparsing import ParserElement, ParseResults
 
+from migrator.mapping.markup.jira_elements import JiraList, ListBullets
 from migrator.mapping.markup.skip_guard import first_set
 
 _NON_WORD = re.compile(r"\W")
+Element = TypeVar("Element", bound=AbstractMarkup)
+Match = tuple[int, list[str]]  # (end, tokens): what the element's grammar returns
 
 
-class QuotedShortcut(ParserElement):
-    def __init__(self, element: QuotedElement, grammar: ParserElement, stop_chars: frozenset[str]) -> None:
+class Shortcut(ParserElement, Generic[Element]):
+    """Reads an element's simple forms itself; hands every other case (and every try without parse
+    actions) to the element's grammar."""
+
+    def __init__(self, element: Element, grammar: ParserElement) -> None:
         super().__init__()
         self.element = element
         self.grammar = grammar
-        self.token: str = element.TOKEN
-        self.stop_chars = stop_chars | frozenset("\n")
         self.mayReturnEmpty = False
         self.mayIndexError = False
 
@@ -45,13 +79,23 @@ class QuotedShortcut(ParserElement):
         self, instring: str, loc: int, do_actions: bool = True
     ) -> tuple[int, ParseResults | list[str]]:
         if do_actions:
-            simple = self._simple(instring, loc)
+            simple = self.simple(instring, loc)
             if simple is not None:
-                end, inner = simple
-                return end, [str(self.element.action(ParseResults([inner])))]
+                return simple
         return self.grammar._parse(instring, loc, do_actions, callPreParse=False)
 
-    def _simple(self, text: str, loc: int) -> tuple[int, str] | None:
+    def simple(self, text: str, loc: int) -> Match | None:
+        """The grammar's match at ``loc`` when it is a simple form; None to ask the grammar."""
+        raise NotImplementedError
+
+
+class QuotedShortcut(Shortcut[QuotedElement]):
+    def __init__(self, element: QuotedElement, grammar: ParserElement, stop_chars: frozenset[str]) -> None:
+        super().__init__(element, grammar)
+        self.token: str = element.TOKEN
+        self.stop_chars = stop_chars | frozenset("\n")
+
+    def simple(self, text: str, loc: int) -> Match | None:
         token = self.token
         size = len(token)
         if not text.startswith(token, loc):
@@ -70,7 +114,7 @@ class QuotedShortcut(ParserElement):
         end = close + size
         if end < len(text) and (not _NON_WORD.match(text, end) or text[end] == token[0]):
             return None
-        return end, inner
+        return end, [str(self.element.action(ParseResults([inner])))]
 
 
 def quoted_shortcut(element: QuotedElement, grammar: ParserElement) -> ParserElement | None:
@@ -80,3 +124,169 @@ def quoted_shortcut(element: QuotedElement, grammar: ParserElement) -> ParserEle
     if found is None or found[1] or len(element.TOKEN) not in (1, 2):
         return None
     return QuotedShortcut(element, grammar, found[0])
+
+
+_SIMPLE_HEADING = re.compile(r"h([1-6])\. ([^\n]*)")
+
+
+class HeadingShortcut(Shortcut[Headings]):
+    def simple(self, text: str, loc: int) -> Match | None:
+        match = _SIMPLE_HEADING.match(text, loc) if loc == 0 or text[loc - 1] == "\n" else None
+        if match is None:
+            return None
+        level = "h" + match[1]
+        tokens = ParseResults([level + ". " + match[2]])
+        tokens["level"] = level
+        tokens["text"] = match[2]
+        return match.end(), [str(self.element.action(tokens))]
+
+
+# Where an ignored expression of a list row ({quote}, {panel}, {color}) can open.
+_LIST_IGNORED = re.compile(r"\{(?:quote\}|panel|color:)")
+_LIST_BREAK = re.compile(r"\n[ \t]*(?:\n|\Z)")
+_ROW_BLANKS = re.compile(r"[ \t]*")
+
+
+class ListShortcut(Shortcut[JiraList]):
+    def __init__(self, element: JiraList, grammar: ParserElement) -> None:
+        super().__init__(element, grammar)
+        self.bullets = ListBullets(element.indent_state, element.tokens)
+        self.nested = element.nested_token
+        # after a row's line: what ends the row (another item, a blank line, the end)
+        self.row_end = re.compile(r"\n[ \t]*(?:[" + re.escape(self.nested + element.tokens) + r"]|\n|\Z)")
+
+    def simple(self, text: str, loc: int) -> Match | None:
+        indent = self.element.indent_state.indent
+        rows = self._rows(text, loc)
+        if rows is None:
+            self.element.indent_state.indent = indent  # as the grammar will find it
+            return None
+        end, found = rows
+        return end, [self.element.located(text, loc, ParseResults(found))]
+
+    def _rows(self, text: str, loc: int) -> tuple[int, list[str]] | None:
+        """(end, rows) of the list at ``loc`` when every row is simple; None otherwise."""
+        size = len(text)
+        rows: list[str] = []
+        pos = loc
+        while pos < size and not _LIST_BREAK.match(text, pos):
+            if pos > 0 and text[pos - 1] != "\n":
+                break
+            start = _ROW_BLANKS.match(text, pos).end()  # type: ignore[union-attr]  # matches empty
+            nested = self.nested if text.startswith(self.nested, start) else ""
+            bullets = self.bullets.bullets_at(text, start + len(nested))
+            if bullets is None:
+                break
+            start += len(nested) + len(bullets)
+            stop = self._row_stop(text, start)
+            if _LIST_IGNORED.search(text, start, stop) is not None:
+                return None
+            if stop == size:
+                rows.append(nested + bullets + text[start:])
+                pos = size + 1  # the row's Optional(LineEnd) matches at the end, one past it
+            else:
+                rows.append(nested + bullets + text[start:stop] + "\n")
+                pos = stop + 1
+        return (pos, rows) if rows else None
+
+    def _row_stop(self, text: str, start: int) -> int:
+        """Where the row's text ends: the first line end followed by another item, a blank line or
+        the end of the text (lines in between continue the item); else the end of the text."""
+        stop = start
+        while True:
+            newline = text.find("\n", stop)
+            if newline < 0:
+                return len(text)
+            if self.row_end.match(text, newline) is not None:
+                return newline
+            stop = newline + 1
+
+
+_EMPTY_LINE = re.compile(r"([ \t]*)(\n|\Z)")
+
+
+class TableShortcut(Shortcut[Table]):
+    def simple(self, text: str, loc: int) -> Match | None:
+        if not text.startswith("|", loc) or (loc > 0 and text[loc - 1] != "\n"):
+            return None
+        rows = _table_rows(text, loc)
+        if rows is None:
+            return None
+        end, cells = rows
+        table = str(self.element.action(ParseResults([ParseResults(row) for row in cells])))
+        after, tokens = _after_table(text, end)
+        return after, ([] if loc == 0 else ["\n"]) + [table] + tokens
+
+
+def _table_rows(text: str, loc: int) -> tuple[int, list[list[str]]] | None:
+    """(end, cells of each row) of the table at ``loc``; None when a cell could hold an ignored
+    expression."""
+    size = len(text)
+    rows: list[list[str]] = []
+    pos = loc
+    while text.startswith("|", pos) and (pos == 0 or text[pos - 1] == "\n"):
+        pos += 2 if text.startswith("||", pos) else 1
+        cells: list[str] = []
+        while pos < size and text[pos] != "\n":
+            stop = _cell_end(text, pos)
+            if stop is None:
+                return None
+            cells.append(text[pos:stop])
+            pos = stop + (2 if text.startswith("||", stop) else 1 if text.startswith("|", stop) else 0)
+        rows.append(cells)
+        pos += 1  # the row's line end (one past the end at the end of the text, as LineEnd)
+    return pos, rows
+
+
+_CELL_STOPS = re.compile(r"[|\n\[!]")
+
+
+def _cell_end(text: str, pos: int) -> int | None:
+    """The first ``|``, or line end followed by ``|``, a line end or the end of the text, outside
+    links (``[`` up to the first ``]``, the grammar's ignored link); else the end. None where an
+    image could open (``!``)."""
+    while True:
+        found = _CELL_STOPS.search(text, pos)
+        if found is None:
+            return len(text)
+        stop = found.start()
+        char = text[stop]
+        if char == "|":
+            return stop
+        if char == "!":
+            return None
+        if char == "\n":
+            if stop + 1 == len(text) or text[stop + 1] in "|\n":
+                return stop
+            pos = stop + 1
+            continue
+        close = text.find("]", stop + 1)  # a link is ignored up to its "]"; without one, "[" is text
+        pos = stop + 1 if close < 0 else close + 1
+
+
+def _after_table(text: str, pos: int) -> tuple[int, list[str]]:
+    """``StringEnd | Optional(EMPTY_LINE, default="\\n")`` after the last row: (end, tokens)."""
+    if pos >= len(text):  # StringEnd: at the end it ends one past it
+        return max(pos, len(text) + 1), []
+    empty = _EMPTY_LINE.match(text, pos)
+    if empty is None:
+        return pos, ["\n"]
+    blanks, newline = empty.groups()
+    tokens = ([blanks] if blanks else []) + ([newline] if newline else [])
+    return (empty.end() if newline else len(text) + 1), tokens
+
+
+class LinkShortcut(Shortcut[Link]):
+    def simple(self, text: str, loc: int) -> Match | None:
+        close = text.find("]", loc + 1) if text.startswith("[", loc) else -1
+        if close < 0:
+            return None
+        bar = text.find("|", loc + 1, close)
+        tokens = ParseResults([text[loc : close + 1]])
+        url = text[loc + 1 : close] if bar < 0 else text[bar + 1 : close]
+        alias = "" if bar < 0 else text[loc + 1 : bar]
+        if alias:  # pyparsing names no empty match
+            tokens["alias"] = alias
+        if url:
+            tokens["url"] = url
+        return close + 1, [str(self.element.action(tokens))]

@@ -118,6 +118,7 @@ class GuardedSkipTo(SkipTo):
     """``SkipTo`` that jumps over characters where nothing it tries can start (see the module doc)."""
 
     candidates: re.Pattern[str]
+    ignore_first: frozenset[str]  # where an ignored expression can start (elsewhere it matches nothing)
 
     def parseImpl(self, instring: str, loc: int, do_actions: bool = True) -> tuple[int, ParseResults]:  # noqa: N802
         startloc = loc
@@ -125,12 +126,13 @@ class GuardedSkipTo(SkipTo):
         expr_parse = self.expr._parse
         fail_on = self.failOn.can_parse_next if self.failOn is not None else None
         ignorer_try_parse = self.ignorer.try_parse if self.ignorer.ignoreExprs else None
+        ignore_first = self.ignore_first
         search = self.candidates.search
         tmploc = loc
         while tmploc <= instrlen:
             if fail_on is not None and fail_on(instring, tmploc):
                 break
-            if ignorer_try_parse is not None:
+            if ignorer_try_parse is not None and instring[tmploc : tmploc + 1] in ignore_first:
                 previous = tmploc
                 while True:
                     try:
@@ -190,13 +192,17 @@ def _guard(skip: SkipTo) -> bool:
     if skip.failOn is not None:
         parts.append(skip.failOn)
     chars: set[str] = set()
+    ignore_first: set[str] = set()
     for part in parts:
         found = first_set(part)
         if found is None or found[1]:
             return False
         chars |= found[0]
+        if any(part is ignored for ignored in skip.ignorer.ignoreExprs):
+            ignore_first |= found[0]
     skip.__class__ = GuardedSkipTo
     guarded: Any = skip
+    guarded.ignore_first = frozenset(ignore_first)
     guarded.candidates = re.compile(
         "[" + "".join(re.escape(c) for c in sorted(chars)) + "]" if chars else "(?!)"
     )

@@ -7,13 +7,12 @@ import random
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from markup_helpers import JIRA_TOKENS, USERS
+from markup_helpers import JIRA_TOKENS, USERS, stock_grammar
 from pyparsing import Forward
 
 from migrator.mapping.markup import MarkupConverter, ReferenceConfig, convert, render_text
 from migrator.mapping.markup.context import ConversionContext
-from migrator.mapping.markup.jira import JiraGrammar, jira_elements
-from migrator.mapping.markup.jira_elements import JiraUsernames
+from migrator.mapping.markup.jira import JiraGrammar
 from migrator.mapping.markup.tokens import LINK_TARGET, LINK_TEXT, FileRef, IssueRef, Mention
 
 JIRA_REFS = ReferenceConfig.for_system(
@@ -177,20 +176,10 @@ def test_deeply_nested_text_is_converted_or_kept_never_lost(jira: MarkupConverte
     assert "text" in jira.convert(source).text
 
 
-def _stock_grammar(ctx: ConversionContext) -> Forward:
-    """jira2markdown's own driver: every element tried at every position (pyparsing's transform_string)."""
-    holder = JiraUsernames(ctx)
-    elements = jira_elements()
-    inline, stock = Forward(), Forward()
-    inline <<= elements.expr(inline, stock, holder, [e for e in elements if e.is_inline_element])
-    stock <<= elements.expr(inline, stock, holder, elements)
-    return stock
-
-
 @pytest.fixture(scope="module")
 def grammars() -> tuple[ConversionContext, JiraGrammar, Forward]:
     ctx = ConversionContext(USERS.get, marking=False)
-    return ctx, JiraGrammar(), _stock_grammar(ctx)
+    return ctx, JiraGrammar(), stock_grammar(ctx)
 
 
 def test_the_fast_scan_matches_pyparsings_full_scan_on_seeded_texts(
