@@ -199,7 +199,9 @@ class Scanner:
     def __init__(self) -> None:
         self._entries: list[tuple[str, bool, re.Pattern[str] | None, ParserElement]] = []
         self._by_start: dict[tuple[bool, str], tuple[Candidate, ...]] = {}
-        self._by_openings: dict[tuple[bool, str, tuple[int, ...]], tuple[ParserElement, bool] | None] = {}
+        self._by_openings: dict[
+            tuple[bool, str, tuple[int, ...] | None], tuple[ParserElement, bool] | None
+        ] = {}
 
     def set_elements(self, elements: list[AbstractMarkup]) -> None:
         self._entries = [(*_first_chars(type(e)), _opening(type(e)), _expr_of(e)) for e in elements]
@@ -224,14 +226,18 @@ class Scanner:
         ``MatchFirst`` calls an alternative (with its pre-parse)."""
         char = instring[loc : loc + 1]
         candidates = self._candidates(line_start, char)
-        chosen = tuple(
-            index
-            for index, (opening, _) in enumerate(candidates)
-            if opening is None or opening.match(instring, loc) is not None
+        chosen = (
+            tuple(
+                index
+                for index, (opening, _) in enumerate(candidates)
+                if opening is None or opening.match(instring, loc) is not None
+            )
+            if any(opening is not None for opening, _ in candidates)
+            else None  # all of them, wherever ``char`` stands
         )
         key = (line_start, char, chosen)
         if key not in self._by_openings:
-            exprs = [candidates[index][1] for index in chosen]
+            exprs = [e for _, e in candidates] if chosen is None else [candidates[i][1] for i in chosen]
             self._by_openings[key] = (
                 None
                 if not exprs
@@ -252,10 +258,10 @@ class Scanner:
                 break
             loc = match.start()
             parser = self._parser(instring, loc, loc == 0 or instring[loc - 1] == "\n")
-            try:
-                if parser is None:
-                    raise ParseException(instring, loc)
-                # an IndexError is a failure, as in MatchFirst
+            if parser is None:
+                loc += 1
+                continue
+            try:  # an IndexError is a failure, as in MatchFirst
                 end, tokens = parser[0]._parse(instring, loc, callPreParse=parser[1])
             except (ParseException, IndexError):
                 loc += 1
