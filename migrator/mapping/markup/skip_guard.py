@@ -6,7 +6,8 @@ conversion time. At a character where none of those expressions can *start*, all
 loop only moves on by one. :func:`guard_skips` finds every ``SkipTo`` of a built grammar whose
 expressions have a known set of first characters (their FIRST set) and makes it jump straight to
 the next character that could start one (or the end of the text, where ``StringEnd``/``LineEnd``
-match). A ``SkipTo`` whose FIRST set cannot be worked out is left as it is.
+match). Its ignored expressions are tried only where one of them can start (elsewhere they match
+nothing). A ``SkipTo`` whose FIRST set cannot be worked out is left as it is.
 """
 
 from __future__ import annotations
@@ -199,7 +200,8 @@ def _guard(skip: SkipTo) -> bool:
             return False
         chars |= found[0]
         if any(part is ignored for ignored in skip.ignorer.ignoreExprs):
-            ignore_first |= found[0]
+            # tried with its pre-parse, an ignored expression may start on blanks it skips
+            ignore_first |= found[0] | (set(part.whiteChars) if part.skipWhitespace else set())
     skip.__class__ = GuardedSkipTo
     guarded: Any = skip
     guarded.ignore_first = frozenset(ignore_first)
