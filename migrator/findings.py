@@ -10,8 +10,9 @@ buffer in memory and the rest in a private temporary SQLite file (one row per fi
 rather than pickles), with the counts per severity and kind kept in memory as findings are added.
 Readers never hold the whole collection: the report writers stream it in the orders they need
 (found order, errors first, per kind) page by page, and the few questions the global checks ask
-(the keys of some findings) are indexed queries. The file is made like ``migrator/spill.py``'s: SQLite
-unlinks it as soon as it is open, so a killed process leaves nothing behind for a later run.
+(the source keys of some findings) are one query each. The file is made like ``migrator/spill.py``'s:
+SQLite unlinks it as soon as it is open, so a killed process leaves nothing behind for a later run.
+No secret can reach it: findings name places and values of the export, never credentials.
 """
 
 from __future__ import annotations
@@ -171,7 +172,7 @@ class _FindingTable:
             after = rows[-1][0]
             left = None if left is None else left - len(rows)
 
-    def keys(self, where: str, params: tuple[object, ...]) -> set[str]:
+    def source_keys(self, where: str, params: tuple[object, ...]) -> set[str]:
         with self.lock:
             rows = self._conn.execute(
                 f"SELECT DISTINCT key FROM findings WHERE ({where}) AND key IS NOT NULL", params
@@ -289,16 +290,16 @@ class Findings:
         for severity, kind in sorted(self._counts, key=lambda sk: (_SEVERITY_ORDER.index(sk[0]), sk[1])):
             yield from self.of_kind(kind, severity)
 
-    def keys(self, *, kind: str | None = None, severity: Severity | None = None) -> set[str]:
+    def source_keys(self, *, kind: str | None = None, severity: Severity | None = None) -> set[str]:
         """The source keys named by the findings of ``kind`` and/or ``severity``: no query at all
-        when the counters hold no such finding, an indexed one otherwise."""
+        when the counters hold no such finding, one pass over the file at most otherwise."""
         wanted = [(s, k) for s, k in self._counts if kind in (None, k) and severity in (None, s)]
         table = self._flushed() if wanted else None
         if table is None:
             return set()
         conditions = {"kind = ?": kind, "severity = ?": None if severity is None else severity.value}
         chosen = {condition: value for condition, value in conditions.items() if value is not None}
-        return table.keys(" AND ".join(chosen) or "1", tuple(chosen.values()))
+        return table.source_keys(" AND ".join(chosen) or "1", tuple(chosen.values()))
 
     @property
     def errors(self) -> list[Finding]:

@@ -114,10 +114,10 @@ def test_keys_are_answered_by_kind_and_by_severity() -> None:
     findings = Findings(mixed(24), buffer_size=4)
     findings.error("source.duplicate_key", "again", key="K-1")  # a key named twice comes once
     findings.error("source.unreadable", "no key at all")
-    assert findings.keys(kind="source.duplicate_key") == {f"K-{n}" for n in range(1, 24, 3)}
-    assert findings.keys(severity=Severity.ERROR) == {f"K-{n}" for n in range(1, 24, 4)} | {"K-1"}
-    assert findings.keys(kind="date.unparsable", severity=Severity.ERROR) == {"K-5", "K-17"}
-    assert findings.keys(kind="no.such_kind") == set()
+    assert findings.source_keys(kind="source.duplicate_key") == {f"K-{n}" for n in range(1, 24, 3)}
+    assert findings.source_keys(severity=Severity.ERROR) == {f"K-{n}" for n in range(1, 24, 4)} | {"K-1"}
+    assert findings.source_keys(kind="date.unparsable", severity=Severity.ERROR) == {"K-5", "K-17"}
+    assert findings.source_keys(kind="no.such_kind") == set()
 
 
 def test_findings_added_while_reading_come_after_the_read() -> None:
@@ -138,7 +138,7 @@ def test_text_sqlite_cannot_store_comes_back_unchanged() -> None:
     for text in odd:
         findings.warning("encoding.bad", text, key=text, value=text, hint=text, file=text, field=text)
     assert [(f.message, f.key, f.value, f.hint, f.file, f.field) for f in findings] == [(t,) * 6 for t in odd]
-    assert findings.keys(kind="encoding.bad") == set(odd)
+    assert findings.source_keys(kind="encoding.bad") == set(odd)
 
 
 def _open_files() -> dict[str, str]:
