@@ -318,7 +318,7 @@ class _Manifest:
     ) -> None:
         self.history = history
         self.run_id = run_id
-        self.findings = findings_counts((f.severity.value, f.kind) for f in result.findings)
+        self.findings = findings_counts(result.findings.counts_by_kind().elements())
         self.delta = delta.to_dict()
 
     def finish(self, outcome: str, summary: RunSummary | None = None) -> None:
@@ -502,9 +502,10 @@ def cmd_validate(args: argparse.Namespace, env: Mapping[str, str]) -> int:
                 args, target.label, _existing_keys(target, config), _existing_issues(args, target, config)
             )
             result, delta = _validate_with_delta(args, config, info, options)
-    _out(format_console_summary(result))
-    _out(delta.render())
-    _write_reports(result, args.report)
+    with result.findings:  # the findings' temporary file goes once the reports are written
+        _out(format_console_summary(result))
+        _out(delta.render())
+        _write_reports(result, args.report)
     return result.exit_code
 
 

@@ -3,14 +3,28 @@
 Every stage that can find a problem *collects* it here instead of raising, so that validation
 shows all problems at once. A finding always says where (file, row, source key, field), what
 (the offending value) and what to do (hint).
+
+A big export yields hundreds of thousands of findings (mostly info: a link's dates planned, a
+window extended), about half a KiB each as objects. :class:`Findings` therefore keeps only a small
+buffer in memory and the rest in a private temporary SQLite file (one row per finding, columns
+rather than pickles), with the counts per severity and kind kept in memory as findings are added.
+Readers never hold the whole collection: the report writers stream it in the orders they need
+(found order, errors first, per kind) page by page, and the few questions the global checks ask
+(the source keys of some findings) are one query each. The file is made like ``migrator/spill.py``'s:
+SQLite unlinks it as soon as it is open, so a killed process leaves nothing behind for a later run.
+No secret can reach it: findings name places and values of the export, never credentials.
 """
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from enum import StrEnum
+from types import TracebackType
+from typing import Any
 
 from migrator.model import SourceRef
 
@@ -57,11 +71,137 @@ class Finding:
         return text
 
 
-class Findings:
-    """An ordered collection of findings with convenience constructors."""
+_BUFFER_SIZE = 1024  # findings kept in memory before they are written to the file in one batch
+_PAGE_SIZE = 512  # findings read back per query: no cursor stays open while findings are added
+_COLUMNS = "severity, kind, message, file, row, key, field, value, hint"
+_SEVERITIES = {severity.value: severity for severity in Severity}
+_SEVERITY_ORDER = tuple(Severity)  # errors, warnings, info: the order the reports list them in
 
-    def __init__(self, items: Iterable[Finding] = ()) -> None:
-        self._items: list[Finding] = list(items)
+
+def _row(f: Finding) -> tuple[object, ...]:
+    return (str(f.severity), f.kind, f.message, f.file, f.row, f.key, f.field, f.value, f.hint)
+
+
+def _stored_row(f: Finding) -> tuple[object, ...]:
+    """The row of ``f`` with its texts as SQLite can store them: a lone surrogate (from a badly
+    decoded export, which the reports show escaped) cannot be a TEXT value, so such a text is kept
+    as its UTF-8 bytes (read back by :func:`_read`)."""
+    return tuple(_stored(value) if isinstance(value, str) else value for value in _row(f))
+
+
+def _stored(text: str) -> str | bytes:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass")
+    return text
+
+
+def _read(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple(_text(value) if isinstance(value, bytes) else value for value in row)
+
+
+def _text(stored: str | bytes) -> str:
+    return stored.decode("utf-8", "surrogatepass") if isinstance(stored, bytes) else stored
+
+
+class _FindingTable:
+    """The findings written so far, in a private temporary SQLite file, in found order (``seq``).
+
+    One connection shared by the threads of a process (``run`` writes its XLSX report in a thread),
+    every call made under ``lock``; reads come in pages so no cursor outlives a call."""
+
+    def __init__(self) -> None:
+        # Like migrator.spill's databases (a nameless file SQLite unlinks at once, no journal), but
+        # usable from the report thread too.
+        self._conn = sqlite3.connect("", isolation_level=None, check_same_thread=False)
+        self._conn.execute("PRAGMA journal_mode=OFF")
+        self._conn.execute("PRAGMA synchronous=OFF")
+        self._conn.execute(
+            "CREATE TABLE findings (seq INTEGER PRIMARY KEY, severity TEXT NOT NULL, kind TEXT NOT NULL,"
+            " message TEXT NOT NULL, file TEXT, row INTEGER, key TEXT, field TEXT, value TEXT, hint TEXT)"
+        )
+        self.lock = threading.Lock()
+        self._kinds_indexed = False
+        self._has_bytes = False  # some text stored as bytes (see _stored_row): decode on reading
+
+    def append(self, findings: list[Finding]) -> None:
+        """Write ``findings`` in one transaction; a batch with a text SQLite refuses is rolled back
+        and written again with such texts as bytes (rare: the check costs more than the insert)."""
+        insert = f"INSERT INTO findings ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        with self.lock:
+            self._conn.execute("BEGIN")
+            try:
+                self._conn.executemany(insert, map(_row, findings))
+            except UnicodeEncodeError:
+                self._conn.execute("ROLLBACK")
+                self._conn.execute("BEGIN")
+                self._conn.executemany(insert, map(_stored_row, findings))
+                self._has_bytes = True
+            self._conn.execute("COMMIT")
+
+    def index_kinds(self) -> None:
+        """Index the findings by kind (ending in the rowid: a kind's findings come in found order).
+        Made when the reports first read by kind: built once over the rows, it costs less than
+        keeping it up to date row by row while the export streams."""
+        with self.lock:
+            if not self._kinds_indexed:
+                self._conn.execute("CREATE INDEX findings_kind ON findings (kind)")
+                self._kinds_indexed = True
+
+    def select(
+        self, where: str = "1", params: tuple[object, ...] = (), limit: int | None = None
+    ) -> Iterator[Finding]:
+        """The findings matching ``where`` in found order, up to ``limit``; those added meanwhile
+        are not included."""
+        with self.lock:
+            (last,) = self._conn.execute("SELECT coalesce(max(seq), 0) FROM findings").fetchone()
+        after, left = 0, limit
+        while left is None or left > 0:
+            page = _PAGE_SIZE if left is None else min(left, _PAGE_SIZE)
+            with self.lock:
+                rows = self._conn.execute(
+                    f"SELECT seq, {_COLUMNS} FROM findings WHERE ({where}) AND seq > ? AND seq <= ?"
+                    " ORDER BY seq LIMIT ?",
+                    (*params, after, last, page),
+                ).fetchall()
+            for row in map(_read, rows) if self._has_bytes else rows:
+                yield Finding(_SEVERITIES[row[1]], *row[2:])
+            if len(rows) < page:
+                return
+            after = rows[-1][0]
+            left = None if left is None else left - len(rows)
+
+    def source_keys(self, where: str, params: tuple[object, ...]) -> set[str]:
+        with self.lock:
+            rows = self._conn.execute(
+                f"SELECT DISTINCT key FROM findings WHERE ({where}) AND key IS NOT NULL", params
+            ).fetchall()
+        return {_text(key) for (key,) in rows}
+
+    def close(self) -> None:
+        with self.lock:
+            self._conn.close()
+
+
+class Findings:
+    """An ordered collection of findings with convenience constructors.
+
+    The first ``buffer_size`` findings not yet written wait in memory; then they go to the
+    temporary file in one batch (see the module docstring). Every read first writes the buffer, so
+    reads see every finding in found order. ``close()`` (or leaving a ``with`` block) deletes the
+    file; a collection that is only collected by the garbage collector closes it then."""
+
+    def __init__(self, items: Iterable[Finding] = (), *, buffer_size: int = _BUFFER_SIZE) -> None:
+        if buffer_size < 1:
+            raise ValueError("buffer_size must be at least 1")
+        self._buffer_size = buffer_size
+        self._buffer: list[Finding] = []
+        self._table: _FindingTable | None = None  # made at the first write: most collections stay small
+        self._counts: Counter[tuple[Severity, str]] = Counter()
+        self._closed = False
+        self._lock = threading.Lock()  # the buffer: ``run`` writes its XLSX report in a thread
+        self.extend(items)
 
     def add(
         self,
@@ -91,7 +231,7 @@ class Findings:
             value=None if value is None else str(value),
             hint=hint,
         )
-        self._items.append(finding)
+        self.append(finding)
         return finding
 
     def error(self, kind: str, message: str, **where: object) -> Finding:
@@ -103,27 +243,118 @@ class Findings:
     def info(self, kind: str, message: str, **where: object) -> Finding:
         return self.add(Severity.INFO, kind, message, **where)  # type: ignore[arg-type]
 
+    def append(self, finding: Finding) -> None:
+        with self._lock:
+            if self._closed:
+                raise ValueError("findings added after close()")
+            self._buffer.append(finding)
+            self._counts[finding.severity, finding.kind] += 1
+            if len(self._buffer) >= self._buffer_size:
+                self._write_buffer()
+
     def extend(self, other: Iterable[Finding]) -> None:
-        self._items.extend(other)
+        for finding in other:
+            self.append(finding)
+
+    # --- reading: every finding, in found order unless said otherwise ---------------------------
 
     def __iter__(self) -> Iterator[Finding]:
-        return iter(self._items)
+        return self._select()
 
     def __len__(self) -> int:
-        return len(self._items)
+        return self._counts.total()
+
+    def of_kind(
+        self, kind: str, severity: Severity | None = None, *, limit: int | None = None
+    ) -> Iterator[Finding]:
+        """The findings of ``kind`` (and ``severity``, if given), at most ``limit`` of them."""
+        table = self._flushed()
+        if table is None:
+            return iter(())
+        table.index_kinds()
+        if severity is None:
+            return self._select("kind = ?", (kind,), limit)
+        return self._select("kind = ? AND severity = ?", (kind, severity.value), limit)
+
+    def of_severity(self, severity: Severity) -> Iterator[Finding]:
+        return self._select("severity = ?", (severity.value,))
+
+    def by_severity(self) -> Iterator[Finding]:
+        """Errors first, then warnings, then info; found order within a severity."""
+        for severity in _SEVERITY_ORDER:
+            if self.count(severity):
+                yield from self.of_severity(severity)
+
+    def grouped(self) -> Iterator[Finding]:
+        """Errors → warnings → info, then by kind; found order within a kind."""
+        for severity, kind in sorted(self._counts, key=lambda sk: (_SEVERITY_ORDER.index(sk[0]), sk[1])):
+            yield from self.of_kind(kind, severity)
+
+    def source_keys(self, *, kind: str | None = None, severity: Severity | None = None) -> set[str]:
+        """The source keys named by the findings of ``kind`` and/or ``severity``: no query at all
+        when the counters hold no such finding, one pass over the file at most otherwise."""
+        wanted = [(s, k) for s, k in self._counts if kind in (None, k) and severity in (None, s)]
+        table = self._flushed() if wanted else None
+        if table is None:
+            return set()
+        conditions = {"kind = ?": kind, "severity = ?": None if severity is None else severity.value}
+        chosen = {condition: value for condition, value in conditions.items() if value is not None}
+        return table.source_keys(" AND ".join(chosen) or "1", tuple(chosen.values()))
 
     @property
     def errors(self) -> list[Finding]:
-        return [f for f in self._items if f.severity is Severity.ERROR]
+        return list(self.of_severity(Severity.ERROR))
 
     @property
     def warnings(self) -> list[Finding]:
-        return [f for f in self._items if f.severity is Severity.WARNING]
+        return list(self.of_severity(Severity.WARNING))
+
+    def count(self, severity: Severity) -> int:
+        return sum(n for (s, _), n in self._counts.items() if s == severity)
 
     def has_errors(self, strict: bool = False) -> bool:
-        return any(
-            f.severity is Severity.ERROR or (strict and f.severity is Severity.WARNING) for f in self._items
-        )
+        return bool(self.count(Severity.ERROR) or (strict and self.count(Severity.WARNING)))
 
     def counts_by_kind(self) -> Counter[tuple[str, str]]:
-        return Counter((f.severity.value, f.kind) for f in self._items)
+        """``(severity, kind)`` → how many, from the counters kept as findings are added."""
+        return Counter({(severity.value, kind): n for (severity, kind), n in self._counts.items()})
+
+    # --- the file ------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Delete the temporary file; the collection cannot be read or added to afterwards."""
+        with self._lock:
+            self._closed = True
+            self._buffer.clear()
+            if self._table is not None:
+                self._table.close()
+                self._table = None
+
+    def __enter__(self) -> Findings:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def _select(
+        self, where: str = "1", params: tuple[object, ...] = (), limit: int | None = None
+    ) -> Iterator[Finding]:
+        table = self._flushed()
+        return iter(()) if table is None else table.select(where, params, limit)
+
+    def _flushed(self) -> _FindingTable | None:
+        """The table with every finding added so far written into it (None: nothing to read)."""
+        with self._lock:
+            if self._closed:
+                raise ValueError("findings read after close()")
+            if self._buffer:
+                self._write_buffer()
+            return self._table
+
+    def _write_buffer(self) -> None:
+        if self._table is None:
+            self._table = _FindingTable()
+        self._table.append(self._buffer)
+        self._buffer = []

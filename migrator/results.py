@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from migrator.findings import Finding, Severity
+from migrator.findings import Findings, Severity
 
 
 @dataclass
@@ -58,21 +58,18 @@ class ValidationResult:
     distributions: dict[str, list[tuple[str, str | None, int]]] = field(default_factory=dict)
     value_coverage: list[ValueCoverageRow] = field(default_factory=list)
     users: list[UserRow] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
+    findings: Findings = field(default_factory=Findings)  # mostly on disk: read it as a stream
     estimate: Estimate | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def count(self, severity: Severity) -> int:
-        return sum(1 for f in self.findings if f.severity is severity)
+        return self.findings.count(severity)
 
     @property
     def blocking(self) -> int:
         """Findings that block the run (errors, and warnings under --strict)."""
-        return sum(
-            1
-            for f in self.findings
-            if f.severity is Severity.ERROR or (self.strict and f.severity is Severity.WARNING)
-        )
+        warnings = self.findings.count(Severity.WARNING) if self.strict else 0
+        return self.findings.count(Severity.ERROR) + warnings
 
     @property
     def exit_code(self) -> int:

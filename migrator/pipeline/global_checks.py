@@ -173,7 +173,7 @@ class GlobalIndex:
         self._report_key_collisions()
 
     def _report_duplicates(self) -> None:
-        already = {f.key for f in self.findings if f.kind == "source.duplicate_key"}
+        already = self.findings.source_keys(kind="source.duplicate_key")
         for key, places in self._duplicate_keys.items():
             if key in already:
                 continue
@@ -205,7 +205,7 @@ class GlobalIndex:
         dangling = [p for p in self._pending if self._resolve(p.ref, p.field) is None]
         # Keys the export has but the sources could not read (skipped rows name them in findings).
         unreadable = {
-            f.key for f in self.findings if f.key and f.severity is Severity.ERROR and f.key not in self._keys
+            key for key in self.findings.source_keys(severity=Severity.ERROR) if key and key not in self._keys
         }
         planner = DanglingPlanner(self.config, self.findings, self.existing_issues, self.link_dates)
         existing = planner.plan(dangling, unreadable, self.revisions)

@@ -250,7 +250,7 @@ class PreparedRun:
             distributions=most_frequent_first(transformer.distributions),
             value_coverage=list(transformer.coverage),
             users=list(transformer.user_rows),
-            findings=list(self.findings),
+            findings=self.findings,
             estimate=estimate(
                 self.tally,
                 max_rps=options.max_rps,
@@ -278,5 +278,6 @@ def lossy_summary(findings: Findings, lossy: Mapping[str, int]) -> dict[str, int
     counted any, else counted from ``markup.*`` findings by value."""
     if lossy:
         return {k: int(v) for k, v in sorted(lossy.items(), key=lambda kv: (-int(kv[1]), kv[0]))}
-    counter: Counter[str] = Counter(f.value or f.kind for f in findings if f.kind.startswith("markup."))
+    kinds = sorted({kind for _, kind in findings.counts_by_kind() if kind.startswith("markup.")})
+    counter: Counter[str] = Counter(f.value or f.kind for kind in kinds for f in findings.of_kind(kind))
     return dict(counter.most_common())

@@ -3,25 +3,36 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-from migrator.findings import Finding, Severity
+from migrator.findings import Findings, Severity
 from migrator.results import ValidationResult
 
 SEVERITY_RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 
-def worst_severity(findings: Sequence[Finding]) -> Severity:
-    return min((Severity(f.severity) for f in findings), key=SEVERITY_RANK.__getitem__)
+@dataclass(frozen=True)
+class KindTotal:
+    """How many findings one kind has, and the worst severity among them."""
+
+    worst: Severity
+    count: int
 
 
-def group_findings_by_kind(findings: Iterable[Finding]) -> dict[str, list[Finding]]:
-    """Findings per kind, in their original order; kinds ordered by worst severity, then name."""
-    groups: dict[str, list[Finding]] = {}
-    for finding in findings:
-        groups.setdefault(finding.kind, []).append(finding)
-    return dict(sorted(groups.items(), key=lambda item: (SEVERITY_RANK[worst_severity(item[1])], item[0])))
+def kind_totals(findings: Findings) -> dict[str, KindTotal]:
+    """Findings per kind (from the collection's counters, nothing read back); kinds ordered by
+    worst severity, then name."""
+    totals: dict[str, KindTotal] = {}
+    for (name, kind), count in findings.counts_by_kind().items():
+        severity, seen = Severity(name), totals.get(kind)
+        if seen is None:
+            totals[kind] = KindTotal(severity, count)
+        else:
+            worst = min(severity, seen.worst, key=SEVERITY_RANK.__getitem__)
+            totals[kind] = KindTotal(worst, seen.count + count)
+    return dict(sorted(totals.items(), key=lambda item: (SEVERITY_RANK[item[1].worst], item[0])))
 
 
 def verdict(result: ValidationResult) -> str:

@@ -8,7 +8,9 @@ one pass, so a value that looks like a placeholder stays as it is.
 
 Findings are not rendered as HTML rows here: all of them are embedded as compact JSON and the
 script renders one filtered page at a time, which keeps a report with 200,000 findings quick to
-open. A Content-Security-Policy allows only this file's own script (by hash) and no network access.
+open. That JSON is written to the file piece by piece as the findings are read back from their
+store (``migrator.findings``): the page is never held in memory with all the findings in it.
+A Content-Security-Policy allows only this file's own script (by hash) and no network access.
 
 One room (over 500 lines): one page, and its sections share the escaping rules above; splitting
 them would put the one thing that must not be forgotten (escaping) in several places.
@@ -21,7 +23,7 @@ import hashlib
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from html import escape
 from importlib import resources
 from pathlib import Path
@@ -29,15 +31,14 @@ from typing import Any
 from urllib.parse import quote
 
 from migrator import __version__
-from migrator.findings import Finding, Severity
+from migrator.findings import Findings, Severity
 from migrator.report._shared import (
     SEVERITY_RANK,
     format_bytes,
     format_duration,
-    group_findings_by_kind,
+    kind_totals,
     report_path,
     verdict,
-    worst_severity,
     write_atomically,
 )
 from migrator.results import Estimate, UserRow, ValidationResult, ValueCoverageRow
@@ -85,16 +86,36 @@ _ICON_BLOCKED = (
 
 def write_html_report(result: ValidationResult, path: Path) -> Path:
     """Write the HTML report to ``path`` (or ``path/report.html`` if ``path`` is a directory)."""
-    document = render_html_report(result)
-    # backslashreplace: a lone surrogate from a badly decoded export must not abort the report
-    encoded = document.encode("utf-8", errors="backslashreplace")
-    return write_atomically(
-        report_path(path, DEFAULT_FILE_NAME), lambda partial: partial.write_bytes(encoded)
-    )
+
+    def write(partial: Path) -> None:
+        # backslashreplace: a lone surrogate from a badly decoded export must not abort the report
+        with partial.open("w", encoding="utf-8", errors="backslashreplace", newline="") as out:
+            out.writelines(html_report_pieces(result))
+
+    return write_atomically(report_path(path, DEFAULT_FILE_NAME), write)
 
 
 def render_html_report(result: ValidationResult) -> str:
-    """The complete, self-contained HTML document."""
+    """The complete, self-contained HTML document as one string (tests, small reports)."""
+    return "".join(html_report_pieces(result))
+
+
+def html_report_pieces(result: ValidationResult) -> Iterator[str]:
+    """The document in pieces: the page around the findings, then the findings' JSON a few rows at
+    a time. Placeholders are filled in one pass over the layout, so a value that looks like a
+    placeholder stays as it is."""
+    parts = _page_parts(result)
+    for n, piece in enumerate(_PLACEHOLDER.split(_asset("report.html"))):
+        if n % 2 == 0:  # text of the layout between placeholders
+            yield piece
+        elif piece == "FINDINGS_JSON":
+            yield from findings_json_pieces(result.findings)
+        else:
+            yield parts[piece]
+
+
+def _page_parts(result: ValidationResult) -> dict[str, str]:
+    """What every placeholder but ``FINDINGS_JSON`` (streamed) stands for."""
     script = _asset("report.js")
     if "</script" in script.lower():
         raise ValueError("report.js must not contain '</script'")
@@ -116,11 +137,10 @@ def render_html_report(result: ValidationResult) -> str:
         "FINDINGS_INTRO": _e(_findings_intro(len(result.findings))),
         "FINDINGS_NOSCRIPT_STATUS": _e(f"{len(result.findings):,} findings are embedded in this report."),
         "DETAILS": _details(result.extra),
-        "FINDINGS_JSON": script_json(findings_payload(result.findings)),
         "CSS": _asset("report.css"),
         "JS": script,
     }
-    return _PLACEHOLDER.sub(lambda match: parts[match.group(1)], _asset("report.html"))
+    return parts
 
 
 def _findings_intro(total: int) -> str:
@@ -138,20 +158,27 @@ def _findings_intro(total: int) -> str:
 # --- embedding --------------------------------------------------------------------------------------
 
 
-def findings_payload(findings: Sequence[Finding]) -> dict[str, object]:
-    """All findings in a compact form for the page's script.
+_ROWS_PER_PIECE = 256  # findings per piece of the streamed JSON
 
-    ``rows`` follow ``columns``; severity and kind are indexes into ``severities`` and ``kinds``;
-    the ``interned`` columns (file, field, hint repeat a lot) are indexes into ``strings``. Errors
-    come first, the order is kept otherwise.
+
+def findings_json_pieces(findings: Findings) -> Iterator[str]:
+    """All findings as compact, ``<script>``-safe JSON for the page's script, in pieces.
+
+    An object whose ``rows`` follow ``columns``; severity and kind are indexes into ``severities``
+    and ``kinds``; the ``interned`` columns (file, field, hint repeat a lot) are indexes into
+    ``strings``, which comes last: it is complete only once every row is written. Errors come
+    first, the order is kept otherwise. Joined, the pieces are one JSON document.
     """
     severities = list(Severity)
-    kinds = list(group_findings_by_kind(findings))
+    kinds = list(kind_totals(findings))
     kind_index = {kind: i for i, kind in enumerate(kinds)}
     strings = _StringTable()
-    ordered = sorted(findings, key=lambda f: SEVERITY_RANK[Severity(f.severity)])
-    rows = [
-        [
+    head = {"columns": list(FINDING_COLUMNS), "severities": [s.value for s in severities], "kinds": kinds}
+    head["interned"] = list(INTERNED_COLUMNS)
+    yield script_json(head)[:-1] + ',"rows":['
+    rows: list[str] = []
+    for n, f in enumerate(findings.by_severity()):
+        row = [
             severities.index(Severity(f.severity)),
             kind_index[f.kind],
             strings.ref(f.file),
@@ -162,16 +189,18 @@ def findings_payload(findings: Sequence[Finding]) -> dict[str, object]:
             f.message,
             strings.ref(f.hint),
         ]
-        for f in ordered
-    ]
-    return {
-        "columns": list(FINDING_COLUMNS),
-        "severities": [s.value for s in severities],
-        "kinds": kinds,
-        "interned": list(INTERNED_COLUMNS),
-        "strings": strings.values,
-        "rows": rows,
-    }
+        rows.append(("," if n else "") + script_json(row))
+        if len(rows) == _ROWS_PER_PIECE:
+            yield "".join(rows)
+            rows.clear()
+    yield "".join(rows)
+    yield '],"strings":' + script_json(strings.values) + "}"
+
+
+def findings_payload(findings: Findings) -> dict[str, Any]:
+    """The embedded findings JSON, parsed (tests; the writer streams :func:`findings_json_pieces`)."""
+    payload: dict[str, Any] = json.loads("".join(findings_json_pieces(findings)))
+    return payload
 
 
 class _StringTable:
@@ -321,7 +350,10 @@ def _banner_html(cls: str, icon: str, title: str, text: str, actions: str, extra
 def _blocking_kinds(result: ValidationResult, shown: int = 6) -> str:
     """The kinds of the blocking findings, most frequent first, each a link to its findings."""
     blocking = {Severity.ERROR, Severity.WARNING} if result.strict else {Severity.ERROR}
-    kinds = Counter(f.kind for f in result.findings if Severity(f.severity) in blocking)
+    kinds: Counter[str] = Counter()
+    for (severity, kind), count in result.findings.counts_by_kind().items():
+        if Severity(severity) in blocking:
+            kinds[kind] += count
     items = [
         f'<li><a href="{_e(_filter_link(kind=kind))}"><code>{_e(kind)}</code></a> <span>{_num(n)}</span></li>'
         for kind, n in sorted(kinds.items(), key=lambda item: (-item[1], item[0]))[:shown]
@@ -496,12 +528,12 @@ def _charts(distributions: Mapping[str, Sequence[tuple[str, str | None, int]]]) 
     return f'<div class="charts">{"".join(_chart(f, rows) for f, rows in distributions.items())}</div>'
 
 
-def _findings_chart(findings: Sequence[Finding]) -> str:
-    if not findings:
+def _findings_chart(findings: Findings) -> str:
+    if not len(findings):
         return ""
-    groups = group_findings_by_kind(findings)
-    ordered = sorted(groups.items(), key=lambda g: (SEVERITY_RANK[worst_severity(g[1])], -len(g[1]), g[0]))
-    bars = [(kind, kind, len(items), worst_severity(items).value) for kind, items in ordered]
+    totals = kind_totals(findings)
+    ordered = sorted(totals.items(), key=lambda g: (SEVERITY_RANK[g[1].worst], -g[1].count, g[0]))
+    bars = [(kind, kind, total.count, total.worst.value) for kind, total in ordered]
     chart = _bars(bars, wide=True, link=lambda kind: _filter_link(kind=kind))
     return (
         '<div class="card" data-chart="findings-by-kind"><h3>Findings by kind</h3>'

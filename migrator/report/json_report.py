@@ -10,8 +10,7 @@ report.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
-from itertools import groupby
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -33,21 +32,15 @@ def is_blocking(finding: Finding, strict: bool) -> bool:
     return finding.severity is Severity.ERROR or (strict and finding.severity is Severity.WARNING)
 
 
-def grouped_findings(result: ValidationResult) -> list[Finding]:
-    """Findings ordered errors → warnings → info, then by kind; found-order within a kind."""
-    indexed = enumerate(result.findings)
-    ordered = sorted(indexed, key=lambda pair: (SEVERITY_ORDER[pair[1].severity], pair[1].kind, pair[0]))
-    return [finding for _, finding in ordered]
-
-
 def by_kind(result: ValidationResult) -> dict[str, dict[str, int]]:
     """``{kind: {"error": n, "warning": n, "info": n, "total": n, "blocking": n}}``, sorted by kind."""
     table: dict[str, dict[str, int]] = {}
-    for finding in result.findings:
-        row = table.setdefault(finding.kind, {"error": 0, "warning": 0, "info": 0, "total": 0, "blocking": 0})
-        row[finding.severity.value] += 1
-        row["total"] += 1
-        row["blocking"] += int(is_blocking(finding, result.strict))
+    for (severity, kind), count in sorted(result.findings.counts_by_kind().items()):
+        row = table.setdefault(kind, {"error": 0, "warning": 0, "info": 0, "total": 0, "blocking": 0})
+        row[severity] += count
+        row["total"] += count
+        if severity == Severity.ERROR or (result.strict and severity == Severity.WARNING):
+            row["blocking"] += count
     return dict(sorted(table.items()))
 
 
@@ -135,7 +128,7 @@ def report_tail(result: ValidationResult) -> dict[str, Any]:
 def report_to_dict(result: ValidationResult) -> dict[str, Any]:
     """The whole report as one dict (fine for tests and small runs; the writer streams instead)."""
     data = report_header(result)
-    data["findings"] = [finding_to_json(f, result.strict) for f in grouped_findings(result)]
+    data["findings"] = [finding_to_json(f, result.strict) for f in result.findings.grouped()]
     data.update(report_tail(result))
     return data
 
@@ -160,7 +153,7 @@ def _write_report(out: IO[str], result: ValidationResult) -> None:
     out.write("{\n")
     _write_members(out, head)
     out.write(',\n  "findings": [')
-    _write_items(out, (finding_to_json(f, result.strict) for f in grouped_findings(result)))
+    _write_items(out, (finding_to_json(f, result.strict) for f in result.findings.grouped()))
     out.write("],\n")
     _write_members(out, tail)
     out.write("\n}\n")
@@ -260,18 +253,19 @@ def _findings_lines(result: ValidationResult, examples_per_kind: int) -> list[st
     if result.strict and warnings:
         head += " — --strict: warnings block the run"
     lines = [head]
-    for (severity, kind), items in _groups(grouped_findings(result)):
-        lines.append(f"  {severity.value.upper():<7} {kind:<28} {len(items):>8,}")
-        lines += [f"      {f.location()}: {_short(f)}" for f in items[:examples_per_kind]]
-        if len(items) > examples_per_kind:
-            lines.append(f"      … and {len(items) - examples_per_kind:,} more (all listed in the report)")
+    for (severity, kind), count in _groups(result):
+        lines.append(f"  {severity.value.upper():<7} {kind:<28} {count:>8,}")
+        examples = result.findings.of_kind(kind, severity, limit=examples_per_kind)
+        lines += [f"      {f.location()}: {_short(f)}" for f in examples]
+        if count > examples_per_kind:
+            lines.append(f"      … and {count - examples_per_kind:,} more (all listed in the report)")
     return lines
 
 
-def _groups(findings: list[Finding]) -> Iterator[tuple[tuple[Severity, str], list[Finding]]]:
-    """Consecutive findings of one (severity, kind); ``findings`` is already grouped."""
-    for group, items in groupby(findings, key=lambda f: (f.severity, f.kind)):
-        yield group, list(items)
+def _groups(result: ValidationResult) -> list[tuple[tuple[Severity, str], int]]:
+    """``((severity, kind), how many)``: errors → warnings → info, then by kind (counters only)."""
+    counts = [((Severity(s), kind), n) for (s, kind), n in result.findings.counts_by_kind().items()]
+    return sorted(counts, key=lambda item: (SEVERITY_ORDER[item[0][0]], item[0][1]))
 
 
 def _short(finding: Finding) -> str:

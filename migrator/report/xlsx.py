@@ -1,7 +1,8 @@
 """XLSX report: ``Summary``, ``Value maps``, ``Users`` and one sheet per finding kind.
 
-Written in openpyxl's write-only (streaming) mode, so a report with hundreds of thousands of
-findings needs little memory. Every sheet is a table with a bold, frozen header row and an
+Written in openpyxl's write-only (streaming) mode, each kind's findings read back from their store
+(``migrator.findings``) as its sheet is written, so a report with hundreds of thousands of findings
+needs little memory. Every sheet is a table with a bold, frozen header row and an
 autofilter over all its rows.
 
 Source data is untrusted and is always stored as *text*: a value starting with ``=``, ``+``, ``-``
@@ -32,13 +33,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from migrator.findings import Finding, Severity
-from migrator.report._shared import (
-    group_findings_by_kind,
-    report_path,
-    verdict,
-    worst_severity,
-    write_atomically,
-)
+from migrator.report._shared import KindTotal, kind_totals, report_path, verdict, write_atomically
 from migrator.results import ValidationResult
 
 EXCEL_MAX_ROWS = 1_048_576  # rows per sheet, header included
@@ -211,13 +206,11 @@ def _finding_rows(findings: Iterable[Finding]) -> Iterator[tuple[object, ...]]:
         yield (Severity(f.severity).value, f.kind, f.file, f.row, f.key, f.field, f.value, f.message, f.hint)
 
 
-def _plan_kind_sheets(
-    groups: dict[str, list[Finding]], namer: SheetNamer, max_rows: int
-) -> dict[str, list[str]]:
+def _plan_kind_sheets(totals: dict[str, KindTotal], namer: SheetNamer, max_rows: int) -> dict[str, list[str]]:
     per_sheet = max_rows - 1
     plan: dict[str, list[str]] = {}
-    for kind, findings in groups.items():
-        parts = max(1, -(-len(findings) // per_sheet))
+    for kind, total in totals.items():
+        parts = max(1, -(-total.count // per_sheet))
         plan[kind] = [namer.claim(kind, part) for part in range(1, parts + 1)]
     return plan
 
@@ -234,19 +227,18 @@ def _build_workbook(result: ValidationResult, max_rows: int) -> Workbook:
     workbook = Workbook(write_only=True)
     namer = SheetNamer()
     summary_name, values_name, users_name = (namer.claim(n) for n in ("Summary", "Value maps", "Users"))
-    groups = group_findings_by_kind(result.findings)
-    kind_sheets = _plan_kind_sheets(groups, namer, max_rows)
+    totals = kind_totals(result.findings)
+    kind_sheets = _plan_kind_sheets(totals, namer, max_rows)
 
-    summary = _Table(SUMMARY_COLUMNS, SUMMARY_WIDTHS, summary_rows(result, groups, kind_sheets))
+    summary = _Table(SUMMARY_COLUMNS, SUMMARY_WIDTHS, summary_rows(result, totals, kind_sheets))
     _write_table(workbook, _part_namer(namer, summary_name, "Summary"), summary, max_rows)
     values = _Table(VALUE_MAP_COLUMNS, VALUE_MAP_WIDTHS, _value_map_rows(result))
     _write_table(workbook, _part_namer(namer, values_name, "Value maps"), values, max_rows)
     users = _Table(USER_COLUMNS, USER_WIDTHS, _user_rows(result))
     _write_table(workbook, _part_namer(namer, users_name, "Users"), users, max_rows)
-    for kind, findings in groups.items():
-        table = _Table(
-            FINDING_COLUMNS, FINDING_WIDTHS, _finding_rows(findings), _TAB_COLORS[worst_severity(findings)]
-        )
+    for kind, total in totals.items():
+        rows = _finding_rows(result.findings.of_kind(kind))
+        table = _Table(FINDING_COLUMNS, FINDING_WIDTHS, rows, _TAB_COLORS[total.worst])
         _write_table(workbook, _planned_names(kind_sheets[kind]), table, max_rows)
     return workbook
 
@@ -262,7 +254,7 @@ def _user_rows(result: ValidationResult) -> Iterator[tuple[object, ...]]:
 
 
 def summary_rows(
-    result: ValidationResult, groups: dict[str, list[Finding]], kind_sheets: dict[str, list[str]]
+    result: ValidationResult, totals: dict[str, KindTotal], kind_sheets: dict[str, list[str]]
 ) -> Iterator[tuple[object, ...]]:
     """The ``Summary`` sheet: run details, verdict, counts, findings per severity and kind, estimate."""
     yield ("Run", "Generated at (UTC)", result.generated_at, None)
@@ -284,9 +276,9 @@ def summary_rows(
         yield ("Counts", name, value, None)
     for severity in Severity:
         yield ("Findings", severity.value, result.count(severity), None)
-    for kind, findings in groups.items():
+    for kind, total in totals.items():
         sheets = kind_sheets[kind]
-        yield ("Findings by kind", kind, len(findings), "sheet: " + ", ".join(sheets))
+        yield ("Findings by kind", kind, total.count, "sheet: " + ", ".join(sheets))
     yield from _estimate_rows(result)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from migrator.findings import Finding, Severity
+from migrator.findings import Finding, Findings, Severity
 from migrator.results import Estimate, UserRow, ValidationResult, ValueCoverageRow
 
 SCRIPT = "<script>alert(1)</script>"
@@ -100,7 +100,7 @@ def make_result(
             UserRow(IMG, None, "unresolved", f"nobody called {IMG}", 2, FORMULAS[3], CYRILLIC),
             UserRow("Иван", "robot", "fallback", QUOTES, 5),
         ],
-        findings=hostile_findings() if findings is None else findings,
+        findings=Findings(hostile_findings() if findings is None else findings),
         estimate=Estimate(123_456, {"issues": 1234, "comments": 5678, SCRIPT: 1}, 5.0, 24_691.2),
         extra={"encoding": "utf-8", SCRIPT: {"nested": [TEXTAREA, 1]}},
     )

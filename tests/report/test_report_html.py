@@ -14,7 +14,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from migrator.findings import Finding, Severity
+from migrator.findings import Finding, Findings, Severity
 from migrator.report.html import (
     CHART_TOP,
     PAGE_SIZE,
@@ -215,7 +215,7 @@ def test_every_finding_is_embedded_exactly(dom: Node, result: ValidationResult) 
 
 def test_payload_lists_kinds_worst_first_and_interns_repeated_strings() -> None:
     findings = many_findings(9)
-    payload = findings_payload(findings)
+    payload = findings_payload(Findings(findings))
     assert payload["kinds"] == ["date.unparsable", "user.unresolved"]
     assert payload["strings"].count("the same hint every time") == 1
     assert [r[0] for r in payload["rows"]] == [0, 0, 0, 1, 1, 1, 2, 2, 2]

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from migrator.findings import Finding, Severity
+from migrator.findings import Finding, Findings, Severity
 from migrator.report._shared import (
+    KindTotal,
     format_bytes,
     format_duration,
-    group_findings_by_kind,
+    kind_totals,
     report_path,
     verdict,
     write_atomically,
@@ -64,9 +65,10 @@ def test_kinds_are_grouped_worst_severity_first_then_by_name() -> None:
         Finding(Severity.WARNING, "b.warning", "4"),
         Finding(Severity.ERROR, "y.error", "5"),
     ]
-    groups = group_findings_by_kind(findings)
-    assert list(groups) == ["y.error", "z.mixed", "b.warning", "a.info"]
-    assert [f.message for f in groups["z.mixed"]] == ["2", "3"]
+    totals = kind_totals(Findings(findings))
+    assert list(totals) == ["y.error", "z.mixed", "b.warning", "a.info"]
+    assert totals["z.mixed"] == KindTotal(Severity.ERROR, 2)
+    assert totals["a.info"] == KindTotal(Severity.INFO, 1)
 
 
 def test_xlsx_uses_excels_row_limit_by_default() -> None:

@@ -79,7 +79,7 @@ def test_finding_rows_per_kind_match_the_result(workbook: Workbook, result: Vali
         rows = data_rows(workbook[kind])
         assert len(rows) == count
         assert {row[1] for row in rows} == {kind}
-    first = result.findings[0]
+    first = next(iter(result.findings))
     assert data_rows(workbook[first.kind])[0] == (
         first.severity.value, first.kind, first.file, first.row, first.key, first.field, first.value,
         first.message, first.hint,
