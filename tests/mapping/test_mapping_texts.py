@@ -113,6 +113,26 @@ def test_conversion_ahead_in_a_pool_gives_the_same_texts() -> None:
     assert pooled.converted_ahead == 12
 
 
+def test_a_started_pool_converts_the_last_short_batch_too() -> None:
+    """The first batch (4 issues, 8 texts) starts the pool; the last one has 2 issues and 4 texts,
+    fewer than ``min_parallel``: converted ahead all the same, not one by one in this process."""
+    issues = [
+        make_issue(
+            f"PROJ-{n}",
+            description=f"*d{n}*",
+            comments=[Comment(child_ref("c", str(n)), UserRef("bob"), T0, f"_c{n}_")],
+        )
+        for n in range(1, 7)
+    ]
+    texts = TextConversions(
+        make_config(markup="jira").source, _logins, batch_issues=4, min_parallel=5, workers=2
+    )
+    one_by_one = TextConversions(make_config(markup="jira").source, _logins)
+    converted = [texts.convert(i.description or "", "description") for i in texts.prefetch(issues)]
+    assert texts.converted_ahead == 12
+    assert converted == [one_by_one.convert(i.description or "", "description") for i in issues]
+
+
 def test_a_small_export_never_starts_a_pool() -> None:
     texts = TextConversions(make_config().source, _logins)
     list(texts.prefetch([make_issue("PROJ-1", description="x")]))
