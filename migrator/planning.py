@@ -201,14 +201,12 @@ class PlanWalk:
         """``(seq, issue)``: each issue completed, once per key; the links it lists first are its own."""
         for seq, issue in enumerate(planned):
             key = issue.source_key
-            if key in self.seen_keys:
+            if not self.seen_keys.add(key):
                 self.duplicate_keys.append(key)
                 continue
-            self.seen_keys.add(key)
             complete_issue(issue, self.namespace, self.queue)
             for link in issue.links:
-                if link.source_id not in self.link_owner:
-                    self.link_owner[link.source_id] = key
+                self.link_owner.setdefault(link.source_id, key)
             if issue.parent_key is not None:
                 self.children.append((key, issue.parent_key, seq))
             if self.keys is not None:

@@ -113,7 +113,29 @@ class DiskMap(MutableMapping[str, V]):
         if key not in self:
             self._count += 1
             self._remember(key)
-        self._buffer[key] = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        self._put(key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def setdefault(self, key: str, default: V) -> V:
+        """``self[key]`` when present, else ``default`` stored and returned: one look-up either way
+        (the mixin's looks the key up, raises KeyError, then looks it up again to store it)."""
+        blob = self._blob(key)
+        if blob is not None:
+            value: V = pickle.loads(blob)
+            return value
+        self._store_new(key, pickle.dumps(default, protocol=pickle.HIGHEST_PROTOCOL))
+        return default
+
+    def put_new(self, key: str, value: V) -> None:
+        """``self[key] = value`` for a ``key`` the caller has just found absent (no second look-up)."""
+        self._store_new(key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def _store_new(self, key: str, blob: bytes) -> None:
+        self._count += 1
+        self._remember(key)
+        self._put(key, blob)
+
+    def _put(self, key: str, blob: bytes) -> None:
+        self._buffer[key] = blob
         if len(self._buffer) >= _FLUSH_AT:
             self._flush()
 
@@ -163,6 +185,9 @@ class DiskMap(MutableMapping[str, V]):
             self._buffer.clear()
 
 
+_PRESENT = pickle.dumps(True, protocol=pickle.HIGHEST_PROTOCOL)  # a DiskSet's value for every member
+
+
 class DiskSet:
     """A set of strings in a temporary SQLite file: ``add``, ``in``, ``len``, iteration in order."""
 
@@ -170,9 +195,16 @@ class DiskSet:
         self._map: DiskMap[bool] = DiskMap()
         self.update(items)
 
-    def add(self, item: str) -> None:
-        if item not in self._map:
-            self._map[item] = True
+    def add(self, item: str) -> bool:
+        """Add ``item``; True when it was not in the set yet."""
+        if item in self._map:
+            return False
+        self._map._store_new(item, _PRESENT)
+        return True
+
+    def add_absent(self, item: str) -> None:
+        """Add an ``item`` the caller has just found absent (no second look-up)."""
+        self._map._store_new(item, _PRESENT)
 
     def update(self, items: Iterable[str]) -> None:
         for item in items:

@@ -120,6 +120,13 @@ class SourceTimeParser:
         raw = text.strip()
         if not raw:
             return ParsedTime(None, "unparsable", "empty value")
+        if (
+            len(self.formats) == 1 and self.names is None
+        ):  # one format (the usual mapping): nothing to compare
+            single = _try_format(raw, self.formats[0])
+            if single is None:
+                return ParsedTime(None, "unparsable", f"matches none of the formats {self.formats}")
+            return self._settled(single)
         candidates: dict[datetime, str] = {}
         for fmt in self.formats:
             text = self.names.to_english(raw, fmt) if self.names and fmt != ISO_FORMAT else raw
@@ -132,6 +139,10 @@ class SourceTimeParser:
             readings = ", ".join(f"{fmt} → {dt.isoformat()}" for dt, fmt in candidates.items())
             return ParsedTime(None, "ambiguous_format", f"reads differently by format: {readings}")
         (value,) = candidates
+        return self._settled(value)
+
+    def _settled(self, value: datetime) -> ParsedTime:
+        """The one reading of a value, in UTC: a naive one localized, an aware one converted."""
         if value.tzinfo is None:
             return self.localize(value)
         try:

@@ -80,3 +80,43 @@ def test_disk_map_with_its_filter_is_the_dict(ops: list[tuple[str, int, int]]) -
             assert (key in disk) == (key in plain) and disk.get(key) == plain.get(key)
         assert len(disk) == len(plain) and list(disk) == list(plain)
         disk.close()
+
+
+_ADD_OPS = st.lists(
+    st.tuples(
+        st.sampled_from(["setdefault", "put_new", "add", "add_absent"]), st.integers(0, 40), st.integers()
+    ),
+    max_size=300,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_ADD_OPS)
+def test_one_look_up_adds_are_the_dict_and_set_ones(ops: list[tuple[str, int, int]]) -> None:
+    """``setdefault``, ``put_new`` (a key just found absent), and a set's ``add`` that says whether
+    the item was new and ``add_absent`` answer and store what a dict and a set do."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(spill, "_FILTER_START", 2)
+        patch.setattr(spill, "_FLUSH_AT", 5)
+        disk: DiskMap[int] = DiskMap()
+        members = DiskSet()
+        plain: dict[str, int] = {}
+        plain_set: set[str] = set()
+        for op, number, value in ops:
+            key = f"K-{number}"
+            if op == "setdefault":
+                assert disk.setdefault(key, value) == plain.setdefault(key, value)
+            elif op == "put_new" and key not in disk:
+                disk.put_new(key, value)
+                plain[key] = value
+            elif op == "add":
+                assert members.add(key) == (key not in plain_set)
+                plain_set.add(key)
+            elif op == "add_absent" and key not in members:
+                members.add_absent(key)
+                plain_set.add(key)
+            assert disk.get(key) == plain.get(key) and (key in members) == (key in plain_set)
+        assert len(disk) == len(plain) and dict(disk.items_in_order()) == plain
+        assert len(members) == len(plain_set) and set(members) == plain_set
+        disk.close()
+        members.close()

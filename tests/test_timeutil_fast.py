@@ -139,3 +139,29 @@ def test_the_parser_reports_the_same_outcomes_through_the_fast_path() -> None:
     assert parser.parse("21/Apr/26 3:15 PM").value == datetime(2026, 4, 21, 13, 15, tzinfo=UTC)
     assert parser.parse("2026-03-29 02:30").problem == "dst_gap"
     assert parser.parse("31/Feb/26 3:15 PM").problem == "unparsable"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    moment=st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)),
+    fmt=st.sampled_from((*FORMATS, "iso")),
+    zone=st.sampled_from(("UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata")),
+    data=st.data(),
+)
+def test_one_format_reads_what_the_general_loop_reads(
+    moment: datetime, fmt: str, zone: str, data: st.DataObject
+) -> None:
+    """A parser of one format skips the comparison of readings; the same format listed twice takes
+    the general path (every format tried, readings compared) and must give the same outcome:
+    value, problem and its wording (DST gaps and overlaps, out of range, unparsable)."""
+    single, general = SourceTimeParser([fmt], zone), SourceTimeParser([fmt, fmt], zone)
+    if fmt == "iso":
+        written = moment.isoformat() + data.draw(st.sampled_from(("", "Z", "+05:30", "-03:00")))
+    else:
+        written = moment.strftime(fmt) if moment.year >= 1000 else moment.strftime(fmt.replace("%Y", "0%Y"))
+    for text in [*_mutations(written, data), data.draw(NOISE)]:
+        one, loop = single.parse(text), general.parse(text)
+        # the unparsable message lists the parser's formats: the general one's lists the format twice
+        detail = loop.detail and loop.detail.replace(str(general.formats), str(single.formats))
+        assert (one.problem, one.detail) == (loop.problem, detail), text
+        assert _same(one.value, loop.value), text

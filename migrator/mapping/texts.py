@@ -34,8 +34,8 @@ from migrator.sources.spec import SourceSpec
 from migrator.textspans import Span, Token, rewrite_spans
 
 BATCH_ISSUES = 2048  # issues read ahead and converted together (memory: their texts only)
-# Distinct texts a batch needs before the pool is used: a pool started once serves every later batch,
-# so only exports of about a thousand issues or more (a full first batch) start it.
+# Distinct texts a batch needs to start the pool: a pool started once serves every later batch, the
+# last short one too, so only exports of about a thousand issues or more (a full first batch) start it.
 MIN_PARALLEL = 1000
 
 
@@ -103,7 +103,8 @@ class TextConversions:
             for batch in _batches(issues, self.batch_issues):
                 wanted = self._texts_of(batch)
                 collect = _nothing_ahead
-                if len(wanted) >= max(self.min_parallel, 2):
+                # once started, the pool takes every batch (the export's last one is often short)
+                if len(wanted) >= max(self.min_parallel, 2) or (pool is not None and wanted):
                     pool = pool or ConversionPool(self.workers, _START_METHOD)
                     collect = self._convert_ahead(wanted, pool)
                 if waiting is not None:

@@ -125,11 +125,12 @@ class LinkDatePlanner:
         created, updated = to_ms(planned.body.get("createdAt")), to_ms(planned.body.get("updatedAt"))
         if created is None or key in self._windows:
             return
-        self._windows[key] = _stored(Window(key, created, max(created, updated or created), planned.source))
+        self._windows.put_new(
+            key, _stored(Window(key, created, max(created, updated or created), planned.source))
+        )
         for link in planned.links:
-            if link.source_id in self._owned:
-                continue
-            self._owned.add(link.source_id)
+            if not self._owned.add(link.source_id):
+                continue  # another issue listed it first
             at = to_ms(link.created_at)
             if at is not None:
                 self._links.append((key, link.source_id, link.to_source_key, at, link.relationship))

@@ -248,8 +248,8 @@ def _issue(
         if ident in seen.ids or key in seen.keys:
             _duplicate(record, ident, key, seen, findings)
             return None
-        seen.ids.add(ident)
-        seen.keys.add(key)
+        seen.ids.add_absent(ident)
+        seen.keys.add_absent(key)
     issue = builder.build_issue(record, ident, key)
     if issue is None:
         record.report_notes(findings, key)

@@ -136,6 +136,26 @@ def _seconds(value: timedelta | None) -> str:
     return f"{value.total_seconds():g}" if value is not None else ""
 
 
+@dataclass(frozen=True)
+class _ChildFields:
+    """What reading a child of one kind from one table needs, the same for every child."""
+
+    kinds: dict[str, str]  # canonical field → value kind
+    labels: dict[str, str]  # canonical field → its name in findings (``comments.author``)
+    fallbacks: tuple[str, ...]  # fields with a default or a constant: read even when the child lacks them
+    required: tuple[str, ...]
+
+    @classmethod
+    def of(cls, kind: str, table: TableSpec) -> _ChildFields:
+        kinds = CHILD_KINDS[kind]
+        return cls(
+            kinds=kinds,
+            labels={name: f"{kind}.{name}" for name in kinds},
+            fallbacks=tuple(n for n, s in table.fields.items() if _has_fallback(s)),
+            required=tuple(n for n in REQUIRED_CHILD_FIELDS[kind] if not (kind == "links" and n == "from")),
+        )
+
+
 class IssueBuilder:
     def __init__(
         self,
@@ -153,6 +173,9 @@ class IssueBuilder:
         # identity is read again, with reporting, later
         self._silent = ValueReader(source, Findings())
         self._silent_extract = extractor.silent()
+        # labels and look-ups that are the same for every record, made once (not per cell)
+        self._labels = {name: f"source.issues.fields.{name}" for name in source.issues.fields}
+        self._child_fields: dict[tuple[str, int], tuple[TableSpec, _ChildFields]] = {}
         self._makers: dict[str, Callable[[Issue, TableSpec, RawChild, Where, _Ids], Any]] = {
             "comments": self._comment,
             "attachments": self._attachment,
@@ -180,15 +203,11 @@ class IssueBuilder:
         """The issue's own fields; None (after reporting) if a required field is missing or unreadable."""
         where = Where(record.file, record.row, key, record.nested)
         view = RecordView(record)
-        raws = {
-            name: self._extract.raw(view, spec, where, f"source.issues.fields.{name}")
-            for name, spec in self._source.issues.fields.items()
-        }
+        fields, labels = self._source.issues.fields, self._labels
+        raws = {name: self._extract.raw(view, spec, where, labels[name]) for name, spec in fields.items()}
         values = {
-            name: self._values.read(
-                ISSUE_KINDS[name], raws[name], self._source.issues.fields[name], where, name
-            )
-            for name in self._source.issues.fields
+            name: self._values.read(ISSUE_KINDS[name], raws[name], spec, where, name)
+            for name, spec in fields.items()
             if name not in ("id", "key")
         }
         values["id"], values["key"] = ident, key
@@ -276,18 +295,15 @@ class IssueBuilder:
         self, kind: str, table: TableSpec, item: RawChild, where: Where
     ) -> dict[str, Any] | None:
         """Typed values of one child; None (after reporting) when a required one is missing."""
-        kinds = CHILD_KINDS[kind]
-        names = list(item.values) + [
-            n for n, s in table.fields.items() if _has_fallback(s) and n not in item.values
-        ]
+        plan = self._fields_of(kind, table)
+        names = list(item.values) + [n for n in plan.fallbacks if n not in item.values]
         out: dict[str, Any] = {}
+        read, specs = self._values.read, table.fields
         for name in names:
-            if name in kinds:
-                out[name] = self._values.read(
-                    kinds[name], item.values.get(name), table.fields.get(name), where, f"{kind}.{name}"
-                )
-        required = [n for n in REQUIRED_CHILD_FIELDS[kind] if not (kind == "links" and n == "from")]
-        missing = [n for n in required if out.get(n) is None]
+            label = plan.labels.get(name)
+            if label is not None:
+                out[name] = read(plan.kinds[name], item.values.get(name), specs.get(name), where, label)
+        missing = [n for n in plan.required if out.get(n) is None]
         for name in missing:
             if is_empty(item.values.get(name)):
                 self._findings.error(
@@ -296,6 +312,14 @@ class IssueBuilder:
                     hint="fill it in the export, or give the field a default in the mapping",
                 )  # fmt: skip
         return None if missing else out
+
+    def _fields_of(self, kind: str, table: TableSpec) -> _ChildFields:
+        known = self._child_fields.get((kind, id(table)))
+        if known is not None and known[0] is table:
+            return known[1]
+        plan = _ChildFields.of(kind, table)
+        self._child_fields[(kind, id(table))] = (table, plan)  # the table is kept: its id is not reused
+        return plan
 
     def _child_ref(self, item: RawChild, explicit: str | None, ids: _Ids, base: str) -> SourceRef:
         return SourceRef(self._source.system, ids.take(explicit or base), item.file, item.row)

@@ -98,6 +98,8 @@ def _header(path: Path, reader: Iterator[list[str]], limits: Limits) -> list[str
 
 
 def _row_notes(header: list[str], cells: list[str]) -> list[Note]:
+    if len(cells) == len(header) and not damaged("".join(cells)):
+        return []  # the usual row: one search over the row instead of one per cell (a byte is one character)
     notes: list[Note] = []
     if len(cells) != len(header):
         notes.append(

@@ -204,12 +204,15 @@ class Extractor:
         return Extractor(Findings(), self._lookups, json_depth=self._json_depth)
 
     def raw(self, view: View, spec: FieldSpec, where: Where, label: str) -> Any:
-        if spec.candidates:
-            self.usage.expect(label, " | ".join(spec.candidates))
+        usage = self.usage
+        if label not in usage.mapped and spec.candidates:  # ``expect`` keeps the first naming only
+            usage.expect(label, " | ".join(spec.candidates))
         value = self._locate(view, spec)
         if is_empty(value):
             return value
-        self.usage.used.add(label)
+        usage.used.add(label)
+        if spec.parse is None and spec.path is None and spec.regex is None and spec.lookup is None:
+            return value  # a plain column: nothing more to do (the common case, once per cell)
         if spec.parse == "json":
             value = self._json(value, where, label)
         elif spec.parse == "name_email":
@@ -230,7 +233,11 @@ class Extractor:
             return spec.const
         if spec.first_non_empty:
             return next((v for c in spec.candidates if not is_empty(v := view.get(c))), None)
+        # A table record's header column is both ``has`` and ``get`` of the same dict entry: one look-up.
+        cells = view.record.values if type(view) is RecordView and not view.record.nested else None
         for column in spec.candidates:
+            if cells is not None and column in cells:
+                return cells[column]
             if view.has(column):
                 return view.get(column)
         return None

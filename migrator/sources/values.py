@@ -48,6 +48,7 @@ _EPOCH_MS_THRESHOLD = 1e11  # larger JSON numbers are epoch milliseconds, smalle
 _PREVIEW = 200
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _TEXT_KINDS = ("text", "string")
+_COLLECTION_KINDS = ("list", "users", "raw")  # kinds whose value is not one scalar
 
 _DATE_HINT = "add its format to source.date_formats (or the field's date_formats)"
 _DST = {
@@ -76,10 +77,14 @@ class ValueReader:
         self._findings = findings
         self._observer = observer
         self._parsers: dict[tuple[tuple[str, ...], str, str | None], SourceTimeParser] = {}
+        self._spec_parsers: dict[int, tuple[FieldSpec | None, SourceTimeParser]] = {}
 
     def read(self, kind: str, raw: Any, spec: FieldSpec | None, where: Where, field: str) -> Any:
         if self._observer is not None:
             self._observer.value(field, kind, raw)
+        if type(raw) is str and kind not in _COLLECTION_KINDS and raw.strip() and not self._marks(spec):
+            # a filled cell and no placeholders (most values): no default, no list, the cell itself
+            return self._scalar(kind, raw, spec, where, field)
         raw = self._without_placeholders(raw, spec)
         if spec is not None and is_empty(raw):
             raw = spec.default if spec.default is not None else spec.const if spec.const is not None else raw
@@ -94,6 +99,10 @@ class ValueReader:
         value = first(raw)
         if is_empty(value):
             return None
+        return self._scalar(kind, value, spec, where, field)
+
+    def _scalar(self, kind: str, value: Any, spec: FieldSpec | None, where: Where, field: str) -> Any:
+        """A non-empty single value (placeholders and defaults already applied) of a scalar kind."""
         if kind in _TEXT_KINDS:
             return self._clean(as_text(value, strip=kind == "string"), where, field)
         if kind == "user":
@@ -112,9 +121,14 @@ class ValueReader:
 
     # -- pieces ---------------------------------------------------------------------------------
 
+    def _marks(self, spec: FieldSpec | None) -> tuple[str, ...]:
+        """The values meaning "empty" for this field: its own ``placeholders``, else the source's."""
+        if spec is not None and spec.placeholders is not None:
+            return spec.placeholders
+        return self._source.placeholders
+
     def _without_placeholders(self, raw: Any, spec: FieldSpec | None) -> Any:
-        marks = spec.placeholders if spec is not None and spec.placeholders is not None else None
-        marks = self._source.placeholders if marks is None else marks
+        marks = self._marks(spec)
         if not marks or raw is None:
             return raw
         if isinstance(raw, list | tuple):
@@ -154,6 +168,15 @@ class ValueReader:
         return out
 
     def parser(self, spec: FieldSpec | None) -> SourceTimeParser:
+        """The parser of the field's formats, zone and locale (the source's where it sets none)."""
+        known = self._spec_parsers.get(id(spec))
+        if known is not None and known[0] is spec:
+            return known[1]
+        parser = self._parser(spec)
+        self._spec_parsers[id(spec)] = (spec, parser)  # the spec is kept: its id is not reused
+        return parser
+
+    def _parser(self, spec: FieldSpec | None) -> SourceTimeParser:
         formats = tuple(
             (spec.date_formats if spec and spec.date_formats else None) or self._source.date_formats
         )
@@ -174,6 +197,8 @@ class ValueReader:
         self, value: Any, spec: FieldSpec | None, where: Where, field: str
     ) -> datetime | None:
         parser = self.parser(spec)
+        if type(value) is str and (spec is None or spec.epoch is None):  # a cell's text (most dates)
+            return self._outcome(parser.parse(value.strip()), value, where, field)
         if isinstance(value, Mapping) and "$date" in value:
             return self._mongo_date(value["$date"], spec, where, field)
         if isinstance(value, datetime):

@@ -12,7 +12,7 @@ import pytest
 from migrator.errors import ConfigError
 from migrator.mapping.config import load_mapping
 from migrator.mapping.texts import TextConversions, reference_config
-from migrator.model import Comment, UserRef
+from migrator.model import Comment, Issue, UserRef
 from migrator.sources.spec import ReferencesSpec
 from migrator.textspans import IssueRef, Mention, render_text
 
@@ -84,18 +84,23 @@ def test_mentions_are_resolved_through_the_user_mapping_never_the_fallback() -> 
     assert [s.token for s in converted.spans if isinstance(s.token, Mention)][0].login == "bob"
 
 
+def _six_issues(description: str, comment: str) -> list[Issue]:
+    """PROJ-1…6, each with a description and one comment (``{n}``: the number, ``{n1}``: the next)."""
+    return [
+        make_issue(
+            f"PROJ-{n}",
+            description=description.format(n=n, n1=n + 1),
+            comments=[Comment(child_ref("c", str(n)), UserRef("bob"), T0, comment.format(n=n, n1=n + 1))],
+        )
+        for n in range(1, 7)
+    ]
+
+
 def test_conversion_ahead_in_a_pool_gives_the_same_texts() -> None:
     source = replace(
         make_config().source, markup="markdown", base_url="https://github.com/acme/app", system="github"
     )
-    issues = [
-        make_issue(
-            f"PROJ-{n}",
-            description=f"#{n + 1} by @bob, see `#{n}`",
-            comments=[Comment(child_ref("c", str(n)), UserRef("bob"), T0, f"@ghost look at #{n}")],
-        )
-        for n in range(1, 7)
-    ]
+    issues = _six_issues("#{n1} by @bob, see `#{n}`", "@ghost look at #{n}")
     ahead = TextConversions(source, _logins, batch_issues=4, min_parallel=2, workers=2)
     streamed = list(ahead.prefetch(issues))
     assert streamed == issues
@@ -111,6 +116,19 @@ def test_conversion_ahead_in_a_pool_gives_the_same_texts() -> None:
         results.append(pooled.convert(issue.comments[0].text, "comments[0].text"))
     assert results == [one_by_one.convert(i.comments[0].text, "comments[0].text") for i in issues]
     assert pooled.converted_ahead == 12
+
+
+def test_a_started_pool_converts_the_last_short_batch_too() -> None:
+    """The first batch (4 issues, 8 texts) starts the pool; the last one has 2 issues and 4 texts,
+    fewer than ``min_parallel``: converted ahead all the same, not one by one in this process."""
+    issues = _six_issues("*d{n}*", "_c{n}_")
+    texts = TextConversions(
+        make_config(markup="jira").source, _logins, batch_issues=4, min_parallel=5, workers=2
+    )
+    one_by_one = TextConversions(make_config(markup="jira").source, _logins)
+    converted = [texts.convert(i.description or "", "description") for i in texts.prefetch(issues)]
+    assert texts.converted_ahead == 12
+    assert converted == [one_by_one.convert(i.description or "", "description") for i in issues]
 
 
 def test_a_small_export_never_starts_a_pool() -> None:
