@@ -206,7 +206,7 @@ class ExistingIssue:
     found_by: str  # how it was found, for the report: a ledger file, a ``unique``, a kept key
 
 
-@dataclass
+@dataclass(slots=True)  # one per revised link: hundreds of thousands in a large export
 class LinkRevision:
     owner: str  # source key of the issue that imports the link (the first to list it)
     drop: bool = False  # not imported (a dangling link with policy drop or text)
@@ -215,7 +215,7 @@ class LinkRevision:
     created_at: str | None = None  # with ``redated``: the planned date (None = undated)
 
 
-@dataclass
+@dataclass(slots=True)
 class IssueRevision:
     updated_at: str | None = None  # a later updatedAt, so that a link can be dated inside both windows
     notes: list[str] = field(default_factory=list)  # paragraphs appended to the description

@@ -104,6 +104,23 @@ class _OwnedLink:
     relationship: str
 
 
+SHOWN_LINKS = 5  # the extension's finding names this many of the links that moved a window
+
+
+@dataclass(slots=True)
+class _Extension:
+    """The links that moved one issue's updatedAt: the first few labels, and how many in all (an
+    issue many links point to would otherwise keep a label per link until the end of the export)."""
+
+    labels: list[str] = field(default_factory=list)
+    count: int = 0
+
+    def add(self, label: str) -> None:
+        if len(self.labels) < SHOWN_LINKS:
+            self.labels.append(label)
+        self.count += 1
+
+
 @dataclass
 class LinkDatePlanner:
     """Feed every planned issue with ``add``; ``plan`` then dates every link (see the module doc).
@@ -138,7 +155,7 @@ class LinkDatePlanner:
     def plan(self, revisions: PlanRevisions, existing: Mapping[str, Window]) -> None:
         """Date every link whose two ends are known — both in the plan, or the other one already in
         Tracker (``existing``: link source id → that issue's fixed window) — into ``revisions``."""
-        extended: dict[str, list[str]] = {}
+        extended: dict[str, _Extension] = {}
         for fields in self._links:
             link = _OwnedLink(*fields)
             change = revisions.links.get(link.source_id)
@@ -157,8 +174,8 @@ class LinkDatePlanner:
                 self._extend(link, own, other, revisions, extended)
             if before != (own.updated, other.updated):
                 self._store(own, other)
-        for key, labels in extended.items():
-            self._report_extension(_window(key, self._windows[key]), labels, revisions)
+        for key, extension in extended.items():
+            self._report_extension(_window(key, self._windows[key]), extension, revisions)
 
     def _store(self, *windows: Window) -> None:
         """Write back windows a link extended (an issue already in Tracker is not stored: fixed)."""
@@ -184,7 +201,7 @@ class LinkDatePlanner:
         own: Window,
         other: Window,
         revisions: PlanRevisions,
-        extended: dict[str, list[str]],
+        extended: dict[str, _Extension],
     ) -> None:
         """Keep the link's date (not before both issues exist); extend whichever window ends earlier."""
         at = max(link.at, own.created, other.created)
@@ -194,7 +211,7 @@ class LinkDatePlanner:
         for window in (own, other):
             if at > window.updated:
                 window.updated = at
-                extended.setdefault(window.key, []).append(self._label(link, window.key, own, other))
+                extended.setdefault(window.key, _Extension()).add(self._label(link, window.key, own, other))
 
     def _fit(
         self,
@@ -202,7 +219,7 @@ class LinkDatePlanner:
         own: Window,
         other: Window,
         revisions: PlanRevisions,
-        extended: dict[str, list[str]],
+        extended: dict[str, _Extension],
     ) -> None:
         """The other issue's window cannot change: move the date into the windows' overlap (only
         this export's issue may grow, and only with ``extend``), or plan the link undated."""
@@ -219,7 +236,7 @@ class LinkDatePlanner:
             self._report_clamp(link, own, other, at, later_creation=link.at < low)
         if at > own.updated:
             own.updated = at
-            extended.setdefault(own.key, []).append(self._label(link, own.key, own, other))
+            extended.setdefault(own.key, _Extension()).add(self._label(link, own.key, own, other))
 
     def _undated(self, link: _OwnedLink, own: Window, other: Window, revisions: PlanRevisions) -> None:
         change = revisions.link(link.source_id, link.owner)
@@ -274,10 +291,11 @@ class LinkDatePlanner:
             f"{link.relationship} {other.key}" if key == own.key else f"{link.owner} {link.relationship} it"
         )
 
-    def _report_extension(self, window: Window, labels: list[str], revisions: PlanRevisions) -> None:
+    def _report_extension(self, window: Window, extension: _Extension, revisions: PlanRevisions) -> None:
         before, after = wire_ms(window.planned_updated), wire_ms(window.updated)
         revisions.issue(window.key).updated_at = after
-        shown = ", ".join(labels[:5]) + (f" and {len(labels) - 5} more" if len(labels) > 5 else "")
+        more = extension.count - len(extension.labels)
+        shown = ", ".join(extension.labels) + (f" and {more} more" if more else "")
         self.findings.warning(
             "time.window_extended_for_link",
             f"updatedAt moved from {before} to {after} so that its links can be dated inside both issues' "

@@ -187,3 +187,18 @@ def test_a_window_extended_then_clamped_against_is_read_back_extended() -> None:
     assert revised(revisions, a).body["updatedAt"] == at(20)
     assert revised(revisions, c).links[0].created_at == at(15)
     assert [f.key for f in findings if f.kind == "time.window_extended_for_link"] == ["A-1"]
+
+
+def test_an_issue_extended_by_many_links_names_five_of_them_and_counts_the_rest() -> None:
+    # OLD-1 lived days 0..10; seven later issues each link to it after it ended.
+    old = planned("OLD-1", 0, 10)
+    news = [planned(f"NEW-{n}", 20 + n, 40, links=[("OLD-1", 20 + n)], row=2 + n) for n in range(2, 9)]
+    revisions, findings = plan([old, *news])
+    (extended,) = [f for f in findings if f.kind == "time.window_extended_for_link"]
+    assert extended.key == "OLD-1"
+    assert "NEW-2 relates it, NEW-3 relates it, NEW-4 relates it, NEW-5 relates it, NEW-6 relates it" in (
+        extended.message
+    )
+    assert "NEW-7" not in extended.message
+    assert "and 2 more" in extended.message
+    assert revised(revisions, old).body["updatedAt"] == at(28)  # the latest of the seven links
