@@ -10,14 +10,13 @@ buffer in memory and the rest in a private temporary SQLite file (one row per fi
 rather than pickles), with the counts per severity and kind kept in memory as findings are added.
 Readers never hold the whole collection: the report writers stream it in the orders they need
 (found order, errors first, per kind) page by page, and the few questions the global checks ask
-(the source keys of some findings) are one query each. The file is made like ``migrator/spill.py``'s:
+(the source keys of some findings) are one query each. The file is ``migrator/spill.py``'s kind:
 SQLite unlinks it as soon as it is open, so a killed process leaves nothing behind for a later run.
 No secret can reach it: findings name places and values of the export, never credentials.
 """
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -27,6 +26,7 @@ from types import TracebackType
 from typing import Any
 
 from migrator.model import SourceRef
+from migrator.spill import temporary_database
 
 
 class Severity(StrEnum):
@@ -112,11 +112,7 @@ class _FindingTable:
     every call made under ``lock``; reads come in pages so no cursor outlives a call."""
 
     def __init__(self) -> None:
-        # Like migrator.spill's databases (a nameless file SQLite unlinks at once, no journal), but
-        # usable from the report thread too.
-        self._conn = sqlite3.connect("", isolation_level=None, check_same_thread=False)
-        self._conn.execute("PRAGMA journal_mode=OFF")
-        self._conn.execute("PRAGMA synchronous=OFF")
+        self._conn = temporary_database(shared_by_threads=True)  # every use below holds ``lock``
         self._conn.execute(
             "CREATE TABLE findings (seq INTEGER PRIMARY KEY, severity TEXT NOT NULL, kind TEXT NOT NULL,"
             " message TEXT NOT NULL, file TEXT, row INTEGER, key TEXT, field TEXT, value TEXT, hint TEXT)"

@@ -33,9 +33,10 @@ _FILTER_BITS_PER_KEY = 8  # two probes: at most about 5% of absent keys still go
 _FILTER_START = 4096  # keys the first filter is sized for; it doubles when full
 
 
-def _temporary_database() -> sqlite3.Connection:
-    """A private on-disk database SQLite deletes itself when the connection closes."""
-    conn = sqlite3.connect("", isolation_level=None)
+def temporary_database(*, shared_by_threads: bool = False) -> sqlite3.Connection:
+    """A private on-disk database SQLite deletes itself when the connection closes. Shared by
+    threads: the caller serialises every use of the connection itself (``findings.py``)."""
+    conn = sqlite3.connect("", isolation_level=None, check_same_thread=not shared_by_threads)
     conn.execute("PRAGMA journal_mode=OFF")  # nothing to recover: the file dies with the process
     conn.execute("PRAGMA synchronous=OFF")
     conn.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
@@ -79,7 +80,7 @@ class DiskMap(MutableMapping[str, V]):
     """A ``str``-keyed mapping stored in a temporary SQLite file (see the module docstring)."""
 
     def __init__(self, items: Iterable[tuple[str, V]] = ()) -> None:
-        self._conn = _temporary_database()
+        self._conn = temporary_database()
         self._conn.execute("CREATE TABLE entries (key TEXT NOT NULL UNIQUE, value BLOB NOT NULL)")
         self._buffer: dict[str, bytes] = {}
         self._filter = KeyFilter(_FILTER_START)
@@ -227,7 +228,7 @@ class DiskList(Generic[T]):
     """An append-only list in a temporary SQLite file, read back in order."""
 
     def __init__(self) -> None:
-        self._conn = _temporary_database()
+        self._conn = temporary_database()
         self._conn.execute("CREATE TABLE items (value BLOB NOT NULL)")
         self._buffer: list[tuple[bytes]] = []
         self._count = 0

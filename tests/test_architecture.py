@@ -53,7 +53,7 @@ RULES: dict[str, frozenset[str]] = {
     "migrator.spill": frozenset(),  # indexes kept in a temporary SQLite file: stdlib only
     # texts' pointers and their rendering: made by mapping, stored by plan, rendered by execution
     "migrator.textspans": frozenset(),
-    "migrator.findings": frozenset({"migrator.model"}),
+    "migrator.findings": frozenset({"migrator.model", "migrator.spill"}),
     "migrator.results": frozenset({"migrator.model", "migrator.findings"}),
     # the target side: a client and a model of the real service, sharing only the date format
     # (the client also reads the shared words: a local field's id)
