@@ -283,8 +283,12 @@ class Findings:
 
     def grouped(self) -> Iterator[Finding]:
         """Errors → warnings → info, then by kind; found order within a kind."""
-        for severity, kind in sorted(self._counts, key=lambda sk: (_SEVERITY_ORDER.index(sk[0]), sk[1])):
+        for (severity, kind), _count in self.groups():
             yield from self.of_kind(kind, severity)
+
+    def groups(self) -> list[tuple[tuple[Severity, str], int]]:
+        """``((severity, kind), how many)`` in :meth:`grouped`'s order, from the counters alone."""
+        return sorted(self._counts.items(), key=lambda item: (_SEVERITY_ORDER.index(item[0][0]), item[0][1]))
 
     def source_keys(self, *, kind: str | None = None, severity: Severity | None = None) -> set[str]:
         """The source keys named by the findings of ``kind`` and/or ``severity``: no query at all

@@ -120,9 +120,8 @@ class SourceTimeParser:
         raw = text.strip()
         if not raw:
             return ParsedTime(None, "unparsable", "empty value")
-        if (
-            len(self.formats) == 1 and self.names is None
-        ):  # one format (the usual mapping): nothing to compare
+        # One format and no localised names (the usual mapping): no readings to compare.
+        if len(self.formats) == 1 and self.names is None:
             single = _try_format(raw, self.formats[0])
             if single is None:
                 return ParsedTime(None, "unparsable", f"matches none of the formats {self.formats}")

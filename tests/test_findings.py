@@ -97,6 +97,14 @@ def test_queries_read_back_in_the_orders_the_reports_need() -> None:
     assert list(findings.by_severity()) == sorted(expected, key=lambda f: rank.index(f.severity))
     grouped = sorted(enumerate(expected), key=lambda p: (rank.index(p[1].severity), p[1].kind, p[0]))
     assert list(findings.grouped()) == [f for _, f in grouped]
+    groups = [((f.severity, f.kind), 1) for _, f in grouped]  # one (severity, kind) per run of findings
+    counted: list[tuple[tuple[Severity, str], int]] = []
+    for group, n in groups:
+        if counted and counted[-1][0] == group:
+            counted[-1] = (group, counted[-1][1] + n)
+        else:
+            counted.append((group, n))
+    assert findings.groups() == counted
 
 
 def test_pages_longer_than_one_query_are_read_whole(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -19,7 +19,6 @@ from migrator.results import Estimate, ValidationResult
 
 JSON_SCHEMA_VERSION = 1
 
-SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 COUNT_NAMES = ("issues", "comments", "attachments", "attachment_bytes", "links", "worklogs")
 CONSOLE_EXAMPLES_PER_KIND = 3
 
@@ -253,19 +252,13 @@ def _findings_lines(result: ValidationResult, examples_per_kind: int) -> list[st
     if result.strict and warnings:
         head += " — --strict: warnings block the run"
     lines = [head]
-    for (severity, kind), count in _groups(result):
+    for (severity, kind), count in result.findings.groups():
         lines.append(f"  {severity.value.upper():<7} {kind:<28} {count:>8,}")
         examples = result.findings.of_kind(kind, severity, limit=examples_per_kind)
         lines += [f"      {f.location()}: {_short(f)}" for f in examples]
         if count > examples_per_kind:
             lines.append(f"      … and {count - examples_per_kind:,} more (all listed in the report)")
     return lines
-
-
-def _groups(result: ValidationResult) -> list[tuple[tuple[Severity, str], int]]:
-    """``((severity, kind), how many)``: errors → warnings → info, then by kind (counters only)."""
-    counts = [((Severity(s), kind), n) for (s, kind), n in result.findings.counts_by_kind().items()]
-    return sorted(counts, key=lambda item: (SEVERITY_ORDER[item[0][0]], item[0][1]))
 
 
 def _short(finding: Finding) -> str:
