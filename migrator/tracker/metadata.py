@@ -263,9 +263,9 @@ class MetadataReads:
         self._reads: dict[tuple[str, str | None], Future[Any]] = {}
 
     def start_core(self, queue: str) -> None:
+        self._start("queue", queue)  # first: its workflows are read once it is in
         for section in CORE_READS:
             self._start(section, None)
-        self._start("queue", queue)
 
     def start_all(self, queue: str) -> None:
         self.start_core(queue)

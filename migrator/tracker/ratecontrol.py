@@ -64,8 +64,9 @@ class RateControlPolicy:
     error_weight: float = 0.2
     busy_share: float = 0.8
     estimate_min_seconds: float = 1.0
-    drain_min_answers: int = 8
+    drain_min_answers: int = 6
     drain_floor: float = 0.35
+    start_burst: int = 4  # requests let out at once before the first answer (the start-up reads)
 
     def __post_init__(self) -> None:
         problems = []
@@ -78,6 +79,8 @@ class RateControlPolicy:
                 problems.append(f"{name} must be between 0 and 1")
         if self.probe_step <= 0 or self.round_seconds <= 0:
             problems.append("need probe_step > 0 and round_seconds > 0")
+        if self.start_burst < 1:
+            problems.append("start_burst must be at least 1 request")
         if problems:
             raise ValueError("; ".join(problems))
 
@@ -167,6 +170,7 @@ class RateController:
         self._hold_for = self._hold_for_last = self.policy.hold_seconds  # doubles while probes confirm
         self._recent_accepted: deque[float] = deque(maxlen=4)  # accepted/s of the last rounds
         self._in_flight: dict[int, int] = {}  # epoch -> requests sent in it and not answered yet
+        self._send_times: deque[float] = deque(maxlen=1024)  # when the latest requests were sent
         self._drain: DrainSample | None = None
         self._accepted_since_throttle = 0
         self._new_round(now)
@@ -206,6 +210,7 @@ class RateController:
         self._advance(now)
         self._sent += 1
         self._in_flight[self.epoch] = self._in_flight.get(self.epoch, 0) + 1
+        self._send_times.append(now)
 
     def answered(self, now: float, latency: float, epoch: int | None = None) -> None:
         """Any answer that is not a 429 or a 5xx (a 404 or a 409 is a clean answer too)."""
@@ -224,14 +229,18 @@ class RateController:
         self._round_errors += 1
         self._landed(epoch, accepted=None)
 
-    def throttled_answer(self, now: float, epoch: int | None, paused_until: float | None = None) -> bool:
+    def throttled_answer(
+        self, now: float, epoch: int | None, paused_until: float | None = None, *, burst: bool = False
+    ) -> bool:
         """A 429. Cuts the rate unless this request was sent before the last cut; True when it cut.
-        ``paused_until``: nobody sends before then (Retry-After), so that time is not idleness."""
+        ``paused_until``: nobody sends before then (Retry-After), so that time is not idleness.
+        ``burst``: the request went out in the start burst, so the 429 says the server's bucket holds
+        fewer requests than that burst, not that the rate is too high: no cut."""
         self._advance(now)
         self.answers += 1
         self.throttled += 1
         self._landed(epoch, accepted=False)
-        cut = epoch is None or epoch >= self.epoch
+        cut = not burst and (epoch is None or epoch >= self.epoch)
         if cut:
             self._throttle_cut(now)
         if paused_until is not None:
@@ -360,13 +369,24 @@ class RateController:
                 self._hold_for = min(2 * self._hold_for_last, p.hold_max_seconds)
         self._hold_for_last = self._hold_for
         if self.phase is Phase.STARTUP and self.epoch in self._in_flight:
-            self._drain = DrainSample(self.epoch, sent_at)  # startup overshoots: refine the ceiling
+            # Startup overshoots: refine the ceiling from the answers to what is still in flight.
+            self._drain = DrainSample(self.epoch, self._drain_sent_rate(now, sent_at))
         self.ceiling = self._capped(ceiling)
         self.rate = self._capped(min(factor * basis, p.settle * self.ceiling))
         self._last_throttle = now
         self._accepted_since_throttle = 0
         self._busy_since_throttle = True
         self._after_cut(now)
+
+    def _drain_sent_rate(self, now: float, allowed: float) -> float:
+        """The rate the requests in flight at a cut were really sent at: the latest ``n`` sends over
+        the time since the first of them (a busy client, or a server that answers in bunches, sends
+        below the allowed rate; the drain sample's estimate scales with it)."""
+        n = self._in_flight.get(self.epoch, 0)
+        if n < 2 or n > len(self._send_times):
+            return allowed
+        span = now - self._send_times[-n]
+        return min(allowed, n / span) if span > 0 else allowed
 
     def _apply_drain(self, sample: DrainSample) -> None:
         """Lower the ceiling to what the drain sample shows got through (see :class:`DrainSample`)."""

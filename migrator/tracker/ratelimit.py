@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from migrator.tracker.ratecontrol import RateController, RateControlPolicy, RateStatus
+from migrator.tracker.ratecontrol import Phase, RateController, RateControlPolicy, RateStatus
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,7 @@ class Permit:
     issued_at: float
     epoch: int
     waited: float
+    burst: bool = False  # sent in the start burst, before the first answer
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,10 @@ class RateLimiter:
         now = clock()
         self._law = RateController(now, cap=max_rps, learned_ceiling=learned_ceiling, policy=policy)
         self._rate = self._law.rate
+        # A cold start (no number, no remembered ceiling) lets its first ``start_burst`` requests out at
+        # once — the start-up reads, a handful — and paces strictly from the first answer on.
+        self._start_burst = policy.start_burst if self._law.phase is Phase.STARTUP else 1
+        self._answered = False
         self._tokens = self._capacity()
         self._stamp = now  # tokens are accounted up to this instant; in the future while paused
         self._generation = 0
@@ -165,7 +170,7 @@ class RateLimiter:
             if queued:
                 self._queued -= 1
             self._law.sent(now)
-            return Permit(now, self._law.epoch, waited)
+            return Permit(now, self._law.epoch, waited, burst=not self._answered and self._start_burst > 1)
 
     def _reserve(self, now: float) -> Reservation:
         self._refill(now)
@@ -188,6 +193,7 @@ class RateLimiter:
         """How a request ended: ``answered`` (any status but 429/5xx), ``throttled`` (429), ``failed``."""
         with self._lock:
             now = self._clock()
+            self._first_answer()
             latency = now - permit.issued_at if permit is not None else 0.0
             epoch = permit.epoch if permit is not None else None
             if outcome == "answered":
@@ -195,19 +201,19 @@ class RateLimiter:
             elif outcome == "failed":
                 self._law.failed(now, latency, epoch)
             else:
-                self._throttle(now, epoch, retry_after)
+                self._throttle(now, epoch, retry_after, burst=permit is not None and permit.burst)
             self._sync(now)
 
     def penalize(self, retry_after: float | None = None) -> None:
         """A 429 for a request sent without a permit: counts as a fresh congestion signal."""
         self.record(None, "throttled", retry_after)
 
-    def _throttle(self, now: float, epoch: int | None, retry_after: float | None) -> None:
+    def _throttle(self, now: float, epoch: int | None, retry_after: float | None, *, burst: bool) -> None:
         self._refill(now)
         hint = retry_after if retry_after is not None and retry_after > 0 else None
         pause = min(hint if hint is not None else 1.0 / self._rate, self.max_pause)
         self._stamp = max(self._stamp, now + pause)
-        cut = self._law.throttled_answer(now, epoch, paused_until=self._stamp)
+        cut = self._law.throttled_answer(now, epoch, paused_until=self._stamp, burst=burst)
         self._set_rate(now)
         if hint is None:  # without a hint, one interval at the new (lower) rate
             self._stamp = max(self._stamp, now + min(1.0 / self._rate, self.max_pause))
@@ -233,7 +239,14 @@ class RateLimiter:
             self._void_queue()  # waits were computed at the old rate
 
     def _capacity(self) -> float:
-        return self._burst if self._burst is not None else 1.0
+        held = self._burst if self._burst is not None else 1.0
+        return held if self._answered else max(held, float(self._start_burst))
+
+    def _first_answer(self) -> None:
+        """The start burst ends with the first answer: from then on the bucket holds ``burst``."""
+        if not self._answered:
+            self._answered = True
+            self._tokens = min(self._tokens, self._capacity())
 
     def _refill(self, now: float) -> None:
         if now > self._stamp:

@@ -45,6 +45,38 @@ def test_auto_starts_safely_and_grows_while_answers_are_clean(clock: FakeClock) 
     assert limiter.status().phase == "startup" and limiter.ceiling is None
 
 
+def test_a_cold_start_lets_the_start_burst_out_at_once_then_paces(clock: FakeClock) -> None:
+    limiter = RateLimiter.auto(clock=clock, sleep=clock.sleep)
+    burst = [limiter.acquire() for _ in range(4)]  # the start-up reads go out together
+    assert [p.waited for p in burst] == [0.0] * 4 and all(p.burst for p in burst)
+    assert limiter.acquire().waited == pytest.approx(0.1)  # then 10 req/s
+    clock.now += 1.0  # a second idle would refill four tokens while the start burst lasted...
+    limiter.record(burst[0], "answered")  # ...but the first answer ends it: one token held
+    second = limiter.acquire()
+    assert second.waited == 0.0 and not second.burst
+    assert limiter.acquire().waited == pytest.approx(0.1)
+
+
+def test_a_number_or_a_remembered_ceiling_has_no_start_burst(clock: FakeClock) -> None:
+    for limiter in (make(clock, max_rps=10.0), RateLimiter.auto(40.0, clock=clock, sleep=clock.sleep)):
+        first = limiter.acquire()
+        assert first.waited == 0.0 and not first.burst
+        assert limiter.acquire().waited > 0
+
+
+def test_a_429_to_the_start_burst_pauses_but_does_not_cut(clock: FakeClock) -> None:
+    # A server whose bucket holds fewer requests than the start burst: that is no sign of the rate.
+    limiter = RateLimiter.auto(clock=clock, sleep=clock.sleep)
+    burst = [limiter.acquire() for _ in range(4)]
+    clock.now += 0.1
+    limiter.record(burst[0], "answered")
+    for permit in burst[1:]:
+        limiter.record(permit, "throttled", 1.0)
+    assert limiter.rate == pytest.approx(10.0) and limiter.ceiling is None
+    assert limiter.status().phase == "startup" and limiter.penalties == 3
+    assert limiter.acquire().waited == pytest.approx(1.0)  # its Retry-After still holds everybody
+
+
 def test_a_429_pauses_everyone_for_retry_after_then_paces_slower(clock: FakeClock) -> None:
     limiter = make(clock, max_rps=10.0)
     permit = limiter.acquire()
