@@ -165,7 +165,7 @@ class ReadAheadStream(Iterator[Issue]):
                         "the process reading the export ended before the export did "
                         f"(exit code {self._process.exitcode})",
                         hint="its own message, if it left one, is above; killed by the system, it may have "
-                        "run out of memory (see the system log). Run again: nothing was written",
+                        "run out of memory (see the system log). Nothing was sent to Tracker: run the same command again",
                     ) from None
 
     def close(self) -> None:
