@@ -6,8 +6,10 @@
 For each size it generates ``bench_validate.py``'s Jira-style CSV export (~3 comments per issue,
 ~0.3 links, parent/child rows, ``--defect-rate`` of the issues with one defect each), the mapping and
 a snapshot of the sandbox's default org, then runs three separate processes on the same file and
-measures each one's wall time, CPU time and peak RSS (``wait4``) — and the CPU time of the process
-with every process below it (the markup pool's workers, which ``wait4`` does not count; ``TreeCpu``):
+measures each one's wall time, CPU time and peak RSS (``wait4``: the process, with the export's reader
+process it waits for) — and, sampled from ``/proc`` (``TreeCpu``), the CPU time of the process with
+every process below it (the markup pool's workers, which ``wait4`` does not count) and the most
+resident memory all of them held at once:
 
 1. ``python -c "pandas.read_csv(FILE)"`` — the floor: reading the file into a data frame;
 2. ``migrator validate`` against the snapshot (the dry run: read, map, check, all three reports);
@@ -42,13 +44,15 @@ POLL_SECONDS = 0.05
 @dataclass(frozen=True)
 class Measured:
     seconds: float
-    cpu_seconds: float  # user + system of the process (children not included)
-    peak_rss_mib: float
+    cpu_seconds: float  # user + system of the process and the children it waited for (the export's reader)
+    peak_rss_mib: float  # of the process alone
     note: str = ""
     tree_cpu_seconds: float | None = None  # the process and every process below it (pool workers)
+    tree_peak_rss_mib: float | None = None  # the most the process tree held at once (sampled)
 
 
 _TICK = os.sysconf("SC_CLK_TCK")
+_PAGE = os.sysconf("SC_PAGE_SIZE")
 TREE_POLL_SECONDS = 0.2
 
 
@@ -64,6 +68,7 @@ class TreeCpu:
     def __init__(self, root: int) -> None:
         self.root = root
         self._seen: dict[int, float] = {}
+        self.peak_rss_mib = 0.0  # the most resident memory the tree held at one sample
 
     def sample(self) -> None:
         parents: dict[int, int] = {}
@@ -84,10 +89,19 @@ class TreeCpu:
             grown = bool(below)
         for pid in tree & own.keys():
             self._seen[pid] = max(self._seen.get(pid, 0.0), own[pid])
+        self.peak_rss_mib = max(self.peak_rss_mib, sum(_rss_mib(pid) for pid in tree & own.keys()))
 
     @property
     def seconds(self) -> float:
         return sum(self._seen.values())
+
+
+def _rss_mib(pid: int) -> float:
+    try:
+        pages = int(Path(f"/proc/{pid}/statm").read_text().split()[1])
+    except (OSError, IndexError, ValueError):  # the process ended meanwhile
+        return 0.0
+    return pages * _PAGE / 2**20
 
 
 def _wait(process: subprocess.Popen[bytes], started: float) -> Measured:
@@ -98,7 +112,13 @@ def _wait(process: subprocess.Popen[bytes], started: float) -> Measured:
     _, status, usage = ended
     process.returncode = os.waitstatus_to_exitcode(status)
     cpu = usage.ru_utime + usage.ru_stime
-    return Measured(time.monotonic() - started, cpu, usage.ru_maxrss / 1024, tree_cpu_seconds=tree.seconds)
+    return Measured(
+        time.monotonic() - started,
+        cpu,
+        usage.ru_maxrss / 1024,
+        tree_cpu_seconds=tree.seconds,
+        tree_peak_rss_mib=tree.peak_rss_mib,
+    )
 
 
 def measure(command: list[str], *, cwd: Path, env: dict[str, str] | None = None, log: Path) -> Measured:
@@ -206,7 +226,11 @@ def _line(label: str, m: Measured, floor: Measured | None) -> str:
     )
     note = f"  ({m.note})" if m.note else ""
     tree = f" (with workers {m.tree_cpu_seconds:6.1f} s)" if m.tree_cpu_seconds is not None else ""
-    return f"  {label:<28} {m.seconds:8.1f} s  CPU {m.cpu_seconds:7.1f} s{tree}  peak RSS {m.peak_rss_mib:6.0f} MiB{ratio}{note}"
+    every = f" (all processes {m.tree_peak_rss_mib:4.0f})" if m.tree_peak_rss_mib else ""
+    return (
+        f"  {label:<28} {m.seconds:8.1f} s  CPU {m.cpu_seconds:7.1f} s{tree}  "
+        f"peak RSS {m.peak_rss_mib:6.0f} MiB{every}{ratio}{note}"
+    )
 
 
 def bench(issues: int, args: argparse.Namespace, root: Path) -> dict[str, Measured]:
@@ -246,8 +270,15 @@ def main() -> None:
         print(f"\npeak RSS growth from {small:,} to {large:,} issues ({large / small:g}× the issues):")
         for name in runs[small]:
             a, b = runs[small][name], runs[large][name]
+            every = (
+                f"; all processes {a.tree_peak_rss_mib:.0f} → {b.tree_peak_rss_mib:.0f} MiB"
+                f" ×{b.tree_peak_rss_mib / a.tree_peak_rss_mib:.2f}"
+                if a.tree_peak_rss_mib and b.tree_peak_rss_mib
+                else ""
+            )
             print(
-                f"  {name:<28} {a.peak_rss_mib:6.0f} → {b.peak_rss_mib:6.0f} MiB  ×{b.peak_rss_mib / a.peak_rss_mib:.2f}; time ×{b.seconds / a.seconds:.2f}"
+                f"  {name:<28} {a.peak_rss_mib:6.0f} → {b.peak_rss_mib:6.0f} MiB  ×{b.peak_rss_mib / a.peak_rss_mib:.2f}"
+                f"{every}; time ×{b.seconds / a.seconds:.2f}"
             )
 
 

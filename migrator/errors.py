@@ -13,6 +13,11 @@ class MigratorError(Exception):
         self.hint = hint
         super().__init__(message if not hint else f"{message}\n  hint: {hint}")
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Pickled as it is, whatever a subclass's constructor takes: the export is read in a child
+        # process (``pipeline/read_ahead.py``), whose errors are raised again in the parent.
+        return (_restore, (type(self), self.args, self.__dict__))
+
 
 class ConfigError(MigratorError):
     """The mapping file (or another configuration file) is wrong. ``problems`` lists every one found."""
@@ -22,3 +27,10 @@ class ConfigError(MigratorError):
         self.problems = problems
         body = "\n".join(f"  - {p}" for p in problems)
         super().__init__(f"{file}: {len(problems)} problem(s) in the configuration:\n{body}")
+
+
+def _restore(cls: type[MigratorError], args: tuple[object, ...], state: dict[str, object]) -> MigratorError:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error

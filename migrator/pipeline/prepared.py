@@ -39,10 +39,10 @@ from migrator.mapping.undecided import undecided_findings
 from migrator.model import Issue
 from migrator.pipeline.dangling import ExistingIssues
 from migrator.pipeline.global_checks import ExistingKeys, GlobalIndex
+from migrator.pipeline.read_ahead import ReadAhead
 from migrator.pipeline.tally import DEFAULT_MAX_RPS, Tally, estimate, key_check_reads
 from migrator.plan import PlannedIssue, PlanRevisions
 from migrator.results import UserRow, ValidationResult, ValueCoverageRow
-from migrator.sources import read_issues
 from migrator.sources.inputs import export_roots
 from migrator.sources.spec import SourceSpec
 from migrator.timeutil import format_tracker_datetime, now_utc
@@ -57,7 +57,8 @@ STREAM_GC_THRESHOLD = 20_000
 
 
 class IssueReader(Protocol):
-    """The sources stage: ``migrator.sources.read_issues``."""
+    """The sources stage: ``migrator.sources.read_issues`` (through ``ReadAhead``: in a child
+    process when the export is large)."""
 
     def __call__(self, source: SourceSpec, paths: Sequence[Path], findings: Findings) -> Iterator[Issue]: ...
 
@@ -133,7 +134,7 @@ class PrepareOptions:
 class Stages:
     """The sources and transform stages; tests and benchmarks replace them with fakes."""
 
-    read: IssueReader = field(default=read_issues)
+    read: IssueReader = field(default_factory=ReadAhead)
     transformer: TransformerFactory = field(default=IssueTransformer)
 
 
