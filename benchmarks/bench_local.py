@@ -71,37 +71,36 @@ class TreeCpu:
         self.peak_rss_mib = 0.0  # the most resident memory the tree held at one sample
 
     def sample(self) -> None:
-        parents: dict[int, int] = {}
-        own: dict[int, float] = {}
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-                except OSError:  # the process ended meanwhile
-                    continue
-                parents[int(entry.name)] = int(fields[1])
-                own[int(entry.name)] = (int(fields[11]) + int(fields[12])) / _TICK
-        tree = {self.root}
-        grown = True
-        while grown:
-            below = {pid for pid, parent in parents.items() if parent in tree} - tree
-            tree |= below
-            grown = bool(below)
-        for pid in tree & own.keys():
-            self._seen[pid] = max(self._seen.get(pid, 0.0), own[pid])
-        self.peak_rss_mib = max(self.peak_rss_mib, sum(_rss_mib(pid) for pid in tree & own.keys()))
+        """One look at the tree, walked down from the root through ``/proc/PID/task/TID/children``
+        (reading every process's ``stat`` cost the measured run a tenth of a core)."""
+        rss = 0.0
+        for pid in _tree(self.root):
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                pages = int(Path(f"/proc/{pid}/statm").read_text().split()[1])
+            except (OSError, IndexError, ValueError):  # the process ended meanwhile
+                continue
+            self._seen[pid] = max(self._seen.get(pid, 0.0), (int(fields[11]) + int(fields[12])) / _TICK)
+            rss += pages * _PAGE / 2**20
+        self.peak_rss_mib = max(self.peak_rss_mib, rss)
 
     @property
     def seconds(self) -> float:
         return sum(self._seen.values())
 
 
-def _rss_mib(pid: int) -> float:
-    try:
-        pages = int(Path(f"/proc/{pid}/statm").read_text().split()[1])
-    except (OSError, IndexError, ValueError):  # the process ended meanwhile
-        return 0.0
-    return pages * _PAGE / 2**20
+def _tree(root: int) -> list[int]:
+    """``root`` and every process below it (threads' children included)."""
+    found, pending = [], [root]
+    while pending:
+        pid = pending.pop()
+        found.append(pid)
+        try:
+            tasks = list(Path(f"/proc/{pid}/task").iterdir())
+            pending += [int(c) for t in tasks for c in (t / "children").read_text().split()]
+        except OSError:  # the process ended meanwhile
+            continue
+    return found
 
 
 def _wait(process: subprocess.Popen[bytes], started: float) -> Measured:
