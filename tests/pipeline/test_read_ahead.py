@@ -210,12 +210,22 @@ def test_small_exports_are_read_here(tmp_path: Path) -> None:
     assert [i.key for i in here] == [i.key for i in ahead] == ["P-1", "P-2", "P-3"]
 
 
-def test_validate_reads_ahead_to_the_same_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The whole dry run (transform, global checks, reports) over the Jira sample, read here and
-    read ahead: the same JSON report."""
+@pytest.mark.parametrize(
+    ("sample", "preset", "files", "issues"),
+    [
+        ("jira", "jira-csv", ["issues.csv"], 26),
+        ("github-archive", "github-archive", ["migration_archive.tar.gz"], 9),
+    ],
+    ids=["jira", "github-archive"],
+)
+def test_validate_reads_ahead_to_the_same_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sample: str, preset: str, files: list[str], issues: int
+) -> None:
+    """The whole dry run (transform, global checks, files, reports) read here and read ahead: the
+    same JSON report — attachments the child extracted from an archive are found by this process."""
     monkeypatch.chdir(tmp_path)
-    config = preset_config(tmp_path, "jira-csv")
-    paths = [ROOT / "samples" / "jira" / "issues.csv"]
+    config = preset_config(tmp_path, preset)
+    paths = [ROOT / "samples" / sample / name for name in files]
     reports = []
     for name, read in (("here", read_issues), ("ahead", ReadAhead(min_bytes=0))):
         result = validate(config, paths, default_target(), stages=Stages(read=read))
@@ -224,5 +234,8 @@ def test_validate_reads_ahead_to_the_same_report(tmp_path: Path, monkeypatch: py
             replace(result, generated_at=format_tracker_datetime(when)), tmp_path / name
         )
         reports.append(json.loads(report.read_text(encoding="utf-8")))
-    assert reports[0]["summary"]["counts"]["issues"] == 26 and reports[0]["findings"]
+    counts = reports[0]["summary"]["counts"]
+    assert counts["issues"] == issues and reports[0]["findings"]
+    if sample == "github-archive":
+        assert counts["attachment_bytes"] > 0  # the files inside the archive were read by this process
     assert reports[0] == reports[1]
