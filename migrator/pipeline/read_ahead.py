@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import functools
 import gc
-import glob
 import multiprocessing
 import os
 import pickle
@@ -43,6 +42,7 @@ from migrator.errors import MigratorError
 from migrator.findings import Finding, Findings
 from migrator.model import Issue
 from migrator.sources import read_issues
+from migrator.sources.inputs import existing_sources
 from migrator.sources.spec import SourceSpec
 
 # Below this size of SOURCE files (≈ 9,000 issues of a Jira CSV with comments) starting a process
@@ -73,28 +73,24 @@ class ReadAhead:
 
 
 def export_bytes(paths: Sequence[Path], *, enough: int = MIN_BYTES) -> int:
-    """The size of the SOURCE files (folders walked, patterns expanded); counting stops once it
-    passes ``enough``. Paths that do not exist count nothing (reading reports them)."""
+    """The size of the SOURCE files (folders walked, patterns expanded as reading expands them);
+    counting stops once it passes ``enough``. Paths that do not exist count nothing (reading
+    reports them)."""
     total = 0
-    for path in _expanded(paths):
-        if path.is_file():
-            total += path.stat().st_size
-        elif path.is_dir():
-            for folder, _, files in os.walk(path):
-                total += sum(_size(Path(folder) / name) for name in files)
-                if total >= enough:
-                    return total
+    for file in _files(existing_sources(paths)):
+        total += _size(file)
         if total >= enough:
-            return total
+            break
     return total
 
 
-def _expanded(paths: Sequence[Path]) -> Iterator[Path]:
+def _files(paths: Sequence[Path]) -> Iterator[Path]:
     for path in paths:
-        if glob.has_magic(str(path)):
-            yield from (Path(p) for p in sorted(glob.glob(str(path))))
+        if path.is_dir():
+            for folder, _, names in os.walk(path):
+                yield from (Path(folder) / name for name in names)
         else:
-            yield Path(path)
+            yield path
 
 
 def _size(path: Path) -> int:

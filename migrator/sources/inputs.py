@@ -190,14 +190,20 @@ def expand_sources(paths: Sequence[Path]) -> list[Path]:
     return out
 
 
+def existing_sources(paths: Sequence[Path]) -> list[Path]:
+    """The SOURCE paths that exist, patterns expanded (``expand_sources``); a plain path that does
+    not exist is left out (reading reports it)."""
+    found = [Path(p) for p in paths if Path(p).exists() or glob.has_magic(str(p))]
+    return expand_sources(found) if found else []
+
+
 def export_roots(paths: Sequence[Path], archives: ArchiveSpec) -> list[Path]:
     """The export's own folders, where attachments found inside SOURCE folders/archives are read
     from: each folder given as SOURCE, the extraction cache when an archive is given, and each
     SOURCE file's own cache folder (where an adapter writes the files it decodes from that file,
     e.g. the attachments inside a Bugzilla XML). Paths that do not exist are left out (reading
     reports them)."""
-    found = [Path(p) for p in paths if Path(p).exists() or glob.has_magic(str(p))]
-    expanded = expand_sources(found) if found else []
+    expanded = existing_sources(paths)
     roots = [p.absolute() for p in expanded if p.is_dir()]
     if any(is_archive(p) for p in expanded):
         roots.append(archive_cache(archives))
