@@ -26,7 +26,7 @@ from migrator.history import RunHistory, findings_counts
 from migrator.mapping.config import MappingConfig, load_mapping
 from migrator.mapping.target_info import TargetInfo
 from migrator.mapping.undecided import UNDECIDED
-from migrator.pipeline import PrepareOptions
+from migrator.pipeline.prepared import PrepareOptions
 from migrator.planning_texts import KeyPlan
 from migrator.results import ValidationResult
 from migrator.snapshot import QueueKeyLookup
@@ -204,7 +204,7 @@ def _prepare_options(
 
 def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     from migrator.execution import Executor
-    from migrator.pipeline import PreparedRun
+    from migrator.pipeline.prepared import PreparedRun
     from migrator.planning import load_plan
     from migrator.report.json_report import format_console_summary
     from migrator.run_lock import holding_state_file
@@ -514,7 +514,7 @@ def _validate_with_delta(
 ) -> tuple[ValidationResult, DeltaSummary]:
     """``validate``, plus the delta against the ledger of an earlier import when there is one (the
     checkpoint file is opened read-only: a dry run changes nothing)."""
-    from migrator.pipeline import PreparedRun
+    from migrator.pipeline.prepared import PreparedRun
     from migrator.planning import compare_plan
     from migrator.state import CheckpointStore
 
@@ -551,7 +551,7 @@ def _validate_with_delta(
 def cmd_verify(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     import json
 
-    from migrator.pipeline import PreparedRun
+    from migrator.pipeline.prepared import PreparedRun
     from migrator.verify import stored_issue_count, verify
 
     config = _load_config(args)
