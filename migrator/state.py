@@ -129,16 +129,22 @@ CREATE TABLE IF NOT EXISTS delta_payloads (
 """
 
 # Secondary indexes, by name. A first load into an empty ledger drops them and builds them once
-# its rows are in (sorting once is far cheaper than growing six b-trees row by row); both happen
-# inside the load's one transaction, so a load that fails or is killed leaves them as they were.
+# its rows are in (sorting once is far cheaper than growing them row by row); both happen inside the
+# load's one transaction, so a load that fails or is killed leaves them as they were.
 _INDEXES = {
     "issues_order": "issues (namespace, generation, depth, seq)",
     "issues_seq": "issues (namespace, generation, seq)",
     "ledger_issue": "ledger (namespace, issue_key, seq)",
     "ledger_work": "ledger (namespace, issue_key, kind, status)",
-    "ledger_status": "ledger (namespace, kind, status)",
+    # Covers the counts a run starts with (``counts``, ``unfinished_count``): no row is read.
+    "ledger_counts": "ledger (namespace, kind, status, generation)",
     "ledger_target": "ledger (namespace, kind, target_id)",
 }
+# Indexes the executor does not use before its first write: after a bulk load they are built by the
+# first query that needs them (``_ensure_index``), or when the file is opened again (the schema
+# below creates any index a file lacks) — a run killed before that leaves a sound file either way.
+_BUILT_ON_FIRST_USE = frozenset({"issues_order", "ledger_target"})
+_SCHEMA += "DROP INDEX IF EXISTS ledger_status;\n"  # replaced by ledger_counts, which covers its queries
 _SCHEMA += "".join(f"CREATE INDEX IF NOT EXISTS {name} ON {on};\n" for name, on in _INDEXES.items())
 # SQLite's page cache during a plan load (KiB; the default is 2 MiB): the load writes the whole plan
 # in one transaction and a small cache spills and re-reads b-tree pages all along. Bounded, so the
@@ -612,6 +618,9 @@ class CheckpointStore:
         # confirmation lost that way only leaves a row that gets reconciled, so those stay NORMAL.
         self._durable = durable and not read_only
         self._namespace: str | None = None
+        # Indexes of _BUILT_ON_FIRST_USE known to exist: opening creates any a file lacks (a read-only
+        # store creates nothing: its queries do without); a bulk load leaves them for later.
+        self._indexes_ready = set(_BUILT_ON_FIRST_USE)
         if self.path.exists():
             check_file(self.path)
         elif create and not read_only:
@@ -783,9 +792,13 @@ class CheckpointStore:
             load = PlanLoad(
                 self._conn, PlanLoadStats(namespace=namespace, queue=queue, generation=generation), self._lock
             )
-            with self._indexes_after(bulk=self._ledger_empty()):
+            bulk = self._ledger_empty()
+            with self._indexes_after(bulk=bulk):
                 yield load
-            load.stats.stale = self._count_stale(namespace, generation)
+            if bulk:
+                self._indexes_ready -= _BUILT_ON_FIRST_USE
+            # a first load has no rows of earlier loads to find
+            load.stats.stale = 0 if load.first else self._count_stale(namespace, generation)
             self._set_meta("active_namespace", namespace)
         self._namespace = namespace
 
@@ -817,7 +830,16 @@ class CheckpointStore:
             self._conn.execute(f"DROP INDEX IF EXISTS {name}")
         yield
         for name, on in _INDEXES.items():
-            self._conn.execute(f"CREATE INDEX {name} ON {on}")
+            if name not in _BUILT_ON_FIRST_USE:
+                self._conn.execute(f"CREATE INDEX {name} ON {on}")
+
+    def _ensure_index(self, name: str) -> None:
+        """Build an index of :data:`_BUILT_ON_FIRST_USE` if a bulk load left it for later (once)."""
+        if name in self._indexes_ready:
+            return
+        with self._transaction():
+            self._conn.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {_INDEXES[name]}")
+        self._indexes_ready.add(name)
 
     def _bump_generation(self, namespace: str, queue: str) -> int:
         row = self._conn.execute(
@@ -853,6 +875,7 @@ class CheckpointStore:
 
     def issue_depths(self) -> list[int]:
         """Distinct topological levels of the current plan, lowest first."""
+        self._ensure_index("issues_order")
         with self._locked():
             rows = self._conn.execute(
                 "SELECT DISTINCT depth FROM issues WHERE namespace = ? AND generation = ? ORDER BY depth",
@@ -864,6 +887,7 @@ class CheckpointStore:
         self, kinds: Sequence[str], *, depth: int | None = None, after_seq: int = -1, limit: int = 500
     ) -> list[tuple[int, str]]:
         """``(seq, issue_key)`` of issues (plan order, after ``after_seq``) that own unfinished rows of ``kinds``."""
+        self._ensure_index("issues_order")
         kind_marks = ",".join("?" * len(kinds))
         depth_clause = "AND i.depth = ?" if depth is not None else ""
         params: list[Any] = [self.namespace, self.generation(), after_seq]
@@ -1108,6 +1132,7 @@ class CheckpointStore:
         params: list[Any] = [self._namespace, *kinds, row_id, *candidates]
         if issue_key is not None:
             params.append(issue_key)
+        self._ensure_index("ledger_target")
         with self._transaction():
             taken = {
                 str(r[0])
@@ -1381,11 +1406,12 @@ class PlanLoad:
     def _insert_fresh(self, rows: Sequence[PlannedRow], now: str) -> bool:
         """The namespace's first load: no row of an earlier load can exist, so the rows go in with
         one statement and no lookups. False (nothing changed) when one of them was already planned
-        in this load: the row-by-row merge then keeps the first and counts exactly."""
+        in this load: the rows it did insert are taken out again (they are the table's last ones:
+        a new row's id is the highest plus one, so the next rows get the same ids) and the
+        row-by-row merge then keeps the first and counts exactly."""
         if not rows:
             return True
         namespace, generation = self.stats.namespace, self.stats.generation
-        self._conn.execute("SAVEPOINT fresh_rows")
         cursor = self._conn.executemany(
             """INSERT INTO ledger (namespace, kind, scope, source_id, issue_key, parent_source_id, seq,
                                    status, generation, payload_hash, created_at, updated_at)
@@ -1397,10 +1423,12 @@ class PlanLoad:
             ],
         )
         if cursor.rowcount != len(rows):
-            self._conn.execute("ROLLBACK TO fresh_rows")
-            self._conn.execute("RELEASE fresh_rows")
+            inserted = cursor.rowcount
+            if inserted:  # cheaper than a savepoint around every issue's rows: this is the rare case
+                self._conn.execute(
+                    "DELETE FROM ledger WHERE id > (SELECT MAX(id) FROM ledger) - ?", (inserted,)
+                )
             return False
-        self._conn.execute("RELEASE fresh_rows")
         for row in rows:
             kind_stats = self.stats.kinds[row.kind]
             kind_stats.planned += 1

@@ -287,6 +287,8 @@ def test_an_object_planned_twice_in_a_first_load_is_stored_once(store: Checkpoin
     (link,) = [r for r in store.rows_for_issue("S-1", (Kind.LINK,))]
     assert link.issue_key == "S-1" and not store.rows_for_issue("S-2", (Kind.LINK,))
     assert load.stats.kinds[Kind.ISSUE].new == 2 and load.stats.kinds[Kind.COMMENT].new == 1
+    ids = [row[0] for row in store._conn.execute("SELECT id FROM ledger ORDER BY id")]
+    assert ids == list(range(1, len(ids) + 1))  # the twin's rows taken out again left no gap
 
 
 def _link_to(n: int) -> PlannedLink:
