@@ -41,6 +41,7 @@ error messages (which the client already redacts).
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sqlite3
 import threading
@@ -55,6 +56,8 @@ from typing import Any, NamedTuple
 from migrator.errors import MigratorError
 from migrator.plan import PlannedIssue
 from migrator.vocabulary import KINDS, STATUSES, Kind, Status
+
+_log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 # ``planned_keys`` rows of keys taken in a queue by issues no plan imports (the queue lease's marker):
@@ -621,6 +624,7 @@ class CheckpointStore:
         # Indexes of _BUILT_ON_FIRST_USE known to exist: opening creates any a file lacks (a read-only
         # store creates nothing: its queries do without); a bulk load leaves them for later.
         self._indexes_ready = set(_BUILT_ON_FIRST_USE)
+        self._checkpointer: threading.Thread | None = None  # copies a plan load's log into the file
         if self.path.exists():
             check_file(self.path)
         elif create and not read_only:
@@ -665,6 +669,7 @@ class CheckpointStore:
         return value
 
     def close(self) -> None:
+        self._wait_for_checkpoint()
         with self._lock:
             self._conn.close()
 
@@ -787,7 +792,7 @@ class CheckpointStore:
         on success the namespace becomes the active one."""
         if not namespace or not queue:
             raise MigratorError("a plan needs a namespace and a target queue")
-        with self._load_cache(), self._transaction():
+        with self._checkpoint_aside(), self._load_cache(), self._transaction():
             generation = self._bump_generation(namespace, queue)
             load = PlanLoad(
                 self._conn, PlanLoadStats(namespace=namespace, queue=queue, generation=generation), self._lock
@@ -801,6 +806,45 @@ class CheckpointStore:
             load.stats.stale = 0 if load.first else self._count_stale(namespace, generation)
             self._set_meta("active_namespace", namespace)
         self._namespace = namespace
+
+    @contextmanager
+    def _checkpoint_aside(self) -> Iterator[None]:
+        """A load's commit puts the whole plan in the write-ahead log, and copying the log into the
+        file (SQLite's automatic checkpoint, run by the call that commits) took half of the commit.
+        The load's connection checkpoints nothing; once the load has committed, a thread with its own
+        connection copies the log (PASSIVE: it neither waits for nor blocks the executor's reads and
+        writes, which go on meanwhile), then gives the connection its automatic checkpoints back."""
+        self._wait_for_checkpoint()
+        with self._locked():
+            automatic = int(self._conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
+            self._conn.execute("PRAGMA wal_autocheckpoint=0")
+        try:
+            yield
+        except BaseException:
+            with self._locked():
+                self._conn.execute(f"PRAGMA wal_autocheckpoint={automatic}")
+            raise
+        self._checkpointer = threading.Thread(
+            target=self._checkpoint, args=(automatic,), name="checkpoint-after-load", daemon=True
+        )
+        self._checkpointer.start()
+
+    def _checkpoint(self, automatic: int) -> None:
+        try:
+            conn = sqlite3.connect(str(self.path), isolation_level=None, timeout=30.0)
+            try:
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            finally:
+                conn.close()
+        except sqlite3.Error as exc:  # the automatic checkpoints given back below copy the log instead
+            _log.debug("%s: the checkpoint after the plan load failed: %s", self.path, exc)
+        with self._lock:
+            self._conn.execute(f"PRAGMA wal_autocheckpoint={automatic}")
+
+    def _wait_for_checkpoint(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.join()
+            self._checkpointer = None
 
     @contextmanager
     def _load_cache(self) -> Iterator[None]:
@@ -1477,6 +1521,8 @@ class PlanLoad:
 
     def done_not_loaded(self, kind: Kind) -> list[LedgerEntry]:
         """Done rows of ``kind`` this load did not see (deleted from the export)."""
+        if self.first:  # no row is older than the namespace's first load
+            return []
         rows = self._conn.execute(
             f"SELECT {_ENTRY_COLUMNS} FROM ledger WHERE namespace = ? AND kind = ? AND status = 'done'"
             " AND generation < ? ORDER BY issue_key, seq",
