@@ -111,8 +111,7 @@ def _load_first(
             again.waiting(seq, issue.source_key)
     revisions = revise()
     again.revised(revisions.touched())
-    for key, revised in again.in_plan_order():  # plan order: the same rows and seqs on every load
-        issue = load.stored(key)
+    for issue, revised in again.in_plan_order():  # plan order: the same rows and seqs on every load
         if revised:
             revisions.apply(issue)
         load.revise(issue, walk.owned_rows(issue, revisable_only=True), changed=revised)

@@ -1352,16 +1352,6 @@ class PlanLoad:
         self.stats.issues += 1
         self._merge_rows(rows)
 
-    def stored(self, issue_key: str) -> PlannedIssue:
-        """The plan of an issue stored by this load."""
-        row = self._conn.execute(
-            "SELECT plan_json FROM issues WHERE namespace = ? AND issue_key = ? AND generation = ?",
-            (self.stats.namespace, issue_key, self.stats.generation),
-        ).fetchone()
-        if row is None:
-            raise KeyError(issue_key)
-        return PlannedIssue.from_dict(json.loads(row[0]))
-
     def revise(self, issue: PlannedIssue, rows: Sequence[PlannedRow], *, changed: bool = True) -> None:
         """Replace the stored plan of an issue added earlier in this load (a decision across issues
         changed it; not when ``changed`` is False: only rows held back wait) and merge its rows again:
@@ -1611,16 +1601,19 @@ class RevisionQueue:
             ((self._namespace, key, self._generation) for key in issue_keys),
         )
 
-    def in_plan_order(self) -> Iterator[tuple[str, bool]]:
-        """``(issue key, whether a revision changes its plan)``, by ``seq``; the queue is dropped after."""
+    def in_plan_order(self) -> Iterator[tuple[PlannedIssue, bool]]:
+        """``(the issue as this load stored it, whether a revision changes its plan)``, by ``seq``, read
+        a page at a time (the caller stores each again in between); the queue is dropped after."""
         after = -1
         while True:
             page = self._conn.execute(
-                "SELECT seq, issue_key, revised FROM temp.revision_queue WHERE seq > ? ORDER BY seq LIMIT ?",
-                (after, self._PAGE),
+                """SELECT q.seq, q.revised, i.plan_json FROM temp.revision_queue q
+                   JOIN issues i ON i.namespace = ? AND i.issue_key = q.issue_key AND i.generation = ?
+                   WHERE q.seq > ? ORDER BY q.seq LIMIT ?""",
+                (self._namespace, self._generation, after, self._PAGE),
             ).fetchall()
-            for _seq, issue_key, revised in page:
-                yield str(issue_key), bool(revised)
+            for _seq, revised, plan_json in page:
+                yield PlannedIssue.from_dict(json.loads(plan_json)), bool(revised)
             if len(page) < self._PAGE:
                 break
             after = int(page[-1][0])
