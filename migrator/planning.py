@@ -111,11 +111,10 @@ def _load_first(
             again.waiting(seq, issue.source_key)
     revisions = revise()
     again.revised(revisions.touched())
-    for key, revised in again.in_plan_order():  # plan order: the same rows and seqs on every load
-        issue = load.stored(key)
+    for issue, revised in again.in_plan_order():  # plan order: the same rows and seqs on every load
         if revised:
             revisions.apply(issue)
-        load.revise(issue, walk.owned_rows(issue), changed=revised)
+        load.revise(issue, walk.owned_rows(issue, revisable_only=True), changed=revised)
 
 
 def _load_compared(
@@ -223,11 +222,13 @@ class PlanWalk:
         roots = dict.fromkeys(parent for _key, parent, _seq in self.children if parent not in with_parent)
         return [*self.children, *((key, None, -1) for key in roots if key in self.seen_keys)]
 
-    def owned_rows(self, issue: PlannedIssue) -> list[PlannedRow]:
-        """The issue's chain with only the links it owns."""
+    def owned_rows(self, issue: PlannedIssue, *, revisable_only: bool = False) -> list[PlannedRow]:
+        """The issue's chain with only the links it owns; with ``revisable_only``, only the rows
+        :func:`revisable_rows` gives (an issue stored again once the stream has ended)."""
         key = issue.source_key
         owner = self.link_owner
-        return [r for r in chain_rows(issue) if r.kind != Kind.LINK or owner.get(r.source_id) == key]
+        rows = revisable_rows(issue) if revisable_only else chain_rows(issue)
+        return [r for r in rows if r.kind != Kind.LINK or owner.get(r.source_id) == key]
 
     def rows_now(self, issue: PlannedIssue) -> tuple[list[PlannedRow], bool]:
         """The rows to store with the issue as it streams by; True when some of its links wait for the
@@ -263,7 +264,7 @@ def chain_rows(issue: PlannedIssue) -> list[PlannedRow]:
     time (a comment's own files right after it; a file a comment shows just before the first such
     comment); worklogs; the description PATCH; links; the local-field patch."""
     key = issue.source_key
-    rows: list[_Row] = [(Kind.ISSUE, "", key, None, _hash(issue.body))]
+    rows: list[_Row] = [_issue_row(issue)]
     timeline: list[tuple[tuple[int, Any], int, int, list[_Row]]] = []
     for index, comment in enumerate(issue.comments):
         group: list[_Row] = [(Kind.COMMENT, key, comment.source_id, None, _hash(comment.body))]
@@ -279,6 +280,34 @@ def chain_rows(issue: PlannedIssue) -> list[PlannedRow]:
     for _time, _rank, _index, group in timeline:
         rows += group
     rows += [(Kind.WORKLOG, key, w.source_id, None, _hash(w.body)) for w in issue.worklogs]
+    return _numbered(key, rows, 0) + _numbered(key, _revisable_tail(issue), len(rows))
+
+
+def revisable_rows(issue: PlannedIssue) -> list[PlannedRow]:
+    """The rows of the issue's chain (:func:`chain_rows`, same seqs and fingerprints) that a
+    revision or the end of the stream can change: the issue, the description PATCH, links and the
+    local-field patch. A revision changes only the body, the links and ``touched_by_run``
+    (``PlanRevisions.apply``), so the comments, files and worklogs before them keep their places and
+    fingerprints: they are neither sorted nor hashed again. When two of those share a ledger key
+    (merged as one row), the whole chain is given, so the row ends as a full re-merge leaves it."""
+    key = issue.source_key
+    middle = [(Kind.COMMENT, c.source_id) for c in issue.comments]
+    middle += [(Kind.COMMENT_ATTACHMENT, a.source_id) for c in issue.comments for a in c.attachments]
+    middle += [(Kind.ATTACHMENT, a.source_id) for a in issue.attachments]
+    middle += [(Kind.WORKLOG, w.source_id) for w in issue.worklogs]
+    if len(set(middle)) != len(middle):
+        return chain_rows(issue)
+    return _numbered(key, [_issue_row(issue)], 0) + _numbered(key, _revisable_tail(issue), 1 + len(middle))
+
+
+def _issue_row(issue: PlannedIssue) -> _Row:
+    return Kind.ISSUE, "", issue.source_key, None, _hash(issue.body)
+
+
+def _revisable_tail(issue: PlannedIssue) -> list[_Row]:
+    """The chain after the worklogs: the description PATCH, links, the local-field patch."""
+    key = issue.source_key
+    rows: list[_Row] = []
     if issue.description_patch:
         pointers = issue.description_pointers
         patch = [issue.body.get("description"), vars(pointers) if pointers is not None else None]
@@ -288,9 +317,13 @@ def chain_rows(issue: PlannedIssue) -> list[PlannedRow]:
     ]
     if issue.local_fields:
         rows.append((Kind.LOCAL_FIELDS, key, key, None, _hash(issue.local_fields)))
+    return rows
+
+
+def _numbered(key: str, rows: list[_Row], first_seq: int) -> list[PlannedRow]:
     return [
         PlannedRow(kind, scope, source_id, key, parent, seq, payload_hash)
-        for seq, (kind, scope, source_id, parent, payload_hash) in enumerate(rows)
+        for seq, (kind, scope, source_id, parent, payload_hash) in enumerate(rows, first_seq)
     ]
 
 

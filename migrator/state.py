@@ -41,6 +41,7 @@ error messages (which the client already redacts).
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sqlite3
 import threading
@@ -55,6 +56,8 @@ from typing import Any, NamedTuple
 from migrator.errors import MigratorError
 from migrator.plan import PlannedIssue
 from migrator.vocabulary import KINDS, STATUSES, Kind, Status
+
+_log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 # ``planned_keys`` rows of keys taken in a queue by issues no plan imports (the queue lease's marker):
@@ -129,16 +132,22 @@ CREATE TABLE IF NOT EXISTS delta_payloads (
 """
 
 # Secondary indexes, by name. A first load into an empty ledger drops them and builds them once
-# its rows are in (sorting once is far cheaper than growing six b-trees row by row); both happen
-# inside the load's one transaction, so a load that fails or is killed leaves them as they were.
+# its rows are in (sorting once is far cheaper than growing them row by row); both happen inside the
+# load's one transaction, so a load that fails or is killed leaves them as they were.
 _INDEXES = {
     "issues_order": "issues (namespace, generation, depth, seq)",
     "issues_seq": "issues (namespace, generation, seq)",
     "ledger_issue": "ledger (namespace, issue_key, seq)",
     "ledger_work": "ledger (namespace, issue_key, kind, status)",
-    "ledger_status": "ledger (namespace, kind, status)",
+    # Covers the counts a run starts with (``counts``, ``unfinished_count``): no row is read.
+    "ledger_counts": "ledger (namespace, kind, status, generation)",
     "ledger_target": "ledger (namespace, kind, target_id)",
 }
+# Indexes the executor does not use before its first write: after a bulk load they are built by the
+# first query that needs them (``_ensure_index``), or when the file is opened again (the schema
+# below creates any index a file lacks) — a run killed before that leaves a sound file either way.
+_BUILT_ON_FIRST_USE = frozenset({"issues_order", "ledger_target"})
+_SCHEMA += "DROP INDEX IF EXISTS ledger_status;\n"  # replaced by ledger_counts, which covers its queries
 _SCHEMA += "".join(f"CREATE INDEX IF NOT EXISTS {name} ON {on};\n" for name, on in _INDEXES.items())
 # SQLite's page cache during a plan load (KiB; the default is 2 MiB): the load writes the whole plan
 # in one transaction and a small cache spills and re-reads b-tree pages all along. Bounded, so the
@@ -612,6 +621,10 @@ class CheckpointStore:
         # confirmation lost that way only leaves a row that gets reconciled, so those stay NORMAL.
         self._durable = durable and not read_only
         self._namespace: str | None = None
+        # Indexes of _BUILT_ON_FIRST_USE known to exist: opening creates any a file lacks (a read-only
+        # store creates nothing: its queries do without); a bulk load leaves them for later.
+        self._indexes_ready = set(_BUILT_ON_FIRST_USE)
+        self._checkpointer: threading.Thread | None = None  # copies a plan load's log into the file
         if self.path.exists():
             check_file(self.path)
         elif create and not read_only:
@@ -656,6 +669,7 @@ class CheckpointStore:
         return value
 
     def close(self) -> None:
+        self._wait_for_checkpoint()
         with self._lock:
             self._conn.close()
 
@@ -778,16 +792,59 @@ class CheckpointStore:
         on success the namespace becomes the active one."""
         if not namespace or not queue:
             raise MigratorError("a plan needs a namespace and a target queue")
-        with self._load_cache(), self._transaction():
+        with self._checkpoint_aside(), self._load_cache(), self._transaction():
             generation = self._bump_generation(namespace, queue)
             load = PlanLoad(
                 self._conn, PlanLoadStats(namespace=namespace, queue=queue, generation=generation), self._lock
             )
-            with self._indexes_after(bulk=self._ledger_empty()):
+            bulk = self._ledger_empty()
+            with self._indexes_after(bulk=bulk):
                 yield load
-            load.stats.stale = self._count_stale(namespace, generation)
+            if bulk:
+                self._indexes_ready -= _BUILT_ON_FIRST_USE
+            # a first load has no rows of earlier loads to find
+            load.stats.stale = 0 if load.first else self._count_stale(namespace, generation)
             self._set_meta("active_namespace", namespace)
         self._namespace = namespace
+
+    @contextmanager
+    def _checkpoint_aside(self) -> Iterator[None]:
+        """A load's commit puts the whole plan in the write-ahead log, and copying the log into the
+        file (SQLite's automatic checkpoint, run by the call that commits) took half of the commit.
+        The load's connection checkpoints nothing; once the load has committed, a thread with its own
+        connection copies the log (PASSIVE: it neither waits for nor blocks the executor's reads and
+        writes, which go on meanwhile), then gives the connection its automatic checkpoints back."""
+        self._wait_for_checkpoint()
+        with self._locked():
+            automatic = int(self._conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
+            self._conn.execute("PRAGMA wal_autocheckpoint=0")
+        try:
+            yield
+        except BaseException:
+            with self._locked():
+                self._conn.execute(f"PRAGMA wal_autocheckpoint={automatic}")
+            raise
+        self._checkpointer = threading.Thread(
+            target=self._checkpoint, args=(automatic,), name="checkpoint-after-load", daemon=True
+        )
+        self._checkpointer.start()
+
+    def _checkpoint(self, automatic: int) -> None:
+        try:
+            conn = sqlite3.connect(str(self.path), isolation_level=None, timeout=30.0)
+            try:
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            finally:
+                conn.close()
+        except sqlite3.Error as exc:  # the automatic checkpoints given back below copy the log instead
+            _log.debug("%s: the checkpoint after the plan load failed: %s", self.path, exc)
+        with self._lock:
+            self._conn.execute(f"PRAGMA wal_autocheckpoint={automatic}")
+
+    def _wait_for_checkpoint(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.join()
+            self._checkpointer = None
 
     @contextmanager
     def _load_cache(self) -> Iterator[None]:
@@ -817,7 +874,16 @@ class CheckpointStore:
             self._conn.execute(f"DROP INDEX IF EXISTS {name}")
         yield
         for name, on in _INDEXES.items():
-            self._conn.execute(f"CREATE INDEX {name} ON {on}")
+            if name not in _BUILT_ON_FIRST_USE:
+                self._conn.execute(f"CREATE INDEX {name} ON {on}")
+
+    def _ensure_index(self, name: str) -> None:
+        """Build an index of :data:`_BUILT_ON_FIRST_USE` if a bulk load left it for later (once)."""
+        if name in self._indexes_ready:
+            return
+        with self._transaction():
+            self._conn.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {_INDEXES[name]}")
+        self._indexes_ready.add(name)
 
     def _bump_generation(self, namespace: str, queue: str) -> int:
         row = self._conn.execute(
@@ -853,6 +919,7 @@ class CheckpointStore:
 
     def issue_depths(self) -> list[int]:
         """Distinct topological levels of the current plan, lowest first."""
+        self._ensure_index("issues_order")
         with self._locked():
             rows = self._conn.execute(
                 "SELECT DISTINCT depth FROM issues WHERE namespace = ? AND generation = ? ORDER BY depth",
@@ -864,6 +931,7 @@ class CheckpointStore:
         self, kinds: Sequence[str], *, depth: int | None = None, after_seq: int = -1, limit: int = 500
     ) -> list[tuple[int, str]]:
         """``(seq, issue_key)`` of issues (plan order, after ``after_seq``) that own unfinished rows of ``kinds``."""
+        self._ensure_index("issues_order")
         kind_marks = ",".join("?" * len(kinds))
         depth_clause = "AND i.depth = ?" if depth is not None else ""
         params: list[Any] = [self.namespace, self.generation(), after_seq]
@@ -1108,6 +1176,7 @@ class CheckpointStore:
         params: list[Any] = [self._namespace, *kinds, row_id, *candidates]
         if issue_key is not None:
             params.append(issue_key)
+        self._ensure_index("ledger_target")
         with self._transaction():
             taken = {
                 str(r[0])
@@ -1283,16 +1352,6 @@ class PlanLoad:
         self.stats.issues += 1
         self._merge_rows(rows)
 
-    def stored(self, issue_key: str) -> PlannedIssue:
-        """The plan of an issue stored by this load."""
-        row = self._conn.execute(
-            "SELECT plan_json FROM issues WHERE namespace = ? AND issue_key = ? AND generation = ?",
-            (self.stats.namespace, issue_key, self.stats.generation),
-        ).fetchone()
-        if row is None:
-            raise KeyError(issue_key)
-        return PlannedIssue.from_dict(json.loads(row[0]))
-
     def revise(self, issue: PlannedIssue, rows: Sequence[PlannedRow], *, changed: bool = True) -> None:
         """Replace the stored plan of an issue added earlier in this load (a decision across issues
         changed it; not when ``changed`` is False: only rows held back wait) and merge its rows again:
@@ -1381,11 +1440,12 @@ class PlanLoad:
     def _insert_fresh(self, rows: Sequence[PlannedRow], now: str) -> bool:
         """The namespace's first load: no row of an earlier load can exist, so the rows go in with
         one statement and no lookups. False (nothing changed) when one of them was already planned
-        in this load: the row-by-row merge then keeps the first and counts exactly."""
+        in this load: the rows it did insert are taken out again (they are the table's last ones:
+        a new row's id is the highest plus one, so the next rows get the same ids) and the
+        row-by-row merge then keeps the first and counts exactly."""
         if not rows:
             return True
         namespace, generation = self.stats.namespace, self.stats.generation
-        self._conn.execute("SAVEPOINT fresh_rows")
         cursor = self._conn.executemany(
             """INSERT INTO ledger (namespace, kind, scope, source_id, issue_key, parent_source_id, seq,
                                    status, generation, payload_hash, created_at, updated_at)
@@ -1397,10 +1457,12 @@ class PlanLoad:
             ],
         )
         if cursor.rowcount != len(rows):
-            self._conn.execute("ROLLBACK TO fresh_rows")
-            self._conn.execute("RELEASE fresh_rows")
+            inserted = cursor.rowcount
+            if inserted:  # cheaper than a savepoint around every issue's rows: this is the rare case
+                self._conn.execute(
+                    "DELETE FROM ledger WHERE id > (SELECT MAX(id) FROM ledger) - ?", (inserted,)
+                )
             return False
-        self._conn.execute("RELEASE fresh_rows")
         for row in rows:
             kind_stats = self.stats.kinds[row.kind]
             kind_stats.planned += 1
@@ -1449,6 +1511,8 @@ class PlanLoad:
 
     def done_not_loaded(self, kind: Kind) -> list[LedgerEntry]:
         """Done rows of ``kind`` this load did not see (deleted from the export)."""
+        if self.first:  # no row is older than the namespace's first load
+            return []
         rows = self._conn.execute(
             f"SELECT {_ENTRY_COLUMNS} FROM ledger WHERE namespace = ? AND kind = ? AND status = 'done'"
             " AND generation < ? ORDER BY issue_key, seq",
@@ -1537,16 +1601,19 @@ class RevisionQueue:
             ((self._namespace, key, self._generation) for key in issue_keys),
         )
 
-    def in_plan_order(self) -> Iterator[tuple[str, bool]]:
-        """``(issue key, whether a revision changes its plan)``, by ``seq``; the queue is dropped after."""
+    def in_plan_order(self) -> Iterator[tuple[PlannedIssue, bool]]:
+        """``(the issue as this load stored it, whether a revision changes its plan)``, by ``seq``, read
+        a page at a time (the caller stores each again in between); the queue is dropped after."""
         after = -1
         while True:
             page = self._conn.execute(
-                "SELECT seq, issue_key, revised FROM temp.revision_queue WHERE seq > ? ORDER BY seq LIMIT ?",
-                (after, self._PAGE),
+                """SELECT q.seq, q.revised, i.plan_json FROM temp.revision_queue q
+                   JOIN issues i ON i.namespace = ? AND i.issue_key = q.issue_key AND i.generation = ?
+                   WHERE q.seq > ? ORDER BY q.seq LIMIT ?""",
+                (self._namespace, self._generation, after, self._PAGE),
             ).fetchall()
-            for _seq, issue_key, revised in page:
-                yield str(issue_key), bool(revised)
+            for _seq, revised, plan_json in page:
+                yield PlannedIssue.from_dict(json.loads(plan_json)), bool(revised)
             if len(page) < self._PAGE:
                 break
             after = int(page[-1][0])

@@ -18,8 +18,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from migrator.model import SourceRef
-from migrator.plan import PlannedIssue, PlanRevisions, make_unique
-from migrator.planning import _sort_time, chain_rows, complete_issue, compute_depths, load_plan
+from migrator.plan import PlannedIssue, PlanRevisions, TextPointers, make_unique
+from migrator.planning import (
+    _sort_time,
+    chain_rows,
+    complete_issue,
+    compute_depths,
+    load_plan,
+    revisable_rows,
+)
 from migrator.planning_texts import KeyPlan
 from migrator.state import CheckpointStore, PlanLoadStats
 from migrator.timeutil import parse_tracker_datetime
@@ -115,6 +122,65 @@ def test_chain_rows_are_numbered_in_chain_order_with_payload_fingerprints(tmp_pa
         a.source_id for a, b in zip(rows, chain_rows(edited), strict=True) if a.payload_hash != b.payload_hash
     ]
     assert changed == ["S-1"]  # only the issue's own payload differs
+
+
+def _rich_issue(n: int, links: list[tuple[str, str]], files: Path) -> PlannedIssue:
+    """Every kind of row: comments with files, an issue file a comment shows (placed before it),
+    worklogs, the description PATCH, links, local fields."""
+    issue = make_issue(n, files, comments=3, files=2, comment_files=2, worklogs=2, links=links)
+    issue.local_fields = {"abc--customer": "Acme"}
+    issue.description_patch = True
+    issue.description_pointers = TextPointers(spans=[], shows=[issue.attachments[1].source_id])
+    issue.comments[2].pointers = TextPointers(spans=[], shows=[issue.attachments[0].source_id])
+    return issue
+
+
+_REVISABLE = (Kind.ISSUE, Kind.DESCRIPTION, Kind.LINK, Kind.LOCAL_FIELDS)
+
+
+def test_revisable_rows_are_the_chains_rows_a_revision_can_change(tmp_path: Path) -> None:
+    issue = _rich_issue(1, [("relates", "S-2"), ("relates", "X-9")], tmp_path)
+    chain = chain_rows(issue)
+    assert {r.kind for r in chain} > set(_REVISABLE)
+    assert revisable_rows(issue) == [r for r in chain if r.kind in _REVISABLE]
+    revisions = _revisions(extend="2024-01-01T00:00:00.000+0000", note="_a note_", drop="X-9")
+    revised = revisions.apply(_rich_issue(1, [("relates", "S-2"), ("relates", "X-9")], tmp_path))
+    after = chain_rows(revised)
+    assert [r for r in after if r.kind not in _REVISABLE] == [r for r in chain if r.kind not in _REVISABLE]
+    assert revisable_rows(revised) == [r for r in after if r.kind in _REVISABLE]
+    assert revisable_rows(revised)[-1].seq == chain[-1].seq - 1  # the local fields moved up a place
+
+
+def test_revisable_rows_are_the_whole_chain_when_two_rows_share_a_ledger_key(tmp_path: Path) -> None:
+    issue = _rich_issue(1, [("relates", "S-2")], tmp_path)
+    issue.comments[1].source_id = issue.comments[0].source_id  # merged as one row: the last one revises it
+    assert revisable_rows(issue) == chain_rows(issue)
+
+
+def test_issues_stored_again_at_the_end_hold_the_rows_of_their_revised_chains(
+    store: CheckpointStore, tmp_path: Path
+) -> None:
+    """Links that waited, a dropped link before the local fields, a redated link, a later updatedAt
+    and a note in a PATCHed description: every row is where its revised chain puts it, with its
+    fingerprint, as if the revised plans had been loaded whole."""
+    plan = [
+        _rich_issue(1, [("relates", "X-9"), ("relates", "S-3")], tmp_path),
+        _rich_issue(2, [("relates", "S-1")], tmp_path),
+        _rich_issue(3, [], tmp_path),
+    ]
+    revisions = _revisions(extend="2024-01-01T00:00:00.000+0000", note="_a note_", drop="X-9")
+    redated = revisions.link(link_id("S-2", "relates", "S-1"), "S-2")
+    redated.redated, redated.created_at = True, "2023-06-01T00:00:00.000+0000"
+    load_plan(store, plan, "ns", "DEMO", revisions=lambda: revisions)
+    every_kind = tuple(Kind)
+    for key in ("S-1", "S-2", "S-3"):
+        stored = [
+            (r.kind, r.source_id, r.seq, _hash_of(store, r.kind, r.source_id))
+            for r in store.rows_for_issue(key, every_kind)
+        ]
+        chain = chain_rows(store.load_issue(key))
+        assert stored == [(r.kind, r.source_id, r.seq, r.payload_hash) for r in chain]
+    assert store.load_issue("S-1").body["description"].endswith("_a note_")
 
 
 def test_unparsable_times_sort_last_in_the_chain() -> None:
@@ -319,7 +385,7 @@ SECONDARY_INDEXES = {
     "issues_seq",
     "ledger_issue",
     "ledger_work",
-    "ledger_status",
+    "ledger_counts",
     "ledger_target",
 }
 
@@ -349,7 +415,47 @@ def test_a_first_load_into_an_empty_file_stores_what_a_load_beside_other_rows_st
     assert json.loads(bulk["issues"][4][7])["body"]["updatedAt"] == "2024-05-01T10:00:00.000+0000"
     keys = {issue: key for issue, key, _queue, _number in bulk["keys"]}
     assert (keys["S-1"], keys["S-2"], keys["S-12"]) == ("DEMO-6", "DEMO-7", "DEMO-17")
-    assert SECONDARY_INDEXES <= _indexes(tmp_path / "bulk.sqlite")
+    with CheckpointStore(tmp_path / "bulk.sqlite"):  # opened again: the indexes left for later are built
+        assert SECONDARY_INDEXES <= _indexes(tmp_path / "bulk.sqlite")
+
+
+def test_indexes_the_first_write_does_not_need_are_built_on_first_use_or_when_the_file_is_opened(
+    tmp_path: Path,
+) -> None:
+    """A bulk load leaves ``issues_order`` and ``ledger_target`` out; the first query needing one
+    builds it, and a run killed before that leaves a file that gets them when opened again."""
+    first_use = {"issues_order", "ledger_target"}
+    for name in ("used", "reopened"):
+        with CheckpointStore(tmp_path / f"{name}.sqlite") as store:
+            load_plan(store, make_plan(6), "ns", "DEMO", keys=KeyPlan(lambda: 0))
+            assert _indexes(tmp_path / f"{name}.sqlite") & SECONDARY_INDEXES == SECONDARY_INDEXES - first_use
+            if name == "used":
+                (row,) = store.rows_for_issue("S-2", (Kind.ISSUE,))
+                assert store.claim(row.id, (Kind.ISSUE,), ["7"], issue_key=None) == "7"
+                assert store.issue_depths() == [0, 1]
+                assert first_use <= _indexes(tmp_path / f"{name}.sqlite")
+                (other,) = store.rows_for_issue("S-4", (Kind.ISSUE,))
+                assert store.claim(other.id, (Kind.ISSUE,), ["7", "8"], issue_key=None) == "8"
+        with CheckpointStore(tmp_path / f"{name}.sqlite"):
+            assert SECONDARY_INDEXES <= _indexes(tmp_path / f"{name}.sqlite")
+
+
+def test_a_file_with_the_former_status_index_gets_the_covering_one_when_opened(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite"
+    with CheckpointStore(path) as store:
+        load_plan(store, make_plan(3), "ns", "DEMO", keys=KeyPlan(lambda: 0))
+    conn = sqlite3.connect(path)
+    conn.execute("DROP INDEX ledger_counts")
+    conn.execute(
+        "CREATE INDEX ledger_status ON ledger (namespace, kind, status)"
+    )  # as older versions made it
+    conn.commit()
+    conn.close()
+    with CheckpointStore(path) as store:
+        assert "ledger_status" not in _indexes(path) and "ledger_counts" in _indexes(path)
+        assert store.unfinished_count() == store.counts()[Kind.ISSUE][Status.PENDING] + sum(
+            by[Status.PENDING] for kind, by in store.counts().items() if kind != Kind.ISSUE
+        )
 
 
 def test_a_load_that_fails_leaves_the_file_and_its_indexes_as_they_were(tmp_path: Path) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 import threading
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,7 +14,7 @@ from execution.helpers_executor import BASE, make_issue, make_plan, object_count
 from state_helpers import BROKEN, broken_state_file
 
 from migrator.errors import MigratorError
-from migrator.plan import PlannedComment, PlannedLink
+from migrator.plan import PlannedComment, PlannedIssue, PlannedLink
 from migrator.planning import chain_rows, load_plan
 from migrator.state import CheckpointStore, StateFileError
 from migrator.vocabulary import Kind, Status
@@ -287,6 +289,35 @@ def test_an_object_planned_twice_in_a_first_load_is_stored_once(store: Checkpoin
     (link,) = [r for r in store.rows_for_issue("S-1", (Kind.LINK,))]
     assert link.issue_key == "S-1" and not store.rows_for_issue("S-2", (Kind.LINK,))
     assert load.stats.kinds[Kind.ISSUE].new == 2 and load.stats.kinds[Kind.COMMENT].new == 1
+    ids = [row[0] for row in store._conn.execute("SELECT id FROM ledger ORDER BY id")]
+    assert ids == list(range(1, len(ids) + 1))  # the twin's rows taken out again left no gap
+
+
+def test_a_loads_write_ahead_log_is_copied_into_the_file_after_its_commit(tmp_path: Path) -> None:
+    """The load's own commit leaves the log as it is; a thread copies it into the file afterwards
+    (the file alone, without its log, then holds the plan), and automatic checkpoints come back."""
+    path = tmp_path / "state.sqlite"
+    with CheckpointStore(path) as store:
+        load_plan(store, make_plan(5), "ns", "DEMO")
+        store._wait_for_checkpoint()
+        assert store._conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
+        (tmp_path / "alone").mkdir()
+        shutil.copyfile(path, tmp_path / "alone" / "state.sqlite")  # the file without its -wal
+        alone = sqlite3.connect(tmp_path / "alone" / "state.sqlite")
+        try:
+            assert alone.execute("SELECT COUNT(*) FROM issues WHERE namespace = 'ns'").fetchone()[0] == 5
+        finally:
+            alone.close()
+
+
+def test_a_load_that_fails_gives_the_automatic_checkpoints_back(store: CheckpointStore) -> None:
+    def failing() -> Iterator[PlannedIssue]:
+        yield from make_plan(2)
+        raise RuntimeError("the export could not be read to its end")
+
+    with pytest.raises(RuntimeError):
+        load_plan(store, failing(), "ns", "DEMO")
+    assert store._conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
 
 
 def _link_to(n: int) -> PlannedLink:
