@@ -12,7 +12,7 @@ import json
 import shlex
 import sys
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import replace
 from pathlib import Path
@@ -122,11 +122,17 @@ class _HighestKeyNumber:
         self.target = target
         self.queue = queue
         self._unused: int | None = None
+        self._ahead: Future[int] | None = None
+
+    def read_ahead(self, pool: ThreadPoolExecutor) -> None:
+        """Start the search on ``pool`` now (when it is certain to be asked: a new lease marker
+        needs a key), so that the key plan finds its answer in instead of waiting for it."""
+        if self._ahead is None and self._unused is None:
+            self._ahead = pool.submit(self._search)
 
     def read(self) -> int:
-        from migrator.snapshot import highest_key_number
-
-        number = highest_key_number(self.target.client, self.queue)
+        ahead, self._ahead = self._ahead, None
+        number = ahead.result() if ahead is not None else self._search()
         self._unused = number
         return number
 
@@ -135,6 +141,11 @@ class _HighestKeyNumber:
         was taken meanwhile asks again) or when the key plan did not read it."""
         number, self._unused = self._unused, None
         return self.read() if number is None else number
+
+    def _search(self) -> int:
+        from migrator.snapshot import highest_key_number
+
+        return highest_key_number(self.target.client, self.queue)
 
 
 def _key_plan(config: MappingConfig, highest: _HighestKeyNumber) -> KeyPlan:
@@ -220,6 +231,7 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         holding_state_file(state_path, _command_line()),
         _paced_target(args, env) as target,
         _target_info(target, queue, ready=False) as info,  # read while the checkpoint file opens
+        ThreadPoolExecutor(max_workers=2, thread_name_prefix="read-ahead") as ahead,
     ):
         findings = Findings()
         delta = DeltaSummary(state_file=str(state_path))
@@ -229,6 +241,8 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             # Refuse now, not after a long validation, and show the target's errors before the run's
             # record: the lease read goes out beside the metadata reads, both are waited for here.
             _checked_together(lease, info)
+            highest = _HighestKeyNumber(target, queue)
+            _read_ahead(ahead, config, info, lease, highest)
             run_id = history.start(
                 namespace=namespace,
                 queue=queue,
@@ -245,7 +259,6 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
                 max_rps=_expected_rate(target),
             )
             prepared = PreparedRun(config, list(args.sources), info, findings, options)
-            highest = _HighestKeyNumber(target, queue)
             load_plan(
                 store,
                 prepared.planned(),
@@ -364,6 +377,25 @@ def _checked_together(lease: QueueLease | None, info: LiveTarget) -> None:
             info.ready()
         finally:
             checked.result()  # QueueLocked wins over a metadata error: it says what to do
+
+
+def _read_ahead(
+    pool: ThreadPoolExecutor,
+    config: MappingConfig,
+    info: LiveTarget,
+    lease: QueueLease | None,
+    highest: _HighestKeyNumber,
+) -> None:
+    """Start the reads the validation pass and the lease will wait for, while the pass reads the
+    export: the link types (when the mapping reads links: the first link asks for them), and, when
+    the lease must make its marker, the queue's highest key number (the key plan's and the marker's
+    search) and the token's user (the marker's author). Each was a request the run waited for in
+    turn between the first metadata read and the first write."""
+    if config.source.links is not None:
+        info.read_ahead("link_types")
+    if lease is not None and lease.marker_missing:
+        highest.read_ahead(pool)
+        lease.read_ahead(pool)
 
 
 def _has_work(store: CheckpointStore, retry_failed: bool) -> bool:

@@ -67,6 +67,13 @@ class RateControlPolicy:
     drain_min_answers: int = 6
     drain_floor: float = 0.35
     start_burst: int = 4  # requests let out at once before the first answer (the start-up reads)
+    # Limited slow start (RFC 3742, in requests in flight): the rate doubles per round only while
+    # fewer than ``startup_window`` requests are in flight at it (rate × latency); beyond, it grows by
+    # ``window_growth`` requests in flight per second. The first 429 of a cold start costs about the
+    # requests in flight beyond latency × limit, so this bounds it (docs/rate-control.md).
+    startup_window: float = 8.0
+    window_growth: float = 6.0
+    startup_round_seconds: float = 0.2  # below the window a doubling adds at most startup_window / 2
 
     def __post_init__(self) -> None:
         problems = []
@@ -81,6 +88,8 @@ class RateControlPolicy:
             problems.append("need probe_step > 0 and round_seconds > 0")
         if self.start_burst < 1:
             problems.append("start_burst must be at least 1 request")
+        if self.startup_window <= 0 or self.window_growth <= 0:
+            problems.append("need startup_window > 0 and window_growth > 0")
         if problems:
             raise ValueError("; ".join(problems))
 
@@ -285,9 +294,12 @@ class RateController:
         self._round_errors = 0
         self._round_latency_sum = 0.0
 
-    def _round_length(self) -> float:
+    def _shortest_round(self) -> float:
         p = self.policy
-        return max(p.round_seconds, p.round_latencies * (self.latency or 0.0))
+        return p.startup_round_seconds if self.phase is Phase.STARTUP else p.round_seconds
+
+    def _round_length(self) -> float:
+        return max(self._shortest_round(), self.policy.round_latencies * (self.latency or 0.0))
 
     def _advance(self, now: float) -> None:
         duration = now - self._round_start
@@ -295,7 +307,7 @@ class RateController:
             return
         p = self.policy
         sending_time = now - max(self._round_start, self._paused_until)
-        if sending_time < p.round_seconds / 2:
+        if sending_time < self._shortest_round() / 2:
             return  # mostly paused: this round says nothing about demand yet
         sent_rate = self._sent / sending_time
         self._recent_accepted.append(self._round_accepted / sending_time)
@@ -325,7 +337,7 @@ class RateController:
     def _grow(self, now: float) -> None:
         p = self.policy
         if self.phase is Phase.STARTUP:
-            self.rate = self._capped(self.rate * p.startup_growth)
+            self.rate = self._capped(self._startup_rate(now - self._round_start))
         elif self.phase is Phase.RECOVER:
             target = self.settle_rate or self.rate
             self.rate = self._capped(self.rate + p.recovery_gain * (target - self.rate))
@@ -337,6 +349,20 @@ class RateController:
                 self.phase = Phase.PROBE
         else:
             self.rate = self._capped(self.rate + p.probe_step * (self.ceiling or self.rate))
+
+    def _startup_rate(self, round_seconds: float) -> float:
+        """Slow start, limited: ×``startup_growth`` per round up to ``startup_window`` requests in flight
+        (rate × latency), then ``window_growth`` more in flight per second. Past a token bucket's limit
+        nothing warns until it is empty, and the requests in flight then reach it empty: a doubling
+        there would cost a 429 for each request it added."""
+        p = self.policy
+        latency = self.latency or self._round_latency_sum / max(1, self._round_answers)
+        if latency <= 0:
+            return self.rate * p.startup_growth
+        window = p.startup_window / latency  # the rate that keeps startup_window requests in flight
+        if self.rate < window:
+            return min(self.rate * p.startup_growth, window)
+        return self.rate + p.window_growth * round_seconds / latency
 
     def _throttle_cut(self, now: float) -> None:
         p = self.policy
