@@ -66,6 +66,10 @@ class RateControlPolicy:
     estimate_min_seconds: float = 1.0
     drain_min_answers: int = 6
     drain_floor: float = 0.35
+    # After a drain sample, hold at this share of its estimate (``settle`` after any other cut): the
+    # sample measures the limit itself — what an emptied bucket let through — not the rate a 429
+    # came at, so it is cruised at, as BBR cruises at its bottleneck estimate (docs/rate-control.md).
+    drain_settle: float = 1.0
     start_burst: int = 4  # requests let out at once before the first answer (the start-up reads)
     # Limited slow start (RFC 3742, in requests in flight): the rate doubles per round only while
     # fewer than ``startup_window`` requests are in flight at it (rate × latency); beyond, it grows by
@@ -84,6 +88,8 @@ class RateControlPolicy:
         for name in ("startup_backoff", "backoff", "error_backoff", "recovery_gain", "settle", "busy_share"):
             if not 0 < getattr(self, name) < 1:
                 problems.append(f"{name} must be between 0 and 1")
+        if not 0 < self.drain_settle <= 1:
+            problems.append("drain_settle must be above 0 and at most 1")
         if self.probe_step <= 0 or self.round_seconds <= 0:
             problems.append("need probe_step > 0 and round_seconds > 0")
         if self.start_burst < 1:
@@ -182,6 +188,7 @@ class RateController:
         self._send_times: deque[float] = deque(maxlen=1024)  # when the latest requests were sent
         self._drain: DrainSample | None = None
         self._accepted_since_throttle = 0
+        self._settle = p.settle  # share of the ceiling to hold at (drain_settle after a drain sample)
         self._new_round(now)
         if cap is not None:
             self._enter_hold(now)  # the user's number is where to start, not a guess to grow from
@@ -194,7 +201,7 @@ class RateController:
 
     @property
     def settle_rate(self) -> float | None:
-        return self._capped(self.policy.settle * self.ceiling) if self.ceiling is not None else None
+        return self._capped(self._settle * self.ceiling) if self.ceiling is not None else None
 
     def concurrency(self, headroom: float = 1.25, default_latency: float = 0.25) -> int:
         """Requests worth having in flight now: rate × latency (Little's law), with headroom."""
@@ -394,6 +401,7 @@ class RateController:
                 # The probe met the limit where it was: probe it half as often from now on.
                 self._hold_for = min(2 * self._hold_for_last, p.hold_max_seconds)
         self._hold_for_last = self._hold_for
+        self._settle = p.settle
         if self.phase is Phase.STARTUP and self.epoch in self._in_flight:
             # Startup overshoots: refine the ceiling from the answers to what is still in flight.
             self._drain = DrainSample(self.epoch, self._drain_sent_rate(now, sent_at))
@@ -421,7 +429,8 @@ class RateController:
         if estimate is None or self.ceiling is None or estimate >= self.ceiling:
             return
         self.ceiling = self._capped(max(estimate, p.drain_floor * sample.sent_at))
-        settle = p.settle * self.ceiling
+        self._settle = p.drain_settle
+        settle = p.drain_settle * self.ceiling
         if self.rate > settle:
             self.rate = self._capped(settle)
 

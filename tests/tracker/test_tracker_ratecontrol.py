@@ -214,6 +214,29 @@ def test_a_429_in_startup_halves_and_sets_the_ceiling() -> None:
     assert law.phase is Phase.RECOVER
 
 
+def test_a_later_429_holds_just_under_its_ceiling_again() -> None:
+    # Cruising at a drain sample's estimate is for the limit it measured; a 429 met later (the limit
+    # moved, or the estimate was high) sets a ceiling where it came, and the hold is 5% under that.
+    law = RateController(0.0)
+    now = clean_rounds(law, 0.0, 3)
+    epoch = law.epoch
+    for _ in range(8):
+        law.sent(now)
+    law.throttled_answer(now + 0.1, epoch, paused_until=now + 1.1)
+    for i in range(7):  # the rest of those in flight: every other one gets through
+        if i % 2:
+            law.answered(now + 0.1, 0.1, epoch)
+        else:
+            law.throttled_answer(now + 0.1, epoch)
+    assert law.rate == pytest.approx(law.ceiling)
+    now = clean_rounds(law, now + 1.1, 4)
+    for _ in range(4):
+        law.sent(now)
+    assert law.throttled_answer(now + 0.1, law.epoch, paused_until=now + 1.1)
+    now = clean_rounds(law, now + 1.1, 10)
+    assert law.phase is Phase.HOLD and law.rate == pytest.approx(0.95 * law.ceiling)  # type: ignore[operator]
+
+
 def test_recover_returns_to_just_under_the_ceiling_then_holds_then_probes() -> None:
     law = RateController(0.0, learned_ceiling=40.0)
     assert law.phase is Phase.HOLD and law.rate == pytest.approx(38.0)
@@ -240,7 +263,10 @@ def test_drain_sample_after_startup_overshoot_finds_the_limit() -> None:
         else:
             assert not law.throttled_answer(1.6, epoch)  # same congestion event: no second cut
     assert law.ceiling == pytest.approx(80 * 7 / 15)
-    assert law.rate <= 0.95 * law.ceiling + 1e-9  # type: ignore[operator]
+    # The sample measured the limit (what the emptied bucket let through): held at it, not 5% under.
+    assert law.rate == pytest.approx(law.ceiling)
+    clean_rounds(law, 2.6, 4)
+    assert law.phase is Phase.HOLD and law.rate == pytest.approx(law.ceiling)
 
 
 def test_drain_sample_scales_with_the_rate_the_requests_were_really_sent_at() -> None:
@@ -259,7 +285,7 @@ def test_drain_sample_scales_with_the_rate_the_requests_were_really_sent_at() ->
         else:
             law.throttled_answer(now + 0.45, epoch)
     assert law.ceiling == pytest.approx(40.0 * 8 / 16)
-    assert law.rate <= 0.95 * law.ceiling + 1e-9  # type: ignore[operator]
+    assert law.rate == pytest.approx(law.ceiling)
 
 
 def test_status_describes_what_the_summary_prints() -> None:
