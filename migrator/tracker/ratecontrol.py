@@ -3,14 +3,17 @@
 Pure and single-threaded: it is fed events (a request sent, answered, throttled, failed) with the
 time they happened and keeps the allowed rate. :class:`~migrator.tracker.ratelimit.RateLimiter`
 does the locking, the pacing and the pauses around it. The algorithm, its parameters and what they
-were learned from (TCP slow start and AIMD, CUBIC's remembered ceiling, the AWS SDKs' adaptive
-retry mode, BBR's probe cycle, RFC 7661's application-limited rule) are in ``docs/rate-control.md``.
+were learned from (TCP slow start and AIMD, limited slow start (RFC 3742), CUBIC's remembered
+ceiling, the AWS SDKs' adaptive retry mode, BBR's probe cycle, RFC 7661's application-limited rule)
+are in ``docs/rate-control.md``.
 
 Phases:
 
-* ``startup`` — no ceiling known: ×``startup_growth`` per clean round (slow start);
+* ``startup`` — no ceiling known: ×``startup_growth`` per clean round (slow start) up to
+  ``startup_window`` requests in flight, then ``window_growth`` more in flight per second;
 * ``recover`` — after a cut: close half the gap to the settle rate (``settle`` × ceiling) per round;
-* ``hold`` — at the settle rate, just under the learned ceiling, for ``hold_seconds`` (doubling, up to
+* ``hold`` — at the settle rate, just under the learned ceiling (at it when the ceiling is a drain
+  sample's measure of the limit), for ``hold_seconds`` (doubling, up to
   ``hold_max_seconds``, each time a probe finds the limit where it was) and ``hold_answers``;
 * ``probe`` — add ``probe_step`` × ceiling per clean round until a 429 says where the limit is now.
 
@@ -363,7 +366,7 @@ class RateController:
         nothing warns until it is empty, and the requests in flight then reach it empty: a doubling
         there would cost a 429 for each request it added."""
         p = self.policy
-        latency = self.latency or self._round_latency_sum / max(1, self._round_answers)
+        latency = self.latency or 0.0  # known: a round ends with answers
         if latency <= 0:
             return self.rate * p.startup_growth
         window = p.startup_window / latency  # the rate that keeps startup_window requests in flight
