@@ -40,8 +40,8 @@ from migrator.findings import Findings
 from migrator.mapping.config import MappingConfig, load_mapping
 from migrator.mapping.target_info import TargetInfo
 from migrator.mapping.transform import IssueTransformer
-from migrator.pipeline import PrepareOptions
-from migrator.pipeline import Stages as PipelineStages
+from migrator.pipeline.prepared import PrepareOptions
+from migrator.pipeline.prepared import Stages as PipelineStages
 from migrator.report.json_report import format_console_summary, write_json_report
 from migrator.snapshot import load_target_info
 from migrator.tracker.metadata import TargetMetadata

@@ -170,7 +170,8 @@ def _add_validate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--max-rps",
         type=positive_float,
         default=10.0,
-        help="rate used for the duration estimate (default 10)",
+        help="rate the duration estimate assumes (default 10, Tracker's documented guaranteed rate; "
+        "run's rate control learns the organisation's real limit and is usually faster)",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument(

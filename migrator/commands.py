@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from migrator.execution.summary import RunSummary
     from migrator.existing import ExistingIssueFinder
     from migrator.live_target import LiveTarget
-    from migrator.pipeline import PrepareOptions
+    from migrator.pipeline.prepared import PrepareOptions
     from migrator.planning_texts import KeyPlan
     from migrator.presets.init_mapping import InitResult, ZoneDecision
     from migrator.state import CheckpointStore
@@ -206,7 +206,7 @@ def _prepare_options(
 ) -> PrepareOptions:
     """The pipeline options of ``run`` and ``validate``: --strict, the rate of the duration estimate
     (``max_rps``, else validate's --max-rps), --no-progress."""
-    from migrator.pipeline import PrepareOptions
+    from migrator.pipeline.prepared import PrepareOptions
 
     return PrepareOptions(
         strict=args.strict,
@@ -240,7 +240,7 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         # Imported while the first metadata reads are in flight (see the module's imports).
         from migrator.delta import DeltaSummary
         from migrator.execution import Executor
-        from migrator.pipeline import PreparedRun
+        from migrator.pipeline.prepared import PreparedRun
         from migrator.planning import load_plan
         from migrator.report.json_report import format_console_summary
         from migrator.state import CheckpointStore
@@ -559,7 +559,7 @@ def _validate_with_delta(
     """``validate``, plus the delta against the ledger of an earlier import when there is one (the
     checkpoint file is opened read-only: a dry run changes nothing)."""
     from migrator.delta import DeltaSummary
-    from migrator.pipeline import PreparedRun
+    from migrator.pipeline.prepared import PreparedRun
     from migrator.planning import compare_plan
     from migrator.state import CheckpointStore
 
@@ -596,7 +596,7 @@ def _validate_with_delta(
 def cmd_verify(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     import json
 
-    from migrator.pipeline import PreparedRun, PrepareOptions
+    from migrator.pipeline.prepared import PreparedRun, PrepareOptions
     from migrator.verify import stored_issue_count, verify
 
     config = _load_config(args)

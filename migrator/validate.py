@@ -19,7 +19,7 @@ from pathlib import Path
 from migrator.findings import Findings
 from migrator.mapping.config import MappingConfig
 from migrator.mapping.target_info import TargetInfo
-from migrator.pipeline import PreparedRun, PrepareOptions, Stages
+from migrator.pipeline.prepared import PreparedRun, PrepareOptions, Stages
 from migrator.results import ValidationResult
 
 __all__ = ["validate"]

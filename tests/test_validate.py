@@ -25,7 +25,7 @@ from validate_helpers import (
 from migrator.errors import ConfigError
 from migrator.findings import Findings
 from migrator.mapping.config import load_mapping
-from migrator.pipeline import PreparedRun, PrepareOptions
+from migrator.pipeline.prepared import PreparedRun, PrepareOptions
 from migrator.planning import load_plan
 from migrator.report.json_report import format_console_summary
 from migrator.sandbox import SandboxConfig, SandboxServer

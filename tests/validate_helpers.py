@@ -19,8 +19,8 @@ import yaml
 
 from migrator.mapping.config import load_mapping
 from migrator.mapping.target_info import TargetInfo
-from migrator.pipeline import PrepareOptions
 from migrator.pipeline.global_checks import ExistingKeys
+from migrator.pipeline.prepared import PrepareOptions
 from migrator.report.html import decode_findings_payload, write_html_report
 from migrator.report.json_report import write_json_report
 from migrator.report.xlsx import write_xlsx_report

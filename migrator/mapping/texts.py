@@ -34,6 +34,10 @@ from migrator.sources.spec import SourceSpec
 from migrator.textspans import Span, Token, rewrite_spans
 
 BATCH_ISSUES = 2048  # issues read ahead and converted together (memory: their texts only)
+# A large export's first batch. The stream hands on a batch once the next one is read and the batch
+# is converted, so the first issue waits for two batches: batches grow from this size to
+# ``BATCH_ISSUES`` (at 2048 from the start, the first issue of a 40,000-issue Jira CSV waited ~2 s).
+FIRST_BATCH_ISSUES = 256
 # Distinct texts a batch needs to start the pool: a pool started once serves every later batch, the
 # last short one too, so only exports of about a thousand issues or more (a full first batch) start it.
 MIN_PARALLEL = 1000
@@ -69,6 +73,7 @@ class TextConversions:
         mention_login: UserLogin,
         *,
         batch_issues: int = BATCH_ISSUES,
+        first_batch: int = FIRST_BATCH_ISSUES,
         min_parallel: int = MIN_PARALLEL,
         workers: int | None = None,
     ) -> None:
@@ -76,6 +81,7 @@ class TextConversions:
         self.references = reference_config(source)
         self.mention_login = mention_login
         self.batch_issues = batch_issues
+        self.first_batch = first_batch
         self.min_parallel = min_parallel
         self.workers = workers
         self._converters: dict[str, MarkupConverter] = {}
@@ -93,14 +99,19 @@ class TextConversions:
             converted = self._converter(markup).convert(text)
         return self._with_logins(converted)
 
-    def prefetch(self, issues: Iterable[Issue]) -> Iterator[Issue]:
+    def prefetch(self, issues: Iterable[Issue], *, large: bool = False) -> Iterator[Issue]:
         """``issues`` unchanged, with their texts converted ahead in batches — in a process pool
         once a batch has ``min_parallel`` distinct texts (small exports never start one). The
-        workers convert the next batch while this process transforms the current one."""
-        pool: ConversionPool | None = None
+        workers convert the next batch while this process transforms the current one.
+
+        ``large``: the export is known to be large. The pool is started before the first issue is
+        read, its workers building their converters while the export's reading starts, and the
+        batches grow from ``first_batch`` issues, so the first issue is handed on sooner."""
+        pool = self._warm_pool() if large else None
+        first = min(self.first_batch, self.batch_issues) if large else self.batch_issues
         waiting: tuple[list[Issue], Callable[[], _Ready]] | None = None
         try:
-            for batch in _batches(issues, self.batch_issues):
+            for batch in _batches(issues, first, self.batch_issues):
                 wanted = self._texts_of(batch)
                 collect = _nothing_ahead
                 # once started, the pool takes every batch (the export's last one is often short)
@@ -116,6 +127,12 @@ class TextConversions:
             self._ready = {}
             if pool is not None:
                 pool.close()
+
+    def _warm_pool(self) -> ConversionPool:
+        pool = ConversionPool(self.workers, _START_METHOD)
+        for markup in dict.fromkeys(self.markup_of(name) for name in ("description", "comments")):
+            pool.warm(ConverterSpec.create(markup, references=self.references))
+        return pool
 
     def _release(self, batch: list[Issue], collect: Callable[[], _Ready]) -> Iterator[Issue]:
         self._ready = collect()
@@ -192,12 +209,15 @@ def _nobody(name: str) -> str | None:
 _START_METHOD = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
 
 
-def _batches(issues: Iterable[Issue], size: int) -> Iterator[list[Issue]]:
+def _batches(issues: Iterable[Issue], first: int, size: int) -> Iterator[list[Issue]]:
+    """Batches of ``first`` issues, then twice as many each time up to ``size``."""
     batch: list[Issue] = []
+    limit = first
     for issue in issues:
         batch.append(issue)
-        if len(batch) >= size:
+        if len(batch) >= limit:
             yield batch
             batch = []
+            limit = min(limit * 2, size)
     if batch:
         yield batch

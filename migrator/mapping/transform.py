@@ -112,9 +112,10 @@ class IssueTransformer:
         self.lossy.update(pointers.lossy)
         return planned if scope.errors == 0 else None
 
-    def prefetch(self, issues: Iterable[Issue]) -> Iterator[Issue]:
-        """The issue stream, with its texts converted ahead (in a process pool when it is large)."""
-        return self.texts.prefetch(issues)
+    def prefetch(self, issues: Iterable[Issue], *, large: bool = False) -> Iterator[Issue]:
+        """The issue stream, with its texts converted ahead (in a process pool when it is large;
+        ``large``: known to be large before it is read)."""
+        return self.texts.prefetch(issues, large=large)
 
     @property
     def coverage(self) -> list[ValueCoverageRow]:

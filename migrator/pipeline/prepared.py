@@ -39,7 +39,8 @@ from migrator.mapping.undecided import undecided_findings
 from migrator.model import Issue
 from migrator.pipeline.dangling import ExistingIssues
 from migrator.pipeline.global_checks import ExistingKeys, GlobalIndex
-from migrator.pipeline.read_ahead import ReadAhead
+from migrator.pipeline.read_ahead import MIN_BYTES as LARGE_EXPORT_BYTES
+from migrator.pipeline.read_ahead import ReadAhead, export_bytes
 from migrator.pipeline.tally import DEFAULT_MAX_RPS, Tally, estimate, key_check_reads
 from migrator.plan import PlannedIssue, PlanRevisions
 from migrator.results import UserRow, ValidationResult, ValueCoverageRow
@@ -68,8 +69,9 @@ class Transformer(Protocol):
 
     def transform(self, issue: Issue) -> PlannedIssue | None: ...
 
-    def prefetch(self, issues: Iterable[Issue]) -> Iterator[Issue]:
-        """The issue stream unchanged; the transformer may read ahead (markup conversion in a pool)."""
+    def prefetch(self, issues: Iterable[Issue], *, large: bool = False) -> Iterator[Issue]:
+        """The issue stream unchanged; the transformer may read ahead (markup conversion in a pool,
+        started before the first issue when ``large``: the export is known to be large)."""
         ...
 
     @property
@@ -198,7 +200,11 @@ class PreparedRun:
             gc.set_threshold(*before)
 
     def _stream_issues(self) -> Iterator[PlannedIssue]:
-        issues = self.transformer.prefetch(self.stages.read(self.config.source, self.paths, self.findings))
+        # The reading starts (in its own process when the export is large) before the conversion
+        # pool warms up: both get going while nothing is handed on yet.
+        large = export_bytes(self.paths) >= LARGE_EXPORT_BYTES
+        read = self.stages.read(self.config.source, self.paths, self.findings)
+        issues = self.transformer.prefetch(read, large=large)
         # The export is streamed, so its size in issues is unknown up front: counts and rate only.
         bar = tqdm(
             issues,

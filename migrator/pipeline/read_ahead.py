@@ -10,9 +10,10 @@ Same result as reading in this process, by construction: the child runs the very
 ``read_issues`` with a findings collection that only holds what was added since it was last
 emptied; each issue travels with the findings its reading added, and :class:`ReadAheadStream`
 adds them to the real collection just before it hands the issue on — the same findings, in the same
-order relative to every issue, as when ``read_issues`` runs here. Problems with the set-up
-(``MigratorError``) are raised at call time as they would be here; one found mid-stream is raised
-where the stream stood.
+order relative to every issue, as when ``read_issues`` runs here. The child starts at once but
+nothing waits for it until the first issue is asked for (the caller starts its own work
+meanwhile): problems with the set-up (``MigratorError``) are raised then, with their own type and
+message; one found mid-stream is raised where the stream stood.
 
 The child holds no state of this process and never outlives it: it is started with ``spawn`` (a
 fresh interpreter: no inherited threads, locks or SQLite connections), ignores Ctrl-C (this
@@ -102,8 +103,8 @@ def _size(path: Path) -> int:
 
 class ReadAheadStream(Iterator[Issue]):
     """The issues ``read_issues`` yields, read in a child process; ``findings`` receives what the
-    reading found, each finding just before the issue it was found before. Raises the set-up's
-    ``MigratorError`` at construction, like ``read_issues``."""
+    reading found, each finding just before the issue it was found before. The child is started
+    here; the set-up's findings, or its ``MigratorError``, arrive with the first issue asked for."""
 
     def __init__(self, source: SourceSpec, paths: Sequence[Path], findings: Findings) -> None:
         context = multiprocessing.get_context("spawn")
@@ -117,12 +118,7 @@ class ReadAheadStream(Iterator[Issue]):
             name="migrator-read-ahead",
             daemon=True,
         )
-        self._process.start()
-        try:
-            self._receive()  # the set-up: its findings, or its error raised here
-        except BaseException:
-            self.close()
-            raise
+        self._process.start()  # its first message (the set-up's findings, or its error) is read by __next__
 
     def __next__(self) -> Issue:
         while True:

@@ -451,7 +451,8 @@ def _estimate(estimate: Estimate | None) -> str:
     cards = "".join(
         [
             _stat("API calls", _num(estimate.api_calls), metric="api_calls"),
-            _stat("Rate limit", f"{estimate.rate_rps:g} req/s", metric="rate_rps", sub="of the target"),
+            # not the target's limit (nobody knows it before a run): the rate the estimate assumes
+            _stat("Assumed rate", f"{estimate.rate_rps:g} req/s", metric="rate_rps", sub="for the estimate"),
             _stat(
                 "Estimated duration",
                 format_duration(estimate.seconds),

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from migrator.cli import main
-from migrator.pipeline import PreparedRun
+from migrator.pipeline.prepared import PreparedRun
 from migrator.plan import PlannedIssue
 from migrator.sandbox import SandboxServer
 

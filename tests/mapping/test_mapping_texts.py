@@ -4,8 +4,10 @@ resolved through the user mapping, and conversion ahead in a process pool giving
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -129,6 +131,34 @@ def test_a_started_pool_converts_the_last_short_batch_too() -> None:
     converted = [texts.convert(i.description or "", "description") for i in texts.prefetch(issues)]
     assert texts.converted_ahead == 12
     assert converted == [one_by_one.convert(i.description or "", "description") for i in issues]
+
+
+def test_a_large_export_warms_the_pool_and_hands_on_its_first_issues_early() -> None:
+    """Known to be large: the pool converts from the first batch (though it holds fewer than
+    ``min_parallel`` texts) and batches grow 2, 4, 8, 8…: the first issue is handed on once six
+    issues are read, not sixteen (two full batches). The texts are the same either way."""
+    source = make_config(markup="jira").source
+    issues = [make_issue(f"PROJ-{n}", description=f"*d{n}* see PROJ-{n + 1}") for n in range(1, 21)]
+    pulled: list[Issue] = []
+
+    def reading() -> Iterator[Issue]:
+        for issue in issues:
+            pulled.append(issue)
+            yield issue
+
+    def stream(large: bool) -> tuple[int, list[Issue], list[Any], int]:
+        pulled.clear()
+        texts = TextConversions(source, _logins, batch_issues=8, first_batch=2, min_parallel=1000, workers=2)
+        streamed, converted, read_at_first = [], [], 0
+        for issue in texts.prefetch(reading(), large=large):
+            read_at_first = read_at_first or len(pulled)
+            streamed.append(issue)
+            converted.append(texts.convert(issue.description or "", "description"))
+        return read_at_first, streamed, converted, texts.converted_ahead
+
+    read_at_first, streamed, converted, ahead = stream(large=True)
+    assert (read_at_first, streamed, ahead) == (6, issues, 20)
+    assert stream(large=False) == (16, issues, converted, 0)
 
 
 def test_a_small_export_never_starts_a_pool() -> None:

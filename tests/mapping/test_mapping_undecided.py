@@ -12,7 +12,7 @@ from validate_helpers import default_target
 
 from migrator.findings import Finding
 from migrator.mapping.config import load_mapping
-from migrator.pipeline import PrepareOptions
+from migrator.pipeline.prepared import PrepareOptions
 from migrator.validate import validate
 
 CSV = (

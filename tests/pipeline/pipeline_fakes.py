@@ -11,7 +11,7 @@ from migrator.findings import Findings
 from migrator.mapping.config import MappingConfig, TargetSpec, UsersSpec
 from migrator.mapping.target_info import FixtureTarget
 from migrator.model import Comment, Issue, Link, SourceRef, UserRef
-from migrator.pipeline import PreparedRun, PrepareOptions, Stages
+from migrator.pipeline.prepared import PreparedRun, PrepareOptions, Stages
 from migrator.plan import (
     PlannedComment,
     PlannedIssue,
@@ -88,8 +88,10 @@ class FakeTransformer:
         self.distributions: dict[str, Any] = {"status": [("Open", "open", 2), ("Done", "closed", 5)]}
         self.lossy = {"{panel}": 2}
         self.drop: set[str] = set()
+        self.large: bool | None = None  # what the pipeline told ``prefetch``
 
-    def prefetch(self, issues: Iterable[Issue]) -> Iterator[Issue]:
+    def prefetch(self, issues: Iterable[Issue], *, large: bool = False) -> Iterator[Issue]:
+        self.large = large
         return iter(issues)
 
     def transform(self, item: Issue) -> PlannedIssue | None:

@@ -11,7 +11,7 @@ from migrator.findings import Findings, Severity
 from migrator.mapping.config import MappingConfig
 from migrator.mapping.policies import DanglingPolicy
 from migrator.model import Issue
-from migrator.pipeline import PreparedRun, PrepareOptions, Stages
+from migrator.pipeline.prepared import PreparedRun, PrepareOptions, Stages
 from migrator.plan import ExistingIssue, PlannedIssue, PlanRevisions
 from migrator.timeutil import format_tracker_datetime
 

@@ -10,8 +10,7 @@ import pytest
 
 from migrator.errors import MigratorError
 from migrator.findings import Findings
-from migrator.pipeline import PreparedRun, PrepareOptions, Stages
-from migrator.pipeline.prepared import STREAM_GC_THRESHOLD, lossy_summary
+from migrator.pipeline.prepared import STREAM_GC_THRESHOLD, PreparedRun, PrepareOptions, Stages, lossy_summary
 
 from .pipeline_fakes import (
     T0,
@@ -42,6 +41,25 @@ def test_planned_streams_once_and_findings_are_complete_at_the_end() -> None:
     assert [f.kind for f in findings] == ["parent.dangling"]
     with pytest.raises(RuntimeError):
         next(prepared.planned())
+
+
+@pytest.mark.parametrize("limit, large", [(1 << 20, False), (8, True)])
+def test_the_transform_is_told_when_the_export_is_large(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, limit: int, large: bool
+) -> None:
+    """At the read-ahead's size (``LARGE_EXPORT_BYTES``) the conversion pool starts before the first issue."""
+    export = tmp_path / "issues.csv"
+    export.write_text("Issue key\nP-1\n", encoding="utf-8")
+    monkeypatch.setattr("migrator.pipeline.prepared.LARGE_EXPORT_BYTES", limit)
+    prepared = PreparedRun(
+        make_config(),
+        [export],
+        TARGET,
+        Findings(),
+        stages=Stages(reader_of([issue("P-1", 2)]), FakeTransformer),
+    )
+    assert [p.source_key for p in prepared.planned()] == ["P-1"]
+    assert isinstance(prepared.transformer, FakeTransformer) and prepared.transformer.large is large
 
 
 @pytest.mark.parametrize("read_to_the_end", [True, False])

@@ -20,7 +20,7 @@ from migrator.errors import ConfigError, MigratorError
 from migrator.findings import Finding, Findings
 from migrator.mapping.config import MappingConfig, load_mapping
 from migrator.model import Issue
-from migrator.pipeline import Stages
+from migrator.pipeline.prepared import Stages
 from migrator.pipeline.read_ahead import (
     ReadAhead,
     ReadAheadStream,
@@ -128,13 +128,15 @@ def test_orphans_skips_and_duplicates_come_at_their_place(tmp_path: Path) -> Non
     assert "source.duplicate_key" in kinds and "child.orphan" in kinds
 
 
-def test_a_set_up_error_is_raised_at_call_time_with_its_message(tmp_path: Path) -> None:
+def test_a_set_up_error_is_raised_at_the_first_issue_with_its_message(tmp_path: Path) -> None:
     config = make_config(tmp_path, {})
     missing = tmp_path / "nowhere.csv"
     with pytest.raises(MigratorError) as here:
         read_issues(config.source, [missing], Findings())
+    stream = ReadAheadStream(config.source, [missing], Findings())  # started, not waited for
     with pytest.raises(MigratorError) as ahead:
-        ReadAheadStream(config.source, [missing], Findings())
+        next(stream)
+    assert not stream._process.is_alive()
     assert type(ahead.value) is type(here.value)
     assert str(ahead.value) == str(here.value)
 

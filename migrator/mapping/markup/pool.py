@@ -64,11 +64,21 @@ class ConversionPool:
     def start(self, spec: ConverterSpec, chunks: list[list[SourceText]]) -> Callable[[], list[ConvertedText]]:
         """Send the chunks to the workers now; the returned call waits for the results, in order
         (the caller works meanwhile)."""
+        converted = self._started().map(_convert_chunk, repeat(spec), chunks)  # submitted here
+        return lambda: [result for chunk in converted for result in chunk]
+
+    def _started(self) -> ProcessPoolExecutor:
         if self._executor is None:
             context = multiprocessing.get_context(self._start_method)
             self._executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
-        converted = self._executor.map(_convert_chunk, repeat(spec), chunks)  # submitted here
-        return lambda: [result for chunk in converted for result in chunk]
+        return self._executor
+
+    def warm(self, spec: ConverterSpec) -> None:
+        """Start every worker now and have it build ``spec``'s converter (its imports and grammar:
+        about half a second) while this process does other work; nothing waits for it."""
+        executor = self._started()
+        for _ in range(self.workers):
+            executor.submit(_build_converter, spec)
 
     def close(self) -> None:
         if self._executor is not None:
@@ -115,6 +125,11 @@ def in_chunks(items: list[SourceText], chunk_size: int = DEFAULT_CHUNK) -> list[
 def _convert_chunk(spec: ConverterSpec, texts: list[SourceText]) -> list[ConvertedText]:
     converter = _converter(spec)
     return [converter.convert(text) for text in texts]
+
+
+def _build_converter(spec: ConverterSpec) -> None:
+    """A worker's warm-up: its converter is built and cached, nothing is sent back."""
+    _converter(spec)
 
 
 @functools.lru_cache(maxsize=8)
