@@ -2,6 +2,7 @@
 
     python benchmarks/bench_compare.py                         # limits 5 15 50 100, 100 ms, 150 issues
     python benchmarks/bench_compare.py --rate-limit 50 --issues 150 --links 30 --warm
+    python benchmarks/bench_compare.py --rate-limit 50 100 --no-sequential --repeat 3
 
 For each limit it starts a sandbox in a *subprocess* (client and server must not share a GIL) with
 ``--latency-ms`` and ``--rate-limit``, generates a Jira-like CSV export (N issues, 3 comments each,
@@ -17,6 +18,10 @@ Prints both wall times and their ratio, migrator's achieved requests/s as a shar
 the whole run — all its requests over its wall time — and over its import phase — the requests
 the run counted between its first and last write, over that phase's seconds), the 429 share, API calls per imported object and the peak
 RSS of the ``migrator run`` process. ``--run-args '--workers 16'`` adds flags to ``migrator run``.
+``--repeat N`` measures each limit N times (a fresh sandbox each time) and ends with one line per
+limit: every run's whole-run / import-phase share of the limit and 429 share, with the load average
+beside them (the host's speed moves within minutes: compare builds back to back, e.g. another
+checkout's ``migrator`` first on ``PYTHONPATH``).
 """
 
 from __future__ import annotations
@@ -230,7 +235,21 @@ def run_official_loop(url: str, rows: list[Row]) -> float:
 # ---------------------------------------------------------------------- main
 
 
-def compare(args: argparse.Namespace, limit: float) -> None:
+@dataclass
+class Figures:
+    """One cold run's shares, for the ``--repeat`` summary."""
+
+    whole: float  # requests/s over the run, share of the limit
+    during_import: float | None  # the same over the import phase
+    throttled: float  # share of requests answered 429
+    load: float  # the 1-minute load average when the run ended
+
+    def render(self) -> str:
+        during = f"{self.during_import:.0%}" if self.during_import is not None else "-"
+        return f"{self.whole:.0%} / {during}, 429s {self.throttled:.1%} (load {self.load:.1f})"
+
+
+def compare(args: argparse.Namespace, limit: float) -> Figures:
     rows = generate(args.issues, args.links)
     objects = object_count(rows)
     with tempfile.TemporaryDirectory(prefix="bench-compare-") as tmp:
@@ -265,6 +284,15 @@ def compare(args: argparse.Namespace, limit: float) -> None:
             f"calls per object: {run.requests / objects:.3f}; peak RSS {run.peak_rss_mib:.0f} MiB"
         )
         print(f"    {run.rate_line}")
+    cold = runs[0]
+    return Figures(
+        cold.requests / cold.seconds / limit,
+        cold.import_requests / cold.import_seconds / limit
+        if cold.import_seconds and cold.import_requests is not None
+        else None,
+        cold.throttled / max(1, cold.requests),
+        os.getloadavg()[0],
+    )
 
 
 def main() -> None:
@@ -282,9 +310,13 @@ def main() -> None:
     parser.add_argument(
         "--run-args", default="", help="extra `migrator run` arguments, e.g. '--workers 16' (default: none)"
     )
+    parser.add_argument("--repeat", type=int, default=1, help="measure each limit this many times")
     args = parser.parse_args()
-    for limit in args.rate_limit:
-        compare(args, limit)
+    figures = {limit: [compare(args, limit) for _ in range(args.repeat)] for limit in args.rate_limit}
+    if args.repeat > 1:
+        print("\ncold runs, whole run / import phase as a share of the limit:")
+        for limit, runs in figures.items():
+            print(f"  {limit:g} req/s: " + "; ".join(f.render() for f in runs))
 
 
 if __name__ == "__main__":

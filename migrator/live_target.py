@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from migrator.mapping.target_info import FieldInfo, FixtureTarget, TargetInfo, TargetUserLike
 from migrator.snapshot import load_target_info
-from migrator.tracker.metadata import FETCH_PARALLEL, MetadataReads, TargetMetadata
+from migrator.tracker.metadata import FETCH_PARALLEL, QUEUE_PART_READS, MetadataReads, TargetMetadata
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -63,6 +63,12 @@ class LiveTarget:
                 metadata = TargetMetadata.assemble(self._reads, [self._queue], self._asked)
                 self._view = _view(metadata, self._queue)
             return self._view
+
+    def read_ahead(self, section: str) -> None:
+        """Start reading a catalogue the transform is about to ask about (``link_types`` when the
+        mapping reads links), so that its answer arrives while the export is being read instead of
+        stopping the pass at the first question. Asking still decides what the view holds."""
+        self._reads.read_ahead(section, self._queue if section in QUEUE_PART_READS else None)
 
     @property
     def queue_key(self) -> str:

@@ -3,6 +3,7 @@ need, each once — and every answer the same as from a full read of the target.
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Iterator
 
@@ -80,5 +81,26 @@ def test_a_missing_queue_is_the_reads_error_when_asked(client: TrackerClient) ->
             info.ready()
         with pytest.raises(NotFound):
             info.has_status("open")
+    finally:
+        info.close()
+
+
+def test_a_catalogue_read_ahead_is_in_before_it_is_asked_and_read_once(
+    sandbox: SandboxServer, client: TrackerClient
+) -> None:
+    info = LiveTarget(client, "DEMO")
+    try:
+        info.ready()
+        before = _requests(sandbox)
+        info.read_ahead("link_types")
+        info.read_ahead("local_fields")  # a part of the queue: read for this queue
+        info._pool.submit(lambda: None).result()  # the pool is FIFO: the reads above have started
+        for _ in range(50):  # they are answered while nobody waits for them
+            if _requests(sandbox) - before == Counter({"metadata": 2}):
+                break
+            threading.Event().wait(0.02)
+        assert _requests(sandbox) - before == Counter({"metadata": 2})
+        assert "relates" in info.link_relationships() and info.local_field("customer") is not None
+        assert _requests(sandbox) - before == Counter({"metadata": 2})  # asking read nothing more
     finally:
         info.close()

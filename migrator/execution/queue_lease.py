@@ -41,6 +41,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Executor, Future
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -233,6 +234,7 @@ class QueueLease:
         self._renewed_mono = 0.0
         self._stop = threading.Event()
         self._checked: _Read | None = None  # the marker as ``check`` read it, for ``acquire``
+        self._myself: Future[Any] | None = None  # the token's user, read ahead (``read_ahead``)
 
     @property
     def key(self) -> str | None:
@@ -253,6 +255,18 @@ class QueueLease:
         self._checked = _Read(issue if isinstance(issue, Mapping) else None)
         if self._checked.issue is not None and _version(self._checked.issue) is None:
             self._checked = None
+
+    @property
+    def marker_missing(self) -> bool:
+        """``check`` found no marker: ``acquire`` will make one (its key and the token's login read)."""
+        return self._checked is not None and self._checked.issue is None
+
+    def read_ahead(self, pool: Executor) -> None:
+        """When ``acquire`` will make the marker, start reading what it names as the marker's author
+        (``myself``) on ``pool`` now, so that the answer is in when the import starts instead of
+        being one more request between the validation and the first write."""
+        if self.marker_missing and self._myself is None:
+            self._myself = pool.submit(self.client.myself)
 
     def acquire(self, marker_key: MarkerKey | None = None) -> None:
         """Take the lease (creating the marker the first time); raises :class:`QueueLocked`.
@@ -342,12 +356,20 @@ class QueueLease:
         return _Made.CREATED
 
     def _import_body(self, body: dict[str, Any], key: str) -> dict[str, Any]:
-        me = self.client.myself()
+        me = self._myself_answer()
         me = me[0] if isinstance(me, list) and me else me
         login = me.get("login") if isinstance(me, Mapping) else None
         # A minute back, so that a clock ahead of Tracker's does not date it in the future.
         created = format_tracker_datetime(self._now() - timedelta(minutes=1))
         return {**body, "key": key, "createdAt": created, "createdBy": login}
+
+    def _myself_answer(self) -> Any:
+        """The answer read ahead, or a new read (none was started, or it failed: read again, as
+        the create's retries would have)."""
+        ahead = self._myself
+        if ahead is not None and not ahead.cancelled() and ahead.exception() is None:
+            return ahead.result()
+        return self.client.myself()
 
     def _take(self, issue: Mapping[str, Any]) -> bool:
         """PATCH the marker with the version just read: of two runs racing, one gets 409/412."""

@@ -50,10 +50,10 @@ from migrator.execution.ready import (
 from migrator.execution.registry import kind_of
 from migrator.execution.summary import RunCounters, RunSummary
 from migrator.state import CheckpointStore, IssueWork, LedgerRow
-from migrator.tracker.ratelimit import RateLimiter
+from migrator.tracker.ratelimit import MAX_CONCURRENCY, RateLimiter
 from migrator.vocabulary import KINDS, UNFINISHED, Kind, Status
 
-MAX_WORKERS = 64  # the most units in flight whatever the rate control asks
+MAX_WORKERS = MAX_CONCURRENCY  # the most units in flight whatever the rate control asks
 WORKERS_WITHOUT_LIMITER = 4  # no rate limiter (tests, benchmarks): nothing to size the pool by
 _RETARGET_SECONDS = 0.25  # the coordinator re-reads the worker target at least this often
 _SETTLED: tuple[Status, ...] = (Status.DONE, Status.FAILED, Status.BLOCKED)

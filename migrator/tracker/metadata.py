@@ -277,6 +277,10 @@ class MetadataReads:
     def result(self, section: str, queue: str | None = None) -> Any:
         return self._start(section, queue).result()
 
+    def read_ahead(self, section: str, queue: str | None = None) -> None:
+        """Start a read now without waiting for it (its answer is kept for ``result``)."""
+        self._start(section, queue)
+
     def workflow(self, workflow_id: str) -> Mapping[str, Any] | None:
         """``GET /workflows/{id}``; None when the target does not expose it."""
         detail: Mapping[str, Any] | None = self._start("workflow", workflow_id).result()

@@ -3,14 +3,17 @@
 Pure and single-threaded: it is fed events (a request sent, answered, throttled, failed) with the
 time they happened and keeps the allowed rate. :class:`~migrator.tracker.ratelimit.RateLimiter`
 does the locking, the pacing and the pauses around it. The algorithm, its parameters and what they
-were learned from (TCP slow start and AIMD, CUBIC's remembered ceiling, the AWS SDKs' adaptive
-retry mode, BBR's probe cycle, RFC 7661's application-limited rule) are in ``docs/rate-control.md``.
+were learned from (TCP slow start and AIMD, limited slow start (RFC 3742), CUBIC's remembered
+ceiling, the AWS SDKs' adaptive retry mode, BBR's probe cycle, RFC 7661's application-limited rule)
+are in ``docs/rate-control.md``.
 
 Phases:
 
-* ``startup`` — no ceiling known: ×``startup_growth`` per clean round (slow start);
+* ``startup`` — no ceiling known: ×``startup_growth`` per clean round (slow start) up to
+  ``startup_window`` requests in flight, then ``window_growth`` more in flight per second;
 * ``recover`` — after a cut: close half the gap to the settle rate (``settle`` × ceiling) per round;
-* ``hold`` — at the settle rate, just under the learned ceiling, for ``hold_seconds`` (doubling, up to
+* ``hold`` — at the settle rate, just under the learned ceiling (at it when the ceiling is a drain
+  sample's measure of the limit), for ``hold_seconds`` (doubling, up to
   ``hold_max_seconds``, each time a probe finds the limit where it was) and ``hold_answers``;
 * ``probe`` — add ``probe_step`` × ceiling per clean round until a 429 says where the limit is now.
 
@@ -66,7 +69,18 @@ class RateControlPolicy:
     estimate_min_seconds: float = 1.0
     drain_min_answers: int = 6
     drain_floor: float = 0.35
+    # After a drain sample, hold at this share of its estimate (``settle`` after any other cut): the
+    # sample measures the limit itself — what an emptied bucket let through — not the rate a 429
+    # came at, so it is cruised at, as BBR cruises at its bottleneck estimate (docs/rate-control.md).
+    drain_settle: float = 1.0
     start_burst: int = 4  # requests let out at once before the first answer (the start-up reads)
+    # Limited slow start (RFC 3742, in requests in flight): the rate doubles per round only while
+    # fewer than ``startup_window`` requests are in flight at it (rate × latency); beyond, it grows by
+    # ``window_growth`` requests in flight per second. The first 429 of a cold start costs about the
+    # requests in flight beyond latency × limit, so this bounds it (docs/rate-control.md).
+    startup_window: float = 8.0
+    window_growth: float = 6.0
+    startup_round_seconds: float = 0.2  # below the window a doubling adds at most startup_window / 2
 
     def __post_init__(self) -> None:
         problems = []
@@ -77,10 +91,14 @@ class RateControlPolicy:
         for name in ("startup_backoff", "backoff", "error_backoff", "recovery_gain", "settle", "busy_share"):
             if not 0 < getattr(self, name) < 1:
                 problems.append(f"{name} must be between 0 and 1")
+        if not 0 < self.drain_settle <= 1:
+            problems.append("drain_settle must be above 0 and at most 1")
         if self.probe_step <= 0 or self.round_seconds <= 0:
             problems.append("need probe_step > 0 and round_seconds > 0")
         if self.start_burst < 1:
             problems.append("start_burst must be at least 1 request")
+        if self.startup_window <= 0 or self.window_growth <= 0:
+            problems.append("need startup_window > 0 and window_growth > 0")
         if problems:
             raise ValueError("; ".join(problems))
 
@@ -173,6 +191,7 @@ class RateController:
         self._send_times: deque[float] = deque(maxlen=1024)  # when the latest requests were sent
         self._drain: DrainSample | None = None
         self._accepted_since_throttle = 0
+        self._settle = p.settle  # share of the ceiling to hold at (drain_settle after a drain sample)
         self._new_round(now)
         if cap is not None:
             self._enter_hold(now)  # the user's number is where to start, not a guess to grow from
@@ -185,7 +204,7 @@ class RateController:
 
     @property
     def settle_rate(self) -> float | None:
-        return self._capped(self.policy.settle * self.ceiling) if self.ceiling is not None else None
+        return self._capped(self._settle * self.ceiling) if self.ceiling is not None else None
 
     def concurrency(self, headroom: float = 1.25, default_latency: float = 0.25) -> int:
         """Requests worth having in flight now: rate × latency (Little's law), with headroom."""
@@ -285,9 +304,12 @@ class RateController:
         self._round_errors = 0
         self._round_latency_sum = 0.0
 
-    def _round_length(self) -> float:
+    def _shortest_round(self) -> float:
         p = self.policy
-        return max(p.round_seconds, p.round_latencies * (self.latency or 0.0))
+        return p.startup_round_seconds if self.phase is Phase.STARTUP else p.round_seconds
+
+    def _round_length(self) -> float:
+        return max(self._shortest_round(), self.policy.round_latencies * (self.latency or 0.0))
 
     def _advance(self, now: float) -> None:
         duration = now - self._round_start
@@ -295,7 +317,7 @@ class RateController:
             return
         p = self.policy
         sending_time = now - max(self._round_start, self._paused_until)
-        if sending_time < p.round_seconds / 2:
+        if sending_time < self._shortest_round() / 2:
             return  # mostly paused: this round says nothing about demand yet
         sent_rate = self._sent / sending_time
         self._recent_accepted.append(self._round_accepted / sending_time)
@@ -325,7 +347,7 @@ class RateController:
     def _grow(self, now: float) -> None:
         p = self.policy
         if self.phase is Phase.STARTUP:
-            self.rate = self._capped(self.rate * p.startup_growth)
+            self.rate = self._capped(self._startup_rate(now - self._round_start))
         elif self.phase is Phase.RECOVER:
             target = self.settle_rate or self.rate
             self.rate = self._capped(self.rate + p.recovery_gain * (target - self.rate))
@@ -337,6 +359,20 @@ class RateController:
                 self.phase = Phase.PROBE
         else:
             self.rate = self._capped(self.rate + p.probe_step * (self.ceiling or self.rate))
+
+    def _startup_rate(self, round_seconds: float) -> float:
+        """Slow start, limited: ×``startup_growth`` per round up to ``startup_window`` requests in flight
+        (rate × latency), then ``window_growth`` more in flight per second. Past a token bucket's limit
+        nothing warns until it is empty, and the requests in flight then reach it empty: a doubling
+        there would cost a 429 for each request it added."""
+        p = self.policy
+        latency = self.latency or 0.0  # known: a round ends with answers
+        if latency <= 0:
+            return self.rate * p.startup_growth
+        window = p.startup_window / latency  # the rate that keeps startup_window requests in flight
+        if self.rate < window:
+            return min(self.rate * p.startup_growth, window)
+        return self.rate + p.window_growth * round_seconds / latency
 
     def _throttle_cut(self, now: float) -> None:
         p = self.policy
@@ -368,6 +404,7 @@ class RateController:
                 # The probe met the limit where it was: probe it half as often from now on.
                 self._hold_for = min(2 * self._hold_for_last, p.hold_max_seconds)
         self._hold_for_last = self._hold_for
+        self._settle = p.settle
         if self.phase is Phase.STARTUP and self.epoch in self._in_flight:
             # Startup overshoots: refine the ceiling from the answers to what is still in flight.
             self._drain = DrainSample(self.epoch, self._drain_sent_rate(now, sent_at))
@@ -395,7 +432,8 @@ class RateController:
         if estimate is None or self.ceiling is None or estimate >= self.ceiling:
             return
         self.ceiling = self._capped(max(estimate, p.drain_floor * sample.sent_at))
-        settle = p.settle * self.ceiling
+        self._settle = p.drain_settle
+        settle = p.drain_settle * self.ceiling
         if self.rate > settle:
             self.rate = self._capped(settle)
 

@@ -28,6 +28,10 @@ log = logging.getLogger(__name__)
 
 Outcome = Literal["answered", "throttled", "failed"]
 NAP_SECONDS = 0.1  # a waiting caller re-checks the queue at least this often
+# The most requests a run keeps in flight whatever ``concurrency()`` asks (the executor's worker cap,
+# and the connections a paced target opens): here, not in the executor, so that ``run`` opens its
+# target without importing the executor first.
+MAX_CONCURRENCY = 64
 _EPSILON = 1e-9
 
 

@@ -6,12 +6,16 @@ counts its requests (during the import and in all) as the target does."""
 from __future__ import annotations
 
 import re
+import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from migrator.cli import main
+from migrator.pipeline.prepared import PreparedRun
+from migrator.plan import PlannedIssue
 from migrator.sandbox import SandboxServer
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures/economy"
@@ -42,3 +46,33 @@ def test_a_clean_run_sends_twelve_requests_besides_its_objects(  # noqa: ANN001
     printed = re.search(r"requests: (\d+) during the import \(.*\), (\d+) in all", capsys.readouterr().out)
     assert printed is not None
     assert (int(printed[1]), int(printed[2])) == (OBJECTS.total(), sent.total())
+
+
+def test_the_reads_the_pass_and_the_lease_wait_for_go_out_while_the_export_is_validated(  # noqa: ANN001
+    sandbox: SandboxServer, point_at, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The link types (the mapping reads links), the queue's highest key and the token's user (the
+    lease marker must be made) are answered while the pass still holds its first issue — before,
+    the first link, the key plan after the pass and the marker after the reports each waited for one."""
+    point_at(sandbox)
+    started = PreparedRun.planned
+    seen: list[Counter[str]] = []
+
+    def planned_after_the_reads(self: PreparedRun) -> Iterator[PlannedIssue]:
+        stream = started(self)
+        first = next(stream)
+        wanted = Counter({"search": 1, "myself": 1, "metadata": 5})  # the core's 4 + link types
+        deadline = time.monotonic() + 5.0
+        while time.monotonic() < deadline:
+            reads = Counter(sandbox.stats()["by_kind"])
+            if not wanted - reads:
+                break
+            time.sleep(0.01)
+        seen.append(reads)
+        yield first
+        yield from stream
+
+    monkeypatch.setattr(PreparedRun, "planned", planned_after_the_reads)
+    assert main(["run", str(EXPORT), "--mapping", str(MAPPING), *FAST]) == 0
+    assert seen and seen[0]["search"] == 1 and seen[0]["myself"] == 1 and seen[0]["metadata"] == 5
+    assert seen[0]["issue_import"] == 0  # the pass holds the first issue: nothing written yet

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -387,3 +388,49 @@ def test_a_marker_made_between_check_and_acquire_is_read_again_and_refused(sandb
         with pytest.raises(QueueLocked):
             late.acquire(marker_key=lambda: "DEMO-9")
         assert sandbox.stats()["objects"]["issues"] == 1
+
+
+def _myself_reads(sandbox: SandboxServer) -> int:
+    return int(sandbox.stats()["by_kind"].get("myself", 0))
+
+
+def test_the_marker_authors_read_goes_ahead_only_when_the_marker_must_be_made(sandbox: SandboxServer) -> None:
+    """``read_ahead`` sends ``myself`` before ``acquire`` when ``check`` found no marker (acquire then
+    uses that answer: one read), and nothing when there is a marker to take."""
+    clock = Clock()
+    with client_for(sandbox) as client, ThreadPoolExecutor(max_workers=1) as pool:
+        first = _lease(client, clock)
+        first.check()
+        assert first.marker_missing
+        before = _myself_reads(sandbox)
+        first.read_ahead(pool)
+        pool.submit(lambda: None).result()  # one worker: the read ahead has been answered
+        assert _myself_reads(sandbox) - before == 1
+        first.acquire(marker_key=lambda: "DEMO-3")
+        assert _myself_reads(sandbox) - before == 1
+        assert _marker(client)["createdBy"]["id"] == str(client.myself()["uid"])
+        first.release()
+
+        second = _lease(client, clock, owner="file-b", namespace="ns-b")
+        second.check()
+        assert not second.marker_missing
+        before = _myself_reads(sandbox)
+        second.read_ahead(pool)
+        pool.submit(lambda: None).result()
+        second.acquire()
+        assert _myself_reads(sandbox) == before
+
+
+def test_a_failed_read_ahead_is_read_again_when_the_marker_is_made(sandbox: SandboxServer) -> None:
+    clock = Clock()
+    with client_for(sandbox) as client, ThreadPoolExecutor(max_workers=1) as pool:
+        lease = _lease(client, clock)
+        lease.check()
+        sandbox.fail_next("myself", 1, mode="fail_before", status=403)
+        before = _myself_reads(sandbox)
+        lease.read_ahead(pool)
+        pool.submit(lambda: None).result()
+        assert sandbox.stats()["faults"]["failed_before"] == 1  # the read ahead was refused
+        lease.acquire(marker_key=lambda: "DEMO-4")
+        assert lease.key == "DEMO-4" and _myself_reads(sandbox) - before == 2
+        assert _marker(client)["createdBy"]["id"] == str(client.myself()["uid"])

@@ -13,8 +13,9 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from migrator.mapping.markup import adf, html, jira, markdown, plain, textile
 from migrator.mapping.markup.context import ConversionContext, UserLogin, can_mark, finish
+from migrator.mapping.markup.plain import convert_plain, escape_plain
+from migrator.mapping.markup.plain import nothing_to_convert as plain_nothing_to_convert
 from migrator.mapping.markup.references import ReferenceConfig, ReferenceFinder
 from migrator.mapping.markup.tokens import ConvertedText
 from migrator.mapping.markup.yfm import tidy
@@ -28,10 +29,6 @@ NothingToConvert = Callable[[str], bool]
 _DIGIT_RE = re.compile(r"\d")
 
 
-def _yfm(text: str, ctx: ConversionContext) -> str:
-    return text
-
-
 def _always(text: str) -> bool:
     return True
 
@@ -40,15 +37,64 @@ def _never(text: str) -> bool:
     return False
 
 
-# source markup -> (factory of its converter, called once per MarkupConverter; its fast-path test)
-_CONVERTERS: dict[str, tuple[Callable[[], Convert], NothingToConvert]] = {
-    "plain": (lambda: plain.convert_plain, plain.nothing_to_convert),
-    "jira": (lambda: jira.JiraGrammar().convert, jira.nothing_to_convert),
-    "adf": (lambda: adf.convert_adf, _never),
-    "html": (lambda: html.HtmlConverter().convert, _never),  # markdownify also normalises white space
-    "textile": (lambda: textile.TextileConverter().convert, _never),
-    "markdown": (lambda: markdown.MarkdownConverter().convert, markdown.nothing_to_convert),
-    "yfm": (lambda: _yfm, _always),
+# Each converter module is imported by its factory, when a MarkupConverter for it is built — not
+# with this module: the markup stack (pyparsing and jira2markdown, bs4/markdownify, nh3, textile)
+# takes ~0.2 s to import, and ``validate --help``, ``run``'s start-up reads and the checkpoint lock
+# need only the names below. Each factory returns the converter and its fast-path test.
+Registered = tuple[Convert, NothingToConvert]
+
+
+def _plain() -> Registered:
+    return convert_plain, plain_nothing_to_convert
+
+
+def _jira() -> Registered:
+    from migrator.mapping.markup import jira
+
+    return jira.JiraGrammar().convert, jira.nothing_to_convert
+
+
+def _adf() -> Registered:
+    from migrator.mapping.markup import adf
+
+    return adf.convert_adf, _never
+
+
+def _html() -> Registered:
+    from migrator.mapping.markup import html
+
+    return html.HtmlConverter().convert, _never  # markdownify also normalises white space
+
+
+def _textile() -> Registered:
+    from migrator.mapping.markup import textile
+
+    return textile.TextileConverter().convert, _never
+
+
+def _markdown() -> Registered:
+    from migrator.mapping.markup import markdown
+
+    return markdown.MarkdownConverter().convert, markdown.nothing_to_convert
+
+
+def _yfm() -> Registered:
+    return _as_is, _always
+
+
+def _as_is(text: str, ctx: ConversionContext) -> str:
+    return text
+
+
+# source markup -> the factory of its converter and fast-path test, called once per MarkupConverter
+_CONVERTERS: dict[str, Callable[[], Registered]] = {
+    "plain": _plain,
+    "jira": _jira,
+    "adf": _adf,
+    "html": _html,
+    "textile": _textile,
+    "markdown": _markdown,
+    "yfm": _yfm,
 }
 MARKUPS = tuple(_CONVERTERS)
 
@@ -65,15 +111,14 @@ class MarkupConverter:
         references: ReferenceConfig | None = None,
         fast_path: bool = True,
     ) -> None:
-        entry = _CONVERTERS.get(source_markup)
-        if entry is None:
+        factory = _CONVERTERS.get(source_markup)
+        if factory is None:
             raise ValueError(f"unknown source markup {source_markup!r} (one of {', '.join(MARKUPS)})")
-        factory, nothing_to_convert = entry
         self.source_markup = source_markup
         self.user_login = user_login
         self.references = references or ReferenceConfig()
         self._refs = ReferenceFinder(self.references) if self.references.active else None
-        self._converter = factory()
+        self._converter, nothing_to_convert = factory()
         self._nothing_to_convert = nothing_to_convert if fast_path else _never
 
     def convert(self, text: SourceText) -> ConvertedText:
@@ -98,7 +143,7 @@ class MarkupConverter:
                 exc,
             )
             log.debug("markup conversion failure", exc_info=True)
-            return ConvertedText(plain.escape_plain(_as_text(text)), ["converter_failed"])
+            return ConvertedText(escape_plain(_as_text(text)), ["converter_failed"])
         return finish(tidy(out), ctx)
 
 

@@ -7,9 +7,8 @@ Nothing here is lossy.
 
 from __future__ import annotations
 
+import functools
 import re
-
-from markdownify import MarkdownConverter
 
 from migrator.mapping.markup.context import ConversionContext
 from migrator.mapping.markup.yfm import escape_yfm_extras, outside
@@ -23,6 +22,10 @@ class PlainEscaper:
     """CommonMark + YFM escaping of literal text (one markdownify converter, built once)."""
 
     def __init__(self) -> None:
+        # markdownify (and bs4 under it, ~0.1 s) is imported when a text is first escaped, not with
+        # this module: escape_plain is imported by modules that every command loads at start-up.
+        from markdownify import MarkdownConverter
+
         self._converter = MarkdownConverter(escape_misc=True)
 
     def escape(self, text: str) -> str:
@@ -30,7 +33,10 @@ class PlainEscaper:
         return escape_yfm_extras(self._converter.escape(text, set()))  # type: ignore[attr-defined]
 
 
-_ESCAPER = PlainEscaper()  # stateless once built: shared, never changed
+@functools.cache
+def _escaper() -> PlainEscaper:
+    """The one escaper (stateless once built: shared, never changed), built on first use."""
+    return PlainEscaper()
 
 
 def escape_plain(text: str) -> str:
@@ -38,7 +44,7 @@ def escape_plain(text: str) -> str:
     Bare URLs are left alone so that they still autolink."""
     if not _NEEDS_ESCAPE_RE.search(text):
         return text
-    return outside(text, PLAIN_URL_RE, _ESCAPER.escape)
+    return outside(text, PLAIN_URL_RE, _escaper().escape)
 
 
 def nothing_to_convert(text: str) -> bool:
@@ -51,6 +57,6 @@ def convert_plain(text: str, ctx: ConversionContext) -> str:
     return outside(
         text,
         PLAIN_URL_RE,
-        lambda segment: _ESCAPER.escape(ctx.references(segment)),
+        lambda segment: _escaper().escape(ctx.references(segment)),
         ctx.bare_url,
     )

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import pytest
 from markup_helpers import USERS
 
@@ -36,8 +40,8 @@ def test_a_converter_that_raises_falls_back_to_escaped_plain_text(monkeypatch: p
     def broken(text: str, ctx: object) -> str:
         raise RecursionError("too deep")
 
-    entry = converter._CONVERTERS["html"]
-    monkeypatch.setitem(converter._CONVERTERS, "html", (lambda: broken, entry[1]))
+    _, nothing_to_convert = converter._CONVERTERS["html"]()
+    monkeypatch.setitem(converter._CONVERTERS, "html", lambda: (broken, nothing_to_convert))
     result = convert("<b>*x*</b>", "html", user_login=USERS.get)
     assert (result.text, result.lossy) == (escape_plain("<b>*x*</b>"), ["converter_failed"])
     assert result.text == "\\<b\\>\\*x\\*\\</b\\>"
@@ -65,3 +69,29 @@ def test_a_text_holding_the_marker_characters_is_converted_without_spans() -> No
     result = convert("\ue0000\ue001 ping [~jsmith]", "jira", user_login=USERS.get)
     assert result.text == "\ue0000\ue001 ping @ivanov"
     assert result.spans == ()
+
+
+MARKUP_LIBRARIES = ("pyparsing", "jira2markdown", "bs4", "markdownify", "nh3", "textile")
+_IMPORTED_AFTER = """
+import json, sys
+loaded = lambda: sorted(m for m in {libraries} if m in sys.modules)
+import migrator.commands
+seen = {{"commands": loaded()}}
+from migrator.mapping.markup import MarkupConverter, escape_plain
+seen["package"] = loaded()
+MarkupConverter("jira", user_login=lambda name: None)
+seen["jira"] = loaded()
+escape_plain("*bold*")
+seen["escape"] = loaded()
+print(json.dumps(seen))
+"""
+
+
+def test_the_markup_libraries_are_imported_when_a_text_is_converted_not_at_start_up() -> None:
+    # ~0.2 s of imports that `run` paid before its first request and `validate --help` for nothing.
+    code = _IMPORTED_AFTER.format(libraries=repr(MARKUP_LIBRARIES))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    seen = json.loads(done.stdout)
+    assert seen["commands"] == [] and seen["package"] == []
+    assert seen["jira"] == ["jira2markdown", "pyparsing"]  # a Jira converter: its grammar, nothing else
+    assert seen["escape"] == ["bs4", "jira2markdown", "markdownify", "pyparsing"]  # plain escaping
