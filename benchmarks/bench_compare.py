@@ -14,12 +14,14 @@ For each limit it starts a sandbox in a *subprocess* (client and server must not
 2. imports the same data with the official ``yandex_tracker_client`` (``import_object``, one call at a
    time, its 429 retry switched on) into queue STAGE.
 
-Prints both wall times and their ratio, migrator's achieved requests/s as a share of the limit (over
-the whole run — all its requests over its wall time — and over its import phase — the requests
-the run counted between its first and last write, over that phase's seconds), the 429 share, API calls per imported object and the peak
-RSS of the ``migrator run`` process. ``--run-args '--workers 16'`` adds flags to ``migrator run``.
-``--repeat N`` measures each limit N times (a fresh sandbox each time) and ends with one line per
-limit: every run's whole-run / import-phase share of the limit and 429 share, with the load average
+Prints both wall times and their ratio, migrator's achieved requests/s as a share of the limit —
+over the whole run (all its requests over the process's wall time, interpreter start and exit
+included), from its first request to its last answer (the run's own clock: the traffic it sustained)
+and over its import phase (the requests the run counted between its first and last write, over that
+phase's seconds) — the 429 share, API calls per imported object and the peak RSS of the ``migrator
+run`` process. ``--run-args '--workers 16'`` adds flags to ``migrator run``. ``--repeat N`` measures
+each limit N times (a fresh sandbox each time) and ends with one line per limit: every run's three
+shares of the limit and 429 share, with the load average
 beside them (the host's speed moves within minutes: compare builds back to back, e.g. another
 checkout's ``migrator`` first on ``PYTHONPATH``).
 """
@@ -159,6 +161,7 @@ class MigratorRun:
     seconds: float
     import_seconds: float | None
     import_requests: int | None  # sent during the import phase (the run's own count)
+    traffic_seconds: float | None  # from its first request to its last answer (the run's own clock)
     requests: int
     throttled: int
     peak_rss_mib: float
@@ -184,10 +187,12 @@ def run_migrator(
         raise RuntimeError(f"migrator run failed ({process.returncode}):\n{output[-3000:]}")
     phase = re.search(r"requests: (\d+) during the import \([\d.]+/s over ([\d.]+)s\)", output)
     rate_line = next((line for line in output.splitlines() if line.startswith("rate control:")), "")
+    span = re.search(r"in all \([\d.]+/s over ([\d.]+)s from the first request\)", output)
     return MigratorRun(
         seconds,
         float(phase.group(2)) if phase else None,
         int(phase.group(1)) if phase else None,
+        float(span.group(1)) if span else None,
         after["requests"] - before["requests"],
         after["faults"]["rate_limited"] - before["faults"]["rate_limited"],
         usage.ru_maxrss / 1024,  # Linux: KiB
@@ -240,13 +245,15 @@ class Figures:
     """One cold run's shares, for the ``--repeat`` summary."""
 
     whole: float  # requests/s over the run, share of the limit
+    traffic: float | None  # the same from its first request to its last answer
     during_import: float | None  # the same over the import phase
     throttled: float  # share of requests answered 429
     load: float  # the 1-minute load average when the run ended
 
     def render(self) -> str:
         during = f"{self.during_import:.0%}" if self.during_import is not None else "-"
-        return f"{self.whole:.0%} / {during}, 429s {self.throttled:.1%} (load {self.load:.1f})"
+        traffic = f"{self.traffic:.0%}" if self.traffic is not None else "-"
+        return f"{self.whole:.0%} / {traffic} / {during}, 429s {self.throttled:.1%} (load {self.load:.1f})"
 
 
 def compare(args: argparse.Namespace, limit: float) -> Figures:
@@ -275,6 +282,12 @@ def compare(args: argparse.Namespace, limit: float) -> Figures:
         print(f"  migrator run ({label}):       {run.seconds:7.1f} s{ratio}")
         whole = run.requests / run.seconds
         line = f"    {run.requests} requests: {whole:.1f} req/s = {100 * whole / limit:.0f}% of the limit over the run"
+        if run.traffic_seconds:
+            traffic = run.requests / run.traffic_seconds
+            line += (
+                f", {100 * traffic / limit:.0f}% from its first request to its last answer "
+                f"({run.traffic_seconds:.1f} s)"
+            )
         if run.import_seconds and run.import_requests is not None:
             during = run.import_requests / run.import_seconds
             line += f", {during:.1f} req/s = {100 * during / limit:.0f}% during import ({run.import_seconds:.1f} s)"
@@ -287,6 +300,7 @@ def compare(args: argparse.Namespace, limit: float) -> Figures:
     cold = runs[0]
     return Figures(
         cold.requests / cold.seconds / limit,
+        cold.requests / cold.traffic_seconds / limit if cold.traffic_seconds else None,
         cold.import_requests / cold.import_seconds / limit
         if cold.import_seconds and cold.import_requests is not None
         else None,
@@ -314,7 +328,7 @@ def main() -> None:
     args = parser.parse_args()
     figures = {limit: [compare(args, limit) for _ in range(args.repeat)] for limit in args.rate_limit}
     if args.repeat > 1:
-        print("\ncold runs, whole run / import phase as a share of the limit:")
+        print("\ncold runs, whole run / first request to last answer / import phase as a share of the limit:")
         for limit, runs in figures.items():
             print(f"  {limit:g} req/s: " + "; ".join(f.render() for f in runs))
 

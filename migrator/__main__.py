@@ -1,3 +1,3 @@
-from migrator.cli import main
+from migrator.cli import console_main
 
-raise SystemExit(main())
+raise SystemExit(console_main())

@@ -469,11 +469,14 @@ def _out_rate(target: Target) -> None:
 
 def _out_requests(target: Target, import_requests: int, import_s: float) -> None:
     """How many requests the run sent: during the import (the share of the limit its writers used)
-    and in all (with the metadata reads, the key plan's search and the lease before and after it)."""
+    and in all (with the metadata reads, the key plan's search and the lease before and after it),
+    over the span from the first request to the last answer."""
     rate = import_requests / import_s if import_s > 0 else 0.0
+    sent, span = target.client.requests_sent, target.client.traffic_seconds
+    overall = f" ({sent / span:.1f}/s over {span:.1f}s from the first request)" if span > 0 else ""
     _out(
         f"requests: {import_requests} during the import ({rate:.1f}/s over {import_s:.1f}s), "
-        f"{target.client.requests_sent} in all"
+        f"{sent} in all{overall}"
     )
 
 

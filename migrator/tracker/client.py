@@ -125,11 +125,22 @@ class TrackerClient:
         self._origin = (base.scheme, base.hostname, base.port)
         self._sent_lock = threading.Lock()
         self._sent = 0
+        self._first_sent: float | None = None  # monotonic: the first request went out
+        self._last_answer: float | None = None  # monotonic: the latest request ended
 
     @property
     def requests_sent(self) -> int:
         """HTTP requests sent so far (every attempt, 429s included): the run's share of the limit."""
         return self._sent
+
+    @property
+    def traffic_seconds(self) -> float:
+        """From the first request sent to the latest one ended (0 before any): the span the run's
+        requests were spread over, without the process's start and exit."""
+        with self._sent_lock:
+            if self._first_sent is None or self._last_answer is None:
+                return 0.0
+            return max(0.0, self._last_answer - self._first_sent)
 
     def __repr__(self) -> str:
         return f"TrackerClient({self.settings!r})"
@@ -532,14 +543,18 @@ class TrackerClient:
 
     def _attempt(self, call: _Call) -> requests.Response:
         permit = self.rate_limiter.acquire() if self.rate_limiter is not None else None
+        started = time.monotonic()
         with self._sent_lock:
             self._sent += 1
-        started = time.monotonic()
+            if self._first_sent is None:
+                self._first_sent = started
         try:
             response = self._send(call)
         except TrackerError:
+            self._ended()
             self._report(permit, "failed")
             raise
+        self._ended()
         elapsed = time.monotonic() - started
         log.debug("%s %s -> %d in %.3fs", call.method, call.path, response.status_code, elapsed)
         if response.status_code < 300:
@@ -552,6 +567,10 @@ class TrackerClient:
             self._report(permit, "failed" if response.status_code >= 500 else "answered")
         response.close()
         raise error
+
+    def _ended(self) -> None:
+        with self._sent_lock:
+            self._last_answer = time.monotonic()
 
     def _report(self, permit: Permit | None, outcome: Outcome, retry_after: float | None = None) -> None:
         """Tell the shared limiter how the request ended (it learns the rate from this)."""

@@ -7,6 +7,10 @@ were learned from (TCP slow start and AIMD, limited slow start (RFC 3742), CUBIC
 ceiling, the AWS SDKs' adaptive retry mode, BBR's probe cycle, RFC 7661's application-limited rule)
 are in ``docs/rate-control.md``.
 
+One room at ~550 lines: the phases, the cuts, the drain sample and the pause credit all read and set
+the same few numbers (rate, ceiling, epoch, the pause) on every event; split apart, each part would
+reach into the others' state.
+
 Phases:
 
 * ``startup`` — no ceiling known: ×``startup_growth`` per clean round (slow start) up to
@@ -18,7 +22,8 @@ Phases:
 * ``probe`` — add ``probe_step`` × ceiling per clean round until a 429 says where the limit is now.
 
 A 429 cuts at once (×``startup_backoff`` in startup, ×``backoff`` otherwise) and re-estimates the
-ceiling; a round whose 5xx/timeout share rises above the usual cuts by ×``error_backoff``. The rate
+ceiling (after startup's overshoot from a drain sample, and what a bucket refilled during the pause
+is then spent above the hold rate: the pause credit); a round whose 5xx/timeout share rises above the usual cuts by ×``error_backoff``. The rate
 grows only in a *clean* round: no errors, latency flat, and the sender actually used most of the
 rate it had (an application-limited sender learns nothing by being allowed more).
 """
@@ -27,6 +32,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -81,6 +87,14 @@ class RateControlPolicy:
     startup_window: float = 8.0
     window_growth: float = 6.0
     startup_round_seconds: float = 0.2  # below the window a doubling adds at most startup_window / 2
+    # Pause credit: a token bucket refills while the pool waits out the first 429's Retry-After, and
+    # holding at its limit afterwards would leave that refill unused for the rest of the run. Send
+    # ``pause_credit`` of what it saved up (no more than the burst the bucket showed before that 429)
+    # at ``credit_gain`` above the hold rate, then hold (docs/rate-control.md). 0 switches it off.
+    pause_credit: float = 0.8
+    credit_gain: float = 0.5
+    credit_min_answers: int = 10  # a smaller drain sample's estimate is too rough to spend above
+    credit_min_seconds: float = 0.5  # the burst shown before the cut, in seconds of the limit
 
     def __post_init__(self) -> None:
         problems = []
@@ -97,6 +111,8 @@ class RateControlPolicy:
             problems.append("need probe_step > 0 and round_seconds > 0")
         if self.start_burst < 1:
             problems.append("start_burst must be at least 1 request")
+        if not 0 <= self.pause_credit <= 1 or self.credit_gain <= 0:
+            problems.append("pause_credit must be between 0 and 1 and credit_gain positive")
         if self.startup_window <= 0 or self.window_growth <= 0:
             problems.append("need startup_window > 0 and window_growth > 0")
         if problems:
@@ -143,6 +159,8 @@ class DrainSample:
 
     epoch: int
     sent_at: float
+    cut_at: float = 0.0
+    before: tuple[float, ...] = ()  # when the latest answers accepted before the cut came
     accepted: int = 0
     answered: int = 0
 
@@ -154,6 +172,17 @@ class DrainSample:
         if self.answered < min_answers:
             return None
         return self.sent_at * self.accepted / self.answered
+
+
+def bucket_depth(accepted: Sequence[float], until: float, limit: float) -> float:
+    """The most requests the server let through beyond ``limit`` per second in any window ending at
+    ``until`` (``accepted``: answer times, ascending): a lower bound of what its bucket holds when
+    full. Windows with the bucket emptied and refilled at ``limit`` through count exactly its size;
+    a sender below the limit (the bucket full and topping out) only lowers the figure."""
+    deepest = 0.0
+    for back, moment in enumerate(reversed(accepted), start=1):
+        deepest = max(deepest, back - limit * (until - moment))
+    return deepest
 
 
 class RateController:
@@ -190,6 +219,8 @@ class RateController:
         self._in_flight: dict[int, int] = {}  # epoch -> requests sent in it and not answered yet
         self._send_times: deque[float] = deque(maxlen=1024)  # when the latest requests were sent
         self._drain: DrainSample | None = None
+        self._accepted_times: deque[float] = deque(maxlen=2048)  # the latest accepted answers (drain)
+        self._credit = 0.0  # requests above the hold rate still to send (pause credit)
         self._accepted_since_throttle = 0
         self._settle = p.settle  # share of the ceiling to hold at (drain_settle after a drain sample)
         self._new_round(now)
@@ -227,6 +258,7 @@ class RateController:
 
     def sent(self, now: float) -> None:
         self._advance(now)
+        self._spend_credit()
         self._sent += 1
         self._in_flight[self.epoch] = self._in_flight.get(self.epoch, 0) + 1
         self._send_times.append(now)
@@ -238,6 +270,7 @@ class RateController:
         self._accepted_since_throttle += 1
         self._round_accepted += 1
         self._hold_answers += 1
+        self._accepted_times.append(now)
         self._landed(epoch, accepted=True)
 
     def failed(self, now: float, latency: float, epoch: int | None = None) -> None:
@@ -259,6 +292,8 @@ class RateController:
         self.answers += 1
         self.throttled += 1
         self._landed(epoch, accepted=False)
+        if now >= self._paused_until:  # sent on the credit (the drain's answers come in the pause)
+            self._end_credit()  # the bucket held less than estimated: back to the hold rate, then cut
         cut = not burst and (epoch is None or epoch >= self.epoch)
         if cut:
             self._throttle_cut(now)
@@ -356,6 +391,7 @@ class RateController:
                 self._enter_hold(now)
         elif self.phase is Phase.HOLD:
             if now - self._hold_since >= self._hold_for and self._hold_answers >= p.hold_answers:
+                self._end_credit()
                 self.phase = Phase.PROBE
         else:
             self.rate = self._capped(self.rate + p.probe_step * (self.ceiling or self.rate))
@@ -407,7 +443,8 @@ class RateController:
         self._settle = p.settle
         if self.phase is Phase.STARTUP and self.epoch in self._in_flight:
             # Startup overshoots: refine the ceiling from the answers to what is still in flight.
-            self._drain = DrainSample(self.epoch, self._drain_sent_rate(now, sent_at))
+            sent_rate = self._drain_sent_rate(now, sent_at)
+            self._drain = DrainSample(self.epoch, sent_rate, now, tuple(self._accepted_times))
         self.ceiling = self._capped(ceiling)
         self.rate = self._capped(min(factor * basis, p.settle * self.ceiling))
         self._last_throttle = now
@@ -436,6 +473,44 @@ class RateController:
         settle = p.drain_settle * self.ceiling
         if self.rate > settle:
             self.rate = self._capped(settle)
+        self._grant_credit(sample)
+
+    def _grant_credit(self, sample: DrainSample) -> None:
+        """The pause credit (see ``RateControlPolicy.pause_credit``): what the bucket refilled during
+        the pause — the limit over the pause, less the drain's requests that got through — but no
+        more than the burst it showed before the cut. Spent from the pause's end at ``credit_gain``
+        above the hold rate; the drain sample's estimate is trusted, so hold starts now."""
+        p = self.policy
+        limit = self.settle_rate  # the drain sample's estimate
+        if limit is None or p.pause_credit <= 0 or sample.answered < p.credit_min_answers:
+            return
+        depth = bucket_depth(sample.before, sample.cut_at, limit)
+        if depth < p.credit_min_seconds * limit:
+            return  # no bucket worth the name (a strict limiter shows none): nothing saved up
+        refill = limit * (self._paused_until - sample.cut_at) - sample.accepted
+        credit = p.pause_credit * min(depth, refill)
+        if credit < 1:
+            return
+        self._credit = credit
+        self.rate = self._capped(limit * (1 + p.credit_gain))
+        self._enter_hold(self._paused_until)
+
+    def _spend_credit(self) -> None:
+        """A request sent on the credit uses the part of it above the hold rate."""
+        settle = self.settle_rate
+        if self._credit <= 0 or settle is None or self.rate <= settle:
+            return
+        self._credit = max(0.0, self._credit - (1 - settle / self.rate))
+        if not self._credit:
+            self.rate = settle
+
+    def _end_credit(self) -> None:
+        if self._credit <= 0:
+            return
+        self._credit = 0.0
+        settle = self.settle_rate
+        if settle is not None and self.rate > settle:
+            self.rate = settle
 
     def _error_cut(self, now: float) -> None:
         sent_at = self._sending_rate(now)
@@ -445,6 +520,7 @@ class RateController:
         self._after_cut(now)
 
     def _after_cut(self, now: float) -> None:
+        self._credit = 0.0
         self.epoch += 1
         self.phase = Phase.RECOVER
         settle = self.settle_rate

@@ -1,7 +1,8 @@
 """What a clean ``migrator run`` costs besides the objects it writes (issue 13: at most ~1.02 calls
 per object): the target's core metadata, the catalogues the export uses, one search for the key
 plan (reused by the lease marker's key), one lease read, the marker and its release — and the run
-counts its requests (during the import and in all) as the target does."""
+counts its requests (during the import and in all, over the span from its first request to its
+last answer) as the target does."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ def test_a_clean_run_sends_twelve_requests_besides_its_objects(  # noqa: ANN001
 ) -> None:
     point_at(sandbox)
     before = Counter(sandbox.stats()["by_kind"])
+    started = time.monotonic()
     assert main(["run", str(EXPORT), "--mapping", str(MAPPING), *FAST]) == 0
     sent = Counter(sandbox.stats()["by_kind"]) - before
     assert sent - OBJECTS == Counter(
@@ -43,9 +45,15 @@ def test_a_clean_run_sends_twelve_requests_besides_its_objects(  # noqa: ANN001
             "patch": 1,  # the lease released
         }
     )
-    printed = re.search(r"requests: (\d+) during the import \(.*\), (\d+) in all", capsys.readouterr().out)
+    printed = re.search(
+        r"requests: (\d+) during the import \(.*\), (\d+) in all \(([\d.]+)/s over ([\d.]+)s from the first request\)",
+        capsys.readouterr().out,
+    )
     assert printed is not None
     assert (int(printed[1]), int(printed[2])) == (OBJECTS.total(), sent.total())
+    rate, span = float(printed[3]), float(printed[4])
+    assert 0 < span < time.monotonic() - started  # the requests' span, inside the command's
+    assert rate * span == pytest.approx(sent.total(), rel=0.15)  # both printed to one decimal
 
 
 def test_the_reads_the_pass_and_the_lease_wait_for_go_out_while_the_export_is_validated(  # noqa: ANN001

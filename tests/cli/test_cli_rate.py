@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from migrator import cli
 from migrator.cli import build_parser, main
 from migrator.sandbox import SandboxConfig, SandboxServer
 from migrator.tracker.ceilings import CeilingMemory
@@ -59,3 +60,15 @@ def test_run_learns_prints_and_remembers_the_orgs_ceiling(
     assert remembered is not None and abs(remembered - float(printed.group(1))) <= 0.05 + 1e-3
     document = json.loads((tmp_path / ".migrator" / "rate-ceilings.json").read_text())
     assert set(document["targets"][identity]) == {"ceiling_rps", "learned_at"}
+
+
+def test_the_command_freezes_what_main_left_before_the_interpreter_exits(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The interpreter's last collection walked every object a run left (pandas's too): 0.15-0.2 s
+    # of a small run's exit. The console entry point freezes them; main() alone (tests) does not.
+    calls: list[str] = []
+    monkeypatch.setattr(cli, "main", lambda: calls.append("main") or 3)
+    monkeypatch.setattr(cli.gc, "freeze", lambda: calls.append("freeze"))
+    assert cli.console_main() == 3
+    assert calls == ["main", "freeze"]
