@@ -494,8 +494,13 @@ def _confirm(args: argparse.Namespace, target: Target, config: MappingConfig) ->
 
 
 def _write_reports(result: ValidationResult, folder: Path) -> None:
-    _write_text_reports(result, folder)
-    _out(f"  report: {_write_xlsx_report(result, folder)}")
+    """All three reports; a large result's XLSX one in another process while this one writes the
+    HTML and JSON ones (``report/xlsx_aside.py``)."""
+    from migrator.report.xlsx_aside import xlsx_report_aside
+
+    with xlsx_report_aside(result, folder / "report.xlsx") as xlsx_written:
+        _write_text_reports(result, folder)
+        _out(f"  report: {xlsx_written()}")
 
 
 def _write_text_reports(result: ValidationResult, folder: Path) -> None:

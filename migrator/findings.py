@@ -13,15 +13,21 @@ Readers never hold the whole collection: the report writers stream it in the ord
 (the source keys of some findings) are one query each. The file is ``migrator/spill.py``'s kind:
 SQLite unlinks it as soon as it is open, so a killed process leaves nothing behind for a later run.
 No secret can reach it: findings name places and values of the export, never credentials.
+
+For another process (the XLSX report's writer, ``report/xlsx_aside.py``) :meth:`Findings.copy_to`
+copies the file, page by page, into a named one its caller makes in a private temporary folder and
+removes afterwards, and :meth:`Findings.open_copy` reads that copy there, read-only.
 """
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from enum import StrEnum
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -111,15 +117,42 @@ class _FindingTable:
     One connection shared by the threads of a process (``run`` writes its XLSX report in a thread),
     every call made under ``lock``; reads come in pages so no cursor outlives a call."""
 
-    def __init__(self) -> None:
-        self._conn = temporary_database(shared_by_threads=True)  # every use below holds ``lock``
-        self._conn.execute(
+    def __init__(
+        self, conn: sqlite3.Connection, *, kinds_indexed: bool = False, has_bytes: bool = False
+    ) -> None:
+        self._conn = conn  # shared by threads: every use below holds ``lock``
+        self.lock = threading.Lock()
+        self._kinds_indexed = kinds_indexed
+        self._has_bytes = has_bytes  # some text stored as bytes (see _stored_row): decode on reading
+
+    @classmethod
+    def temporary(cls) -> _FindingTable:
+        """A new, empty table in a private temporary file."""
+        conn = temporary_database(shared_by_threads=True)
+        conn.execute(
             "CREATE TABLE findings (seq INTEGER PRIMARY KEY, severity TEXT NOT NULL, kind TEXT NOT NULL,"
             " message TEXT NOT NULL, file TEXT, row INTEGER, key TEXT, field TEXT, value TEXT, hint TEXT)"
         )
-        self.lock = threading.Lock()
-        self._kinds_indexed = False
-        self._has_bytes = False  # some text stored as bytes (see _stored_row): decode on reading
+        return cls(conn)
+
+    @classmethod
+    def reading(cls, copy: FindingsCopy) -> _FindingTable:
+        """The table of a copy made by :meth:`copy_to`, opened read-only."""
+        uri = copy.path.resolve().as_uri() + "?mode=ro"
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+        return cls(conn, kinds_indexed=True, has_bytes=copy.has_bytes)
+
+    def copy_to(self, path: Path) -> bool:
+        """Copy the table, indexed by kind, into a new SQLite file at ``path`` (SQLite's online
+        backup: page by page, no row decoded); returns whether some text is stored as bytes."""
+        self.index_kinds()
+        with self.lock:
+            target = sqlite3.connect(path)
+            try:
+                self._conn.backup(target)
+            finally:
+                target.close()
+            return self._has_bytes
 
     def append(self, findings: list[Finding]) -> None:
         """Write ``findings`` in one transaction; a batch with a text SQLite refuses is rolled back
@@ -180,6 +213,17 @@ class _FindingTable:
             self._conn.close()
 
 
+@dataclass(frozen=True)
+class FindingsCopy:
+    """A collection's findings copied into a named SQLite file, with their counts: what another
+    process needs to read them (:meth:`Findings.open_copy`). Made by :meth:`Findings.copy_to`; the
+    maker deletes the file once the reader is done."""
+
+    path: Path
+    counts: dict[tuple[Severity, str], int]
+    has_bytes: bool
+
+
 class Findings:
     """An ordered collection of findings with convenience constructors.
 
@@ -196,8 +240,28 @@ class Findings:
         self._table: _FindingTable | None = None  # made at the first write: most collections stay small
         self._counts: Counter[tuple[Severity, str]] = Counter()
         self._closed = False
+        self._read_only = False  # a copy opened by ``open_copy``: nothing can be added
         self._lock = threading.Lock()  # the buffer: ``run`` writes its XLSX report in a thread
         self.extend(items)
+
+    @classmethod
+    def open_copy(cls, copy: FindingsCopy) -> Findings:
+        """The findings of ``copy`` (made by :meth:`copy_to`, maybe in another process), read-only."""
+        findings = cls()
+        findings._table = _FindingTable.reading(copy)
+        findings._counts = Counter(copy.counts)
+        findings._read_only = True
+        return findings
+
+    def copy_to(self, path: Path) -> FindingsCopy:
+        """Copy every finding added so far into a new SQLite file at ``path`` (for another process
+        to read with :meth:`open_copy`); the caller deletes the file."""
+        table = self._flushed()
+        if table is None:
+            with self._lock:
+                table = self._table = _FindingTable.temporary()
+        has_bytes = table.copy_to(path)
+        return FindingsCopy(path, dict(self._counts), has_bytes)
 
     def add(
         self,
@@ -243,6 +307,8 @@ class Findings:
         with self._lock:
             if self._closed:
                 raise ValueError("findings added after close()")
+            if self._read_only:
+                raise ValueError("findings added to a read-only copy")
             self._buffer.append(finding)
             self._counts[finding.severity, finding.kind] += 1
             if len(self._buffer) >= self._buffer_size:
@@ -355,6 +421,6 @@ class Findings:
 
     def _write_buffer(self) -> None:
         if self._table is None:
-            self._table = _FindingTable()
+            self._table = _FindingTable.temporary()
         self._table.append(self._buffer)
         self._buffer = []

@@ -87,7 +87,8 @@ RULES: dict[str, frozenset[str]] = {
     "migrator.validate": BASICS | {"migrator.pipeline", "migrator.mapping", "migrator.results"},
     # presets: recognise an export, survey it through a preset, write a user's mapping (no target calls)
     "migrator.presets": BASICS | {"migrator.sources", "migrator.mapping", "migrator.vocabulary"},
-    "migrator.report": frozenset({"migrator.findings", "migrator.results"}),
+    # errors: a report that cannot be written is a user-facing error (report/xlsx_aside.py)
+    "migrator.report": frozenset({"migrator.errors", "migrator.findings", "migrator.results"}),
     # plan → target
     "migrator.state": BASICS | {"migrator.plan", "migrator.vocabulary"},
     "migrator.execution": EXECUTION,

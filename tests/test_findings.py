@@ -187,3 +187,36 @@ def test_the_report_thread_reads_while_the_main_thread_adds() -> None:
 def test_buffer_size_must_be_positive() -> None:
     with pytest.raises(ValueError, match="buffer_size"):
         Findings(buffer_size=0)
+
+
+# --- a copy for another process ------------------------------------------------------------------------
+
+
+def test_a_copy_reads_back_every_finding_in_every_order(tmp_path: Path) -> None:
+    with Findings(mixed(1500), buffer_size=100) as findings:
+        findings.warning("encoding.bad", "bad bytes \udcff here", key="\udcff")  # stored as bytes
+        copy = findings.copy_to(tmp_path / "copy.sqlite")
+        with Findings.open_copy(copy) as copied:
+            assert list(copied) == list(findings)
+            assert copied.counts_by_kind() == findings.counts_by_kind()
+            assert list(copied.of_kind("link.dated")) == list(findings.of_kind("link.dated"))
+            assert list(copied.grouped()) == list(findings.grouped())
+            assert copied.source_keys(kind="encoding.bad") == {"\udcff"}
+            assert copied.count(Severity.ERROR) == findings.count(Severity.ERROR) == 375
+
+
+def test_a_copy_is_read_only_and_later_findings_are_not_in_it(tmp_path: Path) -> None:
+    findings = Findings(mixed(10))
+    copy = findings.copy_to(tmp_path / "copy.sqlite")
+    findings.info("late.kind", "after the copy")
+    copied = Findings.open_copy(copy)
+    assert len(copied) == 10 and not list(copied.of_kind("late.kind"))
+    with pytest.raises(ValueError, match="read-only copy"):
+        copied.info("late.kind", "into the copy")
+
+
+def test_an_empty_collection_copies_to_an_empty_file(tmp_path: Path) -> None:
+    copy = Findings().copy_to(tmp_path / "copy.sqlite")
+    assert copy.path.is_file()
+    with Findings.open_copy(copy) as copied:
+        assert (len(copied), list(copied), list(copied.of_kind("any.kind"))) == (0, [], [])

@@ -69,8 +69,11 @@ def write_xlsx_report(result: ValidationResult, path: Path, *, max_rows: int = E
     """
     if max_rows < 2:
         raise ValueError("max_rows must leave room for a header and at least one data row")
-    workbook = _build_workbook(result, max_rows)
-    return write_atomically(report_path(path, DEFAULT_FILE_NAME), workbook.save)
+    # Built once the folder exists (``write_atomically`` makes it): a workbook left half-streamed by
+    # a folder that cannot be made would complain about its unclosed sheets when collected.
+    return write_atomically(
+        report_path(path, DEFAULT_FILE_NAME), lambda partial: _build_workbook(result, max_rows).save(partial)
+    )
 
 
 # --- sheet names -----------------------------------------------------------------------------------
@@ -120,6 +123,8 @@ def excel_text(text: str) -> str:
 
     Line breaks become ``\\n`` (XML would turn a stored ``\\r\\n`` into ``\\n`` anyway).
     """
+    if text.isprintable() and len(text) <= EXCEL_MAX_CELL_CHARS:
+        return text  # most texts: no line break, no control character (one scan instead of three)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = ILLEGAL_CHARACTERS_RE.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
     if len(text) <= EXCEL_MAX_CELL_CHARS:

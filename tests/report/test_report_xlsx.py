@@ -137,6 +137,15 @@ def test_an_over_long_value_is_cut_visibly() -> None:
     assert text.endswith("[cut: 40,000 characters in total, Excel allows 32,767]")
 
 
+def test_only_texts_with_something_to_rewrite_are_rewritten() -> None:
+    for printable in (CYRILLIC, FORMULAS[0], "z" * EXCEL_MAX_CELL_CHARS):
+        assert excel_text(printable) is printable
+    assert excel_text(NEWLINES) == "first line\nsecond line\nthird"
+    assert excel_text(CONTROL) == "bell\\x07 and \\x01 start-of-heading"
+    assert excel_text("tab\tkept\r") == "tab\tkept\n"
+    assert excel_text("lone \udcff surrogate") == "lone \udcff surrogate"
+
+
 def test_over_long_and_control_values_do_not_break_the_workbook(tmp_path: Path) -> None:
     finding = Finding(Severity.ERROR, "field.too_long", "long", value="z" * 40_000 + "\x00")
     workbook = write(make_result([finding]), tmp_path)
