@@ -44,7 +44,7 @@ from dataclasses import dataclass, fields
 from multiprocessing.connection import Connection
 from multiprocessing.context import SpawnProcess
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from migrator.delta import DeltaSummary
 from migrator.errors import MigratorError
@@ -182,7 +182,7 @@ class PlanStoreProcess:
             self._raise_child_ended()
         return message
 
-    def _raise_child_ended(self) -> Any:
+    def _raise_child_ended(self) -> NoReturn:
         """The child's pipe closed: raise its error if it sent one before it ended, else say it ended."""
         self._process.join(timeout=STOP_SECONDS)
         error = self._last_error()
@@ -190,8 +190,8 @@ class PlanStoreProcess:
             raise error
         raise MigratorError(
             f"the process storing the plan ended before the plan was stored (exit code {self._process.exitcode})",
-            hint="nothing of this plan load was kept and nothing was sent to Tracker; killed by the system, it "
-            "may have run out of memory (see the system log). Run the same command again",
+            hint="nothing was sent to Tracker, and the checkpoint file holds no part of a plan load; killed by "
+            "the system, it may have run out of memory (see the system log). Run the same command again",
         ) from None
 
     def _last_error(self) -> BaseException | None:
