@@ -8,15 +8,13 @@ issues stored in a temporary checkpoint file twice: by ``load_plan`` in this pro
 threads), the CPU spent inside the pass (reading, transforming, checking: the same both times), the
 rest (the load here; the pickling, sends and the wait for the child's commit aside), and the CPU
 ``pickle.dumps`` takes for the same batches the child is sent (measured in the first pass, beside
-the load), with their size. Then the peak RSS of this process and the largest of its children so far
-(the reader's after the first load; the reader's or the plan store's after the second).
+the load), with their size. (Peak memory: ``bench_local.run_to_first_write`` prints the run's.)
 """
 
 from __future__ import annotations
 
 import argparse
 import pickle
-import resource
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
@@ -93,21 +91,12 @@ def measure(args: argparse.Namespace, aside: bool, folder: Path) -> None:
         f" in the pass {cost.pass_cpu:6.1f} s, the rest {cpu - cost.pass_cpu:5.1f} s",
         flush=True,
     )
-    print(
-        f"{'':24s} peak RSS: this process {_peak_mib(resource.RUSAGE_SELF):,.0f} MiB,"
-        f" its largest child so far {_peak_mib(resource.RUSAGE_CHILDREN):,.0f} MiB",
-        flush=True,
-    )
     if not aside:
         print(
             f"{'':24s} pickling the same batches: {cost.pickle_cpu:5.2f} s CPU,"
             f" {cost.pickled_bytes / 2**20:,.0f} MiB ({BATCH_ISSUES} issues a batch)",
             flush=True,
         )
-
-
-def _peak_mib(who: int) -> float:
-    return resource.getrusage(who).ru_maxrss / 1024  # KiB on Linux
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -242,3 +242,20 @@ def test_a_killed_parent_leaves_nothing_committed(tmp_path: Path, when: str) -> 
     with CheckpointStore(tmp_path / "clean.sqlite") as store:
         load_plan(store, make_plan(400), "ns", "DEMO", keys=KeyPlan(lambda: 0))
     assert _dump(path) == _dump(tmp_path / "clean.sqlite")
+
+
+def test_the_run_s_store_builds_the_indexes_a_bulk_load_in_the_child_left_for_later(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite"
+
+    def indexes() -> set[str]:
+        conn = sqlite3.connect(path)
+        try:
+            return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        finally:
+            conn.close()
+
+    with CheckpointStore(path) as store:
+        load_plan_aside(store, make_plan(30), "ns", "DEMO", keys=KeyPlan(lambda: 0))
+        assert "issues_order" not in indexes()  # left for the first query that needs it
+        assert store.issue_depths() == [0, 1]
+        assert "issues_order" in indexes()
