@@ -91,7 +91,7 @@ class RateControlPolicy:
     # holding at its limit afterwards would leave that refill unused for the rest of the run. Send
     # ``pause_credit`` of what it saved up (no more than the burst the bucket showed before that 429)
     # at ``credit_gain`` above the hold rate, then hold (docs/rate-control.md). 0 switches it off.
-    pause_credit: float = 0.8
+    pause_credit: float = 0.5
     credit_gain: float = 0.5
     credit_min_answers: int = 10  # a smaller drain sample's estimate is too rough to spend above
     credit_min_seconds: float = 0.5  # the burst shown before the cut, in seconds of the limit
