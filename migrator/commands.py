@@ -11,7 +11,7 @@ import contextlib
 import json
 import shlex
 import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import replace
@@ -241,7 +241,6 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         from migrator.delta import DeltaSummary
         from migrator.execution import Executor
         from migrator.pipeline.prepared import PreparedRun
-        from migrator.plan_store_process import load_plan_aside
         from migrator.planning import load_plan
         from migrator.report.json_report import format_console_summary
         from migrator.state import CheckpointStore
@@ -272,8 +271,7 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
                 max_rps=_expected_rate(target),
             )
             prepared = PreparedRun(config, list(args.sources), info, findings, options)
-            load = load_plan_aside if _large_export(args.sources) else load_plan
-            load(
+            load_plan(
                 store,
                 prepared.planned(),
                 namespace,
@@ -323,14 +321,6 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             if lease is not None:
                 lease.raise_if_lost()
             return 0 if complete else 1
-
-
-def _large_export(sources: Sequence[Path]) -> bool:
-    """Large enough for the plan load in its own process (``plan_store_process``): the read-ahead's
-    threshold, below which starting a process costs about what it saves."""
-    from migrator.pipeline.read_ahead import MIN_BYTES, export_bytes
-
-    return export_bytes(list(sources)) >= MIN_BYTES
 
 
 def _forced_past(result: ValidationResult, report: Path) -> bool:

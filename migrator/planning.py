@@ -65,7 +65,6 @@ def load_plan(
     findings: Findings | None = None,
     delta: DeltaSummary | None = None,
     delete_missing: bool = False,
-    before_commit: Callable[[], None] | None = None,
 ) -> PlanLoadStats:
     """Merge a plan into the store's ledger (idempotent): new objects become ``pending``; rows
     already ``done`` stay done; payloads of unfinished objects are replaced by the new plan's.
@@ -76,12 +75,8 @@ def load_plan(
 
     What changed since the objects were imported (a newer export, ``migrator/delta.py``) becomes
     delta rows; its findings go to ``findings`` and its counts to ``delta``. ``delete_missing``
-    plans the deletion in Tracker of children the export no longer has. ``before_commit`` is
-    called last inside the load's transaction (what it raises rolls the load back)."""
-    with (
-        store.loading(namespace, queue, before_commit=before_commit) as load,
-        PlanWalk(namespace, queue) as walk,
-    ):
+    plans the deletion in Tracker of children the export no longer has."""
+    with store.loading(namespace, queue) as load, PlanWalk(namespace, queue) as walk:
         walk.keys = KeyAllocator(load, queue, keys) if keys is not None else None
         revise = revisions or PlanRevisions
         planner = DeltaPlanner(

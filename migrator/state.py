@@ -46,7 +46,7 @@ import os
 import sqlite3
 import threading
 import uuid
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -608,22 +608,13 @@ class CheckpointStore:
     """SQLite ledger + stored plan. Safe to share between worker threads (one connection, one lock)."""
 
     def __init__(
-        self,
-        path: Path | str,
-        *,
-        durable: bool = True,
-        create: bool = True,
-        read_only: bool = False,
-        checkpoint_after_load: bool = True,
+        self, path: Path | str, *, durable: bool = True, create: bool = True, read_only: bool = False
     ) -> None:
         """Open the checkpoint file at ``path``; a missing one is created when ``create`` (``run``),
         else refused (``status``, ``verify``). An existing file is checked first (:func:`check_file`):
         anything but an intact migrator checkpoint file raises :class:`StateFileError`. ``read_only``
-        (``validate`` compares with the ledger) never creates or changes the file. Without
-        ``checkpoint_after_load`` a plan load leaves its write-ahead log for another connection to
-        copy (the run's own store, :meth:`loaded_elsewhere`: the plan load in its own process)."""
+        (``validate`` compares with the ledger) never creates or changes the file."""
         self.path = Path(path)
-        self._checkpoint_after_load = checkpoint_after_load
         self._lock = threading.RLock()
         # NORMAL in WAL mode survives any process crash. With ``durable`` the write-ahead ``in_flight``
         # mark is also fsynced (FULL) before its HTTP call, which survives a power loss too; a
@@ -795,13 +786,10 @@ class CheckpointStore:
     # ------------------------------------------------------------------ loading the plan
 
     @contextmanager
-    def loading(
-        self, namespace: str, queue: str, *, before_commit: Callable[[], None] | None = None
-    ) -> Iterator[PlanLoad]:
+    def loading(self, namespace: str, queue: str) -> Iterator[PlanLoad]:
         """One plan load in one transaction: bumps the namespace's generation and yields the
         :class:`PlanLoad` the plan stage hands its issues and rows to (``migrator.planning.load_plan``);
-        on success the namespace becomes the active one. ``before_commit`` is called last inside the
-        transaction: what it raises rolls the whole load back."""
+        on success the namespace becomes the active one."""
         if not namespace or not queue:
             raise MigratorError("a plan needs a namespace and a target queue")
         with self._checkpoint_aside(), self._load_cache(), self._transaction():
@@ -817,24 +805,7 @@ class CheckpointStore:
             # a first load has no rows of earlier loads to find
             load.stats.stale = 0 if load.first else self._count_stale(namespace, generation)
             self._set_meta("active_namespace", namespace)
-            if before_commit is not None:
-                before_commit()
         self._namespace = namespace
-
-    @contextmanager
-    def loaded_elsewhere(self) -> Iterator[None]:
-        """A plan load by another connection to this file (the plan load in its own process) while
-        this one waits: this connection copies nothing of the write-ahead log meanwhile and, once the
-        load has committed, copies it aside as after its own loads; then it sees what the load
-        changed that this object keeps (the active namespace, the indexes a bulk load left for later)."""
-        with self._checkpoint_aside():
-            yield
-        with self._locked():
-            self._namespace = self._meta("active_namespace")
-            indexes = {
-                r[0] for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
-            }
-        self._indexes_ready = set(_BUILT_ON_FIRST_USE & indexes)
 
     @contextmanager
     def _checkpoint_aside(self) -> Iterator[None]:
@@ -853,8 +824,6 @@ class CheckpointStore:
             with self._locked():
                 self._conn.execute(f"PRAGMA wal_autocheckpoint={automatic}")
             raise
-        if not self._checkpoint_after_load:  # another connection copies the log (``loaded_elsewhere``)
-            return
         self._checkpointer = threading.Thread(
             target=self._checkpoint, args=(automatic,), name="checkpoint-after-load", daemon=True
         )

@@ -80,9 +80,6 @@ RULES: dict[str, frozenset[str]] = {
     "migrator.planning": BASICS
     | {"migrator.plan", "migrator.state", "migrator.vocabulary", "migrator.planning_texts", "migrator.delta"},
     "migrator.planning_texts": BASICS | {"migrator.plan", "migrator.state", "migrator.vocabulary"},
-    # the whole plan load in a child process (``run``, large exports), fed the planned issues
-    "migrator.plan_store_process": BASICS
-    | {"migrator.plan", "migrator.planning", "migrator.planning_texts", "migrator.state", "migrator.delta"},
     # a newer export against the ledger: what changed, as delta rows and findings
     "migrator.delta": BASICS | {"migrator.plan", "migrator.state", "migrator.vocabulary"},
     "migrator.pipeline": BASICS
