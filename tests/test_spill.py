@@ -51,7 +51,7 @@ def test_key_filter_never_forgets_a_key(added: list[str], probed: list[str]) -> 
     for key in added:
         key_filter.add(key)
     assert all(key_filter.might_hold(key) for key in added)
-    absent = [key for key in probed if key not in added]
+    absent = set(probed) - set(added)  # each once: a key probed twice is one false positive, not two
     if not key_filter.full:  # within its capacity the filter answers most absent keys itself
         assert sum(key_filter.might_hold(key) for key in absent) <= max(2, len(absent) // 4)
 
