@@ -23,7 +23,8 @@ Phases:
 
 A 429 cuts at once (×``startup_backoff`` in startup, ×``backoff`` otherwise) and re-estimates the
 ceiling (after startup's overshoot from a drain sample, and what a bucket refilled during the pause
-is then spent above the hold rate: the pause credit); a round whose 5xx/timeout share rises above the usual cuts by ×``error_backoff``. The rate
+is then spent above the hold rate: the pause credit); a round whose 5xx/timeout share rises above
+the usual cuts by ×``error_backoff``. The rate
 grows only in a *clean* round: no errors, latency flat, and the sender actually used most of the
 rate it had (an application-limited sender learns nothing by being allowed more).
 """
