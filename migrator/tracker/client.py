@@ -551,10 +551,10 @@ class TrackerClient:
         try:
             response = self._send(call)
         except TrackerError:
-            self._ended()
             self._report(permit, "failed")
             raise
-        self._ended()
+        finally:
+            self._ended()
         elapsed = time.monotonic() - started
         log.debug("%s %s -> %d in %.3fs", call.method, call.path, response.status_code, elapsed)
         if response.status_code < 300:

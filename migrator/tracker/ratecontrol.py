@@ -160,8 +160,8 @@ class DrainSample:
 
     epoch: int
     sent_at: float
-    cut_at: float = 0.0
-    before: tuple[float, ...] = ()  # when the latest answers accepted before the cut came
+    cut_at: float  # when the 429 that cut came
+    before: tuple[float, ...]  # when the latest answers accepted before the cut came
     accepted: int = 0
     answered: int = 0
 
@@ -501,11 +501,14 @@ class RateController:
         settle = self.settle_rate
         if self._credit <= 0 or settle is None or self.rate <= settle:
             return
-        self._credit = max(0.0, self._credit - (1 - settle / self.rate))
-        if not self._credit:
-            self.rate = settle
+        used = 1 - settle / self.rate
+        if self._credit > used:
+            self._credit -= used
+        else:
+            self._end_credit()
 
     def _end_credit(self) -> None:
+        """Back to the hold rate: the credit is used up, or a 429 says the bucket held less."""
         if self._credit <= 0:
             return
         self._credit = 0.0
