@@ -80,15 +80,16 @@ class GlobalIndex:
     # -------------------------------------------------------------- indexing
 
     def _index_identity(self, issue: Issue) -> None:
+        # ``put_new``: the key was just found absent, so it is not looked up a second time to store it
         if issue.key in self._keys:
             self._duplicate_keys.setdefault(issue.key, [self._keys[issue.key]]).append(issue.source)
         else:
-            self._keys[issue.key] = issue.source
+            self._keys.put_new(issue.key, issue.source)
         if issue.source.id in self._ids:
             first = self._keys.get(self._ids[issue.source.id])
             self._duplicate_ids.setdefault(issue.source.id, [first] if first else []).append(issue.source)
         else:
-            self._ids[issue.source.id] = issue.key
+            self._ids.put_new(issue.source.id, issue.key)
 
     def _index_refs(self, issue: Issue, planned: PlannedIssue | None) -> None:
         for link in issue.links:

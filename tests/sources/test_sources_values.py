@@ -147,3 +147,22 @@ def test_custom_fields_raw_and_typed(tmp_path: Path) -> None:
         "owner": UserRef(name="bob"),
     }  # fmt: skip
     assert [(f.kind, f.field) for f in findings] == [("number.unparsable", "custom.bad_int")]
+
+
+def test_a_user_named_again_is_the_same_object_with_the_same_values(monkeypatch: Any) -> None:
+    """``as_user`` shares one ``UserRef`` per user (pickle then sends it once per batch of issues);
+    its memory is bounded: emptied when full, after which users are still made right."""
+    from migrator.sources import values
+
+    monkeypatch.setattr(values, "_SHARED_USERS", {})
+    monkeypatch.setattr(values, "_SHARED_USERS_MAX", 2)
+    first = values.as_user(" carol@example.com ")
+    assert first == UserRef(name="carol@example.com")
+    assert values.as_user("carol@example.com") is first
+    detailed = values.as_user({"name": "bob", "email": "bob@example.com", "displayName": "Bob"})
+    assert detailed == UserRef(name="bob", email="bob@example.com", display="Bob")
+    assert values.as_user({"name": "bob", "email": "bob@example.com", "displayName": "Bob"}) is detailed
+    assert values.as_user("bob") == UserRef(name="bob")  # not the detailed one: other values
+    assert len(values._SHARED_USERS) <= 2  # emptied when full
+    assert values.as_user("carol@example.com") == first
+    assert values.as_user("") is None
