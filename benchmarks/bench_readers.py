@@ -26,7 +26,7 @@ import yaml
 
 from migrator.findings import Findings
 from migrator.mapping.config import MappingConfig, load_mapping
-from migrator.sources import read_issues
+from migrator.sources.reading import read_issues
 
 COMMENTS = 3
 

@@ -237,22 +237,26 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         _target_info(target, queue, ready=False) as info,  # read while the checkpoint file opens
         ThreadPoolExecutor(max_workers=2, thread_name_prefix="read-ahead") as ahead,
     ):
-        # Imported while the first metadata reads are in flight (see the module's imports).
-        from migrator.delta import DeltaSummary
-        from migrator.execution import Executor
-        from migrator.pipeline.prepared import PreparedRun
-        from migrator.planning import load_plan
-        from migrator.report.json_report import format_console_summary
         from migrator.state import CheckpointStore
 
-        findings = Findings()
-        delta = DeltaSummary(state_file=str(state_path))
         with CheckpointStore(state_path) as store, RunHistory(state_path) as history:
             store.bind_target(target.identity, namespace, queue)
             lease = None if args.ignore_queue_lock else _queue_lease(target, store, config)
             # Refuse now, not after a long validation, and show the target's errors before the run's
-            # record: the lease read goes out beside the metadata reads, both are waited for here.
-            _checked_together(lease, info)
+            # record: the lease read goes out now, beside the metadata reads (the start-up reads are
+            # paced: sent after the imports below, it waited for a slot behind later reads), and
+            # both are waited for once the rest is imported.
+            checking = ahead.submit(lease.check) if lease is not None else None
+            # Imported while the first reads are in flight (see the module's imports).
+            from migrator.delta import DeltaSummary
+            from migrator.execution import Executor
+            from migrator.pipeline.prepared import PreparedRun
+            from migrator.planning import load_plan
+            from migrator.report.json_report import format_console_summary
+
+            findings = Findings()
+            delta = DeltaSummary(state_file=str(state_path))
+            _checked_together(checking, info)
             highest = _HighestKeyNumber(target, queue)
             _read_ahead(ahead, config, info, lease, highest)
             run_id = history.start(
@@ -377,18 +381,14 @@ def _queue_lease(target: Target, store: CheckpointStore, config: MappingConfig) 
     )
 
 
-def _checked_together(lease: QueueLease | None, info: LiveTarget) -> None:
-    """``lease.check()`` (when there is a lease) while the metadata's core reads arrive; raises
-    what either raises (the lease's refusal first)."""
-    if lease is None:
+def _checked_together(checking: Future[None] | None, info: LiveTarget) -> None:
+    """Wait for the metadata's core reads and the lease check (``checking``, when there is a
+    lease); raises what either raises (the lease's refusal first)."""
+    try:
         info.ready()
-        return
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lease-check") as pool:
-        checked = pool.submit(lease.check)
-        try:
-            info.ready()
-        finally:
-            checked.result()  # QueueLocked wins over a metadata error: it says what to do
+    finally:
+        if checking is not None:
+            checking.result()  # QueueLocked wins over a metadata error: it says what to do
 
 
 def _read_ahead(

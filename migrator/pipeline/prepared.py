@@ -58,7 +58,7 @@ STREAM_GC_THRESHOLD = 20_000
 
 
 class IssueReader(Protocol):
-    """The sources stage: ``migrator.sources.read_issues`` (through ``ReadAhead``: in a child
+    """The sources stage: ``migrator.sources.reading.read_issues`` (through ``ReadAhead``: in a child
     process when the export is large)."""
 
     def __call__(self, source: SourceSpec, paths: Sequence[Path], findings: Findings) -> Iterator[Issue]: ...

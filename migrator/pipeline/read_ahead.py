@@ -42,8 +42,8 @@ from typing import Any
 from migrator.errors import MigratorError
 from migrator.findings import Finding, Findings
 from migrator.model import Issue
-from migrator.sources import read_issues
 from migrator.sources.inputs import existing_sources
+from migrator.sources.reading import read_issues
 from migrator.sources.spec import SourceSpec
 
 # Below this size of SOURCE files (≈ 9,000 issues of a Jira CSV with comments) starting a process

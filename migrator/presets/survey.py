@@ -1,6 +1,6 @@
 """What an export holds, read through a mapping (a preset) in dry mode: ``migrator inspect``'s facts.
 
-One pass of the real readers (``sources.read_issues`` with an observer): no target, no transform,
+One pass of the real readers (``sources.reading.read_issues`` with an observer): no target, no transform,
 nothing written. It counts issues and children, fills of every column/path, the distinct values of
 each value-mapped field, the people named (with e-mails and display names), how dates are written
 and whether they carry an offset, and what would block ``validate`` already at this stage (reading
@@ -26,7 +26,7 @@ from migrator.mapping.attachments import AttachmentFiles
 from migrator.mapping.config import MappingConfig
 from migrator.mapping.undecided import UNDECIDED
 from migrator.model import Attachment, Issue, UserRef
-from migrator.sources import read_issues
+from migrator.sources.reading import read_issues
 from migrator.sources.records import Record, is_empty
 from migrator.vocabulary import CHILD_OF, RELATIONSHIPS
 

@@ -10,11 +10,15 @@ import re
 import time
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
 
 from migrator.cli import main
+from migrator.commands import _checked_together
+from migrator.errors import MigratorError
+from migrator.execution.queue_lease import LeaseRecord, QueueLocked
 from migrator.pipeline.prepared import PreparedRun
 from migrator.plan import PlannedIssue
 from migrator.sandbox import SandboxServer
@@ -85,3 +89,27 @@ def test_the_reads_the_pass_and_the_lease_wait_for_go_out_while_the_export_is_va
     assert main(["run", str(EXPORT), "--mapping", str(MAPPING), *FAST]) == 0
     assert seen and seen[0]["search"] == 1 and seen[0]["myself"] == 1 and seen[0]["metadata"] == 5
     assert seen[0]["issue_import"] == 0  # the pass holds the first issue: nothing written yet
+
+
+class _FailingCore:
+    """The metadata's core reads, answered with an error."""
+
+    def ready(self) -> None:
+        raise MigratorError("queue DEMO: not found in the target")
+
+
+def test_the_lease_check_started_early_still_wins_over_a_metadata_error() -> None:
+    # The lease read now goes out before the run's modules are imported (it no longer waits for a
+    # paced slot behind later reads); what it says is still what the run reports first.
+    since = "2021-01-01T00:00:00+00:00"
+    record = LeaseRecord("token", "other", "ns", "elsewhere", 1, since, since, 600.0)
+    locked: Future[None] = Future()
+    locked.set_exception(QueueLocked("DEMO", "DEMO-99", record))
+    with pytest.raises(QueueLocked):
+        _checked_together(locked, _FailingCore())  # type: ignore[arg-type]
+    with pytest.raises(MigratorError, match="not found"):
+        _checked_together(None, _FailingCore())  # type: ignore[arg-type]
+    checked: Future[None] = Future()
+    checked.set_result(None)
+    with pytest.raises(MigratorError, match="not found"):
+        _checked_together(checked, _FailingCore())  # type: ignore[arg-type]

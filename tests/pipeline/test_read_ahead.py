@@ -29,7 +29,7 @@ from migrator.pipeline.read_ahead import (
     export_bytes,
 )
 from migrator.report.json_report import write_json_report
-from migrator.sources import read_issues
+from migrator.sources.reading import read_issues
 from migrator.timeutil import format_tracker_datetime
 from migrator.validate import validate
 from tests.sources.sources_helpers import BASE_HEADER, issue_row, make_config, write_csv

@@ -29,7 +29,7 @@ from migrator.mapping.config import MappingConfig, load_mapping
 from migrator.plan import make_unique
 from migrator.sandbox import SandboxServer
 from migrator.sandbox.faults import WRITE_KINDS
-from migrator.sources import read_issues
+from migrator.sources.reading import read_issues
 from migrator.tracker import TrackerClient, TrackerSettings
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,7 +13,7 @@ import yaml
 from migrator.findings import Finding, Findings
 from migrator.mapping.config import MappingConfig, load_mapping
 from migrator.model import Issue
-from migrator.sources import read_issues
+from migrator.sources.reading import read_issues
 
 BASE_FIELDS: dict[str, Any] = {
     "id": "Issue id",

@@ -11,8 +11,8 @@ import pytest
 
 from migrator.errors import ConfigError, MigratorError
 from migrator.findings import Findings, Severity
-from migrator.sources import read_issues
 from migrator.sources.children import CellPattern, link_columns
+from migrator.sources.reading import read_issues
 
 from .sources_helpers import BASE_HEADER, issue_row, make_config, of_kind, read_all, write_csv
 

@@ -8,8 +8,8 @@ import pytest
 
 from migrator.errors import MigratorError
 from migrator.findings import Findings
-from migrator.sources import read_issues
 from migrator.sources.csv_reader import sniff_delimiter, space_before_quotes
+from migrator.sources.reading import read_issues
 
 from .sources_helpers import BASE_HEADER, issue_row, make_config, of_kind, read_all, write_csv
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from migrator.findings import Findings
 from migrator.mapping.config import load_mapping
-from migrator.sources import read_issues
+from migrator.sources.reading import read_issues
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "sources"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from migrator.findings import Findings
-from migrator.sources import read_issues
+from migrator.sources.reading import read_issues
 
 from .sources_helpers import BASE_HEADER, make_config
 

@@ -163,6 +163,22 @@ def test_startup_doubles_up_to_the_window_then_adds_a_few_requests_in_flight_per
     assert law.phase is Phase.STARTUP and law.ceiling is None
 
 
+def test_startup_keeps_growing_past_the_window_when_the_latency_wobbles() -> None:
+    # The window is 8 / latency average. Against the sandbox the average drifted down by a fraction of
+    # a millisecond per round just as the rate reached the window, so each round the window stood a
+    # hair above the rate and the step "capped at the window" added nothing: three rounds at 77.6.
+    law = RateController(0.0)
+    now = clean_rounds(law, 0.0, 3, latency=0.103)
+    at_window = law.rate
+    assert at_window == pytest.approx(8 / 0.103, rel=0.01)
+    for latency in (0.1029, 0.1028, 0.1027):
+        before = law.rate
+        now = clean_rounds(law, now, 1, latency=latency) + 0.01
+        law.tick(now)  # the round is as long as two latencies of the (slower) average: let it end
+        assert law.rate >= before + 0.9 * 6 * 0.2 / latency  # a linear step, every round
+    assert law.rate > at_window + 30
+
+
 def test_the_startup_window_counts_requests_in_flight_so_it_follows_the_latency() -> None:
     # At 300 ms, 8 in flight is 26.7 req/s; rounds last two latencies (0.6 s): +6 × 0.6 = 3.6 in flight.
     law = RateController(0.0)
