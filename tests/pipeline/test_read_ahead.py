@@ -24,6 +24,7 @@ from migrator.pipeline.prepared import Stages
 from migrator.pipeline.read_ahead import (
     ReadAhead,
     ReadAheadStream,
+    ReadStarted,
     _ParentGone,
     _Sender,
     export_bytes,
@@ -188,6 +189,44 @@ def test_a_child_killed_mid_stream_is_an_error_not_a_short_export(tmp_path: Path
     os.kill(stream._process.pid, signal.SIGKILL)
     with pytest.raises(MigratorError, match="ended before the export did"):
         list(stream)
+
+
+def test_a_reading_started_early_is_the_stream_the_pass_asks_for(tmp_path: Path) -> None:
+    config, path = _csv_export(tmp_path, 300)
+    findings = Findings()
+    early = ReadStarted(config.source, [path], findings, min_bytes=0)
+    assert early.started and early._started is not None and early._started._process.is_alive()
+    child = early._started._process
+    stream = early(config.source, [path], findings)  # what PreparedRun asks of its stage
+    assert isinstance(stream, ReadAheadStream) and stream._process is child
+    here = Findings()
+    assert traced(stream, findings) == traced(read_issues(config.source, [path], here), here)
+    assert not early.started  # handed over once: asked again, it reads anew
+    again = early(config.source, [path], Findings())
+    assert isinstance(again, ReadAheadStream) and again._process is not child
+    again.close()
+
+
+def test_a_reading_started_early_and_not_asked_for_is_stopped(tmp_path: Path) -> None:
+    config, path = _csv_export(tmp_path, 2000)
+    early = ReadStarted(config.source, [path], Findings(), min_bytes=0)
+    assert early._started is not None
+    child = early._started._process
+    early.close()  # the run was refused before its pass
+    assert not child.is_alive()
+    other = ReadStarted(config.source, [path], Findings(), min_bytes=0)
+    assert other._started is not None
+    second = other._started._process
+    asked = Findings()  # another reading than the one started: it gets its own stream
+    assert [i.key for i in other(config.source, [path], asked)][:2] == ["P-1", "P-2"]
+    assert not second.is_alive()
+
+
+def test_a_small_export_is_not_started_early(tmp_path: Path) -> None:
+    config, path = _csv_export(tmp_path, 3)
+    early = ReadStarted(config.source, [path], Findings(), min_bytes=path.stat().st_size + 1)
+    assert not early.started
+    assert [i.key for i in early(config.source, [path], Findings())] == ["P-1", "P-2", "P-3"]
 
 
 def test_the_child_gives_up_when_its_parent_is_gone() -> None:
