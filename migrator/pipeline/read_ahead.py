@@ -160,6 +160,11 @@ class ReadAheadStream(Iterator[Issue]):
             daemon=True,
         )
         self._process.start()  # its first message (the set-up's findings, or its error) is read by __next__
+        # This process only reads. Its copy of the queue's write end would keep the pipe open after
+        # the child died: a child killed half-way through writing a batch (larger than a pipe holds)
+        # left half a message, and reading it waited forever for the rest. Closed, that is an end of
+        # file (the child has its own copy: spawn handed it over in ``start``).
+        self._queue._writer.close()  # type: ignore[attr-defined]  # multiprocessing.Queue's write end
 
     def __next__(self) -> Issue:
         while True:
@@ -192,8 +197,13 @@ class ReadAheadStream(Iterator[Issue]):
             try:
                 message: tuple[str, Any] = pickle.loads(self._queue.get(timeout=POLL_SECONDS))
                 return message
-            except queue.Empty:
-                if not self._process.is_alive():
+            except (queue.Empty, EOFError, OSError) as exc:
+                # EOFError: the child is gone between messages; OSError ("end of file during
+                # message"): it died half-way through writing one.
+                broken = not isinstance(exc, queue.Empty)
+                if broken:
+                    self._process.join(timeout=STOP_SECONDS)
+                if broken or not self._process.is_alive():
                     raise MigratorError(
                         "the process reading the export ended before the export did "
                         f"(exit code {self._process.exitcode})",
