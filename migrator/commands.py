@@ -236,6 +236,7 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         _paced_target(args, env) as target,
         _target_info(target, queue, ready=False) as info,  # read while the checkpoint file opens
         ThreadPoolExecutor(max_workers=2, thread_name_prefix="read-ahead") as ahead,
+        contextlib.ExitStack() as started,
     ):
         from migrator.state import CheckpointStore
 
@@ -248,13 +249,19 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             # both are waited for once the rest is imported.
             checking = ahead.submit(lease.check) if lease is not None else None
             # Imported while the first reads are in flight (see the module's imports).
+            from migrator.pipeline.read_ahead import ReadStarted
+
+            findings = Findings()
+            # A large export's reading starts now, in its own process (``ReadStarted``).
+            reading = started.enter_context(
+                contextlib.closing(ReadStarted(config.source, [Path(p) for p in args.sources], findings))
+            )
             from migrator.delta import DeltaSummary
             from migrator.execution import Executor
-            from migrator.pipeline.prepared import PreparedRun
+            from migrator.pipeline.prepared import PreparedRun, Stages
             from migrator.planning import load_plan
             from migrator.report.json_report import format_console_summary
 
-            findings = Findings()
             delta = DeltaSummary(state_file=str(state_path))
             _checked_together(checking, info)
             highest = _HighestKeyNumber(target, queue)
@@ -274,7 +281,7 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
                 _existing_issues(args, target, config),
                 max_rps=_expected_rate(target),
             )
-            prepared = PreparedRun(config, list(args.sources), info, findings, options)
+            prepared = PreparedRun(config, list(args.sources), info, findings, options, Stages(read=reading))
             load_plan(
                 store,
                 prepared.planned(),

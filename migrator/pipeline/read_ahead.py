@@ -73,6 +73,47 @@ class ReadAhead:
         return ReadAheadStream(source, paths, findings)
 
 
+class ReadStarted:
+    """A sources stage started before the pass: for an export of at least ``min_bytes`` the child
+    is spawned now (``run`` does this while its first metadata reads are in flight: the child
+    imports and starts reading — the id → key pre-pass, the first batches — while this process
+    opens the ledger, checks the lease and imports what the pass needs; 0.5–1 s that the pass
+    waited for its first issue). The pass asks for the stage as usual and gets that stream; a
+    smaller export is read when the pass asks (``ReadAhead``), set-up errors included. ``close()``
+    stops a child nobody asked for (the run was refused before its pass)."""
+
+    def __init__(
+        self, source: SourceSpec, paths: Sequence[Path], findings: Findings, *, min_bytes: int = MIN_BYTES
+    ) -> None:
+        self._for = (source, [Path(p) for p in paths], findings)
+        self._fallback = ReadAhead(min_bytes)
+        large = export_bytes(paths, enough=min_bytes) >= min_bytes
+        self._started = ReadAheadStream(source, paths, findings) if large else None
+
+    @property
+    def started(self) -> bool:
+        return self._started is not None
+
+    def __call__(self, source: SourceSpec, paths: Sequence[Path], findings: Findings) -> Iterator[Issue]:
+        started, self._started = self._started, None
+        wanted_source, wanted_paths, wanted_findings = self._for
+        same = (
+            source is wanted_source
+            and findings is wanted_findings
+            and [Path(p) for p in paths] == wanted_paths
+        )
+        if started is not None and same:
+            return started
+        if started is not None:
+            started.close()  # started for another reading: not this one's stream
+        return self._fallback(source, paths, findings)
+
+    def close(self) -> None:
+        started, self._started = self._started, None
+        if started is not None:
+            started.close()
+
+
 def export_bytes(paths: Sequence[Path], *, enough: int = MIN_BYTES) -> int:
     """The size of the SOURCE files (folders walked, patterns expanded as reading expands them);
     counting stops once it passes ``enough``. Paths that do not exist count nothing (reading
@@ -119,6 +160,11 @@ class ReadAheadStream(Iterator[Issue]):
             daemon=True,
         )
         self._process.start()  # its first message (the set-up's findings, or its error) is read by __next__
+        # This process only reads. Its copy of the queue's write end would keep the pipe open after
+        # the child died: a child killed half-way through writing a batch (larger than a pipe holds)
+        # left half a message, and reading it waited forever for the rest. Closed, that is an end of
+        # file (the child has its own copy: spawn handed it over in ``start``).
+        self._queue._writer.close()  # type: ignore[attr-defined]  # multiprocessing.Queue's write end
 
     def __next__(self) -> Issue:
         while True:
@@ -151,8 +197,13 @@ class ReadAheadStream(Iterator[Issue]):
             try:
                 message: tuple[str, Any] = pickle.loads(self._queue.get(timeout=POLL_SECONDS))
                 return message
-            except queue.Empty:
-                if not self._process.is_alive():
+            except (queue.Empty, EOFError, OSError) as exc:
+                # EOFError: the child is gone between messages; OSError ("end of file during
+                # message"): it died half-way through writing one.
+                broken = not isinstance(exc, queue.Empty)
+                if broken:
+                    self._process.join(timeout=STOP_SECONDS)
+                if broken or not self._process.is_alive():
                     raise MigratorError(
                         "the process reading the export ended before the export did "
                         f"(exit code {self._process.exitcode})",

@@ -12,7 +12,7 @@ the row a user sees when opening the file in Excel.
 from __future__ import annotations
 
 import csv
-from collections.abc import Generator, Iterator
+from collections.abc import Collection, Generator, Iterator
 from pathlib import Path
 
 from migrator.errors import MigratorError
@@ -36,11 +36,19 @@ _SPACE_ROWS = 50  # lines of the sample looked at for a space before quotes
 
 
 def read_csv(
-    path: Path, *, encoding: str, delimiter: str, wanted: Wanted, limits: Limits | None = None
+    path: Path,
+    *,
+    encoding: str,
+    delimiter: str,
+    wanted: Wanted,
+    limits: Limits | None = None,
+    only: Collection[str] | None = None,
 ) -> Generator[Record, None, None]:
     """Yield the data rows of ``path``. ``wanted`` (candidate columns → mapping key naming them) is
     checked against the header first; all missing columns are reported in one ``MigratorError``.
-    A cell over ``limits.cell_mb`` stops the read with the row to look at."""
+    A cell over ``limits.cell_mb`` stops the read with the row to look at. ``only``: the records
+    hold these columns alone (the id → key pre-pass reads two columns of every row: building the
+    other twenty was most of its time)."""
     limits = limits or Limits()
     codec = detect_encoding(path, encoding)
     sep = _delimiter(path, codec, delimiter)
@@ -53,6 +61,8 @@ def read_csv(
         header = _header(path, reader, limits)
         check_columns(path.name, header, wanted, "CSV")
         repeated = repeated_headers(header)
+        keep = None if only is None else [i for i, name in enumerate(header) if name in only]
+        kept_header = header if keep is None else [header[i] for i in keep]
         row = 1
         while True:
             try:
@@ -67,7 +77,9 @@ def read_csv(
             notes = _row_notes(header, cells)
             if any(n.kind == "encoding.replaced" for n in notes):
                 cells = [repair(c) for c in cells]
-            values = table_values(header, cells, repeated)
+            if keep is not None:  # ascending indexes: a short row loses only columns at its end
+                cells = [cells[i] for i in keep if i < len(cells)]
+            values = table_values(kept_header, cells, repeated)
             yield Record(path.name, row, values, notes=notes, json_depth=limits.json_depth)
 
 

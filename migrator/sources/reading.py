@@ -335,8 +335,9 @@ def _id_to_key(source: SourceSpec, issues: list[TableSource], extractor: Extract
     silent, quiet = ValueReader(source, Findings()), extractor.silent()
     mapping: DiskMap[str] = DiskMap()
     wanted = required_columns(issue_needs(source))
+    only = {*fields["id"].candidates, *fields["key"].candidates}
     for src in issues:
-        for record in open_table(src, source, wanted if src.format in TABULAR else {}):
+        for record in open_table(src, source, wanted if src.format in TABULAR else {}, only=only):
             where = Where(record.file, record.row, None, record.nested)
             view = RecordView(record)
             ident = silent.read(

@@ -158,20 +158,30 @@ def check_all_used(source: SourceSpec, export: Export, tables: Sequence[TableSou
         )
 
 
-def open_table(src: TableSource, source: SourceSpec, wanted: Wanted) -> Generator[Record, None, None]:
+def open_table(
+    src: TableSource, source: SourceSpec, wanted: Wanted, *, only: Collection[str] | None = None
+) -> Generator[Record, None, None]:
     """Stream the records of a table. ``wanted`` (candidates → mapping key) is checked against the
-    header of tabular files; JSON/XML records are sparse, so paths there are not checked."""
-    records = _open(src, source, wanted)
+    header of tabular files; JSON/XML records are sparse, so paths there are not checked. ``only``:
+    the columns a caller reads (a CSV record then holds those alone; other formats ignore it)."""
+    records = _open(src, source, wanted, only)
     if src.file.container is None or src.format == ADAPTER:
         return records
     return _labelled(records, src.file.label)
 
 
-def _open(src: TableSource, source: SourceSpec, wanted: Wanted) -> Generator[Record, None, None]:
+def _open(
+    src: TableSource, source: SourceSpec, wanted: Wanted, only: Collection[str] | None
+) -> Generator[Record, None, None]:
     limits = source.limits
     if src.format == "csv":
         return read_csv(
-            src.path, encoding=source.encoding, delimiter=source.delimiter, wanted=wanted, limits=limits
+            src.path,
+            encoding=source.encoding,
+            delimiter=source.delimiter,
+            wanted=wanted,
+            limits=limits,
+            only=only,
         )
     if src.format == "excel":
         return read_excel(src.path, sheet=src.sheet, wanted=wanted, limits=limits)

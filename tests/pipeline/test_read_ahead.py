@@ -8,6 +8,8 @@ import json
 import os
 import queue
 import signal
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -24,6 +26,7 @@ from migrator.pipeline.prepared import Stages
 from migrator.pipeline.read_ahead import (
     ReadAhead,
     ReadAheadStream,
+    ReadStarted,
     _ParentGone,
     _Sender,
     export_bytes,
@@ -188,6 +191,72 @@ def test_a_child_killed_mid_stream_is_an_error_not_a_short_export(tmp_path: Path
     os.kill(stream._process.pid, signal.SIGKILL)
     with pytest.raises(MigratorError, match="ended before the export did"):
         list(stream)
+
+
+def test_a_reading_started_early_is_the_stream_the_pass_asks_for(tmp_path: Path) -> None:
+    config, path = _csv_export(tmp_path, 300)
+    findings = Findings()
+    early = ReadStarted(config.source, [path], findings, min_bytes=0)
+    assert early.started and early._started is not None and early._started._process.is_alive()
+    child = early._started._process
+    stream = early(config.source, [path], findings)  # what PreparedRun asks of its stage
+    assert isinstance(stream, ReadAheadStream) and stream._process is child
+    here = Findings()
+    assert traced(stream, findings) == traced(read_issues(config.source, [path], here), here)
+    assert not early.started  # handed over once: asked again, it reads anew
+    again = early(config.source, [path], Findings())
+    assert isinstance(again, ReadAheadStream) and again._process is not child
+    again.close()
+
+
+def test_a_reading_started_early_and_not_asked_for_is_stopped(tmp_path: Path) -> None:
+    config, path = _csv_export(tmp_path, 2000)
+    early = ReadStarted(config.source, [path], Findings(), min_bytes=0)
+    assert early._started is not None
+    child = early._started._process
+    early.close()  # the run was refused before its pass
+    assert not child.is_alive()
+    other = ReadStarted(config.source, [path], Findings(), min_bytes=0)
+    assert other._started is not None
+    second = other._started._process
+    asked = Findings()  # another reading than the one started: it gets its own stream
+    assert [i.key for i in other(config.source, [path], asked)][:2] == ["P-1", "P-2"]
+    assert not second.is_alive()
+
+
+def test_a_small_export_is_not_started_early(tmp_path: Path) -> None:
+    config, path = _csv_export(tmp_path, 3)
+    early = ReadStarted(config.source, [path], Findings(), min_bytes=path.stat().st_size + 1)
+    assert not early.started
+    assert [i.key for i in early(config.source, [path], Findings())] == ["P-1", "P-2", "P-3"]
+
+
+def test_a_child_killed_in_the_middle_of_a_message_is_an_error_not_a_hang(tmp_path: Path) -> None:
+    # Batches of long issues are larger than a pipe holds: while this process reads nothing the
+    # child is blocked half-way through writing one. Killed then (the system's OOM killer), it leaves
+    # half a message; reading it waited for the rest forever (the whole suite hung on it once).
+    config = make_config(tmp_path, {})
+    rows = [BASE_HEADER, *(issue_row(str(n), f"P-{n}", "long " * 800) for n in range(1, 3001))]
+    path = write_csv(tmp_path / "issues.csv", rows)
+    stream = ReadAheadStream(config.source, [path], Findings())
+    next(stream)
+    time.sleep(1.0)  # the child fills what the queue and the pipe hold, and blocks mid-write
+    assert stream._process.pid is not None
+    os.kill(stream._process.pid, signal.SIGKILL)
+    outcome: list[BaseException] = []
+
+    def read_the_rest() -> None:
+        try:
+            list(stream)
+        except BaseException as exc:  # noqa: BLE001 - handed to the test's thread to assert on
+            outcome.append(exc)
+
+    reader = threading.Thread(target=read_the_rest, daemon=True)
+    reader.start()
+    reader.join(timeout=30)
+    assert not reader.is_alive(), "reading after the child died mid-message hung"
+    assert len(outcome) == 1 and isinstance(outcome[0], MigratorError)
+    assert "ended before the export did" in str(outcome[0])
 
 
 def test_the_child_gives_up_when_its_parent_is_gone() -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from migrator.errors import MigratorError
 from migrator.findings import Findings
-from migrator.sources.csv_reader import sniff_delimiter, space_before_quotes
+from migrator.sources.csv_reader import read_csv, sniff_delimiter, space_before_quotes
 from migrator.sources.reading import read_issues
 
 from .sources_helpers import BASE_HEADER, issue_row, make_config, of_kind, read_all, write_csv
@@ -209,3 +209,18 @@ def test_a_space_before_quotes_is_skipped(tmp_path: Path) -> None:
 def test_space_before_quotes_is_recognised_and_plain_leading_spaces_are_not_it() -> None:
     assert space_before_quotes('a,b\n1, "x, y"\n', ",") is True
     assert space_before_quotes('a,b\n1,  indented\n2,"quoted"\n', ",") is False
+
+
+def test_a_read_of_some_columns_holds_those_alone_with_repeated_and_short_rows(tmp_path: Path) -> None:
+    # The id → key pre-pass reads two columns of every row; the records it gets hold just those,
+    # each as a full read would give it (a repeated header as its list, a short row's missing cell as None).
+    path = tmp_path / "issues.csv"
+    path.write_text(
+        "Issue id,Summary,Tag,Issue key,Tag\n1,first,a,P-1,b\n2,second,,P-2,c\n3,short\n", "utf-8"
+    )
+    wanted = {"Issue id", "Issue key", "Tag"}
+    full = [r.values for r in read_csv(path, encoding="auto", delimiter="auto", wanted={})]
+    some = [r.values for r in read_csv(path, encoding="auto", delimiter="auto", wanted={}, only=wanted)]
+    assert some == [{k: v for k, v in row.items() if k in wanted} for row in full]
+    assert some[1] == {"Issue id": "2", "Tag": ["c"], "Issue key": "P-2"}
+    assert some[2] == {"Issue id": "3", "Tag": [], "Issue key": None}
