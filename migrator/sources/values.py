@@ -78,6 +78,7 @@ class ValueReader:
         self._observer = observer
         self._parsers: dict[tuple[tuple[str, ...], str, str | None], SourceTimeParser] = {}
         self._spec_parsers: dict[int, tuple[FieldSpec | None, SourceTimeParser]] = {}
+        self._users = SharedUsers()
 
     def read(self, kind: str, raw: Any, spec: FieldSpec | None, where: Where, field: str) -> Any:
         if self._observer is not None:
@@ -93,7 +94,7 @@ class ValueReader:
             if kind == "list":
                 texts = (self._clean(as_text(i, strip=True), where, field) for i in items)
                 return [t for t in texts if t]
-            return [u for u in (as_user(i) for i in items) if u is not None]
+            return [u for u in (as_user(i, self._users) for i in items) if u is not None]
         if kind == "raw":
             return None if is_empty(raw) else raw
         value = first(raw)
@@ -106,7 +107,7 @@ class ValueReader:
         if kind in _TEXT_KINDS:
             return self._clean(as_text(value, strip=kind == "string"), where, field)
         if kind == "user":
-            return as_user(value)
+            return as_user(value, self._users)
         if kind == "datetime":
             return self._datetime(value, spec, where, field)
         if kind == "date":
@@ -427,37 +428,49 @@ def to_number(value: Any) -> float | None:
         return None
 
 
-# Users already made, by what they were made of: an export names the same few users on every issue
-# and comment. Sharing one (frozen) ``UserRef`` per user lets pickle send it once per batch of issues
-# (``pipeline/read_ahead.py``: a third of the issues' unpickling time in the process that transforms
-# them). Bounded: emptied when full, so an export with many users costs no more memory than this.
-_SHARED_USERS: dict[tuple[str, str | None, str | None], UserRef] = {}
-_SHARED_USERS_MAX = 4096
+class SharedUsers:
+    """One ``UserRef`` per user while it is remembered: an export names the same few users on every
+    issue and comment, and a shared (frozen) ``UserRef`` is sent once per batch of issues by pickle
+    (``pipeline/read_ahead.py``: a third of the issues' unpickling time in the process that
+    transforms them). Bounded: emptied when full, so an export with many users costs no more memory
+    than ``limit`` of them. Each ``ValueReader`` holds its own."""
+
+    def __init__(self, limit: int = 4096) -> None:
+        self._limit = limit
+        self._users: dict[tuple[str, str | None, str | None], UserRef] = {}
+
+    def __len__(self) -> int:
+        return len(self._users)
+
+    def user(self, name: str, email: str | None = None, display: str | None = None) -> UserRef:
+        """``UserRef(name, email, display)``, the same object each time while it is remembered."""
+        made = (name, email, display)
+        user = self._users.get(made)
+        if user is None:
+            if len(self._users) >= self._limit:
+                self._users.clear()
+            user = self._users[made] = UserRef(name=name, email=email, display=display)
+        return user
 
 
-def as_user(value: Any) -> UserRef | None:
-    """A user from a plain name/login/e-mail, or from a JSON object (login/name/… , email, display)."""
+def as_user(value: Any, shared: SharedUsers | None = None) -> UserRef | None:
+    """A user from a plain name/login/e-mail, or from a JSON object (login/name/… , email, display);
+    from ``shared`` when given (one object per user)."""
     if is_empty(value):
         return None
+    make = shared.user if shared is not None else _new_user
     if not isinstance(value, Mapping):
-        return _shared_user(as_text(value, strip=True), None, None)
+        return make(as_text(value, strip=True), None, None)
     email = _pick(value, _EMAIL_KEYS)
     display = _pick(value, _DISPLAY_KEYS)
     name = _pick(value, _NAME_KEYS) or email or display
     if name is None:
         return None
-    return _shared_user(name, email, display)
+    return make(name, email, display)
 
 
-def _shared_user(name: str, email: str | None, display: str | None) -> UserRef:
-    """``UserRef(name, email, display)``, the same object each time while it is remembered."""
-    made = (name, email, display)
-    user = _SHARED_USERS.get(made)
-    if user is None:
-        if len(_SHARED_USERS) >= _SHARED_USERS_MAX:
-            _SHARED_USERS.clear()
-        user = _SHARED_USERS[made] = UserRef(name=name, email=email, display=display)
-    return user
+def _new_user(name: str, email: str | None, display: str | None) -> UserRef:
+    return UserRef(name=name, email=email, display=display)
 
 
 def _pick(data: Mapping[str, Any], keys: tuple[str, ...]) -> str | None:

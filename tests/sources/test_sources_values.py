@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from migrator.model import UserRef
+from migrator.sources.values import SharedUsers, as_user
 
 from .sources_helpers import BASE_HEADER, issue_row, make_config, read_all, write_csv
 
@@ -149,20 +150,18 @@ def test_custom_fields_raw_and_typed(tmp_path: Path) -> None:
     assert [(f.kind, f.field) for f in findings] == [("number.unparsable", "custom.bad_int")]
 
 
-def test_a_user_named_again_is_the_same_object_with_the_same_values(monkeypatch: Any) -> None:
-    """``as_user`` shares one ``UserRef`` per user (pickle then sends it once per batch of issues);
-    its memory is bounded: emptied when full, after which users are still made right."""
-    from migrator.sources import values
-
-    monkeypatch.setattr(values, "_SHARED_USERS", {})
-    monkeypatch.setattr(values, "_SHARED_USERS_MAX", 2)
-    first = values.as_user(" carol@example.com ")
+def test_a_user_named_again_is_the_same_object_with_the_same_values() -> None:
+    """``as_user`` with ``SharedUsers`` gives one ``UserRef`` per user (pickle then sends it once per
+    batch of issues); its memory is bounded: emptied when full, after which users are still made right."""
+    shared = SharedUsers(limit=2)
+    first = as_user(" carol@example.com ", shared)
     assert first == UserRef(name="carol@example.com")
-    assert values.as_user("carol@example.com") is first
-    detailed = values.as_user({"name": "bob", "email": "bob@example.com", "displayName": "Bob"})
+    assert as_user("carol@example.com", shared) is first
+    detailed = as_user({"name": "bob", "email": "bob@example.com", "displayName": "Bob"}, shared)
     assert detailed == UserRef(name="bob", email="bob@example.com", display="Bob")
-    assert values.as_user({"name": "bob", "email": "bob@example.com", "displayName": "Bob"}) is detailed
-    assert values.as_user("bob") == UserRef(name="bob")  # not the detailed one: other values
-    assert len(values._SHARED_USERS) <= 2  # emptied when full
-    assert values.as_user("carol@example.com") == first
-    assert values.as_user("") is None
+    assert as_user({"name": "bob", "email": "bob@example.com", "displayName": "Bob"}, shared) is detailed
+    assert as_user("bob", shared) == UserRef(name="bob")  # not the detailed one: other values
+    assert len(shared) <= 2  # emptied when full
+    assert as_user("carol@example.com", shared) == first
+    assert as_user("", shared) is None
+    assert as_user("carol@example.com") is not as_user("carol@example.com")  # without: a new one each time
