@@ -47,8 +47,7 @@ def read_csv(
     """Yield the data rows of ``path``. ``wanted`` (candidate columns → mapping key naming them) is
     checked against the header first; all missing columns are reported in one ``MigratorError``.
     A cell over ``limits.cell_mb`` stops the read with the row to look at. ``only``: the records
-    hold these columns alone (the id → key pre-pass reads two columns of every row: building the
-    other twenty was most of its time)."""
+    hold these columns alone (the id → key pre-pass reads two columns of every row)."""
     limits = limits or Limits()
     codec = detect_encoding(path, encoding)
     sep = _delimiter(path, codec, delimiter)
@@ -63,6 +62,7 @@ def read_csv(
         repeated = repeated_headers(header)
         keep = None if only is None else [i for i, name in enumerate(header) if name in only]
         kept_header = header if keep is None else [header[i] for i in keep]
+        kept_repeated = repeated if keep is None else repeated & set(kept_header)
         row = 1
         while True:
             try:
@@ -79,7 +79,7 @@ def read_csv(
                 cells = [repair(c) for c in cells]
             if keep is not None:  # ascending indexes: a short row loses only columns at its end
                 cells = [cells[i] for i in keep if i < len(cells)]
-            values = table_values(kept_header, cells, repeated)
+            values = table_values(kept_header, cells, kept_repeated)
             yield Record(path.name, row, values, notes=notes, json_depth=limits.json_depth)
 
 

@@ -216,7 +216,8 @@ def test_a_read_of_some_columns_holds_those_alone_with_repeated_and_short_rows(t
     # each as a full read would give it (a repeated header as its list, a short row's missing cell as None).
     path = tmp_path / "issues.csv"
     path.write_text(
-        "Issue id,Summary,Tag,Issue key,Tag\n1,first,a,P-1,b\n2,second,,P-2,c\n3,short\n", "utf-8"
+        "Issue id,Summary,Tag,Issue key,Tag,Note,Note\n1,first,a,P-1,b,x,y\n2,second,,P-2,c,,\n3,short\n",
+        "utf-8",
     )
     wanted = {"Issue id", "Issue key", "Tag"}
     full = [r.values for r in read_csv(path, encoding="auto", delimiter="auto", wanted={})]
