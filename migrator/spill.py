@@ -136,17 +136,14 @@ class DiskMap(MutableMapping[str, V]):
         self._store_new(key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
 
     def _store_new(self, key: str, blob: bytes) -> None:
-        """Every new key of a pass comes here: the filter's and the buffer's steps are written out
-        (not in helpers of their own), as they are taken hundreds of thousands of times."""
+        """Every new key of a pass comes here: the filter's step is written out (not in a helper of
+        its own), as it is taken hundreds of thousands of times."""
         self._count += 1
         keys = self._filter
         keys.add(key)
         if keys.full:
             self._grow_filter(key)
-        buffer = self._buffer
-        buffer[key] = blob
-        if len(buffer) >= _FLUSH_AT:
-            self._flush()
+        self._put(key, blob)
 
     def _put(self, key: str, blob: bytes) -> None:
         self._buffer[key] = blob
