@@ -68,9 +68,13 @@ class ReadAhead:
     min_bytes: int = MIN_BYTES
 
     def __call__(self, source: SourceSpec, paths: Sequence[Path], findings: Findings) -> Iterator[Issue]:
-        if export_bytes(paths) < self.min_bytes:
+        if not self.in_child(paths):
             return read_issues(source, paths, findings)
         return ReadAheadStream(source, paths, findings)
+
+    def in_child(self, paths: Sequence[Path]) -> bool:
+        """Whether these SOURCE files are read in a child process (they hold at least ``min_bytes``)."""
+        return export_bytes(paths, enough=self.min_bytes) >= self.min_bytes
 
 
 class ReadStarted:
@@ -87,8 +91,7 @@ class ReadStarted:
     ) -> None:
         self._for = (source, [Path(p) for p in paths], findings)
         self._fallback = ReadAhead(min_bytes)
-        large = export_bytes(paths, enough=min_bytes) >= min_bytes
-        self._started = ReadAheadStream(source, paths, findings) if large else None
+        self._started = ReadAheadStream(source, paths, findings) if self._fallback.in_child(paths) else None
 
     @property
     def started(self) -> bool:
