@@ -57,6 +57,7 @@ from migrator.mapping.markup.jira_elements import (
     JiraYfmEscapes,
 )
 from migrator.mapping.markup.jira_fast import (
+    CodeShortcut,
     HeadingShortcut,
     LinkShortcut,
     ListShortcut,
@@ -167,7 +168,7 @@ def _opening(element: type[AbstractMarkup]) -> re.Pattern[str] | None:
 
 def _expr_of(element: AbstractMarkup) -> ParserElement:
     """The element's grammar with faster ``SkipTo`` loops, behind a shortcut for its simple forms
-    (text effects, headings, lists, tables, links)."""
+    (text effects, headings, lists, tables, links, code and noformat blocks)."""
     expr = element.expr
     guard_skips(expr)
     if isinstance(element, QuotedElement):
@@ -178,6 +179,8 @@ def _expr_of(element: AbstractMarkup) -> ParserElement:
         return ListShortcut(element, expr)
     if isinstance(element, Table):
         return TableShortcut(element, expr)
+    if isinstance(element, (Code, Noformat)):
+        return CodeShortcut(element, expr)
     if isinstance(element, Link):
         return LinkShortcut(element, expr)
     return expr

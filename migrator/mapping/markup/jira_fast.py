@@ -39,6 +39,14 @@ text; after it an empty line, ``"\\n"``, or nothing at the end).
 Links: ``Combine("[" + Optional(SkipTo("|", fail_on="]")("alias") + "|") + SkipTo("]")("url") + "]")``
 is, whenever a ``]`` follows, the span up to the first ``]``, its alias the text before the first
 ``|`` in it (if any). Without a ``]`` the grammar answers (it fails).
+
+Code and noformat blocks: ``Combine("{code" + Optional(":" + Word(alphanums + "#+")("lang") +
+FollowedBy("}" | "|")) + ... + "}" + SkipTo("{code}")("text") + "{code}")`` (``{noformat`` the same
+without the language) is, whenever a ``}`` and then the closing ``{code}`` follow, the span up to
+that closing tag: the parameters run to the first ``}``, the text to the first closing tag after it,
+and the language is the ASCII word right after ``:`` when ``}`` or ``|`` follows it. Without either
+the grammar answers (it fails). A pyparsing parse of one such block took ~170 µs, the most of any
+common element (a description with a ``{code}`` block cost 4-6 times one without).
 """
 
 from __future__ import annotations
@@ -46,6 +54,7 @@ from __future__ import annotations
 import re
 from typing import Generic, TypeVar
 
+from jira2markdown.markup.advanced import Code, Noformat
 from jira2markdown.markup.base import AbstractMarkup
 from jira2markdown.markup.headings import Headings
 from jira2markdown.markup.links import Link
@@ -290,3 +299,39 @@ class LinkShortcut(Shortcut[Link]):
         if url:
             tokens["url"] = url
         return close + 1, [str(self.element.action(tokens))]
+
+
+# ``":" + Word(alphanums + "#+")("lang") + FollowedBy("}" | "|")``: the word is greedy and cannot give
+# characters back, and neither can this pattern (a shorter word is followed by a word character).
+_CODE_LANGUAGE = re.compile(r":([A-Za-z0-9#+]+)(?=[}|])")
+
+
+class CodeShortcut(Shortcut[Code | Noformat]):
+    """``{code[:lang…]}text{code}`` and ``{noformat[…]}text{noformat}``."""
+
+    def __init__(self, element: Code | Noformat, grammar: ParserElement) -> None:
+        super().__init__(element, grammar)
+        name = "code" if isinstance(element, Code) else "noformat"
+        self.opening = "{" + name
+        self.closing = "{" + name + "}"
+        self.has_language = isinstance(element, Code)
+
+    def simple(self, text: str, loc: int) -> Match | None:
+        if not text.startswith(self.opening, loc):
+            return None
+        after = loc + len(self.opening)
+        language = _CODE_LANGUAGE.match(text, after) if self.has_language else None
+        brace = text.find("}", after)  # ``... + "}"``: a language, when read, stops before it too
+        if brace < 0:
+            return None
+        close = text.find(self.closing, brace + 1)
+        if close < 0:
+            return None
+        end = close + len(self.closing)
+        tokens = ParseResults([text[loc:end]])
+        inner = text[brace + 1 : close]
+        if inner:  # pyparsing names no empty match
+            tokens["text"] = inner
+        if language is not None:
+            tokens["lang"] = language[1]
+        return end, [str(self.element.action(tokens))]

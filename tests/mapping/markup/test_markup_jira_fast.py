@@ -1,5 +1,5 @@
 """The shortcuts of ``jira_fast`` and the per-element openings of the scan change nothing: on texts
-rich in headings, nested and mixed lists, tables, links, mentions, code, panels, text effects,
+rich in headings, nested and mixed lists, tables, links, mentions, code and noformat blocks, panels, text effects,
 Unicode spaces and CRLF, the fast scan gives what jira2markdown's stock pyparsing scan gives; each
 shortcut gives its grammar's match (end and tokens) or hands the text to it; and the simple forms
 really are taken by the shortcuts (never reaching the grammar)."""
@@ -19,13 +19,21 @@ from pyparsing.core import ParseImplReturnType
 from migrator.mapping.markup.context import ConversionContext
 from migrator.mapping.markup.jira import JiraGrammar, Scanner
 from migrator.mapping.markup.jira_elements import (
+    JiraCode,
     JiraLink,
+    JiraNoformat,
     JiraOrderedList,
     JiraTable,
     JiraUnorderedList,
     JiraUsernames,
 )
-from migrator.mapping.markup.jira_fast import HeadingShortcut, LinkShortcut, ListShortcut, TableShortcut
+from migrator.mapping.markup.jira_fast import (
+    CodeShortcut,
+    HeadingShortcut,
+    LinkShortcut,
+    ListShortcut,
+    TableShortcut,
+)
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 BLANKS = ["", " ", "  ", "\t", "\u00a0", "\u2003", "\u3000"]
@@ -34,6 +42,9 @@ INLINE = [
     "[link|http://x.y]", "[http://x.y]", "[a|b]", "[~jsmith]", "[Al|~accountid:5b10a2844c20165700ede21g]",
     "[^f.txt]", "[mailto:a@b.c]", "!a.png!", "!http://x.y/i.png|width=10!", "{{mono}}",
     "{color:red}red{color}", "{code}x = 1{code}", "{code:python}\nprint(1)\n{code}", "{quote}q{quote}",
+    "{code:java|title=A.java}a {b}{code}", "{code:title=a.c}x{code}", "{code:a.c}x{code}", "{code} {code}", "{code:c++}\n*x*\n{code}", "{codex}y{code}",
+    "{code}", "{code:é}z{code}", "{noformat}*raw* [x|y]{noformat}", "{noformat:nopanel=true}\nn{noformat}",
+    "{noformat}",
     "{panel:title=T}p{panel}", "{info}i{info}", "(/)", ":)", "PROJ-7", "http://a.b/c_d", "|", "||", "[",
     "]", "!", "{", "}", "\\\\", "--", "---", "#", "*", "-", "h1. ", "bq. ", "\u00a0", "é",
 ]  # fmt: skip
@@ -135,7 +146,10 @@ SHORTCUTS = {
     "ordered list": (JiraOrderedList, ListShortcut),
     "table": (JiraTable, TableShortcut),
     "link": (JiraLink, LinkShortcut),
+    "code": (JiraCode, CodeShortcut),
+    "noformat": (JiraNoformat, CodeShortcut),
 }
+INLINE_OPENINGS = {"link": "[", "code": "{", "noformat": "{"}  # where the inline elements can start
 
 
 def _outcome(expr: ParserElement, text: str, loc: int) -> tuple[int, list[object]] | None:
@@ -153,8 +167,8 @@ def test_each_shortcut_gives_its_grammars_match_where_it_can_start(kind: str, te
     element_type, shortcut_type = SHORTCUTS[kind]
     element = _element(element_type, ConversionContext(USERS.get, marking=False))
     shortcut = shortcut_type(element, element.expr)
-    if kind == "link":
-        starts = [index for index, char in enumerate(text) if char == "["] or [0]
+    if kind in INLINE_OPENINGS:
+        starts = [index for index, char in enumerate(text) if char == INLINE_OPENINGS[kind]] or [0]
     else:
         starts = [0] + [index + 1 for index, char in enumerate(text) if char == "\n"]
     loc = starts[cut % len(starts)]
@@ -178,6 +192,14 @@ def test_each_shortcut_gives_its_grammars_match_where_it_can_start(kind: str, te
         ("link", "[http://x.y]", 0),
         ("link", "[|http://x.y|smart-link] [a|]", 0),
         ("link", "[not a|link\nacross] lines", 0),
+        ("code", "{code}print(5){code}", 0),
+        ("code", "see {code:java|title=A.java}\nint a = {1};\n{code} after", 4),
+        ("code", "{code:title=a.c}x{code}", 0),
+        ("code", "{codex}not a language{code}", 0),
+        ("code", "{code}{code}", 0),
+        ("code", "{code} {code}", 0),
+        ("code", "{code:a.c}a language cut short{code}", 0),
+        ("noformat", "{noformat}\n*raw* {code}\n{noformat}", 0),
     ],
 )
 def test_simple_forms_are_answered_by_the_shortcut_alone(kind: str, text: str, loc: int) -> None:
@@ -197,6 +219,9 @@ def test_simple_forms_are_answered_by_the_shortcut_alone(kind: str, text: str, l
         ("table", "|!a.png!|b|"),
         ("table", " |blank before it|"),
         ("link", "[no end"),
+        ("code", "{code}no closing tag"),
+        ("code", "{code:java no brace"),
+        ("noformat", "{noformat}no closing tag {code}"),
     ],
 )
 def test_other_forms_go_to_the_grammar(kind: str, text: str) -> None:
