@@ -20,6 +20,7 @@ from migrator.mapping.markup.context import ConversionContext
 from migrator.mapping.markup.jira import JiraGrammar, Scanner
 from migrator.mapping.markup.jira_elements import (
     JiraCode,
+    JiraImage,
     JiraLink,
     JiraMention,
     JiraNoformat,
@@ -31,6 +32,7 @@ from migrator.mapping.markup.jira_elements import (
 from migrator.mapping.markup.jira_fast import (
     CodeShortcut,
     HeadingShortcut,
+    ImageShortcut,
     LinkShortcut,
     ListShortcut,
     MentionShortcut,
@@ -51,6 +53,10 @@ INLINE = [
     "[~jsmith][x]", "[Al|~jsmith]", "[A]l|~jsmith]", "[Al|b|~jsmith]", "[Al|b ~jsmith]", "[~accountid:]",
     "[~AccountId:jsmith]", "[~accountıd:jsmith]", "[~ jsmith]", "[~js mith]", "[Al\nB|~jsmith]",
     "[~jsmith]\u00a0", "[~jsmith]\u00a0.", "[~é]", "[~jsmith|x]", "é[~jsmith]-", "[[~jsmith]]",
+    "!ab!", "!a b.png!", "!é.png!", "!a.pngé!", "!a.png", "x!a.png!", ".!a.png!", "é!a.png!", "!a.png|thumbnail!",
+    "!a.png|width=10,height=20!", "!a.png|width=!", "!a.png|=5!", "!a.png|a b=c d ,x!", "!a.png|!", "!a.png|,!",
+    "!a.png|width=10|height=5!", "!a.png|x", "!a.png|width=1é!", "!a.png|w=1,,h=2!", "!a\nb.png!", "!!a.png!!",
+    "!a.png|width=10,height=20,!", "!http://x.y/i.png|width=10!x", "!a.png|width=10px, height = 5 !",
     "{panel:title=T}p{panel}", "{info}i{info}", "(/)", ":)", "PROJ-7", "http://a.b/c_d", "|", "||", "[",
     "]", "!", "{", "}", "\\\\", "--", "---", "#", "*", "-", "h1. ", "bq. ", "\u00a0", "é",
 ]  # fmt: skip
@@ -155,9 +161,10 @@ SHORTCUTS = {
     "code": (JiraCode, CodeShortcut),
     "noformat": (JiraNoformat, CodeShortcut),
     "mention": (JiraMention, MentionShortcut),
+    "image": (JiraImage, ImageShortcut),
 }
 # where the inline elements can start
-INLINE_OPENINGS = {"link": "[", "code": "{", "noformat": "{", "mention": "["}
+INLINE_OPENINGS = {"link": "[", "code": "{", "noformat": "{", "mention": "[", "image": "!"}
 
 
 def _outcome(expr: ParserElement, text: str, loc: int) -> tuple[int, list[object]] | None:
@@ -216,6 +223,12 @@ def test_each_shortcut_gives_its_grammars_match_where_it_can_start(kind: str, te
         ("mention", "[~jsmith] [~x]", 0),
         ("mention", "a\r[~jsmith]", 2),
         ("mention", "[~accountıd:jsmith] (read as accountid: by pyparsing's upper())", 0),
+        ("image", "!screenshot.png!", 0),
+        ("image", "see !a b.png|thumbnail! now", 4),
+        ("image", "(!http://x.y/i.png|width=10,height=20!)", 1),
+        ("image", "!a.png|width=10px, height = 5 ,align=right!", 0),
+        ("image", "!a.png|!", 0),
+        ("image", "!a.png|w=1|h=2!", 0),
     ],
 )
 def test_simple_forms_are_answered_by_the_shortcut_alone(kind: str, text: str, loc: int) -> None:
@@ -231,6 +244,8 @@ def test_simple_forms_are_answered_by_the_shortcut_alone(kind: str, text: str, l
         ("mention", "[~ACCOUNTID:jsmith]", 0),
         ("mention", "see [Al B|~accountid:5b10a2844c20165700ede21g]", 4),
         ("mention", "[~nobody]", 0),
+        ("image", "!a.png|width=10,height=20!", 0),
+        ("image", "!http://x.y/i.png|thumbnail!", 0),
     ],
 )
 def test_a_shortcut_records_the_tokens_and_losses_its_grammar_records(kind: str, text: str, loc: int) -> None:
@@ -262,6 +277,9 @@ def test_a_shortcut_records_the_tokens_and_losses_its_grammar_records(kind: str,
         ("mention", "[~jsmith no end"),
         ("mention", "[Al|b|~jsmith] a second bar"),
         ("mention", "[A]l|~jsmith] a ']' before the bar"),
+        ("image", "x!a.png! after a word"),
+        ("image", "!a.png no end"),
+        ("image", "!a.png|width=1é!"),
     ],
 )
 def test_other_forms_go_to_the_grammar(kind: str, text: str) -> None:
