@@ -65,6 +65,7 @@ CONSTRUCTS = {
     "aliased mention": "cc [Al|~accountid:5b10a2844c20165700ede21g]",
     "image": "!screenshot.png!",
     "image with attributes": "!screenshot.png|width=300,height=200!",
+    "attachment": "see [^log.txt]",
     "panel": "{panel:title=T}\nh3. Note\n* one\n{panel}",
     "bench description": "h2. Steps\n* open page 5\n* click *Save*\n{code}print(5){code}",
     "bench comment": "comment 0 with *bold*; and a semicolon",

@@ -19,6 +19,7 @@ from pyparsing.core import ParseImplReturnType
 from migrator.mapping.markup.context import ConversionContext
 from migrator.mapping.markup.jira import JiraGrammar, Scanner
 from migrator.mapping.markup.jira_elements import (
+    JiraAttachmentLink,
     JiraCode,
     JiraImage,
     JiraLink,
@@ -30,6 +31,7 @@ from migrator.mapping.markup.jira_elements import (
     JiraUsernames,
 )
 from migrator.mapping.markup.jira_fast import (
+    AttachmentShortcut,
     CodeShortcut,
     HeadingShortcut,
     ImageShortcut,
@@ -57,6 +59,7 @@ INLINE = [
     "!a.png|width=10,height=20!", "!a.png|width=!", "!a.png|=5!", "!a.png|a b=c d ,x!", "!a.png|!", "!a.png|,!",
     "!a.png|width=10|height=5!", "!a.png|x", "!a.png|width=1é!", "!a.png|w=1,,h=2!", "!a\nb.png!", "!!a.png!!",
     "!a.png|width=10,height=20,!", "!http://x.y/i.png|width=10!x", "!a.png|width=10px, height = 5 !",
+    "[^]", "[^a b.txt]", "[^a\nb.txt]", "[^unclosed", "[^é.txt]", "[^a[b].txt]", "[^a|b]", "x[^f.txt]y", "[ ^f.txt]",
     "{panel:title=T}p{panel}", "{info}i{info}", "(/)", ":)", "PROJ-7", "http://a.b/c_d", "|", "||", "[",
     "]", "!", "{", "}", "\\\\", "--", "---", "#", "*", "-", "h1. ", "bq. ", "\u00a0", "é",
 ]  # fmt: skip
@@ -162,9 +165,10 @@ SHORTCUTS = {
     "noformat": (JiraNoformat, CodeShortcut),
     "mention": (JiraMention, MentionShortcut),
     "image": (JiraImage, ImageShortcut),
+    "attachment": (JiraAttachmentLink, AttachmentShortcut),
 }
 # where the inline elements can start
-INLINE_OPENINGS = {"link": "[", "code": "{", "noformat": "{", "mention": "[", "image": "!"}
+INLINE_OPENINGS = {"link": "[", "code": "{", "noformat": "{", "mention": "[", "image": "!", "attachment": "["}
 
 
 def _outcome(expr: ParserElement, text: str, loc: int) -> tuple[int, list[object]] | None:
@@ -229,6 +233,11 @@ def test_each_shortcut_gives_its_grammars_match_where_it_can_start(kind: str, te
         ("image", "!a.png|width=10px, height = 5 ,align=right!", 0),
         ("image", "!a.png|!", 0),
         ("image", "!a.png|w=1|h=2!", 0),
+        ("attachment", "see [^log.txt] attached", 4),
+        ("attachment", "[^]", 0),
+        ("attachment", "[^a]", 0),
+        ("attachment", "[^ spaced name.txt ]", 0),
+        ("attachment", "[^a [b|c\nd.txt]", 0),
     ],
 )
 def test_simple_forms_are_answered_by_the_shortcut_alone(kind: str, text: str, loc: int) -> None:
@@ -246,6 +255,8 @@ def test_simple_forms_are_answered_by_the_shortcut_alone(kind: str, text: str, l
         ("mention", "[~nobody]", 0),
         ("image", "!a.png|width=10,height=20!", 0),
         ("image", "!http://x.y/i.png|thumbnail!", 0),
+        ("attachment", "[^report 1.pdf]", 0),
+        ("attachment", "[^a]", 0),
     ],
 )
 def test_a_shortcut_records_the_tokens_and_losses_its_grammar_records(kind: str, text: str, loc: int) -> None:
@@ -280,6 +291,7 @@ def test_a_shortcut_records_the_tokens_and_losses_its_grammar_records(kind: str,
         ("image", "x!a.png! after a word"),
         ("image", "!a.png no end"),
         ("image", "!a.png|width=1é!"),
+        ("attachment", "[^no end"),
     ],
 )
 def test_other_forms_go_to_the_grammar(kind: str, text: str) -> None:
