@@ -7,7 +7,7 @@ open one (``LINE_START_GUARD``); and there only the elements whose own opening s
 position (``_OPENINGS``: ``h1.``-``h6.`` for a heading, ``|`` for a table, bullets and a space for a
 list, ``{code`` for code, ``[~`` or ``[alias|~`` for a mention…). Same elements, same order among
 those left, so the same first match and the same output; the simple forms of headings, lists,
-tables and text effects are read by the shortcuts of ``jira_fast.py``. Tests compare it with the
+tables, text effects, links, code blocks, mentions, images and attachments are read by the shortcuts of ``jira_fast.py``. Tests compare it with the
 stock scan and with the pinned output of the converter it replaced.
 
 Issue references (``KEY-N`` for the configured project keys) are marked in a pre-pass over the
@@ -50,6 +50,7 @@ from migrator.mapping.markup.jira_elements import (
     JiraEmoticon,
     JiraList,
     JiraMacro,
+    JiraMention,
     JiraNoteMacro,
     JiraPanel,
     JiraUrl,
@@ -57,10 +58,13 @@ from migrator.mapping.markup.jira_elements import (
     JiraYfmEscapes,
 )
 from migrator.mapping.markup.jira_fast import (
+    AttachmentShortcut,
     CodeShortcut,
     HeadingShortcut,
+    ImageShortcut,
     LinkShortcut,
     ListShortcut,
+    MentionShortcut,
     TableShortcut,
     quoted_shortcut,
 )
@@ -168,7 +172,8 @@ def _opening(element: type[AbstractMarkup]) -> re.Pattern[str] | None:
 
 def _expr_of(element: AbstractMarkup) -> ParserElement:
     """The element's grammar with faster ``SkipTo`` loops, behind a shortcut for its simple forms
-    (text effects, headings, lists, tables, links, code and noformat blocks)."""
+    (text effects, headings, lists, tables, links, code and noformat blocks, mentions, images,
+    attachments)."""
     expr = element.expr
     guard_skips(expr)
     if isinstance(element, QuotedElement):
@@ -183,6 +188,12 @@ def _expr_of(element: AbstractMarkup) -> ParserElement:
         return CodeShortcut(element, expr)
     if isinstance(element, Link):
         return LinkShortcut(element, expr)
+    if isinstance(element, JiraMention):
+        return MentionShortcut(element, expr)
+    if isinstance(element, Image):
+        return ImageShortcut(element, expr)
+    if isinstance(element, Attachment):
+        return AttachmentShortcut(element, expr)
     return expr
 
 

@@ -19,8 +19,11 @@ from pyparsing.core import ParseImplReturnType
 from migrator.mapping.markup.context import ConversionContext
 from migrator.mapping.markup.jira import JiraGrammar, Scanner
 from migrator.mapping.markup.jira_elements import (
+    JiraAttachmentLink,
     JiraCode,
+    JiraImage,
     JiraLink,
+    JiraMention,
     JiraNoformat,
     JiraOrderedList,
     JiraTable,
@@ -28,10 +31,13 @@ from migrator.mapping.markup.jira_elements import (
     JiraUsernames,
 )
 from migrator.mapping.markup.jira_fast import (
+    AttachmentShortcut,
     CodeShortcut,
     HeadingShortcut,
+    ImageShortcut,
     LinkShortcut,
     ListShortcut,
+    MentionShortcut,
     TableShortcut,
 )
 
@@ -45,6 +51,15 @@ INLINE = [
     "{code:java|title=A.java}a {b}{code}", "{code:title=a.c}x{code}", "{code:a.c}x{code}", "{code} {code}", "{code:c++}\n*x*\n{code}", "{codex}y{code}",
     "{code}", "{code:é}z{code}", "{noformat}*raw* [x|y]{noformat}", "{noformat:nopanel=true}\nn{noformat}",
     "{noformat}",
+    "[~a.b_c@d+e]", "[~]", "[~jsmith", "[~jsmith]x", "a[~jsmith]", "[~jsmith][~jsmith]", "[~jsmith]é",
+    "[~jsmith][x]", "[Al|~jsmith]", "[A]l|~jsmith]", "[Al|b|~jsmith]", "[Al|b ~jsmith]", "[~accountid:]",
+    "[~AccountId:jsmith]", "[~accountıd:jsmith]", "[~ jsmith]", "[~js mith]", "[Al\nB|~jsmith]",
+    "[~jsmith]\u00a0", "[~jsmith]\u00a0.", "[~é]", "[~jsmith|x]", "é[~jsmith]-", "[[~jsmith]]",
+    "!ab!", "!a b.png!", "!é.png!", "!a.pngé!", "!a.png", "x!a.png!", ".!a.png!", "é!a.png!", "!a.png|thumbnail!",
+    "!a.png|width=10,height=20!", "!a.png|width=!", "!a.png|=5!", "!a.png|a b=c d ,x!", "!a.png|!", "!a.png|,!",
+    "!a.png|width=10|height=5!", "!a.png|x", "!a.png|width=1é!", "!a.png|w=1,,h=2!", "!a\nb.png!", "!!a.png!!",
+    "!a.png|width=10,height=20,!", "!http://x.y/i.png|width=10!x", "!a.png|width=10px, height = 5 !",
+    "[^]", "[^a b.txt]", "[^a\nb.txt]", "[^unclosed", "[^é.txt]", "[^a[b].txt]", "[^a|b]", "x[^f.txt]y", "[ ^f.txt]",
     "{panel:title=T}p{panel}", "{info}i{info}", "(/)", ":)", "PROJ-7", "http://a.b/c_d", "|", "||", "[",
     "]", "!", "{", "}", "\\\\", "--", "---", "#", "*", "-", "h1. ", "bq. ", "\u00a0", "é",
 ]  # fmt: skip
@@ -148,8 +163,12 @@ SHORTCUTS = {
     "link": (JiraLink, LinkShortcut),
     "code": (JiraCode, CodeShortcut),
     "noformat": (JiraNoformat, CodeShortcut),
+    "mention": (JiraMention, MentionShortcut),
+    "image": (JiraImage, ImageShortcut),
+    "attachment": (JiraAttachmentLink, AttachmentShortcut),
 }
-INLINE_OPENINGS = {"link": "[", "code": "{", "noformat": "{"}  # where the inline elements can start
+# where the inline elements can start
+INLINE_OPENINGS = {"link": "[", "code": "{", "noformat": "{", "mention": "[", "image": "!", "attachment": "["}
 
 
 def _outcome(expr: ParserElement, text: str, loc: int) -> tuple[int, list[object]] | None:
@@ -200,6 +219,25 @@ def test_each_shortcut_gives_its_grammars_match_where_it_can_start(kind: str, te
         ("code", "{code} {code}", 0),
         ("code", "{code:a.c}a language cut short{code}", 0),
         ("noformat", "{noformat}\n*raw* {code}\n{noformat}", 0),
+        ("mention", "[~jsmith]", 0),
+        ("mention", "ping [~jsmith], please", 5),
+        ("mention", "cc:[~nobody.else@x.y] now", 3),
+        ("mention", "[Al|~accountid:5b10a2844c20165700ede21g]x", 0),
+        ("mention", "a\t[A l|~ACCOUNTID:jsmith]\nb", 2),
+        ("mention", "[~jsmith] [~x]", 0),
+        ("mention", "a\r[~jsmith]", 2),
+        ("mention", "[~accountıd:jsmith] (read as accountid: by pyparsing's upper())", 0),
+        ("image", "!screenshot.png!", 0),
+        ("image", "see !a b.png|thumbnail! now", 4),
+        ("image", "(!http://x.y/i.png|width=10,height=20!)", 1),
+        ("image", "!a.png|width=10px, height = 5 ,align=right!", 0),
+        ("image", "!a.png|!", 0),
+        ("image", "!a.png|w=1|h=2!", 0),
+        ("attachment", "see [^log.txt] attached", 4),
+        ("attachment", "[^]", 0),
+        ("attachment", "[^a]", 0),
+        ("attachment", "[^ spaced name.txt ]", 0),
+        ("attachment", "[^a [b|c\nd.txt]", 0),
     ],
 )
 def test_simple_forms_are_answered_by_the_shortcut_alone(kind: str, text: str, loc: int) -> None:
@@ -207,6 +245,29 @@ def test_simple_forms_are_answered_by_the_shortcut_alone(kind: str, text: str, l
     element = _element(element_type, ConversionContext(USERS.get, marking=False))
     alone = shortcut_type(element, _NotReached())
     assert _outcome(alone, text, loc) == _outcome(element.expr, text, loc)
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "loc"),
+    [
+        ("mention", "[~ACCOUNTID:jsmith]", 0),
+        ("mention", "see [Al B|~accountid:5b10a2844c20165700ede21g]", 4),
+        ("mention", "[~nobody]", 0),
+        ("image", "!a.png|width=10,height=20!", 0),
+        ("image", "!http://x.y/i.png|thumbnail!", 0),
+        ("attachment", "[^report 1.pdf]", 0),
+        ("attachment", "[^a]", 0),
+    ],
+)
+def test_a_shortcut_records_the_tokens_and_losses_its_grammar_records(kind: str, text: str, loc: int) -> None:
+    element_type, shortcut_type = SHORTCUTS[kind]
+    recorded = []
+    for alone in (True, False):
+        ctx = ConversionContext(USERS.get)  # marking: the tokens (as written) are kept
+        element = _element(element_type, ctx)
+        expr = shortcut_type(element, _NotReached()) if alone else element.expr
+        recorded.append((_outcome(expr, text, loc), ctx.tokens, ctx.lossy))
+    assert recorded[0] == recorded[1]
 
 
 @pytest.mark.parametrize(
@@ -222,6 +283,15 @@ def test_simple_forms_are_answered_by_the_shortcut_alone(kind: str, text: str, l
         ("code", "{code}no closing tag"),
         ("code", "{code:java no brace"),
         ("noformat", "{noformat}no closing tag {code}"),
+        ("mention", "[~jsmith][~x] a mention right after"),
+        ("mention", "[~jsmith]\u00a0a blank White() skips"),
+        ("mention", "[~jsmith no end"),
+        ("mention", "[Al|b|~jsmith] a second bar"),
+        ("mention", "[A]l|~jsmith] a ']' before the bar"),
+        ("image", "x!a.png! after a word"),
+        ("image", "!a.png no end"),
+        ("image", "!a.png|width=1é!"),
+        ("attachment", "[^no end"),
     ],
 )
 def test_other_forms_go_to_the_grammar(kind: str, text: str) -> None:
