@@ -19,11 +19,16 @@ Some decisions need the whole export (a link's date depends on both of its issue
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from migrator.model import SourceRef
+from migrator.spill import DiskMap
+
+R = TypeVar("R")  # a revision as read (``IssueRevision``, ``LinkRevision``)
+S = TypeVar("S")  # a revision as stored
 
 
 @dataclass
@@ -206,7 +211,7 @@ class ExistingIssue:
     found_by: str  # how it was found, for the report: a ledger file, a ``unique``, a kept key
 
 
-@dataclass(slots=True)  # one per revised link: hundreds of thousands in a large export
+@dataclass(slots=True)
 class LinkRevision:
     owner: str  # source key of the issue that imports the link (the first to list it)
     drop: bool = False  # not imported (a dangling link with policy drop or text)
@@ -222,7 +227,49 @@ class IssueRevision:
     touched_by_run: bool = False  # one of its links is undated (see ``PlannedIssue.touched_by_run``)
 
 
-@dataclass
+# The revisions as stored (``PlanRevisions``): plain values pickle several times faster, and smaller,
+# than the dataclasses.
+_StoredLink = tuple[str, bool, str | None, bool, str | None]
+_StoredIssue = tuple[str | None, tuple[str, ...], bool]
+
+
+def _stored_link(revision: LinkRevision) -> _StoredLink:
+    return revision.owner, revision.drop, revision.to_target_key, revision.redated, revision.created_at
+
+
+def _link_revision(stored: _StoredLink) -> LinkRevision:
+    return LinkRevision(*stored)
+
+
+def _stored_issue(revision: IssueRevision) -> _StoredIssue:
+    return revision.updated_at, tuple(revision.notes), revision.touched_by_run
+
+
+def _issue_revision(stored: _StoredIssue) -> IssueRevision:
+    updated_at, notes, touched_by_run = stored
+    return IssueRevision(updated_at, list(notes), touched_by_run)
+
+
+class _Revised(Mapping[str, R]):
+    """A read-only view of stored revisions as their dataclasses (``PlanRevisions.issues``, ``.links``)."""
+
+    def __init__(self, stored: DiskMap[S], revision: Callable[[S], R]) -> None:
+        self._stored = stored
+        self._revision = revision
+
+    def __getitem__(self, key: str) -> R:
+        return self._revision(self._stored[key])
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._stored
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._stored)
+
+    def __len__(self) -> int:
+        return len(self._stored)
+
+
 class PlanRevisions:
     """What planning *across* issues changes in planned issues. It is decided once the whole export
     has been read (a link's date depends on an issue that may come later in the stream), and the
@@ -230,21 +277,73 @@ class PlanRevisions:
 
     ``run`` applies them to the stored plan before anything is executed (``planning.load_plan``);
     ``verify`` applies them to the issues it compares; ``validate`` reports each as a finding.
+
+    A large export has a revision for a fifth of its issues and links (a window extended, a link
+    redated): as objects they were a few hundred bytes each, the largest holder of a 400,000-issue
+    run. They are kept on disk (``migrator.spill``) as plain tuples, changed through the methods
+    below (each reads the revision, changes it and stores it back); ``issues`` and ``links`` read
+    them as :class:`IssueRevision` / :class:`LinkRevision`, copies that changing does not store.
     """
 
-    markup_type: str | None = None  # sent with a description that only the notes make non-empty
-    issues: dict[str, IssueRevision] = field(default_factory=dict)
-    links: dict[str, LinkRevision] = field(default_factory=dict)  # by link source id
+    def __init__(self, markup_type: str | None = None) -> None:
+        self.markup_type = markup_type  # sent with a description that only the notes make non-empty
+        self._issues: DiskMap[_StoredIssue] = DiskMap()
+        self._links: DiskMap[_StoredLink] = DiskMap()  # by link source id
+        self.issues: Mapping[str, IssueRevision] = _Revised(self._issues, _issue_revision)
+        self.links: Mapping[str, LinkRevision] = _Revised(self._links, _link_revision)
 
-    def issue(self, key: str) -> IssueRevision:
-        return self.issues.setdefault(key, IssueRevision())
+    # -------------------------------------------------------------- changes
 
-    def link(self, source_id: str, owner: str) -> LinkRevision:
-        return self.links.setdefault(source_id, LinkRevision(owner))
+    def extend_issue(self, key: str, updated_at: str) -> None:
+        """The issue's ``updatedAt`` becomes ``updated_at`` (a link is dated inside its window)."""
+        revision = self._issue(key)
+        revision.updated_at = updated_at
+        self._issues[key] = _stored_issue(revision)
+
+    def add_note(self, key: str, note: str) -> None:
+        """A paragraph appended to the issue's description (a reference that is not imported)."""
+        revision = self._issue(key)
+        revision.notes.append(note)
+        self._issues[key] = _stored_issue(revision)
+
+    def touch_issue(self, key: str) -> None:
+        """One of the issue's links is undated (``IssueRevision.touched_by_run``)."""
+        revision = self._issue(key)
+        revision.touched_by_run = True
+        self._issues[key] = _stored_issue(revision)
+
+    def drop_link(self, source_id: str, owner: str) -> None:
+        """The link is not imported."""
+        revision = self._link(source_id, owner)
+        revision.drop = True
+        self._links[source_id] = _stored_link(revision)
+
+    def link_to_existing(self, source_id: str, owner: str, target_key: str) -> None:
+        """The link's other end is ``target_key``, an issue already in Tracker."""
+        revision = self._link(source_id, owner)
+        revision.to_target_key = target_key
+        self._links[source_id] = _stored_link(revision)
+
+    def redate_link(self, source_id: str, owner: str, created_at: str | None) -> None:
+        """The link is created at ``created_at`` (None: undated, at the moment of the run)."""
+        revision = self._link(source_id, owner)
+        revision.redated, revision.created_at = True, created_at
+        self._links[source_id] = _stored_link(revision)
+
+    def _issue(self, key: str) -> IssueRevision:
+        stored = self._issues.get(key)
+        return IssueRevision() if stored is None else _issue_revision(stored)
+
+    def _link(self, source_id: str, owner: str) -> LinkRevision:
+        """The link's revision so far; a new one names ``owner`` (the first revision's owner stays)."""
+        stored = self._links.get(source_id)
+        return LinkRevision(owner) if stored is None else _link_revision(stored)
+
+    # -------------------------------------------------------------- reading
 
     def touched(self) -> set[str]:
         """Source keys of the issues whose stored plan changes."""
-        return set(self.issues) | {revision.owner for revision in self.links.values()}
+        return set(self._issues) | {stored[0] for _source_id, stored in self._links.items_in_order()}
 
     def apply(self, issue: PlannedIssue) -> PlannedIssue:
         """Revise ``issue`` in place (and return it)."""

@@ -169,8 +169,7 @@ def test_issues_stored_again_at_the_end_hold_the_rows_of_their_revised_chains(
         _rich_issue(3, [], tmp_path),
     ]
     revisions = _revisions(extend="2024-01-01T00:00:00.000+0000", note="_a note_", drop="X-9")
-    redated = revisions.link(link_id("S-2", "relates", "S-1"), "S-2")
-    redated.redated, redated.created_at = True, "2023-06-01T00:00:00.000+0000"
+    revisions.redate_link(link_id("S-2", "relates", "S-1"), "S-2", "2023-06-01T00:00:00.000+0000")
     load_plan(store, plan, "ns", "DEMO", revisions=lambda: revisions)
     every_kind = tuple(Kind)
     for key in ("S-1", "S-2", "S-3"):
@@ -271,11 +270,11 @@ def _revisions(
     """S-1's updatedAt extended to ``extend``, a ``note`` on S-1, S-1's link to ``drop`` left out."""
     revisions = PlanRevisions(markup_type="md")
     if extend is not None:
-        revisions.issue("S-1").updated_at = extend
+        revisions.extend_issue("S-1", extend)
     if note is not None:
-        revisions.issue("S-1").notes.append(note)
+        revisions.add_note("S-1", note)
     if drop is not None:
-        revisions.link(link_id("S-1", "relates", drop), "S-1").drop = True
+        revisions.drop_link(link_id("S-1", "relates", drop), "S-1")
     return revisions
 
 
@@ -341,9 +340,8 @@ def _cross_issue_revisions(plan: list[PlannedIssue]) -> PlanRevisions:
     """A redated link and a later updatedAt, as the global checks decide them."""
     revisions = PlanRevisions()
     link = plan[3].links[0]
-    revised = revisions.link(link.source_id, plan[3].source_key)
-    revised.redated, revised.created_at = True, "2024-05-01T10:00:00.000+0000"
-    revisions.issue(plan[4].source_key).updated_at = "2024-05-01T10:00:00.000+0000"
+    revisions.redate_link(link.source_id, plan[3].source_key, "2024-05-01T10:00:00.000+0000")
+    revisions.extend_issue(plan[4].source_key, "2024-05-01T10:00:00.000+0000")
     return revisions
 
 
