@@ -87,7 +87,7 @@ def load_plan(
         else:
             _load_first(load, walk, planned, planner, revise)
         depths, cycles_broken = compute_depths(walk.forest())
-        load.set_depths({key: depth for key, depth in depths.items() if depth})  # stored issues start at 0
+        load.set_depths((key, depth) for key, depth in depths.items() if depth)  # stored issues start at 0
         planner.deleted_issues(load.done_not_loaded(Kind.ISSUE))
         removals = planner.deleted_links(load.done_not_loaded(Kind.LINK), walk.seen_keys)
         load.merge(removals)
