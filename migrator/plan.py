@@ -250,6 +250,14 @@ def _issue_revision(stored: _StoredIssue) -> IssueRevision:
     return IssueRevision(updated_at, list(notes), touched_by_run)
 
 
+def _keep(stored: DiskMap[S], key: str, value: S, *, new: bool) -> None:
+    """A changed revision stored back; a new one without looking its key up again."""
+    if new:
+        stored.put_new(key, value)
+    else:
+        stored[key] = value
+
+
 class _Revised(Mapping[str, R]):
     """A read-only view of stored revisions as their dataclasses (``PlanRevisions.issues``, ``.links``)."""
 
@@ -296,50 +304,59 @@ class PlanRevisions:
 
     def extend_issue(self, key: str, updated_at: str) -> None:
         """The issue's ``updatedAt`` becomes ``updated_at`` (a link is dated inside its window)."""
-        revision = self._issue(key)
+        revision, new = self._issue(key)
         revision.updated_at = updated_at
-        self._issues[key] = _stored_issue(revision)
+        _keep(self._issues, key, _stored_issue(revision), new=new)
 
     def add_note(self, key: str, note: str) -> None:
         """A paragraph appended to the issue's description (a reference that is not imported)."""
-        revision = self._issue(key)
+        revision, new = self._issue(key)
         revision.notes.append(note)
-        self._issues[key] = _stored_issue(revision)
+        _keep(self._issues, key, _stored_issue(revision), new=new)
 
     def touch_issue(self, key: str) -> None:
         """One of the issue's links is undated (``IssueRevision.touched_by_run``)."""
-        revision = self._issue(key)
+        revision, new = self._issue(key)
         revision.touched_by_run = True
-        self._issues[key] = _stored_issue(revision)
+        _keep(self._issues, key, _stored_issue(revision), new=new)
 
     def drop_link(self, source_id: str, owner: str) -> None:
         """The link is not imported."""
-        revision = self._link(source_id, owner)
+        revision, new = self._link(source_id, owner)
         revision.drop = True
-        self._links[source_id] = _stored_link(revision)
+        _keep(self._links, source_id, _stored_link(revision), new=new)
 
     def link_to_existing(self, source_id: str, owner: str, target_key: str) -> None:
         """The link's other end is ``target_key``, an issue already in Tracker."""
-        revision = self._link(source_id, owner)
+        revision, new = self._link(source_id, owner)
         revision.to_target_key = target_key
-        self._links[source_id] = _stored_link(revision)
+        _keep(self._links, source_id, _stored_link(revision), new=new)
 
     def redate_link(self, source_id: str, owner: str, created_at: str | None) -> None:
         """The link is created at ``created_at`` (None: undated, at the moment of the run)."""
-        revision = self._link(source_id, owner)
+        revision, new = self._link(source_id, owner)
         revision.redated, revision.created_at = True, created_at
-        self._links[source_id] = _stored_link(revision)
+        _keep(self._links, source_id, _stored_link(revision), new=new)
 
-    def _issue(self, key: str) -> IssueRevision:
-        stored = self._issues.get(key)
-        return IssueRevision() if stored is None else _issue_revision(stored)
+    def _issue(self, key: str) -> tuple[IssueRevision, bool]:
+        """The issue's revision so far, and whether it is new (none stored yet)."""
+        revision = self.issue_revision(key)
+        return (IssueRevision(), True) if revision is None else (revision, False)
 
-    def _link(self, source_id: str, owner: str) -> LinkRevision:
-        """The link's revision so far; a new one names ``owner`` (the first revision's owner stays)."""
-        stored = self._links.get(source_id)
-        return LinkRevision(owner) if stored is None else _link_revision(stored)
+    def _link(self, source_id: str, owner: str) -> tuple[LinkRevision, bool]:
+        """As :meth:`_issue`; a new one names ``owner`` (the first revision's owner stays)."""
+        revision = self.link_revision(source_id)
+        return (LinkRevision(owner), True) if revision is None else (revision, False)
 
     # -------------------------------------------------------------- reading
+
+    def issue_revision(self, key: str) -> IssueRevision | None:
+        """``issues.get(key)``, without the ``KeyError`` that costs for the many keys not revised."""
+        return _issue_revision(self._issues[key]) if key in self._issues else None
+
+    def link_revision(self, source_id: str) -> LinkRevision | None:
+        """``links.get(source_id)``, without the ``KeyError`` (as :meth:`issue_revision`)."""
+        return _link_revision(self._links[source_id]) if source_id in self._links else None
 
     def touched(self) -> set[str]:
         """Source keys of the issues whose stored plan changes."""
@@ -349,7 +366,7 @@ class PlanRevisions:
         """Revise ``issue`` in place (and return it)."""
         kept: list[PlannedLink] = []
         for link in issue.links:
-            change = self.links.get(link.source_id)
+            change = self.link_revision(link.source_id)
             if change is not None and change.drop:
                 continue
             if change is not None and change.to_target_key is not None:
@@ -358,7 +375,7 @@ class PlanRevisions:
                 link.created_at = change.created_at
             kept.append(link)
         issue.links = kept
-        revision = self.issues.get(issue.source_key)
+        revision = self.issue_revision(issue.source_key)
         if revision is None:
             return issue
         if revision.updated_at is not None:

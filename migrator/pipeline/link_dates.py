@@ -131,8 +131,11 @@ class _Extensions:
         self._stored: DiskMap[tuple[tuple[str, ...], int]] = DiskMap()
 
     def add(self, key: str, label: str) -> None:
-        stored = self._stored.get(key)
-        extension = _Extension() if stored is None else _Extension(list(stored[0]), stored[1])
+        if key not in self._stored:  # not ``get``: the KeyError of a key not extended yet costs
+            self._stored.put_new(key, ((label,), 1))
+            return
+        labels, count = self._stored[key]
+        extension = _Extension(list(labels), count)
         extension.add(label)
         self._stored[key] = (tuple(extension.labels), extension.count)
 
@@ -192,7 +195,7 @@ class LinkDatePlanner:
         """Every owned link dated (``plan``), the windows it moved noted in ``extended``."""
         for fields in self._links:
             link = _OwnedLink(*fields)
-            change = revisions.links.get(link.source_id)
+            change = revisions.link_revision(link.source_id)
             if change is not None and change.drop:
                 continue
             own = _window(link.owner, self._windows[link.owner])
