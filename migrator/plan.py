@@ -27,8 +27,8 @@ from typing import Any, TypeVar
 from migrator.model import SourceRef
 from migrator.spill import DiskMap
 
-R = TypeVar("R")  # a revision as read (``IssueRevision``, ``LinkRevision``)
-S = TypeVar("S")  # a revision as stored
+Revision = TypeVar("Revision")  # as read: ``IssueRevision``, ``LinkRevision``
+Stored = TypeVar("Stored")  # a revision as stored: a tuple
 
 
 @dataclass
@@ -250,7 +250,7 @@ def _issue_revision(stored: _StoredIssue) -> IssueRevision:
     return IssueRevision(updated_at, list(notes), touched_by_run)
 
 
-def _keep(stored: DiskMap[S], key: str, value: S, *, new: bool) -> None:
+def _keep(stored: DiskMap[Stored], key: str, value: Stored, *, new: bool) -> None:
     """A changed revision stored back; a new one without looking its key up again."""
     if new:
         stored.put_new(key, value)
@@ -258,14 +258,14 @@ def _keep(stored: DiskMap[S], key: str, value: S, *, new: bool) -> None:
         stored[key] = value
 
 
-class _Revised(Mapping[str, R]):
+class _Revised(Mapping[str, Revision]):
     """A read-only view of stored revisions as their dataclasses (``PlanRevisions.issues``, ``.links``)."""
 
-    def __init__(self, stored: DiskMap[S], revision: Callable[[S], R]) -> None:
+    def __init__(self, stored: DiskMap[Stored], revision: Callable[[Stored], Revision]) -> None:
         self._stored = stored
         self._revision = revision
 
-    def __getitem__(self, key: str) -> R:
+    def __getitem__(self, key: str) -> Revision:
         return self._revision(self._stored[key])
 
     def __contains__(self, key: object) -> bool:
