@@ -44,7 +44,7 @@ from migrator.delta import DeltaPlanner, DeltaSummary, IssueDelta
 from migrator.findings import Findings
 from migrator.plan import PlannedAttachment, PlannedIssue, PlannedLink, PlanRevisions, make_unique
 from migrator.planning_texts import KeyAllocator, KeyPlan, first_shown, text_projects
-from migrator.spill import DiskMap, DiskSet
+from migrator.spill import DiskList, DiskMap, DiskSet
 from migrator.state import CheckpointStore, LedgerView, PlanLoad, PlanLoadStats, PlannedRow
 from migrator.timeutil import parse_tracker_datetime
 from migrator.vocabulary import Kind
@@ -87,7 +87,7 @@ def load_plan(
         else:
             _load_first(load, walk, planned, planner, revise)
         depths, cycles_broken = compute_depths(walk.forest())
-        load.set_depths({key: depth for key, depth in depths.items() if depth})  # stored issues start at 0
+        load.set_depths((key, depth) for key, depth in depths.items() if depth)  # stored issues start at 0
         planner.deleted_issues(load.done_not_loaded(Kind.ISSUE))
         removals = planner.deleted_links(load.done_not_loaded(Kind.LINK), walk.seen_keys)
         load.merge(removals)
@@ -178,7 +178,8 @@ class PlanWalk:
     they come after every number the queue and the state file already use (``planning_texts.py``).
 
     What it keeps has one entry per issue or link, so it is kept on disk (``migrator.spill``), not in
-    memory; only the issues with a parent are kept in memory, for the depths. Close it (``with``)."""
+    memory: the keys seen, the links' owners, and the issues with a parent (read back once the
+    stream has ended, for the depths). Close it (``with``)."""
 
     def __init__(self, namespace: str, queue: str, keys: KeyAllocator | None = None) -> None:
         self.namespace = namespace
@@ -187,7 +188,9 @@ class PlanWalk:
         self.seen_keys = DiskSet()
         self.link_owner: DiskMap[str] = DiskMap()  # link id -> the issue that imports it
         self.duplicate_keys: list[str] = []
-        self.children: list[tuple[str, str, int]] = []  # (key, parent key, seq) of issues with a parent
+        self.children: DiskList[tuple[str, str, int]] = (
+            DiskList()
+        )  # (key, parent key, seq) of issues with a parent
 
     def __enter__(self) -> PlanWalk:
         return self
@@ -195,6 +198,7 @@ class PlanWalk:
     def __exit__(self, *exc_info: object) -> None:
         self.seen_keys.close()
         self.link_owner.close()
+        self.children.close()
 
     def issues(self, planned: Iterable[PlannedIssue]) -> Iterator[tuple[int, PlannedIssue]]:
         """``(seq, issue)``: each issue completed, once per key; the links it lists first are its own."""
@@ -218,9 +222,10 @@ class PlanWalk:
         """The part of the parent forest depths depend on: the issues with a parent, and the parents
         in the plan that have none (roots; their ``seq`` is never used: a root is in no cycle). Every
         other issue is a root at level 0 — the level a stored issue starts with."""
-        with_parent = {key for key, _parent, _seq in self.children}
-        roots = dict.fromkeys(parent for _key, parent, _seq in self.children if parent not in with_parent)
-        return [*self.children, *((key, None, -1) for key in roots if key in self.seen_keys)]
+        children = list(self.children)  # read back once, for the depths
+        with_parent = {key for key, _parent, _seq in children}
+        roots = dict.fromkeys(parent for _key, parent, _seq in children if parent not in with_parent)
+        return [*children, *((key, None, -1) for key in roots if key in self.seen_keys)]
 
     def owned_rows(self, issue: PlannedIssue, *, revisable_only: bool = False) -> list[PlannedRow]:
         """The issue's chain with only the links it owns; with ``revisable_only``, only the rows

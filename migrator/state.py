@@ -1558,12 +1558,14 @@ class PlanLoad:
             (f"text_projects:{self.stats.namespace}", json.dumps(sorted(set(projects)))),
         )
 
-    def set_depths(self, depths: Mapping[str, int]) -> None:
-        """Issues' levels in the parent forest (parents first); an issue stored by this load and
-        not named here is at level 0."""
+    def set_depths(self, depths: Iterable[tuple[str, int]]) -> None:
+        """Issues' levels in the parent forest (parents first), as ``(issue key, depth)``; an issue
+        stored by this load and not named here is at level 0. Streamed into the statement: a list of
+        its rows had one per issue with a parent, at the load's end, where its peak memory is."""
+        namespace = self.stats.namespace
         self._conn.executemany(
             "UPDATE issues SET depth = ? WHERE namespace = ? AND issue_key = ?",
-            [(depth, self.stats.namespace, key) for key, depth in depths.items()],
+            ((depth, namespace, key) for key, depth in depths),
         )
 
 

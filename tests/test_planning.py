@@ -8,6 +8,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import tracemalloc
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -20,6 +21,7 @@ from hypothesis import strategies as st
 from migrator.model import SourceRef
 from migrator.plan import PlannedIssue, PlanRevisions, TextPointers, make_unique
 from migrator.planning import (
+    PlanWalk,
     _sort_time,
     chain_rows,
     complete_issue,
@@ -90,6 +92,27 @@ def test_depths_parents_first_and_cycles_broken_deterministically() -> None:
     assert broken == ["b"]  # the cycle a→b→c→a is broken at its member first in the plan
     assert depths == {"b": 0, "a": 1, "c": 2, "x": 2, "y": 0, "z": 1, "w": 0}
     assert compute_depths([("s", "s", 0)]) == ({"s": 0}, ["s"])
+
+
+def test_the_issues_with_a_parent_wait_for_the_depths_on_disk_not_in_memory() -> None:
+    """A tenth of a large export's issues have a parent; kept as tuples until the stream ended,
+    10,000 of them held 2.1 MB (growing with the export), on disk about 0.2 MB (filters, buffers)."""
+    count = 10_000
+    plan = (
+        PlannedIssue(SourceRef("test", str(n)), f"S-{n}", {}, parent_key=f"S-{n + 1}") for n in range(count)
+    )
+    with PlanWalk("ns", "DEMO") as walk:
+        tracemalloc.start()
+        try:
+            for _seq, _issue in walk.issues(plan):
+                pass
+            held, _peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        forest = walk.forest()
+    assert held < 1_000_000
+    # every issue with its parent, in plan order; S-10000 is no root: it is not planned
+    assert forest[:2] == [("S-0", "S-1", 0), ("S-1", "S-2", 1)] and len(forest) == count
 
 
 def test_issue_levels_follow_parents(store: CheckpointStore) -> None:
@@ -169,8 +192,7 @@ def test_issues_stored_again_at_the_end_hold_the_rows_of_their_revised_chains(
         _rich_issue(3, [], tmp_path),
     ]
     revisions = _revisions(extend="2024-01-01T00:00:00.000+0000", note="_a note_", drop="X-9")
-    redated = revisions.link(link_id("S-2", "relates", "S-1"), "S-2")
-    redated.redated, redated.created_at = True, "2023-06-01T00:00:00.000+0000"
+    revisions.redate_link(link_id("S-2", "relates", "S-1"), "S-2", "2023-06-01T00:00:00.000+0000")
     load_plan(store, plan, "ns", "DEMO", revisions=lambda: revisions)
     every_kind = tuple(Kind)
     for key in ("S-1", "S-2", "S-3"):
@@ -271,11 +293,11 @@ def _revisions(
     """S-1's updatedAt extended to ``extend``, a ``note`` on S-1, S-1's link to ``drop`` left out."""
     revisions = PlanRevisions(markup_type="md")
     if extend is not None:
-        revisions.issue("S-1").updated_at = extend
+        revisions.extend_issue("S-1", extend)
     if note is not None:
-        revisions.issue("S-1").notes.append(note)
+        revisions.add_note("S-1", note)
     if drop is not None:
-        revisions.link(link_id("S-1", "relates", drop), "S-1").drop = True
+        revisions.drop_link(link_id("S-1", "relates", drop), "S-1")
     return revisions
 
 
@@ -341,9 +363,8 @@ def _cross_issue_revisions(plan: list[PlannedIssue]) -> PlanRevisions:
     """A redated link and a later updatedAt, as the global checks decide them."""
     revisions = PlanRevisions()
     link = plan[3].links[0]
-    revised = revisions.link(link.source_id, plan[3].source_key)
-    revised.redated, revised.created_at = True, "2024-05-01T10:00:00.000+0000"
-    revisions.issue(plan[4].source_key).updated_at = "2024-05-01T10:00:00.000+0000"
+    revisions.redate_link(link.source_id, plan[3].source_key, "2024-05-01T10:00:00.000+0000")
+    revisions.extend_issue(plan[4].source_key, "2024-05-01T10:00:00.000+0000")
     return revisions
 
 

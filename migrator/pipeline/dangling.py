@@ -132,7 +132,7 @@ class DanglingPlanner:
             )
             return None
         for link_id in ref.link_ids:
-            revisions.link(link_id, ref.owner).to_target_key = issue.target_key
+            revisions.link_to_existing(link_id, ref.owner, issue.target_key)
         self._report(
             ref,
             Severity.INFO,
@@ -145,7 +145,7 @@ class DanglingPlanner:
 
     def _text(self, ref: DanglingRef, tried: list[str], revisions: PlanRevisions) -> None:
         self._withdraw(ref, revisions)
-        revisions.issue(ref.owner).notes.append(self.note(ref))
+        revisions.add_note(ref.owner, self.note(ref))
         self._warn(
             ref,
             "text",
@@ -190,7 +190,7 @@ class DanglingPlanner:
     @staticmethod
     def _withdraw(ref: DanglingRef, revisions: PlanRevisions) -> None:
         for link_id in ref.link_ids:
-            revisions.link(link_id, ref.owner).drop = True
+            revisions.drop_link(link_id, ref.owner)
 
     def _error(self, ref: DanglingRef, tried: Sequence[str] = (), *, unreadable: bool = False) -> None:
         if unreadable:

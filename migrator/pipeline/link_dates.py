@@ -28,7 +28,7 @@ export's issue: the other one's window is fixed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -121,6 +121,32 @@ class _Extension:
         self.count += 1
 
 
+class _Extensions:
+    """Every extended issue's :class:`_Extension`, by key, in the order the issues were first
+    extended. A fifth of a large export's issues are extended, so they are kept on disk
+    (``migrator.spill``) as plain ``(labels, count)``: as objects they were the largest holder of
+    memory while the links were dated."""
+
+    def __init__(self) -> None:
+        self._stored: DiskMap[tuple[tuple[str, ...], int]] = DiskMap()
+
+    def add(self, key: str, label: str) -> None:
+        if key not in self._stored:  # not ``get``: the KeyError of a key not extended yet costs
+            self._stored.put_new(key, ((label,), 1))
+            return
+        labels, count = self._stored[key]
+        extension = _Extension(list(labels), count)
+        extension.add(label)
+        self._stored[key] = (tuple(extension.labels), extension.count)
+
+    def in_order(self) -> Iterator[tuple[str, _Extension]]:
+        for key, (labels, count) in self._stored.items_in_order():
+            yield key, _Extension(list(labels), count)
+
+    def close(self) -> None:
+        self._stored.close()
+
+
 @dataclass
 class LinkDatePlanner:
     """Feed every planned issue with ``add``; ``plan`` then dates every link (see the module doc).
@@ -155,10 +181,21 @@ class LinkDatePlanner:
     def plan(self, revisions: PlanRevisions, existing: Mapping[str, Window]) -> None:
         """Date every link whose two ends are known — both in the plan, or the other one already in
         Tracker (``existing``: link source id → that issue's fixed window) — into ``revisions``."""
-        extended: dict[str, _Extension] = {}
+        extended = _Extensions()
+        try:
+            self._date_links(revisions, existing, extended)
+            for key, extension in extended.in_order():
+                self._report_extension(_window(key, self._windows[key]), extension, revisions)
+        finally:
+            extended.close()
+
+    def _date_links(
+        self, revisions: PlanRevisions, existing: Mapping[str, Window], extended: _Extensions
+    ) -> None:
+        """Every owned link dated (``plan``), the windows it moved noted in ``extended``."""
         for fields in self._links:
             link = _OwnedLink(*fields)
-            change = revisions.links.get(link.source_id)
+            change = revisions.link_revision(link.source_id)
             if change is not None and change.drop:
                 continue
             own = _window(link.owner, self._windows[link.owner])
@@ -174,8 +211,6 @@ class LinkDatePlanner:
                 self._extend(link, own, other, revisions, extended)
             if before != (own.updated, other.updated):
                 self._store(own, other)
-        for key, extension in extended.items():
-            self._report_extension(_window(key, self._windows[key]), extension, revisions)
 
     def _store(self, *windows: Window) -> None:
         """Write back windows a link extended (an issue already in Tracker is not stored: fixed)."""
@@ -201,7 +236,7 @@ class LinkDatePlanner:
         own: Window,
         other: Window,
         revisions: PlanRevisions,
-        extended: dict[str, _Extension],
+        extended: _Extensions,
     ) -> None:
         """Keep the link's date (not before both issues exist); extend whichever window ends earlier."""
         at = max(link.at, own.created, other.created)
@@ -211,7 +246,7 @@ class LinkDatePlanner:
         for window in (own, other):
             if at > window.updated:
                 window.updated = at
-                extended.setdefault(window.key, _Extension()).add(self._label(link, window.key, own, other))
+                extended.add(window.key, self._label(link, window.key, own, other))
 
     def _fit(
         self,
@@ -219,7 +254,7 @@ class LinkDatePlanner:
         own: Window,
         other: Window,
         revisions: PlanRevisions,
-        extended: dict[str, _Extension],
+        extended: _Extensions,
     ) -> None:
         """The other issue's window cannot change: move the date into the windows' overlap (only
         this export's issue may grow, and only with ``extend``), or plan the link undated."""
@@ -236,14 +271,13 @@ class LinkDatePlanner:
             self._report_clamp(link, own, other, at, later_creation=link.at < low)
         if at > own.updated:
             own.updated = at
-            extended.setdefault(own.key, _Extension()).add(self._label(link, own.key, own, other))
+            extended.add(own.key, self._label(link, own.key, own, other))
 
     def _undated(self, link: _OwnedLink, own: Window, other: Window, revisions: PlanRevisions) -> None:
-        change = revisions.link(link.source_id, link.owner)
-        change.redated, change.created_at = True, None
-        revisions.issue(own.key).touched_by_run = True
+        revisions.redate_link(link.source_id, link.owner, None)
+        revisions.touch_issue(own.key)
         if not other.fixed:
-            revisions.issue(other.key).touched_by_run = True
+            revisions.touch_issue(other.key)
         self.findings.warning(
             "link.undated",
             f"link '{link.relationship}' {link.other}: the issues' lifetimes never overlap "
@@ -259,8 +293,7 @@ class LinkDatePlanner:
 
     @staticmethod
     def _redate(link: _OwnedLink, at: int, revisions: PlanRevisions) -> None:
-        change = revisions.link(link.source_id, link.owner)
-        change.redated, change.created_at = True, wire_ms(at)
+        revisions.redate_link(link.source_id, link.owner, wire_ms(at))
 
     def _report_clamp(
         self, link: _OwnedLink, own: Window, other: Window, at: int, later_creation: bool
@@ -293,7 +326,7 @@ class LinkDatePlanner:
 
     def _report_extension(self, window: Window, extension: _Extension, revisions: PlanRevisions) -> None:
         before, after = wire_ms(window.planned_updated), wire_ms(window.updated)
-        revisions.issue(window.key).updated_at = after
+        revisions.extend_issue(window.key, after)
         more = extension.count - len(extension.labels)
         shown = ", ".join(extension.labels) + (f" and {more} more" if more else "")
         self.findings.warning(
