@@ -65,6 +65,7 @@ from migrator.mapping.markup.jira_fast import (
     LinkShortcut,
     ListShortcut,
     MentionShortcut,
+    Shortcut,
     TableShortcut,
     quoted_shortcut,
 )
@@ -178,23 +179,25 @@ def _expr_of(element: AbstractMarkup) -> ParserElement:
     guard_skips(expr)
     if isinstance(element, QuotedElement):
         return quoted_shortcut(element, expr) or expr
-    if isinstance(element, Headings):
-        return HeadingShortcut(element, expr)
-    if isinstance(element, JiraList):
-        return ListShortcut(element, expr)
-    if isinstance(element, Table):
-        return TableShortcut(element, expr)
-    if isinstance(element, (Code, Noformat)):
-        return CodeShortcut(element, expr)
-    if isinstance(element, Link):
-        return LinkShortcut(element, expr)
-    if isinstance(element, JiraMention):
-        return MentionShortcut(element, expr)
-    if isinstance(element, Image):
-        return ImageShortcut(element, expr)
-    if isinstance(element, Attachment):
-        return AttachmentShortcut(element, expr)
+    for kinds, shortcut in _SHORTCUTS:
+        if isinstance(element, kinds):
+            return shortcut(element, expr)
     return expr
+
+
+# The elements whose simple forms a shortcut reads (``jira_fast.py``), first match wins.
+_SHORTCUTS: tuple[
+    tuple[type[AbstractMarkup] | tuple[type[AbstractMarkup], ...], type[Shortcut[Any]]], ...
+] = (
+    (Headings, HeadingShortcut),
+    (JiraList, ListShortcut),
+    (Table, TableShortcut),
+    ((Code, Noformat), CodeShortcut),
+    (Link, LinkShortcut),
+    (JiraMention, MentionShortcut),
+    (Image, ImageShortcut),
+    (Attachment, AttachmentShortcut),
+)
 
 
 def nothing_to_convert(text: str) -> bool:
