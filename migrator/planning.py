@@ -188,9 +188,8 @@ class PlanWalk:
         self.seen_keys = DiskSet()
         self.link_owner: DiskMap[str] = DiskMap()  # link id -> the issue that imports it
         self.duplicate_keys: list[str] = []
-        self.children: DiskList[tuple[str, str, int]] = (
-            DiskList()
-        )  # (key, parent key, seq) of issues with a parent
+        # (key, parent key, seq) of the issues with a parent
+        self.children: DiskList[tuple[str, str, int]] = DiskList()
 
     def __enter__(self) -> PlanWalk:
         return self
