@@ -351,12 +351,14 @@ class PlanRevisions:
     # -------------------------------------------------------------- reading
 
     def issue_revision(self, key: str) -> IssueRevision | None:
-        """``issues.get(key)``, without the ``KeyError`` that costs for the many keys not revised."""
-        return _issue_revision(self._issues[key]) if key in self._issues else None
+        """``issues.get(key)``: one look-up of the stored tuple (most keys have no revision)."""
+        stored = self._issues.get(key)
+        return None if stored is None else _issue_revision(stored)
 
     def link_revision(self, source_id: str) -> LinkRevision | None:
-        """``links.get(source_id)``, without the ``KeyError`` (as :meth:`issue_revision`)."""
-        return _link_revision(self._links[source_id]) if source_id in self._links else None
+        """``links.get(source_id)``, one look-up (as :meth:`issue_revision`)."""
+        stored = self._links.get(source_id)
+        return None if stored is None else _link_revision(stored)
 
     def touched(self) -> set[str]:
         """Source keys of the issues whose stored plan changes."""

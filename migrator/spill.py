@@ -22,7 +22,7 @@ from __future__ import annotations
 import pickle
 import sqlite3
 from collections.abc import Iterable, Iterator, MutableMapping
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, overload
 
 V = TypeVar("V")
 T = TypeVar("T")
@@ -101,6 +101,19 @@ class DiskMap(MutableMapping[str, V]):
 
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and self._blob(key) is not None
+
+    @overload
+    def get(self, key: str, /) -> V | None: ...
+    @overload
+    def get(self, key: str, /, default: V | T) -> V | T: ...
+    def get(self, key: str, /, default: V | T | None = None) -> V | T | None:
+        """``Mapping.get`` with one look-up: not ``in`` and then ``[]`` (two SQLite reads for a key
+        that is there), nor ``[]`` and a ``KeyError`` caught (costly for the many absent keys)."""
+        blob = self._blob(key)
+        if blob is None:
+            return default
+        value: V = pickle.loads(blob)
+        return value
 
     def _blob(self, key: str) -> bytes | None:
         """The stored value's pickle, None when ``key`` is absent (the filter spares SQLite the

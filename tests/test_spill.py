@@ -78,6 +78,7 @@ def test_disk_map_with_its_filter_is_the_dict(ops: list[tuple[str, int, int]]) -
             elif op == "del" and key in plain:
                 del disk[key], plain[key]
             assert (key in disk) == (key in plain) and disk.get(key) == plain.get(key)
+            assert disk.get(key, -1) == plain.get(key, -1)
         assert len(disk) == len(plain) and list(disk) == list(plain)
         disk.close()
 

@@ -131,10 +131,11 @@ class _Extensions:
         self._stored: DiskMap[tuple[tuple[str, ...], int]] = DiskMap()
 
     def add(self, key: str, label: str) -> None:
-        if key not in self._stored:  # not ``get``: the KeyError of a key not extended yet costs
+        stored = self._stored.get(key)
+        if stored is None:
             self._stored.put_new(key, ((label,), 1))
             return
-        labels, count = self._stored[key]
+        labels, count = stored
         extension = _Extension(list(labels), count)
         extension.add(label)
         self._stored[key] = (tuple(extension.labels), extension.count)
